@@ -1,0 +1,432 @@
+import { TributaryError } from '../errors.js';
+import type { CatalogDriver, CatalogSession, SqlValue } from './driver.js';
+import { MIGRATIONS } from './migrations.js';
+import type {
+  ColumnInfo,
+  CommitRequest,
+  CommitResult,
+  DataFile,
+  IngestedFile,
+  QuarantineEntry,
+  QuarantineInput,
+  RunRecord,
+  SnapshotInfo,
+  TableInfo,
+} from './types.js';
+
+/**
+ * The catalog: which files make up each snapshot of each table, plus ingestion records, quarantine and runs.
+ * Dialect-neutral: the same code runs on the embedded DuckDB file and on PostgreSQL.
+ *
+ * Concurrency: a commit first touches its tables' rows (`UPDATE … SET x = x`), which in PostgreSQL takes a row lock
+ * held to the end of the transaction, so writers of one table queue up and each sees the previous one's snapshot.
+ * The embedded catalog is single-writer by its file lock. Appends therefore never conflict; an overwrite or a
+ * compaction states what it expects (base snapshot, files to remove) and fails with COMMIT_CONFLICT if that changed.
+ */
+export class Catalog {
+  constructor(readonly driver: CatalogDriver) {}
+
+  get location(): string {
+    return this.driver.location;
+  }
+
+  async migrate(): Promise<void> {
+    await this.driver.transaction(async (s) => {
+      await this.driver.bootstrap(s);
+      await s.query(`CREATE TABLE IF NOT EXISTS catalog_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+      const rows = await s.query<{ value: string }>(`SELECT value FROM catalog_meta WHERE key = 'schema_version'`);
+      const version = rows[0] ? Number(rows[0].value) : 0;
+      for (let v = version; v < MIGRATIONS.length; v++) {
+        for (const statement of MIGRATIONS[v]!) await s.query(statement);
+      }
+      if (version < MIGRATIONS.length) {
+        await s.query(`DELETE FROM catalog_meta WHERE key = 'schema_version'`);
+        await s.query(`INSERT INTO catalog_meta (key, value) VALUES ('schema_version', $1)`, [String(MIGRATIONS.length)]);
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.driver.close();
+  }
+
+  // ---------------------------------------------------------------- tables and snapshots
+
+  async listTables(): Promise<TableInfo[]> {
+    return this.driver.read(async (s) => {
+      const rows = await s.query(
+        `SELECT t.name, t.layer, t.table_name, t.created_at, t.partition_spec, t.current_snapshot,
+                s.committed_at, s.row_count, s.file_count, s.size_bytes
+           FROM lake_tables t
+           LEFT JOIN snapshots s ON s.table_name = t.name AND s.snapshot_id = t.current_snapshot
+          ORDER BY t.name`,
+      );
+      return rows.map(toTableInfo);
+    });
+  }
+
+  async getTable(name: string): Promise<TableInfo | undefined> {
+    const rows = await this.driver.read((s) =>
+      s.query(
+        `SELECT t.name, t.layer, t.table_name, t.created_at, t.partition_spec, t.current_snapshot,
+                s.committed_at, s.row_count, s.file_count, s.size_bytes
+           FROM lake_tables t
+           LEFT JOIN snapshots s ON s.table_name = t.name AND s.snapshot_id = t.current_snapshot
+          WHERE t.name = $1`,
+        [name],
+      ),
+    );
+    return rows[0] ? toTableInfo(rows[0]) : undefined;
+  }
+
+  async requireTable(name: string): Promise<TableInfo> {
+    const table = await this.getTable(name);
+    if (!table) throw new TributaryError('TABLE_NOT_FOUND', `table ${name} does not exist`, { hint: 'see `tributary lake tables`' });
+    return table;
+  }
+
+  async history(name: string): Promise<SnapshotInfo[]> {
+    const rows = await this.driver.read((s) =>
+      s.query(`SELECT * FROM snapshots WHERE table_name = $1 ORDER BY snapshot_id DESC`, [name]),
+    );
+    return rows.map(toSnapshot);
+  }
+
+  /**
+   * The snapshot to read: current by default, or as of a snapshot id, or the last one committed at or before a time.
+   * Returns undefined for a table that exists but has no snapshot yet.
+   */
+  async resolveSnapshot(
+    name: string,
+    asOf?: { snapshotId: number } | { timestamp: Date },
+  ): Promise<{ snapshot: SnapshotInfo; files: DataFile[] } | undefined> {
+    const table = await this.requireTable(name);
+    return this.driver.read(async (s) => {
+      let rows;
+      if (asOf === undefined) {
+        if (table.currentSnapshot === 0) return undefined;
+        rows = await s.query(`SELECT * FROM snapshots WHERE table_name = $1 AND snapshot_id = $2`, [name, table.currentSnapshot]);
+      } else if ('snapshotId' in asOf) {
+        rows = await s.query(`SELECT * FROM snapshots WHERE table_name = $1 AND snapshot_id = $2`, [name, asOf.snapshotId]);
+        if (!rows[0]) throw new TributaryError('SNAPSHOT_NOT_FOUND', `table ${name} has no snapshot ${asOf.snapshotId}`, { hint: `see \`tributary lake history ${name}\`` });
+      } else {
+        rows = await s.query(
+          `SELECT * FROM snapshots WHERE table_name = $1 AND committed_at <= CAST($2 AS TIMESTAMPTZ)
+            ORDER BY snapshot_id DESC LIMIT 1`,
+          [name, asOf.timestamp.toISOString()],
+        );
+        if (!rows[0]) throw new TributaryError('SNAPSHOT_NOT_FOUND', `table ${name} has no snapshot at or before ${asOf.timestamp.toISOString()}`);
+      }
+      const snapshot = toSnapshot(rows[0]!);
+      if (snapshot.expired) {
+        throw new TributaryError('SNAPSHOT_NOT_FOUND', `snapshot ${snapshot.snapshotId} of ${name} was expired by vacuum and can no longer be read`);
+      }
+      const files = await s.query(
+        `SELECT * FROM data_files
+          WHERE table_name = $1 AND added_snapshot <= $2 AND (removed_snapshot IS NULL OR removed_snapshot > $2)
+          ORDER BY added_snapshot, path`,
+        [name, snapshot.snapshotId],
+      );
+      return { snapshot, files: files.map(toDataFile) };
+    });
+  }
+
+  /**
+   * Commits changes to one or more tables, and the ingestion records that go with them, in one transaction.
+   * Either every table gets its new snapshot and every record is written, or nothing is.
+   */
+  async commit(request: CommitRequest): Promise<CommitResult> {
+    const changes = [...request.changes].sort((a, b) => a.table.localeCompare(b.table));
+    try {
+      return await this.driver.transaction(async (s) => {
+        const snapshots: Record<string, number> = {};
+        for (const change of changes) {
+          await s.query(
+            `INSERT INTO lake_tables (name, layer, table_name, created_at, partition_spec, current_snapshot)
+             VALUES ($1, $2, $3, CAST($4 AS TIMESTAMPTZ), $5, 0) ON CONFLICT (name) DO NOTHING`,
+            [change.table, change.table.split('.')[0]!, change.table.split('.')[1]!, new Date().toISOString(), change.partitionSpec ?? null],
+          );
+          // Row lock (PostgreSQL): concurrent committers of this table wait here until we are done.
+          await s.query(`UPDATE lake_tables SET current_snapshot = current_snapshot WHERE name = $1`, [change.table]);
+          const [current] = await s.query<{ current_snapshot: number }>(`SELECT current_snapshot FROM lake_tables WHERE name = $1`, [change.table]);
+          const base = current!.current_snapshot;
+          if (change.expectedSnapshot !== undefined && change.expectedSnapshot !== base) {
+            throw conflict(change.table, `expected to commit on snapshot ${change.expectedSnapshot} but the table is at ${base}`);
+          }
+          const [prev] = await s.query<{ committed_at: Date }>(`SELECT committed_at FROM snapshots WHERE table_name = $1 AND snapshot_id = $2`, [change.table, base]);
+          const next = base + 1;
+          // Snapshot times never go backwards, even if clocks of two writers disagree.
+          const committedAt = new Date(Math.max(Date.now(), prev ? prev.committed_at.getTime() + 1 : 0));
+
+          if (change.removeFiles === 'all') {
+            await s.query(`UPDATE data_files SET removed_snapshot = $2 WHERE table_name = $1 AND removed_snapshot IS NULL`, [change.table, next]);
+          } else if (change.removeFiles?.length) {
+            for (const chunk of chunks(change.removeFiles, 200)) {
+              const counted = await s.query<{ n: number }>(
+                `SELECT count(*) AS n FROM data_files WHERE table_name = $1 AND removed_snapshot IS NULL AND path IN (${chunk.map((_, i) => `$${i + 2}`).join(', ')})`,
+                [change.table, ...chunk],
+              );
+              if (Number(counted[0]!.n) !== chunk.length) {
+                throw conflict(change.table, 'some files to replace were already removed by another commit');
+              }
+              await s.query(
+                `UPDATE data_files SET removed_snapshot = $2 WHERE table_name = $1 AND removed_snapshot IS NULL AND path IN (${chunk.map((_, i) => `$${i + 3}`).join(', ')})`,
+                [change.table, next, ...chunk],
+              );
+            }
+          }
+          for (const chunk of chunks(change.addFiles, 100)) {
+            const values: SqlValue[] = [];
+            const tuples = chunk.map((f) => {
+              const at = values.length;
+              values.push(change.table, f.path, f.rowCount, f.sizeBytes, f.partitionKey ?? null, next);
+              return `(${[1, 2, 3, 4, 5, 6].map((k) => `$${at + k}`).join(', ')}, NULL)`;
+            });
+            await s.query(
+              `INSERT INTO data_files (table_name, path, row_count, size_bytes, partition_key, added_snapshot, removed_snapshot) VALUES ${tuples.join(', ')}`,
+              values,
+            );
+          }
+          const [stats] = await s.query<{ files: number; rows_: number | null; bytes: number | null }>(
+            `SELECT count(*) AS files, sum(row_count) AS rows_, sum(size_bytes) AS bytes
+               FROM data_files WHERE table_name = $1 AND removed_snapshot IS NULL`,
+            [change.table],
+          );
+          await s.query(
+            `INSERT INTO snapshots (table_name, snapshot_id, parent_id, operation, committed_at, row_count, file_count, size_bytes, schema_json, run_id, summary_json, expired)
+             VALUES ($1, $2, $3, $4, CAST($5 AS TIMESTAMPTZ), $6, $7, $8, $9, $10, $11, FALSE)`,
+            [
+              change.table, next, base, change.operation, committedAt.toISOString(),
+              Number(stats!.rows_ ?? 0), Number(stats!.files), Number(stats!.bytes ?? 0),
+              JSON.stringify(change.schema), request.runId ?? null,
+              change.summary ? JSON.stringify(change.summary) : null,
+            ],
+          );
+          await s.query(`UPDATE lake_tables SET current_snapshot = $2 WHERE name = $1`, [change.table, next]);
+          snapshots[change.table] = next;
+        }
+        for (const record of request.ingested ?? []) {
+          const snapshotId = snapshots[record.table];
+          if (snapshotId === undefined) throw new Error(`ingestion record for ${record.path} names table ${record.table}, which this commit does not change`);
+          await s.query(
+            `INSERT INTO ingested_files (source, file_hash, path, size_bytes, table_name, snapshot_id, batch_id, run_id, ingested_at, row_count, rejected_rows)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CAST($9 AS TIMESTAMPTZ), $10, $11)`,
+            [record.source, record.fileHash, record.path, record.sizeBytes, record.table, snapshotId, record.batchId, request.runId ?? null, record.ingestedAt.toISOString(), record.rowCount, record.rejectedRows],
+          );
+          // A good version of a quarantined file (same source and path) resolves the quarantine entry.
+          await s.query(
+            `UPDATE quarantine SET status = 'superseded', resolved_at = CAST($3 AS TIMESTAMPTZ) WHERE source = $1 AND path = $2 AND status = 'open'`,
+            [record.source, record.path, record.ingestedAt.toISOString()],
+          );
+        }
+        for (const id of request.resolveQuarantine ?? []) {
+          await s.query(`UPDATE quarantine SET status = 'resolved', resolved_at = CAST($2 AS TIMESTAMPTZ) WHERE id = $1`, [id, new Date().toISOString()]);
+        }
+        return { snapshots };
+      });
+    } catch (err) {
+      if (this.driver.isUniqueViolation(err) && request.ingested?.length) {
+        throw new TributaryError('COMMIT_CONFLICT', `files were ingested concurrently by another process; nothing was committed`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  // ---------------------------------------------------------------- ingestion records
+
+  async ingestedHashes(source: string): Promise<Set<string>> {
+    const rows = await this.driver.read((s) => s.query<{ file_hash: string }>(`SELECT file_hash FROM ingested_files WHERE source = $1`, [source]));
+    return new Set(rows.map((r) => r.file_hash));
+  }
+
+  async ingestedFiles(source?: string): Promise<IngestedFile[]> {
+    const rows = await this.driver.read((s) =>
+      source === undefined
+        ? s.query(`SELECT * FROM ingested_files ORDER BY ingested_at, path`)
+        : s.query(`SELECT * FROM ingested_files WHERE source = $1 ORDER BY ingested_at, path`, [source]),
+    );
+    return rows.map((r) => ({
+      source: String(r.source),
+      fileHash: String(r.file_hash),
+      path: String(r.path),
+      sizeBytes: Number(r.size_bytes),
+      table: String(r.table_name),
+      snapshotId: Number(r.snapshot_id),
+      batchId: String(r.batch_id),
+      runId: (r.run_id as string | null) ?? undefined,
+      ingestedAt: r.ingested_at as Date,
+      rowCount: Number(r.row_count),
+      rejectedRows: Number(r.rejected_rows),
+    }));
+  }
+
+  // ---------------------------------------------------------------- quarantine
+
+  /** Records a quarantined file; if the same content of the same source is already open there, returns that entry. */
+  async quarantine(input: QuarantineInput): Promise<QuarantineEntry> {
+    return this.driver.transaction(async (s) => {
+      const existing = await s.query(`SELECT * FROM quarantine WHERE source = $1 AND file_hash = $2 AND status = 'open'`, [input.source, input.fileHash]);
+      if (existing[0]) return toQuarantine(existing[0]);
+      const [row] = await s.query<{ id: number }>(`SELECT nextval('quarantine_ids') AS id`);
+      await s.query(
+        `INSERT INTO quarantine (id, source, path, file_hash, stored_path, target_table, reason_code, reason, details_json, quarantined_at, run_id, status)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CAST($10 AS TIMESTAMPTZ), $11, 'open')`,
+        [row!.id, input.source, input.path, input.fileHash, input.storedPath ?? null, input.table, input.reasonCode, input.reason,
+          input.details === undefined ? null : JSON.stringify(input.details), new Date().toISOString(), input.runId ?? null],
+      );
+      const [created] = await s.query(`SELECT * FROM quarantine WHERE id = $1`, [row!.id]);
+      return toQuarantine(created!);
+    });
+  }
+
+  async listQuarantine(options: { all?: boolean; source?: string } = {}): Promise<QuarantineEntry[]> {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (!options.all) where.push(`status = 'open'`);
+    if (options.source !== undefined) {
+      params.push(options.source);
+      where.push(`source = $${params.length}`);
+    }
+    const rows = await this.driver.read((s) =>
+      s.query(`SELECT * FROM quarantine ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`, params),
+    );
+    return rows.map(toQuarantine);
+  }
+
+  async getQuarantine(id: number): Promise<QuarantineEntry> {
+    const rows = await this.driver.read((s) => s.query(`SELECT * FROM quarantine WHERE id = $1`, [id]));
+    if (!rows[0]) throw new TributaryError('QUARANTINE_NOT_FOUND', `quarantine entry ${id} does not exist`, { hint: 'see `tributary quarantine ls --all`' });
+    return toQuarantine(rows[0]);
+  }
+
+  /** Open quarantine entries of a source, keyed by file hash: such files are not retried on every run. */
+  async openQuarantineHashes(source: string): Promise<Map<string, number>> {
+    const rows = await this.driver.read((s) =>
+      s.query<{ id: number; file_hash: string }>(`SELECT id, file_hash FROM quarantine WHERE source = $1 AND status = 'open'`, [source]),
+    );
+    return new Map(rows.map((r) => [r.file_hash, r.id]));
+  }
+
+  // ---------------------------------------------------------------- runs
+
+  async startRun(runId: string, kind: string): Promise<void> {
+    await this.driver.transaction((s) =>
+      s.query(`INSERT INTO runs (run_id, kind, started_at, status) VALUES ($1, $2, CAST($3 AS TIMESTAMPTZ), 'running')`, [runId, kind, new Date().toISOString()]),
+    );
+  }
+
+  async finishRun(runId: string, status: 'success' | 'failed' | 'partial', summary: unknown, error?: string): Promise<void> {
+    await this.driver.transaction((s) =>
+      s.query(
+        `UPDATE runs SET finished_at = CAST($2 AS TIMESTAMPTZ), status = $3, summary_json = $4, error = $5 WHERE run_id = $1`,
+        [runId, new Date().toISOString(), status, JSON.stringify(summary), error ?? null],
+      ),
+    );
+  }
+
+  async listRuns(limit = 50): Promise<RunRecord[]> {
+    const rows = await this.driver.read((s) => s.query(`SELECT * FROM runs ORDER BY started_at DESC LIMIT $1`, [limit]));
+    return rows.map((r) => ({
+      runId: String(r.run_id),
+      kind: String(r.kind),
+      startedAt: r.started_at as Date,
+      finishedAt: (r.finished_at as Date | null) ?? undefined,
+      status: String(r.status),
+      summary: r.summary_json ? JSON.parse(String(r.summary_json)) : undefined,
+      error: (r.error as string | null) ?? undefined,
+    }));
+  }
+
+  // ---------------------------------------------------------------- vacuum support
+
+  /**
+   * Expires snapshots older than `keepFrom` (exclusive) and forgets files that only they referenced.
+   * Returns the paths of the forgotten files, which the caller deletes from storage.
+   */
+  async expireSnapshots(table: string, keepFrom: number): Promise<string[]> {
+    return this.driver.transaction(async (s) => {
+      await s.query(`UPDATE lake_tables SET current_snapshot = current_snapshot WHERE name = $1`, [table]);
+      await s.query(`UPDATE snapshots SET expired = TRUE WHERE table_name = $1 AND snapshot_id < $2 AND expired = FALSE`, [table, keepFrom]);
+      const gone = await s.query<{ path: string }>(
+        `SELECT path FROM data_files WHERE table_name = $1 AND removed_snapshot IS NOT NULL AND removed_snapshot <= $2`,
+        [table, keepFrom],
+      );
+      await s.query(`DELETE FROM data_files WHERE table_name = $1 AND removed_snapshot IS NOT NULL AND removed_snapshot <= $2`, [table, keepFrom]);
+      return gone.map((r) => r.path);
+    });
+  }
+
+  /** Every file path the catalog still knows, for orphan detection. */
+  async knownFilePaths(): Promise<Set<string>> {
+    const rows = await this.driver.read((s) => s.query<{ path: string }>(`SELECT path FROM data_files`));
+    return new Set(rows.map((r) => r.path));
+  }
+}
+
+function conflict(table: string, detail: string): TributaryError {
+  return new TributaryError('COMMIT_CONFLICT', `commit to ${table} lost a race: ${detail}`, { hint: 'run the operation again' });
+}
+
+function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}
+
+function toTableInfo(r: Record<string, unknown>): TableInfo {
+  return {
+    name: String(r.name),
+    layer: String(r.layer),
+    table: String(r.table_name),
+    createdAt: r.created_at as Date,
+    partitionSpec: (r.partition_spec as string | null) ?? undefined,
+    currentSnapshot: Number(r.current_snapshot),
+    updatedAt: (r.committed_at as Date | null) ?? undefined,
+    rowCount: Number(r.row_count ?? 0),
+    fileCount: Number(r.file_count ?? 0),
+    sizeBytes: Number(r.size_bytes ?? 0),
+  };
+}
+
+function toSnapshot(r: Record<string, unknown>): SnapshotInfo {
+  return {
+    table: String(r.table_name),
+    snapshotId: Number(r.snapshot_id),
+    parentId: Number(r.parent_id),
+    operation: String(r.operation),
+    committedAt: r.committed_at as Date,
+    rowCount: Number(r.row_count),
+    fileCount: Number(r.file_count),
+    sizeBytes: Number(r.size_bytes),
+    schema: JSON.parse(String(r.schema_json)) as ColumnInfo[],
+    runId: (r.run_id as string | null) ?? undefined,
+    summary: r.summary_json ? (JSON.parse(String(r.summary_json)) as Record<string, unknown>) : undefined,
+    expired: Boolean(r.expired),
+  };
+}
+
+function toDataFile(r: Record<string, unknown>): DataFile {
+  return {
+    path: String(r.path),
+    rowCount: Number(r.row_count),
+    sizeBytes: Number(r.size_bytes),
+    partitionKey: (r.partition_key as string | null) ?? undefined,
+    addedSnapshot: Number(r.added_snapshot),
+  };
+}
+
+function toQuarantine(r: Record<string, unknown>): QuarantineEntry {
+  return {
+    id: Number(r.id),
+    source: String(r.source),
+    path: String(r.path),
+    fileHash: String(r.file_hash),
+    storedPath: (r.stored_path as string | null) ?? undefined,
+    table: String(r.target_table),
+    reasonCode: String(r.reason_code),
+    reason: String(r.reason),
+    details: r.details_json ? JSON.parse(String(r.details_json)) : undefined,
+    quarantinedAt: r.quarantined_at as Date,
+    runId: (r.run_id as string | null) ?? undefined,
+    status: String(r.status) as QuarantineEntry['status'],
+    resolvedAt: (r.resolved_at as Date | null) ?? undefined,
+  };
+}

@@ -1,0 +1,25 @@
+/**
+ * The catalog's only seam (Kysely's "driver"): run parameterised SQL and transactions. All catalog logic is
+ * written once, in portable SQL understood by both DuckDB and PostgreSQL, against this interface.
+ */
+export type SqlValue = string | number | boolean | null;
+export type Row = Record<string, unknown>;
+
+export interface CatalogSession {
+  /** Positional parameters are written `$1, $2…`. BIGINT comes back as number, TIMESTAMPTZ as Date. */
+  query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+}
+
+export interface CatalogDriver {
+  readonly dialect: 'duckdb' | 'postgres';
+  /** Where the catalog lives, for messages (a file path, or a URL without password). */
+  readonly location: string;
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (session: CatalogSession) => Promise<T>): Promise<T>;
+  /** Runs read-only work; each statement sees committed data. */
+  read<T>(fn: (session: CatalogSession) => Promise<T>): Promise<T>;
+  /** Backend-specific set-up run at the start of the migration transaction (schemas, locks). */
+  bootstrap(session: CatalogSession): Promise<void>;
+  isUniqueViolation(err: unknown): boolean;
+  close(): Promise<void>;
+}

@@ -1,0 +1,115 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { TributaryError, errorMessage } from '../../errors.js';
+import type { CatalogDriver, CatalogSession, Row, SqlValue } from '../driver.js';
+
+/**
+ * The embedded catalog: one DuckDB database file. DuckDB lets one process hold a file open, so we open it per
+ * operation and close it right after: several CLI processes then share the catalog, each waiting its turn for the
+ * file lock (bounded by `lockTimeoutMs`). DuckDB's write-ahead log makes each transaction atomic and durable, so a
+ * process killed mid-commit leaves the previous state (recovered on next open).
+ */
+export class DuckDbCatalogDriver implements CatalogDriver {
+  readonly dialect = 'duckdb' as const;
+  readonly location: string;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly lockTimeoutMs: number;
+
+  constructor(file: string, options: { lockTimeoutMs?: number } = {}) {
+    this.location = path.resolve(file);
+    this.lockTimeoutMs = options.lockTimeoutMs ?? 60_000;
+    mkdirSync(path.dirname(this.location), { recursive: true });
+  }
+
+  transaction<T>(fn: (session: CatalogSession) => Promise<T>): Promise<T> {
+    return this.exclusive(async (conn) => {
+      await conn.run('BEGIN TRANSACTION');
+      try {
+        const result = await fn(session(conn));
+        await conn.run('COMMIT');
+        return result;
+      } catch (err) {
+        await conn.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  read<T>(fn: (session: CatalogSession) => Promise<T>): Promise<T> {
+    return this.exclusive((conn) => fn(session(conn)));
+  }
+
+  async bootstrap(): Promise<void> {
+    // Nothing to do: the file lock already makes migration single-writer.
+  }
+
+  isUniqueViolation(err: unknown): boolean {
+    return /Duplicate key|violates (primary key|unique) constraint/i.test(errorMessage(err));
+  }
+
+  async close(): Promise<void> {
+    await this.queue.catch(() => undefined);
+  }
+
+  /** Serialises work within this process, and holds the file only while working. */
+  private exclusive<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    const run = this.queue.catch(() => undefined).then(async () => {
+      const instance = await this.open();
+      const conn = await instance.connect();
+      try {
+        return await fn(conn);
+      } finally {
+        conn.closeSync();
+        instance.closeSync();
+      }
+    });
+    this.queue = run;
+    return run;
+  }
+
+  private async open(): Promise<DuckDBInstance> {
+    const deadline = Date.now() + this.lockTimeoutMs;
+    for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
+      try {
+        return await DuckDBInstance.create(this.location, { threads: '1' });
+      } catch (err) {
+        const message = errorMessage(err);
+        if (!/Could not set lock/i.test(message)) {
+          throw new TributaryError('CATALOG_ERROR', `catalog ${this.location}: ${message}`, { cause: err });
+        }
+        if (Date.now() > deadline) {
+          const holder = /PID (\d+)/.exec(message)?.[1];
+          throw new TributaryError(
+            'CATALOG_LOCKED',
+            `catalog ${this.location} is locked by another process${holder ? ` (PID ${holder})` : ''} for over ${Math.round(this.lockTimeoutMs / 1000)}s`,
+            { hint: 'wait for it to finish, or use a PostgreSQL catalog for concurrent writers' },
+          );
+        }
+        await sleep(wait);
+      }
+    }
+  }
+}
+
+function session(conn: DuckDBConnection): CatalogSession {
+  return {
+    async query<T extends Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+      const reader = await conn.runAndReadAll(sql, params.map(toDuckDb));
+      return reader.getRowObjectsJS().map((row) => normalise(row) as T);
+    },
+  };
+}
+
+function toDuckDb(value: SqlValue): DuckDBValue {
+  // JS numbers would bind as DOUBLE; catalog numbers are integers, so bind them as BIGINT.
+  if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
+  return value;
+}
+
+function normalise(row: Record<string, unknown>): Row {
+  const out: Row = {};
+  for (const [k, v] of Object.entries(row)) out[k] = typeof v === 'bigint' ? Number(v) : v;
+  return out;
+}

@@ -1,0 +1,109 @@
+import { Command } from 'commander';
+import { TributaryError } from '../../errors.js';
+import { parseAsOf } from '../../lake/as-of.js';
+import { emit, outputFormat, print, withLake } from '../context.js';
+import { formatBytes, renderRows, renderTable, toJson } from '../output.js';
+
+export function positiveInt(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new TributaryError('USAGE', `${name}: "${value}" is not a non-negative integer`);
+  return n;
+}
+
+export function lakeCommand(): Command {
+  const lake = new Command('lake').description('inspect and maintain lake tables (tables, history, show, compact, vacuum)');
+
+  lake
+    .command('tables')
+    .description('list tables with their current snapshot, rows, files and size')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const tables = await withLake(cmd, (l) => l.tables());
+      emit(cmd, tables, () =>
+        tables.length === 0
+          ? 'no tables yet: run `tributary ingest`'
+          : renderTable(
+              ['table', 'snapshot', 'rows', 'files', 'size', 'updated', 'partitioned_by'],
+              tables.map((t) => ({
+                table: t.name,
+                snapshot: t.currentSnapshot,
+                rows: t.rowCount,
+                files: t.fileCount,
+                size: formatBytes(t.sizeBytes),
+                updated: t.updatedAt,
+                partitioned_by: t.partitionSpec ? JSON.parse(t.partitionSpec).column : '',
+              })),
+            ),
+      );
+    });
+
+  lake
+    .command('history')
+    .description('list the snapshots of a table, newest first')
+    .argument('<table>', 'layer.table')
+    .action(async (table: string, _opts: unknown, cmd: Command) => {
+      const history = await withLake(cmd, (l) => l.history(table));
+      emit(cmd, history, () =>
+        renderTable(
+          ['snapshot', 'committed_at', 'operation', 'rows', 'files', 'size', 'run', 'expired'],
+          history.map((s) => ({ snapshot: s.snapshotId, committed_at: s.committedAt, operation: s.operation, rows: s.rowCount, files: s.fileCount, size: formatBytes(s.sizeBytes), run: s.runId ?? '', expired: s.expired ? 'yes' : '' })),
+        ),
+      );
+    });
+
+  lake
+    .command('show')
+    .description('print rows of a table, at its current snapshot or as of an earlier one')
+    .argument('<table>', 'layer.table')
+    .option('--as-of <snapshot|timestamp>', 'a snapshot id, or a time: the last snapshot committed at or before it')
+    .option('--limit <n>', 'rows to print', '20')
+    .option('--format <format>', 'table | json | csv', 'table')
+    .action(async (table: string, opts: { asOf?: string; limit: string; format: string }, cmd: Command) => {
+      const limit = positiveInt(opts.limit, '--limit');
+      const result = await withLake(cmd, (l) => l.show(table, { ...(opts.asOf ? { asOf: parseAsOf(opts.asOf) } : {}), limit }));
+      const format = outputFormat(cmd, opts.format);
+      if (format === 'json') print(toJson({ table, snapshot: result.snapshot?.snapshotId ?? null, columns: result.columns, rows: result.rows }));
+      else print(renderRows(format, result.columns, result.rows));
+    });
+
+  lake
+    .command('compact')
+    .description('merge small files (per partition) into larger ones, as a new snapshot with the same rows')
+    .argument('<table>', 'layer.table')
+    .action(async (table: string, _opts: unknown, cmd: Command) => {
+      const result = await withLake(cmd, async (l) => {
+        await l.catalog.requireTable(table);
+        return l.compact(table);
+      });
+      emit(cmd, { table, ...result }, () =>
+        result.snapshotId === undefined
+          ? `${table}: nothing to compact (${result.filesBefore} file(s), no two small files in one partition)`
+          : `${table}: merged ${result.merged} files; ${result.filesBefore} → ${result.filesAfter} files in snapshot ${result.snapshotId}`,
+      );
+    });
+
+  lake
+    .command('vacuum')
+    .description('expire old snapshots and delete files no retained snapshot references (and orphans of crashed writers)')
+    .option('--dry-run', 'report what would be deleted, delete nothing')
+    .option('--retain-days <days>', 'keep snapshots younger than this (default: lake.retention.snapshotDays, 7)')
+    .option('--keep-last <n>', 'always keep this many latest snapshots per table (default 1)')
+    .option('--orphan-minutes <m>', 'delete unreferenced files only once older than this (default 60)')
+    .action(async (opts: { dryRun?: boolean; retainDays?: string; keepLast?: string; orphanMinutes?: string }, cmd: Command) => {
+      const report = await withLake(cmd, (l) =>
+        l.vacuum({
+          dryRun: Boolean(opts.dryRun),
+          ...(opts.retainDays !== undefined ? { snapshotDays: positiveInt(opts.retainDays, '--retain-days') } : {}),
+          ...(opts.keepLast !== undefined ? { keepLast: positiveInt(opts.keepLast, '--keep-last') } : {}),
+          ...(opts.orphanMinutes !== undefined ? { orphanMinutes: positiveInt(opts.orphanMinutes, '--orphan-minutes') } : {}),
+        }),
+      );
+      emit(cmd, report, () =>
+        [
+          ...report.tables.map((t) => `${t.table}: expired ${t.expiredSnapshots} snapshot(s) before ${t.keptFrom}, ${t.deletedFiles} file(s)`),
+          `${report.dryRun ? 'would delete' : 'deleted'} ${report.deletedFiles} file(s) (${formatBytes(report.deletedBytes)}), of which ${report.orphanFiles} orphan(s)`,
+        ].join('\n'),
+      );
+    });
+
+  return lake;
+}

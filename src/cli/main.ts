@@ -1,0 +1,52 @@
+import { Command, CommanderError } from 'commander';
+import { TributaryError, errorMessage } from '../errors.js';
+import { ingestCommand } from './commands/ingest.js';
+import { initCommand } from './commands/init.js';
+import { lakeCommand } from './commands/lake.js';
+import { quarantineCommand } from './commands/quarantine.js';
+import { runsCommand } from './commands/runs.js';
+import { sqlCommand } from './commands/sql.js';
+
+export function buildProgram(): Command {
+  const program = new Command('tributary')
+    .description('Tributary: a data platform on a Parquet lake with atomic snapshots — ingest, query, maintain.')
+    .version(VERSION, '-v, --version')
+    .option('--project <dir>', 'project folder holding tributary.config.ts (default: current folder)')
+    .option('--json', 'machine-readable JSON output')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ showGlobalOptions: true });
+  for (const command of [initCommand(), ingestCommand(), lakeCommand(), sqlCommand(), quarantineCommand(), runsCommand()]) {
+    program.addCommand(command);
+  }
+  // Every command (and sub-command) reports errors through main() instead of exiting by itself.
+  const exitOverride = (cmd: Command) => {
+    cmd.exitOverride();
+    cmd.commands.forEach(exitOverride);
+  };
+  exitOverride(program);
+  return program;
+}
+
+const VERSION = '0.1.0';
+
+/** Runs the CLI; returns the exit code. Errors print one line (JSON with --json) to stderr. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  const json = argv.includes('--json');
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version "errors" are normal exits; usage errors were already printed by commander.
+      return err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2;
+    }
+    const code = err instanceof TributaryError ? err.code : 'INTERNAL';
+    const message = errorMessage(err).split('\n')[0];
+    const hint = err instanceof TributaryError ? err.hint : undefined;
+    if (json) process.stderr.write(`${JSON.stringify({ error: { code, message, ...(hint ? { hint } : {}) } })}\n`);
+    else process.stderr.write(`tributary: ${message}${hint ? ` (${hint})` : ''}\n`);
+    if (process.env.TRIBUTARY_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}

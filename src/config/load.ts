@@ -1,0 +1,92 @@
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createJiti } from 'jiti';
+import { TributaryError, errorMessage } from '../errors.js';
+import { interpolateDeep } from './interpolate.js';
+import { configSchema } from './schema.js';
+import type { CatalogLocation, ResolvedConfig, TributaryConfig } from './types.js';
+
+export const CONFIG_FILES = ['tributary.config.ts', 'tributary.config.mts', 'tributary.config.js', 'tributary.config.mjs'];
+
+/** The running Tributary's public entry: config files import 'tributary' and must get this very copy. */
+const selfEntry = fileURLToPath(new URL('../index.js', import.meta.url));
+
+export function findConfigFile(projectDir: string): string | undefined {
+  for (const name of CONFIG_FILES) {
+    const candidate = path.join(projectDir, name);
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** Loads `<projectDir>/tributary.config.*`, interpolates `${ENV}`, validates it and applies defaults. */
+export async function loadConfig(projectDir: string, options: { required?: boolean } = {}): Promise<ResolvedConfig> {
+  const dir = path.resolve(projectDir);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new TributaryError('CONFIG_NOT_FOUND', `--project: ${dir} is not a folder`);
+  }
+  const file = findConfigFile(dir);
+  if (!file) {
+    if (options.required) {
+      throw new TributaryError('CONFIG_NOT_FOUND', `no tributary.config.ts in ${dir}`, {
+        hint: 'run `tributary init <dir>` or pass --project <dir>',
+      });
+    }
+    return resolveConfig({}, dir, undefined);
+  }
+  let raw: unknown;
+  try {
+    const jiti = createJiti(import.meta.url, { alias: { tributary: selfEntry }, moduleCache: false, fsCache: false });
+    raw = await jiti.import(file, { default: true });
+  } catch (err) {
+    throw new TributaryError('CONFIG_INVALID', `${file}: cannot load: ${errorMessage(err).split('\n')[0]}`, { cause: err });
+  }
+  return resolveConfig(raw, dir, file);
+}
+
+/** Validates and resolves an in-memory config object (what loadConfig does after importing the file). */
+export function resolveConfig(raw: unknown, projectDir: string, configFile: string | undefined): ResolvedConfig {
+  const where = configFile ? path.basename(configFile) : 'config';
+  const interpolated = interpolateDeep(raw ?? {}, '');
+  const parsed = configSchema.safeParse(interpolated);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const at = issue.path.length ? issue.path.join('.') : '(root)';
+    throw new TributaryError('CONFIG_INVALID', `${configFile ?? where}: ${at}: ${issue.message}`);
+  }
+  const config = parsed.data as TributaryConfig;
+  const dir = path.resolve(projectDir);
+  const lakePath = path.resolve(dir, config.lake?.path ?? 'lake');
+  return {
+    name: config.name ?? path.basename(dir),
+    projectDir: dir,
+    configFile,
+    lakePath,
+    catalog: resolveCatalog(config.catalog, lakePath, `${where}: catalog`),
+    engine: config.engine ?? {},
+    retention: {
+      snapshotDays: config.lake?.retention?.snapshotDays ?? 7,
+      keepLast: config.lake?.retention?.keepLast ?? 1,
+      orphanMinutes: config.lake?.retention?.orphanMinutes ?? 60,
+    },
+    smallFileBytes: Math.round((config.lake?.smallFileMB ?? 64) * 1024 * 1024),
+    sources: config.sources ?? {},
+    tables: config.tables ?? {},
+  };
+}
+
+export function resolveCatalog(value: string | undefined, lakePath: string, where: string): CatalogLocation {
+  if (value === undefined || value === 'embedded') return { kind: 'embedded', path: path.join(lakePath, '_catalog', 'catalog.duckdb') };
+  if (/^postgres(ql)?:\/\//.test(value)) {
+    const url = new URL(value);
+    const schema = url.searchParams.get('schema') ?? 'tributary';
+    url.searchParams.delete('schema');
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) {
+      throw new TributaryError('CONFIG_INVALID', `${where}: schema "${schema}" is not a plain identifier`);
+    }
+    return { kind: 'postgres', url: url.toString(), schema };
+  }
+  if (value.startsWith('duckdb:')) return { kind: 'embedded', path: path.resolve(value.slice('duckdb:'.length)) };
+  throw new TributaryError('CONFIG_INVALID', `${where}: "${value}" is neither 'embedded', 'duckdb:<file>' nor a postgres:// URL`);
+}

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+/** Runtime validation of a loaded config: config files may be plain JS, so types alone do not protect us. */
+
+const csvOptions = z.strictObject({
+  delimiter: z.string().min(1).optional(),
+  quote: z.string().optional(),
+  escape: z.string().optional(),
+  header: z.boolean().optional(),
+  encoding: z.enum(['utf-8', 'latin-1', 'utf-16']).optional(),
+  skip: z.number().int().nonnegative().optional(),
+  nullValues: z.array(z.string()).optional(),
+  dateFormat: z.string().optional(),
+  timestampFormat: z.string().optional(),
+});
+
+const columnSpec = z.union([
+  z.string().min(1),
+  z.strictObject({ type: z.string().min(1).optional(), required: z.boolean().optional() }),
+]);
+
+const fileSource = z.strictObject({
+  kind: z.literal('files'),
+  glob: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+  into: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/, 'expected a table name layer.table'),
+  format: z.enum(['csv', 'json', 'ndjson', 'parquet']).optional(),
+  csv: csvOptions.optional(),
+  schema: z.strictObject({ columns: z.record(z.string(), columnSpec), strict: z.boolean().optional() }).optional(),
+  onError: z.enum(['fail', 'quarantine', 'reject']).optional(),
+});
+
+export const configSchema = z.strictObject({
+  name: z.string().optional(),
+  lake: z
+    .strictObject({
+      path: z.string().min(1).optional(),
+      retention: z
+        .strictObject({
+          snapshotDays: z.number().nonnegative().optional(),
+          keepLast: z.number().int().min(1).optional(),
+          orphanMinutes: z.number().nonnegative().optional(),
+        })
+        .optional(),
+      smallFileMB: z.number().positive().optional(),
+    })
+    .optional(),
+  catalog: z.string().min(1).optional(),
+  engine: z
+    .strictObject({ threads: z.number().int().positive().optional(), memoryLimit: z.string().optional() })
+    .optional(),
+  sources: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'source names use letters, digits, _ and -'), fileSource).optional(),
+  tables: z
+    .record(
+      z.string(),
+      z.strictObject({
+        partitionBy: z
+          .strictObject({ column: z.string().min(1), granularity: z.enum(['day', 'month', 'year']).optional() })
+          .optional(),
+      }),
+    )
+    .optional(),
+});

@@ -1,0 +1,101 @@
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { TributaryError, errorMessage } from '../errors.js';
+import type { EngineSettings } from '../config/types.js';
+import type { ColumnInfo } from '../catalog/types.js';
+import { quoteIdent, quoteLiteral } from '../lake/table-name.js';
+
+export type JsRow = Record<string, unknown>;
+
+export interface QueryResult {
+  columns: ColumnInfo[];
+  rows: JsRow[];
+}
+
+/**
+ * A DuckDB session: where all data work happens (reading sources, writing Parquet, answering SQL).
+ * Data is streamed inside DuckDB; only results the user asked to see come into JS.
+ */
+export class Engine {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    readonly connection: DuckDBConnection,
+  ) {}
+
+  static async open(settings: EngineSettings & { tempDirectory?: string } = {}): Promise<Engine> {
+    const options: Record<string, string> = {};
+    if (settings.threads) options.threads = String(settings.threads);
+    if (settings.memoryLimit) options.memory_limit = settings.memoryLimit;
+    if (settings.tempDirectory) options.temp_directory = settings.tempDirectory;
+    const instance = await DuckDBInstance.create(':memory:', options);
+    const connection = await instance.connect();
+    return new Engine(instance, connection);
+  }
+
+  async run(sql: string, params?: DuckDBValue[]): Promise<void> {
+    await this.connection.run(sql, params);
+  }
+
+  async all(sql: string, params?: DuckDBValue[]): Promise<JsRow[]> {
+    const reader = await this.connection.runAndReadAll(sql, params);
+    return reader.getRowObjectsJS();
+  }
+
+  /** Runs a query and returns rows with their column types. */
+  async query(sql: string, params?: DuckDBValue[]): Promise<QueryResult> {
+    const reader = await this.connection.runAndReadAll(sql, params);
+    const names = reader.columnNames();
+    const types = reader.columnTypes();
+    return { columns: names.map((name, i) => ({ name, type: types[i]!.toString() })), rows: reader.getRowObjectsJS() };
+  }
+
+  /** Column names and types a SELECT would produce, without running it. */
+  async describe(select: string): Promise<ColumnInfo[]> {
+    const rows = await this.all(`DESCRIBE ${select}`);
+    return rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+  }
+
+  /**
+   * Refuses anything but reads, the guard behind `tributary sql`. DuckDB's `json_serialize_sql` parses without
+   * binding and only accepts SELECT statements (DESCRIBE, SHOW and SUMMARIZE included), so it is a parser-level check.
+   */
+  async assertReadOnly(sql: string): Promise<void> {
+    const [row] = await this.all(`SELECT json_serialize_sql($1::VARCHAR) AS parsed`, [sql]);
+    const parsed = JSON.parse(String(row!.parsed)) as { error?: boolean; error_message?: string; statements?: unknown[] };
+    if (!parsed.error) {
+      if (!parsed.statements?.length) throw new TributaryError('SQL_ERROR', 'SQL: empty statement');
+      return;
+    }
+    const message = parsed.error_message ?? 'cannot parse';
+    if (/Only SELECT statements/i.test(message)) {
+      throw new TributaryError('SQL_READ_ONLY', 'SQL: only SELECT queries are allowed: `tributary sql` never writes to the lake', {
+        hint: 'write to the lake through ingestion or models',
+      });
+    }
+    throw new TributaryError('SQL_ERROR', `SQL: ${firstLine(message)}`);
+  }
+
+  /** Exposes a snapshot's files as a view `layer.table`. */
+  async mountView(layer: string, table: string, files: readonly string[], schema: readonly ColumnInfo[]): Promise<void> {
+    await this.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(layer)}`);
+    await this.run(`CREATE OR REPLACE VIEW ${quoteIdent(layer)}.${quoteIdent(table)} AS ${selectFiles(files, schema)}`);
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+/** A SELECT over Parquet files; an empty file list yields an empty relation with the snapshot's schema. */
+export function selectFiles(files: readonly string[], schema: readonly ColumnInfo[]): string {
+  if (files.length === 0) {
+    const cols = schema.length ? schema.map((c) => `CAST(NULL AS ${c.type}) AS ${quoteIdent(c.name)}`).join(', ') : 'NULL AS "empty"';
+    return `SELECT ${cols} WHERE false`;
+  }
+  const list = files.map(quoteLiteral).join(', ');
+  return `SELECT * FROM read_parquet([${list}], union_by_name = true, hive_partitioning = false)`;
+}
+
+export function firstLine(message: string): string {
+  return message.split('\n')[0]!.trim();
+}

@@ -1,0 +1,110 @@
+import type { CsvOptions, FileFormat } from '../config/types.js';
+import { quoteIdent, quoteLiteral } from '../lake/table-name.js';
+import type { DiscoveredFile } from './files.js';
+
+/** The column DuckDB adds with each row's file path; never stored. */
+export const FILE_COLUMN = '__tributary_file';
+
+/** Everything needed to read one batch of files of one shape. */
+export interface ReadPlan {
+  format: FileFormat;
+  files: readonly DiscoveredFile[];
+  csv: CsvOptions | undefined;
+  /** Column → DuckDB type to convert to; rows that do not convert are rejects. */
+  types: Record<string, string>;
+  /** Unique per batch: names of DuckDB's temporary rejects tables (CSV). */
+  rejectsId: string;
+}
+
+export interface BatchMeta {
+  source: string;
+  batchId: string;
+  ingestedAt: Date;
+}
+
+export const REJECTS_SCHEMA_COLUMNS = ['_ingested_at', '_source', '_source_file', '_file_hash', '_batch_id', 'line', 'column_name', 'error_type', 'reason', 'raw_line'];
+
+/** The read of the batch's files: DuckDB's CSV / JSON / Parquet readers, with each row's file path. */
+export function sourceRelation(plan: ReadPlan): string {
+  const files = `[${plan.files.map((f) => quoteLiteral(f.absPath)).join(', ')}]`;
+  if (plan.format === 'csv') {
+    const csv = plan.csv ?? {};
+    const opts = [`header = ${csv.header ?? true}`, `filename = '${FILE_COLUMN}'`];
+    if (csv.delimiter !== undefined) opts.push(`delim = ${quoteLiteral(csv.delimiter)}`);
+    if (csv.quote !== undefined) opts.push(`quote = ${quoteLiteral(csv.quote)}`);
+    if (csv.escape !== undefined) opts.push(`escape = ${quoteLiteral(csv.escape)}`);
+    if (csv.encoding !== undefined) opts.push(`encoding = ${quoteLiteral(csv.encoding)}`);
+    if (csv.skip !== undefined) opts.push(`skip = ${csv.skip}`);
+    if (csv.nullValues !== undefined) opts.push(`nullstr = [${csv.nullValues.map(quoteLiteral).join(', ')}]`);
+    if (csv.dateFormat !== undefined) opts.push(`dateformat = ${quoteLiteral(csv.dateFormat)}`);
+    if (csv.timestampFormat !== undefined) opts.push(`timestampformat = ${quoteLiteral(csv.timestampFormat)}`);
+    const types = Object.entries(plan.types);
+    if (types.length) opts.push(`types = {${types.map(([c, t]) => `${quoteLiteral(c)}: ${quoteLiteral(t)}`).join(', ')}}`);
+    // Bad rows are kept aside by DuckDB with file, line, column and message instead of failing the read.
+    opts.push(`store_rejects = true, rejects_table = 'rej_${plan.rejectsId}', rejects_scan = 'scan_${plan.rejectsId}'`);
+    return `read_csv(${files}, ${opts.join(', ')})`;
+  }
+  if (plan.format === 'parquet') return `read_parquet(${files}, union_by_name = true, filename = '${FILE_COLUMN}')`;
+  const format = plan.format === 'ndjson' ? 'newline_delimited' : 'auto';
+  return `read_json(${files}, format = '${format}', union_by_name = true, filename = '${FILE_COLUMN}')`;
+}
+
+/** Maps DuckDB's file path to what bronze records: displayed path and content hash. */
+function filesValues(plan: ReadPlan): string {
+  const rows = plan.files.map((f) => `(${quoteLiteral(f.absPath)}, ${quoteLiteral(f.displayPath)}, ${quoteLiteral(f.hash)})`);
+  return `(VALUES ${rows.join(', ')}) AS __f(path, source_file, file_hash)`;
+}
+
+function metaColumns(meta: BatchMeta): string {
+  return [
+    `CAST(${quoteLiteral(meta.ingestedAt.toISOString())} AS TIMESTAMPTZ) AS _ingested_at`,
+    `${quoteLiteral(meta.source)} AS _source`,
+    `__f.source_file AS _source_file`,
+    `__f.file_hash AS _file_hash`,
+    `${quoteLiteral(meta.batchId)} AS _batch_id`,
+  ].join(', ');
+}
+
+/** Non-CSV readers have no rejects store: declared types are applied with TRY_CAST and failures found by SQL. */
+function castFailure(plan: ReadPlan): string | undefined {
+  const checks = Object.entries(plan.types).map(
+    ([col, type]) => `CASE WHEN src.${quoteIdent(col)} IS NOT NULL AND TRY_CAST(src.${quoteIdent(col)} AS ${type}) IS NULL THEN ${quoteLiteral(col)} END`,
+  );
+  return checks.length ? `coalesce(${checks.join(', ')})` : undefined;
+}
+
+/** The rows that go to the bronze table, with the lineage columns every bronze row carries. */
+export function dataSelect(plan: ReadPlan, meta: BatchMeta): string {
+  const join = `JOIN ${filesValues(plan)} ON src.${FILE_COLUMN} = __f.path`;
+  if (plan.format === 'csv') {
+    return `SELECT src.* EXCLUDE (${FILE_COLUMN}), ${metaColumns(meta)} FROM ${sourceRelation(plan)} AS src ${join}`;
+  }
+  const types = Object.entries(plan.types);
+  const replace = types.length ? ` REPLACE (${types.map(([c, t]) => `TRY_CAST(src.${quoteIdent(c)} AS ${t}) AS ${quoteIdent(c)}`).join(', ')})` : '';
+  const failure = castFailure(plan);
+  return `SELECT src.* EXCLUDE (${FILE_COLUMN})${replace}, ${metaColumns(meta)} FROM ${sourceRelation(plan)} AS src ${join}${failure ? ` WHERE ${failure} IS NULL` : ''}`;
+}
+
+/** Rejected rows of the batch, in the rejects table's shape; undefined when the format cannot have any. */
+export function rejectsSelect(plan: ReadPlan, meta: BatchMeta): string | undefined {
+  if (plan.format === 'csv') {
+    return `SELECT ${metaColumns(meta)}, CAST(e.line AS BIGINT) AS line, e.column_name, CAST(e.error_type AS VARCHAR) AS error_type,
+                   e.error_message AS reason, e.csv_line AS raw_line
+              FROM rej_${plan.rejectsId} e
+              JOIN scan_${plan.rejectsId} s ON e.scan_id = s.scan_id AND e.file_id = s.file_id
+              JOIN ${filesValues(plan)} ON s.file_path = __f.path`;
+  }
+  const failure = castFailure(plan);
+  if (!failure) return undefined;
+  return `SELECT ${metaColumns(meta)}, line, column_name, 'CAST' AS error_type,
+                 'Could not convert ' || column_name || ' to the declared type' AS reason, raw_line
+            FROM (SELECT src.${FILE_COLUMN}, row_number() OVER (PARTITION BY src.${FILE_COLUMN}) AS line, ${failure} AS column_name,
+                         CAST(to_json(src) AS VARCHAR) AS raw_line
+                    FROM ${sourceRelation(plan)} AS src) AS r
+            JOIN ${filesValues(plan)} ON r.${FILE_COLUMN} = __f.path
+           WHERE column_name IS NOT NULL`;
+}
+
+export function dropRejectsTables(plan: ReadPlan): string[] {
+  return plan.format === 'csv' ? [`DROP TABLE IF EXISTS rej_${plan.rejectsId}`, `DROP TABLE IF EXISTS scan_${plan.rejectsId}`] : [];
+}

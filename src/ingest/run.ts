@@ -1,0 +1,96 @@
+import { stat } from 'node:fs/promises';
+import type { FileFormat, FileSourceConfig } from '../config/types.js';
+import { TributaryError, errorMessage } from '../errors.js';
+import type { Lake } from '../lake/lake.js';
+import { parseTableName } from '../lake/table-name.js';
+import { newId } from '../util/ids.js';
+import { formatFromPath } from './files.js';
+import { adhocSourceName, ingestSource, type IngestOptions, type SourceReport } from './ingest.js';
+
+export interface IngestRunReport {
+  runId: string;
+  status: 'success' | 'partial';
+  sources: SourceReport[];
+}
+
+/** Runs declared sources (all, or the named ones) as one recorded run. */
+export async function runIngest(lake: Lake, names: readonly string[] = [], options: IngestOptions = {}): Promise<IngestRunReport> {
+  const declared = lake.config.sources;
+  for (const name of names) {
+    if (!declared[name]) {
+      const known = Object.keys(declared);
+      throw new TributaryError('SOURCE_NOT_FOUND', `source "${name}" is not declared in ${lake.config.configFile ?? 'the config'}`, {
+        hint: known.length ? `declared sources: ${known.join(', ')}` : 'declare sources in tributary.config.ts, or use --into for ad hoc files',
+      });
+    }
+  }
+  const selected = names.length ? names : Object.keys(declared);
+  if (selected.length === 0) {
+    throw new TributaryError('SOURCE_NOT_FOUND', `no sources are declared in ${lake.config.configFile ?? lake.config.projectDir}`, {
+      hint: 'declare sources in tributary.config.ts, or run `tributary ingest <path-or-glob> --into layer.table`',
+    });
+  }
+  return recordRun(lake, (runId) => ingestAll(lake, selected.map((n) => [n, declared[n]!] as const), { ...options, runId }));
+}
+
+/** Ad hoc: ingests files matching a path or glob into a table without declaring a source. */
+export async function runIngestFiles(
+  lake: Lake,
+  pattern: string,
+  into: string,
+  overrides: Partial<Pick<FileSourceConfig, 'format' | 'csv' | 'onError' | 'schema'>> = {},
+  options: IngestOptions = {},
+): Promise<IngestRunReport> {
+  const table = parseTableName(into, '--into').name;
+  const source: FileSourceConfig = { kind: 'files', glob: pattern, into: table, ...overrides };
+  return recordRun(lake, (runId) => ingestAll(lake, [[adhocSourceName(table), source]], { ...options, runId }));
+}
+
+/** Ingests a quarantined file again (from its preserved copy), with the source's current settings. */
+export async function retryQuarantined(lake: Lake, id: number, options: IngestOptions = {}): Promise<IngestRunReport> {
+  const entry = await lake.catalog.getQuarantine(id);
+  if (entry.status !== 'open') {
+    throw new TributaryError('USAGE', `quarantine entry ${id} is already ${entry.status}`);
+  }
+  const declared = lake.config.sources[entry.source];
+  const format: FileFormat | undefined = declared?.format ?? formatFromPath(entry.path, `quarantine entry ${id}`);
+  const source: FileSourceConfig = declared ?? { kind: 'files', glob: entry.path, into: entry.table, format };
+  if (!entry.storedPath || !(await lake.storage.exists(entry.storedPath))) {
+    throw new TributaryError('IO_ERROR', `quarantine entry ${id}: the preserved copy ${entry.storedPath ?? '(none)'} is missing from ${lake.storage.root}`);
+  }
+  const absPath = lake.storage.readPath(entry.storedPath);
+  const file = { absPath, displayPath: entry.path, sizeBytes: (await stat(absPath)).size, hash: entry.fileHash };
+  return recordRun(lake, (runId) =>
+    ingestAll(lake, [[entry.source, source]], { ...options, runId, explicitFiles: [file], retryQuarantineId: id }),
+  );
+}
+
+async function ingestAll(
+  lake: Lake,
+  sources: readonly (readonly [string, FileSourceConfig])[],
+  options: Parameters<typeof ingestSource>[3],
+): Promise<SourceReport[]> {
+  const reports: SourceReport[] = [];
+  for (const [name, source] of sources) reports.push(await ingestSource(lake, name, source, options));
+  return reports;
+}
+
+async function recordRun(lake: Lake, work: (runId: string) => Promise<SourceReport[]>): Promise<IngestRunReport> {
+  const runId = newId('ingest-');
+  await lake.catalog.startRun(runId, 'ingest');
+  try {
+    const sources = await work(runId);
+    const status = sources.some((s) => s.quarantined.length > 0 || s.rejectedRows > 0) ? 'partial' : 'success';
+    await lake.catalog.finishRun(runId, status, summarise(sources));
+    return { runId, status, sources };
+  } catch (err) {
+    await lake.catalog.finishRun(runId, 'failed', null, errorMessage(err)).catch(() => undefined);
+    throw err;
+  }
+}
+
+function summarise(sources: SourceReport[]): Record<string, unknown> {
+  return Object.fromEntries(
+    sources.map((s) => [s.source, { table: s.table, files: s.ingested.length, rows: s.rows, rejectedRows: s.rejectedRows, quarantined: s.quarantined.length, unchanged: s.unchanged }]),
+  );
+}

@@ -1,0 +1,324 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Catalog } from '../catalog/catalog.js';
+import { openCatalog } from '../catalog/open.js';
+import type { ColumnInfo, CommitResult, DataFileInput, SnapshotInfo, TableChange, TableInfo } from '../catalog/types.js';
+import type { PartitionGranularity, ResolvedConfig, TableConfig } from '../config/types.js';
+import { Engine, firstLine, selectFiles, type QueryResult } from '../engine/engine.js';
+import { TributaryError, errorMessage } from '../errors.js';
+import { LocalStorage } from '../storage/local.js';
+import type { Storage } from '../storage/storage.js';
+import { newId } from '../util/ids.js';
+import type { AsOf } from './as-of.js';
+import { parseTableName, quoteIdent, quoteLiteral } from './table-name.js';
+
+/** The hidden column a partitioned write is split on; it is not stored in the files. */
+const PART_COLUMN = '__tributary_part';
+
+export interface WrittenFiles {
+  table: string;
+  files: DataFileInput[];
+  schema: ColumnInfo[];
+  partitionSpec: string | undefined;
+  rowCount: number;
+}
+
+/**
+ * The lake: tables made of immutable Parquet files, whose snapshots the catalog records.
+ * Writers write new files first, then commit one catalog transaction; readers resolve a snapshot to its files.
+ */
+export class Lake {
+  private constructor(
+    readonly config: ResolvedConfig,
+    readonly catalog: Catalog,
+    readonly storage: Storage,
+    readonly engine: Engine,
+  ) {}
+
+  static async open(config: ResolvedConfig): Promise<Lake> {
+    mkdirSync(config.lakePath, { recursive: true });
+    const catalog = await openCatalog(config.catalog);
+    const tempDirectory = path.join(config.lakePath, '_tmp');
+    const engine = await Engine.open({ ...config.engine, tempDirectory });
+    return new Lake(config, catalog, new LocalStorage(config.lakePath), engine);
+  }
+
+  async close(): Promise<void> {
+    this.engine.close();
+    await this.catalog.close();
+  }
+
+  tableConfig(name: string): TableConfig {
+    return this.config.tables[name] ?? {};
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  tables(): Promise<TableInfo[]> {
+    return this.catalog.listTables();
+  }
+
+  history(name: string): Promise<SnapshotInfo[]> {
+    parseTableName(name);
+    return this.catalog.requireTable(name).then(() => this.catalog.history(name));
+  }
+
+  /** A SELECT over the table's files at a snapshot (current by default). */
+  async selectSql(name: string, asOf?: AsOf): Promise<{ sql: string; snapshot: SnapshotInfo | undefined }> {
+    parseTableName(name);
+    const resolved = await this.catalog.resolveSnapshot(name, asOf);
+    if (!resolved) return { sql: selectFiles([], []), snapshot: undefined };
+    const files = resolved.files.map((f) => this.storage.readPath(f.path));
+    return { sql: selectFiles(files, resolved.snapshot.schema), snapshot: resolved.snapshot };
+  }
+
+  /** Mounts tables as DuckDB views named `layer.table`, at their current snapshot or as of a point in time. */
+  async mount(names: readonly string[], asOf?: AsOf): Promise<void> {
+    for (const name of names) {
+      const ref = parseTableName(name);
+      const { sql } = await this.selectSql(name, asOf);
+      await this.engine.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(ref.layer)}`);
+      await this.engine.run(`CREATE OR REPLACE VIEW ${quoteIdent(ref.layer)}.${quoteIdent(ref.table)} AS ${sql}`);
+    }
+  }
+
+  /** Runs read-only SQL over the lake; tables are referred to as `layer.table`. */
+  async query(sql: string, options: { asOf?: AsOf } = {}): Promise<QueryResult> {
+    await this.engine.assertReadOnly(sql);
+    const wanted = (await this.tables()).map((t) => t.name).filter((name) => mentions(sql, name));
+    await this.mount(wanted, options.asOf);
+    try {
+      return await this.engine.query(sql);
+    } catch (err) {
+      throw new TributaryError('SQL_ERROR', `SQL: ${firstLine(errorMessage(err))}`, { cause: err });
+    }
+  }
+
+  async show(name: string, options: { asOf?: AsOf; limit?: number } = {}): Promise<QueryResult & { snapshot: SnapshotInfo | undefined }> {
+    parseTableName(name);
+    await this.catalog.requireTable(name);
+    const { sql, snapshot } = await this.selectSql(name, options.asOf);
+    const result = await this.engine.query(`SELECT * FROM (${sql}) LIMIT ${Math.max(0, Math.floor(options.limit ?? 20))}`);
+    return { ...result, snapshot };
+  }
+
+  // ---------------------------------------------------------------- writing
+
+  /**
+   * Runs `select` in DuckDB and writes its result as new Parquet files of `table` (zstd), partitioned as the table
+   * is configured. Nothing is visible until the files are committed; on failure the written files are removed.
+   */
+  async writeFiles(table: string, select: string): Promise<WrittenFiles> {
+    const ref = parseTableName(table);
+    const partitionBy = this.tableConfig(table).partitionBy;
+    const schema = await this.engine.describe(select).catch((err: unknown) => {
+      throw new TributaryError('SQL_ERROR', `writing ${table}: ${firstLine(errorMessage(err))}`, { cause: err });
+    });
+    const writeId = newId('w');
+    const base = `${ref.layer}/${ref.table}/data`;
+    let target: string;
+    let sql: string;
+    if (partitionBy) {
+      if (!schema.some((c) => c.name === partitionBy.column)) {
+        throw new TributaryError('CONFIG_INVALID', `tables.${table}.partitionBy: column "${partitionBy.column}" is not in the table (columns: ${schema.map((c) => c.name).join(', ')})`);
+      }
+      target = this.storage.writePath(`${base}/${writeId}`);
+      sql = `COPY (SELECT *, ${partitionExpression(partitionBy.column, partitionBy.granularity ?? 'day')} AS ${PART_COLUMN} FROM (${select}))
+             TO ${quoteLiteral(target)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (${PART_COLUMN}), FILENAME_PATTERN 'part_{uuid}', RETURN_STATS true)`;
+    } else {
+      target = this.storage.writePath(`${base}/${writeId}.parquet`);
+      sql = `COPY (${select}) TO ${quoteLiteral(target)} (FORMAT parquet, COMPRESSION zstd, RETURN_STATS true)`;
+    }
+    mkdirSync(path.dirname(target), { recursive: true });
+    let stats: Record<string, unknown>[];
+    try {
+      stats = await this.engine.all(sql);
+    } catch (err) {
+      await this.discardPrefix(partitionBy ? `${base}/${writeId}` : `${base}/${writeId}.parquet`);
+      throw new TributaryError('SQL_ERROR', `writing ${table}: ${firstLine(errorMessage(err))}`, { cause: err });
+    }
+    const files: DataFileInput[] = [];
+    const empty: string[] = [];
+    for (const row of stats) {
+      const key = this.storage.keyOf(String(row.filename));
+      const rowCount = Number(row.count);
+      if (rowCount === 0) {
+        empty.push(key);
+        continue;
+      }
+      const partitionKey = /__tributary_part=([^/]+)/.exec(key)?.[1];
+      files.push({ path: key, rowCount, sizeBytes: Number(row.file_size_bytes), ...(partitionKey ? { partitionKey: decodeURIComponent(partitionKey) } : {}) });
+    }
+    await this.storage.delete(empty);
+    await this.storage.finalize(files.map((f) => f.path));
+    return {
+      table,
+      files,
+      schema,
+      partitionSpec: partitionBy ? JSON.stringify(partitionBy) : undefined,
+      rowCount: files.reduce((n, f) => n + f.rowCount, 0),
+    };
+  }
+
+  /** Turns written files into a table change for `Catalog.commit`. */
+  change(written: WrittenFiles, operation: 'append' | 'overwrite', summary?: Record<string, unknown>): TableChange {
+    return {
+      table: written.table,
+      operation,
+      addFiles: written.files,
+      ...(operation === 'overwrite' ? { removeFiles: 'all' as const } : {}),
+      schema: written.schema,
+      ...(written.partitionSpec ? { partitionSpec: written.partitionSpec } : {}),
+      ...(summary ? { summary } : {}),
+    };
+  }
+
+  /** Commits; if the commit fails, the files it would have added are deleted (they were never visible). */
+  async commit(request: Parameters<Catalog['commit']>[0]): Promise<CommitResult> {
+    try {
+      return await this.catalog.commit(request);
+    } catch (err) {
+      await this.storage.delete(request.changes.flatMap((c) => c.addFiles.map((f) => f.path))).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Writes `select` into `table` as one new snapshot, appending to or replacing its rows. */
+  async write(table: string, select: string, options: { mode: 'append' | 'overwrite'; runId?: string; summary?: Record<string, unknown> }): Promise<{ snapshotId: number; rowCount: number }> {
+    const written = await this.writeFiles(table, select);
+    const result = await this.commit({ ...(options.runId ? { runId: options.runId } : {}), changes: [this.change(written, options.mode, options.summary)] });
+    return { snapshotId: result.snapshots[table]!, rowCount: written.rowCount };
+  }
+
+  // ---------------------------------------------------------------- maintenance
+
+  /** Merges small files (per partition) into one file each, as a `compact` snapshot with the same rows. */
+  async compact(table: string, options: { runId?: string } = {}): Promise<{ snapshotId: number | undefined; filesBefore: number; filesAfter: number; merged: number }> {
+    const ref = parseTableName(table);
+    const resolved = await this.catalog.resolveSnapshot(table);
+    if (!resolved) return { snapshotId: undefined, filesBefore: 0, filesAfter: 0, merged: 0 };
+    const groups = new Map<string, typeof resolved.files>();
+    for (const file of resolved.files) {
+      if (file.sizeBytes >= this.config.smallFileBytes) continue;
+      const key = file.partitionKey ?? '';
+      groups.set(key, [...(groups.get(key) ?? []), file]);
+    }
+    const added: DataFileInput[] = [];
+    const removed: string[] = [];
+    const writeId = newId('c');
+    try {
+      for (const [partitionKey, files] of groups) {
+        if (files.length < 2) continue;
+        const key = partitionKey
+          ? `${ref.layer}/${ref.table}/data/${writeId}/${PART_COLUMN}=${encodeURIComponent(partitionKey)}/part_0.parquet`
+          : `${ref.layer}/${ref.table}/data/${writeId}-${added.length}.parquet`;
+        const target = this.storage.writePath(key);
+        mkdirSync(path.dirname(target), { recursive: true });
+        const [stats] = await this.engine.all(
+          `COPY (${selectFiles(files.map((f) => this.storage.readPath(f.path)), resolved.snapshot.schema)}) TO ${quoteLiteral(target)} (FORMAT parquet, COMPRESSION zstd, RETURN_STATS true)`,
+        );
+        added.push({ path: key, rowCount: Number(stats!.count), sizeBytes: Number(stats!.file_size_bytes), ...(partitionKey ? { partitionKey } : {}) });
+        removed.push(...files.map((f) => f.path));
+      }
+      if (added.length === 0) return { snapshotId: undefined, filesBefore: resolved.files.length, filesAfter: resolved.files.length, merged: 0 };
+      await this.storage.finalize(added.map((f) => f.path));
+    } catch (err) {
+      await this.storage.delete(added.map((f) => f.path));
+      throw err;
+    }
+    const result = await this.commit({
+      ...(options.runId ? { runId: options.runId } : {}),
+      changes: [{
+        table,
+        operation: 'compact',
+        addFiles: added,
+        removeFiles: removed,
+        schema: resolved.snapshot.schema,
+        summary: { merged: removed.length, into: added.length },
+      }],
+    });
+    const filesAfter = resolved.files.length - removed.length + added.length;
+    return { snapshotId: result.snapshots[table], filesBefore: resolved.files.length, filesAfter, merged: removed.length };
+  }
+
+  /**
+   * Expires snapshots outside the retention window, deletes the files only they referenced, and deletes orphan
+   * files (written by a writer that crashed before committing) once older than `orphanMinutes`.
+   */
+  async vacuum(options: { dryRun?: boolean; snapshotDays?: number; keepLast?: number; orphanMinutes?: number } = {}): Promise<VacuumReport> {
+    const snapshotDays = options.snapshotDays ?? this.config.retention.snapshotDays;
+    const keepLast = Math.max(1, options.keepLast ?? this.config.retention.keepLast);
+    const orphanMinutes = options.orphanMinutes ?? this.config.retention.orphanMinutes;
+    const cutoff = Date.now() - snapshotDays * 86_400_000;
+    const report: VacuumReport = { dryRun: Boolean(options.dryRun), tables: [], orphanFiles: 0, deletedFiles: 0, deletedBytes: 0 };
+    const sizes = new Map<string, number>();
+    for await (const obj of this.listDataFiles()) sizes.set(obj.key, obj.sizeBytes);
+
+    for (const table of await this.tables()) {
+      const history = (await this.catalog.history(table.name)).filter((s) => !s.expired);
+      if (history.length === 0) continue;
+      const retained = history.filter((s, i) => i < keepLast || s.committedAt.getTime() >= cutoff);
+      const keepFrom = Math.min(...retained.map((s) => s.snapshotId));
+      const expiring = history.filter((s) => s.snapshotId < keepFrom).length;
+      if (expiring === 0) continue;
+      let deleted: string[] = [];
+      if (!options.dryRun) {
+        deleted = await this.catalog.expireSnapshots(table.name, keepFrom);
+        await this.storage.delete(deleted);
+      }
+      report.tables.push({ table: table.name, expiredSnapshots: expiring, keptFrom: keepFrom, deletedFiles: deleted.length });
+      report.deletedFiles += deleted.length;
+      report.deletedBytes += deleted.reduce((n, p) => n + (sizes.get(p) ?? 0), 0);
+    }
+
+    const known = await this.catalog.knownFilePaths();
+    const orphanCutoff = Date.now() - orphanMinutes * 60_000;
+    const orphans: string[] = [];
+    for await (const obj of this.listDataFiles()) {
+      if (!known.has(obj.key) && obj.modifiedAt.getTime() <= orphanCutoff) {
+        orphans.push(obj.key);
+        report.deletedBytes += obj.sizeBytes;
+      }
+    }
+    if (!options.dryRun) await this.storage.delete(orphans);
+    report.orphanFiles = orphans.length;
+    report.deletedFiles += orphans.length;
+    return report;
+  }
+
+  /** Data files in storage, skipping the catalog, quarantine and temp folders (names starting with `_`). */
+  private async *listDataFiles(): AsyncGenerator<{ key: string; sizeBytes: number; modifiedAt: Date }> {
+    for await (const obj of this.storage.list('')) {
+      if (obj.key.startsWith('_') || !/\/data\//.test(obj.key)) continue;
+      yield obj;
+    }
+  }
+
+  private async discardPrefix(prefix: string): Promise<void> {
+    const keys: string[] = [];
+    for await (const obj of this.storage.list(prefix)) keys.push(obj.key);
+    if (await this.storage.exists(prefix)) keys.push(prefix);
+    await this.storage.delete(keys).catch(() => undefined);
+  }
+}
+
+export interface VacuumReport {
+  dryRun: boolean;
+  tables: { table: string; expiredSnapshots: number; keptFrom: number; deletedFiles: number }[];
+  orphanFiles: number;
+  deletedFiles: number;
+  deletedBytes: number;
+}
+
+/** Whether SQL text refers to `layer.table` (quoted or not); a false positive only mounts one view too many. */
+function mentions(sql: string, name: string): boolean {
+  const [layer, table] = name.split('.') as [string, string];
+  return new RegExp(`(^|[^A-Za-z0-9_])"?${layer}"?\\s*\\.\\s*"?${table}"?($|[^A-Za-z0-9_])`, 'i').test(sql);
+}
+
+function partitionExpression(column: string, granularity: PartitionGranularity): string {
+  const col = quoteIdent(column);
+  const format = granularity === 'day' ? '%Y-%m-%d' : granularity === 'month' ? '%Y-%m' : '%Y';
+  // Accepts DATE, TIMESTAMP or text columns; values that are not dates land in the NULL partition.
+  return `strftime(COALESCE(TRY_CAST(${col} AS TIMESTAMP), CAST(TRY_CAST(${col} AS DATE) AS TIMESTAMP)), '${format}')`;
+}

@@ -1,0 +1,85 @@
+import { constants } from 'node:fs';
+import { copyFile, mkdir, open, readdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Storage, StoredObject } from './storage.js';
+
+/** Storage on a local (or mounted) file system, rooted at the lake folder. */
+export class LocalStorage implements Storage {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = path.resolve(root);
+  }
+
+  writePath(key: string): string {
+    return path.join(this.root, key);
+  }
+
+  keyOf(writtenPath: string): string {
+    return path.relative(this.root, path.resolve(writtenPath)).split(path.sep).join('/');
+  }
+
+  async finalize(keys: readonly string[]): Promise<void> {
+    // fsync files, then their folders, so a committed snapshot never names a file lost to a power cut.
+    const dirs = new Set<string>();
+    for (const key of keys) {
+      const file = this.readPath(key);
+      await fsync(file);
+      dirs.add(path.dirname(file));
+    }
+    for (const dir of dirs) await fsync(dir).catch(() => undefined);
+  }
+
+  readPath(key: string): string {
+    return path.join(this.root, key);
+  }
+
+  async putFile(localPath: string, key: string): Promise<void> {
+    const target = this.writePath(key);
+    await mkdir(path.dirname(target), { recursive: true });
+    await copyFile(localPath, target, constants.COPYFILE_FICLONE);
+    await this.finalize([key]);
+  }
+
+  async *list(prefix: string): AsyncIterable<StoredObject> {
+    const start = path.join(this.root, prefix);
+    const walk = async function* (dir: string, self: LocalStorage): AsyncGenerator<StoredObject> {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw err;
+      }
+      for (const entry of entries) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) yield* walk(full, self);
+        else if (entry.isFile()) {
+          const info = await stat(full);
+          yield { key: self.keyOf(full), sizeBytes: info.size, modifiedAt: info.mtime };
+        }
+      }
+    };
+    yield* walk(start, this);
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    for (const key of keys) await rm(this.readPath(key), { force: true });
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return stat(this.readPath(key)).then(
+      () => true,
+      () => false,
+    );
+  }
+}
+
+async function fsync(target: string): Promise<void> {
+  const handle = await open(target, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

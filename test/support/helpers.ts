@@ -1,0 +1,60 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { afterAll } from 'vitest';
+import type { CatalogLocation } from '../../src/config/types.js';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const PG_URL = process.env.TRIBUTARY_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const SHARED_DATA = path.resolve(ROOT, '../shared/data');
+
+/** A temporary folder removed after the test file. */
+export function tempDir(prefix = 'trib-'): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A fresh PostgreSQL schema for one catalog, dropped after the test file. */
+export function pgCatalog(): CatalogLocation {
+  const schema = `t_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  afterAll(async () => {
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.end();
+  });
+  return { kind: 'postgres', url: PG_URL, schema };
+}
+
+export interface ProcessResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a TypeScript file of the repo in a child Node process (through tsx). */
+export function runTs(script: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<ProcessResult> {
+  return run(process.execPath, ['--import', 'tsx', path.join(ROOT, script), ...args], options);
+}
+
+/** Runs the CLI from source in a child process, as a user would. */
+export function cli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<ProcessResult> {
+  return runTs('test/fixtures/cli.ts', args, options);
+}
+
+export function run(cmd: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<ProcessResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, [...args], { cwd: options.cwd ?? ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
