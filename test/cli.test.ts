@@ -1,0 +1,97 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildProgram } from '../src/cli/main.js';
+import { cli, tempDir } from './support/helpers.js';
+
+describe('tributary CLI', () => {
+  it('documents every command and option in --help', async () => {
+    const program = buildProgram();
+    const walk = (cmd: typeof program, prefix: string[]): string[][] => [prefix, ...cmd.commands.flatMap((c) => walk(c as typeof program, [...prefix, c.name()]))];
+    const paths = walk(program, []).filter((p) => p.at(-1) !== 'help');
+    expect(paths.length).toBeGreaterThan(12);
+    for (const p of paths) {
+      const cmd = p.reduce((c, name) => c.commands.find((x) => x.name() === name) as typeof program, program);
+      expect(cmd.description(), p.join(' ')).not.toBe('');
+      for (const option of cmd.options) expect(option.description, `${p.join(' ')} ${option.flags}`).not.toBe('');
+    }
+    const top = await cli(['--help']);
+    expect(top.code).toBe(0);
+    for (const name of ['init', 'ingest', 'lake', 'sql', 'quarantine', 'runs']) expect(top.stdout).toContain(name);
+    const sub = await cli(['lake', 'show', '--help']);
+    expect(sub.stdout).toContain('--as-of');
+  });
+
+  it('scaffolds a project that ingests, lists, queries and time-travels', async () => {
+    const dir = path.join(tempDir(), 'demo');
+    const init = await cli(['init', dir]);
+    expect(init.code, init.stderr).toBe(0);
+    expect(existsSync(path.join(dir, 'tributary.config.ts'))).toBe(true);
+
+    const ingest = await cli(['ingest', '--project', dir, '--json']);
+    expect(ingest.code, ingest.stderr).toBe(0);
+    const report = JSON.parse(ingest.stdout);
+    expect(report.sources[0]).toMatchObject({ source: 'sales', rows: 6, rejectedRows: 1 });
+
+    const tables = JSON.parse((await cli(['lake', 'tables', '--project', dir, '--json'])).stdout);
+    expect(tables.map((t: { name: string }) => t.name)).toEqual(['bronze.sales', 'bronze.sales_rejects']);
+
+    const csv = await cli(['sql', 'SELECT country, sum(amount) AS revenue FROM bronze.sales GROUP BY ALL ORDER BY 2 DESC', '--format', 'csv', '--project', dir]);
+    expect(csv.stdout.trim().split('\n')).toEqual(['country,revenue', 'France,410.5', 'Belgium,50.75', 'Spain,42.9']);
+
+    const history = JSON.parse((await cli(['lake', 'history', 'bronze.sales', '--project', dir, '--json'])).stdout);
+    expect(history[0]).toMatchObject({ snapshotId: 1, operation: 'append', rowCount: 6 });
+    const shown = JSON.parse((await cli(['lake', 'show', 'bronze.sales', '--as-of', '1', '--limit', '2', '--project', dir, '--json'])).stdout);
+    expect(shown.rows).toHaveLength(2);
+
+    writeFileSync(path.join(dir, 'data/sales/2024-03.csv'), 'sale_id,sold_at,customer,amount\n8,2024-03-01 10:00:00,Zoe,1.00\n');
+    const second = JSON.parse((await cli(['ingest', 'sales', '--project', dir, '--json'])).stdout);
+    expect(second.sources[0]).toMatchObject({ unchanged: 2, rows: 1 });
+    const runs = JSON.parse((await cli(['runs', 'ls', '--project', dir, '--json'])).stdout);
+    expect(runs).toHaveLength(2);
+    const vacuum = JSON.parse((await cli(['lake', 'vacuum', '--dry-run', '--project', dir, '--json'])).stdout);
+    expect(vacuum.dryRun).toBe(true);
+  });
+
+  it('prints one clear line and exits non-zero on errors', async () => {
+    const dir = tempDir();
+    const cases: [string[], RegExp][] = [
+      [['lake', 'show', 'nope', '--project', dir], /"nope" is not a table name of the form layer\.table/],
+      [['lake', 'show', 'bronze.nope', '--project', dir], /table bronze\.nope does not exist/],
+      [['sql', 'DELETE FROM x', '--project', dir], /only SELECT queries are allowed/],
+      [['ingest', 'ghost', '--project', dir], /source "ghost" is not declared/],
+      [['lake', 'show', 'a.b', '--limit', 'many', '--project', dir], /--limit: "many" is not a non-negative integer/],
+      [['lake', 'tables', '--project', path.join(dir, 'missing')], /is not a folder/],
+      [['quarantine', 'retry', '42', '--project', dir], /quarantine entry 42 does not exist/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await cli(args);
+      expect(result.code, args.join(' ')).toBe(1);
+      expect(result.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(result.stderr).toMatch(message);
+    }
+    const json = await cli(['lake', 'show', 'nope', '--json', '--project', dir]);
+    expect(JSON.parse(json.stderr)).toMatchObject({ error: { code: 'TABLE_NAME_INVALID' } });
+    const usage = await cli(['lake', 'show']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/missing required argument 'table'/);
+  });
+
+  it('quarantines a bad file and retries it from the CLI', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'tributary.config.ts'), `export default { sources: { s: { kind: 'files', glob: 'in/*.csv', into: 'bronze.s', csv: { encoding: process.env.ENC ?? 'utf-8' } } } };\n`);
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(path.join(dir, 'in'));
+    writeFileSync(path.join(dir, 'in/l.csv'), Buffer.concat([Buffer.from('a,b\n1,caf'), Buffer.from([0xe9]), Buffer.from('\n')]));
+    await cli(['ingest', '--project', dir]);
+    const listed = JSON.parse((await cli(['quarantine', 'ls', '--json', '--project', dir])).stdout);
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({ reasonCode: 'invalid_encoding', path: 'in/l.csv', status: 'open' });
+    const still = await cli(['quarantine', 'retry', String(listed[0].id), '--project', dir]);
+    expect(still.code).toBe(1);
+    const fixed = await cli(['quarantine', 'retry', String(listed[0].id), '--project', dir], { env: { ENC: 'latin-1' } });
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(fixed.stdout).toMatch(/ingested: 1 row/);
+    expect(JSON.parse((await cli(['quarantine', 'ls', '--json', '--project', dir])).stdout)).toEqual([]);
+  });
+});
