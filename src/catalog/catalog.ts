@@ -205,18 +205,28 @@ export class Catalog {
           await s.query(`UPDATE lake_tables SET current_snapshot = $2 WHERE name = $1`, [change.table, next]);
           snapshots[change.table] = next;
         }
-        for (const record of request.ingested ?? []) {
-          const snapshotId = snapshots[record.table];
-          if (snapshotId === undefined) throw new Error(`ingestion record for ${record.path} names table ${record.table}, which this commit does not change`);
+        const records = request.ingested ?? [];
+        for (const record of records) {
+          if (snapshots[record.table] === undefined) throw new Error(`ingestion record for ${record.path} names table ${record.table}, which this commit does not change`);
+        }
+        // Multi-row statements: a batch may carry hundreds of files, and per-statement cost adds up.
+        for (const chunk of chunks(records, 100)) {
+          const values: SqlValue[] = [];
+          const tuples = chunk.map((r) => {
+            const at = values.length;
+            values.push(r.source, r.fileHash, r.path, r.sizeBytes, r.table, snapshots[r.table]!, r.batchId, request.runId ?? null, r.ingestedAt.toISOString(), r.rowCount, r.rejectedRows);
+            return `(${Array.from({ length: 11 }, (_, k) => (k === 8 ? `CAST($${at + k + 1} AS TIMESTAMPTZ)` : `$${at + k + 1}`)).join(', ')})`;
+          });
           await s.query(
-            `INSERT INTO ingested_files (source, file_hash, path, size_bytes, table_name, snapshot_id, batch_id, run_id, ingested_at, row_count, rejected_rows)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CAST($9 AS TIMESTAMPTZ), $10, $11)`,
-            [record.source, record.fileHash, record.path, record.sizeBytes, record.table, snapshotId, record.batchId, request.runId ?? null, record.ingestedAt.toISOString(), record.rowCount, record.rejectedRows],
+            `INSERT INTO ingested_files (source, file_hash, path, size_bytes, table_name, snapshot_id, batch_id, run_id, ingested_at, row_count, rejected_rows) VALUES ${tuples.join(', ')}`,
+            values,
           );
-          // A good version of a quarantined file (same source and path) resolves the quarantine entry.
+          // A good version of a quarantined file (same source and path) supersedes its quarantine entry.
+          const keys = chunk.map((r) => `${r.source}\u001f${r.path}`);
           await s.query(
-            `UPDATE quarantine SET status = 'superseded', resolved_at = CAST($3 AS TIMESTAMPTZ) WHERE source = $1 AND path = $2 AND status = 'open'`,
-            [record.source, record.path, record.ingestedAt.toISOString()],
+            `UPDATE quarantine SET status = 'superseded', resolved_at = CAST($1 AS TIMESTAMPTZ)
+              WHERE status = 'open' AND source || chr(31) || path IN (${keys.map((_, i) => `$${i + 2}`).join(', ')})`,
+            [new Date().toISOString(), ...keys],
           );
         }
         for (const id of request.resolveQuarantine ?? []) {

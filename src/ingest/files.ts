@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { glob } from 'tinyglobby';
 import type { FileFormat } from '../config/types.js';
@@ -38,8 +38,38 @@ export function hashFile(file: string): Promise<string> {
   });
 }
 
+const HEAD_BYTES = 64 * 1024;
+const WHOLE_READ_LIMIT = 16 * 1024 * 1024;
+
+/**
+ * Size, content hash and first bytes of a file in one pass where possible: small files are read once; large ones
+ * are hashed as a stream (never held in memory) and their head read separately.
+ */
+export async function fingerprint(file: string): Promise<{ sizeBytes: number; hash: string; head: Buffer }> {
+  const { size } = await stat(file);
+  if (size <= WHOLE_READ_LIMIT) {
+    const bytes = await readFile(file);
+    return { sizeBytes: bytes.length, hash: createHash('sha256').update(bytes).digest('hex'), head: bytes.subarray(0, HEAD_BYTES) };
+  }
+  return { sizeBytes: size, hash: await hashFile(file), head: await readHead(file) };
+}
+
+/** Maps with at most `limit` calls in flight, keeping order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
 /** Reads the first bytes of a file, for cheap checks before DuckDB sees it. */
-export async function readHead(file: string, bytes = 64 * 1024): Promise<Buffer> {
+export async function readHead(file: string, bytes = HEAD_BYTES): Promise<Buffer> {
   const handle = await open(file, 'r');
   try {
     const buffer = Buffer.alloc(bytes);

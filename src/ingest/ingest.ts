@@ -1,4 +1,3 @@
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { TableChange } from '../catalog/types.js';
 import type { ErrorPolicy, FileFormat, FileSourceConfig } from '../config/types.js';
@@ -7,7 +6,7 @@ import { TributaryError, errorMessage } from '../errors.js';
 import type { Lake, WrittenFiles } from '../lake/lake.js';
 import { parseTableName, quoteLiteral } from '../lake/table-name.js';
 import { newId } from '../util/ids.js';
-import { discover, displayPath, formatFromPath, hashFile, readHead, type DiscoveredFile } from './files.js';
+import { discover, displayPath, fingerprint, formatFromPath, mapLimit, readHead, type DiscoveredFile } from './files.js';
 import { checkHead, csvHeader, declaredColumns, duplicateColumns, validateColumns, type Refusal } from './precheck.js';
 import { dataSelect, dropRejectsTables, FILE_COLUMN, rejectsSelect, sourceRelation, type BatchMeta, type ReadPlan } from './read-sql.js';
 
@@ -77,7 +76,8 @@ export async function ingestSource(
   const report: SourceReport = { source: name, table, discovered: 0, unchanged: 0, stillQuarantined: [], ingested: [], quarantined: [], rows: 0, rejectedRows: 0 };
   const progress = (phase: IngestProgress['phase'], done: number, total: number) => options.onProgress?.({ source: name, phase, done, total });
 
-  // 1. Discover and hash; skip known content.
+  // 1. Discover and fingerprint; skip known content.
+  const heads = new Map<string, Buffer>();
   let candidates: DiscoveredFile[];
   if (options.explicitFiles) {
     candidates = options.explicitFiles;
@@ -87,17 +87,23 @@ export async function ingestSource(
     report.discovered = paths.length;
     const known = await lake.catalog.ingestedHashes(name);
     const quarantined = await lake.catalog.openQuarantineHashes(name);
+    let hashed = 0;
+    const prints = await mapLimit(paths, 4, async (absPath) => {
+      const print = await fingerprint(absPath);
+      progress('hashing', ++hashed, paths.length);
+      return { absPath, ...print };
+    });
     candidates = [];
-    for (const [i, absPath] of paths.entries()) {
-      progress('hashing', i, paths.length);
-      const hash = await hashFile(absPath);
-      const file = { absPath, displayPath: displayPath(absPath, lake.config.projectDir), sizeBytes: (await stat(absPath)).size, hash };
+    for (const { absPath, sizeBytes, hash, head } of prints) {
+      const file = { absPath, displayPath: displayPath(absPath, lake.config.projectDir), sizeBytes, hash };
       if (known.has(hash)) report.unchanged++;
       else if (quarantined.has(hash)) report.stillQuarantined.push({ path: file.displayPath, id: quarantined.get(hash)! });
-      else if (!candidates.some((c) => c.hash === hash)) candidates.push(file);
-      else report.unchanged++; // the same content twice in one run: ingest it once
+      else if (heads.has(hash)) report.unchanged++; // the same content twice in one run: ingest it once
+      else {
+        candidates.push(file);
+        heads.set(hash, head);
+      }
     }
-    progress('hashing', paths.length, paths.length);
   }
 
   const ctx: Ctx = { lake, name, source, table, policy, report, options, done: 0, total: candidates.reduce((n, f) => n + f.sizeBytes, 0) };
@@ -106,7 +112,7 @@ export async function ingestSource(
   const groups = new Map<string, { format: FileFormat; files: DiscoveredFile[]; columns: string[] }>();
   for (const file of candidates) {
     const format = source.format ?? formatFromPath(file.absPath, `sources.${name}`);
-    const head = await readHead(file.absPath);
+    const head = heads.get(file.hash) ?? (await readHead(file.absPath));
     let refusal = checkHead(head, file.sizeBytes, format, source.csv);
     let columns: string[] = [];
     if (!refusal) {
@@ -256,7 +262,7 @@ async function ingestBatch(ctx: Ctx, format: FileFormat, files: DiscoveredFile[]
         rejectedRowsByFile.set(file.hash, new Set(rejects.filter((r) => r.path === file.displayPath).map((r) => r.line)).size);
       }
     }
-    const rowsByFile = await countRowsByFile(ctx, written);
+    const rowsByFile = await countRowsByFile(ctx, written, files);
     ctx.options.onProgress?.({ source: ctx.name, phase: 'committing', done: ctx.done, total: ctx.total });
     const result = await lake.commit({
       ...(ctx.options.runId ? { runId: ctx.options.runId } : {}),
@@ -300,8 +306,9 @@ async function listRejects(ctx: Ctx, plan: ReadPlan, meta: BatchMeta): Promise<R
   }));
 }
 
-async function countRowsByFile(ctx: Ctx, written: WrittenFiles): Promise<Map<string, number>> {
+async function countRowsByFile(ctx: Ctx, written: WrittenFiles, files: readonly DiscoveredFile[]): Promise<Map<string, number>> {
   if (written.files.length === 0) return new Map();
+  if (files.length === 1) return new Map([[files[0]!.hash, written.rowCount]]);
   const list = written.files.map((f) => quoteLiteral(ctx.lake.storage.readPath(f.path))).join(', ');
   const rows = await ctx.lake.engine.all(`SELECT _file_hash AS h, count(*) AS n FROM read_parquet([${list}]) GROUP BY 1`);
   return new Map(rows.map((r) => [String(r.h), Number(r.n)]));

@@ -111,17 +111,11 @@ export class Lake {
   async writeFiles(table: string, select: string): Promise<WrittenFiles> {
     const ref = parseTableName(table);
     const partitionBy = this.tableConfig(table).partitionBy;
-    const schema = await this.engine.describe(select).catch((err: unknown) => {
-      throw new TributaryError('SQL_ERROR', `writing ${table}: ${firstLine(errorMessage(err))}`, { cause: err });
-    });
     const writeId = newId('w');
     const base = `${ref.layer}/${ref.table}/data`;
     let target: string;
     let sql: string;
     if (partitionBy) {
-      if (!schema.some((c) => c.name === partitionBy.column)) {
-        throw new TributaryError('CONFIG_INVALID', `tables.${table}.partitionBy: column "${partitionBy.column}" is not in the table (columns: ${schema.map((c) => c.name).join(', ')})`);
-      }
       target = this.storage.writePath(`${base}/${writeId}`);
       sql = `COPY (SELECT *, ${partitionExpression(partitionBy.column, partitionBy.granularity ?? 'day')} AS ${PART_COLUMN} FROM (${select}))
              TO ${quoteLiteral(target)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (${PART_COLUMN}), FILENAME_PATTERN 'part_{uuid}', RETURN_STATS true)`;
@@ -135,6 +129,12 @@ export class Lake {
       stats = await this.engine.all(sql);
     } catch (err) {
       await this.discardPrefix(partitionBy ? `${base}/${writeId}` : `${base}/${writeId}.parquet`);
+      if (partitionBy && /partition_by|not found|does not have a column/i.test(errorMessage(err))) {
+        const columns = (await this.engine.describe(select).catch(() => [])).map((c) => c.name);
+        if (columns.length && !columns.includes(partitionBy.column)) {
+          throw new TributaryError('CONFIG_INVALID', `tables.${table}.partitionBy: column "${partitionBy.column}" is not in the table (columns: ${columns.join(', ')})`);
+        }
+      }
       throw new TributaryError('SQL_ERROR', `writing ${table}: ${firstLine(errorMessage(err))}`, { cause: err });
     }
     const files: DataFileInput[] = [];
@@ -149,6 +149,11 @@ export class Lake {
       const partitionKey = /__tributary_part=([^/]+)/.exec(key)?.[1];
       files.push({ path: key, rowCount, sizeBytes: Number(row.file_size_bytes), ...(partitionKey ? { partitionKey: decodeURIComponent(partitionKey) } : {}) });
     }
+    // The schema is read back from what was written (cheap: a Parquet footer), instead of binding the query twice.
+    const schemaSource = files[0] ?? (empty[0] ? { path: empty[0] } : undefined);
+    const schema = schemaSource
+      ? (await this.engine.describe(`SELECT * FROM read_parquet(${quoteLiteral(this.storage.readPath(schemaSource.path))})`)).filter((c) => c.name !== PART_COLUMN)
+      : await this.engine.describe(select);
     await this.storage.delete(empty);
     await this.storage.finalize(files.map((f) => f.path));
     return {

@@ -5,9 +5,12 @@ import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb
 import { TributaryError, errorMessage } from '../../errors.js';
 import type { CatalogDriver, CatalogSession, Row, SqlValue } from '../driver.js';
 
+/** How long an idle process keeps the catalog file (and its lock) before letting other processes in. */
+const LINGER_MS = 250;
+
 /**
- * The embedded catalog: one DuckDB database file. DuckDB lets one process hold a file open, so we open it per
- * operation and close it right after: several CLI processes then share the catalog, each waiting its turn for the
+ * The embedded catalog: one DuckDB database file. DuckDB lets one process hold a file open, so we hold it only
+ * while busy: several CLI processes then share the catalog, each waiting its turn for the
  * file lock (bounded by `lockTimeoutMs`). DuckDB's write-ahead log makes each transaction atomic and durable, so a
  * process killed mid-commit leaves the previous state (recovered on next open).
  */
@@ -16,6 +19,8 @@ export class DuckDbCatalogDriver implements CatalogDriver {
   readonly location: string;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly lockTimeoutMs: number;
+  private held: { instance: DuckDBInstance; conn: DuckDBConnection } | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(file: string, options: { lockTimeoutMs?: number } = {}) {
     this.location = path.resolve(file);
@@ -51,22 +56,42 @@ export class DuckDbCatalogDriver implements CatalogDriver {
 
   async close(): Promise<void> {
     await this.queue.catch(() => undefined);
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.held) {
+      this.held.conn.closeSync();
+      this.held.instance.closeSync();
+      this.held = undefined;
+    }
   }
 
-  /** Serialises work within this process, and holds the file only while working. */
+  /**
+   * Serialises work within this process. The file stays open while operations follow each other closely (one
+   * command's commits) and is released after `LINGER_MS` idle, so other processes get their turn.
+   */
   private exclusive<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
     const run = this.queue.catch(() => undefined).then(async () => {
-      const instance = await this.open();
-      const conn = await instance.connect();
+      if (this.idleTimer) clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
+      if (!this.held) {
+        const instance = await this.open();
+        this.held = { instance, conn: await instance.connect() };
+      }
       try {
-        return await fn(conn);
+        return await fn(this.held.conn);
       } finally {
-        conn.closeSync();
-        instance.closeSync();
+        this.idleTimer = setTimeout(() => void this.queue.catch(() => undefined).then(() => this.release()), LINGER_MS);
+        this.idleTimer.unref();
       }
     });
     this.queue = run;
     return run;
+  }
+
+  private release(): void {
+    if (!this.held || this.idleTimer === undefined) return;
+    this.held.conn.closeSync();
+    this.held.instance.closeSync();
+    this.held = undefined;
   }
 
   private async open(): Promise<DuckDBInstance> {
