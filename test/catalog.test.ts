@@ -81,7 +81,7 @@ describe.each(backends)('catalog on %s', (_name, location) => {
       expect([...(await c.ingestedHashes('s'))]).toEqual(['h1']);
       await expect(
         c.commit({ changes: [{ table: 'bronze.c', operation: 'append', addFiles: [file('c/2.parquet')], schema }], ingested: [{ ...record, batchId: 'b2' }] }),
-      ).rejects.toMatchObject({ code: 'COMMIT_CONFLICT' });
+      ).rejects.toMatchObject({ code: 'ALREADY_INGESTED' });
       expect((await c.getTable('bronze.c'))!.currentSnapshot).toBe(1);
       expect((await c.ingestedFiles('s'))[0]).toMatchObject({ path: 'x.csv', snapshotId: 1, runId: 'r1', rowCount: 10, rejectedRows: 1 });
     });

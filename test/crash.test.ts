@@ -6,14 +6,25 @@ import type { CatalogLocation } from '../src/config/types.js';
 import { Lake } from '../src/lake/lake.js';
 import { pgCatalog, ROOT, tempDir } from './support/helpers.js';
 
-/** Starts the writer, lets it commit for a random while, then SIGKILLs it. */
-function killWriterAfter(dir: string, catalog: CatalogLocation | undefined, ms: number): Promise<void> {
+/**
+ * Starts the writer and SIGKILLs it: at a random moment (`at: 'random'`), or a few milliseconds after it announced
+ * a catalog commit (`at: 'commit'`), which lands the kill inside or around the commit transaction.
+ */
+function killWriter(dir: string, catalog: CatalogLocation | undefined, at: 'random' | 'commit'): Promise<void> {
   return new Promise((resolve, reject) => {
     const args = ['--import', 'tsx', path.join(ROOT, 'test/fixtures/crash-writer.ts'), dir, ...(catalog ? [JSON.stringify(catalog)] : [])];
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
+    let commits = 0;
+    const target = 1 + Math.floor(Math.random() * 4);
+    const kill = (ms: number) => setTimeout(() => child.kill('SIGKILL'), ms);
     child.stderr.on('data', (d) => (stderr += d));
-    child.stdout.once('data', () => setTimeout(() => child.kill('SIGKILL'), ms));
+    child.stdout.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) {
+        if (line === 'ready' && at === 'random') kill(150 + Math.floor(Math.random() * 600));
+        if (line === 'commit' && at === 'commit' && ++commits === target) kill(Math.floor(Math.random() * 8));
+      }
+    });
     child.on('error', reject);
     child.on('close', (_code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`writer exited on its own: ${stderr}`))));
   });
@@ -25,15 +36,15 @@ function expectedRows(gen: number): number {
 }
 
 describe.each([
-  ['embedded', undefined, 14],
-  ['PostgreSQL', pgCatalog, 6],
+  ['embedded', undefined, 20],
+  ['PostgreSQL', pgCatalog, 10],
 ] as const)('a writer killed with SIGKILL mid-commit (%s catalog)', (_name, catalogFactory, kills) => {
   it(`leaves the table readable at its last good snapshot, ${kills} times over`, async () => {
     const dir = tempDir('trib-crash-');
     const catalog = catalogFactory ? catalogFactory() : undefined;
     let lastSnapshot = 0;
     for (let i = 0; i < kills; i++) {
-      await killWriterAfter(dir, catalog, 150 + Math.floor(Math.random() * 600));
+      await killWriter(dir, catalog, i % 2 === 0 ? 'commit' : 'random');
       const config = resolveConfig({}, dir, undefined);
       if (catalog) config.catalog = catalog;
       const lake = await Lake.open(config);

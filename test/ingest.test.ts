@@ -60,6 +60,7 @@ describe('file ingestion into bronze', () => {
     write('in/dup-header.csv', 'id,amount,amount\n1,2,3\n');
     write('in/latin1.csv', Buffer.concat([Buffer.from('id,amount,name\n1,2,caf'), Buffer.from([0xe9]), Buffer.from('\n')]));
     write('in/missing.csv', 'id,total\n1,2\n');
+    write('in/reexport.csv', 'id,amount,_source\n1,2,old\n');
     const report = (await runIngest(lake)).sources[0]!;
     const reasons = Object.fromEntries(report.quarantined.map((q) => [path.basename(q.path), q.reasonCode]));
     expect(reasons).toEqual({
@@ -69,18 +70,19 @@ describe('file ingestion into bronze', () => {
       'dup-header.csv': 'duplicate_columns',
       'latin1.csv': 'invalid_encoding',
       'missing.csv': 'missing_columns',
+      'reexport.csv': 'unexpected_columns',
     });
     expect(report.quarantined.find((q) => q.path.endsWith('semicolons.csv'))!.reason).toMatch(/delimiter looks wrong/);
     expect(report.quarantined.find((q) => q.path.endsWith('latin1.csv'))!.reason).toMatch(/latin-1/);
     expect(report.ingested.map((f) => [path.basename(f.path), f.rows]).sort()).toEqual([['good.csv', 1], ['header-only.csv', 0]]);
 
     const listed = await lake.catalog.listQuarantine();
-    expect(listed).toHaveLength(6);
+    expect(listed).toHaveLength(7);
     // The quarantined input is preserved in the lake, byte for byte.
     for (const entry of listed) expect(await lake.storage.exists(entry.storedPath!)).toBe(true);
     // Quarantined files are not retried on every run while their content is unchanged.
     const again = (await runIngest(lake)).sources[0]!;
-    expect(again.stillQuarantined).toHaveLength(6);
+    expect(again.stillQuarantined).toHaveLength(7);
     expect(again.quarantined).toHaveLength(0);
   });
 

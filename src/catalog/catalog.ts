@@ -236,7 +236,7 @@ export class Catalog {
       });
     } catch (err) {
       if (this.driver.isUniqueViolation(err) && request.ingested?.length) {
-        throw new TributaryError('COMMIT_CONFLICT', `files were ingested concurrently by another process; nothing was committed`, { cause: err });
+        throw new TributaryError('ALREADY_INGESTED', 'some of these files were ingested concurrently by another process; nothing was committed', { cause: err });
       }
       throw err;
     }

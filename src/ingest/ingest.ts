@@ -7,7 +7,7 @@ import type { Lake, WrittenFiles } from '../lake/lake.js';
 import { parseTableName, quoteLiteral } from '../lake/table-name.js';
 import { newId } from '../util/ids.js';
 import { discover, displayPath, fingerprint, formatFromPath, mapLimit, readHead, type DiscoveredFile } from './files.js';
-import { checkHead, csvHeader, declaredColumns, duplicateColumns, validateColumns, type Refusal } from './precheck.js';
+import { checkHead, csvHeader, declaredColumns, duplicateColumns, reservedColumns, validateColumns, type Refusal } from './precheck.js';
 import { dataSelect, dropRejectsTables, FILE_COLUMN, rejectsSelect, sourceRelation, type BatchMeta, type ReadPlan } from './read-sql.js';
 
 /** A batch is read by one DuckDB scan and committed as one snapshot; bounded so progress and commits are regular. */
@@ -119,13 +119,13 @@ export async function ingestSource(
       if (format === 'csv') {
         const header = csvHeader(head, source.csv);
         columns = source.csv?.header === false ? header.fields.map((_, i) => `column${i}`) : header.fields;
-        refusal = duplicateColumns(columns) ?? validateColumns(columns, source.schema, header.delimiter);
+        refusal = duplicateColumns(columns) ?? reservedColumns(columns) ?? validateColumns(columns, source.schema, header.delimiter);
       } else {
         try {
           columns = (await lake.engine.describe(`SELECT * FROM ${sourceRelation({ format, files: [file], csv: undefined, types: {}, rejectsId: 'x' })}`))
             .map((c) => c.name)
             .filter((c) => c !== FILE_COLUMN);
-          refusal = validateColumns(columns, source.schema);
+          refusal = reservedColumns(columns) ?? validateColumns(columns, source.schema);
         } catch (err) {
           refusal = { code: 'unreadable', reason: firstLine(errorMessage(err)) };
         }
@@ -264,22 +264,35 @@ async function ingestBatch(ctx: Ctx, format: FileFormat, files: DiscoveredFile[]
     }
     const rowsByFile = await countRowsByFile(ctx, written, files);
     ctx.options.onProgress?.({ source: ctx.name, phase: 'committing', done: ctx.done, total: ctx.total });
-    const result = await lake.commit({
-      ...(ctx.options.runId ? { runId: ctx.options.runId } : {}),
-      changes,
-      ingested: files.map((f) => ({
-        source: ctx.name,
-        fileHash: f.hash,
-        path: f.displayPath,
-        sizeBytes: f.sizeBytes,
-        table: ctx.table,
-        batchId: meta.batchId,
-        ingestedAt: meta.ingestedAt,
-        rowCount: rowsByFile.get(f.hash) ?? 0,
-        rejectedRows: rejectedRowsByFile.get(f.hash) ?? 0,
-      })),
-      ...(ctx.options.retryQuarantineId !== undefined ? { resolveQuarantine: [ctx.options.retryQuarantineId] } : {}),
-    });
+    let result;
+    try {
+      result = await lake.commit({
+        ...(ctx.options.runId ? { runId: ctx.options.runId } : {}),
+        changes,
+        ingested: files.map((f) => ({
+          source: ctx.name,
+          fileHash: f.hash,
+          path: f.displayPath,
+          sizeBytes: f.sizeBytes,
+          table: ctx.table,
+          batchId: meta.batchId,
+          ingestedAt: meta.ingestedAt,
+          rowCount: rowsByFile.get(f.hash) ?? 0,
+          rejectedRows: rejectedRowsByFile.get(f.hash) ?? 0,
+        })),
+        ...(ctx.options.retryQuarantineId !== undefined ? { resolveQuarantine: [ctx.options.retryQuarantineId] } : {}),
+      });
+    } catch (err) {
+      // Another process committed some of these files first (same source, same content): they are ingested, once.
+      // Our copy was discarded by the failed commit; go on with the files that are still new.
+      if (!(err instanceof TributaryError) || err.code !== 'ALREADY_INGESTED') throw err;
+      const known = await lake.catalog.ingestedHashes(ctx.name);
+      const rest = files.filter((f) => !known.has(f.hash));
+      if (rest.length === files.length) throw err;
+      ctx.report.unchanged += files.length - rest.length;
+      if (rest.length) await ingestBatch(ctx, format, rest, declared, widened);
+      return;
+    }
     for (const f of files) {
       const rows = rowsByFile.get(f.hash) ?? 0;
       const rejected = rejectedRowsByFile.get(f.hash) ?? 0;

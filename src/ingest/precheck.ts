@@ -109,6 +109,19 @@ export function duplicateColumns(fields: readonly string[]): Refusal | undefined
   return { code: 'duplicate_columns', reason: `duplicate column names in the header: ${dups.join(', ')}`, details: { columns: dups } };
 }
 
+/** Columns every bronze row gets from ingestion; an input file may not bring its own. */
+export const LINEAGE_COLUMNS = ['_ingested_at', '_source', '_source_file', '_file_hash', '_batch_id'] as const;
+
+export function reservedColumns(columns: readonly string[]): Refusal | undefined {
+  const clash = columns.filter((c) => (LINEAGE_COLUMNS as readonly string[]).includes(c.toLowerCase()));
+  if (clash.length === 0) return undefined;
+  return {
+    code: 'unexpected_columns',
+    reason: `column${clash.length > 1 ? 's' : ''} ${clash.join(', ')} ${clash.length > 1 ? 'are' : 'is'} reserved: ingestion adds ${LINEAGE_COLUMNS.join(', ')} to every row`,
+    details: { reserved: clash },
+  };
+}
+
 /** Declared columns as name → {type, required}. */
 export function declaredColumns(schema: ExpectedSchema | undefined): Map<string, { type: string | undefined; required: boolean }> {
   const out = new Map<string, { type: string | undefined; required: boolean }>();
