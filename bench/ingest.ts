@@ -42,6 +42,8 @@ if (existsSync(retail)) cases.push({ name: 'Online Retail, 305 daily files', inp
 else process.stderr.write(`skipping the Online Retail case: ${retail} is missing\n`);
 cases.push({ name: 'generated CSV, 1M rows', input: await generated(1_000_000) });
 cases.push({ name: 'generated CSV, 10M rows', input: await generated(10_000_000) });
+// `npm run bench:ingest -- --large`: also a single file over 1 GB.
+if (process.argv.includes('--large')) cases.push({ name: 'generated CSV, 16M rows (1.07 GB)', input: await generated(16_000_000) });
 
 const results = [];
 for (const c of cases) {

@@ -24,6 +24,10 @@ describe('config', () => {
     const pg = resolveConfig({ catalog: 'postgres://u@h:5432/db?schema=lakehouse' }, dir, undefined);
     expect(pg.catalog).toEqual({ kind: 'postgres', url: 'postgres://u@h:5432/db', schema: 'lakehouse' });
     expect(() => resolveConfig({ catalog: 'mysql://x' }, dir, undefined)).toThrow(/catalog: "mysql:\/\/x" is neither/);
+    // A relative DuckDB catalog path belongs to the project, wherever the command runs from.
+    expect(resolveConfig({ catalog: 'duckdb:cat/c.duckdb' }, dir, undefined).catalog).toEqual({ kind: 'embedded', path: path.join(dir, 'cat/c.duckdb') });
+    expect(() => resolveConfig({ catalog: 'postgres://u@h/db?schema=MyCat' }, dir, undefined)).toThrow(/schema "MyCat" must be a lower-case identifier/);
+    expect(() => resolveConfig({ catalog: 'postgres://u:p#ss@h/db' }, dir, undefined)).toThrow(/catalog: .* is not a valid URL/);
   });
 
   it('reports the path of an invalid setting', () => {

@@ -148,6 +148,38 @@ describe('file ingestion into bronze', () => {
     expect(await rows(lake, 'SELECT _source_file, line, column_name FROM bronze.events_rejects')).toEqual([{ _source_file: 'j/b.ndjson', line: 2, column_name: 'v' }]);
   });
 
+  it('applies declared types per file for JSON, even when the first file lacks the column', async () => {
+    const { lake, write } = await openTestLake({ sources: { j: src('j/*.json', 'bronze.j', { schema: { columns: { id: 'BIGINT', amount: { type: 'DOUBLE', required: false } } } }) } });
+    write('j/a.json', JSON.stringify([{ id: 1 }]));
+    write('j/b.json', JSON.stringify([{ id: 2, amount: 'abc' }, { id: 3, amount: 4.5 }]));
+    const report = (await runIngest(lake)).sources[0]!;
+    expect(report).toMatchObject({ rows: 2, rejectedRows: 1 });
+    expect(await rows(lake, 'SELECT id, amount FROM bronze.j ORDER BY id')).toEqual([{ id: 1, amount: null }, { id: 3, amount: 4.5 }]);
+  });
+
+  it('names the setting of a declared type DuckDB does not know, before reading any file', async () => {
+    const { lake, write } = await openTestLake({ sources: { s: src('*.csv', 'bronze.t', { schema: { columns: { amount: 'DOUBLEE' } } }) } });
+    write('a.csv', 'amount\n1\n');
+    await expect(runIngest(lake)).rejects.toThrow(/sources\.s\.schema\.columns\.amount: "DOUBLEE" is not a DuckDB type/);
+    expect(await lake.catalog.listQuarantine()).toEqual([]);
+  });
+
+  it('ad hoc: literal paths, folders, a clear error when nothing matches, and retries with the same options', async () => {
+    const { lake, write, dir } = await openTestLake();
+    write('drop/report[2024].csv', '1,2\n3,4\n');
+    const report = await runIngestFiles(lake, 'drop/report[2024].csv', 'bronze.nh', { csv: { header: false } }, { cwd: dir });
+    expect(report.sources[0]!.rows).toBe(2);
+    await expect(runIngestFiles(lake, 'drop/nothing-*.csv', 'bronze.nh', {}, { cwd: dir })).rejects.toThrow(/no file matches .*nothing-\*\.csv/);
+    write('drop/more/x.csv', Buffer.concat([Buffer.from('column0,column1\ncaf'), Buffer.from([0xe9]), Buffer.from(',1\nb,2,3\n')]));
+    const quarantining = await runIngestFiles(lake, 'drop/more', 'bronze.nh', { csv: { encoding: 'latin-1' }, onError: 'quarantine' }, { cwd: dir });
+    const [entry] = quarantining.sources[0]!.quarantined;
+    expect(entry).toMatchObject({ reasonCode: 'rows_rejected', reason: expect.stringMatching(/line 3/) });
+    // The retry reads the file the way it was first read (Latin-1): refused for the same reason, not for its encoding.
+    const retried = await retryQuarantined(lake, entry!.id!);
+    expect(retried.sources[0]!.quarantined[0]).toMatchObject({ reasonCode: 'rows_rejected' });
+    expect(await rows(lake, 'SELECT count(*) AS n FROM bronze.nh')).toEqual([{ n: 2 }]);
+  });
+
   it('ingests ad hoc files into a table without a declared source', async () => {
     const { lake, write, dir } = await openTestLake();
     write('drop/x.csv', 'a;b\n1;2\n');

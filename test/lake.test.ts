@@ -44,7 +44,7 @@ describe.each([['embedded', undefined], ['PostgreSQL', pgCatalog]] as const)('la
     const orphanDir = path.join(lake.config.lakePath, 'gold/v/data');
     writeFileSync(path.join(orphanDir, 'crashed-writer.parquet'), 'partial');
     const dry = await lake.vacuum({ dryRun: true, snapshotDays: 0, orphanMinutes: 0 });
-    expect(dry).toMatchObject({ dryRun: true, orphanFiles: 1, deletedFiles: 1 });
+    expect(dry).toMatchObject({ dryRun: true, orphanFiles: 1, deletedFiles: 2, tables: [{ table: 'gold.v', expiredSnapshots: 2, keptFrom: 3, deletedFiles: 1 }] });
     expect(existsSync(path.join(orphanDir, 'crashed-writer.parquet'))).toBe(true);
     // Young orphans may belong to a writer about to commit: they are kept.
     expect(await lake.vacuum({ snapshotDays: 0, keepLast: 3 })).toMatchObject({ tables: [], orphanFiles: 0 });
@@ -54,6 +54,16 @@ describe.each([['embedded', undefined], ['PostgreSQL', pgCatalog]] as const)('la
     expect(await rows(lake, 'SELECT id FROM gold.v ORDER BY id')).toEqual([{ id: 2 }, { id: 3 }]);
     expect((await lake.query('SELECT count(*) AS n FROM gold.v', { asOf: { snapshotId: 2 } })).rows[0]!.n).toBe(1n);
     await expect(lake.query('SELECT 1 FROM gold.v', { asOf: { snapshotId: 1 } })).rejects.toThrow(/expired by vacuum/);
+  });
+});
+
+describe('opening a lake', () => {
+  it('names the engine setting DuckDB refuses', async () => {
+    const { resolveConfig } = await import('../src/config/load.js');
+    const { Lake } = await import('../src/lake/lake.js');
+    const { tempDir } = await import('./support/helpers.js');
+    const config = resolveConfig({ engine: { memoryLimit: 'lots' } }, tempDir(), undefined);
+    await expect(Lake.open(config)).rejects.toThrow(/^engine: DuckDB refused the settings/);
   });
 });
 

@@ -275,6 +275,8 @@ export class Catalog {
   /** Records a quarantined file; if the same content of the same source is already open there, returns that entry. */
   async quarantine(input: QuarantineInput): Promise<QuarantineEntry> {
     return this.driver.transaction(async (s) => {
+      // Two processes refusing the same file at once must record it once.
+      await this.driver.lock(s, `quarantine:${input.source}:${input.fileHash}`);
       const existing = await s.query(`SELECT * FROM quarantine WHERE source = $1 AND file_hash = $2 AND status = 'open'`, [input.source, input.fileHash]);
       if (existing[0]) return toQuarantine(existing[0]);
       const [row] = await s.query<{ id: number }>(`SELECT nextval('quarantine_ids') AS id`);
@@ -364,6 +366,21 @@ export class Catalog {
       await s.query(`DELETE FROM data_files WHERE table_name = $1 AND removed_snapshot IS NOT NULL AND removed_snapshot <= $2`, [table, keepFrom]);
       return gone.map((r) => r.path);
     });
+  }
+
+  /** What `expireSnapshots(table, keepFrom)` would forget, without changing anything (vacuum --dry-run). */
+  async expirableFiles(table: string, keepFrom: number): Promise<string[]> {
+    const rows = await this.driver.read((s) =>
+      s.query<{ path: string }>(`SELECT path FROM data_files WHERE table_name = $1 AND removed_snapshot IS NOT NULL AND removed_snapshot <= $2`, [table, keepFrom]),
+    );
+    return rows.map((r) => r.path);
+  }
+
+  /** Marks an open quarantine entry resolved (its content turned out to be ingested already). */
+  async resolveQuarantine(id: number): Promise<void> {
+    await this.driver.transaction((s) =>
+      s.query(`UPDATE quarantine SET status = 'resolved', resolved_at = CAST($2 AS TIMESTAMPTZ) WHERE id = $1 AND status = 'open'`, [id, new Date().toISOString()]),
+    );
   }
 
   /** Every file path the catalog still knows, for orphan detection. */

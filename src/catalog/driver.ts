@@ -18,8 +18,10 @@ export interface CatalogDriver {
   transaction<T>(fn: (session: CatalogSession) => Promise<T>): Promise<T>;
   /** Runs read-only work; each statement sees committed data. */
   read<T>(fn: (session: CatalogSession) => Promise<T>): Promise<T>;
-  /** Backend-specific set-up run at the start of the migration transaction (schemas, locks). */
+  /** Backend-specific set-up run at the start of the migration transaction (schemas). */
   bootstrap(session: CatalogSession): Promise<void>;
+  /** Serialises transactions that use the same key until they end (PostgreSQL advisory lock; the embedded catalog is single-writer already). */
+  lock(session: CatalogSession, key: string): Promise<void>;
   isUniqueViolation(err: unknown): boolean;
   close(): Promise<void>;
 }

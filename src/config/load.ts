@@ -63,7 +63,7 @@ export function resolveConfig(raw: unknown, projectDir: string, configFile: stri
     projectDir: dir,
     configFile,
     lakePath,
-    catalog: resolveCatalog(config.catalog, lakePath, `${where}: catalog`),
+    catalog: resolveCatalog(config.catalog, dir, lakePath, `${where}: catalog`),
     engine: config.engine ?? {},
     retention: {
       snapshotDays: config.lake?.retention?.snapshotDays ?? 7,
@@ -76,17 +76,25 @@ export function resolveConfig(raw: unknown, projectDir: string, configFile: stri
   };
 }
 
-export function resolveCatalog(value: string | undefined, lakePath: string, where: string): CatalogLocation {
+export function resolveCatalog(value: string | undefined, projectDir: string, lakePath: string, where: string): CatalogLocation {
   if (value === undefined || value === 'embedded') return { kind: 'embedded', path: path.join(lakePath, '_catalog', 'catalog.duckdb') };
   if (/^postgres(ql)?:\/\//.test(value)) {
-    const url = new URL(value);
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new TributaryError('CONFIG_INVALID', `${where}: "${value.replace(/:[^:@/]*@/, ':***@')}" is not a valid URL`, {
+        hint: 'percent-encode special characters of the password (@ → %40, # → %23)',
+      });
+    }
     const schema = url.searchParams.get('schema') ?? 'tributary';
     url.searchParams.delete('schema');
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) {
-      throw new TributaryError('CONFIG_INVALID', `${where}: schema "${schema}" is not a plain identifier`);
+    // Lower case only: PostgreSQL folds unquoted names, and search_path is set unquoted.
+    if (!/^[a-z_][a-z0-9_]*$/.test(schema)) {
+      throw new TributaryError('CONFIG_INVALID', `${where}: schema "${schema}" must be a lower-case identifier (letters, digits, _)`);
     }
     return { kind: 'postgres', url: url.toString(), schema };
   }
-  if (value.startsWith('duckdb:')) return { kind: 'embedded', path: path.resolve(value.slice('duckdb:'.length)) };
+  if (value.startsWith('duckdb:')) return { kind: 'embedded', path: path.resolve(projectDir, value.slice('duckdb:'.length)) };
   throw new TributaryError('CONFIG_INVALID', `${where}: "${value}" is neither 'embedded', 'duckdb:<file>' nor a postgres:// URL`);
 }

@@ -74,12 +74,6 @@ export class Engine {
     throw new TributaryError('SQL_ERROR', `SQL: ${firstLine(message)}`);
   }
 
-  /** Exposes a snapshot's files as a view `layer.table`. */
-  async mountView(layer: string, table: string, files: readonly string[], schema: readonly ColumnInfo[]): Promise<void> {
-    await this.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(layer)}`);
-    await this.run(`CREATE OR REPLACE VIEW ${quoteIdent(layer)}.${quoteIdent(table)} AS ${selectFiles(files, schema)}`);
-  }
-
   close(): void {
     this.connection.closeSync();
     this.instance.closeSync();

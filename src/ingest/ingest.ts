@@ -69,9 +69,10 @@ export async function ingestSource(
   lake: Lake,
   name: string,
   source: FileSourceConfig,
-  options: IngestOptions & { explicitFiles?: DiscoveredFile[]; retryQuarantineId?: number } = {},
+  options: IngestOptions & { explicitFiles?: DiscoveredFile[]; retryQuarantineId?: number; requireMatch?: boolean } = {},
 ): Promise<SourceReport> {
   const table = parseTableName(source.into, `sources.${name}.into`).name;
+  await checkDeclaredTypes(lake, name, source);
   const policy: ErrorPolicy = source.onError ?? 'reject';
   const report: SourceReport = { source: name, table, discovered: 0, unchanged: 0, stillQuarantined: [], ingested: [], quarantined: [], rows: 0, rejectedRows: 0 };
   const progress = (phase: IngestProgress['phase'], done: number, total: number) => options.onProgress?.({ source: name, phase, done, total });
@@ -85,6 +86,9 @@ export async function ingestSource(
   } else {
     const paths = await discover(source.glob, lake.config.projectDir);
     report.discovered = paths.length;
+    if (paths.length === 0 && options.requireMatch) {
+      throw new TributaryError('USAGE', `no file matches ${[source.glob].flat().join(', ')}`, { hint: 'check the path; globs are relative to the current folder' });
+    }
     const known = await lake.catalog.ingestedHashes(name);
     const quarantined = await lake.catalog.openQuarantineHashes(name);
     let hashed = 0;
@@ -106,10 +110,10 @@ export async function ingestSource(
     }
   }
 
-  const ctx: Ctx = { lake, name, source, table, policy, report, options, done: 0, total: candidates.reduce((n, f) => n + f.sizeBytes, 0) };
+  const ctx: Ctx = { lake, name, source, table, policy, report, options, columns: new Map(), done: 0, total: candidates.reduce((n, f) => n + f.sizeBytes, 0) };
 
   // 2. Cheap checks per file, then group files of one shape so that one DuckDB scan reads them all.
-  const groups = new Map<string, { format: FileFormat; files: DiscoveredFile[]; columns: string[] }>();
+  const groups = new Map<string, { format: FileFormat; files: DiscoveredFile[] }>();
   for (const file of candidates) {
     const format = source.format ?? formatFromPath(file.absPath, `sources.${name}`);
     const head = heads.get(file.hash) ?? (await readHead(file.absPath));
@@ -135,18 +139,18 @@ export async function ingestSource(
       await refuse(ctx, file, refusal);
       continue;
     }
+    ctx.columns.set(file.hash, columns);
+    // CSV files are read by position after one header, so only files with the same header share a scan;
+    // JSON and Parquet are read by name (union_by_name).
     const key = format === 'csv' ? `csv\u0000${columns.join('\u0001')}` : format;
-    const group = groups.get(key) ?? { format, files: [], columns };
+    const group = groups.get(key) ?? { format, files: [] };
     group.files.push(file);
     groups.set(key, group);
   }
 
   // 3. Read, route bad input, commit, batch by batch.
   for (const group of groups.values()) {
-    for (const batch of batches(group.files)) {
-      const declared = declaredTypes(source, group.columns);
-      await ingestBatch(ctx, group.format, batch, declared, {});
-    }
+    for (const batch of batches(group.files)) await ingestBatch(ctx, group.format, batch, {});
   }
   return report;
 }
@@ -159,6 +163,8 @@ interface Ctx {
   policy: ErrorPolicy;
   report: SourceReport;
   options: IngestOptions & { retryQuarantineId?: number };
+  /** Columns of each candidate file (by hash), from its header or DESCRIBE. */
+  columns: Map<string, string[]>;
   done: number;
   total: number;
 }
@@ -178,7 +184,7 @@ function* batches(files: DiscoveredFile[]): Generator<DiscoveredFile[]> {
   if (current.length) yield current;
 }
 
-/** Declared types for the columns this group of files has (DuckDB refuses types for absent columns). */
+/** Declared types for the columns these files have (DuckDB refuses types for absent columns). */
 function declaredTypes(source: FileSourceConfig, columns: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, spec] of declaredColumns(source.schema)) if (spec.type && columns.includes(name)) out[name] = spec.type;
@@ -193,117 +199,135 @@ interface RejectSummary {
   reason: string;
 }
 
-async function ingestBatch(ctx: Ctx, format: FileFormat, files: DiscoveredFile[], declared: Record<string, string>, widened: Record<string, string>): Promise<void> {
+/** Reads one batch to Parquet, routes its bad rows by policy, and commits it (or sets files aside). */
+async function ingestBatch(ctx: Ctx, format: FileFormat, files: DiscoveredFile[], widened: Record<string, string>): Promise<void> {
   const { lake } = ctx;
+  const declared = declaredTypes(ctx.source, files.flatMap((f) => ctx.columns.get(f.hash) ?? []));
   const meta: BatchMeta = { source: ctx.name, batchId: newId('b'), ingestedAt: new Date() };
   const plan: ReadPlan = { format, files, csv: ctx.source.csv, types: { ...declared, ...widened }, rejectsId: meta.batchId.replace(/[^A-Za-z0-9]/g, '_') };
-  const bytes = files.reduce((n, f) => n + f.sizeBytes, 0);
+  const dropRejects = async () => {
+    for (const sql of dropRejectsTables(plan)) await lake.engine.run(sql).catch(() => undefined);
+  };
   ctx.options.onProgress?.({ source: ctx.name, phase: 'reading', done: ctx.done, total: ctx.total });
 
   let written: WrittenFiles;
   try {
     written = await lake.writeFiles(ctx.table, dataSelect(plan, meta));
   } catch (err) {
-    for (const sql of dropRejectsTables(plan)) await lake.engine.run(sql).catch(() => undefined);
+    await dropRejects();
     if (files.length > 1) {
       // One unreadable file fails the whole scan: isolate it by reading the files one by one.
-      for (const file of files) await ingestBatch(ctx, format, [file], declared, widened);
+      for (const file of files) await ingestBatch(ctx, format, [file], widened);
       return;
     }
     await refuse(ctx, files[0]!, { code: 'unreadable', reason: readErrorReason(err) });
-    ctx.done += bytes;
+    ctx.done += files[0]!.sizeBytes;
     return;
   }
 
+  // Until the commit, everything written here is ours to delete.
+  const pending = [...written.files.map((f) => f.path)];
   const discard = async () => {
-    await lake.storage.delete(written.files.map((f) => f.path));
-    for (const sql of dropRejectsTables(plan)) await lake.engine.run(sql).catch(() => undefined);
+    await lake.storage.delete(pending).catch(() => undefined);
+    pending.length = 0;
   };
+  let next: (() => Promise<void>) | undefined;
   try {
     const rejects = await listRejects(ctx, plan, meta);
     // An inferred type that later rows do not fit is the sampler's mistake, not the data's: widen to text and re-read.
     const widen = [...new Set(rejects.filter((r) => r.errorType === 'CAST' && r.column && !(r.column in declared) && !(r.column in widened)).map((r) => r.column!))];
     if (widen.length && format === 'csv') {
       await discard();
-      await ingestBatch(ctx, format, files, declared, { ...widened, ...Object.fromEntries(widen.map((c) => [c, 'VARCHAR'])) });
-      return;
-    }
-    if (rejects.length && ctx.policy === 'fail') {
-      await discard();
+      next = () => ingestBatch(ctx, format, files, { ...widened, ...Object.fromEntries(widen.map((c) => [c, 'VARCHAR'])) });
+    } else if (rejects.length && ctx.policy === 'fail') {
       const r = rejects[0]!;
       throw new TributaryError('INGEST_FAILED', `${r.path}: line ${r.line}${r.column ? `, column ${r.column}` : ''}: ${r.reason}`, {
         hint: `source ${ctx.name} has onError: 'fail'; use 'reject' to keep going and collect bad rows`,
       });
-    }
-    if (rejects.length && ctx.policy === 'quarantine') {
+    } else if (rejects.length && ctx.policy === 'quarantine') {
       await discard();
       const bad = new Set(rejects.map((r) => r.path));
       for (const file of files.filter((f) => bad.has(f.displayPath))) {
         const mine = rejects.filter((r) => r.path === file.displayPath);
-        const lines = new Set(mine.map((r) => r.line));
         await refuse(ctx, file, {
           code: 'rows_rejected',
-          reason: `${lines.size} row(s) could not be read, first at line ${mine[0]!.line}: ${mine[0]!.reason}`,
+          reason: `${new Set(mine.map((r) => r.line)).size} row(s) could not be read, first at line ${mine[0]!.line}: ${mine[0]!.reason}`,
           details: { rejects: mine.slice(0, 20) },
         });
       }
       const good = files.filter((f) => !bad.has(f.displayPath));
-      if (good.length) await ingestBatch(ctx, format, good, declared, widened);
-      return;
-    }
-
-    const changes: TableChange[] = [lake.change(written, 'append', { batchId: meta.batchId, files: files.length })];
-    const rejectedRowsByFile = new Map<string, number>();
-    if (rejects.length) {
-      const select = rejectsSelect(plan, meta)!;
-      const rejectsTable = `${ctx.table}_rejects`;
-      changes.push(lake.change(await lake.writeFiles(rejectsTable, select), 'append', { batchId: meta.batchId }));
-      for (const file of files) {
-        rejectedRowsByFile.set(file.hash, new Set(rejects.filter((r) => r.path === file.displayPath).map((r) => r.line)).size);
+      if (good.length) next = () => ingestBatch(ctx, format, good, widened);
+    } else {
+      const changes: TableChange[] = [lake.change(written, 'append', { batchId: meta.batchId, files: files.length })];
+      if (rejects.length) {
+        const rejected = await lake.writeFiles(`${ctx.table}_rejects`, rejectsSelect(plan, meta)!);
+        pending.push(...rejected.files.map((f) => f.path));
+        changes.push(lake.change(rejected, 'append', { batchId: meta.batchId }));
       }
+      const rowsByFile = await countRowsByFile(ctx, written, files);
+      pending.length = 0; // from here on, Lake.commit owns the files
+      const rest = await commitBatch(ctx, files, meta, changes, rowsByFile, rejects);
+      if (rest.length) next = () => ingestBatch(ctx, format, rest, widened);
     }
-    const rowsByFile = await countRowsByFile(ctx, written, files);
-    ctx.options.onProgress?.({ source: ctx.name, phase: 'committing', done: ctx.done, total: ctx.total });
-    let result;
-    try {
-      result = await lake.commit({
-        ...(ctx.options.runId ? { runId: ctx.options.runId } : {}),
-        changes,
-        ingested: files.map((f) => ({
-          source: ctx.name,
-          fileHash: f.hash,
-          path: f.displayPath,
-          sizeBytes: f.sizeBytes,
-          table: ctx.table,
-          batchId: meta.batchId,
-          ingestedAt: meta.ingestedAt,
-          rowCount: rowsByFile.get(f.hash) ?? 0,
-          rejectedRows: rejectedRowsByFile.get(f.hash) ?? 0,
-        })),
-        ...(ctx.options.retryQuarantineId !== undefined ? { resolveQuarantine: [ctx.options.retryQuarantineId] } : {}),
-      });
-    } catch (err) {
-      // Another process committed some of these files first (same source, same content): they are ingested, once.
-      // Our copy was discarded by the failed commit; go on with the files that are still new.
-      if (!(err instanceof TributaryError) || err.code !== 'ALREADY_INGESTED') throw err;
-      const known = await lake.catalog.ingestedHashes(ctx.name);
-      const rest = files.filter((f) => !known.has(f.hash));
-      if (rest.length === files.length) throw err;
-      ctx.report.unchanged += files.length - rest.length;
-      if (rest.length) await ingestBatch(ctx, format, rest, declared, widened);
-      return;
-    }
-    for (const f of files) {
-      const rows = rowsByFile.get(f.hash) ?? 0;
-      const rejected = rejectedRowsByFile.get(f.hash) ?? 0;
-      ctx.report.ingested.push({ path: f.displayPath, hash: f.hash, rows, rejectedRows: rejected, snapshotId: result.snapshots[ctx.table]! });
-      ctx.report.rows += rows;
-      ctx.report.rejectedRows += rejected;
-    }
-    ctx.done += bytes;
+  } catch (err) {
+    await discard();
+    throw err;
   } finally {
-    for (const sql of dropRejectsTables(plan)) await lake.engine.run(sql).catch(() => undefined);
+    await dropRejects();
   }
+  await next?.();
+}
+
+/**
+ * Commits a batch with its ingestion records. Returns the files still to ingest when another process committed
+ * some of the same content first (those are then ingested, once, by the other process).
+ */
+async function commitBatch(
+  ctx: Ctx,
+  files: DiscoveredFile[],
+  meta: BatchMeta,
+  changes: TableChange[],
+  rowsByFile: Map<string, number>,
+  rejects: RejectSummary[],
+): Promise<DiscoveredFile[]> {
+  const rejectedRows = (f: DiscoveredFile) => new Set(rejects.filter((r) => r.path === f.displayPath).map((r) => r.line)).size;
+  ctx.options.onProgress?.({ source: ctx.name, phase: 'committing', done: ctx.done, total: ctx.total });
+  let snapshotId: number;
+  try {
+    const result = await ctx.lake.commit({
+      ...(ctx.options.runId ? { runId: ctx.options.runId } : {}),
+      changes,
+      ingested: files.map((f) => ({
+        source: ctx.name,
+        fileHash: f.hash,
+        path: f.displayPath,
+        sizeBytes: f.sizeBytes,
+        table: ctx.table,
+        batchId: meta.batchId,
+        ingestedAt: meta.ingestedAt,
+        rowCount: rowsByFile.get(f.hash) ?? 0,
+        rejectedRows: rejectedRows(f),
+      })),
+      ...(ctx.options.retryQuarantineId !== undefined ? { resolveQuarantine: [ctx.options.retryQuarantineId] } : {}),
+    });
+    snapshotId = result.snapshots[ctx.table]!;
+  } catch (err) {
+    // Lost a race on the same content: the commit was refused whole and its files deleted.
+    if (!(err instanceof TributaryError) || err.code !== 'ALREADY_INGESTED') throw err;
+    const known = await ctx.lake.catalog.ingestedHashes(ctx.name);
+    const rest = files.filter((f) => !known.has(f.hash));
+    if (rest.length === files.length) throw err;
+    ctx.report.unchanged += files.length - rest.length;
+    return rest;
+  }
+  for (const f of files) {
+    const rows = rowsByFile.get(f.hash) ?? 0;
+    ctx.report.ingested.push({ path: f.displayPath, hash: f.hash, rows, rejectedRows: rejectedRows(f), snapshotId });
+    ctx.report.rows += rows;
+    ctx.report.rejectedRows += rejectedRows(f);
+    ctx.done += f.sizeBytes;
+  }
+  return [];
 }
 
 async function listRejects(ctx: Ctx, plan: ReadPlan, meta: BatchMeta): Promise<RejectSummary[]> {
@@ -333,6 +357,24 @@ function readErrorReason(err: unknown): string {
   return message;
 }
 
+/** A typo in a declared type would otherwise make every file unreadable: check them once, naming the setting. */
+async function checkDeclaredTypes(lake: Lake, name: string, source: FileSourceConfig): Promise<void> {
+  for (const [column, spec] of declaredColumns(source.schema)) {
+    if (!spec.type) continue;
+    try {
+      await lake.engine.run(`SELECT CAST(NULL AS ${spec.type})`);
+    } catch (err) {
+      throw new TributaryError('CONFIG_INVALID', `sources.${name}.schema.columns.${column}: "${spec.type}" is not a DuckDB type (${firstLine(errorMessage(err))})`);
+    }
+  }
+}
+
+/** Options an ad hoc source was run with, kept with its quarantine entries so that a retry reads files the same way. */
+export function adhocOptions(source: FileSourceConfig): Partial<FileSourceConfig> {
+  const { format, csv, onError, schema } = source;
+  return { ...(format ? { format } : {}), ...(csv ? { csv } : {}), ...(onError ? { onError } : {}), ...(schema ? { schema } : {}) };
+}
+
 /** A file that cannot be ingested: stop (policy fail) or keep a copy in quarantine with the reason. */
 async function refuse(ctx: Ctx, file: DiscoveredFile, refusal: Refusal): Promise<void> {
   if (ctx.policy === 'fail') {
@@ -350,7 +392,7 @@ async function refuse(ctx: Ctx, file: DiscoveredFile, refusal: Refusal): Promise
     table: ctx.table,
     reasonCode: refusal.code,
     reason: refusal.reason,
-    ...(refusal.details ? { details: refusal.details } : {}),
+    details: { ...refusal.details, ...(ctx.name.startsWith('adhoc:') ? { sourceOptions: adhocOptions(ctx.source) } : {}) },
     ...(ctx.options.runId ? { runId: ctx.options.runId } : {}),
   });
   ctx.report.quarantined.push({ id: entry.id, path: file.displayPath, reasonCode: refusal.code, reason: refusal.reason });

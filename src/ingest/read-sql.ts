@@ -22,8 +22,6 @@ export interface BatchMeta {
   ingestedAt: Date;
 }
 
-export const REJECTS_SCHEMA_COLUMNS = ['_ingested_at', '_source', '_source_file', '_file_hash', '_batch_id', 'line', 'column_name', 'error_type', 'reason', 'raw_line'];
-
 /** The read of the batch's files: DuckDB's CSV / JSON / Parquet readers, with each row's file path. */
 export function sourceRelation(plan: ReadPlan): string {
   const files = `[${plan.files.map((f) => quoteLiteral(f.absPath)).join(', ')}]`;

@@ -1,5 +1,8 @@
+import { existsSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import type { FileFormat, FileSourceConfig } from '../config/types.js';
+import path from 'node:path';
+import { escapePath } from 'tinyglobby';
+import type { FileSourceConfig } from '../config/types.js';
 import { TributaryError, errorMessage } from '../errors.js';
 import type { Lake } from '../lake/lake.js';
 import { parseTableName } from '../lake/table-name.js';
@@ -33,17 +36,26 @@ export async function runIngest(lake: Lake, names: readonly string[] = [], optio
   return recordRun(lake, (runId) => ingestAll(lake, selected.map((n) => [n, declared[n]!] as const), { ...options, runId }));
 }
 
-/** Ad hoc: ingests files matching a path or glob into a table without declaring a source. */
+/**
+ * Ad hoc: ingests files matching paths or globs into a table without declaring a source. Paths are relative to
+ * `cwd` (the current folder); an existing file or folder is taken literally (brackets in names are not globs).
+ */
 export async function runIngestFiles(
   lake: Lake,
-  pattern: string,
+  patterns: string | readonly string[],
   into: string,
   overrides: Partial<Pick<FileSourceConfig, 'format' | 'csv' | 'onError' | 'schema'>> = {},
-  options: IngestOptions = {},
+  options: IngestOptions & { cwd?: string } = {},
 ): Promise<IngestRunReport> {
   const table = parseTableName(into, '--into').name;
-  const source: FileSourceConfig = { kind: 'files', glob: pattern, into: table, ...overrides };
-  return recordRun(lake, (runId) => ingestAll(lake, [[adhocSourceName(table), source]], { ...options, runId }));
+  const cwd = options.cwd ?? process.cwd();
+  const glob = [patterns].flat().map((pattern) => {
+    const abs = path.resolve(cwd, pattern);
+    if (!existsSync(abs)) return abs;
+    return statSync(abs).isDirectory() ? `${escapePath(abs)}/*` : escapePath(abs);
+  });
+  const source: FileSourceConfig = { kind: 'files', glob, into: table, ...overrides };
+  return recordRun(lake, (runId) => ingestAll(lake, [[adhocSourceName(table), source]], { ...options, runId, requireMatch: true }));
 }
 
 /** Ingests a quarantined file again (from its preserved copy), with the source's current settings. */
@@ -53,8 +65,21 @@ export async function retryQuarantined(lake: Lake, id: number, options: IngestOp
     throw new TributaryError('USAGE', `quarantine entry ${id} is already ${entry.status}`);
   }
   const declared = lake.config.sources[entry.source];
-  const format: FileFormat | undefined = declared?.format ?? formatFromPath(entry.path, `quarantine entry ${id}`);
-  const source: FileSourceConfig = declared ?? { kind: 'files', glob: entry.path, into: entry.table, format };
+  // Ad hoc sources are not in the config: their options were kept with the entry.
+  const kept = (entry.details as { sourceOptions?: Partial<FileSourceConfig> } | undefined)?.sourceOptions ?? {};
+  const source: FileSourceConfig = declared ?? {
+    kind: 'files',
+    glob: entry.path,
+    into: entry.table,
+    ...kept,
+    format: kept.format ?? formatFromPath(entry.path, `quarantine entry ${id}`),
+  };
+  if ((await lake.catalog.ingestedHashes(entry.source)).has(entry.fileHash)) {
+    // The same content was ingested since (e.g. by another process): nothing to do but close the entry.
+    await lake.catalog.resolveQuarantine(id);
+    const table = source.into;
+    return { runId: '', status: 'success', sources: [{ source: entry.source, table, discovered: 1, unchanged: 1, stillQuarantined: [], ingested: [], quarantined: [], rows: 0, rejectedRows: 0 }] };
+  }
   if (!entry.storedPath || !(await lake.storage.exists(entry.storedPath))) {
     throw new TributaryError('IO_ERROR', `quarantine entry ${id}: the preserved copy ${entry.storedPath ?? '(none)'} is missing from ${lake.storage.root}`);
   }

@@ -38,8 +38,13 @@ export class Lake {
   static async open(config: ResolvedConfig): Promise<Lake> {
     mkdirSync(config.lakePath, { recursive: true });
     const catalog = await openCatalog(config.catalog);
-    const tempDirectory = path.join(config.lakePath, '_tmp');
-    const engine = await Engine.open({ ...config.engine, tempDirectory });
+    let engine: Engine;
+    try {
+      engine = await Engine.open({ ...config.engine, tempDirectory: path.join(config.lakePath, '_tmp') });
+    } catch (err) {
+      await catalog.close();
+      throw new TributaryError('CONFIG_INVALID', `engine: DuckDB refused the settings ${JSON.stringify(config.engine)}: ${firstLine(errorMessage(err))}`, { cause: err });
+    }
     return new Lake(config, catalog, new LocalStorage(config.lakePath), engine);
   }
 
@@ -95,8 +100,6 @@ export class Lake {
   }
 
   async show(name: string, options: { asOf?: AsOf; limit?: number } = {}): Promise<QueryResult & { snapshot: SnapshotInfo | undefined }> {
-    parseTableName(name);
-    await this.catalog.requireTable(name);
     const { sql, snapshot } = await this.selectSql(name, options.asOf);
     const result = await this.engine.query(`SELECT * FROM (${sql}) LIMIT ${Math.max(0, Math.floor(options.limit ?? 20))}`);
     return { ...result, snapshot };
@@ -178,12 +181,18 @@ export class Lake {
     };
   }
 
-  /** Commits; if the commit fails, the files it would have added are deleted (they were never visible). */
+  /**
+   * Commits. When the catalog refused the commit (a conflict), the files it would have added are deleted: they were
+   * never visible. On any other error the outcome may be unknown (a connection lost during COMMIT), so the files
+   * stay; if no snapshot references them, vacuum removes them as orphans.
+   */
   async commit(request: Parameters<Catalog['commit']>[0]): Promise<CommitResult> {
     try {
       return await this.catalog.commit(request);
     } catch (err) {
-      await this.storage.delete(request.changes.flatMap((c) => c.addFiles.map((f) => f.path))).catch(() => undefined);
+      if (err instanceof TributaryError && (err.code === 'COMMIT_CONFLICT' || err.code === 'ALREADY_INGESTED')) {
+        await this.storage.delete(request.changes.flatMap((c) => c.addFiles.map((f) => f.path))).catch(() => undefined);
+      }
       throw err;
     }
   }
@@ -266,8 +275,9 @@ export class Lake {
       const keepFrom = Math.min(...retained.map((s) => s.snapshotId));
       const expiring = history.filter((s) => s.snapshotId < keepFrom).length;
       if (expiring === 0) continue;
-      let deleted: string[] = [];
-      if (!options.dryRun) {
+      let deleted: string[];
+      if (options.dryRun) deleted = await this.catalog.expirableFiles(table.name, keepFrom);
+      else {
         deleted = await this.catalog.expireSnapshots(table.name, keepFrom);
         await this.storage.delete(deleted);
       }

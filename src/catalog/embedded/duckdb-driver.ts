@@ -47,7 +47,11 @@ export class DuckDbCatalogDriver implements CatalogDriver {
   }
 
   async bootstrap(): Promise<void> {
-    // Nothing to do: the file lock already makes migration single-writer.
+    // Nothing to do: one DuckDB file is one catalog.
+  }
+
+  async lock(): Promise<void> {
+    // Nothing to do: the file lock already makes this process the only writer.
   }
 
   isUniqueViolation(err: unknown): boolean {

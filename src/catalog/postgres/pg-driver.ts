@@ -53,8 +53,12 @@ export class PostgresCatalogDriver implements CatalogDriver {
 
   async bootstrap(session: CatalogSession): Promise<void> {
     // Two processes starting at once must not both run the DDL.
-    await session.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`tributary:${this.schema}`]);
+    await this.lock(session, 'migrate');
     await session.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
+  }
+
+  async lock(session: CatalogSession, key: string): Promise<void> {
+    await session.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`tributary:${this.schema}:${key}`]);
   }
 
   isUniqueViolation(err: unknown): boolean {

@@ -34,13 +34,8 @@ conversion go to the table <layer.table>_rejects with file, line and reason.`)
           if (opts.into) {
             if (args.length === 0) throw new TributaryError('USAGE', 'ingest --into: give at least one path or glob');
             const csv: CsvOptions = { ...(opts.delimiter ? { delimiter: opts.delimiter } : {}), ...(opts.header === false ? { header: false } : {}), ...(opts.encoding ? { encoding: opts.encoding } : {}) };
-            let last: IngestRunReport | undefined;
-            const all: IngestRunReport['sources'] = [];
-            for (const pattern of args) {
-              last = await runIngestFiles(lake, pattern, opts.into, { ...(opts.format ? { format: opts.format } : {}), csv, ...(opts.onError ? { onError: opts.onError } : {}) }, { onProgress });
-              all.push(...last.sources);
-            }
-            return { runId: last!.runId, status: all.some((s) => s.quarantined.length || s.rejectedRows) ? 'partial' : 'success', sources: all } satisfies IngestRunReport;
+            const overrides = { ...(opts.format ? { format: opts.format } : {}), ...(Object.keys(csv).length ? { csv } : {}), ...(opts.onError ? { onError: opts.onError } : {}) };
+            return await runIngestFiles(lake, args, opts.into, overrides, { onProgress });
           }
           return await runIngest(lake, args, { onProgress });
         } finally {

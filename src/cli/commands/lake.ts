@@ -70,10 +70,7 @@ export function lakeCommand(): Command {
     .description('merge small files (per partition) into larger ones, as a new snapshot with the same rows')
     .argument('<table>', 'layer.table')
     .action(async (table: string, _opts: unknown, cmd: Command) => {
-      const result = await withLake(cmd, async (l) => {
-        await l.catalog.requireTable(table);
-        return l.compact(table);
-      });
+      const result = await withLake(cmd, (l) => l.compact(table));
       emit(cmd, { table, ...result }, () =>
         result.snapshotId === undefined
           ? `${table}: nothing to compact (${result.filesBefore} file(s), no two small files in one partition)`

@@ -41,11 +41,13 @@ export function quarantineCommand(): Command {
     .action(async (id: string, _opts: unknown, cmd: Command) => {
       const report = await withLake(cmd, (l) => retryQuarantined(l, positiveInt(id, 'id')));
       const source = report.sources[0]!;
-      const ok = source.ingested.length > 0;
+      const ok = source.ingested.length > 0 || source.unchanged > 0;
       emit(cmd, { id: Number(id), resolved: ok, ...report }, () =>
-        ok
+        source.ingested.length > 0
           ? `#${id} ingested: ${source.rows} row(s) into ${source.table}${source.rejectedRows ? `, ${source.rejectedRows} rejected` : ''}; entry resolved`
-          : `#${id} is still refused: ${source.quarantined[0]?.reason ?? 'unknown reason'}`,
+          : ok
+            ? `#${id}: this content was already ingested; entry resolved`
+            : `#${id} is still refused: ${source.quarantined[0]?.reason ?? 'see `tributary quarantine show ' + id + '`'}`,
       );
       if (!ok) process.exitCode = 1;
     });
