@@ -28,6 +28,9 @@ export class Engine {
     if (settings.tempDirectory) options.temp_directory = settings.tempDirectory;
     const instance = await DuckDBInstance.create(':memory:', options);
     const connection = await instance.connect();
+    // Progress tracking (without DuckDB printing it) lets long writes report how far they are.
+    await connection.run('SET enable_progress_bar = true');
+    await connection.run('SET enable_progress_bar_print = false');
     return new Engine(instance, connection);
   }
 
@@ -35,9 +38,19 @@ export class Engine {
     await this.connection.run(sql, params);
   }
 
-  async all(sql: string, params?: DuckDBValue[]): Promise<JsRow[]> {
-    const reader = await this.connection.runAndReadAll(sql, params);
-    return reader.getRowObjectsJS();
+  async all(sql: string, params?: DuckDBValue[], onProgress?: (percent: number) => void): Promise<JsRow[]> {
+    const timer = onProgress
+      ? setInterval(() => {
+          const percent = this.connection.progress.percentage;
+          if (percent >= 0) onProgress(percent);
+        }, 250)
+      : undefined;
+    try {
+      const reader = await this.connection.runAndReadAll(sql, params);
+      return reader.getRowObjectsJS();
+    } finally {
+      if (timer) clearInterval(timer);
+    }
   }
 
   /** Runs a query and returns rows with their column types. */

@@ -11,7 +11,7 @@ import { checkHead, csvHeader, declaredColumns, duplicateColumns, reservedColumn
 import { dataSelect, dropRejectsTables, FILE_COLUMN, rejectsSelect, sourceRelation, type BatchMeta, type ReadPlan } from './read-sql.js';
 
 /** A batch is read by one DuckDB scan and committed as one snapshot; bounded so progress and commits are regular. */
-const BATCH_MAX_BYTES = 1024 * 1024 * 1024;
+const BATCH_MAX_BYTES = 256 * 1024 * 1024;
 const BATCH_MAX_FILES = 1000;
 
 export interface IngestProgress {
@@ -212,7 +212,10 @@ async function ingestBatch(ctx: Ctx, format: FileFormat, files: DiscoveredFile[]
 
   let written: WrittenFiles;
   try {
-    written = await lake.writeFiles(ctx.table, dataSelect(plan, meta));
+    const bytes = files.reduce((n, f) => n + f.sizeBytes, 0);
+    const onProgress = (percent: number) =>
+      ctx.options.onProgress?.({ source: ctx.name, phase: 'reading', done: ctx.done + Math.round((bytes * percent) / 100), total: ctx.total });
+    written = await lake.writeFiles(ctx.table, dataSelect(plan, meta), { onProgress });
   } catch (err) {
     await dropRejects();
     if (files.length > 1) {

@@ -53,14 +53,24 @@ function filesValues(plan: ReadPlan): string {
   return `(VALUES ${rows.join(', ')}) AS __f(path, source_file, file_hash)`;
 }
 
-function metaColumns(meta: BatchMeta): string {
+/**
+ * Lineage columns. One file: constants. Several: a join on DuckDB's file column with the list of files (faster than
+ * per-row CASE or MAP lookups, but DuckDB's progress then tracks the tiny join build, so long single-file reads use
+ * constants and show progress).
+ */
+function metaColumns(plan: ReadPlan, meta: BatchMeta): string {
+  const single = plan.files.length === 1 ? plan.files[0]! : undefined;
   return [
     `CAST(${quoteLiteral(meta.ingestedAt.toISOString())} AS TIMESTAMPTZ) AS _ingested_at`,
     `${quoteLiteral(meta.source)} AS _source`,
-    `__f.source_file AS _source_file`,
-    `__f.file_hash AS _file_hash`,
+    single ? `${quoteLiteral(single.displayPath)} AS _source_file` : `__f.source_file AS _source_file`,
+    single ? `${quoteLiteral(single.hash)} AS _file_hash` : `__f.file_hash AS _file_hash`,
     `${quoteLiteral(meta.batchId)} AS _batch_id`,
   ].join(', ');
+}
+
+function filesJoin(plan: ReadPlan, fileColumn: string): string {
+  return plan.files.length === 1 ? '' : ` JOIN ${filesValues(plan)} ON ${fileColumn} = __f.path`;
 }
 
 /** Non-CSV readers have no rejects store: declared types are applied with TRY_CAST and failures found by SQL. */
@@ -73,33 +83,31 @@ function castFailure(plan: ReadPlan): string | undefined {
 
 /** The rows that go to the bronze table, with the lineage columns every bronze row carries. */
 export function dataSelect(plan: ReadPlan, meta: BatchMeta): string {
-  const join = `JOIN ${filesValues(plan)} ON src.${FILE_COLUMN} = __f.path`;
+  const join = filesJoin(plan, `src.${FILE_COLUMN}`);
   if (plan.format === 'csv') {
-    return `SELECT src.* EXCLUDE (${FILE_COLUMN}), ${metaColumns(meta)} FROM ${sourceRelation(plan)} AS src ${join}`;
+    return `SELECT src.* EXCLUDE (${FILE_COLUMN}), ${metaColumns(plan, meta)} FROM ${sourceRelation(plan)} AS src${join}`;
   }
   const types = Object.entries(plan.types);
   const replace = types.length ? ` REPLACE (${types.map(([c, t]) => `TRY_CAST(src.${quoteIdent(c)} AS ${t}) AS ${quoteIdent(c)}`).join(', ')})` : '';
   const failure = castFailure(plan);
-  return `SELECT src.* EXCLUDE (${FILE_COLUMN})${replace}, ${metaColumns(meta)} FROM ${sourceRelation(plan)} AS src ${join}${failure ? ` WHERE ${failure} IS NULL` : ''}`;
+  return `SELECT src.* EXCLUDE (${FILE_COLUMN})${replace}, ${metaColumns(plan, meta)} FROM ${sourceRelation(plan)} AS src${join}${failure ? ` WHERE ${failure} IS NULL` : ''}`;
 }
 
 /** Rejected rows of the batch, in the rejects table's shape; undefined when the format cannot have any. */
 export function rejectsSelect(plan: ReadPlan, meta: BatchMeta): string | undefined {
   if (plan.format === 'csv') {
-    return `SELECT ${metaColumns(meta)}, CAST(e.line AS BIGINT) AS line, e.column_name, CAST(e.error_type AS VARCHAR) AS error_type,
+    return `SELECT ${metaColumns(plan, meta)}, CAST(e.line AS BIGINT) AS line, e.column_name, CAST(e.error_type AS VARCHAR) AS error_type,
                    e.error_message AS reason, e.csv_line AS raw_line
               FROM rej_${plan.rejectsId} e
-              JOIN scan_${plan.rejectsId} s ON e.scan_id = s.scan_id AND e.file_id = s.file_id
-              JOIN ${filesValues(plan)} ON s.file_path = __f.path`;
+              JOIN scan_${plan.rejectsId} s ON e.scan_id = s.scan_id AND e.file_id = s.file_id${filesJoin(plan, 's.file_path')}`;
   }
   const failure = castFailure(plan);
   if (!failure) return undefined;
-  return `SELECT ${metaColumns(meta)}, line, column_name, 'CAST' AS error_type,
+  return `SELECT ${metaColumns(plan, meta)}, line, column_name, 'CAST' AS error_type,
                  'Could not convert ' || column_name || ' to the declared type' AS reason, raw_line
             FROM (SELECT src.${FILE_COLUMN}, row_number() OVER (PARTITION BY src.${FILE_COLUMN}) AS line, ${failure} AS column_name,
                          CAST(to_json(src) AS VARCHAR) AS raw_line
-                    FROM ${sourceRelation(plan)} AS src) AS r
-            JOIN ${filesValues(plan)} ON r.${FILE_COLUMN} = __f.path
+                    FROM ${sourceRelation(plan)} AS src) AS r${filesJoin(plan, `r.${FILE_COLUMN}`)}
            WHERE column_name IS NOT NULL`;
 }
 

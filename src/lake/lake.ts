@@ -111,7 +111,7 @@ export class Lake {
    * Runs `select` in DuckDB and writes its result as new Parquet files of `table` (zstd), partitioned as the table
    * is configured. Nothing is visible until the files are committed; on failure the written files are removed.
    */
-  async writeFiles(table: string, select: string): Promise<WrittenFiles> {
+  async writeFiles(table: string, select: string, options: { onProgress?: (percent: number) => void } = {}): Promise<WrittenFiles> {
     const ref = parseTableName(table);
     const partitionBy = this.tableConfig(table).partitionBy;
     const writeId = newId('w');
@@ -129,7 +129,7 @@ export class Lake {
     mkdirSync(path.dirname(target), { recursive: true });
     let stats: Record<string, unknown>[];
     try {
-      stats = await this.engine.all(sql);
+      stats = await this.engine.all(sql, undefined, options.onProgress);
     } catch (err) {
       await this.discardPrefix(partitionBy ? `${base}/${writeId}` : `${base}/${writeId}.parquet`);
       if (partitionBy && /partition_by|not found|does not have a column/i.test(errorMessage(err))) {

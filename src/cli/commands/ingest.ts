@@ -28,7 +28,11 @@ conversion go to the table <layer.table>_rejects with file, line and reason.`)
     .action(async (args: string[], opts: { into?: string; format?: FileSourceConfig['format']; delimiter?: string; header: boolean; encoding?: CsvOptions['encoding']; onError?: FileSourceConfig['onError'] }, cmd: Command) => {
       const progress = new Progress(!globals(cmd).json);
       const onProgress = (p: IngestProgress) =>
-        progress.update(p.phase === 'hashing' ? `${p.source}: hashing ${p.done}/${p.total} files` : `${p.source}: ${p.phase} ${formatBytes(p.done)} / ${formatBytes(p.total)}`);
+        progress.update(
+          p.phase === 'hashing'
+            ? `${p.source}: hashing ${p.done}/${p.total} files`
+            : `${p.source}: ${p.phase} ${formatBytes(p.done)} / ${formatBytes(p.total)}${p.total ? ` (${Math.floor((100 * p.done) / p.total)}%)` : ''}`,
+        );
       const report = await withLake(cmd, async (lake) => {
         try {
           if (opts.into) {
