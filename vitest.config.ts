@@ -8,6 +8,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     // 2 cores: DuckDB already uses both, so test files run two at a time at most.
     maxWorkers: 2,
-    reporters: ['default'],
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });

@@ -215,7 +215,8 @@ async function ingestBatch(ctx: Ctx, format: FileFormat, files: DiscoveredFile[]
     const bytes = files.reduce((n, f) => n + f.sizeBytes, 0);
     const onProgress = (percent: number) =>
       ctx.options.onProgress?.({ source: ctx.name, phase: 'reading', done: ctx.done + Math.round((bytes * percent) / 100), total: ctx.total });
-    written = await lake.writeFiles(ctx.table, dataSelect(plan, meta), { onProgress });
+    // Bronze rows carry their file; keeping a batch's row order would cost DuckDB memory in proportion to the input.
+    written = await lake.writeFiles(ctx.table, dataSelect(plan, meta), { onProgress, preserveOrder: false });
   } catch (err) {
     await dropRejects();
     if (files.length > 1) {

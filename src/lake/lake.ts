@@ -111,7 +111,11 @@ export class Lake {
    * Runs `select` in DuckDB and writes its result as new Parquet files of `table` (zstd), partitioned as the table
    * is configured. Nothing is visible until the files are committed; on failure the written files are removed.
    */
-  async writeFiles(table: string, select: string, options: { onProgress?: (percent: number) => void } = {}): Promise<WrittenFiles> {
+  async writeFiles(
+    table: string,
+    select: string,
+    options: { onProgress?: (percent: number) => void; /** false lets DuckDB write rows as they come: faster, flat memory */ preserveOrder?: boolean } = {},
+  ): Promise<WrittenFiles> {
     const ref = parseTableName(table);
     const partitionBy = this.tableConfig(table).partitionBy;
     const writeId = newId('w');
@@ -129,6 +133,7 @@ export class Lake {
     mkdirSync(path.dirname(target), { recursive: true });
     let stats: Record<string, unknown>[];
     try {
+      if (options.preserveOrder === false) await this.engine.run('SET preserve_insertion_order = false');
       stats = await this.engine.all(sql, undefined, options.onProgress);
     } catch (err) {
       await this.discardPrefix(partitionBy ? `${base}/${writeId}` : `${base}/${writeId}.parquet`);
@@ -139,6 +144,8 @@ export class Lake {
         }
       }
       throw new TributaryError('SQL_ERROR', `writing ${table}: ${firstLine(errorMessage(err))}`, { cause: err });
+    } finally {
+      if (options.preserveOrder === false) await this.engine.run('RESET preserve_insertion_order');
     }
     const files: DataFileInput[] = [];
     const empty: string[] = [];
