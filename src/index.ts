@@ -1,5 +1,5 @@
 /** Tributary's public library API: what config files and programs import from 'tributary'. */
-export { defineConfig, files } from './config/define.js';
+export { checks, defineConfig, files } from './config/define.js';
 export { loadConfig, resolveConfig } from './config/load.js';
 export type * from './config/types.js';
 export { Lake, type WrittenFiles, type VacuumReport } from './lake/lake.js';

@@ -1,6 +1,7 @@
 import { TributaryError } from '../errors.js';
 import type { CatalogDriver, CatalogSession, SqlValue } from './driver.js';
 import { MIGRATIONS } from './migrations.js';
+import { RunLog } from './run-log.js';
 import type {
   ColumnInfo,
   CommitRequest,
@@ -24,7 +25,12 @@ import type {
  * compaction states what it expects (base snapshot, files to remove) and fails with COMMIT_CONFLICT if that changed.
  */
 export class Catalog {
-  constructor(readonly driver: CatalogDriver) {}
+  /** Per-model and per-check records of runs. */
+  readonly runLog: RunLog;
+
+  constructor(readonly driver: CatalogDriver) {
+    this.runLog = new RunLog(driver);
+  }
 
   get location(): string {
     return this.driver.location;
@@ -336,17 +342,15 @@ export class Catalog {
     );
   }
 
+  async getRun(runId: string): Promise<RunRecord> {
+    const runs = await this.driver.read((s) => s.query(`SELECT * FROM runs WHERE run_id = $1`, [runId]));
+    if (!runs[0]) throw new TributaryError('USAGE', `run ${runId} does not exist`, { hint: 'see `tributary runs ls`' });
+    return toRun(runs[0]);
+  }
+
   async listRuns(limit = 50): Promise<RunRecord[]> {
     const rows = await this.driver.read((s) => s.query(`SELECT * FROM runs ORDER BY started_at DESC LIMIT $1`, [limit]));
-    return rows.map((r) => ({
-      runId: String(r.run_id),
-      kind: String(r.kind),
-      startedAt: r.started_at as Date,
-      finishedAt: (r.finished_at as Date | null) ?? undefined,
-      status: String(r.status),
-      summary: r.summary_json ? JSON.parse(String(r.summary_json)) : undefined,
-      error: (r.error as string | null) ?? undefined,
-    }));
+    return rows.map(toRun);
   }
 
   // ---------------------------------------------------------------- vacuum support
@@ -381,6 +385,25 @@ export class Catalog {
     await this.driver.transaction((s) =>
       s.query(`UPDATE quarantine SET status = 'resolved', resolved_at = CAST($2 AS TIMESTAMPTZ) WHERE id = $1 AND status = 'open'`, [id, new Date().toISOString()]),
     );
+  }
+
+  /**
+   * Files a table gained since snapshot `since` (still live), for incremental reads. `rewritten` is true when
+   * files live at `since` were removed since (an overwrite or compaction): then the gain is not a pure append.
+   */
+  async filesAddedSince(table: string, since: number): Promise<{ files: DataFile[]; rewritten: boolean }> {
+    return this.driver.read(async (s) => {
+      const files = await s.query(
+        `SELECT * FROM data_files WHERE table_name = $1 AND added_snapshot > $2 AND removed_snapshot IS NULL ORDER BY added_snapshot, path`,
+        [table, since],
+      );
+      const [removed] = await s.query<{ n: number }>(
+        `SELECT count(*) AS n FROM data_files WHERE table_name = $1 AND added_snapshot <= $2 AND removed_snapshot IS NOT NULL AND removed_snapshot > $2`,
+        [table, since],
+      );
+      const [expired] = await s.query<{ n: number }>(`SELECT count(*) AS n FROM snapshots WHERE table_name = $1 AND snapshot_id = $2 AND expired`, [table, since]);
+      return { files: files.map(toDataFile), rewritten: Number(removed!.n) > 0 || Number(expired?.n ?? 0) > 0 };
+    });
   }
 
   /** Every file path the catalog still knows, for orphan detection. */
@@ -427,6 +450,18 @@ function toSnapshot(r: Record<string, unknown>): SnapshotInfo {
     runId: (r.run_id as string | null) ?? undefined,
     summary: r.summary_json ? (JSON.parse(String(r.summary_json)) as Record<string, unknown>) : undefined,
     expired: Boolean(r.expired),
+  };
+}
+
+function toRun(r: Record<string, unknown>): RunRecord {
+  return {
+    runId: String(r.run_id),
+    kind: String(r.kind),
+    startedAt: r.started_at as Date,
+    finishedAt: (r.finished_at as Date | null) ?? undefined,
+    status: String(r.status),
+    summary: r.summary_json ? JSON.parse(String(r.summary_json)) : undefined,
+    error: (r.error as string | null) ?? undefined,
   };
 }
 

@@ -71,4 +71,33 @@ export const MIGRATIONS: readonly string[][] = [
        summary_json TEXT,
        error TEXT)`,
   ],
+  [
+    // One row per model (or table's checks) per run: what ran, on which inputs, with what result.
+    `CREATE TABLE IF NOT EXISTS model_runs (
+       run_id TEXT NOT NULL,
+       model TEXT NOT NULL,
+       status TEXT NOT NULL,
+       materialization TEXT,
+       mode TEXT,
+       started_at TIMESTAMPTZ NOT NULL,
+       finished_at TIMESTAMPTZ,
+       rows_in BIGINT,
+       rows_out BIGINT,
+       snapshot_id BIGINT,
+       input_snapshots TEXT,
+       sql_hash TEXT,
+       error TEXT,
+       PRIMARY KEY (run_id, model))`,
+    `CREATE TABLE IF NOT EXISTS check_results (
+       run_id TEXT NOT NULL,
+       table_name TEXT NOT NULL,
+       check_name TEXT NOT NULL,
+       severity TEXT NOT NULL,
+       status TEXT NOT NULL,
+       failing_rows BIGINT NOT NULL,
+       sample_json TEXT,
+       error TEXT,
+       checked_at TIMESTAMPTZ NOT NULL,
+       PRIMARY KEY (run_id, table_name, check_name))`,
+  ],
 ];

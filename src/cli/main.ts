@@ -3,6 +3,7 @@ import { TributaryError, errorMessage } from '../errors.js';
 import { ingestCommand } from './commands/ingest.js';
 import { initCommand } from './commands/init.js';
 import { lakeCommand } from './commands/lake.js';
+import { checkCommand, graphCommand, runCommand } from './commands/models.js';
 import { quarantineCommand } from './commands/quarantine.js';
 import { runsCommand } from './commands/runs.js';
 import { sqlCommand } from './commands/sql.js';
@@ -15,7 +16,7 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable JSON output')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true });
-  for (const command of [initCommand(), ingestCommand(), lakeCommand(), sqlCommand(), quarantineCommand(), runsCommand()]) {
+  for (const command of [initCommand(), ingestCommand(), runCommand(), checkCommand(), graphCommand(), lakeCommand(), sqlCommand(), quarantineCommand(), runsCommand()]) {
     program.addCommand(command);
   }
   // Every command (and sub-command) reports errors through main() instead of exiting by itself.

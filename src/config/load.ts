@@ -73,6 +73,8 @@ export function resolveConfig(raw: unknown, projectDir: string, configFile: stri
     smallFileBytes: Math.round((config.lake?.smallFileMB ?? 64) * 1024 * 1024),
     sources: config.sources ?? {},
     tables: config.tables ?? {},
+    modelsPath: path.resolve(dir, config.models ?? 'models'),
+    checks: config.checks ?? {},
   };
 }
 

@@ -29,6 +29,20 @@ const fileSource = z.strictObject({
   onError: z.enum(['fail', 'quarantine', 'reject']).optional(),
 });
 
+const severity = z.enum(['warn', 'error']).optional();
+const tableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/, 'expected a table name layer.table');
+const checkOptions = { severity, name: z.string().min(1).optional() };
+const checkSpec = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('not_null'), column: z.string().min(1), ...checkOptions }),
+  z.strictObject({ kind: z.literal('unique'), columns: z.array(z.string().min(1)).min(1), ...checkOptions }),
+  z.strictObject({ kind: z.literal('accepted_values'), column: z.string().min(1), values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1), ...checkOptions }),
+  z.strictObject({ kind: z.literal('range'), column: z.string().min(1), min: z.number().optional(), max: z.number().optional(), ...checkOptions }),
+  z.strictObject({ kind: z.literal('row_count'), min: z.number().int().optional(), max: z.number().int().optional(), ...checkOptions }),
+  z.strictObject({ kind: z.literal('freshness'), column: z.string().min(1), maxAgeHours: z.number().positive(), ...checkOptions }),
+  z.strictObject({ kind: z.literal('relationships'), column: z.string().min(1), to: tableName, field: z.string().min(1), ...checkOptions }),
+  z.strictObject({ kind: z.literal('sql'), query: z.string().min(1), ...checkOptions }),
+]);
+
 export const configSchema = z.strictObject({
   name: z.string().optional(),
   lake: z
@@ -49,6 +63,8 @@ export const configSchema = z.strictObject({
     .strictObject({ threads: z.number().int().positive().optional(), memoryLimit: z.string().optional() })
     .optional(),
   sources: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'source names use letters, digits, _ and -'), fileSource).optional(),
+  models: z.string().min(1).optional(),
+  checks: z.record(tableName, z.array(checkSpec)).optional(),
   tables: z
     .record(
       z.string(),

@@ -80,6 +80,28 @@ export interface EngineSettings {
   memoryLimit?: string;
 }
 
+export type Severity = 'warn' | 'error';
+
+/** Options every check takes: `error` (default) blocks downstream models, `warn` only reports. */
+export interface CheckOptions {
+  severity?: Severity;
+  /** Shown in reports; defaults to a description of the check, e.g. `not_null(id)`. */
+  name?: string;
+}
+
+/** A data-quality check on one table. Each compiles to a query returning the failing rows. */
+export type CheckSpec = CheckOptions &
+  (
+    | { kind: 'not_null'; column: string }
+    | { kind: 'unique'; columns: string[] }
+    | { kind: 'accepted_values'; column: string; values: (string | number | boolean)[] }
+    | { kind: 'range'; column: string; min?: number; max?: number }
+    | { kind: 'row_count'; min?: number; max?: number }
+    | { kind: 'freshness'; column: string; maxAgeHours: number }
+    | { kind: 'relationships'; column: string; to: string; field: string }
+    | { kind: 'sql'; query: string }
+  );
+
 export interface TributaryConfig {
   name?: string;
   lake?: LakeSettings;
@@ -88,6 +110,10 @@ export interface TributaryConfig {
   engine?: EngineSettings;
   sources?: Record<string, SourceConfig>;
   tables?: Record<string, TableConfig>;
+  /** Folder of SQL models, `<layer>/<name>.sql` (default './models'). */
+  models?: string;
+  /** Data-quality checks per table (`layer.table`). */
+  checks?: Record<string, CheckSpec[]>;
 }
 
 export type CatalogLocation =
@@ -106,4 +132,6 @@ export interface ResolvedConfig {
   smallFileBytes: number;
   sources: Record<string, SourceConfig>;
   tables: Record<string, TableConfig>;
+  modelsPath: string;
+  checks: Record<string, CheckSpec[]>;
 }

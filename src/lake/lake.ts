@@ -79,12 +79,19 @@ export class Lake {
 
   /** Mounts tables as DuckDB views named `layer.table`, at their current snapshot or as of a point in time. */
   async mount(names: readonly string[], asOf?: AsOf): Promise<void> {
-    for (const name of names) {
-      const ref = parseTableName(name);
-      const { sql } = await this.selectSql(name, asOf);
-      await this.engine.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(ref.layer)}`);
-      await this.engine.run(`CREATE OR REPLACE VIEW ${quoteIdent(ref.layer)}.${quoteIdent(ref.table)} AS ${sql}`);
-    }
+    for (const name of names) await this.mountSelect(name, (await this.selectSql(name, asOf)).sql);
+  }
+
+  /** Mounts any SELECT as the view `layer.table` (a candidate snapshot, or the new files of an incremental read). */
+  async mountSelect(name: string, select: string): Promise<void> {
+    const ref = parseTableName(name);
+    await this.engine.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(ref.layer)}`);
+    await this.engine.run(`CREATE OR REPLACE VIEW ${quoteIdent(ref.layer)}.${quoteIdent(ref.table)} AS ${select}`);
+  }
+
+  /** A SELECT over some of a table's files (paths as the catalog stores them). */
+  selectOfFiles(files: readonly { path: string }[], schema: readonly ColumnInfo[]): string {
+    return selectFiles(files.map((f) => this.storage.readPath(f.path)), schema);
   }
 
   /** Runs read-only SQL over the lake; tables are referred to as `layer.table`. */

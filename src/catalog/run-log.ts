@@ -1,0 +1,110 @@
+import type { CatalogDriver } from './driver.js';
+
+/** What one model (or one table's checks) did in one run. */
+export interface ModelRunRecord {
+  runId: string;
+  model: string;
+  /** success | fresh | failed | blocked | failed_checks */
+  status: string;
+  materialization: string | undefined;
+  /** full | incremental */
+  mode: string | undefined;
+  startedAt: Date;
+  finishedAt: Date | undefined;
+  rowsIn: number | undefined;
+  rowsOut: number | undefined;
+  snapshotId: number | undefined;
+  /** Snapshot id of each input table the model read. */
+  inputSnapshots: Record<string, number>;
+  sqlHash: string | undefined;
+  error: string | undefined;
+}
+
+export interface CheckResultRecord {
+  runId: string;
+  table: string;
+  check: string;
+  severity: 'warn' | 'error';
+  /** pass | fail | error (the check itself could not run) */
+  status: 'pass' | 'fail' | 'error';
+  failingRows: number;
+  sample: Record<string, unknown>[];
+  error: string | undefined;
+  checkedAt: Date;
+}
+
+/** Model runs and check results, stored in the catalog next to the runs they belong to. */
+export class RunLog {
+  constructor(private readonly driver: CatalogDriver) {}
+
+  async recordModel(r: ModelRunRecord): Promise<void> {
+    await this.driver.transaction((s) =>
+      s.query(
+        `INSERT INTO model_runs (run_id, model, status, materialization, mode, started_at, finished_at, rows_in, rows_out, snapshot_id, input_snapshots, sql_hash, error)
+         VALUES ($1, $2, $3, $4, $5, CAST($6 AS TIMESTAMPTZ), CAST($7 AS TIMESTAMPTZ), $8, $9, $10, $11, $12, $13)`,
+        [r.runId, r.model, r.status, r.materialization ?? null, r.mode ?? null, r.startedAt.toISOString(), r.finishedAt?.toISOString() ?? null,
+          r.rowsIn ?? null, r.rowsOut ?? null, r.snapshotId ?? null, JSON.stringify(r.inputSnapshots), r.sqlHash ?? null, r.error ?? null],
+      ),
+    );
+  }
+
+  async recordChecks(results: readonly CheckResultRecord[]): Promise<void> {
+    if (results.length === 0) return;
+    await this.driver.transaction(async (s) => {
+      for (const r of results) {
+        await s.query(
+          `INSERT INTO check_results (run_id, table_name, check_name, severity, status, failing_rows, sample_json, error, checked_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CAST($9 AS TIMESTAMPTZ))`,
+          [r.runId, r.table, r.check, r.severity, r.status, r.failingRows, JSON.stringify(r.sample), r.error ?? null, r.checkedAt.toISOString()],
+        );
+      }
+    });
+  }
+
+  /** The last run in which the model was built successfully: what freshness and incremental reads start from. */
+  async lastSuccess(model: string): Promise<ModelRunRecord | undefined> {
+    const rows = await this.driver.read((s) =>
+      s.query(`SELECT * FROM model_runs WHERE model = $1 AND status = 'success' ORDER BY started_at DESC LIMIT 1`, [model]),
+    );
+    return rows[0] ? toModelRun(rows[0]) : undefined;
+  }
+
+  async modelRuns(runId: string): Promise<ModelRunRecord[]> {
+    const rows = await this.driver.read((s) => s.query(`SELECT * FROM model_runs WHERE run_id = $1 ORDER BY started_at, model`, [runId]));
+    return rows.map(toModelRun);
+  }
+
+  async checkResults(runId: string): Promise<CheckResultRecord[]> {
+    const rows = await this.driver.read((s) => s.query(`SELECT * FROM check_results WHERE run_id = $1 ORDER BY checked_at, table_name, check_name`, [runId]));
+    return rows.map((r) => ({
+      runId: String(r.run_id),
+      table: String(r.table_name),
+      check: String(r.check_name),
+      severity: String(r.severity) as CheckResultRecord['severity'],
+      status: String(r.status) as CheckResultRecord['status'],
+      failingRows: Number(r.failing_rows),
+      sample: r.sample_json ? (JSON.parse(String(r.sample_json)) as Record<string, unknown>[]) : [],
+      error: (r.error as string | null) ?? undefined,
+      checkedAt: r.checked_at as Date,
+    }));
+  }
+}
+
+function toModelRun(r: Record<string, unknown>): ModelRunRecord {
+  const num = (v: unknown) => (v === null || v === undefined ? undefined : Number(v));
+  return {
+    runId: String(r.run_id),
+    model: String(r.model),
+    status: String(r.status),
+    materialization: (r.materialization as string | null) ?? undefined,
+    mode: (r.mode as string | null) ?? undefined,
+    startedAt: r.started_at as Date,
+    finishedAt: (r.finished_at as Date | null) ?? undefined,
+    rowsIn: num(r.rows_in),
+    rowsOut: num(r.rows_out),
+    snapshotId: num(r.snapshot_id),
+    inputSnapshots: r.input_snapshots ? (JSON.parse(String(r.input_snapshots)) as Record<string, number>) : {},
+    sqlHash: (r.sql_hash as string | null) ?? undefined,
+    error: (r.error as string | null) ?? undefined,
+  };
+}

@@ -1,0 +1,47 @@
+import type { CheckResultRecord } from '../catalog/run-log.js';
+import { TributaryError, errorMessage } from '../errors.js';
+import type { Lake } from '../lake/lake.js';
+import { newId } from '../util/ids.js';
+import { blocks, runChecks } from './checks.js';
+
+export interface CheckRunReport {
+  runId: string;
+  status: 'success' | 'failed';
+  results: CheckResultRecord[];
+}
+
+/** Runs the declared checks of tables (all, or those named / in the named layers) on their current snapshots. */
+export async function checkTables(lake: Lake, targets: readonly string[] = []): Promise<CheckRunReport> {
+  const declared = Object.keys(lake.config.checks).sort();
+  const tables = targets.length ? declared.filter((t) => targets.includes(t) || targets.includes(t.split('.')[0]!)) : declared;
+  for (const target of targets) {
+    if (!declared.some((t) => t === target || t.split('.')[0] === target)) {
+      throw new TributaryError('USAGE', `no checks are declared for "${target}"`, { hint: `tables with checks: ${declared.join(', ') || 'none'}` });
+    }
+  }
+  const runId = newId('check-');
+  await lake.catalog.startRun(runId, 'checks');
+  try {
+    const results: CheckResultRecord[] = [];
+    for (const table of tables) {
+      const specs = lake.config.checks[table]!;
+      if (!(await lake.catalog.getTable(table))) {
+        results.push(...specs.map((spec) => ({
+          runId, table, check: spec.name ?? spec.kind, severity: spec.severity ?? 'error', status: 'error' as const,
+          failingRows: 0, sample: [], error: `table ${table} does not exist yet`, checkedAt: new Date(),
+        })));
+        continue;
+      }
+      // Every table a check may read is mounted at its current snapshot.
+      await lake.mount((await lake.tables()).map((t) => t.name));
+      results.push(...(await runChecks(lake.engine, table, specs, runId)));
+    }
+    await lake.catalog.runLog.recordChecks(results);
+    const status = results.some(blocks) ? 'failed' : 'success';
+    await lake.catalog.finishRun(runId, status, { checks: results.length, failed: results.filter((r) => r.status !== 'pass').length });
+    return { runId, status, results };
+  } catch (err) {
+    await lake.catalog.finishRun(runId, 'failed', null, errorMessage(err)).catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Engine } from '../engine/engine.js';
+import { TributaryError } from '../errors.js';
+import { parseTableName } from '../lake/table-name.js';
+
+/**
+ * table: full refresh from all inputs. incremental: append what the model computes over its incremental input's
+ * new files. merge: like incremental, then replace existing rows that have the same unique key.
+ */
+export type Materialization = 'table' | 'incremental' | 'merge';
+
+/** A SQL model: the file `models/<layer>/<name>.sql` defines the table `layer.name`. */
+export interface ModelDefinition {
+  name: string;
+  /** Absolute path of the SQL file. */
+  file: string;
+  /** Path shown in messages, relative to the project. */
+  displayFile: string;
+  sql: string;
+  sqlHash: string;
+  materialized: Materialization;
+  uniqueKey: string[];
+  /** The input read incrementally (incremental and merge); others are read whole. */
+  incrementalInput: string | undefined;
+  description: string | undefined;
+  /** Schema-qualified tables the SQL reads (`layer.table`), found by DuckDB's parser. */
+  reads: string[];
+}
+
+const HEADER = /^--\s*([a-z_]+)\s*:\s*(.*?)\s*$/;
+const KEYS = new Set(['materialized', 'unique_key', 'incremental_input', 'description']);
+
+/**
+ * Finds `<modelsPath>/<layer>/<name>.sql`. Settings are leading comment lines, dbt-style:
+ *   -- materialized: merge
+ *   -- unique_key: invoice_no, stock_code
+ */
+export async function discoverModels(engine: Engine, modelsPath: string, projectDir: string): Promise<ModelDefinition[]> {
+  let layers: string[];
+  try {
+    layers = readdirSync(modelsPath).filter((d) => statSync(path.join(modelsPath, d)).isDirectory()).sort();
+  } catch {
+    return [];
+  }
+  const models: ModelDefinition[] = [];
+  for (const layer of layers) {
+    for (const entry of readdirSync(path.join(modelsPath, layer)).filter((f) => f.endsWith('.sql')).sort()) {
+      const file = path.join(modelsPath, layer, entry);
+      models.push(await readModel(engine, file, path.relative(projectDir, file), `${layer}.${entry.slice(0, -4)}`));
+    }
+  }
+  return models;
+}
+
+async function readModel(engine: Engine, file: string, displayFile: string, name: string): Promise<ModelDefinition> {
+  parseTableName(name, displayFile);
+  const sql = readFileSync(file, 'utf8').replace(/^\uFEFF/, '').trimEnd().replace(/;\s*$/, '');
+  const settings: Record<string, string> = {};
+  for (const [i, line] of sql.split('\n').entries()) {
+    if (!line.startsWith('--')) break;
+    const match = HEADER.exec(line);
+    if (!match) continue;
+    if (!KEYS.has(match[1]!)) {
+      throw new TributaryError('CONFIG_INVALID', `${displayFile}:${i + 1}: unknown model setting "${match[1]}"`, { hint: `settings: ${[...KEYS].join(', ')}` });
+    }
+    settings[match[1]!] = match[2]!;
+  }
+  const materialized = (settings.materialized ?? 'table') as Materialization;
+  if (!['table', 'incremental', 'merge'].includes(materialized)) {
+    throw new TributaryError('CONFIG_INVALID', `${displayFile}: materialized must be table, incremental or merge, not "${materialized}"`);
+  }
+  const uniqueKey = (settings.unique_key ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  if (materialized === 'merge' && uniqueKey.length === 0) {
+    throw new TributaryError('CONFIG_INVALID', `${displayFile}: materialized: merge needs a unique_key`, { hint: 'add a line `-- unique_key: col1, col2`' });
+  }
+  const reads = await tableReferences(engine, sql, displayFile);
+  if (reads.includes(name)) throw new TributaryError('CONFIG_INVALID', `${displayFile}: a model cannot read its own table ${name}`);
+  let incrementalInput = settings.incremental_input;
+  if (materialized !== 'table') {
+    if (incrementalInput === undefined) {
+      if (reads.length !== 1) {
+        throw new TributaryError('CONFIG_INVALID', `${displayFile}: reads ${reads.length} tables (${reads.join(', ') || 'none'}); say which one is read incrementally`, {
+          hint: 'add a line `-- incremental_input: layer.table`',
+        });
+      }
+      incrementalInput = reads[0];
+    } else if (!reads.includes(incrementalInput)) {
+      throw new TributaryError('CONFIG_INVALID', `${displayFile}: incremental_input ${incrementalInput} is not a table the SQL reads (${reads.join(', ')})`);
+    }
+  }
+  return {
+    name,
+    file,
+    displayFile,
+    sql,
+    sqlHash: createHash('sha256').update(sql).digest('hex').slice(0, 16),
+    materialized,
+    uniqueKey,
+    incrementalInput,
+    description: settings.description,
+    reads,
+  };
+}
+
+/** Tables a query reads, as `layer.table`, from DuckDB's own parse tree (CTE names and table functions excluded). */
+export async function tableReferences(engine: Engine, sql: string, displayFile: string): Promise<string[]> {
+  const [row] = await engine.all(`SELECT json_serialize_sql($1::VARCHAR) AS tree`, [sql]);
+  const tree = JSON.parse(String(row!.tree)) as { error?: boolean; error_message?: string; position?: string };
+  if (tree.error) {
+    const position = tree.position === undefined ? undefined : Number(tree.position);
+    const line = position === undefined ? '' : `:${sql.slice(0, position).split('\n').length}`;
+    const message = /Only SELECT/i.test(tree.error_message ?? '') ? 'a model is one SELECT query' : (tree.error_message ?? 'cannot parse');
+    throw new TributaryError('SQL_ERROR', `${displayFile}${line}: ${message}`);
+  }
+  const found = new Set<string>();
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(walk);
+    else if (node && typeof node === 'object') {
+      const n = node as Record<string, unknown>;
+      if (n.type === 'BASE_TABLE' && typeof n.schema_name === 'string' && n.schema_name && typeof n.table_name === 'string') {
+        found.add(`${n.schema_name}.${n.table_name}`);
+      }
+      Object.values(n).forEach(walk);
+    }
+  };
+  walk(tree);
+  return [...found].sort();
+}

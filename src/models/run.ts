@@ -1,0 +1,195 @@
+import { blocks, checkDependencies, runChecks } from '../checks/checks.js';
+import type { CheckResultRecord, ModelRunRecord } from '../catalog/run-log.js';
+import { TributaryError, errorMessage } from '../errors.js';
+import type { Lake } from '../lake/lake.js';
+import { newId } from '../util/ids.js';
+import { ModelGraph } from './graph.js';
+import { buildModel, type BuildMode } from './materialize.js';
+import { discoverModels } from './model.js';
+
+export type ModelStatus = 'success' | 'fresh' | 'failed' | 'blocked' | 'failed_checks';
+
+export interface ModelOutcome {
+  model: string;
+  file: string;
+  status: ModelStatus;
+  materialized: string;
+  mode: BuildMode | undefined;
+  rowsIn: number | undefined;
+  rowsOut: number | undefined;
+  snapshotId: number | undefined;
+  seconds: number;
+  error: string | undefined;
+  checks: CheckResultRecord[];
+}
+
+export interface ModelRunReport {
+  runId: string;
+  status: 'success' | 'failed';
+  models: ModelOutcome[];
+  /** Checks of tables the models read but do not build (bronze tables from sources). */
+  inputChecks: CheckResultRecord[];
+}
+
+export interface RunModelsOptions {
+  targets?: readonly string[];
+  fullRefresh?: boolean;
+  onModel?: (outcome: ModelOutcome, index: number, total: number) => void;
+}
+
+/** Loads the project's models and their dependency graph (dependencies of their checks included). */
+export async function loadGraph(lake: Lake): Promise<ModelGraph> {
+  const models = await discoverModels(lake.engine, lake.config.modelsPath, lake.config.projectDir);
+  const extra: Record<string, string[]> = {};
+  for (const [table, specs] of Object.entries(lake.config.checks)) {
+    for (const spec of specs) extra[table] = [...(extra[table] ?? []), ...(await checkDependencies(lake.engine, table, spec))];
+  }
+  return new ModelGraph(models, extra);
+}
+
+/**
+ * Materializes models in dependency order, each as one atomic snapshot, skipping those whose inputs did not change
+ * since their last success. A failed model, or one whose `error` checks fail, blocks everything downstream of it;
+ * independent branches go on. Every model's outcome and every check result is recorded under the run.
+ */
+export async function runModels(lake: Lake, options: RunModelsOptions = {}): Promise<ModelRunReport> {
+  const graph = await loadGraph(lake);
+  if (graph.order.length === 0) {
+    throw new TributaryError('USAGE', `no models in ${lake.config.modelsPath}`, { hint: 'add SQL files as models/<layer>/<name>.sql' });
+  }
+  const selected = graph.select(options.targets ?? []);
+  const runId = newId('run-');
+  await lake.catalog.startRun(runId, 'models');
+  const blocked = new Set<string>();
+  const report: ModelRunReport = { runId, status: 'success', models: [], inputChecks: [] };
+  try {
+    // Tables read but not built here (sources' bronze tables): check them first; an error check blocks their readers.
+    const inputs = [...new Set(selected.flatMap((m) => graph.nodes.get(m)!.upstream))].filter((t) => graph.nodes.get(t)?.kind === 'table');
+    for (const table of inputs) {
+      const specs = lake.config.checks[table];
+      if (!specs?.length || !(await lake.catalog.getTable(table))) continue;
+      await lake.mount([table]);
+      const results = await runChecks(lake.engine, table, specs, runId);
+      report.inputChecks.push(...results);
+      if (results.some(blocks)) blocked.add(table);
+    }
+    await lake.catalog.runLog.recordChecks(report.inputChecks);
+
+    for (const [index, name] of selected.entries()) {
+      const outcome = await runOne(lake, graph, name, runId, blocked, Boolean(options.fullRefresh));
+      if (outcome.status === 'failed' || outcome.status === 'failed_checks' || outcome.status === 'blocked') blocked.add(name);
+      report.models.push(outcome);
+      options.onModel?.(outcome, index, selected.length);
+    }
+    const failed = report.models.some((m) => m.status !== 'success' && m.status !== 'fresh') || report.inputChecks.some(blocks);
+    report.status = failed ? 'failed' : 'success';
+    await lake.catalog.finishRun(runId, failed ? 'failed' : 'success', summarise(report));
+    return report;
+  } catch (err) {
+    await lake.catalog.finishRun(runId, 'failed', summarise(report), errorMessage(err)).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function runOne(lake: Lake, graph: ModelGraph, name: string, runId: string, blocked: Set<string>, fullRefresh: boolean): Promise<ModelOutcome> {
+  const model = graph.nodes.get(name)!.model!;
+  const started = new Date();
+  const outcome: ModelOutcome = {
+    model: name, file: model.displayFile, status: 'success', materialized: model.materialized, mode: undefined,
+    rowsIn: undefined, rowsOut: undefined, snapshotId: undefined, seconds: 0, error: undefined, checks: [],
+  };
+  const inputSnapshots: Record<string, number> = {};
+  try {
+    const upstreamBlocked = graph.nodes.get(name)!.upstream.filter((u) => blocked.has(u));
+    if (upstreamBlocked.length) {
+      outcome.status = 'blocked';
+      outcome.error = `not built: ${upstreamBlocked.join(', ')} failed or failed its checks`;
+      return outcome;
+    }
+    let rowsIn = 0;
+    for (const input of model.reads) {
+      const table = await lake.catalog.getTable(input);
+      if (!table || table.currentSnapshot === 0) {
+        throw new TributaryError('TABLE_NOT_FOUND', `${model.displayFile}: reads ${input}, which has no data yet`, {
+          hint: graph.nodes.get(input)?.kind === 'model' ? `build ${input} first` : 'ingest its source first (`tributary ingest`)',
+        });
+      }
+      inputSnapshots[input] = table.currentSnapshot;
+      rowsIn += table.rowCount;
+    }
+    const own = await lake.catalog.getTable(name);
+    const baseSnapshot = own?.currentSnapshot ?? 0;
+    const last = await lake.catalog.runLog.lastSuccess(name);
+    const unchanged = last !== undefined && last.sqlHash === model.sqlHash && baseSnapshot > 0 && sameInputs(last.inputSnapshots, inputSnapshots);
+    if (unchanged && !fullRefresh) {
+      outcome.status = 'fresh';
+      outcome.snapshotId = baseSnapshot;
+      return outcome;
+    }
+
+    // Incremental when the model says so, was built before from the same SQL, and its input only grew since.
+    let mode: BuildMode = 'full';
+    let newInputFiles;
+    const input = model.incrementalInput;
+    if (input && !fullRefresh && last && last.sqlHash === model.sqlHash && baseSnapshot > 0 && last.inputSnapshots[input] !== undefined) {
+      const added = await lake.catalog.filesAddedSince(input, last.inputSnapshots[input]!);
+      if (!added.rewritten) {
+        mode = 'incremental';
+        newInputFiles = added.files;
+      }
+    }
+    outcome.mode = mode;
+    for (const read of model.reads) {
+      if (mode === 'incremental' && read === input) {
+        const schema = (await lake.catalog.resolveSnapshot(read))!.snapshot.schema;
+        await lake.mountSelect(read, lake.selectOfFiles(newInputFiles!, schema));
+        rowsIn -= (await lake.catalog.getTable(read))!.rowCount - newInputFiles!.reduce((n, f) => n + f.rowCount, 0);
+      } else {
+        await lake.mount([read]);
+      }
+    }
+    outcome.rowsIn = rowsIn;
+    if (mode === 'incremental' && newInputFiles!.length === 0) {
+      // Only other inputs changed: nothing new to add (the incremental contract), the table stays as it is.
+      outcome.rowsOut = 0;
+      outcome.snapshotId = baseSnapshot;
+      return outcome;
+    }
+    const result = await buildModel(lake, { model, mode, baseSnapshot, newInputFiles, checks: lake.config.checks[name] ?? [], runId });
+    outcome.checks = result.checks;
+    outcome.rowsOut = result.rowsOut;
+    outcome.snapshotId = result.snapshotId;
+    if (result.blocked) {
+      outcome.status = 'failed_checks';
+      const failing = result.checks.filter(blocks).map((c) => `${c.check} (${c.status === 'error' ? c.error : `${c.failingRows} failing`})`);
+      outcome.error = `not published: checks failed: ${failing.join('; ')}`;
+    }
+    return outcome;
+  } catch (err) {
+    outcome.status = 'failed';
+    outcome.error = errorMessage(err).split('\n')[0];
+    return outcome;
+  } finally {
+    outcome.seconds = (Date.now() - started.getTime()) / 1000;
+    await record(lake, runId, model.sqlHash, outcome, started, inputSnapshots);
+  }
+}
+
+function sameInputs(a: Record<string, number>, b: Record<string, number>): boolean {
+  const keys = Object.keys(b);
+  return keys.length === Object.keys(a).length && keys.every((k) => a[k] === b[k]);
+}
+
+async function record(lake: Lake, runId: string, sqlHash: string, o: ModelOutcome, started: Date, inputs: Record<string, number>): Promise<void> {
+  const row: ModelRunRecord = {
+    runId, model: o.model, status: o.status, materialization: o.materialized, mode: o.mode, startedAt: started, finishedAt: new Date(),
+    rowsIn: o.rowsIn, rowsOut: o.rowsOut, snapshotId: o.snapshotId, inputSnapshots: inputs, sqlHash, error: o.error,
+  };
+  await lake.catalog.runLog.recordModel(row);
+  await lake.catalog.runLog.recordChecks(o.checks);
+}
+
+function summarise(report: ModelRunReport): Record<string, number> {
+  const count = (s: ModelStatus) => report.models.filter((m) => m.status === s).length;
+  return { built: count('success'), fresh: count('fresh'), failed: count('failed'), failedChecks: count('failed_checks'), blocked: count('blocked') };
+}
