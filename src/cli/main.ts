@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { TributaryError, errorMessage } from '../errors.js';
+import { demoCommand } from './commands/demo.js';
 import { ingestCommand } from './commands/ingest.js';
 import { initCommand } from './commands/init.js';
 import { lakeCommand } from './commands/lake.js';
@@ -16,7 +17,7 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable JSON output')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true });
-  for (const command of [initCommand(), ingestCommand(), runCommand(), checkCommand(), graphCommand(), lakeCommand(), sqlCommand(), quarantineCommand(), runsCommand()]) {
+  for (const command of [demoCommand(), initCommand(), ingestCommand(), runCommand(), checkCommand(), graphCommand(), lakeCommand(), sqlCommand(), quarantineCommand(), runsCommand()]) {
     program.addCommand(command);
   }
   // Every command (and sub-command) reports errors through main() instead of exiting by itself.

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { interpolate } from '../config/interpolate.js';
 import type { Engine } from '../engine/engine.js';
 import { TributaryError } from '../errors.js';
 import { parseTableName } from '../lake/table-name.js';
@@ -56,7 +57,9 @@ export async function discoverModels(engine: Engine, modelsPath: string, project
 
 async function readModel(engine: Engine, file: string, displayFile: string, name: string): Promise<ModelDefinition> {
   parseTableName(name, displayFile);
-  const sql = readFileSync(file, 'utf8').replace(/^\uFEFF/, '').trimEnd().replace(/;\s*$/, '');
+  // `${VAR:-default}` makes rules configurable from the environment (e.g. amount bounds); the value is part of the
+  // SQL's hash, so changing it rebuilds the model.
+  const sql = interpolate(readFileSync(file, 'utf8').replace(/^\uFEFF/, '').trimEnd().replace(/;\s*$/, ''), displayFile);
   const settings: Record<string, string> = {};
   for (const [i, line] of sql.split('\n').entries()) {
     if (!line.startsWith('--')) break;

@@ -1,0 +1,1 @@
+SELECT * FROM silver.clients_validated WHERE reject_reason IS NOT NULL
