@@ -9,8 +9,12 @@ import type { CatalogLocation, ResolvedConfig, TributaryConfig } from './types.j
 
 export const CONFIG_FILES = ['tributary.config.ts', 'tributary.config.mts', 'tributary.config.js', 'tributary.config.mjs'];
 
-/** The running Tributary's public entry: config files import 'tributary' and must get this very copy. */
-const selfEntry = fileURLToPath(new URL('../index.js', import.meta.url));
+/**
+ * What `import … from 'tributary'` gives a config file: the definition helpers of this very copy (defineConfig,
+ * files, checks). Not the whole library: jiti would transpile all of it (~0.8 s) for a file that needs three
+ * functions; types are erased anyway.
+ */
+const configEntry = fileURLToPath(new URL('./define.js', import.meta.url));
 
 export function findConfigFile(projectDir: string): string | undefined {
   for (const name of CONFIG_FILES) {
@@ -37,7 +41,7 @@ export async function loadConfig(projectDir: string, options: { required?: boole
   }
   let raw: unknown;
   try {
-    const jiti = createJiti(import.meta.url, { alias: { tributary: selfEntry }, moduleCache: false, fsCache: false });
+    const jiti = createJiti(import.meta.url, { alias: { tributary: configEntry }, moduleCache: false, fsCache: true });
     raw = await jiti.import(file, { default: true });
   } catch (err) {
     throw new TributaryError('CONFIG_INVALID', `${file}: cannot load: ${errorMessage(err).split('\n')[0]}`, { cause: err });
