@@ -95,3 +95,47 @@ describe('tributary CLI', () => {
     expect(JSON.parse((await cli(['quarantine', 'ls', '--json', '--project', dir])).stdout)).toEqual([]);
   });
 });
+
+describe('tributary run / check / graph / runs show', () => {
+  it('builds models, reports fresh ones, exits 1 when an error check fails, and shows the run', async () => {
+    const { mkdirSync } = await import('node:fs');
+    const dir = tempDir();
+    mkdirSync(path.join(dir, 'in'));
+    mkdirSync(path.join(dir, 'models/silver'), { recursive: true });
+    writeFileSync(path.join(dir, 'in/a.csv'), 'id,v\n1,10\n2,20\n');
+    writeFileSync(path.join(dir, 'models/silver/v.sql'), '-- description: values\nSELECT id, v FROM bronze.a');
+    writeFileSync(
+      path.join(dir, 'tributary.config.ts'),
+      `import { checks, defineConfig, files } from 'tributary';
+export default defineConfig({
+  sources: { a: files({ glob: 'in/*.csv', into: 'bronze.a' }) },
+  checks: { 'silver.v': [checks.range('v', { max: Number(process.env.MAX_V ?? 100) })] },
+});\n`,
+    );
+    expect((await cli(['ingest', '--project', dir])).code).toBe(0);
+    const built = await cli(['run', '--project', dir]);
+    expect(built.code, built.stderr).toBe(0);
+    expect(built.stdout).toMatch(/silver\.v\s+success\s+full\s+2\s+2\s+1/);
+    expect((await cli(['run', '--project', dir])).stdout).toMatch(/silver\.v\s+fresh/);
+
+    const graph = await cli(['graph', '--project', dir, '--format', 'dot']);
+    expect(graph.stdout).toContain('"bronze.a" -> "silver.v";');
+    expect(JSON.parse((await cli(['graph', '--project', dir, '--json'])).stdout).nodes).toHaveLength(2);
+
+    const failing = await cli(['run', '--full-refresh', '--project', dir], { env: { MAX_V: '15' } });
+    expect(failing.code).toBe(1);
+    expect(failing.stdout).toMatch(/FAIL silver\.v range\(v, max 15\): 1 failing row/);
+    expect(failing.stdout).toMatch(/id\s+v\s*\n\s*[─ ]+\n\s*2\s+20/); // the sample of failing rows
+    const checked = await cli(['check', '--project', dir, '--json'], { env: { MAX_V: '15' } });
+    expect(checked.code).toBe(1);
+    expect(JSON.parse(checked.stdout).results[0]).toMatchObject({ table: 'silver.v', status: 'fail', failingRows: 1 });
+
+    const runs = JSON.parse((await cli(['runs', 'ls', '--project', dir, '--json'])).stdout);
+    const modelRun = runs.find((r: { kind: string; status: string }) => r.kind === 'models' && r.status === 'failed');
+    const shown = await cli(['runs', 'show', modelRun.runId, '--project', dir]);
+    expect(shown.stdout).toMatch(/silver\.v\s+failed_checks/);
+    const unknown = await cli(['runs', 'show', 'nope', '--project', dir]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/run nope does not exist/);
+  }, 120_000);
+});
