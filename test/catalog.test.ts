@@ -128,6 +128,17 @@ describe.each(backends)('catalog on %s', (_name, location) => {
     });
   });
 
+  it('lists the files a table gained between two snapshots, and says when it was rewritten', async () => {
+    await withCatalog(async (c) => {
+      for (const n of [1, 2, 3]) await c.commit({ changes: [{ table: 'bronze.g', operation: 'append', addFiles: [file(`g/${n}.parquet`)], schema }] });
+      const gained = await c.filesAddedSince('bronze.g', 1, 2);
+      expect(gained).toMatchObject({ rewritten: false, files: [{ path: 'g/2.parquet' }] }); // snapshot 3 is left for later
+      await c.commit({ changes: [{ table: 'bronze.g', operation: 'compact', addFiles: [file('g/c.parquet', 20)], removeFiles: ['g/1.parquet', 'g/2.parquet'], schema }] });
+      expect((await c.filesAddedSince('bronze.g', 3, 4)).rewritten).toBe(true);
+      expect((await c.filesAddedSince('bronze.g', 1, 3)).rewritten).toBe(false);
+    });
+  });
+
   it('two processes appending to one table at once lose no commit', async () => {
     const commits = 15;
     const args = [JSON.stringify(where), 'bronze.race', String(commits)];

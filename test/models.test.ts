@@ -47,9 +47,13 @@ describe('model graph', () => {
     const cyc = await project({}, { 'silver.a': 'SELECT * FROM silver.b', 'silver.b': 'SELECT * FROM silver.a' });
     await expect(loadGraph(cyc.lake)).rejects.toThrow(/models form a cycle: silver\.a → silver\.b → silver\.a/);
     const bad = await project({}, { 'silver.m': '-- materialized: merge\nSELECT 1 AS id' });
-    await expect(loadGraph(bad.lake)).rejects.toThrow(/models\/silver\/m\.sql: materialized: merge needs a unique_key/);
+    await expect(loadGraph(bad.lake)).rejects.toThrow(/models\/silver\/m\.sql:1: materialized: merge needs a unique_key/);
     const typo = await project({}, { 'silver.m': '-- materialised: table\nSELECT 1 AS id' });
     await expect(loadGraph(typo.lake)).rejects.toThrow(/models\/silver\/m\.sql:1: unknown model setting "materialised"/);
+    const comments = await project({}, { 'silver.m': '-- note: plain comments are fine\n-- materialized: incremental\nSELECT 1 AS id FROM bronze.events' });
+    expect((await loadGraph(comments.lake)).nodes.get('silver.m')!.model!.materialized).toBe('incremental');
+    const wrong = await project({}, { 'silver.m': '-- description: x\n-- materialized: snapshot\nSELECT 1 AS id' });
+    await expect(loadGraph(wrong.lake)).rejects.toThrow(/models\/silver\/m\.sql:2: materialized must be table, incremental or merge/);
     const ddl = await project({}, { 'silver.m': 'DROP TABLE bronze.events' });
     await expect(loadGraph(ddl.lake)).rejects.toThrow(/models\/silver\/m\.sql: a model is one SELECT query/);
     const syntax = await project({}, { 'silver.m': 'SELECT id,\n  kind\nFROM bronze.events\nWHERE (' });
@@ -86,6 +90,29 @@ describe('materializations', () => {
     await lake.compact('bronze.events');
     expect((await runModels(lake)).models[0]).toMatchObject({ mode: 'full', rowsOut: 3 });
     expect(await rows(lake, 'SELECT count(*) AS n FROM silver.inc')).toEqual([{ n: 3 }]);
+  });
+
+  it('rebuilds whole when the table moved on since its last recorded build (another writer, or a crash before the record)', async () => {
+    const { lake, write } = await project({}, { 'silver.inc': '-- materialized: incremental\nSELECT id, kind FROM bronze.events' });
+    write('in/a.csv', 'id,kind\n1,x\n');
+    await runIngest(lake);
+    await runModels(lake);
+    await lake.write('silver.inc', 'SELECT 99 AS id, \'stray\' AS kind', { mode: 'append' });
+    expect((await runModels(lake)).models[0]).toMatchObject({ status: 'success', mode: 'full', rowsOut: 1 });
+    expect(await rows(lake, 'SELECT id FROM silver.inc')).toEqual([{ id: 1 }]);
+  });
+
+  it('a check reads the tables it needs, even those the model does not read or this run does not build', async () => {
+    const { lake, write } = await project(
+      { checks: { 'silver.orders': [checks.relationships('kind', 'silver.kinds', 'kind')] } },
+      { 'silver.kinds': "SELECT * FROM (VALUES ('x'), ('y')) AS t(kind)", 'silver.orders': 'SELECT id, kind FROM bronze.events' },
+    );
+    write('in/a.csv', 'id,kind\n1,x\n2,z\n');
+    await runIngest(lake);
+    await runModels(lake, { targets: ['silver.kinds'] });
+    const report = await runModels(lake, { targets: ['silver.orders'] });
+    expect(report.models[0]).toMatchObject({ status: 'failed_checks' });
+    expect(report.models[0]!.checks[0]).toMatchObject({ status: 'fail', failingRows: 1, sample: [{ id: 2, kind: 'z' }] });
   });
 
   it('merge: new rows replace existing rows with the same unique key', async () => {

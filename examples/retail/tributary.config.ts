@@ -25,7 +25,8 @@ export default defineConfig({
     'silver.achats': [
       checks.unique('id_achat'),
       checks.notNull('date_achat'),
-      checks.range('montant', { min: 0, max: 10000 }),
+      // The same bounds as the validation rule in models/silver/achats_validated.sql.
+      checks.range('montant', { min: Number(process.env.RETAIL_MIN_AMOUNT || 0), max: Number(process.env.RETAIL_MAX_AMOUNT || 10000) }),
       checks.rowCount({ min: 1 }),
     ],
     'gold.dim_clients': [checks.unique('id_client'), checks.acceptedValues('segment', ['Platinum', 'Gold', 'Silver', 'Bronze'])],

@@ -388,18 +388,21 @@ export class Catalog {
   }
 
   /**
-   * Files a table gained since snapshot `since` (still live), for incremental reads. `rewritten` is true when
-   * files live at `since` were removed since (an overwrite or compaction): then the gain is not a pure append.
+   * Files a table gained from snapshot `since` to snapshot `until`, for incremental reads. `rewritten` is true when
+   * files live at `since` were removed by `until` (an overwrite or compaction): then the gain is not a pure append.
    */
-  async filesAddedSince(table: string, since: number): Promise<{ files: DataFile[]; rewritten: boolean }> {
+  async filesAddedSince(table: string, since: number, until: number): Promise<{ files: DataFile[]; rewritten: boolean }> {
     return this.driver.read(async (s) => {
+      // Files of snapshot `until` that snapshot `since` did not have; bounded so that a commit landing meanwhile
+      // is left for the next incremental read instead of being read twice.
       const files = await s.query(
-        `SELECT * FROM data_files WHERE table_name = $1 AND added_snapshot > $2 AND removed_snapshot IS NULL ORDER BY added_snapshot, path`,
-        [table, since],
+        `SELECT * FROM data_files WHERE table_name = $1 AND added_snapshot > $2 AND added_snapshot <= $3
+            AND (removed_snapshot IS NULL OR removed_snapshot > $3) ORDER BY added_snapshot, path`,
+        [table, since, until],
       );
       const [removed] = await s.query<{ n: number }>(
-        `SELECT count(*) AS n FROM data_files WHERE table_name = $1 AND added_snapshot <= $2 AND removed_snapshot IS NOT NULL AND removed_snapshot > $2`,
-        [table, since],
+        `SELECT count(*) AS n FROM data_files WHERE table_name = $1 AND added_snapshot <= $2 AND removed_snapshot IS NOT NULL AND removed_snapshot > $2 AND removed_snapshot <= $3`,
+        [table, since, until],
       );
       const [expired] = await s.query<{ n: number }>(`SELECT count(*) AS n FROM snapshots WHERE table_name = $1 AND snapshot_id = $2 AND expired`, [table, since]);
       return { files: files.map(toDataFile), rewritten: Number(removed!.n) > 0 || Number(expired?.n ?? 0) > 0 };

@@ -2,7 +2,7 @@ import type { CheckResultRecord } from '../catalog/run-log.js';
 import { TributaryError, errorMessage } from '../errors.js';
 import type { Lake } from '../lake/lake.js';
 import { newId } from '../util/ids.js';
-import { blocks, runChecks } from './checks.js';
+import { blocks, checkName, runChecks } from './checks.js';
 
 export interface CheckRunReport {
   runId: string;
@@ -23,17 +23,17 @@ export async function checkTables(lake: Lake, targets: readonly string[] = []): 
   await lake.catalog.startRun(runId, 'checks');
   try {
     const results: CheckResultRecord[] = [];
+    // Every table a check may read is mounted at its current snapshot.
+    await lake.mount((await lake.tables()).map((t) => t.name));
     for (const table of tables) {
       const specs = lake.config.checks[table]!;
       if (!(await lake.catalog.getTable(table))) {
         results.push(...specs.map((spec) => ({
-          runId, table, check: spec.name ?? spec.kind, severity: spec.severity ?? 'error', status: 'error' as const,
+          runId, table, check: checkName(spec), severity: spec.severity ?? 'error', status: 'error' as const,
           failingRows: 0, sample: [], error: `table ${table} does not exist yet`, checkedAt: new Date(),
         })));
         continue;
       }
-      // Every table a check may read is mounted at its current snapshot.
-      await lake.mount((await lake.tables()).map((t) => t.name));
       results.push(...(await runChecks(lake.engine, table, specs, runId)));
     }
     await lake.catalog.runLog.recordChecks(results);

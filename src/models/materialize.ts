@@ -18,7 +18,11 @@ export interface BuildPlan {
   /** Files of the incremental input added since the last build (incremental mode only). */
   newInputFiles: DataFile[] | undefined;
   checks: CheckSpec[];
+  /** Other tables the checks read; mounted at their current snapshot for the audit. */
+  checkReads: string[];
   runId: string;
+  /** Receives the check results as soon as they exist (they are recorded even if publishing then fails). */
+  onChecks?: (results: CheckResultRecord[]) => void;
 }
 
 export interface BuildResult {
@@ -64,7 +68,12 @@ export async function buildModel(lake: Lake, plan: BuildPlan): Promise<BuildResu
   // Audit: the candidate snapshot is what the table would be after the commit.
   const candidateFiles = appendOnly && current ? [...current.files, ...written.files] : written.files;
   await lake.mountSelect(model.name, lake.selectOfFiles(candidateFiles, written.schema.length ? written.schema : (current?.snapshot.schema ?? [])));
+  // Checks see whole tables: an input mounted as its new files only is mounted whole again.
+  const others = [...new Set([...plan.checkReads, ...(plan.model.incrementalInput ? [plan.model.incrementalInput] : [])])].filter((t) => t !== model.name);
+  const existing = new Set((await lake.tables()).map((t) => t.name));
+  await lake.mount(others.filter((t) => existing.has(t))); // a missing one makes its check fail, naming it
   const checks = await runChecks(lake.engine, model.name, withImplicitChecks(plan), plan.runId);
+  plan.onChecks?.(checks);
   if (checks.some(blocks)) {
     await lake.storage.delete(written.files.map((f) => f.path));
     await lake.mount([model.name]).catch(() => undefined); // back to the published snapshot, if any

@@ -31,6 +31,7 @@ export interface ModelDefinition {
 }
 
 const HEADER = /^--\s*([a-z_]+)\s*:\s*(.*?)\s*$/;
+const CLOCK = /\b(current_date|current_timestamp|current_time|now\s*\(|today\s*\(|get_current_timestamp|get_current_time)/i;
 const KEYS = new Set(['materialized', 'unique_key', 'incremental_input', 'description']);
 
 /**
@@ -61,22 +62,29 @@ async function readModel(engine: Engine, file: string, displayFile: string, name
   // SQL's hash, so changing it rebuilds the model.
   const sql = interpolate(readFileSync(file, 'utf8').replace(/^\uFEFF/, '').trimEnd().replace(/;\s*$/, ''), displayFile);
   const settings: Record<string, string> = {};
+  const lineOf: Record<string, number> = {};
   for (const [i, line] of sql.split('\n').entries()) {
     if (!line.startsWith('--')) break;
     const match = HEADER.exec(line);
     if (!match) continue;
-    if (!KEYS.has(match[1]!)) {
-      throw new TributaryError('CONFIG_INVALID', `${displayFile}:${i + 1}: unknown model setting "${match[1]}"`, { hint: `settings: ${[...KEYS].join(', ')}` });
+    const key = match[1]!;
+    if (!KEYS.has(key)) {
+      // Other `-- word: …` comments are just comments, unless they look like a misspelt setting.
+      const near = [...KEYS].find((k) => editDistance(k, key) <= 2);
+      if (near) throw new TributaryError('CONFIG_INVALID', `${displayFile}:${i + 1}: unknown model setting "${key}"`, { hint: `did you mean ${near}?` });
+      continue;
     }
-    settings[match[1]!] = match[2]!;
+    settings[key] = match[2]!;
+    lineOf[key] = i + 1;
   }
+  const at = (key: string) => `${displayFile}${lineOf[key] ? `:${lineOf[key]}` : ''}`;
   const materialized = (settings.materialized ?? 'table') as Materialization;
   if (!['table', 'incremental', 'merge'].includes(materialized)) {
-    throw new TributaryError('CONFIG_INVALID', `${displayFile}: materialized must be table, incremental or merge, not "${materialized}"`);
+    throw new TributaryError('CONFIG_INVALID', `${at('materialized')}: materialized must be table, incremental or merge, not "${materialized}"`);
   }
   const uniqueKey = (settings.unique_key ?? '').split(',').map((k) => k.trim()).filter(Boolean);
   if (materialized === 'merge' && uniqueKey.length === 0) {
-    throw new TributaryError('CONFIG_INVALID', `${displayFile}: materialized: merge needs a unique_key`, { hint: 'add a line `-- unique_key: col1, col2`' });
+    throw new TributaryError('CONFIG_INVALID', `${at('materialized')}: materialized: merge needs a unique_key`, { hint: 'add a line `-- unique_key: col1, col2`' });
   }
   const reads = await tableReferences(engine, sql, displayFile);
   if (reads.includes(name)) throw new TributaryError('CONFIG_INVALID', `${displayFile}: a model cannot read its own table ${name}`);
@@ -98,7 +106,9 @@ async function readModel(engine: Engine, file: string, displayFile: string, name
     file,
     displayFile,
     sql,
-    sqlHash: createHash('sha256').update(sql).digest('hex').slice(0, 16),
+    // SQL that reads the clock (current_date, now()…) gives another result another day: the date is part of its
+    // hash, so such a model is not skipped as fresh across days.
+    sqlHash: createHash('sha256').update(sql).update(CLOCK.test(sql) ? new Date().toISOString().slice(0, 10) : '').digest('hex').slice(0, 16),
     materialized,
     uniqueKey,
     incrementalInput,
@@ -130,4 +140,18 @@ export async function tableReferences(engine: Engine, sql: string, displayFile: 
   };
   walk(tree);
   return [...found].sort();
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
 }

@@ -68,7 +68,7 @@ export async function runModels(lake: Lake, options: RunModelsOptions = {}): Pro
     for (const table of inputs) {
       const specs = lake.config.checks[table];
       if (!specs?.length || !(await lake.catalog.getTable(table))) continue;
-      await lake.mount([table]);
+      await lake.mount([table, ...(await checkReads(lake, table))]);
       const results = await runChecks(lake.engine, table, specs, runId);
       report.inputChecks.push(...results);
       if (results.some(blocks)) blocked.add(table);
@@ -120,7 +120,10 @@ async function runOne(lake: Lake, graph: ModelGraph, name: string, runId: string
     const own = await lake.catalog.getTable(name);
     const baseSnapshot = own?.currentSnapshot ?? 0;
     const last = await lake.catalog.runLog.lastSuccess(name);
-    const unchanged = last !== undefined && last.sqlHash === model.sqlHash && baseSnapshot > 0 && sameInputs(last.inputSnapshots, inputSnapshots);
+    // The last success only describes the table if the table is still at the snapshot it produced: a crash between
+    // commit and record, or another writer, means a full rebuild.
+    const continues = last !== undefined && last.sqlHash === model.sqlHash && baseSnapshot > 0 && last.snapshotId === baseSnapshot;
+    const unchanged = continues && sameInputs(last.inputSnapshots, inputSnapshots);
     if (unchanged && !fullRefresh) {
       outcome.status = 'fresh';
       outcome.snapshotId = baseSnapshot;
@@ -131,21 +134,22 @@ async function runOne(lake: Lake, graph: ModelGraph, name: string, runId: string
     let mode: BuildMode = 'full';
     let newInputFiles;
     const input = model.incrementalInput;
-    if (input && !fullRefresh && last && last.sqlHash === model.sqlHash && baseSnapshot > 0 && last.inputSnapshots[input] !== undefined) {
-      const added = await lake.catalog.filesAddedSince(input, last.inputSnapshots[input]!);
+    if (input && !fullRefresh && continues && last.inputSnapshots[input] !== undefined) {
+      const added = await lake.catalog.filesAddedSince(input, last.inputSnapshots[input]!, inputSnapshots[input]!);
       if (!added.rewritten) {
         mode = 'incremental';
         newInputFiles = added.files;
       }
     }
     outcome.mode = mode;
+    // Inputs are read at the snapshots recorded above, whatever is committed meanwhile.
     for (const read of model.reads) {
+      const pinned = await lake.catalog.resolveSnapshot(read, { snapshotId: inputSnapshots[read]! });
       if (mode === 'incremental' && read === input) {
-        const schema = (await lake.catalog.resolveSnapshot(read))!.snapshot.schema;
-        await lake.mountSelect(read, lake.selectOfFiles(newInputFiles!, schema));
-        rowsIn -= (await lake.catalog.getTable(read))!.rowCount - newInputFiles!.reduce((n, f) => n + f.rowCount, 0);
+        await lake.mountSelect(read, lake.selectOfFiles(newInputFiles!, pinned!.snapshot.schema));
+        rowsIn -= pinned!.snapshot.rowCount - newInputFiles!.reduce((n, f) => n + f.rowCount, 0);
       } else {
-        await lake.mount([read]);
+        await lake.mountSelect(read, lake.selectOfFiles(pinned!.files, pinned!.snapshot.schema));
       }
     }
     outcome.rowsIn = rowsIn;
@@ -155,8 +159,12 @@ async function runOne(lake: Lake, graph: ModelGraph, name: string, runId: string
       outcome.snapshotId = baseSnapshot;
       return outcome;
     }
-    const result = await buildModel(lake, { model, mode, baseSnapshot, newInputFiles, checks: lake.config.checks[name] ?? [], runId });
-    outcome.checks = result.checks;
+    const result = await buildModel(lake, {
+      model, mode, baseSnapshot, newInputFiles, runId,
+      checks: lake.config.checks[name] ?? [],
+      checkReads: await checkReads(lake, name),
+      onChecks: (results) => (outcome.checks = results),
+    });
     outcome.rowsOut = result.rowsOut;
     outcome.snapshotId = result.snapshotId;
     if (result.blocked) {
@@ -173,6 +181,13 @@ async function runOne(lake: Lake, graph: ModelGraph, name: string, runId: string
     outcome.seconds = (Date.now() - started.getTime()) / 1000;
     await record(lake, runId, model.sqlHash, outcome, started, inputSnapshots);
   }
+}
+
+/** Tables the checks of `table` read besides itself: mounted at their current snapshot before the checks run. */
+async function checkReads(lake: Lake, table: string): Promise<string[]> {
+  const reads = new Set<string>();
+  for (const spec of lake.config.checks[table] ?? []) for (const t of await checkDependencies(lake.engine, table, spec)) reads.add(t);
+  return [...reads];
 }
 
 function sameInputs(a: Record<string, number>, b: Record<string, number>): boolean {

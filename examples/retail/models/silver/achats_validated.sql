@@ -12,7 +12,7 @@ WITH typed AS (
 SELECT
   id_achat, id_client, date_achat AS date_source, date_norm AS date_achat, montant, trim(produit) AS produit,
   CASE
-    WHEN occurrence > 1 THEN 'duplicate'
+    WHEN occurrence > 1 AND id_achat IS NOT NULL THEN 'duplicate'
     WHEN id_achat IS NULL OR id_client IS NULL OR montant IS NULL OR produit IS NULL OR date_achat IS NULL THEN 'missing_values'
     WHEN date_norm IS NULL THEN 'unparseable_date'
     WHEN date_norm > current_date THEN 'future_date'

@@ -7,7 +7,7 @@ WITH ranked AS (
 SELECT
   id_client, trim(nom) AS nom, lower(trim(email)) AS email, date_inscription, trim(pays) AS pays,
   CASE
-    WHEN occurrence > 1 THEN 'duplicate'
+    WHEN occurrence > 1 AND id_client IS NOT NULL THEN 'duplicate'
     WHEN id_client IS NULL OR nom IS NULL OR email IS NULL OR pays IS NULL THEN 'missing_values'
     WHEN NOT contains(email, '@') THEN 'invalid_email'
   END AS reject_reason,
