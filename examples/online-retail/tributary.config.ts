@@ -43,4 +43,28 @@ export default defineConfig({
       checks.relationships('customer_id', 'silver.retail_sales'),
     ],
   },
+  serve: {
+    port: 8081,
+    expose: ['gold.*'],
+    tables: {
+      'gold.retail_revenue_by_country': { key: 'country', measures: ['sum(revenue)', 'sum(invoices)'], dimensions: ['country'] },
+      'gold.retail_revenue_by_month': { key: 'month', measures: ['sum(revenue)', 'sum(invoices)'], timeColumn: 'month' },
+      'gold.retail_rfm': { key: 'customer_id', dimensions: ['segment', 'r_score', 'f_score', 'm_score'], measures: ['count(*)', 'sum(monetary)', 'avg(monetary)', 'avg(recency_days)'] },
+    },
+    dashboard: {
+      title: 'Online Retail — Tributary',
+      pages: [
+        { id: 'revenue', title: 'Revenue', charts: [
+          { title: 'Revenue by month', type: 'line', source: '/tables/gold/retail_revenue_by_month?sort=month', x: 'month', y: 'revenue' },
+          { title: 'Revenue by country', type: 'bar', source: '/tables/gold/retail_revenue_by_country?sort=-revenue&limit=15', x: 'country', y: 'revenue' },
+          { title: 'Countries', type: 'table', source: '/tables/gold/retail_revenue_by_country?sort=-revenue', filter: 'country' },
+        ] },
+        { id: 'rfm', title: 'RFM', charts: [
+          { title: 'Customers by segment', type: 'doughnut', source: '/aggregations/gold/retail_rfm?measure=count(*)&by=segment', x: 'segment', y: 'count(*)' },
+          { title: 'Average spend by segment', type: 'bar', source: '/aggregations/gold/retail_rfm?measure=avg(monetary)&by=segment', x: 'segment', y: 'avg(monetary)' },
+          { title: 'Customers', type: 'table', source: '/tables/gold/retail_rfm?sort=-monetary&limit=50', filter: 'segment' },
+        ] },
+      ],
+    },
+  },
 });

@@ -7,6 +7,7 @@ import { lakeCommand } from './commands/lake.js';
 import { checkCommand, graphCommand, runCommand } from './commands/models.js';
 import { quarantineCommand } from './commands/quarantine.js';
 import { runsCommand } from './commands/runs.js';
+import { serveCommand } from './commands/serve.js';
 import { sqlCommand } from './commands/sql.js';
 
 export function buildProgram(): Command {
@@ -17,7 +18,7 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable JSON output')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true });
-  for (const command of [demoCommand(), initCommand(), ingestCommand(), runCommand(), checkCommand(), graphCommand(), lakeCommand(), sqlCommand(), quarantineCommand(), runsCommand()]) {
+  for (const command of [demoCommand(), initCommand(), ingestCommand(), runCommand(), checkCommand(), graphCommand(), lakeCommand(), sqlCommand(), quarantineCommand(), runsCommand(), serveCommand()]) {
     program.addCommand(command);
   }
   // Every command (and sub-command) reports errors through main() instead of exiting by itself.

@@ -79,6 +79,8 @@ export function resolveConfig(raw: unknown, projectDir: string, configFile: stri
     tables: config.tables ?? {},
     modelsPath: path.resolve(dir, config.models ?? 'models'),
     checks: config.checks ?? {},
+    serve: config.serve ?? {},
+    store: config.store,
   };
 }
 

@@ -43,6 +43,62 @@ const checkSpec = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('sql'), query: z.string().min(1), ...checkOptions }),
 ]);
 
+const columns = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+const period = z.enum(['day', 'week', 'month', 'quarter', 'year']);
+const endpoint = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('list'),
+    table: tableName,
+    key: z.string().min(1).optional(),
+    filters: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string().min(1), z.strictObject({ column: z.string().min(1), op: z.enum(['eq', 'gte', 'lte', 'in']) })])).optional(),
+    sort: z.string().optional(),
+    description: z.string().optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('aggregate'),
+    table: tableName,
+    measures: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string().min(1)),
+    period: z.strictObject({ column: z.string().min(1), param: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), values: z.record(z.string(), period) }).optional(),
+    description: z.string().optional(),
+  }),
+  z.strictObject({ kind: z.literal('pipeline'), report: z.enum(['status', 'refresh-times']), description: z.string().optional() }),
+]);
+const chart = z.strictObject({
+  title: z.string().min(1),
+  source: z.string().startsWith('/'),
+  type: z.enum(['line', 'bar', 'doughnut', 'table', 'kpi']),
+  x: z.string().optional(),
+  y: columns.optional(),
+  filter: z.string().optional(),
+  field: z.string().optional(),
+  granularity: z.strictObject({ param: z.string().min(1), choices: z.array(z.string().min(1)).min(1) }).optional(),
+});
+const serveSchema = z.strictObject({
+  port: z.number().int().min(0).max(65535).optional(),
+  host: z.string().min(1).optional(),
+  expose: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\.([A-Za-z_][A-Za-z0-9_]*|\*)$/, 'expected layer.table or layer.*')).optional(),
+  tables: z.record(tableName, z.strictObject({
+    key: columns.optional(),
+    measures: z.array(z.string().min(1)).optional(),
+    dimensions: z.array(z.string().min(1)).optional(),
+    timeColumn: z.string().min(1).optional(),
+  })).optional(),
+  endpoints: z.record(z.string().regex(/^[a-z0-9][a-z0-9/_-]*$/, 'endpoint paths are lower-case segments, e.g. kpis/ca-par-jour'), endpoint).optional(),
+  auth: z.strictObject({ tokens: z.array(z.string()) }).optional(),
+  cors: z.strictObject({ origins: z.array(z.string().min(1)) }).optional(),
+  rateLimit: z.strictObject({ max: z.number().int().positive(), windowSeconds: z.number().positive().optional() }).optional(),
+  refreshMs: z.number().int().min(50).optional(),
+  dashboard: z.strictObject({
+    title: z.string().optional(),
+    pages: z.array(z.strictObject({ id: z.string().regex(/^[a-z0-9-]+$/), title: z.string().min(1), charts: z.array(chart) })).optional(),
+  }).optional(),
+});
+const storeSchema = z.strictObject({
+  url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL'),
+  tables: z.record(tableName, z.strictObject({ key: columns, target: z.string().regex(/^[a-z_][a-z0-9_]*$/).optional() })),
+  onDelete: z.enum(['delete', 'flag']).optional(),
+});
+
 export const configSchema = z.strictObject({
   name: z.string().optional(),
   lake: z
@@ -65,6 +121,8 @@ export const configSchema = z.strictObject({
   sources: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'source names use letters, digits, _ and -'), fileSource).optional(),
   models: z.string().min(1).optional(),
   checks: z.record(tableName, z.array(checkSpec)).optional(),
+  serve: serveSchema.optional(),
+  store: storeSchema.optional(),
   tables: z
     .record(
       z.string(),

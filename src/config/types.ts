@@ -102,6 +102,85 @@ export type CheckSpec = CheckOptions &
     | { kind: 'sql'; query: string }
   );
 
+/** How a table is served: its key (for GET by key), and what aggregations may use. */
+export interface ServedTable {
+  /** Column(s) identifying a row: `GET /api/v1/tables/{layer}/{table}/{key}` (composite keys joined by `,`). */
+  key?: string | string[];
+  /** Aggregate expressions allowed in `?measure=`, exactly as written here, e.g. 'sum(line_total)', 'count(*)'. */
+  measures?: string[];
+  /** Columns allowed in `?by=`. */
+  dimensions?: string[];
+  /** Date or timestamp column that `?period=day|week|month|quarter|year` buckets. */
+  timeColumn?: string;
+}
+
+/**
+ * A named endpoint under /api/v1, declared on top of the generic table API:
+ * - list: rows of a table, with fixed query parameters mapped to filters, and GET …/{key} when `key` is set;
+ * - aggregate: measures over a table, optionally per period chosen by a parameter;
+ * - pipeline: the pipeline's status (tables, last runs, failing checks) or refresh times.
+ */
+export type EndpointSpec =
+  | {
+      kind: 'list';
+      table: string;
+      key?: string;
+      /** Query parameter → column and comparison (default eq). */
+      filters?: Record<string, string | { column: string; op: 'eq' | 'gte' | 'lte' | 'in' }>;
+      /** Default order, e.g. '-total_ca' for descending. */
+      sort?: string;
+      description?: string;
+    }
+  | {
+      kind: 'aggregate';
+      table: string;
+      /** Output name → aggregate expression (trusted: it comes from the config). */
+      measures: Record<string, string>;
+      /** Bucket rows by a period chosen with a query parameter, mapping its values to day/week/month/quarter/year. */
+      period?: { column: string; param: string; values: Record<string, 'day' | 'week' | 'month' | 'quarter' | 'year'> };
+      description?: string;
+    }
+  | { kind: 'pipeline'; report: 'status' | 'refresh-times'; description?: string };
+
+export interface DashboardChart {
+  title: string;
+  /** A path under /api/v1 returning rows (a declared endpoint or a generic table/aggregation URL). */
+  source: string;
+  type: 'line' | 'bar' | 'doughnut' | 'table' | 'kpi';
+  /** Column for the x axis / labels, and column(s) plotted. */
+  x?: string;
+  y?: string | string[];
+  /** For tables: a query parameter users can filter with (e.g. `pays`, or `country` on a generic table URL). */
+  filter?: string;
+  /** Which array of the response holds the rows (default `rows`), e.g. `runs` for /pipeline/status. */
+  field?: string;
+  /** For line and bar charts: a granularity selector (the source is called with `{param}=<choice>`). */
+  granularity?: { param: string; choices: string[] };
+}
+
+export interface DashboardPage {
+  id: string;
+  title: string;
+  charts: DashboardChart[];
+}
+
+export interface ServeSettings {
+  port?: number;
+  /** Default 127.0.0.1: only this machine. */
+  host?: string;
+  /** Tables served by the generic API: names or patterns like 'gold.*' (default ['gold.*']). */
+  expose?: string[];
+  tables?: Record<string, ServedTable>;
+  endpoints?: Record<string, EndpointSpec>;
+  /** Bearer tokens; when any is set, every route but /health needs one. Use ${ENV} to keep them out of the file. */
+  auth?: { tokens: string[] };
+  cors?: { origins: string[] };
+  rateLimit?: { max: number; windowSeconds?: number };
+  /** How often new snapshots are looked for, in milliseconds (default 1000). */
+  refreshMs?: number;
+  dashboard?: { title?: string; pages?: DashboardPage[] };
+}
+
 export interface TributaryConfig {
   name?: string;
   lake?: LakeSettings;
@@ -114,6 +193,18 @@ export interface TributaryConfig {
   models?: string;
   /** Data-quality checks per table (`layer.table`). */
   checks?: Record<string, CheckSpec[]>;
+  serve?: ServeSettings;
+  /** Operational store: gold tables upserted into PostgreSQL by key (`tributary sync`). */
+  store?: StoreSettings;
+}
+
+export interface StoreSettings {
+  /** postgres://… URL; `?schema=` picks the schema (default 'public'). */
+  url: string;
+  /** Table → key column(s) of the rows synced. */
+  tables: Record<string, { key: string | string[]; target?: string }>;
+  /** What happens to rows whose key left the source: 'delete' (default) or 'flag' (a `_deleted` column set true). */
+  onDelete?: 'delete' | 'flag';
 }
 
 export type CatalogLocation =
@@ -134,4 +225,6 @@ export interface ResolvedConfig {
   tables: Record<string, TableConfig>;
   modelsPath: string;
   checks: Record<string, CheckSpec[]>;
+  serve: ServeSettings;
+  store: StoreSettings | undefined;
 }

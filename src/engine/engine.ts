@@ -87,6 +87,11 @@ export class Engine {
     throw new TributaryError('SQL_ERROR', `SQL: ${firstLine(message)}`);
   }
 
+  /** Another connection to the same database: sees the same views, runs queries in parallel. */
+  async connect(): Promise<DuckDBConnection> {
+    return this.instance.connect();
+  }
+
   close(): void {
     this.connection.closeSync();
     this.instance.closeSync();

@@ -1,0 +1,76 @@
+import type { ColumnInfo } from '../catalog/types.js';
+import type { Lake } from '../lake/lake.js';
+import { quoteIdent } from '../lake/table-name.js';
+
+export interface LiveTable {
+  name: string;
+  snapshotId: number;
+  rowCount: number;
+  updatedAt: Date | undefined;
+  columns: ColumnInfo[];
+  /** The view holding exactly this snapshot: a response names the snapshot it was read from, exactly. */
+  view: string;
+}
+
+/**
+ * The exposed tables at their current snapshots. A poller looks at the catalog every `refreshMs` and mounts each new
+ * snapshot as its own view (`"layer"."table@12"`), so requests never touch the catalog and new snapshots are
+ * served without restart. The view of the previous snapshot is kept one more round for requests in flight.
+ */
+export class LiveTables {
+  private tables = new Map<string, LiveTable>();
+  private retired: string[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | undefined;
+
+  constructor(
+    private readonly lake: Lake,
+    private readonly expose: readonly string[],
+  ) {}
+
+  isExposed(name: string): boolean {
+    return this.expose.some((p) => p === name || (p.endsWith('.*') && name.split('.')[0] === p.slice(0, -2)));
+  }
+
+  get(name: string): LiveTable | undefined {
+    return this.tables.get(name);
+  }
+
+  list(): LiveTable[] {
+    return [...this.tables.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  start(refreshMs: number): void {
+    this.timer = setInterval(() => void this.refresh().catch(() => undefined), refreshMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Mounts snapshots that changed since the last look; safe to call concurrently (one refresh at a time). */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.doRefresh().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private async doRefresh(): Promise<void> {
+    for (const view of this.retired.splice(0)) await this.lake.engine.run(`DROP VIEW IF EXISTS ${view}`).catch(() => undefined);
+    for (const info of await this.lake.tables()) {
+      if (!this.isExposed(info.name) || info.currentSnapshot === 0) continue;
+      const known = this.tables.get(info.name);
+      if (known?.snapshotId === info.currentSnapshot) continue;
+      const resolved = await this.lake.catalog.resolveSnapshot(info.name, { snapshotId: info.currentSnapshot });
+      if (!resolved) continue;
+      const [layer, table] = info.name.split('.') as [string, string];
+      const view = `${quoteIdent(layer)}.${quoteIdent(`${table}@${info.currentSnapshot}`)}`;
+      await this.lake.engine.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(layer)}`);
+      await this.lake.engine.run(`CREATE OR REPLACE VIEW ${view} AS ${this.lake.selectOfFiles(resolved.files, resolved.snapshot.schema)}`);
+      // The schema as DuckDB reads it (union of files), which is what filters are typed against.
+      const columns = (await this.lake.engine.describe(`SELECT * FROM ${view}`)).map((c) => ({ name: c.name, type: c.type }));
+      this.tables.set(info.name, { name: info.name, snapshotId: info.currentSnapshot, rowCount: info.rowCount, updatedAt: info.updatedAt, columns, view });
+      if (known) this.retired.push(known.view);
+    }
+  }
+}

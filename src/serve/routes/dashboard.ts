@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import type { DashboardPage } from '../../config/types.js';
+import type { ServeContext } from '../context.js';
+
+const ASSETS = fileURLToPath(new URL('../../../dashboard', import.meta.url));
+const require = createRequire(import.meta.url);
+const CHART_JS = path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.min.js');
+
+/** The dashboard at `/`: static assets shipped with the package (no CDN), pages from `serve.dashboard`. */
+export async function dashboardRoutes(app: FastifyInstance, ctx: ServeContext): Promise<void> {
+  const files: Record<string, { body: Buffer; type: string }> = {
+    '/': { body: readFileSync(path.join(ASSETS, 'index.html')), type: 'text/html; charset=utf-8' },
+    '/assets/app.js': { body: readFileSync(path.join(ASSETS, 'app.js')), type: 'text/javascript; charset=utf-8' },
+    '/assets/style.css': { body: readFileSync(path.join(ASSETS, 'style.css')), type: 'text/css; charset=utf-8' },
+    '/assets/chart.js': { body: readFileSync(CHART_JS), type: 'text/javascript; charset=utf-8' },
+  };
+  for (const [url, file] of Object.entries(files)) {
+    app.get(url, { schema: { hide: true } }, async (_request, reply) => reply.type(file.type).header('Cache-Control', 'public, max-age=300').send(file.body));
+  }
+  app.get('/api/v1/dashboard', {
+    schema: { tags: ['dashboard'], summary: 'The dashboard pages declared in serve.dashboard (or one page per exposed table)' },
+  }, async () => ({
+    title: ctx.settings.dashboard?.title ?? `${ctx.lake.config.name} — Tributary`,
+    pages: ctx.settings.dashboard?.pages ?? defaultPages(ctx),
+  }));
+}
+
+/** Without declared pages: one page listing the exposed tables, each as a filterable table, plus the pipeline. */
+function defaultPages(ctx: ServeContext): DashboardPage[] {
+  return [
+    {
+      id: 'tables',
+      title: 'Tables',
+      charts: ctx.live.list().map((t) => ({ title: t.name, type: 'table' as const, source: `/tables/${t.name.replace('.', '/')}?limit=50` })),
+    },
+    {
+      id: 'pipeline',
+      title: 'Pipeline',
+      charts: [
+        { title: 'Tables', type: 'table' as const, source: '/pipeline-status', field: 'tables' },
+        { title: 'Last runs', type: 'table' as const, source: '/pipeline-status', field: 'runs' },
+      ],
+    },
+  ];
+}

@@ -1,0 +1,122 @@
+import type { FastifyInstance } from 'fastify';
+import type { EndpointSpec } from '../../config/types.js';
+import { parseTableName, quoteIdent } from '../../lake/table-name.js';
+import type { ServeContext } from '../context.js';
+import { BadRequest, parseSort, whereClause, type Filter } from '../table-query.js';
+
+/** Endpoints declared in `serve.endpoints` (e.g. seed 002's /api/v1/clients, /kpis/…), built on the generic layer. */
+export async function endpointRoutes(app: FastifyInstance, ctx: ServeContext): Promise<void> {
+  // The pipeline's status is always available, for the default dashboard and for monitoring.
+  const endpoints: Record<string, EndpointSpec> = { 'pipeline-status': { kind: 'pipeline', report: 'status' }, ...ctx.settings.endpoints };
+  for (const [path, spec] of Object.entries(endpoints)) {
+    if (spec.kind === 'list') listEndpoint(app, ctx, path, spec);
+    else if (spec.kind === 'aggregate') aggregateEndpoint(app, ctx, path, spec);
+    else pipelineEndpoint(app, ctx, path, spec);
+  }
+}
+
+const page = {
+  limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+  offset: { type: 'integer', minimum: 0, default: 0 },
+} as const;
+
+function listEndpoint(app: FastifyInstance, ctx: ServeContext, path: string, spec: Extract<EndpointSpec, { kind: 'list' }>): void {
+  const filters = Object.entries(spec.filters ?? {}).map(([param, f]) => ({ param, ...(typeof f === 'string' ? { column: f, op: 'eq' as const } : f) }));
+  const [layer, name] = spec.table.split('.') as [string, string];
+  app.get<{ Querystring: Record<string, string | number | undefined> }>(`/api/v1/${path}`, {
+    schema: {
+      tags: ['endpoints'],
+      summary: spec.description ?? `Rows of ${spec.table}`,
+      querystring: {
+        type: 'object',
+        properties: { ...page, ...Object.fromEntries(filters.map((f) => [f.param, { type: 'string', maxLength: 2000, description: `${f.column} ${f.op}${f.op === 'in' ? ' (comma-separated)' : ''}` }])) },
+        additionalProperties: false,
+      },
+    },
+  }, async (request) => {
+    const table = ctx.table(layer, name);
+    const chosen: Filter[] = filters.filter((f) => request.query[f.param] !== undefined).map((f) => ({ column: f.column, op: f.op, value: String(request.query[f.param]), parameter: f.param }));
+    const params: unknown[] = [];
+    const where = whereClause(table, chosen, params);
+    const order = parseSort(table, spec.sort).map((s) => `${quoteIdent(s.column)} ${s.descending ? 'DESC' : 'ASC'}`);
+    const limit = Number(request.query.limit ?? 100);
+    const offset = Number(request.query.offset ?? 0);
+    const [rows, count] = await Promise.all([
+      ctx.reader.rows(`SELECT * FROM ${table.view} ${where} ORDER BY ${[...order, ...table.columns.map((c) => quoteIdent(c.name))].join(', ')} LIMIT ${limit} OFFSET ${offset}`, params),
+      ctx.reader.rows(`SELECT count(*) AS n FROM ${table.view} ${where}`, params),
+    ]);
+    return { table: table.name, snapshot: table.snapshotId, total: Number(count[0]!.n), limit, offset, rows };
+  });
+  if (!spec.key) return;
+  const key = spec.key;
+  app.get<{ Params: { id: string } }>(`/api/v1/${path}/:id`, {
+    schema: { tags: ['endpoints'], summary: `One row of ${spec.table} by ${key}`, params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 500 } } } },
+  }, async (request, reply) => {
+    const table = ctx.table(layer, name);
+    const params: unknown[] = [];
+    const where = whereClause(table, [{ column: key, op: 'eq', value: request.params.id, parameter: 'id' }], params);
+    const [row] = await ctx.reader.rows(`SELECT * FROM ${table.view} ${where} LIMIT 1`, params);
+    if (!row) return reply.code(404).send({ error: 'not_found', message: `${spec.table} has no row with ${key} = ${request.params.id}` });
+    return { table: table.name, snapshot: table.snapshotId, row };
+  });
+}
+
+function aggregateEndpoint(app: FastifyInstance, ctx: ServeContext, path: string, spec: Extract<EndpointSpec, { kind: 'aggregate' }>): void {
+  const [layer, name] = spec.table.split('.') as [string, string];
+  const period = spec.period;
+  app.get<{ Querystring: Record<string, string> }>(`/api/v1/${path}`, {
+    schema: {
+      tags: ['endpoints'],
+      summary: spec.description ?? `Aggregates of ${spec.table}`,
+      querystring: {
+        type: 'object',
+        properties: period ? { [period.param]: { type: 'string', enum: Object.keys(period.values) } } : {},
+        ...(period ? { required: [period.param] } : {}),
+        additionalProperties: false,
+      },
+    },
+  }, async (request) => {
+    const table = ctx.table(layer, name);
+    const measures = Object.entries(spec.measures).map(([alias, expr]) => `${expr} AS ${quoteIdent(alias)}`);
+    let sql = `SELECT ${measures.join(', ')} FROM ${table.view}`;
+    if (period) {
+      const unit = period.values[request.query[period.param]!];
+      if (!unit) throw new BadRequest(period.param, `expected one of ${Object.keys(period.values).join(', ')}`);
+      sql = `SELECT CAST(date_trunc('${unit}', ${quoteIdent(period.column)}) AS DATE) AS periode, ${measures.join(', ')} FROM ${table.view} GROUP BY 1 ORDER BY 1`;
+    }
+    const rows = await ctx.reader.rows(sql);
+    return { table: table.name, snapshot: table.snapshotId, rows };
+  });
+}
+
+function pipelineEndpoint(app: FastifyInstance, ctx: ServeContext, path: string, spec: Extract<EndpointSpec, { kind: 'pipeline' }>): void {
+  app.get(`/api/v1/${path}`, { schema: { tags: ['pipeline'], summary: spec.description ?? `Pipeline ${spec.report}` } }, async () => {
+    const tables = await ctx.lake.tables();
+    if (spec.report === 'refresh-times') {
+      const now = Date.now();
+      return {
+        tables: tables.filter((t) => ctx.live.isExposed(t.name)).map((t) => ({
+          table: t.name,
+          snapshot: t.currentSnapshot,
+          updated_at: t.updatedAt?.toISOString() ?? null,
+          age_seconds: t.updatedAt ? Math.round((now - t.updatedAt.getTime()) / 1000) : null,
+          served_snapshot: ctx.live.get(t.name)?.snapshotId ?? null,
+        })),
+      };
+    }
+    const runs = await ctx.lake.catalog.listRuns(10);
+    const lastModels = runs.find((r) => r.kind === 'models');
+    const checks = lastModels ? await ctx.lake.catalog.runLog.checkResults(lastModels.runId) : [];
+    return {
+      status: lastModels?.status ?? 'never_run',
+      tables: tables.map((t) => ({ table: t.name, snapshot: t.currentSnapshot, rows: t.rowCount, files: t.fileCount, updated_at: t.updatedAt?.toISOString() ?? null })),
+      runs: runs.map((r) => ({ run: r.runId, kind: r.kind, status: r.status, started_at: r.startedAt.toISOString(), finished_at: r.finishedAt?.toISOString() ?? null, error: r.error ?? null })),
+      failing_checks: checks.filter((c) => c.status !== 'pass').map((c) => ({ table: c.table, check: c.check, severity: c.severity, status: c.status, failing_rows: c.failingRows })),
+      quarantined_files: (await ctx.lake.catalog.listQuarantine()).length,
+    };
+  });
+}
+
+export function checkEndpointTables(ctx: ServeContext): void {
+  for (const [path, spec] of Object.entries(ctx.settings.endpoints ?? {})) if (spec.kind !== 'pipeline') parseTableName(spec.table, `serve.endpoints.${path}.table`);
+}

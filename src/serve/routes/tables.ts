@@ -1,0 +1,143 @@
+import type { FastifyInstance } from 'fastify';
+import { quoteIdent } from '../../lake/table-name.js';
+import type { ServeContext } from '../context.js';
+import { BadRequest, decodeCursor, encodeCursor, listSql, parseFields, parseFilters, parseSort, requireColumn, whereClause } from '../table-query.js';
+
+const tableParams = {
+  type: 'object',
+  required: ['layer', 'table'],
+  properties: { layer: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, table: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } },
+} as const;
+
+const listQuery = {
+  type: 'object',
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100, description: 'rows per page' },
+    offset: { type: 'integer', minimum: 0, default: 0 },
+    cursor: { type: 'string', maxLength: 200, description: 'next_cursor of the previous page' },
+    sort: { type: 'string', maxLength: 500, description: 'columns, `-` for descending: `-revenue,country`' },
+    fields: { type: 'string', maxLength: 2000, description: 'columns to return: `country,revenue`' },
+  },
+  additionalProperties: { type: 'string', maxLength: 2000 },
+  description: 'Any other parameter filters on a column: `col=v`, `col.in=a,b`, `col.gt|gte|lt|lte=v`.',
+} as const;
+
+const rowsResponse = {
+  type: 'object',
+  properties: {
+    table: { type: 'string' },
+    snapshot: { type: 'integer' },
+    total: { type: 'integer' },
+    limit: { type: 'integer' },
+    offset: { type: 'integer' },
+    next_cursor: { type: ['string', 'null'] },
+    rows: { type: 'array', items: { type: 'object', additionalProperties: true } },
+  },
+} as const;
+
+/** The generic API: every exposed table, listed, paged, filtered, sorted, by key, and aggregated. */
+export async function tableRoutes(app: FastifyInstance, ctx: ServeContext): Promise<void> {
+  app.get('/api/v1/tables', {
+    schema: {
+      tags: ['tables'],
+      summary: 'Exposed tables with their schema and freshness',
+      response: { 200: { type: 'object', properties: { tables: { type: 'array', items: { type: 'object', additionalProperties: true } } } } },
+    },
+  }, async () => ({
+    tables: ctx.live.list().map((t) => ({
+      name: t.name,
+      snapshot: t.snapshotId,
+      rows: t.rowCount,
+      updated_at: t.updatedAt?.toISOString() ?? null,
+      key: ctx.served(t.name).key ?? null,
+      columns: t.columns,
+      measures: ctx.served(t.name).measures ?? [],
+      dimensions: ctx.served(t.name).dimensions ?? [],
+    })),
+  }));
+
+  app.get<{ Params: { layer: string; table: string }; Querystring: Record<string, string | number | undefined> }>('/api/v1/tables/:layer/:table', {
+    schema: { tags: ['tables'], summary: 'Rows of a table: paged, filtered, sorted', params: tableParams, querystring: listQuery, response: { 200: rowsResponse } },
+  }, async (request) => {
+    const table = ctx.table(request.params.layer, request.params.table);
+    const q = request.query;
+    let offset = Number(q.offset ?? 0);
+    if (q.cursor !== undefined) {
+      const cursor = decodeCursor(String(q.cursor));
+      if (cursor.snapshotId !== table.snapshotId) throw new BadRequest('cursor', `the table moved from snapshot ${cursor.snapshotId} to ${table.snapshotId}; start again without a cursor`);
+      offset = cursor.offset;
+    }
+    const limit = Number(q.limit ?? 100);
+    const req = { filters: parseFilters(table, q), sort: parseSort(table, q.sort as string | undefined), fields: parseFields(table, q.fields as string | undefined), limit, offset };
+    const { sql, countSql, params } = listSql(table, req);
+    const [rows, count] = await Promise.all([ctx.reader.rows(sql, params), ctx.reader.rows(countSql, params)]);
+    const total = Number(count[0]!.n);
+    return { table: table.name, snapshot: table.snapshotId, total, limit, offset, next_cursor: offset + rows.length < total ? encodeCursor(offset + rows.length, table.snapshotId) : null, rows };
+  });
+
+  app.get<{ Params: { layer: string; table: string; key: string } }>('/api/v1/tables/:layer/:table/:key', {
+    schema: {
+      tags: ['tables'],
+      summary: 'One row by the key declared in serve.tables (composite keys: values joined by `,`)',
+      params: { ...tableParams, required: ['layer', 'table', 'key'], properties: { ...tableParams.properties, key: { type: 'string', maxLength: 500 } } },
+      response: { 200: { type: 'object', properties: { table: { type: 'string' }, snapshot: { type: 'integer' }, row: { type: 'object', additionalProperties: true } } } },
+    },
+  }, async (request, reply) => {
+    const table = ctx.table(request.params.layer, request.params.table);
+    const key = [ctx.served(table.name).key ?? []].flat();
+    if (key.length === 0) throw new BadRequest('key', `${table.name} declares no key (serve.tables['${table.name}'].key)`);
+    const values = key.length === 1 ? [request.params.key] : request.params.key.split(',');
+    if (values.length !== key.length) throw new BadRequest('key', `${table.name} is keyed by ${key.join(', ')}: give ${key.length} values joined by ","`);
+    const params: unknown[] = [];
+    const where = whereClause(table, key.map((column, i) => ({ column: requireColumn(table, column, 'key'), op: 'eq' as const, value: values[i]!, parameter: 'key' })), params);
+    const [row] = await ctx.reader.rows(`SELECT * FROM ${table.view} ${where} LIMIT 1`, params);
+    if (!row) return reply.code(404).send({ error: 'not_found', message: `${table.name} has no row with ${key.join(', ')} = ${request.params.key}` });
+    return { table: table.name, snapshot: table.snapshotId, row };
+  });
+
+  app.get<{ Params: { layer: string; table: string }; Querystring: { measure: string | string[]; by?: string; period?: string } & Record<string, string | string[] | undefined> }>(
+    '/api/v1/aggregations/:layer/:table',
+    {
+      schema: {
+        tags: ['aggregations'],
+        summary: 'Aggregate declared measures by declared dimensions and/or a period of the time column',
+        params: tableParams,
+        querystring: {
+          type: 'object',
+          required: ['measure'],
+          properties: {
+            measure: { anyOf: [{ type: 'string', maxLength: 200 }, { type: 'array', items: { type: 'string', maxLength: 200 }, maxItems: 10 }], description: 'a declared measure, e.g. sum(line_total); repeatable' },
+            by: { type: 'string', maxLength: 500, description: 'declared dimensions, comma-separated' },
+            period: { type: 'string', enum: ['day', 'week', 'month', 'quarter', 'year'] },
+          },
+          additionalProperties: { type: 'string', maxLength: 2000 },
+          description: 'Other parameters filter rows before aggregating, as in the table API.',
+        },
+        response: { 200: rowsResponse },
+      },
+    },
+    async (request) => {
+      const table = ctx.table(request.params.layer, request.params.table);
+      const served = ctx.served(table.name);
+      const { measure, by, period, ...rest } = request.query;
+      const measures = [measure].flat().map((m) => {
+        if (!(served.measures ?? []).includes(m)) throw new BadRequest('measure', `"${m}" is not a declared measure of ${table.name} (declared: ${(served.measures ?? []).join(', ') || 'none'})`);
+        return m;
+      });
+      const dims = (by ?? '').split(',').filter(Boolean).map((d) => {
+        if (!(served.dimensions ?? []).includes(d)) throw new BadRequest('by', `"${d}" is not a declared dimension of ${table.name} (declared: ${(served.dimensions ?? []).join(', ') || 'none'})`);
+        return quoteIdent(d);
+      });
+      if (period) {
+        if (!served.timeColumn) throw new BadRequest('period', `${table.name} declares no timeColumn`);
+        dims.unshift(`CAST(date_trunc('${period}', ${quoteIdent(served.timeColumn)}) AS DATE) AS period`);
+      }
+      const params: unknown[] = [];
+      const where = whereClause(table, parseFilters(table, rest), params);
+      const select = [...dims, ...measures.map((m) => `${m} AS ${quoteIdent(m)}`)].join(', ');
+      const group = dims.length ? `GROUP BY ALL ORDER BY ALL` : '';
+      const rows = await ctx.reader.rows(`SELECT ${select} FROM ${table.view} ${where} ${group}`, params);
+      return { table: table.name, snapshot: table.snapshotId, total: rows.length, limit: rows.length, offset: 0, next_cursor: null, rows };
+    },
+  );
+}

@@ -1,0 +1,117 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { TributaryError } from '../errors.js';
+import type { Lake } from '../lake/lake.js';
+import { parseTableName } from '../lake/table-name.js';
+import { NotFound, type ServeContext } from './context.js';
+import { LiveTables } from './live-tables.js';
+import { Reader } from './reader.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { checkEndpointTables, endpointRoutes } from './routes/endpoints.js';
+import { tableRoutes } from './routes/tables.js';
+import { BadRequest } from './table-query.js';
+
+const VERSION = '0.1.0';
+
+/**
+ * The HTTP server: generic table API, declared endpoints, OpenAPI at /openapi.json with docs at /docs, the dashboard
+ * at /, and /health. Built as Fastify plugins; every route validates its input against its schema.
+ */
+export async function buildServer(lake: Lake, options: { logger?: boolean } = {}): Promise<{ app: FastifyInstance; ctx: ServeContext }> {
+  const settings = lake.config.serve;
+  const live = new LiveTables(lake, settings.expose ?? ['gold.*']);
+  await live.refresh();
+  const reader = await Reader.open(lake.engine);
+  const ctx: ServeContext = {
+    lake,
+    settings,
+    live,
+    reader,
+    table(layer, table) {
+      const name = `${layer}.${table}`;
+      const found = live.isExposed(name) ? live.get(name) : undefined;
+      if (!found) throw new NotFound(`table ${name} is not served (exposed tables: ${live.list().map((t) => t.name).join(', ') || 'none'})`);
+      return found;
+    },
+    served: (name) => settings.tables?.[name] ?? {},
+  };
+  checkEndpointTables(ctx);
+  for (const name of Object.keys(settings.tables ?? {})) parseTableName(name, 'serve.tables');
+
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: 64 * 1024,
+    // Query strings may repeat a parameter (?measure=a&measure=b); numbers are coerced for the schemas.
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+  });
+
+  app.setErrorHandler((error: Error & { validation?: unknown; validationContext?: string; statusCode?: number; instancePath?: string }, _request, reply) => {
+    if (error.validation) {
+      const detail = (error.validation as { instancePath?: string; params?: { missingProperty?: string } }[])[0];
+      const parameter = detail?.params?.missingProperty ?? detail?.instancePath?.replace(/^\//, '') ?? error.validationContext ?? 'request';
+      return reply.code(400).send({ error: 'bad_request', parameter, message: error.message });
+    }
+    if (error instanceof BadRequest) return reply.code(400).send({ error: 'bad_request', parameter: error.parameter, message: error.message });
+    if (error instanceof NotFound) return reply.code(404).send({ error: 'not_found', message: error.message });
+    if (error instanceof TributaryError && error.code === 'TABLE_NOT_FOUND') return reply.code(404).send({ error: 'not_found', message: error.message });
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return reply.code(error.statusCode).send({ error: 'bad_request', message: error.message });
+    // Never a stack trace or SQL text in a response: the log has them.
+    reply.log.error(error);
+    return reply.code(500).send({ error: 'internal', message: 'internal error; see the server log' });
+  });
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
+
+  // Security: bearer tokens (constant-time comparison), CORS only when configured, rate limit per client.
+  const tokens = (settings.auth?.tokens ?? []).filter(Boolean).map(digest);
+  if (tokens.length) {
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.url === '/health') return;
+      const header = request.headers.authorization ?? '';
+      const given = header.startsWith('Bearer ') ? digest(header.slice(7)) : undefined;
+      if (!given || !tokens.some((t) => timingSafeEqual(t, given))) {
+        return reply.code(401).header('WWW-Authenticate', 'Bearer').send({ error: 'unauthorized', message: 'a valid bearer token is required' });
+      }
+    });
+  }
+  if (settings.cors?.origins.length) await app.register(cors, { origin: settings.cors.origins });
+  await app.register(rateLimit, {
+    max: settings.rateLimit?.max ?? 6000,
+    timeWindow: (settings.rateLimit?.windowSeconds ?? 60) * 1000,
+    allowList: (request) => request.url === '/health',
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: `${lake.config.name} — Tributary API`, version: VERSION, description: 'Tables of the lake at their current snapshot; every response names the snapshot it was read from.' },
+      ...(tokens.length ? { components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }, security: [{ bearer: [] }] } : {}),
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.get('/health', { schema: { tags: ['health'], summary: 'Liveness and what is served', response: { 200: { type: 'object', additionalProperties: true } } } }, async () => ({
+    status: 'ok',
+    tables: live.list().length,
+    snapshots: Object.fromEntries(live.list().map((t) => [t.name, t.snapshotId])),
+  }));
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(async (api) => tableRoutes(api, ctx));
+  await app.register(async (api) => endpointRoutes(api, ctx));
+  await app.register(async (ui) => dashboardRoutes(ui, ctx));
+
+  live.start(settings.refreshMs ?? 1000);
+  app.addHook('onClose', async () => {
+    live.stop();
+    reader.close();
+  });
+  return { app, ctx };
+}
+
+function digest(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}

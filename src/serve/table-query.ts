@@ -1,0 +1,129 @@
+import { TributaryError } from '../errors.js';
+import { quoteIdent } from '../lake/table-name.js';
+import type { LiveTable } from './live-tables.js';
+
+/** A request's failure that the client caused: HTTP 400 naming the parameter. */
+export class BadRequest extends TributaryError {
+  constructor(
+    readonly parameter: string,
+    message: string,
+  ) {
+    super('USAGE', `${parameter}: ${message}`);
+  }
+}
+
+export type Op = 'eq' | 'in' | 'gt' | 'gte' | 'lt' | 'lte';
+export interface Filter {
+  column: string;
+  op: Op;
+  value: string;
+  /** The query parameter it came from, for error messages. */
+  parameter: string;
+}
+
+export interface ListRequest {
+  filters: Filter[];
+  sort: { column: string; descending: boolean }[];
+  fields: string[] | undefined;
+  limit: number;
+  offset: number;
+}
+
+/** Reserved query parameters of the generic table API; every other `column[.op]=value` is a filter. */
+export const RESERVED = new Set(['limit', 'offset', 'cursor', 'sort', 'fields']);
+
+const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL)/i;
+const TEMPORAL = /^(DATE|TIMESTAMP)/i;
+
+/** Parses `col=v`, `col.in=a,b`, `col.gte=v`… against the table's columns; values are checked against their type. */
+export function parseFilters(table: LiveTable, query: Record<string, unknown>): Filter[] {
+  const filters: Filter[] = [];
+  for (const [parameter, raw] of Object.entries(query)) {
+    if (RESERVED.has(parameter) || raw === undefined) continue;
+    const [column, op = 'eq'] = parameter.split('.') as [string, string | undefined];
+    if (!['eq', 'in', 'gt', 'gte', 'lt', 'lte'].includes(op)) throw new BadRequest(parameter, `unknown operator "${op}" (eq, in, gt, gte, lt, lte)`);
+    const value = Array.isArray(raw) ? raw.join(',') : String(raw);
+    filters.push({ column: requireColumn(table, column, parameter), op: op as Op, value, parameter });
+  }
+  return filters;
+}
+
+export function requireColumn(table: LiveTable, column: string, parameter: string): string {
+  if (!table.columns.some((c) => c.name === column)) {
+    throw new BadRequest(parameter, `${table.name} has no column "${column}" (columns: ${table.columns.map((c) => c.name).join(', ')})`);
+  }
+  return column;
+}
+
+function requireColumnType(table: LiveTable, column: string, parameter: string): string {
+  return table.columns.find((c) => c.name === requireColumn(table, column, parameter))!.type;
+}
+
+function checkValue(table: LiveTable, column: string, value: string, parameter: string): void {
+  const type = table.columns.find((c) => c.name === column)!.type;
+  if (NUMERIC.test(type) && (value.trim() === '' || !Number.isFinite(Number(value)))) throw new BadRequest(parameter, `"${value}" is not a number (${column} is ${type})`);
+  if (TEMPORAL.test(type) && Number.isNaN(Date.parse(value))) throw new BadRequest(parameter, `"${value}" is not a date (${column} is ${type})`);
+}
+
+export function parseSort(table: LiveTable, sort: string | undefined): ListRequest['sort'] {
+  if (!sort) return [];
+  return sort.split(',').filter(Boolean).map((s) => {
+    const descending = s.startsWith('-');
+    return { column: requireColumn(table, descending ? s.slice(1) : s, 'sort'), descending };
+  });
+}
+
+export function parseFields(table: LiveTable, fields: string | undefined): string[] | undefined {
+  return fields ? fields.split(',').filter(Boolean).map((f) => requireColumn(table, f, 'fields')) : undefined;
+}
+
+/**
+ * WHERE clause with `$n` parameters: identifiers are whitelisted columns, values are always bound, and checked
+ * against the column's type first so that a bad value is a 400 naming its parameter, not a failed cast.
+ */
+export function whereClause(table: LiveTable, filters: readonly Filter[], params: unknown[]): string {
+  const parts = filters.map((f) => {
+    const type = requireColumnType(table, f.column, f.parameter);
+    const bind = (v: string) => {
+      checkValue(table, f.column, v, f.parameter);
+      params.push(v);
+      return `CAST($${params.length} AS ${type})`;
+    };
+    const col = quoteIdent(f.column);
+    const sql = { eq: '=', gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
+    return f.op === 'in' ? `${col} IN (${f.value.split(',').map(bind).join(', ')})` : `${col} ${sql[f.op]} ${bind(f.value)}`;
+  });
+  return parts.length ? `WHERE ${parts.join(' AND ')}` : '';
+}
+
+export function listSql(table: LiveTable, req: ListRequest): { sql: string; countSql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const where = whereClause(table, req.filters, params);
+  const select = req.fields ? req.fields.map(quoteIdent).join(', ') : '*';
+  // A stable order makes offsets and cursors meaningful: the requested sort, then the other columns.
+  const sorted = new Set(req.sort.map((k) => k.column));
+  const order = [
+    ...req.sort.map((k) => `${quoteIdent(k.column)} ${k.descending ? 'DESC' : 'ASC'}`),
+    ...table.columns.filter((c) => !sorted.has(c.name)).map((c) => quoteIdent(c.name)),
+  ].join(', ');
+  return {
+    sql: `SELECT ${select} FROM ${table.view} ${where} ORDER BY ${order} LIMIT ${req.limit} OFFSET ${req.offset}`,
+    countSql: `SELECT count(*) AS n FROM ${table.view} ${where}`,
+    params,
+  };
+}
+
+/** Opaque pagination cursor: the next offset, tied to the snapshot it pages through. */
+export function encodeCursor(offset: number, snapshotId: number): string {
+  return Buffer.from(JSON.stringify({ o: offset, s: snapshotId })).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { offset: number; snapshotId: number } {
+  try {
+    const { o, s } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { o: unknown; s: unknown };
+    if (Number.isInteger(o) && (o as number) >= 0 && Number.isInteger(s)) return { offset: o as number, snapshotId: s as number };
+  } catch {
+    // fall through
+  }
+  throw new BadRequest('cursor', 'not a cursor returned by this API');
+}
