@@ -1,0 +1,98 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.js';
+import { runDemo } from '../src/demo/demo.js';
+import { Lake } from '../src/lake/lake.js';
+import { buildServer } from '../src/serve/server.js';
+import { tempDir } from './support/helpers.js';
+
+/** Debian's chromium (installed by .ci/run); playwright-core drives it, no browser download. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** `SCREENSHOT_DIR=docs/screenshots npx vitest run test/dashboard.test.ts` refreshes the README's pictures. */
+const SHOTS = process.env.SCREENSHOT_DIR ? path.resolve(process.env.SCREENSHOT_DIR) : tempDir('trib-shots-');
+
+let lake: Lake;
+let app: FastifyInstance;
+let browser: Browser;
+let base: string;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`);
+  const dir = path.join(tempDir('trib-dash-'), 'retail');
+  await runDemo(dir, { seed: 42, rows: 4000 });
+  lake = await Lake.open(await loadConfig(dir));
+  ({ app } = await buildServer(lake));
+  base = await app.listen({ port: 0, host: '127.0.0.1' });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  mkdirSync(SHOTS, { recursive: true });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+  await lake?.close();
+});
+
+async function openPage(id: string) {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const errors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${base}/#/${id}`);
+  await page.waitForFunction((p) => document.body.dataset.ready === p, id, { timeout: 15_000 });
+  return { page, errors };
+}
+
+/** Data points of every Chart.js chart on the page. */
+const chartPoints = () =>
+  Object.values((window as unknown as { Chart: { instances: Record<string, { data: { datasets: { data: number[] }[] } }> } }).Chart.instances).map((c) => c.data.datasets[0]?.data.filter((v) => Number.isFinite(v)).length ?? 0);
+
+describe('dashboard in headless Chromium', () => {
+  for (const id of ['overview', 'revenue', 'clients', 'products', 'pipeline']) {
+    it(`page ${id} loads without console errors and shows real data`, async () => {
+      const { page, errors } = await openPage(id);
+      try {
+        expect(await page.locator('.card .error').count()).toBe(0);
+        const points = await page.evaluate(chartPoints);
+        if (id !== 'pipeline') expect(points.length, 'charts drawn').toBeGreaterThan(0);
+        for (const n of points) expect(n).toBeGreaterThan(0);
+        if (id === 'pipeline' || id === 'overview') expect(await page.locator('table tbody tr').count()).toBeGreaterThan(0);
+        await page.screenshot({ path: path.join(SHOTS, `${id}.png`), fullPage: true });
+        expect(errors).toEqual([]);
+      } finally {
+        await page.close();
+      }
+    }, 60_000);
+  }
+
+  it('a filter changes the table, and a granularity changes the time series', async () => {
+    const { page, errors } = await openPage('clients');
+    try {
+      const pays = () => page.locator('[data-chart="Liste des clients"] tbody tr td:nth-child(4)').allTextContents();
+      expect(new Set(await pays()).size).toBeGreaterThan(1);
+      await page.fill('[aria-label="filter pays"]', 'France');
+      await page.waitForFunction(() => {
+        const cells = [...document.querySelectorAll('[data-chart="Liste des clients"] tbody tr td:nth-child(4)')].map((c) => c.textContent);
+        return cells.length > 0 && cells.every((c) => c === 'France');
+      }, undefined, { timeout: 10_000 });
+      expect(new Set(await pays())).toEqual(new Set(['France']));
+
+      await page.goto(`${base}/#/revenue`);
+      await page.waitForFunction(() => document.body.dataset.ready === 'revenue');
+      const labels = () => page.evaluate(() => Object.values((window as unknown as { Chart: { instances: Record<string, { data: { labels: string[] } }> } }).Chart.instances).map((c) => c.data.labels.length));
+      expect((await labels())[0]).toBe(12); // months
+      await page.selectOption('[aria-label="CA par période granularity"]', 'jour');
+      await page.waitForFunction(() => Object.values((window as unknown as { Chart: { instances: Record<string, { data: { labels: string[] } }> } }).Chart.instances).some((c) => c.data.labels.length > 12));
+      expect(Math.max(...(await labels()))).toBeGreaterThan(300); // days
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+});
