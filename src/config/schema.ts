@@ -88,6 +88,7 @@ const serveSchema = z.strictObject({
   cors: z.strictObject({ origins: z.array(z.string().min(1)) }).optional(),
   rateLimit: z.strictObject({ max: z.number().int().positive(), windowSeconds: z.number().positive().optional() }).optional(),
   refreshMs: z.number().int().min(50).optional(),
+  memoryRows: z.number().int().min(0).optional(),
   dashboard: z.strictObject({
     title: z.string().optional(),
     pages: z.array(z.strictObject({ id: z.string().regex(/^[a-z0-9-]+$/), title: z.string().min(1), charts: z.array(chart) })).optional(),

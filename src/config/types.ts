@@ -178,6 +178,8 @@ export interface ServeSettings {
   rateLimit?: { max: number; windowSeconds?: number };
   /** How often new snapshots are looked for, in milliseconds (default 1000). */
   refreshMs?: number;
+  /** Served snapshots up to this many rows are held in memory (default 1,000,000); larger ones are read from Parquet. */
+  memoryRows?: number;
   dashboard?: { title?: string; pages?: DashboardPage[] };
 }
 

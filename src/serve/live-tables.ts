@@ -8,8 +8,10 @@ export interface LiveTable {
   rowCount: number;
   updatedAt: Date | undefined;
   columns: ColumnInfo[];
-  /** The view holding exactly this snapshot: a response names the snapshot it was read from, exactly. */
+  /** The relation holding exactly this snapshot: a response names the snapshot it was read from, exactly. */
   view: string;
+  /** Loaded into memory (small tables), or a view over the Parquet files. */
+  inMemory: boolean;
 }
 
 /**
@@ -19,13 +21,15 @@ export interface LiveTable {
  */
 export class LiveTables {
   private tables = new Map<string, LiveTable>();
-  private retired: string[] = [];
+  private retired: LiveTable[] = [];
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
 
   constructor(
     private readonly lake: Lake,
     private readonly expose: readonly string[],
+    /** Snapshots up to this many rows are loaded into memory: served in well under a millisecond. */
+    private readonly memoryRows = 1_000_000,
   ) {}
 
   isExposed(name: string): boolean {
@@ -56,7 +60,7 @@ export class LiveTables {
   }
 
   private async doRefresh(): Promise<void> {
-    for (const view of this.retired.splice(0)) await this.lake.engine.run(`DROP VIEW IF EXISTS ${view}`).catch(() => undefined);
+    for (const old of this.retired.splice(0)) await this.lake.engine.run(`DROP ${old.inMemory ? 'TABLE' : 'VIEW'} IF EXISTS ${old.view}`).catch(() => undefined);
     for (const info of await this.lake.tables()) {
       if (!this.isExposed(info.name) || info.currentSnapshot === 0) continue;
       const known = this.tables.get(info.name);
@@ -66,11 +70,13 @@ export class LiveTables {
       const [layer, table] = info.name.split('.') as [string, string];
       const view = `${quoteIdent(layer)}.${quoteIdent(`${table}@${info.currentSnapshot}`)}`;
       await this.lake.engine.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(layer)}`);
-      await this.lake.engine.run(`CREATE OR REPLACE VIEW ${view} AS ${this.lake.selectOfFiles(resolved.files, resolved.snapshot.schema)}`);
+      // A snapshot never changes, so a copy in memory is as true as the files, and much faster to query.
+      const inMemory = info.rowCount <= this.memoryRows;
+      await this.lake.engine.run(`CREATE OR REPLACE ${inMemory ? 'TABLE' : 'VIEW'} ${view} AS ${this.lake.selectOfFiles(resolved.files, resolved.snapshot.schema)}`);
       // The schema as DuckDB reads it (union of files), which is what filters are typed against.
       const columns = (await this.lake.engine.describe(`SELECT * FROM ${view}`)).map((c) => ({ name: c.name, type: c.type }));
-      this.tables.set(info.name, { name: info.name, snapshotId: info.currentSnapshot, rowCount: info.rowCount, updatedAt: info.updatedAt, columns, view });
-      if (known) this.retired.push(known.view);
+      this.tables.set(info.name, { name: info.name, snapshotId: info.currentSnapshot, rowCount: info.rowCount, updatedAt: info.updatedAt, columns, view, inMemory });
+      if (known) this.retired.push(known);
     }
   }
 }

@@ -10,6 +10,7 @@ import { parseTableName } from '../lake/table-name.js';
 import { NotFound, type ServeContext } from './context.js';
 import { LiveTables } from './live-tables.js';
 import { Reader } from './reader.js';
+import { ResponseCache } from './response-cache.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { checkEndpointTables, endpointRoutes } from './routes/endpoints.js';
 import { tableRoutes } from './routes/tables.js';
@@ -23,7 +24,7 @@ const VERSION = '0.1.0';
  */
 export async function buildServer(lake: Lake, options: { logger?: boolean } = {}): Promise<{ app: FastifyInstance; ctx: ServeContext }> {
   const settings = lake.config.serve;
-  const live = new LiveTables(lake, settings.expose ?? ['gold.*']);
+  const live = new LiveTables(lake, settings.expose ?? ['gold.*'], settings.memoryRows);
   await live.refresh();
   const reader = await Reader.open(lake.engine);
   const ctx: ServeContext = {
@@ -31,6 +32,7 @@ export async function buildServer(lake: Lake, options: { logger?: boolean } = {}
     settings,
     live,
     reader,
+    cache: new ResponseCache(),
     table(layer, table) {
       const name = `${layer}.${table}`;
       const found = live.isExposed(name) ? live.get(name) : undefined;
@@ -79,7 +81,7 @@ export async function buildServer(lake: Lake, options: { logger?: boolean } = {}
   }
   if (settings.cors?.origins.length) await app.register(cors, { origin: settings.cors.origins });
   await app.register(rateLimit, {
-    max: settings.rateLimit?.max ?? 6000,
+    max: settings.rateLimit?.max ?? 60_000, // per client and window: 1,000 requests/s sustained
     timeWindow: (settings.rateLimit?.windowSeconds ?? 60) * 1000,
     allowList: (request) => request.url === '/health',
   });

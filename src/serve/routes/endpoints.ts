@@ -35,6 +35,7 @@ function listEndpoint(app: FastifyInstance, ctx: ServeContext, path: string, spe
     },
   }, async (request) => {
     const table = ctx.table(layer, name);
+    return ctx.cache.get(`${table.view}|${request.url}`, async () => {
     const chosen: Filter[] = filters.filter((f) => request.query[f.param] !== undefined).map((f) => ({ column: f.column, op: f.op, value: String(request.query[f.param]), parameter: f.param }));
     const params: unknown[] = [];
     const where = whereClause(table, chosen, params);
@@ -46,6 +47,7 @@ function listEndpoint(app: FastifyInstance, ctx: ServeContext, path: string, spe
       ctx.reader.rows(`SELECT count(*) AS n FROM ${table.view} ${where}`, params),
     ]);
     return { table: table.name, snapshot: table.snapshotId, total: Number(count[0]!.n), limit, offset, rows };
+    });
   });
   if (!spec.key) return;
   const key = spec.key;
@@ -77,6 +79,7 @@ function aggregateEndpoint(app: FastifyInstance, ctx: ServeContext, path: string
     },
   }, async (request) => {
     const table = ctx.table(layer, name);
+    return ctx.cache.get(`${table.view}|${request.url}`, async () => {
     const measures = Object.entries(spec.measures).map(([alias, expr]) => `${expr} AS ${quoteIdent(alias)}`);
     let sql = `SELECT ${measures.join(', ')} FROM ${table.view}`;
     if (period) {
@@ -86,6 +89,7 @@ function aggregateEndpoint(app: FastifyInstance, ctx: ServeContext, path: string
     }
     const rows = await ctx.reader.rows(sql);
     return { table: table.name, snapshot: table.snapshotId, rows };
+    });
   });
 }
 

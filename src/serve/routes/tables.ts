@@ -60,6 +60,7 @@ export async function tableRoutes(app: FastifyInstance, ctx: ServeContext): Prom
     schema: { tags: ['tables'], summary: 'Rows of a table: paged, filtered, sorted', params: tableParams, querystring: listQuery, response: { 200: rowsResponse } },
   }, async (request) => {
     const table = ctx.table(request.params.layer, request.params.table);
+    return ctx.cache.get(`${table.view}|${request.url}`, async () => {
     const q = request.query;
     let offset = Number(q.offset ?? 0);
     if (q.cursor !== undefined) {
@@ -73,6 +74,7 @@ export async function tableRoutes(app: FastifyInstance, ctx: ServeContext): Prom
     const [rows, count] = await Promise.all([ctx.reader.rows(sql, params), ctx.reader.rows(countSql, params)]);
     const total = Number(count[0]!.n);
     return { table: table.name, snapshot: table.snapshotId, total, limit, offset, next_cursor: offset + rows.length < total ? encodeCursor(offset + rows.length, table.snapshotId) : null, rows };
+    });
   });
 
   app.get<{ Params: { layer: string; table: string; key: string } }>('/api/v1/tables/:layer/:table/:key', {
@@ -118,6 +120,7 @@ export async function tableRoutes(app: FastifyInstance, ctx: ServeContext): Prom
     },
     async (request) => {
       const table = ctx.table(request.params.layer, request.params.table);
+      return ctx.cache.get(`${table.view}|${request.url}`, async () => {
       const served = ctx.served(table.name);
       const { measure, by, period, ...rest } = request.query;
       const measures = [measure].flat().map((m) => {
@@ -138,6 +141,7 @@ export async function tableRoutes(app: FastifyInstance, ctx: ServeContext): Prom
       const group = dims.length ? `GROUP BY ALL ORDER BY ALL` : '';
       const rows = await ctx.reader.rows(`SELECT ${select} FROM ${table.view} ${where} ${group}`, params);
       return { table: table.name, snapshot: table.snapshotId, total: rows.length, limit: rows.length, offset: 0, next_cursor: null, rows };
+      });
     },
   );
 }
