@@ -37,6 +37,21 @@ export default defineConfig({
     ],
     'gold.kpi_top_clients': [checks.rowCount({ max: 100 })],
   },
+  // Seed 002's operational store (MongoDB there), on PostgreSQL: `tributary sync`.
+  store: {
+    url: '${RETAIL_STORE_URL:-postgres://postgres@127.0.0.1:5432/test?schema=retail_store}',
+    tables: {
+      'gold.dim_clients': { key: 'id_client' },
+      'gold.dim_produits': { key: 'id_produit' },
+      'gold.fact_ventes': { key: 'id_achat' },
+      'gold.kpi_ca_par_jour': { key: 'date' },
+      'gold.kpi_ca_par_mois': { key: 'mois' },
+      'gold.kpi_ca_par_pays': { key: 'pays' },
+      'gold.kpi_volume_par_produit': { key: 'produit' },
+      'gold.kpi_top_clients': { key: 'id_client' },
+      'gold.kpi_stats_distribution': { key: 'produit' },
+    },
+  },
   serve: {
     port: 8080,
     expose: ['gold.*'],

@@ -8,6 +8,7 @@ import { checkCommand, graphCommand, runCommand } from './commands/models.js';
 import { quarantineCommand } from './commands/quarantine.js';
 import { runsCommand } from './commands/runs.js';
 import { serveCommand } from './commands/serve.js';
+import { syncCommand } from './commands/sync.js';
 import { sqlCommand } from './commands/sql.js';
 
 export function buildProgram(): Command {
@@ -18,7 +19,7 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable JSON output')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true });
-  for (const command of [demoCommand(), initCommand(), ingestCommand(), runCommand(), checkCommand(), graphCommand(), lakeCommand(), sqlCommand(), quarantineCommand(), runsCommand(), serveCommand()]) {
+  for (const command of [demoCommand(), initCommand(), ingestCommand(), runCommand(), checkCommand(), graphCommand(), lakeCommand(), sqlCommand(), quarantineCommand(), runsCommand(), serveCommand(), syncCommand()]) {
     program.addCommand(command);
   }
   // Every command (and sub-command) reports errors through main() instead of exiting by itself.

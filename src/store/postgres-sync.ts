@@ -1,0 +1,144 @@
+import { JsonDuckDBValueConverter } from '@duckdb/node-api';
+import pg from 'pg';
+import type { ColumnInfo } from '../catalog/types.js';
+import { resolveCatalog } from '../config/load.js';
+import type { StoreSettings } from '../config/types.js';
+import { TributaryError, errorMessage } from '../errors.js';
+import type { Lake } from '../lake/lake.js';
+import { quoteIdent } from '../lake/table-name.js';
+
+export interface TableSyncReport {
+  table: string;
+  target: string;
+  snapshot: number;
+  /** True when the store already holds this snapshot: nothing was written. */
+  skipped: boolean;
+  rowsInSnapshot: number;
+  rowsUpserted: number;
+  rowsDeleted: number;
+  /** Seconds from the gold commit to the store commit. */
+  refreshSeconds: number | undefined;
+}
+
+const BATCH = 500;
+
+/** DuckDB type → PostgreSQL column type (anything unusual is kept as text). */
+function pgType(duck: string): string {
+  const t = duck.toUpperCase();
+  if (/^(TINYINT|SMALLINT|UTINYINT)$/.test(t)) return 'SMALLINT';
+  if (/^(INTEGER|USMALLINT)$/.test(t)) return 'INTEGER';
+  if (/^(BIGINT|UINTEGER)$/.test(t)) return 'BIGINT';
+  if (/^(HUGEINT|UBIGINT)$/.test(t) || t.startsWith('DECIMAL')) return t.startsWith('DECIMAL') ? t.replace('DECIMAL', 'NUMERIC') : 'NUMERIC';
+  if (/^(FLOAT|REAL)$/.test(t)) return 'REAL';
+  if (t === 'DOUBLE') return 'DOUBLE PRECISION';
+  if (t === 'BOOLEAN') return 'BOOLEAN';
+  if (t === 'DATE') return 'DATE';
+  if (t === 'TIMESTAMP WITH TIME ZONE') return 'TIMESTAMPTZ';
+  if (t.startsWith('TIMESTAMP')) return 'TIMESTAMP';
+  return 'TEXT';
+}
+
+/**
+ * Upserts gold tables into PostgreSQL by key (seed 002's operational store): only rows whose content changed are
+ * written, keys that left the snapshot are deleted or flagged, and a `_tributary_sync` row per table records the
+ * snapshot synced, the counts and the refresh time — all in one PostgreSQL transaction per table. A table whose
+ * current snapshot is already in the store is skipped without writing anything.
+ */
+export async function syncStore(lake: Lake, store: StoreSettings, only: readonly string[] = []): Promise<TableSyncReport[]> {
+  const location = resolveCatalog(store.url.includes('?schema=') ? store.url : `${store.url}${store.url.includes('?') ? '&' : '?'}schema=public`, lake.config.projectDir, lake.config.lakePath, 'store.url');
+  if (location.kind !== 'postgres') throw new TributaryError('CONFIG_INVALID', 'store.url: expected a postgres:// URL');
+  for (const name of only) {
+    if (!store.tables[name]) throw new TributaryError('USAGE', `store: ${name} is not in store.tables`, { hint: `synced tables: ${Object.keys(store.tables).join(', ')}` });
+  }
+  const client = new pg.Client({ connectionString: location.url });
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new TributaryError('CATALOG_ERROR', `store ${location.url.replace(/:[^:@/]*@/, ':***@')}: cannot connect: ${errorMessage(err)}`, { cause: err });
+  }
+  const schema = quoteIdent(location.schema);
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${schema}._tributary_sync (
+      target TEXT PRIMARY KEY, source_table TEXT NOT NULL, source_snapshot BIGINT NOT NULL, gold_committed_at TIMESTAMPTZ,
+      synced_at TIMESTAMPTZ NOT NULL, rows_in_snapshot BIGINT NOT NULL, rows_upserted BIGINT NOT NULL, rows_deleted BIGINT NOT NULL,
+      refresh_seconds DOUBLE PRECISION)`);
+    const reports: TableSyncReport[] = [];
+    for (const [name, spec] of Object.entries(store.tables)) {
+      if (only.length && !only.includes(name)) continue;
+      reports.push(await syncTable(lake, client, schema, name, spec, store.onDelete ?? 'delete'));
+    }
+    return reports;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function syncTable(lake: Lake, client: pg.Client, schema: string, name: string, spec: StoreSettings['tables'][string], onDelete: 'delete' | 'flag'): Promise<TableSyncReport> {
+  const resolved = await lake.catalog.resolveSnapshot(name);
+  if (!resolved) throw new TributaryError('TABLE_NOT_FOUND', `store: ${name} has no snapshot yet`, { hint: 'run `tributary run` first' });
+  const { snapshot } = resolved;
+  const targetName = spec.target ?? name.replace('.', '_');
+  const target = `${schema}.${quoteIdent(targetName)}`;
+  const key = [spec.key].flat();
+  const report: TableSyncReport = { table: name, target: targetName, snapshot: snapshot.snapshotId, skipped: false, rowsInSnapshot: snapshot.rowCount, rowsUpserted: 0, rowsDeleted: 0, refreshSeconds: undefined };
+  const columns: ColumnInfo[] = snapshot.schema;
+  for (const k of key) {
+    if (!columns.some((c) => c.name === k)) throw new TributaryError('CONFIG_INVALID', `store.tables.${name}.key: ${name} has no column "${k}"`);
+  }
+  const done = await client.query(`SELECT source_snapshot FROM ${schema}._tributary_sync WHERE target = $1 AND source_table = $2`, [targetName, name]);
+  if (done.rows[0] && Number(done.rows[0].source_snapshot) === snapshot.snapshotId) return { ...report, skipped: true };
+
+  const cols = columns.map((c) => quoteIdent(c.name));
+  const keyCols = key.map(quoteIdent).join(', ');
+  await client.query('BEGIN');
+  try {
+    await client.query(`CREATE TABLE IF NOT EXISTS ${target} (${columns.map((c) => `${quoteIdent(c.name)} ${pgType(c.type)}`).join(', ')},
+      _row_hash TEXT NOT NULL, _deleted BOOLEAN NOT NULL DEFAULT FALSE, _synced_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (${keyCols}))`);
+    await client.query(`CREATE TEMP TABLE _staging (LIKE ${target} INCLUDING DEFAULTS) ON COMMIT DROP`);
+    // Rows go in batches from DuckDB (never the whole table in JS), each with a hash of its content.
+    const select = lake.selectOfFiles(resolved.files, snapshot.schema);
+    const stream = await lake.engine.connection.stream(`SELECT ${cols.join(', ')}, md5(CAST(to_json(t) AS VARCHAR)) AS _row_hash FROM (${select}) AS t`);
+    const now = new Date().toISOString();
+    for (;;) {
+      const chunk = await stream.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) break;
+      // JSON conversion gives text for dates, decimals and big integers, which PostgreSQL parses exactly.
+      const rows = chunk.convertRows(JsonDuckDBValueConverter);
+      for (let i = 0; i < rows.length; i += BATCH) {
+        const part = rows.slice(i, i + BATCH);
+        const values: unknown[] = [];
+        const tuples = part.map((row) => {
+          const at = values.length;
+          for (const v of row.slice(0, columns.length)) values.push(v === null || typeof v !== 'object' ? v : JSON.stringify(v));
+          values.push(row[columns.length], now);
+          return `(${Array.from({ length: columns.length + 2 }, (_, k) => `$${at + k + 1}`).join(', ')})`;
+        });
+        await client.query(`INSERT INTO _staging (${cols.join(', ')}, _row_hash, _synced_at) VALUES ${tuples.join(', ')}`, values);
+      }
+    }
+    const set = [...cols.filter((c) => !key.map(quoteIdent).includes(c)), '_row_hash', '_deleted', '_synced_at'].map((c) => `${c} = EXCLUDED.${c}`).join(', ');
+    // Only rows that are new, changed, or coming back from deletion are written.
+    const upserted = await client.query(`INSERT INTO ${target} (${cols.join(', ')}, _row_hash, _deleted, _synced_at)
+        SELECT ${cols.join(', ')}, _row_hash, FALSE, _synced_at FROM _staging
+        ON CONFLICT (${keyCols}) DO UPDATE SET ${set}
+        WHERE ${target}._row_hash IS DISTINCT FROM EXCLUDED._row_hash OR ${target}._deleted`);
+    const gone = `NOT EXISTS (SELECT 1 FROM _staging s WHERE ${key.map((k) => `s.${quoteIdent(k)} = ${target}.${quoteIdent(k)}`).join(' AND ')})`;
+    const deleted = onDelete === 'delete'
+      ? await client.query(`DELETE FROM ${target} WHERE ${gone}`)
+      : await client.query(`UPDATE ${target} SET _deleted = TRUE, _synced_at = $1 WHERE NOT _deleted AND ${gone}`, [now]);
+    const refresh = (Date.now() - snapshot.committedAt.getTime()) / 1000;
+    await client.query(
+      `INSERT INTO ${schema}._tributary_sync (target, source_table, source_snapshot, gold_committed_at, synced_at, rows_in_snapshot, rows_upserted, rows_deleted, refresh_seconds)
+       VALUES ($1, $2, $3, $4, now(), $5, $6, $7, $8)
+       ON CONFLICT (target) DO UPDATE SET source_table = EXCLUDED.source_table, source_snapshot = EXCLUDED.source_snapshot, gold_committed_at = EXCLUDED.gold_committed_at,
+         synced_at = EXCLUDED.synced_at, rows_in_snapshot = EXCLUDED.rows_in_snapshot, rows_upserted = EXCLUDED.rows_upserted, rows_deleted = EXCLUDED.rows_deleted, refresh_seconds = EXCLUDED.refresh_seconds`,
+      [targetName, name, snapshot.snapshotId, snapshot.committedAt.toISOString(), snapshot.rowCount, upserted.rowCount ?? 0, deleted.rowCount ?? 0, refresh],
+    );
+    await client.query('COMMIT');
+    return { ...report, rowsUpserted: upserted.rowCount ?? 0, rowsDeleted: deleted.rowCount ?? 0, refreshSeconds: refresh };
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err instanceof TributaryError ? err : new TributaryError('CATALOG_ERROR', `store: syncing ${name} into ${targetName}: ${errorMessage(err).split('\n')[0]}`, { cause: err });
+  }
+}
