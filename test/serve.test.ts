@@ -193,3 +193,31 @@ describe('security', () => {
     expect((await get('/api/v1/tables', { origin: 'https://bi.example.org' })).headers['access-control-allow-origin']).toBeUndefined();
   });
 });
+
+describe('examples/online-retail over HTTP', () => {
+  it('serves its revenue and RFM tables, filterable, with a dashboard declared in its config', async () => {
+    const { cpSync } = await import('node:fs');
+    const { ROOT } = await import('./support/helpers.js');
+    const { runIngest } = await import('../src/ingest/run.js');
+    const project = path.join(tempDir('trib-or-serve-'), 'online-retail');
+    cpSync(path.join(ROOT, 'examples/online-retail'), project, { recursive: true, filter: (src) => !src.endsWith(`${path.sep}lake`) });
+    const orLake = await Lake.open(await loadConfig(project)); // the shipped 3-day sample
+    await runIngest(orLake);
+    await runModels(orLake);
+    const { app: orApp } = await buildServer(orLake);
+    try {
+      const call = async (url: string) => (await orApp.inject({ method: 'GET', url })).json();
+      const rfm = await call('/api/v1/tables/gold/retail_rfm?segment=Champions&sort=-monetary&limit=5');
+      expect(rfm.rows.length).toBeGreaterThan(0);
+      expect(rfm.rows.every((r: { segment: string }) => r.segment === 'Champions')).toBe(true);
+      const uk = await call('/api/v1/tables/gold/retail_revenue_by_country/United%20Kingdom');
+      expect(uk.row).toMatchObject({ country: 'United Kingdom', revenue: expect.any(Number) });
+      const bySegment = await call('/api/v1/aggregations/gold/retail_rfm?measure=count(*)&by=segment');
+      expect(bySegment.rows.reduce((n: number, r: Record<string, number>) => n + r['count(*)']!, 0)).toBe((await orLake.catalog.getTable('gold.retail_rfm'))!.rowCount);
+      expect((await call('/api/v1/dashboard')).pages.map((p: { id: string }) => p.id)).toEqual(['revenue', 'rfm']);
+    } finally {
+      await orApp.close();
+      await orLake.close();
+    }
+  }, 60_000);
+});

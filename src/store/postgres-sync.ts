@@ -74,6 +74,22 @@ export async function syncStore(lake: Lake, store: StoreSettings, only: readonly
   }
 }
 
+/** What `_tributary_sync` says per synced table (none when nothing was synced yet). */
+export async function storeRefreshTimes(store: StoreSettings, projectDir: string, lakePath: string): Promise<Record<string, { snapshot: number; syncedAt: string; refreshSeconds: number | null }>> {
+  const location = resolveCatalog(store.url.includes('?schema=') ? store.url : `${store.url}${store.url.includes('?') ? '&' : '?'}schema=public`, projectDir, lakePath, 'store.url');
+  if (location.kind !== 'postgres') return {};
+  const client = new pg.Client({ connectionString: location.url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    const { rows } = await client.query(`SELECT source_table, source_snapshot, synced_at, refresh_seconds FROM ${quoteIdent(location.schema)}._tributary_sync`);
+    return Object.fromEntries(rows.map((r) => [String(r.source_table), { snapshot: Number(r.source_snapshot), syncedAt: (r.synced_at as Date).toISOString(), refreshSeconds: r.refresh_seconds === null ? null : Number(r.refresh_seconds) }]));
+  } catch {
+    return {}; // no store yet, or unreachable: the lake's own times are still reported
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 async function syncTable(lake: Lake, client: pg.Client, schema: string, name: string, spec: StoreSettings['tables'][string], onDelete: 'delete' | 'flag'): Promise<TableSyncReport> {
   const resolved = await lake.catalog.resolveSnapshot(name);
   if (!resolved) throw new TributaryError('TABLE_NOT_FOUND', `store: ${name} has no snapshot yet`, { hint: 'run `tributary run` first' });

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { EndpointSpec } from '../../config/types.js';
 import { parseTableName, quoteIdent } from '../../lake/table-name.js';
+import { storeRefreshTimes } from '../../store/postgres-sync.js';
 import type { ServeContext } from '../context.js';
 import { BadRequest, parseSort, whereClause, type Filter } from '../table-query.js';
 
@@ -98,6 +99,7 @@ function pipelineEndpoint(app: FastifyInstance, ctx: ServeContext, path: string,
     const tables = await ctx.lake.tables();
     if (spec.report === 'refresh-times') {
       const now = Date.now();
+      const store = ctx.lake.config.store ? await storeRefreshTimes(ctx.lake.config.store, ctx.lake.config.projectDir, ctx.lake.config.lakePath) : {};
       return {
         tables: tables.filter((t) => ctx.live.isExposed(t.name)).map((t) => ({
           table: t.name,
@@ -105,6 +107,10 @@ function pipelineEndpoint(app: FastifyInstance, ctx: ServeContext, path: string,
           updated_at: t.updatedAt?.toISOString() ?? null,
           age_seconds: t.updatedAt ? Math.round((now - t.updatedAt.getTime()) / 1000) : null,
           served_snapshot: ctx.live.get(t.name)?.snapshotId ?? null,
+          // Seed 002's refresh time: from the gold commit to the operational store's commit.
+          store_snapshot: store[t.name]?.snapshot ?? null,
+          store_synced_at: store[t.name]?.syncedAt ?? null,
+          store_refresh_seconds: store[t.name]?.refreshSeconds ?? null,
         })),
       };
     }
