@@ -139,3 +139,27 @@ export default defineConfig({
     expect(unknown.stderr).toMatch(/run nope does not exist/);
   }, 120_000);
 });
+
+describe('tributary serve', () => {
+  it('listens on 127.0.0.1, answers /health and the API, and stops cleanly on SIGTERM', async () => {
+    const { spawn } = await import('node:child_process');
+    const { ROOT } = await import('./support/helpers.js');
+    const dir = path.join(tempDir(), 'demo');
+    expect((await cli(['demo', dir, '--rows', '500'])).code).toBe(0);
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fixtures/cli.ts'), 'serve', '--port', '0', '--json', '--project', dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const address: string = await new Promise((resolve, reject) => {
+        child.stdout.once('data', (d) => resolve(JSON.parse(String(d)).listening));
+        child.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+      });
+      expect(address).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(await (await fetch(`${address}/health`)).json()).toMatchObject({ status: 'ok' });
+      const kpis = await (await fetch(`${address}/api/v1/kpis/ca-par-mois`)).json();
+      expect(kpis.rows).toHaveLength(12);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(0);
+  }, 60_000);
+});
