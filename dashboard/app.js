@@ -56,22 +56,28 @@ async function renderChart(chart, card) {
   const body = el('div');
   const controls = el('span');
   card.append(el('h2', {}, el('span', {}, chart.title), controls), body);
+  // Controls combine: each sets its own parameter on the current source.
   let source = chart.source;
+  let latest = 0;
+  let plot;
   const draw = async () => {
+    const ticket = ++latest;
     body.replaceChildren(el('span', { class: 'muted' }, 'loading…'));
     try {
       const data = await api(source);
+      if (ticket !== latest) return; // a newer request was made meanwhile: its answer wins
       const rows = rowsOf(data, chart);
+      if (plot) { plot.destroy(); state.charts.splice(state.charts.indexOf(plot), 1); plot = undefined; }
       body.replaceChildren();
       if (chart.type === 'kpi') return drawKpis(body, rows, chart);
       if (chart.type === 'table') return drawTable(body, rows);
-      drawPlot(body, rows, chart);
+      plot = drawPlot(body, rows, chart);
     } catch (err) {
-      body.replaceChildren(el('span', { class: 'error' }, String(err.message || err)));
+      if (ticket === latest) body.replaceChildren(el('span', { class: 'error' }, String(err.message || err)));
     }
   };
   if (chart.granularity) {
-    const select = el('select', { 'aria-label': `${chart.title} granularity`, onchange: (e) => { source = withParam(chart.source, chart.granularity.param, e.target.value); draw(); } },
+    const select = el('select', { 'aria-label': `${chart.title} granularity`, onchange: (e) => { source = withParam(source, chart.granularity.param, e.target.value); draw(); } },
       chart.granularity.choices.map((c) => el('option', { value: c }, c)));
     source = withParam(chart.source, chart.granularity.param, chart.granularity.choices[0]);
     controls.append(select);
@@ -80,7 +86,7 @@ async function renderChart(chart, card) {
     let timer;
     const input = el('input', { type: 'search', placeholder: `filter ${chart.filter}`, 'aria-label': `filter ${chart.filter}`, oninput: (e) => {
       clearTimeout(timer);
-      timer = setTimeout(() => { source = withParam(chart.source, chart.filter, e.target.value.trim()); draw(); }, 250);
+      timer = setTimeout(() => { source = withParam(source, chart.filter, e.target.value.trim()); draw(); }, 250);
     } });
     controls.append(input);
   }
@@ -119,11 +125,13 @@ function drawPlot(body, rows, chart) {
     tension: 0.25,
     pointRadius: rows.length > 60 ? 0 : 2,
   }));
-  state.charts.push(new Chart(canvas, {
+  const plot = new Chart(canvas, {
     type: chart.type,
     data: { labels, datasets },
     options: { responsive: true, maintainAspectRatio: false, animation: false, plugins: { legend: { display: chart.type === 'doughnut' || ys.length > 1 } } },
-  }));
+  });
+  state.charts.push(plot);
+  return plot;
 }
 
 async function renderPage() {

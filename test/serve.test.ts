@@ -221,3 +221,51 @@ describe('examples/online-retail over HTTP', () => {
     }
   }, 60_000);
 });
+
+describe('hardening', () => {
+  it('names unknown parameters of declared endpoints, bounds offsets, and checks values strictly', async () => {
+    const cases: [string, string][] = [
+      ['/api/v1/clients?contry=FR', 'contry'],
+      ['/api/v1/tables/gold/dim_clients?offset=2000000', 'offset'],
+      ['/api/v1/tables/gold/dim_clients?id_client=1.5', 'id_client'],
+      ['/api/v1/tables/gold/dim_clients?id_client=99999999999999999999', 'id_client'],
+      ['/api/v1/tables/gold/fact_ventes?date_achat=2024-02-31', 'date_achat'],
+    ];
+    for (const [url, parameter] of cases) {
+      const r = await get(url);
+      expect(r.status, url).toBe(400);
+      expect(r.body.parameter, url).toBe(parameter);
+    }
+  });
+
+  it('keeps pages and docs reachable without a token when auth is on, and rate-limits failed attempts', async () => {
+    const config = await loadConfig(dir);
+    config.serve = { ...config.serve, auth: { tokens: ['t0ken'] }, rateLimit: { max: 5 } };
+    const secured = await Lake.open(config);
+    const { app: locked } = await buildServer(secured);
+    try {
+      const call = (url: string, method: 'GET' | 'OPTIONS' = 'GET') => locked.inject({ method, url });
+      expect((await call('/')).statusCode).toBe(200);
+      expect((await call('/assets/app.js')).statusCode).toBe(200);
+      expect((await call('/openapi.json')).statusCode).toBe(200);
+      expect((await call('/health')).json()).toEqual({ status: 'ok' }); // says nothing of the data
+      const statuses = [];
+      for (let i = 0; i < 5; i++) statuses.push((await call('/api/v1/tables')).statusCode);
+      expect(statuses).toEqual([401, 401, 429, 429, 429]); // the 3 public requests above count too: 5 per window
+    } finally {
+      await locked.close();
+      await secured.close();
+    }
+  });
+
+  it('refuses an endpoint on a table that is not exposed, at startup', async () => {
+    const config = await loadConfig(dir);
+    config.serve = { ...config.serve, endpoints: { secret: { kind: 'list', table: 'silver.clients' } } };
+    const other = await Lake.open(config);
+    try {
+      await expect(buildServer(other)).rejects.toThrow(/serve\.endpoints\.secret\.table: silver\.clients is not exposed/);
+    } finally {
+      await other.close();
+    }
+  });
+});

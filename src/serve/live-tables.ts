@@ -1,4 +1,5 @@
-import type { ColumnInfo } from '../catalog/types.js';
+import type { ColumnInfo, TableInfo } from '../catalog/types.js';
+import { errorMessage } from '../errors.js';
 import type { Lake } from '../lake/lake.js';
 import { quoteIdent } from '../lake/table-name.js';
 
@@ -17,11 +18,14 @@ export interface LiveTable {
 /**
  * The exposed tables at their current snapshots. A poller looks at the catalog every `refreshMs` and mounts each new
  * snapshot as its own view (`"layer"."table@12"`), so requests never touch the catalog and new snapshots are
- * served without restart. The view of the previous snapshot is kept one more round for requests in flight.
+ * served without restart. A replaced snapshot's relation is dropped only after a grace period, so requests that
+ * resolved it just before are not cut off; a table that fails to mount is reported and does not hold up the others.
  */
 export class LiveTables {
   private tables = new Map<string, LiveTable>();
-  private retired: LiveTable[] = [];
+  private retired: { table: LiveTable; at: number }[] = [];
+  private failures = new Map<string, string>();
+  private static readonly GRACE_MS = 60_000;
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
 
@@ -38,6 +42,11 @@ export class LiveTables {
 
   get(name: string): LiveTable | undefined {
     return this.tables.get(name);
+  }
+
+  /** Tables whose latest snapshot could not be mounted (they keep serving their previous one, if any). */
+  errors(): { table: string; error: string }[] {
+    return [...this.failures.entries()].map(([table, error]) => ({ table, error }));
   }
 
   list(): LiveTable[] {
@@ -60,23 +69,34 @@ export class LiveTables {
   }
 
   private async doRefresh(): Promise<void> {
-    for (const old of this.retired.splice(0)) await this.lake.engine.run(`DROP ${old.inMemory ? 'TABLE' : 'VIEW'} IF EXISTS ${old.view}`).catch(() => undefined);
+    const due = this.retired.filter((r) => Date.now() - r.at > LiveTables.GRACE_MS);
+    this.retired = this.retired.filter((r) => !due.includes(r));
+    for (const { table: old } of due) await this.lake.engine.run(`DROP ${old.inMemory ? 'TABLE' : 'VIEW'} IF EXISTS ${old.view}`).catch(() => undefined);
     for (const info of await this.lake.tables()) {
       if (!this.isExposed(info.name) || info.currentSnapshot === 0) continue;
       const known = this.tables.get(info.name);
       if (known?.snapshotId === info.currentSnapshot) continue;
-      const resolved = await this.lake.catalog.resolveSnapshot(info.name, { snapshotId: info.currentSnapshot });
-      if (!resolved) continue;
-      const [layer, table] = info.name.split('.') as [string, string];
-      const view = `${quoteIdent(layer)}.${quoteIdent(`${table}@${info.currentSnapshot}`)}`;
-      await this.lake.engine.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(layer)}`);
-      // A snapshot never changes, so a copy in memory is as true as the files, and much faster to query.
-      const inMemory = info.rowCount <= this.memoryRows;
-      await this.lake.engine.run(`CREATE OR REPLACE ${inMemory ? 'TABLE' : 'VIEW'} ${view} AS ${this.lake.selectOfFiles(resolved.files, resolved.snapshot.schema)}`);
-      // The schema as DuckDB reads it (union of files), which is what filters are typed against.
-      const columns = (await this.lake.engine.describe(`SELECT * FROM ${view}`)).map((c) => ({ name: c.name, type: c.type }));
-      this.tables.set(info.name, { name: info.name, snapshotId: info.currentSnapshot, rowCount: info.rowCount, updatedAt: info.updatedAt, columns, view, inMemory });
-      if (known) this.retired.push(known);
+      try {
+        await this.mount(info, known);
+        this.failures.delete(info.name);
+      } catch (err) {
+        this.failures.set(info.name, `snapshot ${info.currentSnapshot}: ${errorMessage(err).split('\n')[0]}`);
+      }
     }
+  }
+
+  private async mount(info: TableInfo, known: LiveTable | undefined): Promise<void> {
+    const resolved = await this.lake.catalog.resolveSnapshot(info.name, { snapshotId: info.currentSnapshot });
+    if (!resolved) return;
+    const [layer, table] = info.name.split('.') as [string, string];
+    const view = `${quoteIdent(layer)}.${quoteIdent(`${table}@${info.currentSnapshot}`)}`;
+    await this.lake.engine.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(layer)}`);
+    // A snapshot never changes, so a copy in memory is as true as the files, and much faster to query.
+    const inMemory = info.rowCount <= this.memoryRows;
+    await this.lake.engine.run(`CREATE OR REPLACE ${inMemory ? 'TABLE' : 'VIEW'} ${view} AS ${this.lake.selectOfFiles(resolved.files, resolved.snapshot.schema)}`);
+    // The schema as DuckDB reads it (union of files), which is what filters are typed against.
+    const columns = (await this.lake.engine.describe(`SELECT * FROM ${view}`)).map((c) => ({ name: c.name, type: c.type }));
+    this.tables.set(info.name, { name: info.name, snapshotId: info.currentSnapshot, rowCount: info.rowCount, updatedAt: info.updatedAt, columns, view, inMemory });
+    if (known) this.retired.push({ table: known, at: Date.now() });
   }
 }

@@ -10,6 +10,14 @@ const EXACT_NUMBER = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLI
  * requests run in parallel. Rows come out JSON-ready: dates as 'YYYY-MM-DD', timestamps as text, integers and
  * decimals as numbers when they fit exactly in a double.
  */
+/** True when the decimal text survives a round trip through a double (otherwise it stays text: no silent rounding). */
+function exactly(text: string): boolean {
+  const n = Number(text);
+  if (!Number.isFinite(n)) return false;
+  const normal = (s: string) => s.replace(/^(-?)0+(?=\d)/, '$1').replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+  return normal(String(n)) === normal(text);
+}
+
 export class Reader {
   private constructor(private readonly connections: { conn: DuckDBConnection; busy: Promise<unknown> }[]) {}
 
@@ -29,7 +37,7 @@ export class Reader {
       return reader.getRowObjectsJson().map((row) => {
         const out: JsonRow = {};
         for (const [k, v] of Object.entries(row)) {
-          out[k] = typeof v === 'string' && EXACT_NUMBER.test(types.get(k) ?? '') && Number.isSafeInteger(Math.trunc(Number(v))) ? Number(v) : (v as JsonRow[string]);
+          out[k] = typeof v === 'string' && EXACT_NUMBER.test(types.get(k) ?? '') && exactly(v) ? Number(v) : (v as JsonRow[string]);
         }
         return out;
       });

@@ -1,23 +1,31 @@
 /**
  * Responses keyed by the snapshot they were read from and the request URL. A snapshot never changes, so a cached
- * response is exactly what the query would return; a new snapshot changes the key. Least recently used entries go
- * first once `capacity` is reached.
+ * response is exactly what the query would return; a new snapshot changes the key. Bounded by weight (rows held,
+ * not entries: a thousand-row page weighs a thousand), least recently used first out.
  */
 export class ResponseCache {
-  private readonly entries = new Map<string, unknown>();
+  private readonly entries = new Map<string, { value: unknown; weight: number }>();
+  private weight = 0;
 
-  constructor(private readonly capacity = 2000) {}
+  constructor(private readonly maxWeight = 200_000) {}
 
-  async get<T>(key: string, compute: () => Promise<T>): Promise<T> {
-    if (this.entries.has(key)) {
-      const hit = this.entries.get(key) as T;
+  async get<T extends { rows?: unknown[] }>(key: string, compute: () => Promise<T>): Promise<T> {
+    const hit = this.entries.get(key);
+    if (hit) {
       this.entries.delete(key); // refresh its place in the LRU order
       this.entries.set(key, hit);
-      return hit;
+      return hit.value as T;
     }
     const value = await compute();
-    this.entries.set(key, value);
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    const weight = 1 + (value.rows?.length ?? 0);
+    if (weight > this.maxWeight / 10) return value; // too big to be worth holding
+    this.entries.set(key, { value, weight });
+    this.weight += weight;
+    while (this.weight > this.maxWeight) {
+      const [oldest, entry] = this.entries.entries().next().value!;
+      this.entries.delete(oldest);
+      this.weight -= entry.weight;
+    }
     return value;
   }
 }

@@ -53,10 +53,15 @@ export async function buildServer(lake: Lake, options: { logger?: boolean } = {}
 
   app.setErrorHandler((error: Error & { validation?: unknown; validationContext?: string; statusCode?: number; instancePath?: string }, _request, reply) => {
     if (error.validation) {
-      const detail = (error.validation as { instancePath?: string; params?: { missingProperty?: string } }[])[0];
-      const parameter = detail?.params?.missingProperty ?? detail?.instancePath?.replace(/^\//, '') ?? error.validationContext ?? 'request';
-      return reply.code(400).send({ error: 'bad_request', parameter, message: error.message });
+      const detail = (error.validation as { instancePath?: string; params?: { missingProperty?: string; additionalProperty?: string } }[])[0];
+      const parameter = detail?.params?.additionalProperty ?? detail?.params?.missingProperty ?? (detail?.instancePath?.replace(/^\//, '') || error.validationContext || 'request');
+      const message = detail?.params?.additionalProperty ? `unknown parameter "${detail.params.additionalProperty}"` : error.message;
+      return reply.code(400).send({ error: 'bad_request', parameter, message });
     }
+    // A value DuckDB could not convert to the column's type (checks in table-query catch most before this).
+    if (/Conversion Error|Could not convert/i.test(error.message)) return reply.code(400).send({ error: 'bad_request', message: 'a parameter value does not fit its column type' });
+    if (error.statusCode === 429) return reply.code(429).send({ error: 'too_many_requests', message: error.message });
+    if (error.statusCode === 413) return reply.code(413).send({ error: 'payload_too_large', message: error.message });
     if (error instanceof BadRequest) return reply.code(400).send({ error: 'bad_request', parameter: error.parameter, message: error.message });
     if (error instanceof NotFound) return reply.code(404).send({ error: 'not_found', message: error.message });
     if (error instanceof TributaryError && error.code === 'TABLE_NOT_FOUND') return reply.code(404).send({ error: 'not_found', message: error.message });
@@ -67,11 +72,20 @@ export async function buildServer(lake: Lake, options: { logger?: boolean } = {}
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
 
-  // Security: bearer tokens (constant-time comparison), CORS only when configured, rate limit per client.
+  // Security: rate limit per client first (onRequest), CORS only when configured, then bearer tokens (constant-time
+  // comparison) before validation. Public without a token: /health, the dashboard's and docs' static pages (they hold
+  // no data; the browser app asks for a token when the API answers 401), the API description, and CORS preflights.
   const tokens = (settings.auth?.tokens ?? []).filter(Boolean).map(digest);
+  await app.register(rateLimit, {
+    max: settings.rateLimit?.max ?? 60_000, // per client and window: 1,000 requests/s sustained
+    timeWindow: (settings.rateLimit?.windowSeconds ?? 60) * 1000,
+    allowList: (request) => request.url === '/health',
+  });
+  if (settings.cors?.origins.length) await app.register(cors, { origin: settings.cors.origins });
   if (tokens.length) {
-    app.addHook('onRequest', async (request, reply) => {
-      if (request.url === '/health') return;
+    app.addHook('preValidation', async (request, reply) => {
+      const path = request.url.split('?')[0]!;
+      if (request.method === 'OPTIONS' || path === '/health' || path === '/' || path.startsWith('/assets/') || path === '/openapi.json' || path === '/docs' || path.startsWith('/docs/')) return;
       const header = request.headers.authorization ?? '';
       const given = header.startsWith('Bearer ') ? digest(header.slice(7)) : undefined;
       if (!given || !tokens.some((t) => timingSafeEqual(t, given))) {
@@ -79,12 +93,6 @@ export async function buildServer(lake: Lake, options: { logger?: boolean } = {}
       }
     });
   }
-  if (settings.cors?.origins.length) await app.register(cors, { origin: settings.cors.origins });
-  await app.register(rateLimit, {
-    max: settings.rateLimit?.max ?? 60_000, // per client and window: 1,000 requests/s sustained
-    timeWindow: (settings.rateLimit?.windowSeconds ?? 60) * 1000,
-    allowList: (request) => request.url === '/health',
-  });
 
   await app.register(swagger, {
     openapi: {
@@ -95,11 +103,12 @@ export async function buildServer(lake: Lake, options: { logger?: boolean } = {}
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  app.get('/health', { schema: { tags: ['health'], summary: 'Liveness and what is served', response: { 200: { type: 'object', additionalProperties: true } } } }, async () => ({
-    status: 'ok',
-    tables: live.list().length,
-    snapshots: Object.fromEntries(live.list().map((t) => [t.name, t.snapshotId])),
-  }));
+  // Open to all: with auth on, it says only whether the server is up, not what it serves.
+  app.get('/health', { schema: { tags: ['health'], summary: 'Liveness and what is served', response: { 200: { type: 'object', additionalProperties: true } } } }, async () =>
+    tokens.length
+      ? { status: live.errors().length ? 'degraded' : 'ok' }
+      : { status: live.errors().length ? 'degraded' : 'ok', tables: live.list().length, snapshots: Object.fromEntries(live.list().map((t) => [t.name, t.snapshotId])), errors: live.errors() },
+  );
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(async (api) => tableRoutes(api, ctx));

@@ -32,8 +32,12 @@ export interface ListRequest {
 /** Reserved query parameters of the generic table API; every other `column[.op]=value` is a filter. */
 export const RESERVED = new Set(['limit', 'offset', 'cursor', 'sort', 'fields']);
 
-const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL)/i;
-const TEMPORAL = /^(DATE|TIMESTAMP)/i;
+const INTEGER = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT)$/i;
+const NUMERIC = /^(FLOAT|REAL|DOUBLE|DECIMAL)/i;
+const RANGES: Record<string, [bigint, bigint]> = {
+  TINYINT: [-128n, 127n], SMALLINT: [-32768n, 32767n], INTEGER: [-2147483648n, 2147483647n],
+  BIGINT: [-9223372036854775808n, 9223372036854775807n], UTINYINT: [0n, 255n], USMALLINT: [0n, 65535n], UINTEGER: [0n, 4294967295n],
+};
 
 /** Parses `col=v`, `col.in=a,b`, `col.gte=v`… against the table's columns; values are checked against their type. */
 export function parseFilters(table: LiveTable, query: Record<string, unknown>): Filter[] {
@@ -60,9 +64,23 @@ function requireColumnType(table: LiveTable, column: string, parameter: string):
 }
 
 function checkValue(table: LiveTable, column: string, value: string, parameter: string): void {
-  const type = table.columns.find((c) => c.name === column)!.type;
-  if (NUMERIC.test(type) && (value.trim() === '' || !Number.isFinite(Number(value)))) throw new BadRequest(parameter, `"${value}" is not a number (${column} is ${type})`);
-  if (TEMPORAL.test(type) && Number.isNaN(Date.parse(value))) throw new BadRequest(parameter, `"${value}" is not a date (${column} is ${type})`);
+  const type = table.columns.find((c) => c.name === column)!.type.toUpperCase();
+  const bad = (what: string) => new BadRequest(parameter, `"${value}" is not ${what} (${column} is ${type})`);
+  if (INTEGER.test(type)) {
+    if (!/^-?\d{1,39}$/.test(value)) throw bad('an integer');
+    const range = RANGES[type];
+    if (range && (BigInt(value) < range[0] || BigInt(value) > range[1])) throw bad(`within the range of ${type}`);
+  } else if (NUMERIC.test(type)) {
+    if (!/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(value)) throw bad('a number');
+  } else if (type === 'DATE') {
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+    const d = m ? new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!)) : undefined;
+    if (!d || d.getUTCMonth() !== +m![2]! - 1 || d.getUTCDate() !== +m![3]!) throw bad('a date YYYY-MM-DD');
+  } else if (type.startsWith('TIMESTAMP')) {
+    if (!/^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(value) || Number.isNaN(Date.parse(value))) throw bad('a timestamp');
+  } else if (type === 'BOOLEAN') {
+    if (!/^(true|false)$/i.test(value)) throw bad('true or false');
+  }
 }
 
 export function parseSort(table: LiveTable, sort: string | undefined): ListRequest['sort'] {
@@ -121,7 +139,7 @@ export function encodeCursor(offset: number, snapshotId: number): string {
 export function decodeCursor(cursor: string): { offset: number; snapshotId: number } {
   try {
     const { o, s } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { o: unknown; s: unknown };
-    if (Number.isInteger(o) && (o as number) >= 0 && Number.isInteger(s)) return { offset: o as number, snapshotId: s as number };
+    if (Number.isInteger(o) && (o as number) >= 0 && (o as number) <= 1_000_000 && Number.isInteger(s)) return { offset: o as number, snapshotId: s as number };
   } catch {
     // fall through
   }

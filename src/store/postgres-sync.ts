@@ -20,7 +20,8 @@ export interface TableSyncReport {
   refreshSeconds: number | undefined;
 }
 
-const BATCH = 500;
+/** PostgreSQL takes at most 65,535 parameters per statement: batches are sized from the column count. */
+const MAX_PARAMETERS = 65_535;
 
 /** DuckDB type → PostgreSQL column type (anything unusual is kept as text). */
 function pgType(duck: string): string {
@@ -111,7 +112,10 @@ async function syncTable(lake: Lake, client: pg.Client, schema: string, name: st
   try {
     await client.query(`CREATE TABLE IF NOT EXISTS ${target} (${columns.map((c) => `${quoteIdent(c.name)} ${pgType(c.type)}`).join(', ')},
       _row_hash TEXT NOT NULL, _deleted BOOLEAN NOT NULL DEFAULT FALSE, _synced_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (${keyCols}))`);
+    // Columns added to the gold table since the last sync are added to the store's table too.
+    for (const c of columns) await client.query(`ALTER TABLE ${target} ADD COLUMN IF NOT EXISTS ${quoteIdent(c.name)} ${pgType(c.type)}`);
     await client.query(`CREATE TEMP TABLE _staging (LIKE ${target} INCLUDING DEFAULTS) ON COMMIT DROP`);
+    const batch = Math.max(1, Math.floor(MAX_PARAMETERS / (columns.length + 2)));
     // Rows go in batches from DuckDB (never the whole table in JS), each with a hash of its content.
     const select = lake.selectOfFiles(resolved.files, snapshot.schema);
     const stream = await lake.engine.connection.stream(`SELECT ${cols.join(', ')}, md5(CAST(to_json(t) AS VARCHAR)) AS _row_hash FROM (${select}) AS t`);
@@ -121,8 +125,8 @@ async function syncTable(lake: Lake, client: pg.Client, schema: string, name: st
       if (!chunk || chunk.rowCount === 0) break;
       // JSON conversion gives text for dates, decimals and big integers, which PostgreSQL parses exactly.
       const rows = chunk.convertRows(JsonDuckDBValueConverter);
-      for (let i = 0; i < rows.length; i += BATCH) {
-        const part = rows.slice(i, i + BATCH);
+      for (let i = 0; i < rows.length; i += batch) {
+        const part = rows.slice(i, i + batch);
         const values: unknown[] = [];
         const tuples = part.map((row) => {
           const at = values.length;

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { EndpointSpec } from '../../config/types.js';
+import { TributaryError } from '../../errors.js';
 import { parseTableName, quoteIdent } from '../../lake/table-name.js';
 import { storeRefreshTimes } from '../../store/postgres-sync.js';
 import type { ServeContext } from '../context.js';
@@ -18,7 +19,7 @@ export async function endpointRoutes(app: FastifyInstance, ctx: ServeContext): P
 
 const page = {
   limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-  offset: { type: 'integer', minimum: 0, default: 0 },
+  offset: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
 } as const;
 
 function listEndpoint(app: FastifyInstance, ctx: ServeContext, path: string, spec: Extract<EndpointSpec, { kind: 'list' }>): void {
@@ -94,12 +95,22 @@ function aggregateEndpoint(app: FastifyInstance, ctx: ServeContext, path: string
   });
 }
 
+// The store's sync metadata is read at most every 5 s: one PostgreSQL connection per request would let clients
+// exhaust the server's connections.
+let storeMemo: { at: number; value: Promise<Awaited<ReturnType<typeof storeRefreshTimes>>> } | undefined;
+function storeTimes(ctx: ServeContext) {
+  if (!storeMemo || Date.now() - storeMemo.at > 5000) {
+    storeMemo = { at: Date.now(), value: storeRefreshTimes(ctx.lake.config.store!, ctx.lake.config.projectDir, ctx.lake.config.lakePath) };
+  }
+  return storeMemo.value;
+}
+
 function pipelineEndpoint(app: FastifyInstance, ctx: ServeContext, path: string, spec: Extract<EndpointSpec, { kind: 'pipeline' }>): void {
   app.get(`/api/v1/${path}`, { schema: { tags: ['pipeline'], summary: spec.description ?? `Pipeline ${spec.report}` } }, async () => {
     const tables = await ctx.lake.tables();
     if (spec.report === 'refresh-times') {
       const now = Date.now();
-      const store = ctx.lake.config.store ? await storeRefreshTimes(ctx.lake.config.store, ctx.lake.config.projectDir, ctx.lake.config.lakePath) : {};
+      const store = ctx.lake.config.store ? await storeTimes(ctx) : {};
       return {
         tables: tables.filter((t) => ctx.live.isExposed(t.name)).map((t) => ({
           table: t.name,
@@ -127,6 +138,13 @@ function pipelineEndpoint(app: FastifyInstance, ctx: ServeContext, path: string,
   });
 }
 
+/** Endpoints must read exposed tables: a mistake here fails at startup, not on every request. */
 export function checkEndpointTables(ctx: ServeContext): void {
-  for (const [path, spec] of Object.entries(ctx.settings.endpoints ?? {})) if (spec.kind !== 'pipeline') parseTableName(spec.table, `serve.endpoints.${path}.table`);
+  for (const [path, spec] of Object.entries(ctx.settings.endpoints ?? {})) {
+    if (spec.kind === 'pipeline') continue;
+    parseTableName(spec.table, `serve.endpoints.${path}.table`);
+    if (!ctx.live.isExposed(spec.table)) {
+      throw new TributaryError('CONFIG_INVALID', `serve.endpoints.${path}.table: ${spec.table} is not exposed`, { hint: `add it (or its layer) to serve.expose` });
+    }
+  }
 }

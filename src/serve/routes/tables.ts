@@ -13,7 +13,7 @@ const listQuery = {
   type: 'object',
   properties: {
     limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100, description: 'rows per page' },
-    offset: { type: 'integer', minimum: 0, default: 0 },
+    offset: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
     cursor: { type: 'string', maxLength: 200, description: 'next_cursor of the previous page' },
     sort: { type: 'string', maxLength: 500, description: 'columns, `-` for descending: `-revenue,country`' },
     fields: { type: 'string', maxLength: 2000, description: 'columns to return: `country,revenue`' },
