@@ -114,6 +114,13 @@ export function whereClause(table: LiveTable, filters: readonly Filter[], params
   return parts.length ? `WHERE ${parts.join(' AND ')}` : '';
 }
 
+/** Name of the window column that carries the filtered total alongside the page (dropped from the rows). */
+export const TOTAL = '__tributary_total';
+
+/**
+ * One query for a page and its total (`count(*) OVER ()` is computed before LIMIT), so an uncached request costs one
+ * DuckDB round trip; `countSql` is only needed when the page is empty.
+ */
 export function listSql(table: LiveTable, req: ListRequest): { sql: string; countSql: string; params: unknown[] } {
   const params: unknown[] = [];
   const where = whereClause(table, req.filters, params);
@@ -125,13 +132,24 @@ export function listSql(table: LiveTable, req: ListRequest): { sql: string; coun
     ...table.columns.filter((c) => !sorted.has(c.name)).map((c) => quoteIdent(c.name)),
   ].join(', ');
   return {
-    sql: `SELECT ${select} FROM ${table.view} ${where} ORDER BY ${order} LIMIT ${req.limit} OFFSET ${req.offset}`,
+    sql: `SELECT ${select}, count(*) OVER () AS ${TOTAL} FROM ${table.view} ${where} ORDER BY ${order} LIMIT ${req.limit} OFFSET ${req.offset}`,
     countSql: `SELECT count(*) AS n FROM ${table.view} ${where}`,
     params,
   };
 }
 
 /** Opaque pagination cursor: the next offset, tied to the snapshot it pages through. */
+/** Splits the window total off a page's rows; an empty page needs the count query. */
+export async function pageWithTotal<R extends Record<string, unknown>>(
+  rows: R[],
+  count: () => Promise<number>,
+): Promise<{ rows: R[]; total: number }> {
+  if (rows.length === 0) return { rows, total: await count() };
+  const total = Number(rows[0]![TOTAL]);
+  for (const row of rows) delete row[TOTAL];
+  return { rows, total };
+}
+
 export function encodeCursor(offset: number, snapshotId: number): string {
   return Buffer.from(JSON.stringify({ o: offset, s: snapshotId })).toString('base64url');
 }

@@ -4,7 +4,7 @@ import { TributaryError } from '../../errors.js';
 import { parseTableName, quoteIdent } from '../../lake/table-name.js';
 import { storeRefreshTimes } from '../../store/postgres-sync.js';
 import type { ServeContext } from '../context.js';
-import { BadRequest, parseSort, whereClause, type Filter } from '../table-query.js';
+import { BadRequest, pageWithTotal, parseSort, TOTAL, whereClause, type Filter } from '../table-query.js';
 
 /** Endpoints declared in `serve.endpoints` (e.g. seed 002's /api/v1/clients, /kpis/…), built on the generic layer. */
 export async function endpointRoutes(app: FastifyInstance, ctx: ServeContext): Promise<void> {
@@ -44,11 +44,11 @@ function listEndpoint(app: FastifyInstance, ctx: ServeContext, path: string, spe
     const order = parseSort(table, spec.sort).map((s) => `${quoteIdent(s.column)} ${s.descending ? 'DESC' : 'ASC'}`);
     const limit = Number(request.query.limit ?? 100);
     const offset = Number(request.query.offset ?? 0);
-    const [rows, count] = await Promise.all([
-      ctx.reader.rows(`SELECT * FROM ${table.view} ${where} ORDER BY ${[...order, ...table.columns.map((c) => quoteIdent(c.name))].join(', ')} LIMIT ${limit} OFFSET ${offset}`, params),
-      ctx.reader.rows(`SELECT count(*) AS n FROM ${table.view} ${where}`, params),
-    ]);
-    return { table: table.name, snapshot: table.snapshotId, total: Number(count[0]!.n), limit, offset, rows };
+    const { rows, total } = await pageWithTotal(
+      await ctx.reader.rows(`SELECT *, count(*) OVER () AS ${TOTAL} FROM ${table.view} ${where} ORDER BY ${[...order, ...table.columns.map((c) => quoteIdent(c.name))].join(', ')} LIMIT ${limit} OFFSET ${offset}`, params),
+      async () => Number((await ctx.reader.rows(`SELECT count(*) AS n FROM ${table.view} ${where}`, params))[0]!.n),
+    );
+    return { table: table.name, snapshot: table.snapshotId, total, limit, offset, rows };
     });
   });
   if (!spec.key) return;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { quoteIdent } from '../../lake/table-name.js';
 import type { ServeContext } from '../context.js';
-import { BadRequest, decodeCursor, encodeCursor, listSql, parseFields, parseFilters, parseSort, requireColumn, whereClause } from '../table-query.js';
+import { BadRequest, decodeCursor, encodeCursor, listSql, pageWithTotal, parseFields, parseFilters, parseSort, requireColumn, whereClause } from '../table-query.js';
 
 const tableParams = {
   type: 'object',
@@ -71,8 +71,7 @@ export async function tableRoutes(app: FastifyInstance, ctx: ServeContext): Prom
     const limit = Number(q.limit ?? 100);
     const req = { filters: parseFilters(table, q), sort: parseSort(table, q.sort as string | undefined), fields: parseFields(table, q.fields as string | undefined), limit, offset };
     const { sql, countSql, params } = listSql(table, req);
-    const [rows, count] = await Promise.all([ctx.reader.rows(sql, params), ctx.reader.rows(countSql, params)]);
-    const total = Number(count[0]!.n);
+    const { rows, total } = await pageWithTotal(await ctx.reader.rows(sql, params), async () => Number((await ctx.reader.rows(countSql, params))[0]!.n));
     return { table: table.name, snapshot: table.snapshotId, total, limit, offset, next_cursor: offset + rows.length < total ? encodeCursor(offset + rows.length, table.snapshotId) : null, rows };
     });
   });
