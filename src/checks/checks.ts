@@ -5,6 +5,7 @@ import { firstLine } from '../engine/engine.js';
 import { errorMessage } from '../errors.js';
 import { quoteIdent, quoteLiteral } from '../lake/table-name.js';
 import { tableReferences } from '../models/model.js';
+import { plain } from '../util/json.js';
 
 const SAMPLE_ROWS = 5;
 
@@ -76,7 +77,7 @@ export async function runChecks(engine: Engine, table: string, specs: readonly C
     try {
       const [count] = await engine.all(`SELECT count(*) AS n FROM (${failing})`);
       const n = Number(count!.n);
-      const sample = n > 0 ? (await engine.query(`SELECT * FROM (${failing}) LIMIT ${SAMPLE_ROWS}`)).rows.map(jsonSafe) : [];
+      const sample = n > 0 ? (await engine.query(`SELECT * FROM (${failing}) LIMIT ${SAMPLE_ROWS}`)).rows.map((row) => plain(row) as Record<string, unknown>) : [];
       results.push({ ...base, status: n > 0 ? 'fail' : 'pass', failingRows: n, sample, error: undefined });
     } catch (err) {
       // A check that cannot run (a column that does not exist…) fails: silence would read as a pass.
@@ -89,10 +90,4 @@ export async function runChecks(engine: Engine, table: string, specs: readonly C
 /** True when a result must stop what depends on the table. */
 export function blocks(result: CheckResultRecord): boolean {
   return result.severity === 'error' && result.status !== 'pass';
-}
-
-function jsonSafe(row: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : String(v)) : v instanceof Date ? v.toISOString() : v !== null && typeof v === 'object' ? String(v) : v]),
-  );
 }

@@ -1,20 +1,9 @@
 import type { ColumnInfo } from '../catalog/types.js';
+import { plain } from '../util/json.js';
 
 /** Printing for the CLI: aligned tables for people, JSON and CSV for programs. */
 
 export type OutputFormat = 'table' | 'json' | 'csv';
-
-/** JSON-safe value: bigints become numbers when exact (strings otherwise), dates ISO strings. */
-export function plain(value: unknown): unknown {
-  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
-  if (value instanceof Date) return value.toISOString();
-  if (Array.isArray(value)) return value.map(plain);
-  if (value !== null && typeof value === 'object') {
-    if (typeof (value as { toString?: unknown }).toString === 'function' && (value as object).constructor?.name?.startsWith('DuckDB')) return String(value);
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
-  }
-  return value;
-}
 
 export function toJson(value: unknown): string {
   return JSON.stringify(plain(value), null, 2);
