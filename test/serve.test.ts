@@ -264,6 +264,8 @@ describe('hardening', () => {
     const other = await Lake.open(config);
     try {
       await expect(buildServer(other)).rejects.toThrow(/serve\.endpoints\.secret\.table: silver\.clients is not exposed/);
+      other.config.serve = { ...config.serve, endpoints: { bad: { kind: 'list', table: 'gold.dim_clients', sort: '-totl_ca' } } };
+      await expect(buildServer(other)).rejects.toThrow(/serve\.endpoints\.bad\.sort: gold\.dim_clients has no column "totl_ca"/);
     } finally {
       await other.close();
     }

@@ -146,5 +146,21 @@ export function checkEndpointTables(ctx: ServeContext): void {
     if (!ctx.live.isExposed(spec.table)) {
       throw new TributaryError('CONFIG_INVALID', `serve.endpoints.${path}.table: ${spec.table} is not exposed`, { hint: `add it (or its layer) to serve.expose` });
     }
+    // Columns named by the endpoint must exist (checked when the table has data; it may be built later).
+    const table = ctx.live.get(spec.table);
+    if (!table) continue;
+    const named =
+      spec.kind === 'list'
+        ? [
+            ...Object.entries(spec.filters ?? {}).map(([param, f]) => [`filters.${param}`, typeof f === 'string' ? f : f.column] as const),
+            ...(spec.key ? [['key', spec.key] as const] : []),
+            ...(spec.sort ?? '').split(',').filter(Boolean).map((s) => ['sort', s.replace(/^-/, '')] as const),
+          ]
+        : spec.period ? [['period.column', spec.period.column] as const] : [];
+    for (const [setting, column] of named) {
+      if (!table.columns.some((c) => c.name === column)) {
+        throw new TributaryError('CONFIG_INVALID', `serve.endpoints.${path}.${setting}: ${spec.table} has no column "${column}"`);
+      }
+    }
   }
 }
