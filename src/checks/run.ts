@@ -2,7 +2,7 @@ import type { CheckResultRecord } from '../catalog/run-log.js';
 import { TributaryError, errorMessage } from '../errors.js';
 import type { Lake } from '../lake/lake.js';
 import { newId } from '../util/ids.js';
-import { blocks, checkName, runChecks } from './checks.js';
+import { blocks, checkDependencies, checkName, runChecks } from './checks.js';
 
 export interface CheckRunReport {
   runId: string;
@@ -23,8 +23,14 @@ export async function checkTables(lake: Lake, targets: readonly string[] = []): 
   await lake.catalog.startRun(runId, 'checks');
   try {
     const results: CheckResultRecord[] = [];
-    // Every table a check may read is mounted at its current snapshot.
-    await lake.mount((await lake.tables()).map((t) => t.name));
+    // The checked tables, and the tables their checks read, are mounted at their current snapshot (not the whole lake).
+    const existing = new Set((await lake.tables()).map((t) => t.name));
+    const needed = new Set<string>();
+    for (const table of tables) {
+      needed.add(table);
+      for (const spec of lake.config.checks[table]!) for (const t of await checkDependencies(lake.engine, table, spec)) needed.add(t);
+    }
+    await lake.mount([...needed].filter((t) => existing.has(t)));
     for (const table of tables) {
       const specs = lake.config.checks[table]!;
       if (!(await lake.catalog.getTable(table))) {

@@ -10,6 +10,7 @@ import { runsCommand } from './commands/runs.js';
 import { serveCommand } from './commands/serve.js';
 import { syncCommand } from './commands/sync.js';
 import { sqlCommand } from './commands/sql.js';
+import { VERSION } from '../util/version.js';
 
 export function buildProgram(): Command {
   const program = new Command('tributary')
@@ -30,8 +31,6 @@ export function buildProgram(): Command {
   exitOverride(program);
   return program;
 }
-
-const VERSION = '0.1.0';
 
 /** Runs the CLI; returns the exit code. Errors print one line (JSON with --json) to stderr. */
 export async function main(argv: readonly string[]): Promise<number> {

@@ -1,6 +1,6 @@
 import { blocks, runChecks } from '../checks/checks.js';
 import type { CheckResultRecord } from '../catalog/run-log.js';
-import type { DataFile, SnapshotInfo } from '../catalog/types.js';
+import type { DataFile } from '../catalog/types.js';
 import type { CheckSpec } from '../config/types.js';
 import { TributaryError, errorMessage } from '../errors.js';
 import type { Lake, WrittenFiles } from '../lake/lake.js';
@@ -102,8 +102,4 @@ export function sqlError(model: ModelDefinition, err: unknown): TributaryError {
   const line = /LINE (\d+):/.exec(message)?.[1];
   const first = message.split('\n')[0]!.replace(/^writing [^:]+: /, '');
   return new TributaryError('SQL_ERROR', `${model.displayFile}${line ? `:${line}` : ''}: ${first}`, { cause: err });
-}
-
-export function snapshotRows(snapshot: SnapshotInfo | undefined): number {
-  return snapshot?.rowCount ?? 0;
 }

@@ -15,8 +15,7 @@ import { dashboardRoutes } from './routes/dashboard.js';
 import { checkEndpointTables, endpointRoutes } from './routes/endpoints.js';
 import { tableRoutes } from './routes/tables.js';
 import { BadRequest } from './table-query.js';
-
-const VERSION = '0.1.0';
+import { VERSION } from '../util/version.js';
 
 /**
  * The HTTP server: generic table API, declared endpoints, OpenAPI at /openapi.json with docs at /docs, the dashboard
