@@ -100,4 +100,27 @@ export const MIGRATIONS: readonly string[][] = [
        checked_at TIMESTAMPTZ NOT NULL,
        PRIMARY KEY (run_id, table_name, check_name))`,
   ],
+  [
+    // Exactly-once streams: the offsets and window state a stream (or a replay of it) reached, committed in the
+    // same transaction as the lake files its batch wrote. `seq` fences out a second worker of the same stream.
+    `CREATE TABLE IF NOT EXISTS stream_checkpoints (
+       stream TEXT NOT NULL,
+       run TEXT NOT NULL,
+       seq BIGINT NOT NULL,
+       topic TEXT NOT NULL,
+       offsets_json TEXT NOT NULL,
+       watermark TIMESTAMPTZ,
+       state_json TEXT NOT NULL,
+       committed_at TIMESTAMPTZ NOT NULL,
+       PRIMARY KEY (stream, run))`,
+    // Dead letters re-injected into their source topic, so they are not replayed twice.
+    `CREATE TABLE IF NOT EXISTS dlq_replays (
+       stream TEXT NOT NULL,
+       topic TEXT NOT NULL,
+       source_partition BIGINT NOT NULL,
+       source_offset BIGINT NOT NULL,
+       replayed_at TIMESTAMPTZ NOT NULL,
+       edited BOOLEAN NOT NULL,
+       PRIMARY KEY (stream, topic, source_partition, source_offset))`,
+  ],
 ];

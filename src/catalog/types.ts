@@ -83,6 +83,32 @@ export interface CommitRequest {
   changes: TableChange[];
   ingested?: IngestRecordInput[];
   resolveQuarantine?: number[];
+  /** A stream's new position and state, saved with its output (exactly-once). */
+  checkpoint?: StreamCheckpointInput;
+}
+
+export interface StreamCheckpointInput {
+  stream: string;
+  /** 'live', or a replay's id. */
+  run: string;
+  topic: string;
+  /** The checkpoint's sequence this commit follows (0: none yet); fails with COMMIT_CONFLICT if another worker moved it. */
+  expectedSeq: number;
+  /** Partition → next offset to read. */
+  offsets: Record<string, number>;
+  watermark: number | null;
+  state: string;
+}
+
+export interface StreamCheckpoint {
+  stream: string;
+  run: string;
+  seq: number;
+  topic: string;
+  offsets: Record<string, number>;
+  watermark: Date | undefined;
+  state: string;
+  committedAt: Date;
 }
 
 export interface CommitResult {

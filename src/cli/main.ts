@@ -10,17 +10,20 @@ import { runsCommand } from './commands/runs.js';
 import { serveCommand } from './commands/serve.js';
 import { syncCommand } from './commands/sync.js';
 import { sqlCommand } from './commands/sql.js';
+import { dlqCommand } from './commands/dlq.js';
+import { produceCommand } from './commands/produce.js';
+import { streamCommand } from './commands/stream.js';
 import { VERSION } from '../util/version.js';
 
 export function buildProgram(): Command {
   const program = new Command('tributary')
-    .description('Tributary: a data platform on a Parquet lake with atomic snapshots — ingest, query, maintain.')
+    .description('Tributary: a data platform on a Parquet lake with atomic snapshots — ingest, model, stream, serve.')
     .version(VERSION, '-v, --version')
     .option('--project <dir>', 'project folder holding tributary.config.ts (default: current folder)')
     .option('--json', 'machine-readable JSON output')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true });
-  for (const command of [demoCommand(), initCommand(), ingestCommand(), runCommand(), checkCommand(), graphCommand(), lakeCommand(), sqlCommand(), quarantineCommand(), runsCommand(), serveCommand(), syncCommand()]) {
+  for (const command of [demoCommand(), initCommand(), ingestCommand(), runCommand(), checkCommand(), graphCommand(), lakeCommand(), sqlCommand(), quarantineCommand(), runsCommand(), serveCommand(), syncCommand(), produceCommand(), streamCommand(), dlqCommand()]) {
     program.addCommand(command);
   }
   // Every command (and sub-command) reports errors through main() instead of exiting by itself.

@@ -1,4 +1,4 @@
-import type { CheckOptions, CheckSpec, FileSourceConfig, TributaryConfig } from './types.js';
+import type { AggregateSpec, CheckOptions, CheckSpec, Duration, FileSourceConfig, StreamConfig, TributaryConfig, WindowSpec } from './types.js';
 
 /** Identity function that gives a config file types and editor completion (the Vite/Vitest pattern). */
 export function defineConfig(config: TributaryConfig): TributaryConfig {
@@ -24,4 +24,29 @@ export const checks = {
   relationships: (column: string, to: string, field: string = column, options: CheckOptions = {}): CheckSpec => ({ kind: 'relationships', column, to, field, ...options }),
   /** Custom SQL returning the failing rows (refer to tables as `layer.table`). */
   sql: (name: string, query: string, options: Omit<CheckOptions, 'name'> = {}): CheckSpec => ({ kind: 'sql', name, query, ...options }),
+};
+
+/** Declare a stream (identity: gives the definition types and completion). */
+export function stream(config: StreamConfig): StreamConfig {
+  return config;
+}
+
+/** Event-time windows for stream outputs. */
+export const windows = {
+  /** Fixed, non-overlapping windows: [00:00, 00:01), [00:01, 00:02)… */
+  tumbling: (size: Duration): WindowSpec => ({ kind: 'tumbling', size }),
+  /** Windows of `size` starting every `advance` (hopping): '5m' every '1m' puts each event in 5 windows. */
+  sliding: (size: Duration, advance: Duration): WindowSpec => ({ kind: 'sliding', size, advance }),
+  /** Per key, a window lasting while events keep coming less than `gap` apart. */
+  session: (gap: Duration): WindowSpec => ({ kind: 'session', gap }),
+};
+
+/** Aggregates for stream outputs. */
+export const agg = {
+  /** Number of events (or of events where `field` is not null). */
+  count: (field?: string): AggregateSpec => (field === undefined ? { fn: 'count' } : { fn: 'count', field }),
+  sum: (field: string): AggregateSpec => ({ fn: 'sum', field }),
+  avg: (field: string): AggregateSpec => ({ fn: 'avg', field }),
+  min: (field: string): AggregateSpec => ({ fn: 'min', field }),
+  max: (field: string): AggregateSpec => ({ fn: 'max', field }),
 };

@@ -5,7 +5,7 @@ import { createJiti } from 'jiti';
 import { TributaryError, errorMessage } from '../errors.js';
 import { interpolateDeep } from './interpolate.js';
 import { configSchema } from './schema.js';
-import type { CatalogLocation, ResolvedConfig, TributaryConfig } from './types.js';
+import type { CatalogLocation, LogLocation, ResolvedConfig, TributaryConfig } from './types.js';
 
 export const CONFIG_FILES = ['tributary.config.ts', 'tributary.config.mts', 'tributary.config.js', 'tributary.config.mjs'];
 
@@ -81,7 +81,23 @@ export function resolveConfig(raw: unknown, projectDir: string, configFile: stri
     checks: config.checks ?? {},
     serve: config.serve ?? {},
     store: config.store,
+    log: resolveLog(config.log, dir, `${where}: log`),
+    streams: config.streams ?? {},
   };
+}
+
+export function resolveLog(value: string | undefined, projectDir: string, where: string): LogLocation {
+  if (value === undefined || value === 'embedded') return { kind: 'embedded', path: path.join(projectDir, '.tributary', 'log') };
+  if (value.startsWith('embedded:')) return { kind: 'embedded', path: path.resolve(projectDir, value.slice('embedded:'.length)) };
+  if (value.startsWith('kafka://')) {
+    const brokers = value.slice('kafka://'.length).split(',').map((b) => b.trim()).filter(Boolean);
+    const bad = brokers.find((b) => !/^[A-Za-z0-9.\-_\[\]:]+:\d{1,5}$/.test(b));
+    if (brokers.length === 0 || bad !== undefined) {
+      throw new TributaryError('CONFIG_INVALID', `${where}: "${value}": expected kafka://host:port[,host:port…]${bad ? ` ("${bad}" has no port)` : ''}`);
+    }
+    return { kind: 'kafka', brokers };
+  }
+  throw new TributaryError('CONFIG_INVALID', `${where}: "${value}" is neither 'embedded', 'embedded:<folder>' nor a kafka://host:port URL`);
 }
 
 export function resolveCatalog(value: string | undefined, projectDir: string, lakePath: string, where: string): CatalogLocation {

@@ -100,6 +100,47 @@ const storeSchema = z.strictObject({
   onDelete: z.enum(['delete', 'flag']).optional(),
 });
 
+const duration = z.union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, "expected a duration like '30s', '1m', '500ms'")]);
+const fieldName = z.string().min(1);
+const windowSpec = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('tumbling'), size: duration }),
+  z.strictObject({ kind: z.literal('sliding'), size: duration, advance: duration }),
+  z.strictObject({ kind: z.literal('session'), gap: duration }),
+]);
+const aggregateSpec = z.union([
+  z.strictObject({ fn: z.literal('count'), field: fieldName.optional() }),
+  z.strictObject({ fn: z.enum(['sum', 'avg', 'min', 'max']), field: fieldName }),
+]);
+const columnName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'column names use letters, digits and _');
+const topicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, "topic names use letters, digits, '.', '_' and '-'");
+const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', 'expected a function');
+const streamSchema = z.strictObject({
+  topic: topicName,
+  partitions: z.number().int().positive().optional(),
+  format: z.literal('json').optional(),
+  fields: z.record(fieldName, z.enum(['string', 'number', 'integer', 'boolean', 'timestamp', 'string?', 'number?', 'integer?', 'boolean?', 'timestamp?'])).optional(),
+  eventTime: fieldName,
+  watermark: duration,
+  idleTimeout: duration.optional(),
+  filter: fn.optional(),
+  map: fn.optional(),
+  outputs: z.record(tableName, z.strictObject({
+    window: windowSpec,
+    groupBy: z.array(columnName).optional(),
+    aggregates: z.record(columnName, aggregateSpec).refine((a) => Object.keys(a).length > 0, 'declare at least one aggregate'),
+    emit: z.enum(['on-window-close', 'on-update']).optional(),
+    allowedLateness: duration.optional(),
+    topic: topicName.optional(),
+  })).refine((o) => Object.keys(o).length > 0, 'declare at least one output table'),
+  landing: z.union([tableName, z.literal(false)]).optional(),
+  dlq: z.strictObject({ table: tableName.optional(), topic: z.union([topicName, z.literal(false)]).optional() }).optional(),
+  lateTable: tableName.optional(),
+  maxEventBytes: z.number().int().positive().optional(),
+  startingOffsets: z.enum(['earliest', 'latest']).optional(),
+  trigger: z.strictObject({ intervalMs: z.number().int().min(0).optional(), maxRecords: z.number().int().positive().optional() }).optional(),
+  compactEvery: z.number().int().min(0).optional(),
+});
+
 export const configSchema = z.strictObject({
   name: z.string().optional(),
   lake: z
@@ -124,6 +165,8 @@ export const configSchema = z.strictObject({
   checks: z.record(tableName, z.array(checkSpec)).optional(),
   serve: serveSchema.optional(),
   store: storeSchema.optional(),
+  log: z.string().min(1).optional(),
+  streams: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'stream names use letters, digits, _ and -'), streamSchema).optional(),
   tables: z
     .record(
       z.string(),

@@ -198,6 +198,89 @@ export interface TributaryConfig {
   serve?: ServeSettings;
   /** Operational store: gold tables upserted into PostgreSQL by key (`tributary sync`). */
   store?: StoreSettings;
+  /**
+   * Where streams' topics live: 'embedded' (default: files in `.tributary/log`), 'embedded:<folder>', or Apache Kafka
+   * as 'kafka://host:port[,host:port…]'. The same streams run on either.
+   */
+  log?: string;
+  /** Stream definitions, by name (letters, digits, '-' and '_'). */
+  streams?: Record<string, StreamConfig>;
+}
+
+/** A duration: milliseconds, or a string like '500ms', '30s', '1m', '2h', '1d'. */
+export type Duration = number | string;
+
+/** Types of event fields; a trailing '?' makes the field optional. `timestamp` accepts ISO-8601 strings or epoch ms. */
+export type FieldType = 'string' | 'number' | 'integer' | 'boolean' | 'timestamp';
+
+/** An event as the stream sees it after decoding: a JSON object (timestamps as given, validated). */
+export type StreamEvent = Record<string, unknown>;
+
+export type WindowSpec =
+  | { kind: 'tumbling'; size: Duration }
+  /** Hopping windows of `size`, one starting every `advance`: an event belongs to size/advance windows. */
+  | { kind: 'sliding'; size: Duration; advance: Duration }
+  /** Per key, events closer than `gap` to each other form one window. */
+  | { kind: 'session'; gap: Duration };
+
+export type AggregateSpec = { fn: 'count'; field?: string } | { fn: 'sum' | 'avg' | 'min' | 'max'; field: string };
+
+/** A windowed, keyed aggregation written to a lake table (the key of `StreamConfig.outputs`). */
+export interface StreamOutput {
+  window: WindowSpec;
+  /** Event fields the rows are grouped by (columns after window_start, window_end). */
+  groupBy?: string[];
+  /** Column name → aggregate. */
+  aggregates: Record<string, AggregateSpec>;
+  /**
+   * 'on-window-close' (default): a row is appended once, final, when the watermark passes the window's end.
+   * 'on-update': the table also shows open windows' current values (column `is_final` tells them apart).
+   */
+  emit?: 'on-window-close' | 'on-update';
+  /** How long after the watermark passes its end a window still accepts late events (default 0). */
+  allowedLateness?: Duration;
+  /** Also publish emitted rows to this topic, as JSON keyed by window and group (at least once). */
+  topic?: string;
+}
+
+export interface StreamConfig {
+  /** Source topic. */
+  topic: string;
+  /** Partitions of the source topic when the stream creates it (default 1). */
+  partitions?: number;
+  /** How record values are decoded (default 'json'). */
+  format?: 'json';
+  /** Expected fields; an event without a required field, or with a wrong type, goes to the dead-letter queue. */
+  fields?: Record<string, FieldType | `${FieldType}?`>;
+  /** The field holding the event's time (ISO-8601 string or epoch milliseconds). */
+  eventTime: string;
+  /**
+   * Maximum out-of-orderness: the watermark trails event time by this much. Event time is the smallest, over the
+   * source's partitions, of the largest event time each has delivered.
+   */
+  watermark: Duration;
+  /** A partition that delivers nothing for this long no longer holds the watermark back (default '30s'). */
+  idleTimeout?: Duration;
+  /** Keep only events for which this returns true. */
+  filter?: (event: StreamEvent) => boolean;
+  /** Reshape events; returning null or undefined drops the event. */
+  map?: (event: StreamEvent) => StreamEvent | null | undefined;
+  /** Lake table name → windowed aggregation. */
+  outputs: Record<string, StreamOutput>;
+  /** Raw landing table: every record consumed, as bytes with topic/partition/offset (default `bronze.<stream>_raw`; false: none). */
+  landing?: string | false;
+  /** Dead-letter queue: lake table (default `bronze.<stream>_dlq`) and topic (default `<topic>.dlq`; false: none). */
+  dlq?: { table?: string; topic?: string | false };
+  /** Events too late for their window (default `bronze.<stream>_late`). */
+  lateTable?: string;
+  /** Larger records go to the dead-letter queue unread (default 1 MiB). */
+  maxEventBytes?: number;
+  /** Where a stream with no checkpoint starts (default 'earliest'). */
+  startingOffsets?: 'earliest' | 'latest';
+  /** Micro-batches: at most one every `intervalMs` (default 250), each of at most `maxRecords` (default 50,000). */
+  trigger?: { intervalMs?: number; maxRecords?: number };
+  /** Compact the stream's tables every this many batches (default 500; 0: never). */
+  compactEvery?: number;
 }
 
 export interface StoreSettings {
@@ -229,4 +312,8 @@ export interface ResolvedConfig {
   checks: Record<string, CheckSpec[]>;
   serve: ServeSettings;
   store: StoreSettings | undefined;
+  log: LogLocation;
+  streams: Record<string, StreamConfig>;
 }
+
+export type LogLocation = { kind: 'embedded'; path: string } | { kind: 'kafka'; brokers: string[] };

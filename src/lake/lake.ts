@@ -14,6 +14,8 @@ import { parseTableName, quoteIdent, quoteLiteral } from './table-name.js';
 
 /** The hidden column a partitioned write is split on; it is not stored in the files. */
 const PART_COLUMN = '__tributary_part';
+/** Files a stream replaces at every batch (open windows of on-update outputs): never compacted. */
+export const OPEN_FOLDER = '_open';
 
 export interface WrittenFiles {
   table: string;
@@ -121,12 +123,18 @@ export class Lake {
   async writeFiles(
     table: string,
     select: string,
-    options: { onProgress?: (percent: number) => void; /** false lets DuckDB write rows as they come: faster, flat memory */ preserveOrder?: boolean } = {},
+    options: {
+      onProgress?: (percent: number) => void;
+      /** false lets DuckDB write rows as they come: faster, flat memory */
+      preserveOrder?: boolean;
+      /** Write under `data/<folder>/`: `_open` holds a stream's replaceable open windows, which compaction leaves alone. */
+      folder?: string;
+    } = {},
   ): Promise<WrittenFiles> {
     const ref = parseTableName(table);
     const partitionBy = this.tableConfig(table).partitionBy;
     const writeId = newId('w');
-    const base = `${ref.layer}/${ref.table}/data`;
+    const base = `${ref.layer}/${ref.table}/data${options.folder ? `/${options.folder}` : ''}`;
     let target: string;
     let sql: string;
     if (partitionBy) {
@@ -183,7 +191,7 @@ export class Lake {
   }
 
   /** Turns written files into a table change for `Catalog.commit`. */
-  change(written: WrittenFiles, operation: 'append' | 'overwrite', summary?: Record<string, unknown>): TableChange {
+  change(written: WrittenFiles, operation: 'append' | 'overwrite' | 'replay', summary?: Record<string, unknown>): TableChange {
     return {
       table: written.table,
       operation,
@@ -227,7 +235,7 @@ export class Lake {
     if (!resolved) return { snapshotId: undefined, filesBefore: 0, filesAfter: 0, merged: 0 };
     const groups = new Map<string, typeof resolved.files>();
     for (const file of resolved.files) {
-      if (file.sizeBytes >= this.config.smallFileBytes) continue;
+      if (file.sizeBytes >= this.config.smallFileBytes || file.path.includes(`/${OPEN_FOLDER}/`)) continue;
       const key = file.partitionKey ?? '';
       groups.set(key, [...(groups.get(key) ?? []), file]);
     }

@@ -1,8 +1,28 @@
 import { execSync } from 'node:child_process';
 import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+// @ts-expect-error: a plain ESM script without types (scripts/ is not compiled)
+import { startKafkaBroker } from '../../scripts/kafka-broker.mjs';
 
-/** The suite needs the real PostgreSQL server: start it if it is down (the machine's service command). */
-export default async function setup(): Promise<void> {
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** host:port of the real Kafka broker the suite started (KRaft, single node, from Maven Central jars). */
+    kafkaBootstrap: string;
+  }
+}
+
+/**
+ * The suite runs against real servers: PostgreSQL (started if it is down, with the machine's service command) and
+ * Apache Kafka (downloaded once from Maven Central into the user cache, then started on a free port).
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  await startPostgres();
+  const broker = (await startKafkaBroker({ log: (m: string) => process.stderr.write(`kafka: ${m}\n`) })) as { bootstrap: string; stop: () => Promise<void> };
+  project.provide('kafkaBootstrap', broker.bootstrap);
+  return () => broker.stop();
+}
+
+async function startPostgres(): Promise<void> {
   if (await reachable()) return;
   try {
     execSync('pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start', { stdio: 'inherit', shell: '/bin/bash' });

@@ -7,6 +7,8 @@ export default class SummaryReporter implements Reporter {
     let failed = unhandledErrors.length;
     let skipped = 0;
     for (const module of testModules) {
+      // A file whose set-up failed has its tests skipped: the file itself counts as a failure.
+      if (module.state() === 'failed' && module.errors().length > 0) failed++;
       for (const test of module.children.allTests()) {
         const state = test.result().state;
         if (state === 'passed') passed++;

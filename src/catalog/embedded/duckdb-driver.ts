@@ -11,25 +11,23 @@ const LINGER_MS = 250;
 /**
  * The embedded catalog: one DuckDB database file. DuckDB lets one process hold a file open, so we hold it only
  * while busy: several CLI processes then share the catalog, each waiting its turn for the
- * file lock (bounded by `lockTimeoutMs`). DuckDB's write-ahead log makes each transaction atomic and durable, so a
+ * file lock (bounded by `lockTimeoutMs`); within a process, all drivers of a file share one handle. DuckDB's write-ahead log makes each transaction atomic and durable, so a
  * process killed mid-commit leaves the previous state (recovered on next open).
  */
 export class DuckDbCatalogDriver implements CatalogDriver {
   readonly dialect = 'duckdb' as const;
   readonly location: string;
-  private queue: Promise<unknown> = Promise.resolve();
-  private readonly lockTimeoutMs: number;
-  private held: { instance: DuckDBInstance; conn: DuckDBConnection } | undefined;
-  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly file: CatalogFile;
+  private closed = false;
 
   constructor(file: string, options: { lockTimeoutMs?: number } = {}) {
     this.location = path.resolve(file);
-    this.lockTimeoutMs = options.lockTimeoutMs ?? 60_000;
     mkdirSync(path.dirname(this.location), { recursive: true });
+    this.file = CatalogFile.acquire(this.location, options.lockTimeoutMs ?? 60_000);
   }
 
   transaction<T>(fn: (session: CatalogSession) => Promise<T>): Promise<T> {
-    return this.exclusive(async (conn) => {
+    return this.file.exclusive(async (conn) => {
       await conn.run('BEGIN TRANSACTION');
       try {
         const result = await fn(session(conn));
@@ -43,7 +41,7 @@ export class DuckDbCatalogDriver implements CatalogDriver {
   }
 
   read<T>(fn: (session: CatalogSession) => Promise<T>): Promise<T> {
-    return this.exclusive((conn) => fn(session(conn)));
+    return this.file.exclusive((conn) => fn(session(conn)));
   }
 
   async bootstrap(): Promise<void> {
@@ -59,31 +57,58 @@ export class DuckDbCatalogDriver implements CatalogDriver {
   }
 
   async close(): Promise<void> {
-    await this.queue.catch(() => undefined);
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    if (this.held) {
-      this.held.conn.closeSync();
-      this.held.instance.closeSync();
-      this.held = undefined;
-    }
+    if (this.closed) return;
+    this.closed = true;
+    await this.file.release();
+  }
+}
+
+/**
+ * One catalog file as this process holds it, shared by every driver opened on it here: DuckDB's file lock only
+ * keeps other processes out, so two instances in one process would each cache, and write, their own view.
+ * Serialises work within the process. The file stays open while operations follow each other closely (one
+ * command's commits) and is released after `LINGER_MS` idle, so other processes get their turn.
+ */
+class CatalogFile {
+  private static readonly open = new Map<string, CatalogFile>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private held: { instance: DuckDBInstance; conn: DuckDBConnection } | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private users = 0;
+
+  private constructor(
+    private readonly location: string,
+    private readonly lockTimeoutMs: number,
+  ) {}
+
+  static acquire(location: string, lockTimeoutMs: number): CatalogFile {
+    let file = CatalogFile.open.get(location);
+    if (!file) CatalogFile.open.set(location, (file = new CatalogFile(location, lockTimeoutMs)));
+    file.users++;
+    return file;
   }
 
-  /**
-   * Serialises work within this process. The file stays open while operations follow each other closely (one
-   * command's commits) and is released after `LINGER_MS` idle, so other processes get their turn.
-   */
-  private exclusive<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+  async release(): Promise<void> {
+    if (--this.users > 0) return;
+    CatalogFile.open.delete(this.location);
+    await this.queue.catch(() => undefined);
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    this.closeHeld();
+  }
+
+  exclusive<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
     const run = this.queue.catch(() => undefined).then(async () => {
       if (this.idleTimer) clearTimeout(this.idleTimer);
       this.idleTimer = undefined;
       if (!this.held) {
-        const instance = await this.open();
+        const instance = await this.openFile();
         this.held = { instance, conn: await instance.connect() };
       }
       try {
         return await fn(this.held.conn);
       } finally {
-        this.idleTimer = setTimeout(() => void this.queue.catch(() => undefined).then(() => this.release()), LINGER_MS);
+        this.idleTimer = setTimeout(() => void this.queue.catch(() => undefined).then(() => this.idle()), LINGER_MS);
         this.idleTimer.unref();
       }
     });
@@ -91,14 +116,19 @@ export class DuckDbCatalogDriver implements CatalogDriver {
     return run;
   }
 
-  private release(): void {
-    if (!this.held || this.idleTimer === undefined) return;
+  private idle(): void {
+    if (this.idleTimer === undefined) return;
+    this.closeHeld();
+  }
+
+  private closeHeld(): void {
+    if (!this.held) return;
     this.held.conn.closeSync();
     this.held.instance.closeSync();
     this.held = undefined;
   }
 
-  private async open(): Promise<DuckDBInstance> {
+  private async openFile(): Promise<DuckDBInstance> {
     const deadline = Date.now() + this.lockTimeoutMs;
     for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
       try {

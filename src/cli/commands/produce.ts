@@ -1,0 +1,83 @@
+import { Command } from 'commander';
+import path from 'node:path';
+import { loadConfig } from '../../config/load.js';
+import { TributaryError } from '../../errors.js';
+import { openLog } from '../../log/open.js';
+import { produceFile, produceGenerated } from '../../produce/produce.js';
+import { emit, projectDir } from '../context.js';
+import { Progress } from '../output.js';
+import { stopOnSignals } from './stream.js';
+
+export function produceCommand(): Command {
+  return new Command('produce')
+    .description('publish records to a topic of the configured log: an NDJSON file (one record per line) or generated sales events')
+    .argument('<topic>', 'topic (created if missing)')
+    .requiredOption('--from <file|generator>', "an .ndjson file, or 'generator' for sales events")
+    .option('--partitions <n>', 'partitions when the topic is created', (v) => positiveInt(v, '--partitions'), 1)
+    .option('--key <field>', 'file: use this JSON field as the record key')
+    .option('--count <n>', 'generator: events to send (default: until Ctrl-C)', (v) => positiveInt(v, '--count'))
+    .option('--rate <n>', 'generator: events per second', (v) => positiveNumber(v, '--rate'), 100)
+    .option('--no-pace', 'generator: as fast as possible, on a virtual clock advancing 1/rate s per event')
+    .option('--late-share <x>', 'generator: share of late events (0–1)', (v) => share(v, '--late-share'), 0)
+    .option('--poison-share <x>', 'generator: share of poison pills (0–1)', (v) => share(v, '--poison-share'), 0)
+    .option('--countries <list>', 'generator: comma-separated countries')
+    .option('--seed <n>', 'generator: seed, for reproducible events', (v) => positiveInt(v, '--seed'))
+    .action(async (topic: string, opts: ProduceOpts, cmd: Command) => {
+      const config = await loadConfig(projectDir(cmd));
+      const log = await openLog(config.log);
+      const controller = stopOnSignals();
+      const progress = new Progress(true);
+      try {
+        await log.createTopic(topic, opts.partitions);
+        const common = { signal: controller.signal, onProgress: (n: number) => progress.update(`${topic}: ${n} records acknowledged`) };
+        const report = opts.from === 'generator'
+          ? await produceGenerated(log, topic, {
+              ...common,
+              rate: opts.rate,
+              pace: opts.pace,
+              lateShare: opts.lateShare,
+              poisonShare: opts.poisonShare,
+              ...(opts.count !== undefined ? { count: opts.count } : {}),
+              ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+              ...(opts.countries ? { countries: opts.countries.split(',').map((c) => c.trim()).filter(Boolean) } : {}),
+            })
+          : await produceFile(log, topic, path.resolve(opts.from), { ...common, ...(opts.key ? { keyField: opts.key } : {}) });
+        progress.done();
+        emit(cmd, report, () => `${topic}: ${report.sent} records published and acknowledged (${report.bytes} bytes)${report.late !== undefined ? ` · ${report.late} late · ${report.poison} poison pills` : ''}`);
+      } finally {
+        controller.dispose();
+        await log.close();
+      }
+    });
+}
+
+interface ProduceOpts {
+  from: string;
+  partitions: number;
+  key?: string;
+  count?: number;
+  rate: number;
+  pace: boolean;
+  lateShare: number;
+  poisonShare: number;
+  countries?: string;
+  seed?: number;
+}
+
+function positiveInt(value: string, option: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new TributaryError('USAGE', `${option}: expected a positive integer, got "${value}"`);
+  return n;
+}
+
+function positiveNumber(value: string, option: string): number {
+  const n = Number(value);
+  if (!(n > 0)) throw new TributaryError('USAGE', `${option}: expected a positive number, got "${value}"`);
+  return n;
+}
+
+function share(value: string, option: string): number {
+  const n = Number(value);
+  if (!(n >= 0 && n <= 1)) throw new TributaryError('USAGE', `${option}: expected a number between 0 and 1, got "${value}"`);
+  return n;
+}

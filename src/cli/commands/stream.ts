@@ -1,0 +1,105 @@
+import { Command } from 'commander';
+import { loadConfig } from '../../config/load.js';
+import { TributaryError } from '../../errors.js';
+import { replayStream } from '../../streams/replay.js';
+import { streamStatus } from '../../streams/status.js';
+import { runStream, type BatchReport } from '../../streams/worker.js';
+import { emit, projectDir } from '../context.js';
+import { Progress, renderTable } from '../output.js';
+
+export function streamCommand(): Command {
+  const stream = new Command('stream').description('run, replay and inspect streams (event-time windows into the lake, exactly once)');
+
+  stream
+    .command('run')
+    .description('run a stream until Ctrl-C (each batch is committed with its offsets: stopping or crashing loses nothing)')
+    .argument('<stream>', 'stream name, as declared in streams')
+    .option('--available-now', 'process what the topic holds now, then exit')
+    .action(async (name: string, opts: { availableNow?: boolean }, cmd: Command) => {
+      const config = await loadConfig(projectDir(cmd), { required: true });
+      const controller = stopOnSignals();
+      const progress = new Progress(true);
+      let lastLine = 0;
+      const onBatch = (b: BatchReport) => {
+        const text = `${name}: batch ${b.batch} · ${b.records} records · ${b.emitted} windows · ${b.deadLetters} dead · ${b.late} late · lag ${b.lag ?? '?'} · watermark ${b.watermark === null ? '-' : new Date(b.watermark).toISOString()}`;
+        progress.update(text);
+        if (!process.stderr.isTTY && Date.now() - lastLine > 10_000) {
+          lastLine = Date.now();
+          process.stderr.write(`${text}\n`);
+        }
+      };
+      try {
+        const report = await runStream(config, name, { availableNow: Boolean(opts.availableNow), signal: controller.signal, onBatch });
+        progress.done();
+        emit(cmd, report, () =>
+          `${name}: ${report.records} records in ${report.batches} batches · ${report.emitted} windows emitted · ${report.deadLetters} to the dead-letter queue · ${report.late} late · watermark ${report.watermark === null ? '-' : new Date(report.watermark).toISOString()}`,
+        );
+      } finally {
+        controller.dispose();
+      }
+    });
+
+  stream
+    .command('replay')
+    .description("reprocess the topic's history with fresh state into a new snapshot of the outputs (the live stream keeps running)")
+    .argument('<stream>', 'stream name')
+    .requiredOption('--from <earliest|time>', "'earliest', or an ISO-8601 time: records logged from then on")
+    .action(async (name: string, opts: { from: string }, cmd: Command) => {
+      const config = await loadConfig(projectDir(cmd), { required: true });
+      const from = opts.from === 'earliest' ? 'earliest' : new Date(opts.from);
+      if (from !== 'earliest' && Number.isNaN(from.getTime())) throw new TributaryError('USAGE', `--from: "${opts.from}" is neither 'earliest' nor an ISO-8601 time`);
+      const progress = new Progress(true);
+      const report = await replayStream(config, name, { from, onProgress: (read, total) => progress.update(`${name}: replayed ${read} / ${total} records`) });
+      progress.done();
+      emit(cmd, report, () =>
+        [
+          `${name}: replayed ${report.records} records from ${report.from}`,
+          renderTable(['table', 'windows', 'replaced', 'snapshot'], report.tables.map((t) => ({ table: t.table, windows: t.windows, replaced: t.replaced, snapshot: t.snapshotId }))),
+        ].join('\n'),
+      );
+    });
+
+  stream
+    .command('status')
+    .description('per stream and partition: committed offset, lag, watermark, last commit')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const config = await loadConfig(projectDir(cmd), { required: true });
+      const statuses = await streamStatus(config);
+      emit(cmd, statuses, () =>
+        statuses.length === 0
+          ? 'no streams declared'
+          : renderTable(
+              ['stream', 'topic', 'partition', 'offset', 'end', 'lag', 'watermark', 'last_commit', 'batches'],
+              statuses.flatMap((s) =>
+                (s.partitions.length ? s.partitions : [undefined]).map((p) => ({
+                  stream: s.stream,
+                  topic: s.topicExists ? s.topic : `${s.topic} (not created yet)`,
+                  partition: p?.partition ?? '',
+                  offset: p?.offset ?? '',
+                  end: p?.end ?? '',
+                  lag: p?.lag ?? '',
+                  watermark: s.watermark?.toISOString() ?? '',
+                  last_commit: s.lastCommit?.toISOString() ?? '',
+                  batches: s.batches,
+                })),
+              ),
+            ),
+      );
+    });
+  return stream;
+}
+
+/** Ctrl-C or SIGTERM finishes the batch in hand (committed or not at all), then stops. */
+export function stopOnSignals(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    },
+  };
+}

@@ -1,0 +1,144 @@
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { TributaryError } from '../../errors.js';
+import { decodeFrame, type Frame } from './frame.js';
+
+/** Segment files are named by the offset of their first record, zero-padded so they sort as text. */
+export function segmentName(baseOffset: number): string {
+  return `${String(baseOffset).padStart(20, '0')}.log`;
+}
+
+export function listSegments(dir: string): { base: number; file: string }[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => /^\d{20}\.log$/.test(f))
+    .sort()
+    .map((f) => ({ base: Number(f.slice(0, 20)), file: path.join(dir, f) }));
+}
+
+/**
+ * Sequential reading of one partition's segment files from a byte position: yields complete records and stops at
+ * the end of what is fully written. Keeps its place, so repeated calls read only what was appended since.
+ */
+export class SegmentCursor {
+  private fd: number | undefined;
+  private buf = Buffer.allocUnsafe(1 << 20);
+  private suspect: { position: number; size: number } | undefined;
+
+  constructor(
+    readonly dir: string,
+    public file: string,
+    /** Byte position of the next record in `file`. */
+    public position: number,
+    /** Offset of the next record. */
+    public nextOffset: number,
+  ) {}
+
+  /** A cursor at `offset` (or at the first record held, if older records are gone). */
+  static seek(dir: string, offset: number): SegmentCursor {
+    const segments = listSegments(dir);
+    if (segments.length === 0) return new SegmentCursor(dir, path.join(dir, segmentName(0)), 0, 0);
+    let segment = segments[0]!;
+    for (const s of segments) if (s.base <= offset) segment = s;
+    const cursor = new SegmentCursor(dir, segment.file, 0, segment.base);
+    if (offset > segment.base) cursor.skipTo(offset);
+    return cursor;
+  }
+
+  /**
+   * Reads up to `max` complete records. `torn` reports a damaged record at the end of the file (a writer killed
+   * mid-append): readers wait for the next writer to cut it off; a writer cuts it off itself.
+   */
+  read(max: number): { frames: Frame[]; torn: boolean } {
+    const frames: Frame[] = [];
+    let torn = false;
+    while (frames.length < max) {
+      const fd = this.open();
+      if (fd === undefined) break;
+      const n = readSync(fd, this.buf, 0, this.buf.length, this.position);
+      if (n === 0) {
+        if (!this.advanceSegment()) break;
+        continue;
+      }
+      const view = n === this.buf.length ? this.buf : this.buf.subarray(0, n);
+      let at = 0;
+      let grown = false;
+      while (frames.length < max) {
+        const decoded = decodeFrame(view, at);
+        if ('frame' in decoded) {
+          if (decoded.frame.offset !== this.nextOffset) {
+            throw new TributaryError('IO_ERROR', `${this.file}: expected offset ${this.nextOffset} at byte ${this.position + at}, found ${decoded.frame.offset}`);
+          }
+          frames.push(decoded.frame);
+          at += decoded.size;
+          this.nextOffset++;
+          continue;
+        }
+        if ('incomplete' in decoded) {
+          if (at === 0 && decoded.need > this.buf.length) {
+            this.buf = Buffer.allocUnsafe(decoded.need); // a large record: read it whole next time round
+            grown = true;
+          } else if (at === 0 && n < this.buf.length) torn = this.checkTorn(fd, decoded.need);
+        } else {
+          torn = this.checkTorn(fd, Infinity, decoded.corrupt);
+        }
+        break;
+      }
+      this.position += at;
+      if (grown) continue;
+      if (at === 0) {
+        if (torn || !this.advanceSegment()) break;
+      }
+    }
+    return { frames, torn };
+  }
+
+  /** Scans forward to `offset` without keeping records. */
+  skipTo(offset: number): void {
+    while (this.nextOffset < offset) {
+      const { frames } = this.read(Math.min(10_000, offset - this.nextOffset));
+      if (frames.length === 0) return;
+    }
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private open(): number | undefined {
+    if (this.fd === undefined) {
+      if (!existsSync(this.file)) return undefined;
+      this.fd = openSync(this.file, 'r');
+    }
+    return this.fd;
+  }
+
+  /** At the end of a segment, moves on once a later one exists (the writer rolled). */
+  private advanceSegment(): boolean {
+    const next = path.join(this.dir, segmentName(this.nextOffset));
+    if (next === this.file || !existsSync(next)) return false;
+    // Only once this segment is complete: the writer creates the next file after the last append to this one.
+    this.close();
+    this.file = next;
+    this.position = 0;
+    return true;
+  }
+
+  /**
+   * A record that is incomplete or fails its checksum at the end of the file is being written or was torn by a
+   * crash; either way it is not there yet. The same damage followed by more data is corruption.
+   */
+  private checkTorn(fd: number, need: number, corrupt?: string): boolean {
+    const size = fstatSync(fd).size;
+    if (corrupt && this.suspect?.position === this.position && size > this.suspect.size) {
+      throw new TributaryError('IO_ERROR', `${this.file}: corrupt record at byte ${this.position} (${corrupt}) followed by more data`);
+    }
+    if (corrupt) this.suspect = { position: this.position, size };
+    return corrupt !== undefined || this.position + need > size;
+  }
+}
+
+export function fileSize(file: string): number {
+  return existsSync(file) ? statSync(file).size : 0;
+}

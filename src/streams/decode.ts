@@ -1,0 +1,92 @@
+import type { FieldType, StreamEvent } from '../config/types.js';
+
+/**
+ * Turning record bytes into events. Formats are pluggable: JSON now; Avro arrives with the schema registry.
+ * A failure is a value, not an exception: the caller sends the record to the dead-letter queue.
+ */
+export interface ValueFormat {
+  decode(bytes: Buffer): unknown;
+}
+
+export const FORMATS: Record<string, ValueFormat> = {
+  json: {
+    decode: (bytes) => JSON.parse(bytes.toString('utf8')) as unknown,
+  },
+};
+
+export type DecodeFailure = { code: 'too_large' | 'empty' | 'unparseable' | 'not_an_object' | 'invalid_field' | 'missing_event_time' | 'map_failed'; message: string };
+
+export interface FieldCheck {
+  name: string;
+  type: FieldType;
+  required: boolean;
+}
+
+export function fieldChecks(fields: Record<string, string> | undefined): FieldCheck[] {
+  return Object.entries(fields ?? {}).map(([name, spec]) => ({
+    name,
+    type: spec.replace('?', '') as FieldType,
+    required: !spec.endsWith('?'),
+  }));
+}
+
+/** Decodes and validates one record value. */
+export function decodeEvent(
+  value: Buffer | null,
+  format: ValueFormat,
+  checks: readonly FieldCheck[],
+  maxBytes: number,
+): { event: StreamEvent } | { failure: DecodeFailure } {
+  if (value === null || value.length === 0) return { failure: { code: 'empty', message: 'the record has no value' } };
+  if (value.length > maxBytes) {
+    return { failure: { code: 'too_large', message: `the record is ${value.length} bytes, over maxEventBytes (${maxBytes})` } };
+  }
+  let decoded: unknown;
+  try {
+    decoded = format.decode(value);
+  } catch (err) {
+    return { failure: { code: 'unparseable', message: `cannot decode: ${err instanceof Error ? err.message : String(err)}` } };
+  }
+  if (decoded === null || typeof decoded !== 'object' || Array.isArray(decoded)) {
+    return { failure: { code: 'not_an_object', message: `expected an object, got ${Array.isArray(decoded) ? 'an array' : decoded === null ? 'null' : typeof decoded}` } };
+  }
+  const event = decoded as StreamEvent;
+  for (const check of checks) {
+    const v = event[check.name];
+    if (v === undefined || v === null) {
+      if (check.required) return { failure: { code: 'invalid_field', message: `field "${check.name}" is missing` } };
+      continue;
+    }
+    const problem = typeProblem(v, check.type);
+    if (problem) return { failure: { code: 'invalid_field', message: `field "${check.name}": ${problem}` } };
+  }
+  return { event };
+}
+
+function typeProblem(v: unknown, type: FieldType): string | undefined {
+  switch (type) {
+    case 'string':
+      return typeof v === 'string' ? undefined : `expected a string, got ${describe(v)}`;
+    case 'number':
+      return typeof v === 'number' && Number.isFinite(v) ? undefined : `expected a number, got ${describe(v)}`;
+    case 'integer':
+      return typeof v === 'number' && Number.isInteger(v) ? undefined : `expected an integer, got ${describe(v)}`;
+    case 'boolean':
+      return typeof v === 'boolean' ? undefined : `expected true or false, got ${describe(v)}`;
+    case 'timestamp':
+      return eventTimeOf(v) === undefined ? `expected an ISO-8601 time or epoch milliseconds, got ${describe(v)}` : undefined;
+  }
+}
+
+/** Epoch milliseconds of an event-time value, or undefined when it is not a time. */
+export function eventTimeOf(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(v)) return undefined;
+  const ms = Date.parse(v);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+function describe(v: unknown): string {
+  const text = JSON.stringify(v) ?? String(v);
+  return `${typeof v} ${text.length > 40 ? `${text.slice(0, 40)}…` : text}`;
+}

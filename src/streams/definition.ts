@@ -1,0 +1,133 @@
+import type { AggregateSpec, FieldType, StreamConfig, StreamEvent, StreamOutput } from '../config/types.js';
+import { TributaryError } from '../errors.js';
+import { parseTableName } from '../lake/table-name.js';
+import { FORMATS, fieldChecks, type FieldCheck, type ValueFormat } from './decode.js';
+import { toMillis } from './duration.js';
+
+export type CompiledWindow = { kind: 'tumbling' | 'sliding'; sizeMs: number; advanceMs: number } | { kind: 'session'; gapMs: number };
+
+export interface CompiledOutput {
+  table: string;
+  window: CompiledWindow;
+  lateness: number;
+  groupBy: string[];
+  /** Types of the group columns, from the declared fields (VARCHAR when undeclared). */
+  groupTypes: string[];
+  aggregates: { name: string; spec: AggregateSpec }[];
+  emit: 'on-window-close' | 'on-update';
+  topic: string | undefined;
+}
+
+/** A stream definition checked and resolved: durations in ms, table names filled in. */
+export interface CompiledStream {
+  name: string;
+  topic: string;
+  partitions: number;
+  format: ValueFormat;
+  checks: FieldCheck[];
+  eventTime: string;
+  watermarkMs: number;
+  idleMs: number;
+  filter: ((event: StreamEvent) => boolean) | undefined;
+  map: ((event: StreamEvent) => StreamEvent | null | undefined) | undefined;
+  outputs: CompiledOutput[];
+  landing: string | undefined;
+  dlqTable: string;
+  dlqTopic: string | undefined;
+  lateTable: string;
+  maxEventBytes: number;
+  startingOffsets: 'earliest' | 'latest';
+  intervalMs: number;
+  maxRecords: number;
+  compactEvery: number;
+}
+
+const SQL_TYPES: Record<FieldType, string> = { string: 'VARCHAR', number: 'DOUBLE', integer: 'BIGINT', boolean: 'BOOLEAN', timestamp: 'VARCHAR' };
+
+export function compileStream(name: string, config: StreamConfig): CompiledStream {
+  const where = `streams.${name}`;
+  const base = name.replace(/-/g, '_').toLowerCase();
+  const checks = fieldChecks(config.fields);
+  const declared = new Map(checks.map((c) => [c.name, c.type]));
+  if (config.fields && !config.map && declared.get(config.eventTime) === undefined) {
+    throw new TributaryError('CONFIG_INVALID', `${where}.eventTime: "${config.eventTime}" is not among the declared fields (${[...declared.keys()].join(', ')})`);
+  }
+  const outputs = Object.entries(config.outputs).map(([table, output]) => compileOutput(`${where}.outputs.${table}`, table, output, config, declared));
+  const landing = config.landing === false ? undefined : (config.landing ?? `bronze.${base}_raw`);
+  const dlqTable = config.dlq?.table ?? `bronze.${base}_dlq`;
+  const lateTable = config.lateTable ?? `bronze.${base}_late`;
+  const tables = [...outputs.map((o) => o.table), landing, dlqTable, lateTable].filter((t): t is string => t !== undefined);
+  for (const t of tables) parseTableName(t);
+  const dup = tables.find((t, i) => tables.indexOf(t) !== i);
+  if (dup) throw new TributaryError('CONFIG_INVALID', `${where}: table ${dup} is used twice (outputs, landing, dlq and late tables must differ)`);
+  const dlqTopic = config.dlq?.topic === false ? undefined : (config.dlq?.topic ?? `${config.topic}.dlq`);
+  return {
+    name,
+    topic: config.topic,
+    partitions: config.partitions ?? 1,
+    format: FORMATS[config.format ?? 'json']!,
+    checks,
+    eventTime: config.eventTime,
+    watermarkMs: toMillis(config.watermark, `${where}.watermark`),
+    idleMs: toMillis(config.idleTimeout ?? '30s', `${where}.idleTimeout`),
+    filter: config.filter,
+    map: config.map,
+    outputs,
+    landing,
+    dlqTable,
+    dlqTopic,
+    lateTable,
+    maxEventBytes: config.maxEventBytes ?? 1024 * 1024,
+    startingOffsets: config.startingOffsets ?? 'earliest',
+    intervalMs: config.trigger?.intervalMs ?? 250,
+    maxRecords: config.trigger?.maxRecords ?? 50_000,
+    compactEvery: config.compactEvery ?? 500,
+  };
+}
+
+function compileOutput(where: string, table: string, output: StreamOutput, config: StreamConfig, declared: Map<string, FieldType>): CompiledOutput {
+  const w = output.window;
+  let window: CompiledWindow;
+  if (w.kind === 'session') {
+    window = { kind: 'session', gapMs: positive(toMillis(w.gap, `${where}.window.gap`), `${where}.window.gap`) };
+  } else {
+    const sizeMs = positive(toMillis(w.size, `${where}.window.size`), `${where}.window.size`);
+    const advanceMs = w.kind === 'sliding' ? positive(toMillis(w.advance, `${where}.window.advance`), `${where}.window.advance`) : sizeMs;
+    if (advanceMs > sizeMs) throw new TributaryError('CONFIG_INVALID', `${where}.window: advance (${advanceMs} ms) is larger than size (${sizeMs} ms): events would fall between windows`);
+    window = { kind: w.kind, sizeMs, advanceMs };
+  }
+  const groupBy = output.groupBy ?? [];
+  const aggregates = Object.entries(output.aggregates).map(([name, spec]) => ({ name, spec }));
+  const columns = ['window_start', 'window_end', ...groupBy, ...aggregates.map((a) => a.name), ...(output.emit === 'on-update' ? ['is_final'] : [])];
+  const clash = columns.find((c, i) => columns.indexOf(c) !== i);
+  if (clash) throw new TributaryError('CONFIG_INVALID', `${where}: column "${clash}" appears twice (group-by fields, aggregates, window_start/window_end/is_final)`);
+  if (config.fields && !config.map) {
+    for (const field of [...groupBy, ...aggregates.flatMap((a) => (a.spec.field ? [a.spec.field] : []))]) {
+      if (!declared.has(field)) throw new TributaryError('CONFIG_INVALID', `${where}: field "${field}" is not among the declared fields (${[...declared.keys()].join(', ')})`);
+    }
+  }
+  return {
+    table,
+    window,
+    lateness: toMillis(output.allowedLateness ?? 0, `${where}.allowedLateness`),
+    groupBy,
+    groupTypes: groupBy.map((f) => SQL_TYPES[declared.get(f) ?? 'string']),
+    aggregates,
+    emit: output.emit ?? 'on-window-close',
+    topic: output.topic,
+  };
+}
+
+function positive(ms: number, where: string): number {
+  if (ms <= 0) throw new TributaryError('CONFIG_INVALID', `${where}: must be longer than 0`);
+  return ms;
+}
+
+export function requireStream(streams: Record<string, StreamConfig>, name: string): CompiledStream {
+  const config = streams[name];
+  if (!config) {
+    const known = Object.keys(streams);
+    throw new TributaryError('USAGE', `no stream named "${name}"${known.length ? ` (streams: ${known.join(', ')})` : ' (the config declares no streams)'}`);
+  }
+  return compileStream(name, config);
+}

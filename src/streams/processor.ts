@@ -1,0 +1,168 @@
+import type { StreamEvent } from '../config/types.js';
+import type { LogRecord } from '../log/log.js';
+import { decodeEvent, eventTimeOf, type DecodeFailure } from './decode.js';
+import type { CompiledOutput, CompiledStream } from './definition.js';
+import { WindowAggregator, type WindowState } from './window-aggregator.js';
+
+export interface DeadLetter {
+  record: LogRecord;
+  failure: DecodeFailure;
+}
+
+export interface LateEvent {
+  record: LogRecord;
+  output: string;
+  windowStart: number;
+  windowEnd: number;
+  eventTime: number;
+  watermark: number;
+  event: StreamEvent;
+}
+
+export interface WindowRow {
+  start: number;
+  end: number;
+  keys: unknown[];
+  values: (number | null)[];
+  final: boolean;
+}
+
+/** What one micro-batch produced, before it is written. */
+export interface BatchResult {
+  records: readonly LogRecord[];
+  deadLetters: DeadLetter[];
+  late: LateEvent[];
+  /** Per output table: windows closed by this batch (final rows). */
+  closed: Map<string, WindowRow[]>;
+  /** Per on-update output table: every open window's current values. */
+  open: Map<string, WindowRow[]>;
+  /** Per partition, the next offset to read after this batch. */
+  positions: Map<number, number>;
+  watermark: number;
+}
+
+/** What a checkpoint saves: enough to continue exactly where the last committed batch ended. */
+export interface ProcessorState {
+  version: 1;
+  maxEventTime: number | null;
+  /** Largest event time seen per source partition. */
+  partitionTimes: Record<string, number>;
+  watermark: number | null;
+  windows: Record<string, WindowState[]>;
+}
+
+/**
+ * The stream's logic, free of I/O: records in, rows out, deterministic for a given state, input and clock.
+ * Events are judged late against the watermark at the start of the batch (Spark's micro-batch rule); at its end
+ * the watermark moves to the smallest, over partitions, of the largest event time each has delivered, minus the
+ * allowed out-of-orderness (as Flink and Kafka Streams do): a partition read behind the others (a backlog,
+ * uneven keys) does not see its events declared late. A partition silent for `idleMs` stops holding it back.
+ */
+export class StreamProcessor {
+  private readonly aggregators: WindowAggregator[];
+  private maxEventTime = -Infinity;
+  private watermarkMs = -Infinity;
+  private readonly partitionTimes = new Map<number, number>();
+  /** When each partition last delivered an event (processing time; not saved: a restart sees all as active). */
+  private readonly lastSeen = new Map<number, number>();
+
+  constructor(
+    readonly stream: CompiledStream,
+    outputs: readonly CompiledOutput[] = stream.outputs,
+    state?: ProcessorState,
+  ) {
+    this.aggregators = outputs.map((o) => new WindowAggregator(o));
+    if (state) {
+      this.maxEventTime = state.maxEventTime ?? -Infinity;
+      this.watermarkMs = state.watermark ?? -Infinity;
+      for (const [p, t] of Object.entries(state.partitionTimes ?? {})) this.partitionTimes.set(Number(p), t);
+      for (const a of this.aggregators) a.restore(state.windows[a.output.table] ?? []);
+    }
+  }
+
+  get watermark(): number {
+    return this.watermarkMs;
+  }
+
+  process(records: readonly LogRecord[], now = Date.now()): BatchResult {
+    const s = this.stream;
+    const watermark = this.watermarkMs;
+    const deadLetters: DeadLetter[] = [];
+    const late: LateEvent[] = [];
+    const positions = new Map<number, number>();
+    for (const record of records) {
+      positions.set(record.partition, record.offset + 1);
+      const decoded = decodeEvent(record.value, s.format, s.checks, s.maxEventBytes);
+      if ('failure' in decoded) {
+        deadLetters.push({ record, failure: decoded.failure });
+        continue;
+      }
+      let event = decoded.event;
+      const rawTime = event[s.eventTime];
+      const time = eventTimeOf(rawTime);
+      if (time === undefined) {
+        const message = rawTime === undefined || rawTime === null ? `event-time field "${s.eventTime}" is missing` : `event-time field "${s.eventTime}" is not a time: ${JSON.stringify(rawTime)}`;
+        deadLetters.push({ record, failure: { code: 'missing_event_time', message } });
+        continue;
+      }
+      // Time advances with every valid event, filtered or not: the watermark is a property of the source.
+      if (time > this.maxEventTime) this.maxEventTime = time;
+      if (time > (this.partitionTimes.get(record.partition) ?? -Infinity)) this.partitionTimes.set(record.partition, time);
+      this.lastSeen.set(record.partition, now);
+      try {
+        if (s.filter && !s.filter(event)) continue;
+        if (s.map) {
+          const mapped = s.map(event);
+          if (mapped === null || mapped === undefined) continue;
+          event = mapped;
+        }
+      } catch (err) {
+        deadLetters.push({ record, failure: { code: 'map_failed', message: `filter/map threw: ${err instanceof Error ? err.message : String(err)}` } });
+        continue;
+      }
+      for (const aggregator of this.aggregators) {
+        for (const w of aggregator.add(event, time, watermark)) {
+          late.push({ record, output: aggregator.output.table, windowStart: w.start, windowEnd: w.end, eventTime: time, watermark, event });
+        }
+      }
+    }
+    this.watermarkMs = Math.max(this.watermarkMs, this.eventTimeFloor(now) - s.watermarkMs);
+    const closed = new Map<string, WindowRow[]>();
+    const open = new Map<string, WindowRow[]>();
+    for (const a of this.aggregators) {
+      closed.set(a.output.table, a.close(this.watermarkMs).map((w) => this.row(a, w, true)));
+      if (a.output.emit === 'on-update') open.set(a.output.table, a.open().map((w) => this.row(a, w, false)));
+    }
+    return { records, deadLetters, late, closed, open, positions, watermark: this.watermarkMs };
+  }
+
+  /** Closes every open window, as at the end of a bounded input (a replay). */
+  flush(): Map<string, WindowRow[]> {
+    return new Map(this.aggregators.map((a) => [a.output.table, a.close(Infinity).map((w) => this.row(a, w, true))]));
+  }
+
+  /** The event time every active partition has reached. */
+  private eventTimeFloor(now: number): number {
+    let floor = Infinity;
+    for (const [p, t] of this.partitionTimes) {
+      const seen = this.lastSeen.get(p);
+      if (seen !== undefined && now - seen > this.stream.idleMs) continue;
+      floor = Math.min(floor, t);
+    }
+    return floor === Infinity ? this.maxEventTime : floor;
+  }
+
+  snapshot(): ProcessorState {
+    return {
+      version: 1,
+      maxEventTime: Number.isFinite(this.maxEventTime) ? this.maxEventTime : null,
+      partitionTimes: Object.fromEntries(this.partitionTimes),
+      watermark: Number.isFinite(this.watermarkMs) ? this.watermarkMs : null,
+      windows: Object.fromEntries(this.aggregators.map((a) => [a.output.table, a.snapshot()])),
+    };
+  }
+
+  private row(a: WindowAggregator, w: WindowState, final: boolean): WindowRow {
+    return { start: w.start, end: w.end, keys: w.keys, values: a.results(w), final };
+  }
+}

@@ -1,0 +1,165 @@
+import type { AggregateSpec, StreamEvent } from '../config/types.js';
+import type { CompiledOutput } from './definition.js';
+
+/** One window of one group: its bounds, group values and accumulators ([n, v] per aggregate, flattened). */
+export interface WindowState {
+  start: number;
+  end: number;
+  keys: unknown[];
+  acc: number[];
+}
+
+export interface WindowBounds {
+  start: number;
+  end: number;
+}
+
+/**
+ * Keyed aggregation over event-time windows for one output (Kafka Streams' windowed aggregation).
+ * A window [start, end) is closed once `end + allowedLateness <= watermark`: it is then emitted and forgotten, and
+ * events still arriving for it are late. State holds open windows only, so memory follows the watermark.
+ */
+export class WindowAggregator {
+  /** Tumbling and sliding windows by `start|group`; sessions by group (a sorted list per group). */
+  private readonly fixed = new Map<string, WindowState>();
+  private readonly sessions = new Map<string, WindowState[]>();
+
+  constructor(readonly output: CompiledOutput) {}
+
+  /** Adds an event; returns the windows it was too late for (empty when it was counted everywhere). */
+  add(event: StreamEvent, time: number, watermark: number): WindowBounds[] {
+    const { window, lateness, groupBy } = this.output;
+    const keys = groupBy.map((f) => event[f] ?? null);
+    const group = groupId(keys);
+    const late: WindowBounds[] = [];
+    if (window.kind === 'session') {
+      const end = time + window.gapMs;
+      if (end + lateness <= watermark) return [{ start: time, end }];
+      this.addToSession(group, keys, event, time, end);
+      return late;
+    }
+    const first = Math.floor(time / window.advanceMs) * window.advanceMs;
+    for (let start = first; start + window.sizeMs > time; start -= window.advanceMs) {
+      const end = start + window.sizeMs;
+      if (end + lateness <= watermark) {
+        late.push({ start, end });
+        continue;
+      }
+      const id = `${start}|${group}`;
+      let state = this.fixed.get(id);
+      if (!state) this.fixed.set(id, (state = { start, end, keys, acc: this.emptyAcc() }));
+      this.accumulate(state.acc, event);
+    }
+    return late;
+  }
+
+  /** Removes and returns the windows the watermark has closed, oldest first. */
+  close(watermark: number): WindowState[] {
+    const lateness = this.output.lateness;
+    const closed: WindowState[] = [];
+    for (const [id, state] of this.fixed) {
+      if (state.end + lateness <= watermark) {
+        closed.push(state);
+        this.fixed.delete(id);
+      }
+    }
+    for (const [group, list] of this.sessions) {
+      const keep = list.filter((s) => s.end + lateness > watermark);
+      if (keep.length === list.length) continue;
+      closed.push(...list.filter((s) => s.end + lateness <= watermark));
+      if (keep.length) this.sessions.set(group, keep);
+      else this.sessions.delete(group);
+    }
+    return closed.sort((a, b) => a.start - b.start || a.end - b.end);
+  }
+
+  open(): WindowState[] {
+    return [...this.fixed.values(), ...[...this.sessions.values()].flat()];
+  }
+
+  /** The values of an accumulator, in the order of the output's aggregates. */
+  results(state: WindowState): (number | null)[] {
+    return this.output.aggregates.map((a, i) => {
+      const n = state.acc[2 * i]!;
+      const v = state.acc[2 * i + 1]!;
+      if (a.spec.fn === 'count') return n;
+      if (n === 0) return null;
+      return a.spec.fn === 'avg' ? v / n : v;
+    });
+  }
+
+  snapshot(): WindowState[] {
+    return this.open();
+  }
+
+  restore(states: readonly WindowState[]): void {
+    for (const s of states) {
+      if (this.output.window.kind === 'session') {
+        const group = groupId(s.keys);
+        this.sessions.set(group, [...(this.sessions.get(group) ?? []), s].sort((a, b) => a.start - b.start));
+      } else {
+        this.fixed.set(`${s.start}|${groupId(s.keys)}`, s);
+      }
+    }
+  }
+
+  private addToSession(group: string, keys: unknown[], event: StreamEvent, start: number, end: number): void {
+    const list = this.sessions.get(group) ?? [];
+    const merged: WindowState = { start, end, keys, acc: this.emptyAcc() };
+    this.accumulate(merged.acc, event);
+    const rest: WindowState[] = [];
+    for (const s of list) {
+      if (s.start < merged.end && start < s.end) {
+        merged.start = Math.min(merged.start, s.start);
+        merged.end = Math.max(merged.end, s.end);
+        this.merge(merged.acc, s.acc);
+      } else {
+        rest.push(s);
+      }
+    }
+    rest.push(merged);
+    this.sessions.set(group, rest.sort((a, b) => a.start - b.start));
+  }
+
+  private emptyAcc(): number[] {
+    return new Array<number>(this.output.aggregates.length * 2).fill(0);
+  }
+
+  private accumulate(acc: number[], event: StreamEvent): void {
+    const aggregates = this.output.aggregates;
+    for (let i = 0; i < aggregates.length; i++) {
+      const spec: AggregateSpec = aggregates[i]!.spec;
+      if (spec.field === undefined) {
+        acc[2 * i]!++;
+        continue;
+      }
+      const raw = event[spec.field];
+      if (raw === undefined || raw === null) continue;
+      if (spec.fn === 'count') {
+        acc[2 * i]!++;
+        continue;
+      }
+      const x = typeof raw === 'number' ? raw : Number(raw);
+      if (!Number.isFinite(x)) continue;
+      const n = acc[2 * i]!;
+      const v = acc[2 * i + 1]!;
+      acc[2 * i] = n + 1;
+      acc[2 * i + 1] = spec.fn === 'min' ? (n === 0 ? x : Math.min(v, x)) : spec.fn === 'max' ? (n === 0 ? x : Math.max(v, x)) : v + x;
+    }
+  }
+
+  private merge(into: number[], from: readonly number[]): void {
+    const aggregates = this.output.aggregates;
+    for (let i = 0; i < aggregates.length; i++) {
+      const fn = aggregates[i]!.spec.fn;
+      const [n1, v1, n2, v2] = [into[2 * i]!, into[2 * i + 1]!, from[2 * i]!, from[2 * i + 1]!];
+      into[2 * i] = n1 + n2;
+      if (fn === 'min' || fn === 'max') into[2 * i + 1] = n1 === 0 ? v2 : n2 === 0 ? v1 : fn === 'min' ? Math.min(v1, v2) : Math.max(v1, v2);
+      else into[2 * i + 1] = v1 + v2;
+    }
+  }
+}
+
+function groupId(keys: readonly unknown[]): string {
+  return JSON.stringify(keys);
+}

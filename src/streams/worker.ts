@@ -1,0 +1,224 @@
+import type { ResolvedConfig } from '../config/types.js';
+import { Lake } from '../lake/lake.js';
+import type { Log, LogProducer, LogReader, LogRecord, ProduceRecord } from '../log/log.js';
+import { openLog } from '../log/open.js';
+import { newId } from '../util/ids.js';
+import { requireStream, type CompiledStream } from './definition.js';
+import { LakeSink } from './lake-sink.js';
+import { StreamProcessor, type BatchResult, type ProcessorState } from './processor.js';
+
+/** What a checkpoint's `state_json` holds. */
+interface CheckpointState {
+  processor: ProcessorState;
+  /** On-update outputs' current open-window files, replaced at the next batch. */
+  openFiles: Record<string, string[]>;
+}
+
+export interface BatchReport {
+  batch: number;
+  records: number;
+  deadLetters: number;
+  late: number;
+  /** Final window rows appended. */
+  emitted: number;
+  watermark: number | null;
+  /** Records still to read in the log after this batch, summed over partitions (when known). */
+  lag: number | undefined;
+  commitMs: number;
+}
+
+export interface StreamRunReport {
+  stream: string;
+  runId: string;
+  batches: number;
+  records: number;
+  deadLetters: number;
+  late: number;
+  emitted: number;
+  positions: Record<string, number>;
+  watermark: number | null;
+}
+
+export interface StreamRunOptions {
+  /** Process what the log holds when the run starts, then return (Spark's availableNow trigger). */
+  availableNow?: boolean;
+  signal?: AbortSignal;
+  onBatch?: (report: BatchReport) => void;
+  /** Use this log instead of opening the configured one (tests, benchmarks). */
+  log?: Log;
+}
+
+/** The consumer group under which a stream's progress is published to the log, for lag monitoring tools. */
+export function streamGroup(stream: string): string {
+  return `tributary.${stream}`;
+}
+
+/**
+ * Runs a stream: micro-batches of records → windowed aggregates, raw landing, dead letters and late events as
+ * lake files → one catalog commit per batch carrying the files, the source offsets and the window state.
+ * A crash at any point leaves either the whole batch committed or none of it; a restart resumes from the last
+ * committed offsets with the state that went with them, so every record counts exactly once.
+ */
+export async function runStream(config: ResolvedConfig, name: string, options: StreamRunOptions = {}): Promise<StreamRunReport> {
+  const stream = requireStream(config.streams, name);
+  const log = options.log ?? (await openLog(config.log));
+  const lake = await Lake.open(config);
+  const runId = newId('stream');
+  let reader: LogReader | undefined;
+  let producer: LogProducer | undefined;
+  const report: StreamRunReport = { stream: name, runId, batches: 0, records: 0, deadLetters: 0, late: 0, emitted: 0, positions: {}, watermark: null };
+  await lake.catalog.startRun(runId, 'stream');
+  try {
+    await ensureTopics(log, stream);
+    const checkpoint = await lake.catalog.streamCheckpoint(name, 'live');
+    const saved = checkpoint ? (JSON.parse(checkpoint.state) as CheckpointState) : undefined;
+    let seq = checkpoint?.seq ?? 0;
+    let openFiles = saved?.openFiles ?? {};
+    const processor = new StreamProcessor(stream, stream.outputs, saved?.processor);
+    const sink = await LakeSink.open(lake, stream);
+    const offsets = await log.offsets(stream.topic);
+    const positions = new Map<number, number>();
+    for (const o of offsets) {
+      const committed = checkpoint?.offsets[String(o.partition)];
+      positions.set(o.partition, committed ?? (stream.startingOffsets === 'earliest' ? o.start : o.end));
+    }
+    const targets = options.availableNow ? new Map(offsets.map((o) => [o.partition, o.end])) : undefined;
+    reader = await log.reader(stream.topic, positions);
+    if (stream.dlqTopic || stream.outputs.some((o) => o.topic)) producer = await log.producer();
+    let ends = new Map(offsets.map((o) => [o.partition, o.end]));
+
+    while (!options.signal?.aborted) {
+      if (targets && reached(positions, targets)) break;
+      const records = await collect(reader, stream, options.signal);
+      if (records.length === 0) continue;
+      const result = processor.process(records);
+      for (const [p, next] of result.positions) positions.set(p, next);
+      const started = performance.now();
+      const { changes, openFiles: nextOpen } = await sink.write(result, openFiles);
+      if (report.batches === 0) changes.push(...(await sink.createMissing(changes)));
+      try {
+        // Topics first: a crash before the commit re-sends them (at least once), a crash after it loses nothing.
+        if (producer) await producer.send(topicRecords(stream, result));
+        await lake.commit({
+          runId,
+          changes,
+          checkpoint: {
+            stream: name,
+            run: 'live',
+            topic: stream.topic,
+            expectedSeq: seq,
+            offsets: Object.fromEntries(positions),
+            watermark: Number.isFinite(result.watermark) ? result.watermark : null,
+            state: JSON.stringify({ processor: processor.snapshot(), openFiles: nextOpen } satisfies CheckpointState),
+          },
+        });
+      } catch (err) {
+        await sink.discard(changes);
+        throw err;
+      }
+      seq++;
+      openFiles = nextOpen;
+      // Advisory: lets Kafka tooling (and `stream status`) see the group's lag; the catalog is the truth.
+      await log.commitGroup(streamGroup(name), stream.topic, positions).catch(() => undefined);
+      const emitted = [...result.closed.values()].reduce((n, rows) => n + rows.length, 0);
+      report.batches++;
+      report.records += records.length;
+      report.deadLetters += result.deadLetters.length;
+      report.late += result.late.length;
+      report.emitted += emitted;
+      report.watermark = Number.isFinite(result.watermark) ? result.watermark : null;
+      if (stream.compactEvery > 0 && report.batches % stream.compactEvery === 0) await compactTables(lake, stream);
+      if (options.onBatch) {
+        if (report.batches % 20 === 1) ends = new Map((await log.offsets(stream.topic)).map((o) => [o.partition, o.end]));
+        let lag = 0;
+        for (const [p, end] of ends) lag += Math.max(0, end - (positions.get(p) ?? 0));
+        options.onBatch({
+          batch: report.batches, records: records.length, deadLetters: result.deadLetters.length, late: result.late.length,
+          emitted, watermark: report.watermark, lag, commitMs: Math.round(performance.now() - started),
+        });
+      }
+    }
+    report.positions = Object.fromEntries(positions);
+    await lake.catalog.finishRun(runId, 'success', report);
+    return report;
+  } catch (err) {
+    await lake.catalog.finishRun(runId, 'failed', report, err instanceof Error ? err.message : String(err)).catch(() => undefined);
+    throw err;
+  } finally {
+    await reader?.close().catch(() => undefined);
+    await producer?.close().catch(() => undefined);
+    if (!options.log) await log.close().catch(() => undefined);
+    await lake.close();
+  }
+}
+
+/** Creates the stream's topics if missing: its source (with its partitions), dead-letter and output topics. */
+export async function ensureTopics(log: Log, stream: CompiledStream): Promise<void> {
+  await log.createTopic(stream.topic, stream.partitions);
+  if (stream.dlqTopic) await log.createTopic(stream.dlqTopic, 1);
+  for (const o of stream.outputs) if (o.topic) await log.createTopic(o.topic, 1);
+}
+
+/**
+ * One micro-batch: what arrives within the trigger interval, up to `maxRecords`. A backlog fills batches at once;
+ * a trickle is committed every `intervalMs`, which bounds how stale the lake can be.
+ */
+async function collect(reader: LogReader, stream: CompiledStream, signal: AbortSignal | undefined): Promise<LogRecord[]> {
+  const deadline = Date.now() + stream.intervalMs;
+  const records: LogRecord[] = [];
+  for (;;) {
+    const wait = Math.max(0, deadline - Date.now());
+    const got = await reader.poll({ maxRecords: stream.maxRecords - records.length, maxWaitMs: records.length ? Math.min(wait, 20) : Math.max(wait, 50) });
+    for (const r of got) records.push(r);
+    if (records.length >= stream.maxRecords || signal?.aborted) break;
+    if (records.length > 0 && (Date.now() >= deadline || got.length === 0)) break;
+    if (records.length === 0 && got.length === 0) break;
+  }
+  return records;
+}
+
+function reached(positions: ReadonlyMap<number, number>, targets: ReadonlyMap<number, number>): boolean {
+  for (const [p, end] of targets) if ((positions.get(p) ?? 0) < end) return false;
+  return true;
+}
+
+/** Dead letters (with their error in headers) and emitted rows, for the stream's topics. */
+function topicRecords(stream: CompiledStream, result: BatchResult): ProduceRecord[] {
+  const out: ProduceRecord[] = [];
+  if (stream.dlqTopic) {
+    for (const { record: r, failure } of result.deadLetters) {
+      const size = r.value?.length ?? 0;
+      // The lake table keeps the whole payload; the topic copy stays under what brokers accept by default.
+      const truncated = size > stream.maxEventBytes;
+      out.push({
+        topic: stream.dlqTopic,
+        key: r.key,
+        value: truncated ? r.value!.subarray(0, stream.maxEventBytes) : r.value,
+        headers: {
+          'tributary.error.code': failure.code,
+          'tributary.error': failure.message,
+          'tributary.source': `${r.topic}/${r.partition}/${r.offset}`,
+          'tributary.stream': stream.name,
+          ...(truncated ? { 'tributary.truncated-from': String(size) } : {}),
+        },
+      });
+    }
+  }
+  for (const o of stream.outputs) {
+    if (!o.topic) continue;
+    for (const row of result.closed.get(o.table) ?? []) {
+      const value: Record<string, unknown> = { window_start: new Date(row.start).toISOString(), window_end: new Date(row.end).toISOString() };
+      o.groupBy.forEach((g, i) => (value[g] = row.keys[i]));
+      o.aggregates.forEach((a, i) => (value[a.name] = row.values[i]));
+      out.push({ topic: o.topic, key: JSON.stringify([value.window_start, ...row.keys]), value: JSON.stringify(value) });
+    }
+  }
+  return out;
+}
+
+async function compactTables(lake: Lake, stream: CompiledStream): Promise<void> {
+  for (const table of [stream.landing, stream.dlqTable, stream.lateTable, ...stream.outputs.map((o) => o.table)]) {
+    if (table && (await lake.catalog.getTable(table))) await lake.compact(table);
+  }
+}
+

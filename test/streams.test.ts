@@ -1,0 +1,227 @@
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.js';
+import type { ResolvedConfig, StreamConfig } from '../src/config/types.js';
+import { Lake } from '../src/lake/lake.js';
+import { EmbeddedLog } from '../src/log/embedded/embedded-log.js';
+import type { LogRecord } from '../src/log/log.js';
+import { produceFile, produceGenerated } from '../src/produce/produce.js';
+import { listDeadLetters, replayDeadLetters } from '../src/streams/dead-letters.js';
+import { replayStream } from '../src/streams/replay.js';
+import { streamStatus } from '../src/streams/status.js';
+import { runStream } from '../src/streams/worker.js';
+import { cli, ROOT, tempDir } from './support/helpers.js';
+import { tumblingTruth, windowTable, type Sale } from './support/sales-truth.js';
+
+const EXAMPLE = path.join(ROOT, 'examples/ventes-live');
+const STREAM = 'ventes-live';
+const TOPIC = 'ventes-temps-reel';
+
+async function exampleProject(overrides: Partial<StreamConfig> = {}): Promise<{ dir: string; config: ResolvedConfig }> {
+  const dir = path.join(tempDir('trib-stream-'), 'ventes-live');
+  cpSync(EXAMPLE, dir, { recursive: true });
+  const config = await loadConfig(dir);
+  config.streams[STREAM] = { ...config.streams[STREAM]!, ...overrides };
+  return { dir, config };
+}
+
+/** Valid sales of an NDJSON file, by the example's rules (what must reach the windows or the late table). */
+function validSales(lines: readonly string[]): Sale[] {
+  const out: Sale[] = [];
+  for (const line of lines) {
+    try {
+      const e = JSON.parse(line) as Sale;
+      if (typeof e.id === 'string' && typeof e.pays === 'string' && typeof e.montant === 'number' && !Number.isNaN(Date.parse(e.event_time))) out.push(e);
+    } catch {
+      // a poison pill
+    }
+  }
+  return out;
+}
+
+async function lateWindows(lake: Lake, table: string, output: string): Promise<Map<string, { n: number; cents: number }>> {
+  await lake.mount([table]);
+  const rows = await lake.engine.all(
+    `SELECT window_start, json_extract_string(event, '$.pays') AS pays, count(*) AS n, sum(CAST(json_extract(event, '$.montant') AS DOUBLE)) AS total
+       FROM ${table} WHERE output = '${output}' GROUP BY ALL`,
+  );
+  return new Map(rows.map((r) => [`${(r.window_start as Date).toISOString()}|${String(r.pays)}`, { n: Number(r.n), cents: Math.round(Number(r.total) * 100) }]));
+}
+
+describe('examples/ventes-live on the embedded log', () => {
+  it('counts every valid event exactly once: in its windows or in the late table; poison pills go to the DLQ', async () => {
+    const { config } = await exampleProject({ trigger: { maxRecords: 400, intervalMs: 0 } });
+    const file = path.join(EXAMPLE, 'events.ndjson');
+    const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    const log = new EmbeddedLog(config.log.kind === 'embedded' ? config.log.path : '');
+    await log.createTopic(TOPIC, 3);
+    expect((await produceFile(log, TOPIC, file)).sent).toBe(lines.length);
+
+    const report = await runStream(config, STREAM, { availableNow: true });
+    expect(report.records).toBe(lines.length);
+    expect(report.batches).toBeGreaterThan(5);
+    const sales = validSales(lines);
+    expect(report.deadLetters).toBe(lines.length - sales.length);
+    expect(report.late).toBeGreaterThan(0); // the file holds events 5 minutes late
+
+    const lake = await Lake.open(config);
+    try {
+      const raw = await lake.query(`SELECT count(*) AS n, count(DISTINCT ("partition", "offset")) AS d FROM bronze.ventes_live_raw`);
+      expect(raw.rows[0]).toEqual({ n: BigInt(lines.length), d: BigInt(lines.length) });
+      const dlq = await listDeadLetters(config, STREAM);
+      expect(dlq).toHaveLength(lines.length - sales.length);
+      expect(new Set(dlq.map((d) => d.errorCode))).toEqual(new Set(['unparseable', 'invalid_field']));
+      // The DLQ topic carries the same records, with the error in headers.
+      const dlqReader = await log.reader(`${TOPIC}.dlq`, new Map([[0, 0]]));
+      const dlqRecords: LogRecord[] = await dlqReader.poll({ maxWaitMs: 1000 });
+      await dlqReader.close();
+      expect(dlqRecords).toHaveLength(dlq.length);
+      expect(dlqRecords[0]!.headers['tributary.error.code']).toMatch(/unparseable|invalid_field/);
+
+      const watermark = report.watermark!;
+      const late = await lateWindows(lake, 'bronze.ventes_live_late', 'gold.ventes_live_par_pays');
+      const out = await windowTable(lake, 'gold.ventes_live_par_pays');
+      const truth = tumblingTruth(sales);
+      let closed = 0;
+      for (const [key, t] of truth) {
+        const windowEnd = Date.parse(key.split('|')[0]!) + 60_000;
+        if (windowEnd > watermark) continue; // still open: in the state, not yet emitted
+        closed++;
+        const o = out.get(key) ?? { n: 0, cents: 0 };
+        const l = late.get(key) ?? { n: 0, cents: 0 };
+        expect({ key, n: o.n + l.n, cents: o.cents + l.cents }).toEqual({ key, n: t.n, cents: t.cents });
+      }
+      expect(closed).toBeGreaterThan(50);
+      // On-update sliding windows: open and final rows together account for every event.
+      const sliding = await windowTable(lake, 'gold.ventes_5min_glissantes');
+      const slidingLate = await lateWindows(lake, 'bronze.ventes_live_late', 'gold.ventes_5min_glissantes');
+      for (const [key, t] of tumblingTruth(sales, 300_000, 60_000)) {
+        const o = sliding.get(key) ?? { n: 0, cents: 0 };
+        const l = slidingLate.get(key) ?? { n: 0, cents: 0 };
+        expect({ key, n: o.n + l.n, cents: o.cents + l.cents }).toEqual({ key, n: t.n, cents: t.cents });
+      }
+      const flags = await lake.query(`SELECT is_final, count(*) AS n FROM gold.ventes_5min_glissantes GROUP BY ALL ORDER BY is_final`);
+      expect(flags.rows.map((r) => r.is_final)).toEqual([false, true]);
+    } finally {
+      await lake.close();
+    }
+
+    // Nothing new: a second run reads nothing and commits nothing.
+    const again = await runStream(config, STREAM, { availableNow: true });
+    expect(again.records).toBe(0);
+    const [status] = await streamStatus(config);
+    expect(status!.lag).toBe(0);
+    expect(status!.partitions.map((p) => p.offset).reduce((a, b) => a + b)).toBe(lines.length);
+    expect(status!.watermark!.getTime()).toBe(report.watermark);
+    await log.close();
+  });
+
+  it('replays history with a changed definition into a new snapshot, keeping time travel to the old one', async () => {
+    const { config } = await exampleProject();
+    const log = new EmbeddedLog(config.log.kind === 'embedded' ? config.log.path : '');
+    await log.createTopic(TOPIC, 3);
+    const start = Date.parse('2026-11-22T09:00:00Z');
+    await produceGenerated(log, TOPIC, { count: 3000, rate: 5, pace: false, start, seed: 9, disorderMs: 5000 });
+    await runStream(config, STREAM, { availableNow: true });
+    const lake = await Lake.open(config);
+    try {
+      const before = await windowTable(lake, 'gold.ventes_live_par_pays');
+      const snapshotBefore = (await lake.catalog.getTable('gold.ventes_live_par_pays'))!.currentSnapshot;
+      expect([...before.keys()].some((k) => k.endsWith('|France'))).toBe(true);
+
+      // A new business rule: France is counted elsewhere. Replay everything with it.
+      config.streams[STREAM] = { ...config.streams[STREAM]!, filter: (e) => e.pays !== 'France' };
+      const report = await replayStream(config, STREAM, { from: 'earliest' });
+      expect(report.records).toBe(3000);
+      const after = await windowTable(lake, 'gold.ventes_live_par_pays');
+      expect([...after.keys()].some((k) => k.endsWith('|France'))).toBe(false);
+      for (const [key, value] of after) expect(value).toEqual(before.get(key));
+      expect(after.size).toBe([...before.keys()].filter((k) => !k.endsWith('|France')).length);
+      const history = await lake.history('gold.ventes_live_par_pays');
+      expect(history[0]!.operation).toBe('replay');
+      const old = await lake.query(`SELECT count(*) AS n FROM gold.ventes_live_par_pays WHERE pays = 'France'`, { asOf: { snapshotId: snapshotBefore } });
+      expect(Number(old.rows[0]!.n)).toBeGreaterThan(0);
+
+      // From a time: only windows from then on are recomputed; France rows from before stay as they were.
+      config.streams[STREAM] = { ...config.streams[STREAM]!, filter: undefined };
+      const from = new Date(start + 5 * 60_000);
+      // The log was written just now, so seeking by log time starts at the beginning; windows are chosen by event time.
+      const partial = await replayStream(config, STREAM, { from });
+      expect(partial.tables[0]!.replaced).toBeGreaterThan(0);
+      const mixed = await windowTable(lake, 'gold.ventes_live_par_pays');
+      for (const [key, value] of before) {
+        const windowStart = Date.parse(key.split('|')[0]!);
+        if (windowStart >= from.getTime()) expect(mixed.get(key)).toEqual(value);
+        else if (key.endsWith('|France')) expect(mixed.has(key)).toBe(false);
+      }
+    } finally {
+      await lake.close();
+      await log.close();
+    }
+  });
+
+  it('re-injects corrected dead letters once, and they are then processed', async () => {
+    const { dir, config } = await exampleProject();
+    const log = new EmbeddedLog(config.log.kind === 'embedded' ? config.log.path : '');
+    await log.createTopic(TOPIC, 1);
+    const producer = await log.producer();
+    const now = Date.now();
+    const good = (i: number) => JSON.stringify({ id: `g${i}`, event_time: new Date(now + i).toISOString(), pays: 'France', montant: 10 });
+    await producer.send([
+      { topic: TOPIC, value: good(1) },
+      { topic: TOPIC, value: JSON.stringify({ id: 'bad-1', event_time: new Date(now).toISOString(), pays: 'Spain', montant: 'douze' }) },
+      { topic: TOPIC, value: JSON.stringify({ id: 'bad-2', pays: 'Italy', montant: 3 }) },
+      { topic: TOPIC, value: Buffer.from([0xc3, 0x28, 0xa0, 0xa1]) },
+      { topic: TOPIC, value: good(2) },
+    ]);
+    await runStream(config, STREAM, { availableNow: true });
+    const entries = await listDeadLetters(config, STREAM);
+    expect(entries.map((e) => [e.offset, e.errorCode])).toEqual([[1, 'invalid_field'], [2, 'invalid_field'], [3, 'unparseable']]);
+    expect(entries[2]!.payloadText).toBeNull(); // binary: kept as bytes, not shown as text
+
+    const fixes = path.join(dir, 'fixed.ndjson');
+    writeFileSync(fixes, [
+      JSON.stringify({ partition: 0, offset: 1, payload: { id: 'bad-1', event_time: new Date(now).toISOString(), pays: 'Spain', montant: 12 } }),
+      JSON.stringify({ partition: 0, offset: 2, payload: JSON.stringify({ id: 'bad-2', event_time: new Date(now).toISOString(), pays: 'Italy', montant: 3 }) }),
+    ].join('\n'));
+    const replayed = await replayDeadLetters(config, STREAM, { file: fixes });
+    expect(replayed).toMatchObject({ replayed: 2, edited: 2 });
+    const second = await runStream(config, STREAM, { availableNow: true });
+    expect(second).toMatchObject({ records: 2, deadLetters: 0 });
+    expect((await listDeadLetters(config, STREAM, { pending: true })).map((e) => e.offset)).toEqual([3]);
+    // As they were (e.g. after relaxing the definition): only the one not replayed yet goes, once.
+    expect(await replayDeadLetters(config, STREAM)).toMatchObject({ replayed: 1, skipped: 2 });
+    expect(await replayDeadLetters(config, STREAM)).toMatchObject({ replayed: 0, skipped: 3 });
+    await expect(replayDeadLetters(config, STREAM, { only: [{ partition: 0, offset: 99 }] })).rejects.toThrow('no dead letter of ventes-live at partition/offset 0/99');
+    await producer.close();
+    await log.close();
+  });
+});
+
+describe('the stream CLI', () => {
+  it('produces generated events, runs the stream, and reports status, dead letters and replays', async () => {
+    const { dir } = await exampleProject();
+    const project = ['--project', dir];
+    const produced = await cli(['produce', TOPIC, '--from', 'generator', '--count', '600', '--rate', '10', '--no-pace', '--seed', '4', '--poison-share', '0.05', '--partitions', '3', '--json', ...project]);
+    expect(produced.stderr).toBe('');
+    const p = JSON.parse(produced.stdout) as { sent: number; poison: number };
+    expect(p.sent).toBe(600);
+    const run = await cli(['stream', 'run', STREAM, '--available-now', '--json', ...project]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ records: 600, deadLetters: p.poison });
+    const status = JSON.parse((await cli(['stream', 'status', '--json', ...project])).stdout) as { lag: number; partitions: unknown[] }[];
+    expect(status[0]).toMatchObject({ lag: 0 });
+    expect(status[0]!.partitions).toHaveLength(3);
+    const dlq = JSON.parse((await cli(['dlq', 'ls', STREAM, '--json', ...project])).stdout) as unknown[];
+    expect(dlq).toHaveLength(p.poison);
+    const replay = await cli(['stream', 'replay', STREAM, '--from', 'earliest', ...project]);
+    expect(replay.code, replay.stderr).toBe(0);
+    expect(replay.stdout).toContain('gold.ventes_live_par_pays');
+    const bad = await cli(['stream', 'run', 'nope', ...project]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('no stream named "nope" (streams: ventes-live)');
+    const badFrom = await cli(['stream', 'replay', STREAM, '--from', 'yesterday', ...project]);
+    expect(badFrom.stderr).toContain(`--from: "yesterday" is neither 'earliest' nor an ISO-8601 time`);
+  });
+});
