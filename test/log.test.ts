@@ -1,4 +1,4 @@
-import { appendFileSync, readdirSync, statSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { EmbeddedLog } from '../src/log/embedded/embedded-log.js';
@@ -151,6 +151,20 @@ describe('the embedded log on disk', () => {
     expect((await drain(reader, 1)).map((r) => [r.offset, r.value!.toString()])).toEqual([[2, 'three']]);
     expect(await other.offsets('torn')).toEqual([{ partition: 0, start: 0, end: 3 }]);
     await reader.close();
+  });
+
+  it('refuses to append after a corrupt record that has records after it, naming the file and byte', async () => {
+    const dir = tempDir('trib-log-');
+    const log = new EmbeddedLog(dir);
+    await log.createTopic('rot', 1);
+    await (await log.producer()).send([{ topic: 'rot', value: 'first' }, { topic: 'rot', value: 'second' }]);
+    const segment = path.join(dir, 'rot', '0', `${'0'.repeat(20)}.log`);
+    const bytes = readFileSync(segment);
+    bytes[20] = bytes[20]! ^ 0xff; // inside the first record: its checksum no longer matches
+    writeFileSync(segment, bytes);
+    const other = new EmbeddedLog(dir);
+    await expect((await other.producer()).send([{ topic: 'rot', value: 'third' }])).rejects.toThrow(/rot\/0\/0{20}\.log: corrupt record at byte 0 \(checksum mismatch\) followed by more data/);
+    expect(readFileSync(segment).length).toBe(bytes.length); // nothing was cut off
   });
 
   it('serialises concurrent producers: offsets stay dense and unique', async () => {

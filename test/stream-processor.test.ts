@@ -92,6 +92,34 @@ describe('stream processor', () => {
     expect(p.watermark).toBe(T0 + 10 * MIN + 1000 - 30_000);
   });
 
+  it('restored from a checkpoint, a partition that stays silent stops holding the watermark after the idle timeout', () => {
+    const def = compileStream('s', definition({ idleTimeout: '10s' }));
+    const before = new StreamProcessor(def);
+    const at = (t: number, partition: number) => ({ ...sale(t, 'France', 1), partition });
+    before.process([at(T0, 0), at(T0, 1)], 1000);
+    const restored = new StreamProcessor(def, def.outputs, JSON.parse(JSON.stringify(before.snapshot())));
+    const now = Date.now();
+    restored.process([at(T0 + 5 * MIN, 0)], now);
+    expect(restored.watermark).toBe(T0 - 30_000); // partition 1 may still deliver
+    restored.process([at(T0 + 5 * MIN + 1, 0)], now + 11_000);
+    expect(restored.watermark).toBe(T0 + 5 * MIN + 1 - 30_000);
+  });
+
+  it('a partition assigned but silent holds the watermark until it delivers or goes idle', () => {
+    const p = new StreamProcessor(compileStream('s', definition({ idleTimeout: '10s' })));
+    p.assign([0, 1], 0);
+    p.process([{ ...sale(T0 + 5 * MIN, 'France', 1), partition: 0 }], 1000);
+    expect(p.watermark).toBe(-Infinity);
+    p.process([{ ...sale(T0 + 5 * MIN, 'France', 1), partition: 0 }], 12_000);
+    expect(p.watermark).toBe(T0 + 5 * MIN - 30_000);
+  });
+
+  it('reads event times without an offset as UTC', () => {
+    const p = new StreamProcessor(compileStream('s', definition()));
+    p.process([record({ id: 'a', event_time: '2026-11-22T10:00:00', pays: 'France', montant: 1 })]);
+    expect(p.snapshot().maxEventTime).toBe(T0);
+  });
+
   it('keeps a window open for its allowed lateness', () => {
     const p = new StreamProcessor(compileStream('s', definition({
       outputs: { 'gold.par_pays': { window: windows.tumbling('1m'), allowedLateness: '2m', aggregates: { n: agg.count() } } },
@@ -123,9 +151,10 @@ describe('stream processor', () => {
       record('[1, 2, 3]'),
       sale(T0, 'France', 4),
     ]);
-    expect(result.deadLetters.map((d) => d.failure.code)).toEqual(['unparseable', 'invalid_field', 'invalid_field', 'invalid_field', 'unparseable', 'too_large', 'not_an_object']);
+    expect(result.deadLetters.map((d) => d.failure.code)).toEqual(['unparseable', 'invalid_field', 'missing_event_time', 'missing_event_time', 'unparseable', 'too_large', 'not_an_object']);
     expect(result.deadLetters[1]!.failure.message).toContain('"montant": expected a number, got string "douze"');
-    expect(result.deadLetters[2]!.failure.message).toContain('"event_time" is missing');
+    expect(result.deadLetters[2]!.failure.message).toBe('event-time field "event_time" is missing');
+    expect(result.deadLetters[3]!.failure.message).toBe('event-time field "event_time" is not a time: "hier"');
     expect(result.deadLetters[5]!.failure.message).toContain('5242880 bytes');
     expect(result.positions.get(0)).toBe(offset);
     expect(p.snapshot().maxEventTime).toBe(T0);

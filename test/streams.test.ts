@@ -71,13 +71,13 @@ describe('examples/ventes-live on the embedded log', () => {
       expect(raw.rows[0]).toEqual({ n: BigInt(lines.length), d: BigInt(lines.length) });
       const dlq = await listDeadLetters(config, STREAM);
       expect(dlq).toHaveLength(lines.length - sales.length);
-      expect(new Set(dlq.map((d) => d.errorCode))).toEqual(new Set(['unparseable', 'invalid_field']));
+      expect(new Set(dlq.map((d) => d.errorCode))).toEqual(new Set(['unparseable', 'invalid_field', 'missing_event_time']));
       // The DLQ topic carries the same records, with the error in headers.
       const dlqReader = await log.reader(`${TOPIC}.dlq`, new Map([[0, 0]]));
       const dlqRecords: LogRecord[] = await dlqReader.poll({ maxWaitMs: 1000 });
       await dlqReader.close();
       expect(dlqRecords).toHaveLength(dlq.length);
-      expect(dlqRecords[0]!.headers['tributary.error.code']).toMatch(/unparseable|invalid_field/);
+      expect(dlqRecords[0]!.headers['tributary.error.code']).toMatch(/unparseable|invalid_field|missing_event_time/);
 
       const watermark = report.watermark!;
       const late = await lateWindows(lake, 'bronze.ventes_live_late', 'gold.ventes_live_par_pays');
@@ -143,6 +143,9 @@ describe('examples/ventes-live on the embedded log', () => {
       const old = await lake.query(`SELECT count(*) AS n FROM gold.ventes_live_par_pays WHERE pays = 'France'`, { asOf: { snapshotId: snapshotBefore } });
       expect(Number(old.rows[0]!.n)).toBeGreaterThan(0);
 
+      const withSessions = { ...config, streams: { [STREAM]: { ...config.streams[STREAM]!, outputs: { ...config.streams[STREAM]!.outputs, 'gold.sessions': { window: { kind: 'session' as const, gap: '5m' }, aggregates: { n: { fn: 'count' as const } } } } } } };
+      await expect(replayStream(withSessions, STREAM, { from: new Date(start) })).rejects.toThrow("gold.sessions has session windows, which can only be replayed from 'earliest'");
+
       // From a time: only windows from then on are recomputed; France rows from before stay as they were.
       config.streams[STREAM] = { ...config.streams[STREAM]!, filter: undefined };
       const from = new Date(start + 5 * 60_000);
@@ -177,7 +180,7 @@ describe('examples/ventes-live on the embedded log', () => {
     ]);
     await runStream(config, STREAM, { availableNow: true });
     const entries = await listDeadLetters(config, STREAM);
-    expect(entries.map((e) => [e.offset, e.errorCode])).toEqual([[1, 'invalid_field'], [2, 'invalid_field'], [3, 'unparseable']]);
+    expect(entries.map((e) => [e.offset, e.errorCode])).toEqual([[1, 'invalid_field'], [2, 'missing_event_time'], [3, 'unparseable']]);
     expect(entries[2]!.payloadText).toBeNull(); // binary: kept as bytes, not shown as text
 
     const fixes = path.join(dir, 'fixed.ndjson');
@@ -196,6 +199,28 @@ describe('examples/ventes-live on the embedded log', () => {
     await expect(replayDeadLetters(config, STREAM, { only: [{ partition: 0, offset: 99 }] })).rejects.toThrow('no dead letter of ventes-live at partition/offset 0/99');
     await producer.close();
     await log.close();
+  });
+});
+
+describe('two workers of one stream', () => {
+  it('cannot both commit: the second is fenced off, and every event still counts once', async () => {
+    const { config } = await exampleProject({ trigger: { maxRecords: 500, intervalMs: 0 } });
+    const log = new EmbeddedLog(config.log.kind === 'embedded' ? config.log.path : '');
+    await log.createTopic(TOPIC, 3);
+    await produceGenerated(log, TOPIC, { count: 6000, rate: 5, pace: false, start: Date.parse('2026-11-22T09:00:00Z'), seed: 5, disorderMs: 5000 });
+    const results = await Promise.allSettled([runStream(config, STREAM, { availableNow: true }), runStream(config, STREAM, { availableNow: true })]);
+    const failed = results.filter((r) => r.status === 'rejected');
+    expect(failed.length).toBeGreaterThanOrEqual(1);
+    for (const f of failed) expect(String((f as PromiseRejectedResult).reason)).toMatch(/COMMIT_CONFLICT|another worker/);
+    await runStream(config, STREAM, { availableNow: true }); // a survivor finishes what the loser left
+    const lake = await Lake.open(config);
+    try {
+      const raw = await lake.query(`SELECT count(*) AS n, count(DISTINCT ("partition", "offset")) AS d FROM bronze.ventes_live_raw`);
+      expect(raw.rows[0]).toEqual({ n: 6000n, d: 6000n });
+    } finally {
+      await lake.close();
+      await log.close();
+    }
   });
 });
 

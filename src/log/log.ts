@@ -51,6 +51,8 @@ export interface PollOptions {
 /** Reads chosen partitions from chosen offsets: positions are owned by the caller (no group rebalancing). */
 export interface LogReader {
   poll(options?: PollOptions): Promise<LogRecord[]>;
+  /** Per partition, the next offset this reader will fetch (past records it skipped, such as Kafka transaction markers). */
+  positions(): Map<number, number>;
   close(): Promise<void>;
 }
 

@@ -22,21 +22,22 @@ export interface FieldCheck {
   required: boolean;
 }
 
-export function fieldChecks(fields: Record<string, string> | undefined): FieldCheck[] {
-  return Object.entries(fields ?? {}).map(([name, spec]) => ({
+/** The checks of declared fields, but the event-time field's (see decodeEvent). */
+export function fieldChecks(fields: Record<string, string> | undefined, eventTime?: string): FieldCheck[] {
+  return Object.entries(fields ?? {}).filter(([name]) => name !== eventTime).map(([name, spec]) => ({
     name,
     type: spec.replace('?', '') as FieldType,
     required: !spec.endsWith('?'),
   }));
 }
 
-/** Decodes and validates one record value. */
+/** Decodes and validates one record value (the event-time field is the caller's to check: it parses it anyway). */
 export function decodeEvent(
   value: Buffer | null,
   format: ValueFormat,
   checks: readonly FieldCheck[],
   maxBytes: number,
-): { event: StreamEvent } | { failure: DecodeFailure } {
+): { event: StreamEvent; failure?: undefined } | { failure: DecodeFailure } {
   if (value === null || value.length === 0) return { failure: { code: 'empty', message: 'the record has no value' } };
   if (value.length > maxBytes) {
     return { failure: { code: 'too_large', message: `the record is ${value.length} bytes, over maxEventBytes (${maxBytes})` } };
@@ -82,7 +83,8 @@ function typeProblem(v: unknown, type: FieldType): string | undefined {
 export function eventTimeOf(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
   if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(v)) return undefined;
-  const ms = Date.parse(v);
+  // A time without an offset is UTC, whatever this machine's time zone (Date.parse would take local time).
+  const ms = Date.parse(v.length > 10 && !/(Z|[+-]\d{2}:?\d{2})$/i.test(v) ? `${v}Z` : v);
   return Number.isNaN(ms) ? undefined : ms;
 }
 

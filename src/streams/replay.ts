@@ -39,6 +39,11 @@ export async function replayStream(
     if (!live) {
       throw new TributaryError('USAGE', `stream ${name} has no committed batch yet: there is nothing to replay over`, { hint: `run it first: tributary stream run ${name}` });
     }
+    if (options.from !== 'earliest') {
+      const session = stream.outputs.find((o) => o.window.kind === 'session');
+      // A session that began before `from` would be replayed truncated, next to the live row it continues.
+      if (session) throw new TributaryError('USAGE', `--from: ${session.table} has session windows, which can only be replayed from 'earliest'`);
+    }
     await lake.catalog.startRun(runId, 'replay');
     const until = new Map(Object.entries(live.offsets).map(([p, o]) => [Number(p), o]));
     const starts = options.from === 'earliest'
@@ -47,6 +52,7 @@ export async function replayStream(
     const positions = new Map([...until.keys()].map((p) => [p, Math.min(starts.get(p) ?? 0, until.get(p)!)]));
     const total = [...until].reduce((n, [p, end]) => n + end - positions.get(p)!, 0);
     const processor = new StreamProcessor(stream);
+    processor.assign([...positions].filter(([p, o]) => o < until.get(p)!).map(([p]) => p));
     const emitted = new Map<string, WindowRow[]>(stream.outputs.map((o) => [o.table, []]));
     const reader = await log.reader(stream.topic, positions);
     let read = 0;

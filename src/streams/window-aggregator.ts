@@ -20,47 +20,49 @@ export interface WindowBounds {
  * events still arriving for it are late. State holds open windows only, so memory follows the watermark.
  */
 export class WindowAggregator {
-  /** Tumbling and sliding windows by `start|group`; sessions by group (a sorted list per group). */
-  private readonly fixed = new Map<string, WindowState>();
+  /** Tumbling and sliding windows by start, then group; sessions by group (a sorted list per group). */
+  private readonly fixed = new Map<number, Map<string, WindowState>>();
   private readonly sessions = new Map<string, WindowState[]>();
 
   constructor(readonly output: CompiledOutput) {}
 
   /** Adds an event; returns the windows it was too late for (empty when it was counted everywhere). */
-  add(event: StreamEvent, time: number, watermark: number): WindowBounds[] {
+  add(event: StreamEvent, time: number, watermark: number): readonly WindowBounds[] {
     const { window, lateness, groupBy } = this.output;
-    const keys = groupBy.map((f) => event[f] ?? null);
+    const keys = groupBy.length === 0 ? NO_KEYS : groupBy.map((f) => event[f] ?? null);
     const group = groupId(keys);
-    const late: WindowBounds[] = [];
     if (window.kind === 'session') {
       const end = time + window.gapMs;
       if (end + lateness <= watermark) return [{ start: time, end }];
       this.addToSession(group, keys, event, time, end);
-      return late;
+      return NOT_LATE;
     }
+    let late: WindowBounds[] | undefined;
     const first = Math.floor(time / window.advanceMs) * window.advanceMs;
     for (let start = first; start + window.sizeMs > time; start -= window.advanceMs) {
       const end = start + window.sizeMs;
       if (end + lateness <= watermark) {
-        late.push({ start, end });
+        (late ??= []).push({ start, end });
         continue;
       }
-      const id = `${start}|${group}`;
-      let state = this.fixed.get(id);
-      if (!state) this.fixed.set(id, (state = { start, end, keys, acc: this.emptyAcc() }));
+      let groups = this.fixed.get(start);
+      if (!groups) this.fixed.set(start, (groups = new Map()));
+      let state = groups.get(group);
+      if (!state) groups.set(group, (state = { start, end, keys, acc: this.emptyAcc() }));
       this.accumulate(state.acc, event);
     }
-    return late;
+    return late ?? NOT_LATE;
   }
 
   /** Removes and returns the windows the watermark has closed, oldest first. */
   close(watermark: number): WindowState[] {
     const lateness = this.output.lateness;
     const closed: WindowState[] = [];
-    for (const [id, state] of this.fixed) {
-      if (state.end + lateness <= watermark) {
-        closed.push(state);
-        this.fixed.delete(id);
+    const sizeMs = this.output.window.kind === 'session' ? 0 : this.output.window.sizeMs;
+    for (const [start, groups] of this.fixed) {
+      if (start + sizeMs + lateness <= watermark) {
+        closed.push(...groups.values());
+        this.fixed.delete(start);
       }
     }
     for (const [group, list] of this.sessions) {
@@ -74,7 +76,7 @@ export class WindowAggregator {
   }
 
   open(): WindowState[] {
-    return [...this.fixed.values(), ...[...this.sessions.values()].flat()];
+    return [...[...this.fixed.values()].flatMap((g) => [...g.values()]), ...[...this.sessions.values()].flat()];
   }
 
   /** The values of an accumulator, in the order of the output's aggregates. */
@@ -98,7 +100,9 @@ export class WindowAggregator {
         const group = groupId(s.keys);
         this.sessions.set(group, [...(this.sessions.get(group) ?? []), s].sort((a, b) => a.start - b.start));
       } else {
-        this.fixed.set(`${s.start}|${groupId(s.keys)}`, s);
+        let groups = this.fixed.get(s.start);
+        if (!groups) this.fixed.set(s.start, (groups = new Map()));
+        groups.set(groupId(s.keys), s);
       }
     }
   }
@@ -160,6 +164,10 @@ export class WindowAggregator {
   }
 }
 
+const NOT_LATE: readonly WindowBounds[] = Object.freeze([]) as readonly WindowBounds[];
+const NO_KEYS: unknown[] = [];
+
+/** A map key for group values; one string value (the common case) is used as is, marked so it cannot collide. */
 function groupId(keys: readonly unknown[]): string {
-  return JSON.stringify(keys);
+  return keys.length === 1 && typeof keys[0] === 'string' ? `\u0000${keys[0]}` : JSON.stringify(keys);
 }

@@ -1,4 +1,5 @@
 import type { ResolvedConfig } from '../config/types.js';
+import { TributaryError } from '../errors.js';
 import { Lake } from '../lake/lake.js';
 import type { Log, LogProducer, LogReader, LogRecord, ProduceRecord } from '../log/log.js';
 import { openLog } from '../log/open.js';
@@ -83,23 +84,29 @@ export async function runStream(config: ResolvedConfig, name: string, options: S
       positions.set(o.partition, committed ?? (stream.startingOffsets === 'earliest' ? o.start : o.end));
     }
     const targets = options.availableNow ? new Map(offsets.map((o) => [o.partition, o.end])) : undefined;
+    // Partitions with records waiting hold the watermark until they deliver; empty ones would only stall it.
+    processor.assign(offsets.filter((o) => o.end > positions.get(o.partition)!).map((o) => o.partition));
     reader = await log.reader(stream.topic, positions);
     if (stream.dlqTopic || stream.outputs.some((o) => o.topic)) producer = await log.producer();
     let ends = new Map(offsets.map((o) => [o.partition, o.end]));
 
-    while (!options.signal?.aborted) {
-      if (targets && reached(positions, targets)) break;
-      const records = await collect(reader, stream, options.signal);
-      if (records.length === 0) continue;
-      const result = processor.process(records);
-      for (const [p, next] of result.positions) positions.set(p, next);
+    // Batch N is written and committed while batch N+1 is read and processed: the JS work of one overlaps the
+    // DuckDB work (Parquet, catalog) of the other. Commits stay strictly in order, each with its own state.
+    let pending: Promise<void> | undefined;
+    const commitBatch = async (records: readonly LogRecord[], result: BatchResult, committed: Map<number, number>, state: string): Promise<void> => {
       const started = performance.now();
       const { changes, openFiles: nextOpen } = await sink.write(result, openFiles);
       if (report.batches === 0) changes.push(...(await sink.createMissing(changes)));
       try {
         // Topics first: a crash before the commit re-sends them (at least once), a crash after it loses nothing.
         if (producer) await producer.send(topicRecords(stream, result));
-        await lake.commit({
+      } catch (err) {
+        await sink.discard(changes); // nothing committed: the files were never visible
+        throw err;
+      }
+      // On a conflict, Lake.commit removes the files itself; on an unknown outcome (connection lost during COMMIT)
+      // they must stay, since the commit may have landed; vacuum removes them if it did not.
+      await lake.commit({
           runId,
           changes,
           checkpoint: {
@@ -107,19 +114,16 @@ export async function runStream(config: ResolvedConfig, name: string, options: S
             run: 'live',
             topic: stream.topic,
             expectedSeq: seq,
-            offsets: Object.fromEntries(positions),
+            offsets: Object.fromEntries(committed),
             watermark: Number.isFinite(result.watermark) ? result.watermark : null,
-            state: JSON.stringify({ processor: processor.snapshot(), openFiles: nextOpen } satisfies CheckpointState),
+            // The processor state was serialised when the batch was processed; open files are only known now.
+            state: `{"processor":${state},"openFiles":${JSON.stringify(nextOpen)}}`,
           },
         });
-      } catch (err) {
-        await sink.discard(changes);
-        throw err;
-      }
       seq++;
       openFiles = nextOpen;
       // Advisory: lets Kafka tooling (and `stream status`) see the group's lag; the catalog is the truth.
-      await log.commitGroup(streamGroup(name), stream.topic, positions).catch(() => undefined);
+      await log.commitGroup(streamGroup(name), stream.topic, committed).catch(() => undefined);
       const emitted = [...result.closed.values()].reduce((n, rows) => n + rows.length, 0);
       report.batches++;
       report.records += records.length;
@@ -127,18 +131,39 @@ export async function runStream(config: ResolvedConfig, name: string, options: S
       report.late += result.late.length;
       report.emitted += emitted;
       report.watermark = Number.isFinite(result.watermark) ? result.watermark : null;
+      report.positions = Object.fromEntries(committed);
       if (stream.compactEvery > 0 && report.batches % stream.compactEvery === 0) await compactTables(lake, stream);
       if (options.onBatch) {
         if (report.batches % 20 === 1) ends = new Map((await log.offsets(stream.topic)).map((o) => [o.partition, o.end]));
         let lag = 0;
-        for (const [p, end] of ends) lag += Math.max(0, end - (positions.get(p) ?? 0));
+        for (const [p, end] of ends) lag += Math.max(0, end - (committed.get(p) ?? 0));
         options.onBatch({
           batch: report.batches, records: records.length, deadLetters: result.deadLetters.length, late: result.late.length,
           emitted, watermark: report.watermark, lag, commitMs: Math.round(performance.now() - started),
         });
       }
+    };
+
+    try {
+      while (!options.signal?.aborted) {
+        // The reader's own position: it may have stepped over records that are not data (Kafka transaction markers).
+        if (targets && reached(reader.positions(), targets)) break;
+        const records = await collect(reader, stream, options.signal);
+        if (records.length === 0) continue;
+        const result = processor.process(records);
+        for (const [p, next] of result.positions) positions.set(p, next);
+        // Serialised now: processing the next batch mutates the accumulators.
+        const state = JSON.stringify(processor.snapshot());
+        const committed = new Map(positions);
+        await pending;
+        pending = commitBatch(records, result, committed, state);
+        // Surface a failed commit at once rather than after the next batch is read.
+        pending.catch(() => undefined);
+      }
+    } finally {
+      await pending?.catch(() => undefined);
     }
-    report.positions = Object.fromEntries(positions);
+    await pending;
     await lake.catalog.finishRun(runId, 'success', report);
     return report;
   } catch (err) {
@@ -216,9 +241,15 @@ function topicRecords(stream: CompiledStream, result: BatchResult): ProduceRecor
   return out;
 }
 
+/** Best effort: a compaction that loses a race (a replay, `tributary lake compact`) is simply skipped until next time. */
 async function compactTables(lake: Lake, stream: CompiledStream): Promise<void> {
   for (const table of [stream.landing, stream.dlqTable, stream.lateTable, ...stream.outputs.map((o) => o.table)]) {
-    if (table && (await lake.catalog.getTable(table))) await lake.compact(table);
+    if (!table || !(await lake.catalog.getTable(table))) continue;
+    try {
+      await lake.compact(table);
+    } catch (err) {
+      if (!(err instanceof TributaryError && err.code === 'COMMIT_CONFLICT')) throw err;
+    }
   }
 }
 

@@ -90,11 +90,13 @@ class CatalogFile {
 
   async release(): Promise<void> {
     if (--this.users > 0) return;
-    CatalogFile.open.delete(this.location);
     await this.queue.catch(() => undefined);
+    // Someone acquired it again while we waited: it stays open, and in the map, for them.
+    if (this.users > 0) return;
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     this.closeHeld();
+    CatalogFile.open.delete(this.location);
   }
 
   exclusive<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {

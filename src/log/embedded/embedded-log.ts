@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
@@ -40,17 +40,26 @@ export class EmbeddedLog implements Log {
     if (!Number.isInteger(partitions) || partitions < 1) throw new TributaryError('USAGE', `topic ${topic}: partitions must be a positive integer, got ${partitions}`);
     const dir = path.join(this.location, topic);
     mkdirSync(dir, { recursive: true });
+    // Written aside then linked into place: readers never see a half-written file, and the first creator wins.
+    const tmp = path.join(dir, `.topic.${process.pid}.${Date.now()}.tmp`);
+    writeFileSync(tmp, JSON.stringify({ partitions, createdAt: new Date().toISOString() }));
     try {
-      writeFileSync(path.join(dir, 'topic.json'), JSON.stringify({ partitions, createdAt: new Date().toISOString() }), { flag: 'wx' });
+      linkSync(tmp, path.join(dir, 'topic.json'));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      unlinkSync(tmp);
     }
   }
 
   async partitions(topic: string): Promise<number | undefined> {
     const file = path.join(this.location, topic, 'topic.json');
     if (!TOPIC_NAME.test(topic) || !existsSync(file)) return undefined;
-    return (JSON.parse(readFileSync(file, 'utf8')) as { partitions: number }).partitions;
+    try {
+      return (JSON.parse(readFileSync(file, 'utf8')) as { partitions: number }).partitions;
+    } catch (err) {
+      throw new TributaryError('IO_ERROR', `${file}: unreadable topic description: ${(err as Error).message}`);
+    }
   }
 
   async offsets(topic: string): Promise<PartitionOffsets[]> {
@@ -140,6 +149,7 @@ export class EmbeddedLog implements Log {
           await sleep(5);
         }
       },
+      positions: () => new Map(cursors.map(({ partition, cursor }) => [partition, cursor.nextOffset])),
       close: async () => {
         for (const { cursor } of cursors) cursor.close();
       },
@@ -182,7 +192,8 @@ export class EmbeddedLog implements Log {
       }
       const fd = openSync(file, 'a');
       try {
-        writeSync(fd, bytes); // one write: concurrent readers see whole records or none
+        // Readers stop at an incomplete record, so they never see a partial append.
+        for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
         if (this.fsync) fsyncSync(fd);
       } finally {
         closeSync(fd);
@@ -208,7 +219,7 @@ export class EmbeddedLog implements Log {
       this.tails.set(id, cursor);
     }
     for (;;) {
-      const { frames, torn } = cursor.read(100_000);
+      const { frames, torn } = cursor.read(100_000, { failOnCorruption: options.repair });
       if (torn && options.repair) {
         // We hold the partition's lock, so nobody is writing: this is a record torn by a crashed writer.
         cursor.close();

@@ -1,4 +1,4 @@
-import { closeSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import { TributaryError } from '../../errors.js';
@@ -6,6 +6,8 @@ import { TributaryError } from '../../errors.js';
 /**
  * A cross-process lock: a file created exclusively, holding the owner's PID. A lock whose owner died (kill -9) is
  * taken over: renamed away first, so that of two processes noticing the same dead owner only one wins.
+ * PIDs are only meaningful on one machine and in one PID namespace: the embedded log is for one host (or one
+ * container); several hosts share a log through Kafka.
  */
 export async function withFileLock<T>(lockPath: string, fn: () => Promise<T> | T, timeoutMs = 30_000): Promise<T> {
   const token = `${process.pid} ${randomBytes(6).toString('hex')}`;
@@ -51,7 +53,9 @@ function stale(lockPath: string): boolean {
   } catch {
     return true; // released meanwhile: try again at once
   }
-  if (!owner || alive(owner)) return false;
+  // No PID: its creator died between creating the file and writing it, or is writing it right now.
+  if (!owner && Date.now() - mtime(lockPath) < 5000) return false;
+  if (owner && alive(owner)) return false;
   const aside = `${lockPath}.${randomBytes(4).toString('hex')}.stale`;
   try {
     renameSync(lockPath, aside);
@@ -60,7 +64,7 @@ function stale(lockPath: string): boolean {
   }
   // If what we moved is not the dead owner's lock (someone replaced it meanwhile), put it back.
   const moved = Number(readFileSync(aside, 'utf8').split(' ')[0]);
-  if (moved !== owner && alive(moved)) {
+  if (moved !== owner && moved && alive(moved)) {
     try {
       linkSync(aside, lockPath); // fails if a new lock exists meanwhile: its owner then holds it
     } catch {
@@ -71,6 +75,14 @@ function stale(lockPath: string): boolean {
   }
   unlinkSync(aside);
   return true;
+}
+
+function mtime(file: string): number {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return 0;
+  }
 }
 
 function alive(pid: number): boolean {

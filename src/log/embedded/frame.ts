@@ -40,7 +40,7 @@ export function encodeFrame(frame: Frame): Buffer {
 
 export type Decoded = { frame: Frame; size: number } | { incomplete: true; need: number } | { corrupt: string };
 
-/** Decodes the record starting at `at`; `incomplete` when the buffer ends before it does. */
+/** Decodes the record starting at `at`; `incomplete` when the buffer ends before it does. Key and value are views of `buf`. */
 export function decodeFrame(buf: Buffer, at: number): Decoded {
   if (buf.length - at < 4) return { incomplete: true, need: 4 };
   const body = buf.readUInt32LE(at);
@@ -59,8 +59,7 @@ export function decodeFrame(buf: Buffer, at: number): Decoded {
     if (len < 0) parts.push(null);
     else {
       if (p + len > end) return { corrupt: 'field overruns its record' };
-      // A copy: the read buffer is reused for the next read.
-      parts.push(Buffer.from(buf.subarray(p, p + len)));
+      parts.push(buf.subarray(p, p + len));
       p += len;
     }
   }

@@ -23,6 +23,8 @@ export function listSegments(dir: string): { base: number; file: string }[] {
 export class SegmentCursor {
   private fd: number | undefined;
   private buf = Buffer.allocUnsafe(1 << 20);
+  /** Records handed out are views of `buf`: once any is, the next read needs a fresh buffer. */
+  private shared = false;
   private suspect: { position: number; size: number } | undefined;
 
   constructor(
@@ -49,12 +51,16 @@ export class SegmentCursor {
    * Reads up to `max` complete records. `torn` reports a damaged record at the end of the file (a writer killed
    * mid-append): readers wait for the next writer to cut it off; a writer cuts it off itself.
    */
-  read(max: number): { frames: Frame[]; torn: boolean } {
+  read(max: number, options: { failOnCorruption?: boolean } = {}): { frames: Frame[]; torn: boolean } {
     const frames: Frame[] = [];
     let torn = false;
     while (frames.length < max) {
       const fd = this.open();
       if (fd === undefined) break;
+      if (this.shared) {
+        this.buf = Buffer.allocUnsafe(1 << 20);
+        this.shared = false;
+      }
       const n = readSync(fd, this.buf, 0, this.buf.length, this.position);
       if (n === 0) {
         if (!this.advanceSegment()) break;
@@ -70,6 +76,7 @@ export class SegmentCursor {
             throw new TributaryError('IO_ERROR', `${this.file}: expected offset ${this.nextOffset} at byte ${this.position + at}, found ${decoded.frame.offset}`);
           }
           frames.push(decoded.frame);
+          this.shared = true;
           at += decoded.size;
           this.nextOffset++;
           continue;
@@ -80,7 +87,7 @@ export class SegmentCursor {
             grown = true;
           } else if (at === 0 && n < this.buf.length) torn = this.checkTorn(fd, decoded.need);
         } else {
-          torn = this.checkTorn(fd, Infinity, decoded.corrupt);
+          torn = this.checkTorn(fd, Infinity, decoded.corrupt, options.failOnCorruption ? view.readUInt32LE(at) + 4 : undefined);
         }
         break;
       }
@@ -129,8 +136,12 @@ export class SegmentCursor {
    * A record that is incomplete or fails its checksum at the end of the file is being written or was torn by a
    * crash; either way it is not there yet. The same damage followed by more data is corruption.
    */
-  private checkTorn(fd: number, need: number, corrupt?: string): boolean {
+  private checkTorn(fd: number, need: number, corrupt?: string, recordBytes?: number): boolean {
     const size = fstatSync(fd).size;
+    // A writer (holding the lock) must not cut off a damaged record that has acknowledged records after it.
+    if (corrupt && recordBytes !== undefined && this.position + recordBytes < size) {
+      throw new TributaryError('IO_ERROR', `${this.file}: corrupt record at byte ${this.position} (${corrupt}) followed by more data`);
+    }
     if (corrupt && this.suspect?.position === this.position && size > this.suspect.size) {
       throw new TributaryError('IO_ERROR', `${this.file}: corrupt record at byte ${this.position} (${corrupt}) followed by more data`);
     }

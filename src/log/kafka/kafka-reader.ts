@@ -18,11 +18,12 @@ export class KafkaReader implements LogReader {
   private topicId = '';
   private leaders = new Map<number, number>();
   private buffered: LogRecord[] = [];
+  private rotation = 0;
 
   private constructor(
     private readonly consumer: Consumer<Buffer, Buffer, Buffer, Buffer>,
     private readonly topic: string,
-    private readonly positions: Map<number, bigint>,
+    private readonly positions_: Map<number, bigint>,
   ) {}
 
   static async open(brokers: string[], topic: string, positions: ReadonlyMap<number, number>): Promise<KafkaReader> {
@@ -46,6 +47,10 @@ export class KafkaReader implements LogReader {
     return out;
   }
 
+  positions(): Map<number, number> {
+    return new Map([...this.positions_].map(([p, o]) => [p, Number(o)]));
+  }
+
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.consumer.close(true, () => resolve()));
   }
@@ -61,7 +66,10 @@ export class KafkaReader implements LogReader {
   /** One Fetch per leader broker, in parallel; records are buffered in partition order. */
   private async fetch(maxWaitMs: number, attempt = 1): Promise<void> {
     const byLeader = new Map<number, number[]>();
-    for (const p of this.positions.keys()) {
+    // Brokers fill partitions in request order up to the size limit: rotate it, or later partitions starve (KIP-74).
+    const order = [...this.positions_.keys()];
+    this.rotation = (this.rotation + 1) % Math.max(1, order.length);
+    for (const p of [...order.slice(this.rotation), ...order.slice(0, this.rotation)]) {
       const leader = this.leaders.get(p) ?? -1;
       byLeader.set(leader, [...(byLeader.get(leader) ?? []), p]);
     }
@@ -76,7 +84,7 @@ export class KafkaReader implements LogReader {
             maxBytes: FETCH_MAX_BYTES,
             topics: [{
               topicId: this.topicId,
-              partitions: partitions.map((partition) => ({ partition, fetchOffset: this.positions.get(partition)!, partitionMaxBytes: PARTITION_MAX_BYTES, currentLeaderEpoch: -1, lastFetchedEpoch: -1 })),
+              partitions: partitions.map((partition) => ({ partition, fetchOffset: this.positions_.get(partition)!, partitionMaxBytes: PARTITION_MAX_BYTES, currentLeaderEpoch: -1, lastFetchedEpoch: -1 })),
             }],
           }),
         ),
@@ -99,7 +107,7 @@ export class KafkaReader implements LogReader {
       for (const topic of response.responses) {
         for (const partition of topic.partitions) {
           const p = partition.partitionIndex;
-          const asked = this.positions.get(p);
+          const asked = this.positions_.get(p);
           if (asked === undefined) continue;
           let position = asked;
           for (const batch of partition.records ?? []) {
@@ -113,7 +121,7 @@ export class KafkaReader implements LogReader {
             const next = batch.firstOffset + BigInt(batch.lastOffsetDelta) + 1n;
             if (next > position) position = next;
           }
-          this.positions.set(p, position);
+          this.positions_.set(p, position);
         }
       }
     }
