@@ -17,6 +17,8 @@ import { quoteLiteral } from '../src/lake/table-name.js';
 import type { Log } from '../src/log/log.js';
 import { openLog } from '../src/log/open.js';
 import { produceGenerated } from '../src/produce/produce.js';
+import { compileStream } from '../src/streams/definition.js';
+import { StreamProcessor } from '../src/streams/processor.js';
 import { runStream } from '../src/streams/worker.js';
 // @ts-expect-error: a plain ESM script without types
 import { startKafkaBroker } from '../scripts/kafka-broker.mjs';
@@ -43,12 +45,16 @@ function mb(bytes: number): number {
   return Math.round(bytes / 1024 / 1024);
 }
 
-async function rawConsume(log: Log, topic: string, total: number): Promise<number> {
+async function rawConsume(log: Log, topic: string, total: number, processor?: StreamProcessor): Promise<number> {
   const offsets = await log.offsets(topic);
   const reader = await log.reader(topic, new Map(offsets.map((o) => [o.partition, o.start])));
   const started = performance.now();
   let read = 0;
-  while (read < total) read += (await reader.poll({ maxRecords: 50_000, maxWaitMs: 500 })).length;
+  while (read < total) {
+    const records = await reader.poll({ maxRecords: 50_000, maxWaitMs: 500 });
+    processor?.process(records);
+    read += records.length;
+  }
   const seconds = (performance.now() - started) / 1000;
   await reader.close();
   return read / seconds;
@@ -57,7 +63,6 @@ async function rawConsume(log: Log, topic: string, total: number): Promise<numbe
 async function throughput(name: string, logUrl: string): Promise<Record<string, unknown>> {
   const config = await project(`${name}-throughput`, logUrl);
   const stream = config.streams[STREAM]!;
-  config.streams[STREAM] = { ...stream, trigger: { intervalMs: 0, maxRecords: 50_000 } };
   const log = await openLog(config.log);
   await log.createTopic(stream.topic, 3);
   process.stderr.write(`${name}: producing ${EVENTS} events…\n`);
@@ -66,6 +71,10 @@ async function throughput(name: string, logUrl: string): Promise<Record<string, 
   const produceRate = EVENTS / ((performance.now() - t) / 1000);
   process.stderr.write(`${name}: raw consume…\n`);
   const raw = Math.max(await rawConsume(log, stream.topic, EVENTS), await rawConsume(log, stream.topic, EVENTS));
+  // What the stream is made of: the same read with the processor's work (decode, validate, windows), no lake.
+  const compiled = compileStream(STREAM, stream);
+  const decodeOnly = await rawConsume(log, stream.topic, EVENTS, new StreamProcessor(compiled, []));
+  const processed = await rawConsume(log, stream.topic, EVENTS, new StreamProcessor(compiled));
   process.stderr.write(`${name}: stream run --available-now…\n`);
   const rssBefore = process.memoryUsage().rss;
   let peak = rssBefore;
@@ -81,6 +90,8 @@ async function throughput(name: string, logUrl: string): Promise<Record<string, 
     events: EVENTS,
     'produce ev/s': Math.round(produceRate),
     'raw consume ev/s (floor)': Math.round(raw),
+    '+ decode ev/s': Math.round(decodeOnly),
+    '+ windows ev/s': Math.round(processed),
     'stream ev/s': Math.round(EVENTS / seconds),
     'stream / raw': Number((EVENTS / seconds / raw).toFixed(2)),
     batches: report.batches,
