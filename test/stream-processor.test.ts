@@ -114,6 +114,13 @@ describe('stream processor', () => {
     expect(p.watermark).toBe(T0 + 5 * MIN - 30_000);
   });
 
+  it('an assigned partition that delivers only dead letters stops holding the watermark', () => {
+    const p = new StreamProcessor(compileStream('s', definition()));
+    p.assign([0, 1], 0);
+    p.process([{ ...sale(T0 + 5 * MIN, 'France', 1), partition: 0 }, { ...record('not json'), partition: 1 }], 1000);
+    expect(p.watermark).toBe(T0 + 5 * MIN - 30_000);
+  });
+
   it('reads event times without an offset as UTC', () => {
     const p = new StreamProcessor(compileStream('s', definition()));
     p.process([record({ id: 'a', event_time: '2026-11-22T10:00:00', pays: 'France', montant: 1 })]);

@@ -1,10 +1,12 @@
+import { spawn } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import type { ResolvedConfig, StreamConfig } from '../src/config/types.js';
 import { Lake } from '../src/lake/lake.js';
 import { EmbeddedLog } from '../src/log/embedded/embedded-log.js';
+import { KafkaLog } from '../src/log/kafka/kafka-log.js';
 import type { LogRecord } from '../src/log/log.js';
 import { produceFile, produceGenerated } from '../src/produce/produce.js';
 import { listDeadLetters, replayDeadLetters } from '../src/streams/dead-letters.js';
@@ -202,6 +204,66 @@ describe('examples/ventes-live on the embedded log', () => {
   });
 });
 
+describe('the same stream on Kafka', () => {
+  it('sends every kind of poison pill to the dead-letter table and topic, and publishes window rows to an output topic', async () => {
+    const { config } = await exampleProject();
+    config.log = { kind: 'kafka', brokers: [inject('kafkaBootstrap')] };
+    const topic = `ventes-${process.pid}-${Date.now() % 100000}`;
+    const base = config.streams[STREAM]!;
+    const outputs = { ...base.outputs, 'gold.ventes_live_par_pays': { ...base.outputs['gold.ventes_live_par_pays']!, topic: `${topic}.par-pays` } };
+    config.streams[STREAM] = { ...base, topic, outputs, dlq: { table: 'bronze.ventes_live_dlq' } };
+    const log = await KafkaLog.connect(config.log.brokers);
+    try {
+      await log.createTopic(topic, 2);
+      const producer = await log.producer();
+      const t = Date.parse('2026-11-22T10:00:00Z');
+      const sale = (i: number) => JSON.stringify({ id: `s${i}`, event_time: new Date(t + i * 1000).toISOString(), pays: i % 2 ? 'France' : 'Spain', montant: 10 });
+      await producer.send([
+        ...Array.from({ length: 100 }, (_, i) => ({ topic, partition: 0, value: sale(i) })),
+        { topic, partition: 1, value: '{"id": "broken", "event_time": ' },
+        { topic, partition: 1, value: JSON.stringify({ id: 'types', event_time: new Date(t).toISOString(), pays: 'France', montant: 'dix' }) },
+        { topic, partition: 1, value: JSON.stringify({ id: 'no-time', pays: 'France', montant: 1 }) },
+        { topic, partition: 1, value: Buffer.alloc(5 * 1024 * 1024, 0x7b) },
+        { topic, partition: 1, value: Buffer.from([0x00, 0xff, 0xfe, 0x80, 0x13, 0x37]) },
+        ...Array.from({ length: 100 }, (_, i) => ({ topic, partition: 1, value: sale(100 + i) })),
+      ]);
+      await producer.close();
+      const report = await runStream(config, STREAM, { availableNow: true });
+      expect(report).toMatchObject({ records: 205, deadLetters: 5 });
+      const dlq = await listDeadLetters(config, STREAM);
+      expect(dlq.map((d) => [d.partition, d.offset, d.errorCode, d.bytes])).toEqual([
+        [1, 0, 'unparseable', 31],
+        [1, 1, 'invalid_field', expect.any(Number)],
+        [1, 2, 'missing_event_time', expect.any(Number)],
+        [1, 3, 'too_large', 5 * 1024 * 1024],
+        [1, 4, 'unparseable', 6],
+      ]);
+      // The dead-letter topic: every pill with its error in headers; the 5 MB one cut to maxEventBytes.
+      const dlqReader = await log.reader(`${topic}.dlq`, new Map([[0, 0]]));
+      const letters: LogRecord[] = [];
+      for (let i = 0; i < 20 && letters.length < 5; i++) letters.push(...(await dlqReader.poll({ maxWaitMs: 200 })));
+      await dlqReader.close();
+      expect(letters.map((l) => l.headers['tributary.error.code'])).toEqual(['unparseable', 'invalid_field', 'missing_event_time', 'too_large', 'unparseable']);
+      expect(letters[3]!.headers['tributary.truncated-from']).toBe(String(5 * 1024 * 1024));
+      expect(letters[3]!.value!.length).toBe(1024 * 1024);
+      expect(letters[0]!.headers['tributary.source']).toBe(`${topic}/1/0`);
+      // Windows closed by the watermark (3 minutes of events, 30 s delay) were published to the output topic.
+      const lake = await Lake.open(config);
+      const closed = Number((await lake.query('SELECT count(*) AS n FROM gold.ventes_live_par_pays')).rows[0]!.n);
+      await lake.close();
+      expect(closed).toBeGreaterThan(0);
+      const reader = await log.reader(`${topic}.par-pays`, new Map([[0, 0]]));
+      const published: LogRecord[] = [];
+      for (let i = 0; i < 20 && published.length < closed; i++) published.push(...(await reader.poll({ maxWaitMs: 200 })));
+      await reader.close();
+      expect(published).toHaveLength(closed);
+      expect(JSON.parse(published[0]!.value!.toString())).toMatchObject({ window_start: '2026-11-22T10:00:00.000Z', pays: expect.any(String), nb_transactions: expect.any(Number) });
+    } finally {
+      await log.close();
+    }
+  });
+});
+
 describe('two workers of one stream', () => {
   it('cannot both commit: the second is fenced off, and every event still counts once', async () => {
     const { config } = await exampleProject({ trigger: { maxRecords: 500, intervalMs: 0 } });
@@ -246,6 +308,18 @@ describe('the stream CLI', () => {
     const bad = await cli(['stream', 'run', 'nope', ...project]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('no stream named "nope" (streams: ventes-live)');
+    // Ctrl-C on a producer: what it generated is acknowledged before it exits, and it says how much.
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fixtures/cli.ts'), 'produce', TOPIC, '--from', 'generator', '--rate', '400', '--json', ...project], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    await new Promise((r) => setTimeout(r, 2500));
+    child.kill('SIGINT');
+    const code = await new Promise((r) => child.on('close', r));
+    expect(code).toBe(0);
+    const interrupted = JSON.parse(out) as { sent: number };
+    expect(interrupted.sent).toBeGreaterThan(0);
+    const after = JSON.parse((await cli(['stream', 'status', '--json', ...project])).stdout) as { partitions: { end: number }[] }[];
+    expect(after[0]!.partitions.reduce((n, p) => n + p.end, 0)).toBe(600 + interrupted.sent);
     const badFrom = await cli(['stream', 'replay', STREAM, '--from', 'yesterday', ...project]);
     expect(badFrom.stderr).toContain(`--from: "yesterday" is neither 'earliest' nor an ISO-8601 time`);
   });

@@ -2,7 +2,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TributaryError } from '../errors.js';
-import type { Log, LogProducer, ProduceRecord } from '../log/log.js';
+import type { Log, ProduceRecord } from '../log/log.js';
 import { SalesEventGenerator, type SalesEventOptions } from './sales-events.js';
 
 export interface ProduceReport {
@@ -112,7 +112,7 @@ export async function produceGenerated(log: Log, topic: string, options: Generat
         report.bytes += e.value.length;
         batch.push({ topic, key: e.key, value: e.value });
       }
-      await send(producer, batch);
+      if (batch.length) await producer.send(batch);
       report.sent += batch.length;
       options.onProgress?.(report.sent);
     }
@@ -120,8 +120,4 @@ export async function produceGenerated(log: Log, topic: string, options: Generat
     await producer.close();
   }
   return report;
-}
-
-async function send(producer: LogProducer, batch: ProduceRecord[]): Promise<void> {
-  if (batch.length) await producer.send(batch);
 }

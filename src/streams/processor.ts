@@ -141,6 +141,8 @@ export class StreamProcessor {
         }
       }
     }
+    // A partition held back as "records waiting" that delivered only dead letters has nothing to wait for any more.
+    for (const p of positions.keys()) if (this.partitionTimes.get(p) === -Infinity) this.partitionTimes.delete(p);
     this.watermarkMs = Math.max(this.watermarkMs, this.eventTimeFloor(now) - s.watermarkMs);
     const closed = new Map<string, WindowRow[]>();
     const open = new Map<string, WindowRow[]>();
@@ -149,11 +151,6 @@ export class StreamProcessor {
       if (a.output.emit === 'on-update') open.set(a.output.table, a.open().map((w) => this.row(a, w, false)));
     }
     return { records, deadLetters, late, closed, open, positions, watermark: this.watermarkMs };
-  }
-
-  /** Closes every open window, as at the end of a bounded input (a replay). */
-  flush(): Map<string, WindowRow[]> {
-    return new Map(this.aggregators.map((a) => [a.output.table, a.close(Infinity).map((w) => this.row(a, w, true))]));
   }
 
   /** The event time every active partition has reached. */
