@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { seededRandom } from '../util/random.js';
 
 /**
  * Deterministic generator of seed 002's sources: `clients.csv` and monthly `achats_YYYY-MM.csv` files, with the dirt
@@ -35,22 +36,10 @@ const PRODUCTS = ['Laptop', 'Phone', 'Tablet', 'Headphones', 'Smartwatch', 'Came
 const FIRST = ['Alice', 'Bruno', 'Chloé', 'David', 'Emma', 'Farid', 'Giulia', 'Hugo', 'Inès', 'Jonas', 'Katia', 'Léo', 'Mila', 'Noah', 'Olga', 'Paul'];
 const LAST = ['Martin', 'Bernard', 'Dubois', 'Schmidt', 'Rossi', 'García', 'Janssens', 'de Vries', 'Lindqvist', 'Smith', 'Tremblay', 'Moreau'];
 
-/** mulberry32: a small, fast, seedable PRNG; the same seed always gives the same files. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function generateRetailData(dir: string, options: RetailDataOptions = {}): RetailDataManifest {
   const seed = options.seed ?? 42;
   const rows = Math.max(100, Math.floor(options.rows ?? 10_000));
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const chance = (p: number) => random() < p;
   const pad = (n: number) => String(n).padStart(2, '0');

@@ -1,3 +1,5 @@
+import { seededRandom } from '../util/random.js';
+
 /**
  * Sales events like seed 001's `ventes-temps-reel` topic: {"id", "event_time", "pays", "montant", "produit"}, with a
  * controllable share of out-of-order, late and malformed events, to exercise watermarks and the dead-letter queue.
@@ -31,7 +33,7 @@ export class SalesEventGenerator {
   private readonly countries: string[];
 
   constructor(private readonly options: SalesEventOptions = {}) {
-    this.random = mulberry32(options.seed ?? Date.now());
+    this.random = seededRandom(options.seed ?? Date.now());
     this.countries = options.countries?.length ? options.countries : COUNTRIES;
   }
 
@@ -65,16 +67,4 @@ export class SalesEventGenerator {
         return Buffer.from(Array.from({ length: 64 }, () => Math.floor(this.random() * 256)));
     }
   }
-}
-
-/** A small, fast, seedable PRNG (public domain). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
