@@ -83,8 +83,14 @@ async function throughput(name: string, logUrl: string): Promise<Record<string, 
   const report = await runStream(config, STREAM, { availableNow: true, log });
   const seconds = (performance.now() - t) / 1000;
   clearInterval(sampler);
-  await log.close();
   if (report.records !== EVENTS) throw new Error(`${name}: processed ${report.records} of ${EVENTS}`);
+  // The same without the raw landing (`landing: false`), on a fresh lake: how much of the cost is landing every record.
+  const bare = await project(`${name}-no-landing`, logUrl);
+  bare.streams[STREAM] = { ...stream, landing: false };
+  t = performance.now();
+  await runStream(bare, STREAM, { availableNow: true, log });
+  const bareSeconds = (performance.now() - t) / 1000;
+  await log.close();
   return {
     log: name,
     events: EVENTS,
@@ -94,6 +100,7 @@ async function throughput(name: string, logUrl: string): Promise<Record<string, 
     '+ windows ev/s': Math.round(processed),
     'stream ev/s': Math.round(EVENTS / seconds),
     'stream / raw': Number((EVENTS / seconds / raw).toFixed(2)),
+    'without raw landing ev/s': Math.round(EVENTS / bareSeconds),
     batches: report.batches,
     'peak RSS MB': mb(peak),
   };
