@@ -1,14 +1,20 @@
-import { BIGINT, BLOB, DuckDBBlobValue, DuckDBDataChunk, DuckDBTimestampTZValue, INTEGER, TIMESTAMPTZ, VARCHAR, type DuckDBAppender, type DuckDBValue } from '@duckdb/node-api';
+import { BLOB, DOUBLE, DuckDBBlobValue, DuckDBDataChunk, DuckDBTimestampTZValue, INTEGER, VARCHAR, type DuckDBAppender, type DuckDBValue } from '@duckdb/node-api';
 import type { TableChange } from '../catalog/types.js';
 import type { Lake } from '../lake/lake.js';
 import { OPEN_FOLDER } from '../lake/lake.js';
-import { quoteIdent } from '../lake/table-name.js';
+import { quoteIdent, quoteLiteral } from '../lake/table-name.js';
 import type { LogRecord } from '../log/log.js';
 import type { CompiledOutput, CompiledStream } from './definition.js';
 import type { BatchResult, DeadLetter, LateEvent, WindowRow } from './processor.js';
 
 /** Columns of the tables every stream writes besides its outputs. */
-const RAW_COLUMNS = `"topic" VARCHAR, "partition" INTEGER, "offset" BIGINT, "timestamp" TIMESTAMPTZ, "key" BLOB, "value" BLOB, "headers" VARCHAR`;
+/**
+ * The raw-landing buffer holds only what varies per record, in types a data chunk fills without a native call or a
+ * BigInt per value (offsets and times as doubles: exact below 2^53); the landed table gets its types in SQL.
+ */
+const RAW_BUFFER_COLUMNS = `"partition" INTEGER, "offset" DOUBLE, "timestamp_ms" DOUBLE, "key" BLOB, "value" BLOB, "headers" VARCHAR`;
+const rawSelect = (topic: string, buffer: string) =>
+  `SELECT ${quoteLiteral(topic)} AS "topic", "partition", CAST("offset" AS BIGINT) AS "offset", to_timestamp("timestamp_ms" / 1000) AS "timestamp", "key", "value", "headers" FROM ${buffer}`;
 const DLQ_COLUMNS = `"topic" VARCHAR, "partition" INTEGER, "offset" BIGINT, "timestamp" TIMESTAMPTZ, "key" BLOB, "payload" BLOB, "payload_text" VARCHAR, "error_code" VARCHAR, "error" VARCHAR, "failed_at" TIMESTAMPTZ`;
 const LATE_COLUMNS = `"output" VARCHAR, "window_start" TIMESTAMPTZ, "window_end" TIMESTAMPTZ, "event_time" TIMESTAMPTZ, "watermark" TIMESTAMPTZ, "topic" VARCHAR, "partition" INTEGER, "offset" BIGINT, "event" VARCHAR, "reason" VARCHAR, "recorded_at" TIMESTAMPTZ`;
 
@@ -23,6 +29,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export class LakeSink {
   private readonly buffers = new Map<string, string>();
+  /** What is written from each buffer (by default, its rows as they are). */
+  private readonly selects = new Map<string, string>();
 
   private constructor(
     private readonly lake: Lake,
@@ -35,7 +43,10 @@ export class LakeSink {
     const sink = new LakeSink(lake, stream, options.outputs ?? stream.outputs, options.outputsOnly ?? false);
     await sink.lake.engine.run(`CREATE SCHEMA IF NOT EXISTS _stream_buffers`);
     if (!sink.outputsOnly) {
-      if (stream.landing) await sink.buffer(stream.landing, RAW_COLUMNS);
+      if (stream.landing) {
+        await sink.buffer(stream.landing, RAW_BUFFER_COLUMNS);
+        sink.selects.set(stream.landing, rawSelect(stream.topic, sink.buffers.get(stream.landing)!));
+      }
       await sink.buffer(stream.dlqTable, DLQ_COLUMNS);
       await sink.buffer(stream.lateTable, LATE_COLUMNS);
     }
@@ -86,7 +97,7 @@ export class LakeSink {
     const out: TableChange[] = [];
     for (const [table, buffer] of this.buffers) {
       if (except.some((c) => c.table === table) || (await this.lake.catalog.getTable(table))) continue;
-      out.push({ table, operation: 'create', addFiles: [], schema: await this.lake.engine.describe(`SELECT * FROM ${buffer}`), summary: { stream: this.stream.name } });
+      out.push({ table, operation: 'create', addFiles: [], schema: await this.lake.engine.describe(this.selects.get(table) ?? `SELECT * FROM ${buffer}`), summary: { stream: this.stream.name } });
     }
     return out;
   }
@@ -125,7 +136,7 @@ export class LakeSink {
     const buffer = this.buffers.get(table)!;
     await this.append(table, fill);
     try {
-      const written = await this.lake.writeFiles(table, `SELECT * FROM ${buffer}`, folder ? { folder } : {});
+      const written = await this.lake.writeFiles(table, this.selects.get(table) ?? `SELECT * FROM ${buffer}`, folder ? { folder } : {});
       return this.lake.change(written, 'append', { stream: this.stream.name });
     } finally {
       await this.lake.engine.run(`DELETE FROM ${buffer}`);
@@ -164,7 +175,7 @@ function appendSource(a: DuckDBAppender, r: LogRecord): void {
   a.appendTimestampTZ(ts(r.timestamp));
 }
 
-const RAW_TYPES = [VARCHAR, INTEGER, BIGINT, TIMESTAMPTZ, BLOB, BLOB, VARCHAR];
+const RAW_TYPES = [INTEGER, DOUBLE, DOUBLE, BLOB, BLOB, VARCHAR];
 /** DuckDB's vector size: a data chunk holds at most this many rows. */
 const CHUNK_ROWS = 2048;
 
@@ -175,13 +186,12 @@ function appendRaw(a: DuckDBAppender, records: readonly LogRecord[]): void {
     const columns: DuckDBValue[][] = RAW_TYPES.map(() => new Array<DuckDBValue>(n));
     for (let i = 0; i < n; i++) {
       const r = records[from + i]!;
-      columns[0]![i] = r.topic;
-      columns[1]![i] = r.partition;
-      columns[2]![i] = BigInt(r.offset);
-      columns[3]![i] = ts(r.timestamp);
-      columns[4]![i] = r.key === null ? null : new DuckDBBlobValue(r.key);
-      columns[5]![i] = r.value === null ? null : new DuckDBBlobValue(r.value);
-      columns[6]![i] = Object.keys(r.headers).length ? JSON.stringify(r.headers) : null;
+      columns[0]![i] = r.partition;
+      columns[1]![i] = r.offset;
+      columns[2]![i] = r.timestamp;
+      columns[3]![i] = r.key === null ? null : new DuckDBBlobValue(r.key);
+      columns[4]![i] = r.value === null ? null : new DuckDBBlobValue(r.value);
+      columns[5]![i] = Object.keys(r.headers).length ? JSON.stringify(r.headers) : null;
     }
     const chunk = DuckDBDataChunk.create(RAW_TYPES, n);
     chunk.setColumns(columns);
