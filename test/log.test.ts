@@ -153,6 +153,19 @@ describe('the embedded log on disk', () => {
     await reader.close();
   });
 
+  it('treats zeros left at the end of a segment by a crash as a torn tail', async () => {
+    const dir = tempDir('trib-log-');
+    const log = new EmbeddedLog(dir);
+    await log.createTopic('zeros', 1);
+    await (await log.producer()).send([{ topic: 'zeros', value: 'kept' }]);
+    const segment = path.join(dir, 'zeros', '0', `${'0'.repeat(20)}.log`);
+    appendFileSync(segment, Buffer.alloc(4096));
+    await (await new EmbeddedLog(dir).producer()).send([{ topic: 'zeros', value: 'after' }]);
+    const reader = await log.reader('zeros', new Map([[0, 0]]));
+    expect((await drain(reader, 2)).map((r) => [r.offset, r.value!.toString()])).toEqual([[0, 'kept'], [1, 'after']]);
+    await reader.close();
+  });
+
   it('refuses to append after a corrupt record that has records after it, naming the file and byte', async () => {
     const dir = tempDir('trib-log-');
     const log = new EmbeddedLog(dir);

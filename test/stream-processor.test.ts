@@ -107,18 +107,33 @@ describe('stream processor', () => {
 
   it('a partition assigned but silent holds the watermark until it delivers or goes idle', () => {
     const p = new StreamProcessor(compileStream('s', definition({ idleTimeout: '10s' })));
-    p.assign([0, 1], 0);
+    p.assign(new Map([[0, 1_000_000], [1, 1_000_000]]), 0);
     p.process([{ ...sale(T0 + 5 * MIN, 'France', 1), partition: 0 }], 1000);
     expect(p.watermark).toBe(-Infinity);
     p.process([{ ...sale(T0 + 5 * MIN, 'France', 1), partition: 0 }], 12_000);
     expect(p.watermark).toBe(T0 + 5 * MIN - 30_000);
   });
 
-  it('an assigned partition that delivers only dead letters stops holding the watermark', () => {
+  it('an assigned partition whose waiting records were all dead letters stops holding the watermark once read', () => {
     const p = new StreamProcessor(compileStream('s', definition()));
-    p.assign([0, 1], 0);
-    p.process([{ ...sale(T0 + 5 * MIN, 'France', 1), partition: 0 }, { ...record('not json'), partition: 1 }], 1000);
+    const pills = [{ ...record('not json'), partition: 1 }, { ...record('{'), partition: 1 }];
+    p.assign(new Map([[0, 1_000_000], [1, pills[1]!.offset + 1]]), 0);
+    p.process([{ ...sale(T0 + 5 * MIN, 'France', 1), partition: 0 }, pills[0]!], 1000);
+    expect(p.watermark).toBe(-Infinity); // partition 1 still has a record waiting: it may be an old event
+    p.process([pills[1]!], 1000);
     expect(p.watermark).toBe(T0 + 5 * MIN - 30_000);
+  });
+
+  it('an event inside an open session is on time even when its own gap has passed the watermark', () => {
+    const p = new StreamProcessor(compileStream('s', definition({
+      outputs: { 'gold.sessions': { window: windows.session('50s'), groupBy: ['pays'], aggregates: { n: agg.count() } } },
+    })));
+    p.process([sale(T0 + 100_000, 'France', 1), sale(T0 + 140_000, 'France', 1)]); // session [100 s, 190 s)
+    p.process([sale(T0 + 210_000, 'Spain', 1)]); // watermark 180 s
+    const inside = p.process([sale(T0 + 120_000, 'France', 1)]); // its own window [120 s, 170 s) has passed, the session has not
+    expect(inside.late).toEqual([]);
+    const closed = p.process([sale(T0 + 400_000, 'Spain', 1)]).closed.get('gold.sessions')!;
+    expect(closed.filter((r) => r.keys[0] === 'France').map((r) => [(r.start - T0) / 1000, (r.end - T0) / 1000, r.values[0]])).toEqual([[100, 190, 3]]);
   });
 
   it('reads event times without an offset as UTC', () => {

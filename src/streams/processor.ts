@@ -63,6 +63,8 @@ export class StreamProcessor {
   private maxEventTime = -Infinity;
   private watermarkMs = -Infinity;
   private readonly partitionTimes = new Map<number, number>();
+  /** Partitions assigned with records waiting up to this offset, not yet delivered (their time is -Infinity). */
+  private readonly waitingUntil = new Map<number, number>();
   /** When each partition last delivered an event (processing time; not saved: a restart sees all as active). */
   private readonly lastSeen = new Map<number, number>();
 
@@ -85,12 +87,15 @@ export class StreamProcessor {
   }
 
   /**
-   * Partitions with records waiting: each holds the watermark back until it delivers (or goes idle), so the first
-   * events of a partition that is slow to start are not declared late.
+   * Partitions with records waiting, and the end of what waits: each holds the watermark back until it delivers an
+   * event, reads up to that end (its backlog was all dead letters) or goes idle, so the first events of a partition
+   * slow to start are not declared late.
    */
-  assign(partitions: readonly number[], now = Date.now()): void {
-    for (const p of partitions) {
-      if (!this.partitionTimes.has(p)) this.partitionTimes.set(p, -Infinity);
+  assign(waiting: ReadonlyMap<number, number>, now = Date.now()): void {
+    for (const [p, end] of waiting) {
+      if (this.partitionTimes.has(p)) continue;
+      this.partitionTimes.set(p, -Infinity);
+      this.waitingUntil.set(p, end);
       if (!this.lastSeen.has(p)) this.lastSeen.set(p, now);
     }
   }
@@ -141,8 +146,16 @@ export class StreamProcessor {
         }
       }
     }
-    // A partition held back as "records waiting" that delivered only dead letters has nothing to wait for any more.
-    for (const p of positions.keys()) if (this.partitionTimes.get(p) === -Infinity) this.partitionTimes.delete(p);
+    for (const [p, next] of positions) {
+      const until = this.waitingUntil.get(p);
+      if (until === undefined) continue;
+      // Its first event arrived, or it has read all that was waiting without one: it no longer holds anything back.
+      if (this.partitionTimes.get(p) !== -Infinity) this.waitingUntil.delete(p);
+      else if (next >= until) {
+        this.waitingUntil.delete(p);
+        this.partitionTimes.delete(p);
+      }
+    }
     this.watermarkMs = Math.max(this.watermarkMs, this.eventTimeFloor(now) - s.watermarkMs);
     const closed = new Map<string, WindowRow[]>();
     const open = new Map<string, WindowRow[]>();

@@ -52,7 +52,7 @@ export async function replayStream(
     const positions = new Map([...until.keys()].map((p) => [p, Math.min(starts.get(p) ?? 0, until.get(p)!)]));
     const total = [...until].reduce((n, [p, end]) => n + end - positions.get(p)!, 0);
     const processor = new StreamProcessor(stream);
-    processor.assign([...positions].filter(([p, o]) => o < until.get(p)!).map(([p]) => p));
+    processor.assign(new Map([...positions].filter(([p, o]) => o < until.get(p)!).map(([p]) => [p, until.get(p)!])));
     const emitted = new Map<string, WindowRow[]>(stream.outputs.map((o) => [o.table, []]));
     const reader = await log.reader(stream.topic, positions);
     let read = 0;

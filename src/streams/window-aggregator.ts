@@ -32,10 +32,10 @@ export class WindowAggregator {
     const keys = groupBy.length === 0 ? NO_KEYS : groupBy.map((f) => event[f] ?? null);
     const group = groupId(keys);
     if (window.kind === 'session') {
-      const end = time + window.gapMs;
-      if (end + lateness <= watermark) return [{ start: time, end }];
-      this.addToSession(group, keys, event, time, end);
-      return NOT_LATE;
+      // Lateness is judged on the session the event would join (Flink merges first): an event inside an open
+      // session is on time even if its own gap has passed.
+      const merged = this.addToSession(group, keys, event, time, time + window.gapMs, watermark - lateness);
+      return merged ? NOT_LATE : [{ start: time, end: time + window.gapMs }];
     }
     let late: WindowBounds[] | undefined;
     const first = Math.floor(time / window.advanceMs) * window.advanceMs;
@@ -107,22 +107,29 @@ export class WindowAggregator {
     }
   }
 
-  private addToSession(group: string, keys: unknown[], event: StreamEvent, start: number, end: number): void {
+  /** Merges the event into its key's sessions; false (and nothing changed) when the merged session is already closed. */
+  private addToSession(group: string, keys: unknown[], event: StreamEvent, start: number, end: number, closedBefore: number): boolean {
     const list = this.sessions.get(group) ?? [];
-    const merged: WindowState = { start, end, keys, acc: this.emptyAcc() };
-    this.accumulate(merged.acc, event);
+    let mergedStart = start;
+    let mergedEnd = end;
+    const overlapping: WindowState[] = [];
     const rest: WindowState[] = [];
     for (const s of list) {
-      if (s.start < merged.end && start < s.end) {
-        merged.start = Math.min(merged.start, s.start);
-        merged.end = Math.max(merged.end, s.end);
-        this.merge(merged.acc, s.acc);
+      if (s.start < end && start < s.end) {
+        overlapping.push(s);
+        mergedStart = Math.min(mergedStart, s.start);
+        mergedEnd = Math.max(mergedEnd, s.end);
       } else {
         rest.push(s);
       }
     }
+    if (mergedEnd <= closedBefore) return false;
+    const merged: WindowState = { start: mergedStart, end: mergedEnd, keys, acc: this.emptyAcc() };
+    this.accumulate(merged.acc, event);
+    for (const s of overlapping) this.merge(merged.acc, s.acc);
     rest.push(merged);
     this.sessions.set(group, rest.sort((a, b) => a.start - b.start));
+    return true;
   }
 
   private emptyAcc(): number[] {
@@ -169,5 +176,7 @@ const NO_KEYS: unknown[] = [];
 
 /** A map key for group values; one string value (the common case) is used as is, marked so it cannot collide. */
 function groupId(keys: readonly unknown[]): string {
-  return keys.length === 1 && typeof keys[0] === 'string' ? `\u0000${keys[0]}` : JSON.stringify(keys);
+  if (keys.length === 1 && typeof keys[0] === 'string') return `\u0000${keys[0]}`;
+  // A `map` may produce any value: BigInts would make JSON.stringify throw.
+  return JSON.stringify(keys, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 }

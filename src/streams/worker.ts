@@ -85,7 +85,7 @@ export async function runStream(config: ResolvedConfig, name: string, options: S
     }
     const targets = options.availableNow ? new Map(offsets.map((o) => [o.partition, o.end])) : undefined;
     // Partitions with records waiting hold the watermark until they deliver; empty ones would only stall it.
-    processor.assign(offsets.filter((o) => o.end > positions.get(o.partition)!).map((o) => o.partition));
+    processor.assign(new Map(offsets.filter((o) => o.end > positions.get(o.partition)!).map((o) => [o.partition, o.end])));
     reader = await log.reader(stream.topic, positions);
     if (stream.dlqTopic || stream.outputs.some((o) => o.topic)) producer = await log.producer();
     let ends = new Map(offsets.map((o) => [o.partition, o.end]));
@@ -134,7 +134,8 @@ export async function runStream(config: ResolvedConfig, name: string, options: S
       report.positions = Object.fromEntries(committed);
       if (stream.compactEvery > 0 && report.batches % stream.compactEvery === 0) await compactTables(lake, stream);
       if (options.onBatch) {
-        if (report.batches % 20 === 1) ends = new Map((await log.offsets(stream.topic)).map((o) => [o.partition, o.end]));
+        // Only for the lag figure: a failed lookup keeps the previous ends rather than failing a committed batch.
+        if (report.batches % 20 === 1) ends = await log.offsets(stream.topic).then((o) => new Map(o.map((x) => [x.partition, x.end])), () => ends);
         let lag = 0;
         for (const [p, end] of ends) lag += Math.max(0, end - (committed.get(p) ?? 0));
         options.onBatch({
@@ -157,7 +158,7 @@ export async function runStream(config: ResolvedConfig, name: string, options: S
         const committed = new Map(positions);
         await pending;
         pending = commitBatch(records, result, committed, state);
-        // Surface a failed commit at once rather than after the next batch is read.
+        // A failed commit is rethrown by the `await pending` of the next batch (or below); this only marks it handled.
         pending.catch(() => undefined);
       }
     } finally {

@@ -5,7 +5,7 @@ import { crc32 } from 'node:zlib';
 import { TributaryError } from '../../errors.js';
 import { TOPIC_NAME, toBuffer, type Log, type LogProducer, type LogReader, type LogRecord, type PartitionOffsets, type PollOptions, type ProduceRecord } from '../log.js';
 import { withFileLock } from './file-lock.js';
-import { encodeFrame } from './frame.js';
+import { MAX_RECORD_BYTES, encodeFrame } from './frame.js';
 import { SegmentCursor, listSegments, segmentName } from './partition-files.js';
 
 export interface EmbeddedLogOptions {
@@ -185,6 +185,8 @@ export class EmbeddedLog implements Log {
       const frames = records.map((r, i) =>
         encodeFrame({ offset: tail.nextOffset + i, timestamp: r.timestamp ?? now, key: toBuffer(r.key), value: toBuffer(r.value), headers: r.headers ?? {} }),
       );
+      const tooLarge = frames.findIndex((f) => f.length - 4 > MAX_RECORD_BYTES);
+      if (tooLarge >= 0) throw new TributaryError('USAGE', `topic ${topic}: a record of ${frames[tooLarge]!.length} bytes is larger than the embedded log's ${MAX_RECORD_BYTES} bytes`);
       const bytes = Buffer.concat(frames);
       let file = tail.file;
       if (tail.position > 0 && tail.position + bytes.length > this.segmentBytes) {

@@ -16,6 +16,8 @@ export interface Frame {
 }
 
 const FIXED = 4 + 8 + 8 + 4 + 4 + 4;
+/** The largest record the embedded log stores; a length field above it is damage, not a record to wait for. */
+export const MAX_RECORD_BYTES = 256 * 1024 * 1024;
 
 export function encodeFrame(frame: Frame): Buffer {
   const headers = Object.keys(frame.headers).length ? Buffer.from(JSON.stringify(frame.headers)) : null;
@@ -45,6 +47,7 @@ export function decodeFrame(buf: Buffer, at: number): Decoded {
   if (buf.length - at < 4) return { incomplete: true, need: 4 };
   const body = buf.readUInt32LE(at);
   if (body < FIXED) return { corrupt: `record length ${body} is too small` };
+  if (body > MAX_RECORD_BYTES) return { corrupt: `record length ${body} is larger than any record` };
   if (buf.length - at < 4 + body) return { incomplete: true, need: 4 + body };
   const end = at + 4 + body;
   if (crc32(buf.subarray(at + 8, end)) !== buf.readUInt32LE(at + 4)) return { corrupt: 'checksum mismatch' };

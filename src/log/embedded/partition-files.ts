@@ -22,9 +22,9 @@ export function listSegments(dir: string): { base: number; file: string }[] {
  */
 export class SegmentCursor {
   private fd: number | undefined;
-  private buf = Buffer.allocUnsafe(1 << 20);
-  /** Records handed out are views of `buf`: once any is, the next read needs a fresh buffer. */
-  private shared = false;
+  private buf = Buffer.allocUnsafe(READ_BYTES);
+  /** Records handed out are views of `buf[0, free)`: later reads go after them, into a fresh buffer when it is full. */
+  private free = 0;
   private suspect: { position: number; size: number } | undefined;
 
   constructor(
@@ -57,16 +57,17 @@ export class SegmentCursor {
     while (frames.length < max) {
       const fd = this.open();
       if (fd === undefined) break;
-      if (this.shared) {
-        this.buf = Buffer.allocUnsafe(1 << 20);
-        this.shared = false;
+      if (this.buf.length - this.free < MIN_ROOM) {
+        this.buf = Buffer.allocUnsafe(READ_BYTES);
+        this.free = 0;
       }
-      const n = readSync(fd, this.buf, 0, this.buf.length, this.position);
+      const room = this.buf.length - this.free;
+      const n = readSync(fd, this.buf, this.free, room, this.position);
       if (n === 0) {
         if (!this.advanceSegment()) break;
         continue;
       }
-      const view = n === this.buf.length ? this.buf : this.buf.subarray(0, n);
+      const view = this.buf.subarray(this.free, this.free + n);
       let at = 0;
       let grown = false;
       while (frames.length < max) {
@@ -76,21 +77,23 @@ export class SegmentCursor {
             throw new TributaryError('IO_ERROR', `${this.file}: expected offset ${this.nextOffset} at byte ${this.position + at}, found ${decoded.frame.offset}`);
           }
           frames.push(decoded.frame);
-          this.shared = true;
           at += decoded.size;
           this.nextOffset++;
           continue;
         }
         if ('incomplete' in decoded) {
-          if (at === 0 && decoded.need > this.buf.length) {
-            this.buf = Buffer.allocUnsafe(decoded.need); // a large record: read it whole next time round
+          if (at === 0 && decoded.need > room) {
+            // A record larger than the room left: read it whole into a buffer of its own next time round.
+            this.buf = Buffer.allocUnsafe(Math.max(decoded.need, READ_BYTES));
+            this.free = 0;
             grown = true;
-          } else if (at === 0 && n < this.buf.length) torn = this.checkTorn(fd, decoded.need);
+          } else if (at === 0 && n < room) torn = this.checkTorn(fd, this.position, decoded.need);
         } else {
-          torn = this.checkTorn(fd, Infinity, decoded.corrupt, options.failOnCorruption ? view.readUInt32LE(at) + 4 : undefined);
+          torn = this.checkTorn(fd, this.position + at, Infinity, decoded.corrupt, options.failOnCorruption ? view.readUInt32LE(at) + 4 : undefined);
         }
         break;
       }
+      if (!grown) this.free += at;
       this.position += at;
       if (grown) continue;
       if (at === 0) {
@@ -136,18 +139,32 @@ export class SegmentCursor {
    * A record that is incomplete or fails its checksum at the end of the file is being written or was torn by a
    * crash; either way it is not there yet. The same damage followed by more data is corruption.
    */
-  private checkTorn(fd: number, need: number, corrupt?: string, recordBytes?: number): boolean {
+  private checkTorn(fd: number, at: number, need: number, corrupt?: string, recordBytes?: number): boolean {
     const size = fstatSync(fd).size;
+    // Some file systems leave zeros where a crash interrupted an append: that is a torn tail too.
+    if (corrupt && zeros(fd, at, size)) return true;
     // A writer (holding the lock) must not cut off a damaged record that has acknowledged records after it.
-    if (corrupt && recordBytes !== undefined && this.position + recordBytes < size) {
-      throw new TributaryError('IO_ERROR', `${this.file}: corrupt record at byte ${this.position} (${corrupt}) followed by more data`);
+    if (corrupt && recordBytes !== undefined && at + recordBytes < size) {
+      throw new TributaryError('IO_ERROR', `${this.file}: corrupt record at byte ${at} (${corrupt}) followed by more data`);
     }
-    if (corrupt && this.suspect?.position === this.position && size > this.suspect.size) {
-      throw new TributaryError('IO_ERROR', `${this.file}: corrupt record at byte ${this.position} (${corrupt}) followed by more data`);
+    if (corrupt && this.suspect?.position === at && size > this.suspect.size) {
+      throw new TributaryError('IO_ERROR', `${this.file}: corrupt record at byte ${at} (${corrupt}) followed by more data`);
     }
-    if (corrupt) this.suspect = { position: this.position, size };
-    return corrupt !== undefined || this.position + need > size;
+    if (corrupt) this.suspect = { position: at, size };
+    return corrupt !== undefined || at + need > size;
   }
+}
+
+const READ_BYTES = 1 << 20;
+/** Below this much room left in the read buffer, a fresh one is started. */
+const MIN_ROOM = 64 * 1024;
+
+/** Whether the file holds only zero bytes from `from` to its end (checked up to 16 MB). */
+function zeros(fd: number, from: number, size: number): boolean {
+  if (size - from > 16 * 1024 * 1024) return false;
+  const bytes = Buffer.alloc(size - from);
+  readSync(fd, bytes, 0, bytes.length, from);
+  return bytes.every((b) => b === 0);
 }
 
 export function fileSize(file: string): number {

@@ -1,4 +1,4 @@
-import { Admin, ListOffsetTimestamps, Producer } from '@platformatic/kafka';
+import { Admin, FetchIsolationLevels, ListOffsetTimestamps, Producer } from '@platformatic/kafka';
 import { TributaryError, errorMessage } from '../../errors.js';
 import { TOPIC_NAME, toBuffer, type Log, type LogProducer, type LogReader, type PartitionOffsets, type ProduceRecord } from '../log.js';
 import { KafkaReader } from './kafka-reader.js';
@@ -149,6 +149,8 @@ export class KafkaLog implements Log {
   private async listOffsets(topic: string, count: number, timestamp: bigint): Promise<Map<number, number>> {
     const result = await this.admin.listOffsets({
       topics: [{ name: topic, partitions: Array.from({ length: count }, (_, partitionIndex) => ({ partitionIndex, timestamp })) }],
+      // The end readers can reach: an open transaction of another producer is not readable yet.
+      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
     });
     return new Map((result[0]?.partitions ?? []).map((p) => [p.partitionIndex, Number(p.offset)]));
   }

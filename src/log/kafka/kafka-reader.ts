@@ -47,8 +47,11 @@ export class KafkaReader implements LogReader {
     return out;
   }
 
+  /** Fetched but not yet returned records count as not read. */
   positions(): Map<number, number> {
-    return new Map([...this.positions_].map(([p, o]) => [p, Number(o)]));
+    const out = new Map([...this.positions_].map(([p, o]) => [p, Number(o)]));
+    for (const r of this.buffered) if (r.offset < out.get(r.partition)!) out.set(r.partition, r.offset);
+    return out;
   }
 
   async close(): Promise<void> {
