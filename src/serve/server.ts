@@ -16,10 +16,11 @@ import { checkEndpointTables, endpointRoutes } from './routes/endpoints.js';
 import { tableRoutes } from './routes/tables.js';
 import { BadRequest } from './table-query.js';
 import { VERSION } from '../util/version.js';
+import { Metrics } from '../monitoring/metrics.js';
 
 /**
  * The HTTP server: generic table API, declared endpoints, OpenAPI at /openapi.json with docs at /docs, the dashboard
- * at /, and /health. Built as Fastify plugins; every route validates its input against its schema.
+ * at /, /health, and Prometheus metrics at /metrics. Built as Fastify plugins; every route validates its input against its schema.
  */
 export async function buildServer(lake: Lake, options: { logger?: boolean } = {}): Promise<{ app: FastifyInstance; ctx: ServeContext }> {
   const settings = lake.config.serve;
@@ -110,6 +111,11 @@ export async function buildServer(lake: Lake, options: { logger?: boolean } = {}
   );
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  // Prometheus metrics (behind the bearer tokens when they are set: Prometheus sends them with `authorization`).
+  const metrics = new Metrics(lake);
+  metrics.instrument(app);
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()));
+
   await app.register(async (api) => tableRoutes(api, ctx));
   await app.register(async (api) => endpointRoutes(api, ctx));
   await app.register(async (ui) => dashboardRoutes(ui, ctx));
@@ -118,6 +124,7 @@ export async function buildServer(lake: Lake, options: { logger?: boolean } = {}
   app.addHook('onClose', async () => {
     live.stop();
     reader.close();
+    await metrics.close();
   });
   return { app, ctx };
 }

@@ -26,9 +26,9 @@ export interface StreamStatus {
 }
 
 /** Where each declared stream stands: per partition its committed offset and lag, its watermark and last commit. */
-export async function streamStatus(config: ResolvedConfig, options: { log?: Log } = {}): Promise<StreamStatus[]> {
+export async function streamStatus(config: ResolvedConfig, options: { log?: Log; lake?: Lake } = {}): Promise<StreamStatus[]> {
   const log = options.log ?? (await openLog(config.log));
-  const lake = await Lake.open(config);
+  const lake = options.lake ?? (await Lake.open(config));
   try {
     const out: StreamStatus[] = [];
     for (const [name, definition] of Object.entries(config.streams)) {
@@ -54,6 +54,6 @@ export async function streamStatus(config: ResolvedConfig, options: { log?: Log 
     return out;
   } finally {
     if (!options.log) await log.close().catch(() => undefined);
-    await lake.close();
+    if (!options.lake) await lake.close();
   }
 }
