@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,13 +9,14 @@ import { EmbeddedLog } from '../src/log/embedded/embedded-log.js';
 import { produceFile, produceGenerated } from '../src/produce/produce.js';
 import { buildServer } from '../src/serve/server.js';
 import { runStream } from '../src/streams/worker.js';
-import { ROOT, tempDir } from './support/helpers.js';
+import { cli, ROOT, run, tempDir } from './support/helpers.js';
 
 const STREAM = 'ventes-live';
 const TOPIC = 'ventes-temps-reel';
 let lake: Lake;
 let app: Awaited<ReturnType<typeof buildServer>>['app'];
 let deadLetters = 0;
+let project = '';
 
 /** The value of one sample of the exposition text, or undefined. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -29,6 +30,7 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 
 beforeAll(async () => {
   const dir = path.join(tempDir('trib-metrics-'), 'ventes-live');
+  project = dir;
   cpSync(path.join(ROOT, 'examples/ventes-live'), dir, { recursive: true });
   const config = await loadConfig(dir);
   const log = new EmbeddedLog(config.log.kind === 'embedded' ? config.log.path : '');
@@ -68,7 +70,7 @@ describe('/metrics', () => {
   });
 
   it('is scraped by a real Prometheus server', { timeout: 60_000 }, async () => {
-    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    const address = await listening();
     const port = await freePort();
     const dir = tempDir('trib-prom-');
     writeFileSync(path.join(dir, 'prometheus.yml'), [
@@ -99,6 +101,51 @@ describe('/metrics', () => {
     }
   });
 });
+
+describe('tributary monitoring export', () => {
+  it('writes a scrape config and alert rules promtool accepts, and a dead-letter alert fires in a real Prometheus', { timeout: 90_000 }, async () => {
+    const out = tempDir('trib-monitoring-');
+    const address = await listening();
+    const exported = await cli(['monitoring', 'export', out, '--target', new URL(address).host, '--scrape-interval', '1s', '--project', project]);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout).toContain('alert rules: TributaryDown, TributaryApiErrors, TributaryStreamLagHigh, TributaryDeadLettersGrowing');
+    const rules = await run('promtool', ['check', 'rules', path.join(out, 'tributary-alerts.yml')]);
+    expect(rules.code, rules.stdout + rules.stderr).toBe(0);
+    expect(rules.stdout).toContain('SUCCESS: 4 rules found');
+    const checked = await run('promtool', ['check', 'config', path.join(out, 'prometheus.yml')]);
+    expect(checked.code, checked.stdout + checked.stderr).toBe(0);
+    const dashboard = JSON.parse(readFileSync(path.join(out, 'grafana-dashboard.json'), 'utf8')) as { panels: { targets: { expr: string }[] }[] };
+    expect(dashboard.panels.map((p) => p.targets[0]!.expr)).toContain('tributary_stream_dead_letters');
+
+    const port = await freePort();
+    const prometheus = spawn('prometheus', [`--config.file=${path.join(out, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(out, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+    try {
+      const query = async (q: string) => ((await (await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as { data: { result: unknown[] } }).data.result;
+      // Wait for a first scrape, then add dead letters: three poison pills through the stream.
+      for (let i = 0; i < 100 && (await query('tributary_stream_dead_letters').catch(() => [])).length === 0; i++) await new Promise((r) => setTimeout(r, 300));
+      const config = await loadConfig(project);
+      const log = new EmbeddedLog(config.log.kind === 'embedded' ? config.log.path : '');
+      await (await log.producer()).send(['{', '[]', 'not json'].map((value) => ({ topic: TOPIC, value })));
+      await log.close();
+      await runStream(config, STREAM, { availableNow: true });
+      let firing: { labels: { alertname: string; stream?: string }; state: string }[] = [];
+      for (let i = 0; i < 100 && firing.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 300));
+        const alerts = (await (await fetch(`http://127.0.0.1:${port}/api/v1/alerts`)).json()) as { data: { alerts: typeof firing } };
+        firing = alerts.data.alerts.filter((a) => a.state === 'firing' && a.labels.alertname === 'TributaryDeadLettersGrowing');
+      }
+      expect(firing.map((a) => a.labels.stream)).toEqual([STREAM]);
+    } finally {
+      prometheus.kill('SIGTERM');
+    }
+  });
+});
+
+async function listening(): Promise<string> {
+  const address = app.server.address();
+  if (address && typeof address === 'object') return `http://127.0.0.1:${address.port}`;
+  return app.listen({ port: 0, host: '127.0.0.1' });
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -11,6 +11,7 @@ import { serveCommand } from './commands/serve.js';
 import { syncCommand } from './commands/sync.js';
 import { sqlCommand } from './commands/sql.js';
 import { dlqCommand } from './commands/dlq.js';
+import { monitoringCommand } from './commands/monitoring.js';
 import { produceCommand } from './commands/produce.js';
 import { streamCommand } from './commands/stream.js';
 import { VERSION } from '../util/version.js';
@@ -23,7 +24,7 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable JSON output')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true });
-  for (const command of [demoCommand(), initCommand(), ingestCommand(), runCommand(), checkCommand(), graphCommand(), lakeCommand(), sqlCommand(), quarantineCommand(), runsCommand(), serveCommand(), syncCommand(), produceCommand(), streamCommand(), dlqCommand()]) {
+  for (const command of [demoCommand(), initCommand(), ingestCommand(), runCommand(), checkCommand(), graphCommand(), lakeCommand(), sqlCommand(), quarantineCommand(), runsCommand(), serveCommand(), syncCommand(), produceCommand(), streamCommand(), dlqCommand(), monitoringCommand()]) {
     program.addCommand(command);
   }
   // Every command (and sub-command) reports errors through main() instead of exiting by itself.
