@@ -3,7 +3,8 @@ import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { pino } from 'pino';
 import { TributaryError } from '../errors.js';
 import type { Lake } from '../lake/lake.js';
 import { parseTableName } from '../lake/table-name.js';
@@ -17,12 +18,13 @@ import { tableRoutes } from './routes/tables.js';
 import { BadRequest } from './table-query.js';
 import { VERSION } from '../util/version.js';
 import { Metrics } from '../monitoring/metrics.js';
+import type { Logger } from '../util/logger.js';
 
 /**
  * The HTTP server: generic table API, declared endpoints, OpenAPI at /openapi.json with docs at /docs, the dashboard
  * at /, /health, and Prometheus metrics at /metrics. Built as Fastify plugins; every route validates its input against its schema.
  */
-export async function buildServer(lake: Lake, options: { logger?: boolean } = {}): Promise<{ app: FastifyInstance; ctx: ServeContext }> {
+export async function buildServer(lake: Lake, options: { logger?: Logger } = {}): Promise<{ app: FastifyInstance; ctx: ServeContext }> {
   const settings = lake.config.serve;
   const live = new LiveTables(lake, settings.expose ?? ['gold.*'], settings.memoryRows);
   await live.refresh();
@@ -45,7 +47,9 @@ export async function buildServer(lake: Lake, options: { logger?: boolean } = {}
   for (const name of Object.keys(settings.tables ?? {})) parseTableName(name, 'serve.tables');
 
   const app = Fastify({
-    logger: options.logger ?? false,
+    // Errors and lifecycle only: a line per request would cost more than serving a cached KPI.
+    loggerInstance: (options.logger ?? pino({ enabled: false })) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
     // Query strings may repeat a parameter (?measure=a&measure=b); numbers are coerced for the schemas.
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },

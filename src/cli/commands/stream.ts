@@ -6,6 +6,7 @@ import { streamStatus } from '../../streams/status.js';
 import { runStream, type BatchReport } from '../../streams/worker.js';
 import { emit, projectDir } from '../context.js';
 import { Progress, renderTable } from '../output.js';
+import { createLogger } from '../../util/logger.js';
 
 export function streamCommand(): Command {
   const stream = new Command('stream').description('run, replay and inspect streams (event-time windows into the lake, exactly once)');
@@ -19,13 +20,17 @@ export function streamCommand(): Command {
       const config = await loadConfig(projectDir(cmd), { required: true });
       const controller = stopOnSignals();
       const progress = new Progress(true);
+      // A terminal gets a live progress line; otherwise structured logs (every batch at debug, a summary every 10 s).
+      const logger = process.stderr.isTTY ? undefined : createLogger('stream');
       let lastLine = 0;
       const onBatch = (b: BatchReport) => {
-        const text = `${name}: batch ${b.batch} · ${b.records} records · ${b.emitted} windows · ${b.deadLetters} dead · ${b.late} late · lag ${b.lag ?? '?'} · watermark ${b.watermark === null ? '-' : new Date(b.watermark).toISOString()}`;
-        progress.update(text);
-        if (!process.stderr.isTTY && Date.now() - lastLine > 10_000) {
+        progress.update(`${name}: batch ${b.batch} · ${b.records} records · ${b.emitted} windows · ${b.deadLetters} dead · ${b.late} late · lag ${b.lag ?? '?'} · watermark ${b.watermark === null ? '-' : new Date(b.watermark).toISOString()}`);
+        if (!logger) return;
+        const fields = { stream: name, ...b, watermark: b.watermark === null ? null : new Date(b.watermark).toISOString() };
+        logger.debug(fields, 'batch committed');
+        if (Date.now() - lastLine > 10_000) {
           lastLine = Date.now();
-          process.stderr.write(`${text}\n`);
+          logger.info(fields, 'stream progress');
         }
       };
       try {
