@@ -2,7 +2,9 @@
 // API path. Plain JS and Chart.js, served by the Tributary server itself: nothing to build, nothing from a CDN.
 'use strict';
 
-const state = { config: null, charts: [] };
+const state = { config: null, charts: [], redraws: [] };
+/** How often the page asks whether the lake changed; charts redraw only when a served snapshot did. */
+const POLL_MS = 2000;
 const palette = ['#2f6fed', '#38a169', '#d69e2e', '#e53e3e', '#805ad5', '#319795', '#dd6b20', '#718096', '#b83280', '#3182ce'];
 
 async function api(path) {
@@ -60,9 +62,9 @@ async function renderChart(chart, card) {
   let source = chart.source;
   let latest = 0;
   let plot;
-  const draw = async () => {
+  const draw = async (quiet = false) => {
     const ticket = ++latest;
-    body.replaceChildren(el('span', { class: 'muted' }, 'loading…'));
+    if (!quiet) body.replaceChildren(el('span', { class: 'muted' }, 'loading…'));
     try {
       const data = await api(source);
       if (ticket !== latest) return; // a newer request was made meanwhile: its answer wins
@@ -90,6 +92,7 @@ async function renderChart(chart, card) {
     } });
     controls.append(input);
   }
+  state.redraws.push(() => draw(true));
   await draw();
 }
 
@@ -138,6 +141,7 @@ async function renderPage() {
   const id = location.hash.replace('#/', '') || state.config.pages[0]?.id;
   const page = state.config.pages.find((p) => p.id === id) || state.config.pages[0];
   for (const c of state.charts.splice(0)) c.destroy();
+  state.redraws = [];
   for (const a of document.querySelectorAll('nav a')) a.classList.toggle('active', a.dataset.page === page?.id);
   const main = document.getElementById('page');
   main.replaceChildren();
@@ -161,10 +165,32 @@ async function start() {
   }
   document.getElementById('title').textContent = state.config.title;
   document.getElementById('nav').append(...state.config.pages.map((p) => el('a', { href: `#/${p.id}`, 'data-page': p.id }, p.title)));
-  const health = await fetch('/health').then((r) => r.json()).catch(() => null);
-  if (health) document.getElementById('freshness').textContent = `${health.tables} tables served`;
   window.addEventListener('hashchange', renderPage);
   await renderPage();
+  follow();
+}
+
+/**
+ * Live view: polls /health for the served snapshots and redraws the page's charts, in place, when one changed
+ * (a stream committed a batch, a model run published). With auth on, /health does not list snapshots: charts are
+ * then redrawn every 30 s.
+ */
+async function follow() {
+  let last;
+  let polls = 0;
+  for (;;) {
+    const health = await fetch('/health').then((r) => r.json()).catch(() => null);
+    const snapshots = health && health.snapshots ? JSON.stringify(health.snapshots) : undefined;
+    const changed = snapshots !== undefined ? last !== undefined && snapshots !== last : polls % 15 === 14;
+    if (health) {
+      const served = health.tables === undefined ? '' : `${health.tables} tables served · `;
+      document.getElementById('freshness').textContent = `${served}checked ${new Date().toLocaleTimeString()}`;
+    }
+    if (changed) for (const redraw of state.redraws) redraw();
+    if (snapshots !== undefined) last = snapshots;
+    polls++;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
 }
 
 start();

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser } from 'playwright-core';
@@ -7,7 +7,10 @@ import { loadConfig } from '../src/config/load.js';
 import { runDemo } from '../src/demo/demo.js';
 import { Lake } from '../src/lake/lake.js';
 import { buildServer } from '../src/serve/server.js';
-import { tempDir } from './support/helpers.js';
+import { EmbeddedLog } from '../src/log/embedded/embedded-log.js';
+import { produceGenerated } from '../src/produce/produce.js';
+import { runStream } from '../src/streams/worker.js';
+import { ROOT, tempDir } from './support/helpers.js';
 
 /** Debian's chromium (installed by .ci/run); playwright-core drives it, no browser download. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -95,4 +98,42 @@ describe('dashboard in headless Chromium', () => {
       await page.close();
     }
   }, 60_000);
+});
+
+describe('the ventes-live dashboard in headless Chromium', () => {
+  it('shows the stream outputs live: a new snapshot appears without reloading', async () => {
+    const dir = path.join(tempDir('trib-dash-live-'), 'ventes-live');
+    cpSync(path.join(ROOT, 'examples/ventes-live'), dir, { recursive: true });
+    const config = await loadConfig(dir);
+    config.serve.refreshMs = 200;
+    const log = new EmbeddedLog(config.log.kind === 'embedded' ? config.log.path : '');
+    await log.createTopic('ventes-temps-reel', 3);
+    await produceGenerated(log, 'ventes-temps-reel', { count: 600, rate: 2, pace: false, start: Date.parse('2026-11-22T09:00:00Z'), seed: 8, countries: ['France', 'Spain'] });
+    await runStream(config, 'ventes-live', { availableNow: true });
+    const liveLake = await Lake.open(config);
+    const { app: liveApp } = await buildServer(liveLake);
+    const url = await liveApp.listen({ port: 0, host: '127.0.0.1' });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const errors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    page.on('pageerror', (e) => errors.push(String(e)));
+    try {
+      await page.goto(`${url}/#/live`);
+      await page.waitForFunction(() => document.body.dataset.ready === 'live', undefined, { timeout: 15_000 });
+      expect(await page.evaluate(chartPoints)).toEqual([2]); // total sales of the closed windows, per country
+      const closedRows = () => page.locator('[data-chart="Dernières minutes closes"] tbody tr').count();
+      expect(await closedRows()).toBeGreaterThan(0);
+      await page.screenshot({ path: path.join(SHOTS, 'ventes-live.png'), fullPage: true });
+      // Italy appears once the stream commits its events: the page follows new snapshots by itself.
+      await produceGenerated(log, 'ventes-temps-reel', { count: 600, rate: 2, pace: false, start: Date.parse('2026-11-22T09:05:00Z'), seed: 9, countries: ['Italy'] });
+      await runStream(config, 'ventes-live', { availableNow: true });
+      await page.waitForFunction(() => document.querySelector('[data-chart="Dernières minutes closes"]')?.textContent?.includes('Italy'), undefined, { timeout: 20_000 });
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+      await liveApp.close();
+      await liveLake.close();
+      await log.close();
+    }
+  }, 90_000);
 });

@@ -36,4 +36,20 @@ export default defineConfig({
       lateTable: 'bronze.ventes_live_late',
     }),
   },
+  // `tributary serve`: the live view of seed 001 (the dashboard refreshes as new snapshots land).
+  serve: {
+    tables: {
+      'gold.ventes_live_par_pays': { measures: ['sum(total_ventes)', 'sum(nb_transactions)'], dimensions: ['pays'], timeColumn: 'window_start' },
+    },
+    dashboard: {
+      title: 'Ventes en temps réel',
+      pages: [
+        { id: 'live', title: 'En direct', charts: [
+          { title: 'Ventes par pays (fenêtres closes)', type: 'bar', source: '/aggregations/gold/ventes_live_par_pays?measure=sum(total_ventes)&by=pays', x: 'pays', y: 'sum(total_ventes)' },
+          { title: '5 dernières minutes, par pays (fenêtres ouvertes)', type: 'table', source: '/tables/gold/ventes_5min_glissantes?is_final=false&sort=-window_start&limit=50', filter: 'pays' },
+          { title: 'Dernières minutes closes', type: 'table', source: '/tables/gold/ventes_live_par_pays?sort=-window_start&limit=50', filter: 'pays' },
+        ] },
+      ],
+    },
+  },
 });
