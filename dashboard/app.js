@@ -67,9 +67,15 @@ async function renderChart(chart, card) {
     if (!quiet) body.replaceChildren(el('span', { class: 'muted' }, 'loading…'));
     try {
       const data = await api(source);
-      if (ticket !== latest) return; // a newer request was made meanwhile: its answer wins
+      // A newer request was made meanwhile (its answer wins), or the page was left: nothing to draw.
+      if (ticket !== latest || !card.isConnected) return;
       const rows = rowsOf(data, chart);
-      if (plot) { plot.destroy(); state.charts.splice(state.charts.indexOf(plot), 1); plot = undefined; }
+      if (plot) {
+        plot.destroy();
+        const at = state.charts.indexOf(plot);
+        if (at >= 0) state.charts.splice(at, 1);
+        plot = undefined;
+      }
       body.replaceChildren();
       if (chart.type === 'kpi') return drawKpis(body, rows, chart);
       if (chart.type === 'table') return drawTable(body, rows);
@@ -92,7 +98,13 @@ async function renderChart(chart, card) {
     } });
     controls.append(input);
   }
-  state.redraws.push(() => draw(true));
+  let pending = false;
+  // A redraw asked for while one is still running is skipped: the running one reads the newest snapshot anyway.
+  state.redraws.push(() => {
+    if (pending) return;
+    pending = true;
+    draw(true).finally(() => { pending = false; });
+  });
   await draw();
 }
 
@@ -166,8 +178,19 @@ async function start() {
   document.getElementById('title').textContent = state.config.title;
   document.getElementById('nav').append(...state.config.pages.map((p) => el('a', { href: `#/${p.id}`, 'data-page': p.id }, p.title)));
   window.addEventListener('hashchange', renderPage);
+  // The baseline is read before the first render: a snapshot committed in between is then seen as a change.
+  const baseline = await health();
   await renderPage();
-  follow();
+  follow(baseline);
+}
+
+async function health() {
+  try {
+    const response = await fetch('/health', { signal: AbortSignal.timeout(5000) });
+    return await response.json();
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -175,15 +198,15 @@ async function start() {
  * (a stream committed a batch, a model run published). With auth on, /health does not list snapshots: charts are
  * then redrawn every 30 s.
  */
-async function follow() {
-  let last;
+async function follow(baseline) {
+  let last = baseline && baseline.snapshots ? JSON.stringify(baseline.snapshots) : undefined;
   let polls = 0;
   for (;;) {
-    const health = await fetch('/health').then((r) => r.json()).catch(() => null);
-    const snapshots = health && health.snapshots ? JSON.stringify(health.snapshots) : undefined;
+    const status = await health();
+    const snapshots = status && status.snapshots ? JSON.stringify(status.snapshots) : undefined;
     const changed = snapshots !== undefined ? last !== undefined && snapshots !== last : polls % 15 === 14;
-    if (health) {
-      const served = health.tables === undefined ? '' : `${health.tables} tables served · `;
+    if (status) {
+      const served = status.tables === undefined ? '' : `${status.tables} tables served · `;
       document.getElementById('freshness').textContent = `${served}checked ${new Date().toLocaleTimeString()}`;
     }
     if (changed) for (const redraw of state.redraws) redraw();

@@ -69,6 +69,24 @@ describe('/metrics', () => {
     expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
   });
 
+  it('needs a token when the API does, and survives a log it cannot reach', { timeout: 30_000 }, async () => {
+    const secured = { ...lake.config, serve: { ...lake.config.serve, auth: { tokens: ['s3cret'] } }, log: { kind: 'kafka' as const, brokers: ['127.0.0.1:1'] } };
+    const other = await Lake.open(secured);
+    const { app: guarded } = await buildServer(other);
+    try {
+      expect((await guarded.inject({ url: '/metrics' })).statusCode).toBe(401);
+      const res = await guarded.inject({ url: '/metrics', headers: { authorization: 'Bearer s3cret' } });
+      expect(res.statusCode).toBe(200);
+      // Kafka is unreachable: the stream figures are missing and counted, the table figures are there.
+      expect(sample(res.body, 'tributary_metrics_refresh_errors_total', { source: 'streams' })).toBe(1);
+      expect(sample(res.body, 'tributary_stream_lag_records')).toBeUndefined();
+      expect(sample(res.body, 'tributary_table_rows', { table: 'bronze.ventes_live_raw' })).toBe(2998);
+    } finally {
+      await guarded.close();
+      await other.close();
+    }
+  });
+
   it('is scraped by a real Prometheus server', { timeout: 60_000 }, async () => {
     const address = await listening();
     const port = await freePort();

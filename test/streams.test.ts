@@ -299,7 +299,7 @@ describe('the stream CLI', () => {
     expect(JSON.parse(run.stdout)).toMatchObject({ records: 600, deadLetters: p.poison });
     // Not a terminal: structured JSON logs on stderr, with the stream and the batch's figures.
     const logged = run.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; stream: string; records: number });
-    expect(logged[0]).toMatchObject({ msg: 'stream progress', stream: STREAM, records: expect.any(Number) });
+    expect(logged.at(-1)).toMatchObject({ msg: 'stream stopped', stream: STREAM, records: expect.any(Number), lag: 0 });
     const status = JSON.parse((await cli(['stream', 'status', '--json', ...project])).stdout) as { lag: number; partitions: unknown[] }[];
     expect(status[0]).toMatchObject({ lag: 0 });
     expect(status[0]!.partitions).toHaveLength(3);

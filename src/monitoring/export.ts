@@ -30,7 +30,8 @@ interface Rule {
  */
 export function exportMonitoring(config: ResolvedConfig, dir: string, options: MonitoringExportOptions = {}): MonitoringExport {
   mkdirSync(dir, { recursive: true });
-  const target = options.target ?? `${config.serve.host ?? '127.0.0.1'}:${config.serve.port ?? 8080}`;
+  const host = config.serve.host ?? '127.0.0.1';
+  const target = options.target ?? `${host.includes(':') ? `[${host}]` : host}:${config.serve.port ?? 8080}`;
   const rules = alertRules(config, options.lagThreshold ?? 10_000);
   const files = {
     'prometheus.yml': prometheusConfig(target, options.scrapeInterval ?? '15s'),
@@ -71,7 +72,7 @@ function alertRules(config: ResolvedConfig, lagThreshold: number): Rule[] {
     },
     {
       alert: 'TributaryApiErrors',
-      expr: 'sum(rate(tributary_http_requests_total{status=~"5.."}[5m])) / sum(rate(tributary_http_requests_total[5m])) > 0.05',
+      expr: 'sum(rate(tributary_http_requests_total{route=~"/api/.*",status=~"5.."}[5m])) / sum(rate(tributary_http_requests_total{route=~"/api/.*"}[5m])) > 0.05',
       for: '5m',
       labels: { severity: 'warning' },
       annotations: { summary: 'API error rate above 5 %', description: 'More than 5 % of API requests answered 5xx over 5 minutes.' },
@@ -88,10 +89,12 @@ function alertRules(config: ResolvedConfig, lagThreshold: number): Rule[] {
       },
       {
         alert: 'TributaryDeadLettersGrowing',
+        // delta() needs two samples in the window, not ten minutes of history: no false alarm after a Prometheus
+        // restart, and it fires within a scrape or two of new dead letters.
         expr: 'delta(tributary_stream_dead_letters[10m]) > 0',
         for: '0m',
         labels: { severity: 'warning' },
-        annotations: { summary: 'Dead letters on stream {{ $labels.stream }}', description: '{{ $value }} new dead letters in 10 minutes: see `tributary dlq ls {{ $labels.stream }}`.' },
+        annotations: { summary: 'Dead letters on stream {{ $labels.stream }}', description: 'About {{ $value | printf "%.0f" }} new dead letters in 10 minutes: see `tributary dlq ls {{ $labels.stream }}`.' },
       },
     );
   }

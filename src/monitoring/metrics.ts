@@ -17,6 +17,7 @@ export class Metrics {
   private readonly requests: Counter<'method' | 'route' | 'status'>;
   private readonly durations: Histogram<'method' | 'route'>;
   private readonly refreshGauges: () => Promise<void>;
+  private readonly refreshErrors: Counter<'source'>;
 
   constructor(private readonly lake: Lake) {
     collectDefaultMetrics({ register: this.registry }); // standard names (process_*, nodejs_*), as dashboards expect
@@ -30,7 +31,7 @@ export class Metrics {
       name: 'tributary_http_request_duration_seconds',
       help: 'HTTP request latency, by route pattern',
       labelNames: ['method', 'route'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [this.registry],
     });
     const tables = {
@@ -46,6 +47,12 @@ export class Metrics {
       deadLetters: gauge(this.registry, 'tributary_stream_dead_letters', 'Records in the stream\'s dead-letter table', ['stream']),
       late: gauge(this.registry, 'tributary_stream_late_events', 'Events in the stream\'s late-events table', ['stream']),
     };
+    this.refreshErrors = new Counter({
+      name: 'tributary_metrics_refresh_errors_total',
+      help: 'Scrapes whose catalog or log figures could not be read (those gauges are then absent)',
+      labelNames: ['source'],
+      registers: [this.registry],
+    });
     // Refreshed before each scrape is rendered (prom-client reads gauges concurrently, so not from a collect hook);
     // concurrent scrapes share one refresh.
     let refreshing: Promise<void> | undefined;
@@ -74,31 +81,57 @@ export class Metrics {
     await this.log?.close().catch(() => undefined);
   }
 
+  /**
+   * Each source fails on its own: a Kafka broker down must not turn the whole scrape into an error (Prometheus
+   * would then report the server down). A failed source's gauges are left empty and counted in refresh errors.
+   */
   private async refresh(tables: Record<'rows' | 'files' | 'lastCommit' | 'freshness', Gauge<string>>, streams: Record<'lag' | 'watermarkDelay' | 'lastCommit' | 'deadLetters' | 'late', Gauge<string>>): Promise<void> {
     const now = Date.now();
-    const list = await this.lake.tables();
     for (const g of [...Object.values(tables), ...Object.values(streams)]) g.reset();
-    const rows = new Map(list.map((t) => [t.name, t.rowCount]));
-    for (const t of list) {
-      tables.rows.set({ table: t.name }, t.rowCount);
-      tables.files.set({ table: t.name }, t.fileCount);
-      if (t.updatedAt) {
-        tables.lastCommit.set({ table: t.name }, t.updatedAt.getTime() / 1000);
-        tables.freshness.set({ table: t.name }, (now - t.updatedAt.getTime()) / 1000);
+    let rows = new Map<string, number>();
+    try {
+      const list = await this.lake.tables();
+      rows = new Map(list.map((t) => [t.name, t.rowCount]));
+      for (const t of list) {
+        tables.rows.set({ table: t.name }, t.rowCount);
+        tables.files.set({ table: t.name }, t.fileCount);
+        if (t.updatedAt) {
+          tables.lastCommit.set({ table: t.name }, t.updatedAt.getTime() / 1000);
+          tables.freshness.set({ table: t.name }, (now - t.updatedAt.getTime()) / 1000);
+        }
       }
+    } catch {
+      this.refreshErrors.inc({ source: 'catalog' });
     }
     const config = this.lake.config;
     if (Object.keys(config.streams).length === 0) return;
-    this.log ??= await openLog(config.log);
-    for (const s of await streamStatus(config, { log: this.log, lake: this.lake })) {
-      const stream = compileStream(s.stream, config.streams[s.stream]!);
-      for (const p of s.partitions) streams.lag.set({ stream: s.stream, partition: String(p.partition) }, p.lag);
-      if (s.watermark) streams.watermarkDelay.set({ stream: s.stream }, (now - s.watermark.getTime()) / 1000);
-      if (s.lastCommit) streams.lastCommit.set({ stream: s.stream }, s.lastCommit.getTime() / 1000);
-      streams.deadLetters.set({ stream: s.stream }, rows.get(stream.dlqTable) ?? 0);
-      streams.late.set({ stream: s.stream }, rows.get(stream.lateTable) ?? 0);
+    try {
+      this.log ??= await withTimeout(openLog(config.log), SOURCE_TIMEOUT_MS);
+      for (const s of await withTimeout(streamStatus(config, { log: this.log, lake: this.lake }), SOURCE_TIMEOUT_MS)) {
+        const stream = compileStream(s.stream, config.streams[s.stream]!);
+        for (const p of s.partitions) streams.lag.set({ stream: s.stream, partition: String(p.partition) }, p.lag);
+        if (s.watermark) streams.watermarkDelay.set({ stream: s.stream }, (now - s.watermark.getTime()) / 1000);
+        if (s.lastCommit) streams.lastCommit.set({ stream: s.stream }, s.lastCommit.getTime() / 1000);
+        streams.deadLetters.set({ stream: s.stream }, rows.get(stream.dlqTable) ?? 0);
+        streams.late.set({ stream: s.stream }, rows.get(stream.lateTable) ?? 0);
+      }
+    } catch {
+      this.refreshErrors.inc({ source: 'streams' });
+      for (const g of Object.values(streams)) g.reset();
+      // A broken connection is not kept: the next scrape connects again.
+      await this.log?.close().catch(() => undefined);
+      this.log = undefined;
     }
   }
+}
+
+/** Longest a scrape waits for one source (Prometheus's own scrape timeout defaults to 10 s). */
+const SOURCE_TIMEOUT_MS = 5000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function gauge(registry: Registry, name: string, help: string, labelNames: string[]): Gauge<string> {

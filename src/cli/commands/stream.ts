@@ -20,19 +20,17 @@ export function streamCommand(): Command {
       const config = await loadConfig(projectDir(cmd), { required: true });
       const controller = stopOnSignals();
       const progress = new Progress(true);
-      // A terminal gets a live progress line; otherwise structured logs (every batch at debug, a summary every 10 s).
+      // A terminal gets a live progress line; otherwise structured logs: every batch at debug, and a line every
+      // 10 s whether batches come or not (a stream that stopped moving is when the line matters).
       const logger = process.stderr.isTTY ? undefined : createLogger('stream');
-      let lastLine = 0;
+      let last: Record<string, unknown> = { stream: name, batch: 0 };
       const onBatch = (b: BatchReport) => {
         progress.update(`${name}: batch ${b.batch} · ${b.records} records · ${b.emitted} windows · ${b.deadLetters} dead · ${b.late} late · lag ${b.lag ?? '?'} · watermark ${b.watermark === null ? '-' : new Date(b.watermark).toISOString()}`);
-        if (!logger) return;
-        const fields = { stream: name, ...b, watermark: b.watermark === null ? null : new Date(b.watermark).toISOString() };
-        logger.debug(fields, 'batch committed');
-        if (Date.now() - lastLine > 10_000) {
-          lastLine = Date.now();
-          logger.info(fields, 'stream progress');
-        }
+        last = { stream: name, ...b, watermark: b.watermark === null ? null : new Date(b.watermark).toISOString() };
+        logger?.debug(last, 'batch committed');
       };
+      const ticker = logger ? setInterval(() => logger.info(last, 'stream progress'), 10_000) : undefined;
+      ticker?.unref();
       try {
         const report = await runStream(config, name, { availableNow: Boolean(opts.availableNow), signal: controller.signal, onBatch });
         progress.done();
@@ -40,6 +38,8 @@ export function streamCommand(): Command {
           `${name}: ${report.records} records in ${report.batches} batches · ${report.emitted} windows emitted · ${report.deadLetters} to the dead-letter queue · ${report.late} late · watermark ${report.watermark === null ? '-' : new Date(report.watermark).toISOString()}`,
         );
       } finally {
+        if (ticker) clearInterval(ticker);
+        logger?.info(last, 'stream stopped');
         controller.dispose();
       }
     });
