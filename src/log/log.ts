@@ -1,3 +1,5 @@
+import { TributaryError } from '../errors.js';
+
 /**
  * The log: topics of partitioned, ordered, durable records (Kafka's model). Streams read from and write to a log
  * through this interface only; an embedded adapter (files in the project) and a Kafka adapter implement it.
@@ -83,3 +85,10 @@ export function toBuffer(value: Buffer | string | null | undefined): Buffer | nu
 
 /** Topic names as Kafka allows them (also safe as folder names). */
 export const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
+
+/** Refuses a topic name neither log can hold ('.' and '..' are folders; '_' starts the embedded log's own). */
+export function checkTopicName(topic: string): void {
+  if (!TOPIC_NAME.test(topic) || topic === '.' || topic === '..' || topic.startsWith('_')) {
+    throw new TributaryError('USAGE', `topic name "${topic}": use letters, digits, '.', '_' and '-' (not starting with '_'), at most 249 characters`);
+  }
+}

@@ -213,7 +213,7 @@ function appendDeadLetters(a: DuckDBAppender, letters: readonly DeadLetter[]): v
   }
 }
 
-export function readableText(bytes: Buffer): string | null {
+function readableText(bytes: Buffer): string | null {
   if (bytes.length > PAYLOAD_TEXT_MAX) return null;
   try {
     return utf8.decode(bytes);

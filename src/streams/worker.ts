@@ -50,7 +50,7 @@ export interface StreamRunOptions {
 }
 
 /** The consumer group under which a stream's progress is published to the log, for lag monitoring tools. */
-export function streamGroup(stream: string): string {
+function streamGroup(stream: string): string {
   return `tributary.${stream}`;
 }
 
@@ -179,7 +179,7 @@ export async function runStream(config: ResolvedConfig, name: string, options: S
 }
 
 /** Creates the stream's topics if missing: its source (with its partitions), dead-letter and output topics. */
-export async function ensureTopics(log: Log, stream: CompiledStream): Promise<void> {
+async function ensureTopics(log: Log, stream: CompiledStream): Promise<void> {
   await log.createTopic(stream.topic, stream.partitions);
   if (stream.dlqTopic) await log.createTopic(stream.dlqTopic, 1);
   for (const o of stream.outputs) if (o.topic) await log.createTopic(o.topic, 1);

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { runDemo, type DemoReport } from '../../demo/demo.js';
 import { emit, globals } from '../context.js';
 import { Progress, renderTable } from '../output.js';
-import { positiveInt } from './lake.js';
+import { nonNegativeInt } from '../options.js';
 
 export function demoCommand(): Command {
   return new Command('demo')
@@ -15,8 +15,8 @@ export function demoCommand(): Command {
     .action(async (dir: string, opts: { seed: string; rows: string; force?: boolean }, cmd: Command) => {
       const progress = new Progress(!globals(cmd).json);
       const report = await runDemo(dir, {
-        seed: positiveInt(opts.seed, '--seed'),
-        rows: positiveInt(opts.rows, '--rows'),
+        seed: nonNegativeInt(opts.seed, '--seed'),
+        rows: nonNegativeInt(opts.rows, '--rows'),
         force: Boolean(opts.force),
         onStep: (step) => progress.update(`demo: ${step}…`),
       }).finally(() => progress.done());

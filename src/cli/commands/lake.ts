@@ -1,14 +1,8 @@
 import { Command } from 'commander';
-import { TributaryError } from '../../errors.js';
+import { nonNegativeInt } from '../options.js';
 import { parseAsOf } from '../../lake/as-of.js';
 import { emit, outputFormat, print, withLake } from '../context.js';
 import { formatBytes, renderRows, renderTable, toJson } from '../output.js';
-
-export function positiveInt(value: string, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new TributaryError('USAGE', `${name}: "${value}" is not a non-negative integer`);
-  return n;
-}
 
 export function lakeCommand(): Command {
   const lake = new Command('lake').description('inspect and maintain lake tables (tables, history, show, compact, vacuum)');
@@ -58,7 +52,7 @@ export function lakeCommand(): Command {
     .option('--limit <n>', 'rows to print', '20')
     .option('--format <format>', 'table | json | csv', 'table')
     .action(async (table: string, opts: { asOf?: string; limit: string; format: string }, cmd: Command) => {
-      const limit = positiveInt(opts.limit, '--limit');
+      const limit = nonNegativeInt(opts.limit, '--limit');
       const result = await withLake(cmd, (l) => l.show(table, { ...(opts.asOf ? { asOf: parseAsOf(opts.asOf) } : {}), limit }));
       const format = outputFormat(cmd, opts.format);
       if (format === 'json') print(toJson({ table, snapshot: result.snapshot?.snapshotId ?? null, columns: result.columns, rows: result.rows }));
@@ -89,9 +83,9 @@ export function lakeCommand(): Command {
       const report = await withLake(cmd, (l) =>
         l.vacuum({
           dryRun: Boolean(opts.dryRun),
-          ...(opts.retainDays !== undefined ? { snapshotDays: positiveInt(opts.retainDays, '--retain-days') } : {}),
-          ...(opts.keepLast !== undefined ? { keepLast: positiveInt(opts.keepLast, '--keep-last') } : {}),
-          ...(opts.orphanMinutes !== undefined ? { orphanMinutes: positiveInt(opts.orphanMinutes, '--orphan-minutes') } : {}),
+          ...(opts.retainDays !== undefined ? { snapshotDays: nonNegativeInt(opts.retainDays, '--retain-days') } : {}),
+          ...(opts.keepLast !== undefined ? { keepLast: nonNegativeInt(opts.keepLast, '--keep-last') } : {}),
+          ...(opts.orphanMinutes !== undefined ? { orphanMinutes: nonNegativeInt(opts.orphanMinutes, '--orphan-minutes') } : {}),
         }),
       );
       emit(cmd, report, () =>

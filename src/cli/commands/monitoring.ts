@@ -4,6 +4,7 @@ import { loadConfig } from '../../config/load.js';
 import { TributaryError } from '../../errors.js';
 import { exportMonitoring } from '../../monitoring/export.js';
 import { emit, projectDir } from '../context.js';
+import { positiveInt } from '../options.js';
 
 export function monitoringCommand(): Command {
   const monitoring = new Command('monitoring').description('Prometheus and Grafana files for this project');
@@ -13,11 +14,7 @@ export function monitoringCommand(): Command {
     .argument('<dir>', 'folder to write into (created if missing)')
     .option('--target <host:port>', 'where Prometheus scrapes /metrics (default: serve.host:serve.port)')
     .option('--scrape-interval <duration>', 'Prometheus scrape and evaluation interval', '15s')
-    .option('--lag-threshold <records>', 'stream lag that raises TributaryStreamLagHigh', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new TributaryError('USAGE', `--lag-threshold: expected a positive integer, got "${v}"`);
-      return n;
-    }, 10_000)
+    .option('--lag-threshold <records>', 'stream lag that raises TributaryStreamLagHigh', (v) => positiveInt(v, '--lag-threshold'), 10_000)
     .action(async (dir: string, opts: { target?: string; scrapeInterval: string; lagThreshold: number }, cmd: Command) => {
       if (!/^\d+(ms|s|m|h)$/.test(opts.scrapeInterval)) throw new TributaryError('USAGE', `--scrape-interval: "${opts.scrapeInterval}" is not a Prometheus duration like 15s or 1m`);
       const config = await loadConfig(projectDir(cmd), { required: true });

@@ -1,12 +1,12 @@
 import { Command } from 'commander';
 import path from 'node:path';
 import { loadConfig } from '../../config/load.js';
-import { TributaryError } from '../../errors.js';
 import { openLog } from '../../log/open.js';
 import { produceFile, produceGenerated } from '../../produce/produce.js';
 import { emit, projectDir } from '../context.js';
 import { Progress } from '../output.js';
 import { stopOnSignals } from './stream.js';
+import { positiveInt, positiveNumber, share } from '../options.js';
 
 export function produceCommand(): Command {
   return new Command('produce')
@@ -62,22 +62,4 @@ interface ProduceOpts {
   poisonShare: number;
   countries?: string;
   seed?: number;
-}
-
-function positiveInt(value: string, option: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new TributaryError('USAGE', `${option}: expected a positive integer, got "${value}"`);
-  return n;
-}
-
-function positiveNumber(value: string, option: string): number {
-  const n = Number(value);
-  if (!(n > 0)) throw new TributaryError('USAGE', `${option}: expected a positive number, got "${value}"`);
-  return n;
-}
-
-function share(value: string, option: string): number {
-  const n = Number(value);
-  if (!(n >= 0 && n <= 1)) throw new TributaryError('USAGE', `${option}: expected a number between 0 and 1, got "${value}"`);
-  return n;
 }

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { retryQuarantined } from '../../ingest/run.js';
 import { emit, withLake } from '../context.js';
 import { renderTable } from '../output.js';
-import { positiveInt } from './lake.js';
+import { nonNegativeInt } from '../options.js';
 
 export function quarantineCommand(): Command {
   const q = new Command('quarantine').description('files set aside by ingestion, with the reason (ls, show, retry)');
@@ -29,7 +29,7 @@ export function quarantineCommand(): Command {
     .argument('<id>', 'quarantine entry id')
     .action(async (id: string, _opts: unknown, cmd: Command) => {
       const entry = await withLake(cmd, async (l) => {
-        const e = await l.catalog.getQuarantine(positiveInt(id, 'id'));
+        const e = await l.catalog.getQuarantine(nonNegativeInt(id, 'id'));
         return { ...e, storedCopy: e.storedPath ? l.storage.readPath(e.storedPath) : undefined };
       });
       emit(cmd, entry, () => Object.entries(entry).map(([k, v]) => `${k}: ${typeof v === 'object' && v !== null && !(v instanceof Date) ? JSON.stringify(v) : v instanceof Date ? v.toISOString() : String(v ?? '')}`).join('\n'));
@@ -39,7 +39,7 @@ export function quarantineCommand(): Command {
     .description("ingest a quarantined file again from its preserved copy, with the source's current settings")
     .argument('<id>', 'quarantine entry id')
     .action(async (id: string, _opts: unknown, cmd: Command) => {
-      const report = await withLake(cmd, (l) => retryQuarantined(l, positiveInt(id, 'id')));
+      const report = await withLake(cmd, (l) => retryQuarantined(l, nonNegativeInt(id, 'id')));
       const source = report.sources[0]!;
       const ok = source.ingested.length > 0 || source.unchanged > 0;
       emit(cmd, { id: Number(id), resolved: ok, ...report }, () =>

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { emit, withLake } from '../context.js';
 import { renderTable } from '../output.js';
 import { describeChecks } from './models.js';
-import { positiveInt } from './lake.js';
+import { nonNegativeInt } from '../options.js';
 
 export function runsCommand(): Command {
   const runs = new Command('runs').description('history of runs recorded in the catalog');
@@ -11,7 +11,7 @@ export function runsCommand(): Command {
     .description('list recent runs, newest first')
     .option('--limit <n>', 'how many', '20')
     .action(async (opts: { limit: string }, cmd: Command) => {
-      const list = await withLake(cmd, (l) => l.catalog.listRuns(positiveInt(opts.limit, '--limit')));
+      const list = await withLake(cmd, (l) => l.catalog.listRuns(nonNegativeInt(opts.limit, '--limit')));
       emit(cmd, list, () =>
         renderTable(
           ['run', 'kind', 'status', 'started_at', 'seconds', 'error'],

@@ -3,7 +3,7 @@ import { buildServer } from '../../serve/server.js';
 import { loadConfig } from '../../config/load.js';
 import { Lake } from '../../lake/lake.js';
 import { globals, print, projectDir } from '../context.js';
-import { positiveInt } from './lake.js';
+import { nonNegativeInt } from '../options.js';
 import { createLogger } from '../../util/logger.js';
 
 export function serveCommand(): Command {
@@ -16,7 +16,7 @@ export function serveCommand(): Command {
       const lake = await Lake.open(config);
       const logger = createLogger('serve');
       const { app } = await buildServer(lake, { logger });
-      const port = opts.port !== undefined ? positiveInt(opts.port, '--port') : (config.serve.port ?? 8080);
+      const port = opts.port !== undefined ? nonNegativeInt(opts.port, '--port') : (config.serve.port ?? 8080);
       const host = opts.host ?? config.serve.host ?? '127.0.0.1';
       const address = await app.listen({ port, host });
       print(globals(cmd).json ? JSON.stringify({ listening: address }) : `serving ${config.name} at ${address}  (dashboard /, API /api/v1, docs /docs, metrics /metrics)`);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
 import { TributaryError } from '../../errors.js';
-import { TOPIC_NAME, toBuffer, type Log, type LogProducer, type LogReader, type LogRecord, type PartitionOffsets, type PollOptions, type ProduceRecord } from '../log.js';
+import { TOPIC_NAME, checkTopicName, toBuffer, type Log, type LogProducer, type LogReader, type LogRecord, type PartitionOffsets, type PollOptions, type ProduceRecord } from '../log.js';
 import { withFileLock } from './file-lock.js';
 import { MAX_RECORD_BYTES, encodeFrame } from './frame.js';
 import { SegmentCursor, listSegments, segmentName } from './partition-files.js';
@@ -36,7 +36,7 @@ export class EmbeddedLog implements Log {
   }
 
   async createTopic(topic: string, partitions: number): Promise<void> {
-    checkTopic(topic);
+    checkTopicName(topic);
     if (!Number.isInteger(partitions) || partitions < 1) throw new TributaryError('USAGE', `topic ${topic}: partitions must be a positive integer, got ${partitions}`);
     const dir = path.join(this.location, topic);
     mkdirSync(dir, { recursive: true });
@@ -236,7 +236,7 @@ export class EmbeddedLog implements Log {
   private async requirePartitions(topic: string): Promise<number> {
     const count = await this.partitions(topic);
     if (count === undefined) {
-      checkTopic(topic);
+      checkTopicName(topic);
       throw new TributaryError('USAGE', `topic ${topic} does not exist in the embedded log ${this.location}`, {
         hint: '`tributary produce` and `tributary stream run` create topics; or check the topic name',
       });
@@ -255,11 +255,5 @@ export class EmbeddedLog implements Log {
 
   private readGroup(file: string): Record<string, number> {
     return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>) : {};
-  }
-}
-
-function checkTopic(topic: string): void {
-  if (!TOPIC_NAME.test(topic) || topic === '.' || topic === '..' || topic.startsWith('_')) {
-    throw new TributaryError('USAGE', `topic name "${topic}": use letters, digits, '.', '_' and '-' (not starting with '_'), at most 249 characters`);
   }
 }

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { TributaryError } from '../../errors.js';
 import { decodeFrame, type Frame } from './frame.js';
@@ -165,8 +165,4 @@ function zeros(fd: number, from: number, size: number): boolean {
   const bytes = Buffer.alloc(size - from);
   readSync(fd, bytes, 0, bytes.length, from);
   return bytes.every((b) => b === 0);
-}
-
-export function fileSize(file: string): number {
-  return existsSync(file) ? statSync(file).size : 0;
 }

@@ -1,6 +1,6 @@
 import { Admin, FetchIsolationLevels, ListOffsetTimestamps, Producer } from '@platformatic/kafka';
 import { TributaryError, errorMessage } from '../../errors.js';
-import { TOPIC_NAME, toBuffer, type Log, type LogProducer, type LogReader, type PartitionOffsets, type ProduceRecord } from '../log.js';
+import { TOPIC_NAME, checkTopicName, toBuffer, type Log, type LogProducer, type LogReader, type PartitionOffsets, type ProduceRecord } from '../log.js';
 import { KafkaReader } from './kafka-reader.js';
 import { alreadyExists, describe, kafkaError } from './errors.js';
 
@@ -32,7 +32,7 @@ export class KafkaLog implements Log {
   }
 
   async createTopic(topic: string, partitions: number): Promise<void> {
-    if (!TOPIC_NAME.test(topic)) throw new TributaryError('USAGE', `topic name "${topic}": use letters, digits, '.', '_' and '-', at most 249 characters`);
+    checkTopicName(topic);
     try {
       await this.admin.createTopics({ topics: [topic], partitions, replicas: -1 });
     } catch (err) {
