@@ -149,14 +149,145 @@ function drawPlot(body, rows, chart) {
   return plot;
 }
 
+// ------------------------------------------------------------------ orchestration pages (built in)
+
+/** Pages every project gets, after its own: ids start with '_' (declared page ids cannot). */
+const BUILTIN = [
+  { id: '_assets', title: 'Assets', render: renderAssets },
+  { id: '_runs', title: 'Runs', render: renderRuns },
+  { id: '_schedules', title: 'Schedules', render: renderSchedules },
+];
+
+function badge(status) {
+  return el('span', { class: `badge ${String(status).replace(/[^a-z_]/g, '')}` }, String(status));
+}
+
+function when(iso) {
+  return iso ? new Date(iso).toLocaleString() : '';
+}
+
+function simpleTable(columns, rows) {
+  return el('div', { class: 'table-wrap' }, el('table', {},
+    el('thead', {}, el('tr', {}, ...columns.map(([label]) => el('th', {}, label)))),
+    el('tbody', {}, ...rows.map((r) => el('tr', {}, ...columns.map(([, cell]) => el('td', {}, cell(r))))))));
+}
+
+/** The asset graph: one column per depth, boxes coloured by each asset's last task status, edges drawn in SVG. */
+async function renderAssets(main) {
+  const { assets } = await api('/orchestration/assets');
+  const depth = new Map();
+  for (const a of assets) depth.set(a.key, Math.max(0, ...a.upstream.map((u) => (depth.get(u) ?? 0) + 1)));
+  const columns = [];
+  for (const a of assets) (columns[depth.get(a.key)] ||= []).push(a);
+  const W = 210, H = 58, GX = 60, GY = 18;
+  const pos = new Map();
+  columns.forEach((col, x) => col.forEach((a, y) => pos.set(a.key, { x: 12 + x * (W + GX), y: 12 + y * (H + GY) })));
+  const width = 24 + columns.length * (W + GX), height = 24 + Math.max(1, ...columns.map((c) => c.length)) * (H + GY);
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('width', width); svg.setAttribute('height', height); svg.setAttribute('class', 'asset-graph');
+  const node = (tag, attrs, text) => {
+    const n = document.createElementNS(ns, tag);
+    for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v);
+    if (text !== undefined) n.textContent = text;
+    svg.append(n);
+    return n;
+  };
+  for (const a of assets) for (const u of a.upstream) {
+    const from = pos.get(u), to = pos.get(a.key);
+    if (from && to) node('path', { d: `M${from.x + W},${from.y + H / 2} C${from.x + W + GX / 2},${from.y + H / 2} ${to.x - GX / 2},${to.y + H / 2} ${to.x},${to.y + H / 2}`, class: 'edge' });
+  }
+  for (const a of assets) {
+    const p = pos.get(a.key);
+    const g = node('g', { 'data-asset': a.key, 'data-status': a.status });
+    svg.append(g);
+    const rect = document.createElementNS(ns, 'rect');
+    for (const [k, v] of Object.entries({ x: p.x, y: p.y, width: W, height: H, rx: 8, class: `asset ${a.status.replace(/[^a-z_]/g, '')}` })) rect.setAttribute(k, v);
+    g.append(rect);
+    const line = (text, dy, cls) => {
+      const t = document.createElementNS(ns, 'text');
+      t.setAttribute('x', p.x + 10); t.setAttribute('y', p.y + dy); t.setAttribute('class', cls);
+      t.textContent = text;
+      g.append(t);
+    };
+    line(a.key, 20, 'asset-key');
+    line(`${a.kind}${a.automated ? ' · automated' : ''} · ${a.status}`, 37, 'asset-meta');
+    line(a.rows !== null ? `${show(a.rows)} rows · ${a.committedAt ? new Date(a.committedAt).toLocaleTimeString() : ''}` : '', 52, 'asset-meta');
+  }
+  const card = el('section', { class: 'card wide', 'data-chart': 'Asset graph' }, el('h2', {}, el('span', {}, 'Asset graph')), el('div', { class: 'table-wrap graph-wrap' }, svg));
+  const list = el('section', { class: 'card wide', 'data-chart': 'Assets' }, el('h2', {}, el('span', {}, 'Assets')), simpleTable([
+    ['asset', (a) => a.key], ['kind', (a) => a.kind], ['last status', (a) => badge(a.status)], ['run', (a) => a.runId ? el('a', { href: `#/_runs/${a.runId}` }, a.runId) : ''],
+    ['rows', (a) => (a.rows === null ? '' : show(a.rows))], ['last commit', (a) => when(a.committedAt)], ['waits for', (a) => a.upstream.join(', ')],
+  ], assets));
+  main.replaceChildren(card, list);
+}
+
+async function renderRuns(main, runId) {
+  if (runId) return renderRun(main, runId);
+  const { runs } = await api('/orchestration/runs?limit=100');
+  main.replaceChildren(el('section', { class: 'card wide', 'data-chart': 'Runs' }, el('h2', {}, el('span', {}, 'Runs')), runs.length ? simpleTable([
+    ['run', (r) => el('a', { href: `#/_runs/${r.runId}` }, r.runId)], ['job', (r) => r.job], ['trigger', (r) => r.trigger], ['partition', (r) => r.partition || ''],
+    ['status', (r) => badge(r.status)], ['queued', (r) => when(r.createdAt)], ['seconds', (r) => (r.seconds === null ? '' : show(r.seconds))], ['error', (r) => r.error || ''],
+  ], runs) : el('p', { class: 'muted' }, 'No job runs yet: `tributary jobs run <job>`, or wait for a schedule.')));
+}
+
+async function renderRun(main, runId) {
+  const { run, tasks, attempts } = await api(`/orchestration/runs/${encodeURIComponent(runId)}`);
+  const seconds = (a, b) => (a && b ? show((new Date(b) - new Date(a)) / 1000) : '');
+  const logs = attempts.map((a) => el('details', { 'data-attempt': `${a.task}#${a.attempt}`, ...(a.status !== 'success' ? { open: '' } : {}) },
+    el('summary', {}, `${a.task} · attempt ${a.attempt} · ${a.status} · ${a.worker}`),
+    el('pre', { class: 'logs' }, a.logs.split('\n').filter(Boolean).map((line) => {
+      try {
+        const { time, level, msg, pid, hostname, runId: _r, job, task, attempt, ...rest } = JSON.parse(line);
+        return `${new Date(time).toLocaleTimeString()} ${level >= 50 ? 'ERROR' : level >= 40 ? 'WARN ' : 'INFO '} ${msg}${Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : ''}`;
+      } catch { return line; }
+    }).join('\n') || '(no output)')));
+  main.replaceChildren(
+    el('section', { class: 'card wide', 'data-chart': 'Run' },
+      el('h2', {}, el('span', {}, `Run ${run.runId}`), badge(run.status)),
+      el('p', {}, `${run.job} · ${run.trigger}${run.detail ? ` (${run.detail})` : ''}${run.partition ? ` · partition ${run.partition}` : ''} · queued ${when(run.createdAt)}${run.error ? ` · ${run.error}` : ''}`),
+      simpleTable([
+        ['task', (t) => t.task], ['status', (t) => badge(t.status)], ['attempts', (t) => `${t.attempts}/${t.maxAttempts}`],
+        ['seconds', (t) => seconds(t.startedAt, t.finishedAt)], ['worker', (t) => t.worker || ''], ['waits for', (t) => t.upstream.join(', ')], ['error', (t) => t.error || ''],
+      ], tasks)),
+    el('section', { class: 'card wide', 'data-chart': 'Logs' }, el('h2', {}, el('span', {}, 'Attempts and logs')), ...logs));
+}
+
+async function renderSchedules(main) {
+  const { schedules, sensors, automated } = await api('/orchestration/schedules');
+  main.replaceChildren(
+    el('section', { class: 'card wide', 'data-chart': 'Schedules' }, el('h2', {}, el('span', {}, 'Schedules')), schedules.length ? simpleTable([
+      ['job', (s) => s.job], ['schedule', (s) => s.schedule], ['time zone', (s) => s.timezone], ['next fire', (s) => when(s.next)], ['last fired', (s) => when(s.lastFired)],
+    ], schedules) : el('p', { class: 'muted' }, 'No schedules: add schedule: to a job.')),
+    el('section', { class: 'card wide', 'data-chart': 'Sensors' }, el('h2', {}, el('span', {}, 'Sensors')), sensors.length ? simpleTable([
+      ['sensor', (s) => s.name], ['kind', (s) => s.kind], ['job', (s) => s.job], ['every', (s) => s.interval], ['cursor', (s) => s.cursor || ''],
+    ], sensors) : el('p', { class: 'muted' }, 'No sensors.')),
+    el('section', { class: 'card wide', 'data-chart': 'Automation' }, el('h2', {}, el('span', {}, 'Automated models')), el('p', {}, automated.join(', ') || 'none')));
+}
+
 async function renderPage() {
-  const id = location.hash.replace('#/', '') || state.config.pages[0]?.id;
-  const page = state.config.pages.find((p) => p.id === id) || state.config.pages[0];
+  const route = location.hash.replace('#/', '');
+  const [id, arg] = route.split('/');
+  const builtin = BUILTIN.find((p) => p.id === id);
+  const page = builtin ? undefined : state.config.pages.find((p) => p.id === id) || state.config.pages[0];
   for (const c of state.charts.splice(0)) c.destroy();
   state.redraws = [];
-  for (const a of document.querySelectorAll('nav a')) a.classList.toggle('active', a.dataset.page === page?.id);
+  for (const a of document.querySelectorAll('nav a')) a.classList.toggle('active', a.dataset.page === (builtin ? builtin.id : page?.id));
   const main = document.getElementById('page');
   main.replaceChildren();
+  if (builtin) {
+    document.title = `${builtin.title} — ${state.config.title}`;
+    const draw = async () => {
+      try { await builtin.render(main, arg); } catch (err) { main.replaceChildren(el('div', { class: 'card error' }, String(err.message || err))); }
+    };
+    await draw();
+    // Runs and schedules move without any table changing: these pages redraw at every poll.
+    state.redraws.push(() => location.hash.replace('#/', '') === route && draw());
+    state.everyPoll = true;
+    document.body.dataset.ready = builtin.id;
+    return;
+  }
+  state.everyPoll = false;
   if (!page) return main.append(el('div', { class: 'card' }, 'No pages: declare serve.dashboard.pages in tributary.config.ts.'));
   document.title = `${page.title} — ${state.config.title}`;
   const cards = page.charts.map((chart) => {
@@ -176,7 +307,7 @@ async function start() {
     return;
   }
   document.getElementById('title').textContent = state.config.title;
-  document.getElementById('nav').append(...state.config.pages.map((p) => el('a', { href: `#/${p.id}`, 'data-page': p.id }, p.title)));
+  document.getElementById('nav').append(...[...state.config.pages, ...BUILTIN].map((p) => el('a', { href: `#/${p.id}`, 'data-page': p.id }, p.title)));
   window.addEventListener('hashchange', renderPage);
   // The baseline is read before the first render: a snapshot committed in between is then seen as a change.
   const baseline = await health();
@@ -209,7 +340,7 @@ async function follow(baseline) {
       const served = status.tables === undefined ? '' : `${status.tables} tables served · `;
       document.getElementById('freshness').textContent = `${served}checked ${new Date().toLocaleTimeString()}`;
     }
-    if (changed) for (const redraw of state.redraws) redraw();
+    if (changed || state.everyPoll) for (const redraw of state.redraws) redraw();
     if (snapshots !== undefined) last = snapshots;
     polls++;
     await new Promise((r) => setTimeout(r, POLL_MS));

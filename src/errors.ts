@@ -19,7 +19,10 @@ export type ErrorCode =
   | 'SQL_READ_ONLY'
   | 'SQL_ERROR'
   | 'USAGE'
-  | 'IO_ERROR';
+  | 'IO_ERROR'
+  | 'CHECKS_FAILED'
+  | 'MODEL_FAILED'
+  | 'TASK_FAILED';
 
 export class TributaryError extends Error {
   readonly code: ErrorCode;

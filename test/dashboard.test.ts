@@ -10,6 +10,9 @@ import { buildServer } from '../src/serve/server.js';
 import { EmbeddedLog } from '../src/log/embedded/embedded-log.js';
 import { produceGenerated } from '../src/produce/produce.js';
 import { runStream } from '../src/streams/worker.js';
+import { pino } from 'pino';
+import { projectWorker } from '../src/orchestration/notify.js';
+import { Orchestration } from '../src/orchestration/orchestration.js';
 import { ROOT, tempDir } from './support/helpers.js';
 
 /** Debian's chromium (installed by .ci/run); playwright-core drives it, no browser download. */
@@ -136,4 +139,51 @@ describe('the ventes-live dashboard in headless Chromium', () => {
       await log.close();
     }
   }, 90_000);
+});
+
+describe('orchestration pages in headless Chromium', () => {
+  it('show the asset graph with states, runs with tasks and logs, and schedules with next fire times', { timeout: 180_000 }, async () => {
+    const orch = await Orchestration.open(lake);
+    const worker = projectWorker(lake.config, orch.queue, pino({ level: 'silent' }), { concurrency: 2 });
+    worker.start();
+    const runId = await orch.launch('nightly');
+    try {
+      for (let i = 0; i < 600 && ['queued', 'running'].includes((await orch.queue.getRun(runId))!.status); i++) await new Promise((r) => setTimeout(r, 250));
+    } finally {
+      await worker.stop(0);
+    }
+    expect((await orch.queue.getRun(runId))!.status).toBe('success');
+
+    const assets = await openPage('_assets');
+    const boxes = await assets.page.$$eval('svg.asset-graph g[data-asset]', (gs) => gs.map((g) => [g.getAttribute('data-asset'), g.getAttribute('data-status')]));
+    expect(boxes.length).toBe(orch.graph.order.length);
+    const states = Object.fromEntries(boxes);
+    expect(states['gold.fact_ventes']).toBe('success');
+    expect(states['source:clients']).toBe('success');
+    expect(states['sync:gold.dim_clients'] ?? 'never run').toBe('never run');
+    expect(await assets.page.$$eval('svg.asset-graph path.edge', (p) => p.length)).toBeGreaterThan(10);
+    await assets.page.screenshot({ path: path.join(SHOTS, 'assets.png'), fullPage: true });
+
+    const runs = await openPage('_runs');
+    expect(await runs.page.textContent('[data-chart="Runs"]')).toContain(runId);
+    await runs.page.click(`a[href="#/_runs/${runId}"]`);
+    await runs.page.waitForSelector('[data-chart="Run"]');
+    const runText = await runs.page.textContent('[data-chart="Run"]');
+    expect(runText).toContain('nightly · manual');
+    expect(runText).toContain('gold.fact_ventes');
+    await runs.page.click('details[data-attempt="source:achats#1"] summary');
+    expect(await runs.page.textContent('details[data-attempt="source:achats#1"] pre')).toMatch(/ingested \d+ file\(s\) into bronze\.achats/);
+    await runs.page.screenshot({ path: path.join(SHOTS, 'run.png'), fullPage: true });
+
+    const schedules = await openPage('_schedules');
+    const scheduleText = await schedules.page.textContent('[data-chart="Schedules"]');
+    expect(scheduleText).toContain('0 2 * * *');
+    expect(scheduleText).toContain('Europe/Paris');
+    expect(await schedules.page.$eval('[data-chart="Schedules"] tbody tr td:nth-child(4)', (td) => td.textContent)).toMatch(/\d/); // next fire time
+    expect(await schedules.page.textContent('[data-chart="Sensors"]')).toContain('new_files');
+    for (const p of [assets, runs, schedules]) {
+      expect(p.errors).toEqual([]);
+      await p.page.close();
+    }
+  });
 });

@@ -37,6 +37,17 @@ export default defineConfig({
     ],
     'gold.kpi_top_clients': [checks.rowCount({ max: 100 })],
   },
+  // Seed 000's Airflow DAG, as a job of assets: ingest, check, build silver and gold every night at 02:00 Paris time
+  // (tasks in dependency order, retried with backoff), and as soon as new files land (a file sensor).
+  // `tributary dev` runs the schedule and the sensor; `tributary jobs run nightly` runs it now.
+  // The operational store sync (sync:*) is a job of its own: it needs the PostgreSQL store.
+  jobs: {
+    nightly: { select: ['source:*', 'check:*', 'silver', 'gold'], schedule: '0 2 * * *', timezone: 'Europe/Paris', retries: 2, retryDelay: '30s' },
+    store: { select: ['sync:*'] },
+  },
+  sensors: {
+    new_files: { kind: 'files', glob: '${RETAIL_SOURCE_DIR:-data}/*.csv', job: 'nightly', interval: '1m' },
+  },
   // Seed 002's operational store (MongoDB there), on PostgreSQL: `tributary sync`.
   store: {
     url: '${RETAIL_STORE_URL:-postgres://postgres@127.0.0.1:5432/test?schema=retail_store}',

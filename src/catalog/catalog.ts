@@ -383,13 +383,15 @@ export class Catalog {
   }
 
   async getRun(runId: string): Promise<RunRecord> {
-    const runs = await this.driver.read((s) => s.query(`SELECT * FROM runs WHERE run_id = $1`, [runId]));
+    const runs = await this.driver.read((s) => s.query(`SELECT r.*, j.job, j.trigger_kind, j.partition_key FROM runs r LEFT JOIN job_runs j ON j.run_id = r.run_id WHERE r.run_id = $1`, [runId]));
     if (!runs[0]) throw new TributaryError('USAGE', `run ${runId} does not exist`, { hint: 'see `tributary runs ls`' });
     return toRun(runs[0]);
   }
 
   async listRuns(limit = 50): Promise<RunRecord[]> {
-    const rows = await this.driver.read((s) => s.query(`SELECT * FROM runs ORDER BY started_at DESC LIMIT $1`, [limit]));
+    const rows = await this.driver.read((s) =>
+      s.query(`SELECT r.*, j.job, j.trigger_kind, j.partition_key FROM runs r LEFT JOIN job_runs j ON j.run_id = r.run_id ORDER BY r.started_at DESC, r.run_id DESC LIMIT $1`, [limit]),
+    );
     return rows.map(toRun);
   }
 
@@ -505,6 +507,9 @@ function toRun(r: Record<string, unknown>): RunRecord {
     status: String(r.status),
     summary: r.summary_json ? JSON.parse(String(r.summary_json)) : undefined,
     error: (r.error as string | null) ?? undefined,
+    job: (r.job as string | null) ?? undefined,
+    trigger: (r.trigger_kind as string | null) ?? undefined,
+    partition: (r.partition_key as string | null) ?? undefined,
   };
 }
 

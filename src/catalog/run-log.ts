@@ -37,21 +37,24 @@ export interface CheckResultRecord {
 export class RunLog {
   constructor(private readonly driver: CatalogDriver) {}
 
+  /** A retried task records its model again under the same run: the last attempt's record wins. */
   async recordModel(r: ModelRunRecord): Promise<void> {
-    await this.driver.transaction((s) =>
-      s.query(
+    await this.driver.transaction(async (s) => {
+      await s.query(`DELETE FROM model_runs WHERE run_id = $1 AND model = $2`, [r.runId, r.model]);
+      await s.query(
         `INSERT INTO model_runs (run_id, model, status, materialization, mode, started_at, finished_at, rows_in, rows_out, snapshot_id, input_snapshots, sql_hash, error)
          VALUES ($1, $2, $3, $4, $5, CAST($6 AS TIMESTAMPTZ), CAST($7 AS TIMESTAMPTZ), $8, $9, $10, $11, $12, $13)`,
         [r.runId, r.model, r.status, r.materialization ?? null, r.mode ?? null, r.startedAt.toISOString(), r.finishedAt?.toISOString() ?? null,
           r.rowsIn ?? null, r.rowsOut ?? null, r.snapshotId ?? null, JSON.stringify(r.inputSnapshots), r.sqlHash ?? null, r.error ?? null],
-      ),
-    );
+      );
+    });
   }
 
   async recordChecks(results: readonly CheckResultRecord[]): Promise<void> {
     if (results.length === 0) return;
     await this.driver.transaction(async (s) => {
       for (const r of results) {
+        await s.query(`DELETE FROM check_results WHERE run_id = $1 AND table_name = $2 AND check_name = $3`, [r.runId, r.table, r.check]);
         await s.query(
           `INSERT INTO check_results (run_id, table_name, check_name, severity, status, failing_rows, sample_json, error, checked_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CAST($9 AS TIMESTAMPTZ))`,
@@ -66,6 +69,12 @@ export class RunLog {
     const rows = await this.driver.read((s) =>
       s.query(`SELECT * FROM model_runs WHERE model = $1 AND status = 'success' ORDER BY started_at DESC LIMIT 1`, [model]),
     );
+    return rows[0] ? toModelRun(rows[0]) : undefined;
+  }
+
+  /** The model's latest record, whatever its outcome: what automation compares the current inputs with. */
+  async lastRecord(model: string): Promise<ModelRunRecord | undefined> {
+    const rows = await this.driver.read((s) => s.query(`SELECT * FROM model_runs WHERE model = $1 ORDER BY started_at DESC LIMIT 1`, [model]));
     return rows[0] ? toModelRun(rows[0]) : undefined;
   }
 

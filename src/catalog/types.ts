@@ -152,4 +152,8 @@ export interface RunRecord {
   status: string;
   summary: unknown;
   error: string | undefined;
+  /** Job runs: the job, what triggered the run, and its partition. */
+  job?: string;
+  trigger?: string;
+  partition?: string;
 }

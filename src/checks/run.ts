@@ -11,7 +11,7 @@ export interface CheckRunReport {
 }
 
 /** Runs the declared checks of tables (all, or those named / in the named layers) on their current snapshots. */
-export async function checkTables(lake: Lake, targets: readonly string[] = []): Promise<CheckRunReport> {
+export async function checkTables(lake: Lake, targets: readonly string[] = [], options: { runId?: string } = {}): Promise<CheckRunReport> {
   const declared = Object.keys(lake.config.checks).sort();
   const tables = targets.length ? declared.filter((t) => targets.includes(t) || targets.includes(t.split('.')[0]!)) : declared;
   for (const target of targets) {
@@ -19,8 +19,10 @@ export async function checkTables(lake: Lake, targets: readonly string[] = []): 
       throw new TributaryError('USAGE', `no checks are declared for "${target}"`, { hint: `tables with checks: ${declared.join(', ') || 'none'}` });
     }
   }
-  const runId = newId('check-');
-  await lake.catalog.startRun(runId, 'checks');
+  // A job's `check:` task records its results under the job's run.
+  const owned = options.runId === undefined;
+  const runId = options.runId ?? newId('check-');
+  if (owned) await lake.catalog.startRun(runId, 'checks');
   try {
     const results: CheckResultRecord[] = [];
     // The checked tables, and the tables their checks read, are mounted at their current snapshot (not the whole lake).
@@ -44,10 +46,10 @@ export async function checkTables(lake: Lake, targets: readonly string[] = []): 
     }
     await lake.catalog.runLog.recordChecks(results);
     const status = results.some(blocks) ? 'failed' : 'success';
-    await lake.catalog.finishRun(runId, status, { checks: results.length, failed: results.filter((r) => r.status !== 'pass').length });
+    if (owned) await lake.catalog.finishRun(runId, status, { checks: results.length, failed: results.filter((r) => r.status !== 'pass').length });
     return { runId, status, results };
   } catch (err) {
-    await lake.catalog.finishRun(runId, 'failed', null, errorMessage(err)).catch(() => undefined);
+    if (owned) await lake.catalog.finishRun(runId, 'failed', null, errorMessage(err)).catch(() => undefined);
     throw err;
   }
 }

@@ -42,3 +42,18 @@ export function print(text: string): void {
 export function emit(cmd: Command, value: unknown, human: () => string): void {
   print(globals(cmd).json ? toJson(value) : human());
 }
+
+/** An abort signal for Ctrl-C and SIGTERM: long commands finish the work in hand (a batch, a task), then stop. */
+export function stopOnSignals(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    },
+  };
+}

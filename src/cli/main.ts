@@ -14,6 +14,8 @@ import { dlqCommand } from './commands/dlq.js';
 import { monitoringCommand } from './commands/monitoring.js';
 import { produceCommand } from './commands/produce.js';
 import { streamCommand } from './commands/stream.js';
+import { backfillCommand, backfillsCommand, jobsCommand, workerCommand } from './commands/jobs.js';
+import { devCommand } from './commands/dev.js';
 import { VERSION } from '../util/version.js';
 
 export function buildProgram(): Command {
@@ -24,7 +26,7 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable JSON output')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true });
-  for (const command of [demoCommand(), initCommand(), ingestCommand(), runCommand(), checkCommand(), graphCommand(), lakeCommand(), sqlCommand(), quarantineCommand(), runsCommand(), serveCommand(), syncCommand(), produceCommand(), streamCommand(), dlqCommand(), monitoringCommand()]) {
+  for (const command of [demoCommand(), initCommand(), ingestCommand(), runCommand(), checkCommand(), graphCommand(), lakeCommand(), sqlCommand(), quarantineCommand(), runsCommand(), serveCommand(), syncCommand(), produceCommand(), streamCommand(), dlqCommand(), monitoringCommand(), jobsCommand(), backfillCommand(), backfillsCommand(), workerCommand(), devCommand()]) {
     program.addCommand(command);
   }
   // Every command (and sub-command) reports errors through main() instead of exiting by itself.

@@ -83,6 +83,10 @@ export function resolveConfig(raw: unknown, projectDir: string, configFile: stri
     store: config.store,
     log: resolveLog(config.log, dir, `${where}: log`),
     streams: config.streams ?? {},
+    jobs: config.jobs ?? {},
+    sensors: config.sensors ?? {},
+    automate: config.automate ?? [],
+    orchestration: config.orchestration ?? {},
   };
 }
 

@@ -141,6 +141,33 @@ const streamSchema = z.strictObject({
   compactEvery: z.number().int().min(0).optional(),
 });
 
+const jobName = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'job names use letters, digits, _ and -');
+const jobSchema = z.strictObject({
+  select: z.array(z.string().min(1)).min(1),
+  description: z.string().optional(),
+  schedule: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+  timezone: z.string().min(1).optional(),
+  partitions: z.strictObject({ granularity: z.enum(['day', 'month']), start: z.string().regex(/^\d{4}-\d{2}(-\d{2})?$/, 'expected a date YYYY-MM-DD') }).optional(),
+  retries: z.number().int().min(0).max(100).optional(),
+  retryDelay: duration.optional(),
+  maxRetryDelay: duration.optional(),
+  timeout: duration.optional(),
+  concurrency: z.number().int().positive().optional(),
+});
+const sensorBase = { job: jobName, interval: duration.optional() };
+const sensorSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('files'), glob: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]), ...sensorBase }),
+  z.strictObject({ kind: z.literal('table'), table: tableName, ...sensorBase }),
+  z.strictObject({ kind: z.literal('http'), url: z.string().regex(/^https?:\/\//, 'expected an http(s):// URL'), headers: z.record(z.string(), z.string()).optional(), ...sensorBase }),
+]);
+const orchestrationSchema = z.strictObject({
+  workerConcurrency: z.number().int().positive().optional(),
+  lostAfter: duration.optional(),
+  heartbeat: duration.optional(),
+  webhook: z.string().regex(/^https?:\/\//, 'expected an http(s):// URL').optional(),
+  notifyOn: z.array(z.enum(['failure', 'success'])).optional(),
+});
+
 export const configSchema = z.strictObject({
   name: z.string().optional(),
   lake: z
@@ -167,6 +194,10 @@ export const configSchema = z.strictObject({
   store: storeSchema.optional(),
   log: z.string().min(1).optional(),
   streams: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'stream names use letters, digits, _ and -'), streamSchema).optional(),
+  jobs: z.record(jobName.refine((n) => n !== 'automation', "'automation' names the runs of declarative automation"), jobSchema).optional(),
+  sensors: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'sensor names use letters, digits, _ and -'), sensorSchema).optional(),
+  automate: z.array(z.string().min(1)).optional(),
+  orchestration: orchestrationSchema.optional(),
   tables: z
     .record(
       z.string(),

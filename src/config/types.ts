@@ -205,6 +205,71 @@ export interface TributaryConfig {
   log?: string;
   /** Stream definitions, by name (letters, digits, '-' and '_'). */
   streams?: Record<string, StreamConfig>;
+  /** Jobs: selections of assets run together, by hand, on cron schedules or when a sensor fires. */
+  jobs?: Record<string, JobConfig>;
+  /** Sensors: conditions polled by the scheduler that start a job when they hold. */
+  sensors?: Record<string, SensorConfig>;
+  /**
+   * Declarative automation: models (names, layers or patterns like 'gold.*') rebuilt as soon as an input table
+   * gets a new snapshot, with their automated downstream models, instead of waiting for a schedule.
+   */
+  automate?: string[];
+  /** Workers, failure notifications and scheduler timings. */
+  orchestration?: OrchestrationSettings;
+}
+
+/**
+ * Assets a job runs, as selectors:
+ * - `source:<name>` ingests a declared source (`source:*`: all of them);
+ * - `<layer>.<model>`, `<layer>` or `gold.*` builds models (each with its checks);
+ * - `check:<table>` runs the checks of a table no model builds (a source's table);
+ * - `sync:<table>` upserts a table into the operational store (`sync:*`: all of them);
+ * - `stream:<name>` processes what a stream's topic holds, then stops;
+ * - `*`: every asset. A leading `+` adds everything upstream, a trailing `+` everything downstream.
+ */
+export interface JobConfig {
+  select: string[];
+  description?: string;
+  /** Cron expressions (5 or 6 fields, or @hourly, @daily, @weekly, @monthly, @yearly). */
+  schedule?: string | string[];
+  /** IANA time zone the schedule is read in (default 'UTC'), e.g. 'Europe/Paris'. */
+  timezone?: string;
+  /** Date partitions: each run processes one day or month; scheduled runs take the period that just ended. */
+  partitions?: { granularity: 'day' | 'month'; start: string };
+  /** Retries of a failed task (default 2), after exponential backoff with jitter from `retryDelay` (default '10s') up to `maxRetryDelay` (default '10m'). */
+  retries?: number;
+  retryDelay?: Duration;
+  maxRetryDelay?: Duration;
+  /** A task attempt running longer than this is stopped and counts as failed (default '1h'). */
+  timeout?: Duration;
+  /** Tasks of one run executed at once (default 4). */
+  concurrency?: number;
+}
+
+export type SensorConfig = {
+  /** The job started when the sensor fires. */
+  job: string;
+  /** How often the condition is evaluated (default '30s'). */
+  interval?: Duration;
+} & (
+  /** Fires when files matching the glob appear (or change), relative to the project folder. */
+  | { kind: 'files'; glob: string | string[] }
+  /** Fires when a lake table gets a new snapshot. */
+  | { kind: 'table'; table: string }
+  /** Fires when the endpoint answers 2xx with a response (ETag, Last-Modified or body) different from the last firing. */
+  | { kind: 'http'; url: string; headers?: Record<string, string> }
+);
+
+export interface OrchestrationSettings {
+  /** Tasks one `tributary dev` or `tributary worker` process runs at once (default 2). */
+  workerConcurrency?: number;
+  /** A running task whose worker has not reported for this long is retried elsewhere (default '60s'). */
+  lostAfter?: Duration;
+  /** How often workers report on their running tasks (default '5s'). */
+  heartbeat?: Duration;
+  /** POST a Slack-compatible JSON message (`{"text": …}`) to this URL when a run fails (and, with `notifyOn`, succeeds). */
+  webhook?: string;
+  notifyOn?: ('failure' | 'success')[];
 }
 
 /** A duration: milliseconds, or a string like '500ms', '30s', '1m', '2h', '1d'. */
@@ -314,6 +379,10 @@ export interface ResolvedConfig {
   store: StoreSettings | undefined;
   log: LogLocation;
   streams: Record<string, StreamConfig>;
+  jobs: Record<string, JobConfig>;
+  sensors: Record<string, SensorConfig>;
+  automate: string[];
+  orchestration: OrchestrationSettings;
 }
 
 export type LogLocation = { kind: 'embedded'; path: string } | { kind: 'kafka'; brokers: string[] };

@@ -15,9 +15,15 @@ export interface DiscoveredFile {
   hash: string;
 }
 
-/** Files matching the globs (relative to `cwd`), sorted, de-duplicated. */
-export async function discover(patterns: string | readonly string[], cwd: string): Promise<string[]> {
-  const list = Array.isArray(patterns) ? patterns : [patterns as string];
+/** The token a source's glob may hold for the date partition a run processes (e.g. `sales-{partition}.csv`). */
+export const PARTITION_TOKEN = '{partition}';
+
+/**
+ * Files matching the globs (relative to `cwd`), sorted, de-duplicated. `{partition}` in a glob matches the given
+ * partition key (a partitioned job's run), or anything when there is none.
+ */
+export async function discover(patterns: string | readonly string[], cwd: string, partition?: string): Promise<string[]> {
+  const list = (Array.isArray(patterns) ? patterns : [patterns as string]).map((p: string) => p.replaceAll(PARTITION_TOKEN, partition ?? '*'));
   const found = await glob([...list], { cwd, absolute: true, onlyFiles: true, dot: false, expandDirectories: false });
   return [...new Set(found.map((f) => path.resolve(f)))].sort();
 }

@@ -23,6 +23,8 @@ export interface IngestProgress {
 
 export interface IngestOptions {
   runId?: string;
+  /** The date partition a job run processes: what `{partition}` in the source's glob stands for. */
+  partition?: string;
   onProgress?: (progress: IngestProgress) => void;
 }
 
@@ -84,7 +86,7 @@ export async function ingestSource(
     candidates = options.explicitFiles;
     report.discovered = candidates.length;
   } else {
-    const paths = await discover(source.glob, lake.config.projectDir);
+    const paths = await discover(source.glob, lake.config.projectDir, options.partition);
     report.discovered = paths.length;
     if (paths.length === 0 && options.requireMatch) {
       throw new TributaryError('USAGE', `no file matches ${[source.glob].flat().join(', ')}`, { hint: 'check the path; globs are relative to the current folder' });

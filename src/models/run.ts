@@ -35,6 +35,11 @@ export interface RunModelsOptions {
   targets?: readonly string[];
   fullRefresh?: boolean;
   onModel?: (outcome: ModelOutcome, index: number, total: number) => void;
+  /**
+   * Record the models under this existing run (a job's task) instead of a run of their own. The job's `check:`
+   * tasks check the input tables, so they are not checked again here.
+   */
+  runId?: string;
 }
 
 /** Loads the project's models and their dependency graph (dependencies of their checks included). */
@@ -58,14 +63,15 @@ export async function runModels(lake: Lake, options: RunModelsOptions = {}): Pro
     throw new TributaryError('USAGE', `no models in ${lake.config.modelsPath}`, { hint: 'add SQL files as models/<layer>/<name>.sql' });
   }
   const selected = graph.select(options.targets ?? []);
-  const runId = newId('run-');
-  await lake.catalog.startRun(runId, 'models');
+  const owned = options.runId === undefined;
+  const runId = options.runId ?? newId('run-');
+  if (owned) await lake.catalog.startRun(runId, 'models');
   const blocked = new Set<string>();
   const report: ModelRunReport = { runId, status: 'success', models: [], inputChecks: [] };
   try {
     // Tables read but not built here (sources' bronze tables): check them first; an error check blocks their readers.
     const inputs = [...new Set(selected.flatMap((m) => graph.nodes.get(m)!.upstream))].filter((t) => graph.nodes.get(t)?.kind === 'table');
-    for (const table of inputs) {
+    for (const table of owned ? inputs : []) {
       const specs = lake.config.checks[table];
       if (!specs?.length || !(await lake.catalog.getTable(table))) continue;
       await lake.mount([table, ...(await checkReads(lake, table))]);
@@ -83,10 +89,10 @@ export async function runModels(lake: Lake, options: RunModelsOptions = {}): Pro
     }
     const failed = report.models.some((m) => m.status !== 'success' && m.status !== 'fresh') || report.inputChecks.some(blocks);
     report.status = failed ? 'failed' : 'success';
-    await lake.catalog.finishRun(runId, failed ? 'failed' : 'success', summarise(report));
+    if (owned) await lake.catalog.finishRun(runId, failed ? 'failed' : 'success', summarise(report));
     return report;
   } catch (err) {
-    await lake.catalog.finishRun(runId, 'failed', summarise(report), errorMessage(err)).catch(() => undefined);
+    if (owned) await lake.catalog.finishRun(runId, 'failed', summarise(report), errorMessage(err)).catch(() => undefined);
     throw err;
   }
 }

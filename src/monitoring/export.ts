@@ -78,6 +78,26 @@ function alertRules(config: ResolvedConfig, lagThreshold: number): Rule[] {
       annotations: { summary: 'API error rate above 5 %', description: 'More than 5 % of API requests answered 5xx over 5 minutes.' },
     },
   ];
+  if (Object.keys(config.jobs).length || config.automate.length) {
+    rules.push(
+      {
+        alert: 'TributaryJobFailed',
+        // A gauge of the latest run rather than increase() of a counter: it fires on the first failure ever seen,
+        // and resolves when the job next succeeds.
+        expr: 'tributary_job_last_run_failed == 1',
+        for: '0m',
+        labels: { severity: 'critical' },
+        annotations: { summary: 'Job {{ $labels.job_name }} failed', description: 'The latest run of {{ $labels.job_name }} failed: see `tributary runs ls` and `tributary runs show <run>`.' },
+      },
+      {
+        alert: 'TributaryTasksLost',
+        expr: 'increase(tributary_task_attempts_total{status="lost"}[15m]) > 0',
+        for: '0m',
+        labels: { severity: 'warning' },
+        annotations: { summary: 'Tasks of {{ $labels.asset }} were lost with their worker', description: 'A worker stopped reporting while running {{ $labels.asset }}; the task was retried elsewhere.' },
+      },
+    );
+  }
   if (Object.keys(config.streams).length) {
     rules.push(
       {
@@ -136,6 +156,13 @@ function yamlRules(rules: readonly Rule[]): string {
 /** Seed 000's panels: stream health, tables, API; the data source is chosen when importing. */
 function dashboard(config: ResolvedConfig): Record<string, unknown> {
   const panels: { title: string; expr: string; unit: string; legend: string }[] = [
+    { title: 'Runs by job and status', expr: 'sum by (job_name, status) (increase(tributary_runs_total[1h]))', unit: 'short', legend: '{{job_name}} {{status}}' },
+    { title: 'Run duration p95', expr: 'histogram_quantile(0.95, sum by (le, job_name) (rate(tributary_run_duration_seconds_bucket[1h])))', unit: 's', legend: '{{job_name}}' },
+    { title: 'Task attempts by status', expr: 'sum by (status) (increase(tributary_task_attempts_total[1h]))', unit: 'short', legend: '{{status}}' },
+    { title: 'Failing jobs', expr: 'tributary_job_last_run_failed', unit: 'short', legend: '{{job_name}}' },
+    { title: 'Rows written per task', expr: 'sum by (asset) (increase(tributary_task_rows_out_total[1h]))', unit: 'short', legend: '{{asset}}' },
+    { title: 'Files ingested', expr: 'sum by (source) (increase(tributary_files_ingested_total[1h]))', unit: 'short', legend: '{{source}}' },
+    { title: 'Files quarantined', expr: 'sum by (source) (increase(tributary_files_quarantined_total[1h]))', unit: 'short', legend: '{{source}}' },
     { title: 'Stream lag (records)', expr: 'sum by (stream) (tributary_stream_lag_records)', unit: 'short', legend: '{{stream}}' },
     { title: 'Watermark delay', expr: 'tributary_stream_watermark_delay_seconds', unit: 's', legend: '{{stream}}' },
     { title: 'Dead letters', expr: 'tributary_stream_dead_letters', unit: 'short', legend: '{{stream}}' },

@@ -5,6 +5,8 @@ import type { Log } from '../log/log.js';
 import { openLog } from '../log/open.js';
 import { compileStream } from '../streams/definition.js';
 import { streamStatus } from '../streams/status.js';
+import type { Orchestration } from '../orchestration/orchestration.js';
+import { RunMetrics } from './run-metrics.js';
 
 /**
  * Prometheus metrics of a running Tributary process (prom-client). HTTP metrics are counted as requests are
@@ -19,8 +21,11 @@ export class Metrics {
   private readonly refreshGauges: () => Promise<void>;
   private readonly refreshErrors: Counter<'source'>;
 
-  constructor(private readonly lake: Lake) {
+  private readonly runMetrics: RunMetrics;
+
+  constructor(private readonly lake: Lake, orchestration?: Orchestration) {
     collectDefaultMetrics({ register: this.registry }); // standard names (process_*, nodejs_*), as dashboards expect
+    this.runMetrics = new RunMetrics(this.registry, lake, orchestration);
     this.requests = new Counter({
       name: 'tributary_http_requests_total',
       help: 'HTTP requests served, by route pattern and status code',
@@ -102,6 +107,11 @@ export class Metrics {
       }
     } catch {
       this.refreshErrors.inc({ source: 'catalog' });
+    }
+    try {
+      await withTimeout(this.runMetrics.refresh(), SOURCE_TIMEOUT_MS);
+    } catch {
+      this.refreshErrors.inc({ source: 'runs' });
     }
     const config = this.lake.config;
     if (Object.keys(config.streams).length === 0) return;

@@ -13,6 +13,8 @@ import { LiveTables } from './live-tables.js';
 import { Reader } from './reader.js';
 import { ResponseCache } from './response-cache.js';
 import { dashboardRoutes } from './routes/dashboard.js';
+import { orchestrationRoutes } from './routes/orchestration.js';
+import { Orchestration } from '../orchestration/orchestration.js';
 import { checkEndpointTables, endpointRoutes } from './routes/endpoints.js';
 import { tableRoutes } from './routes/tables.js';
 import { BadRequest } from './table-query.js';
@@ -24,8 +26,10 @@ import type { Logger } from '../util/logger.js';
  * The HTTP server: generic table API, declared endpoints, OpenAPI at /openapi.json with docs at /docs, the dashboard
  * at /, /health, and Prometheus metrics at /metrics. Built as Fastify plugins; every route validates its input against its schema.
  */
-export async function buildServer(lake: Lake, options: { logger?: Logger } = {}): Promise<{ app: FastifyInstance; ctx: ServeContext }> {
+export async function buildServer(lake: Lake, options: { logger?: Logger; orchestration?: Orchestration } = {}): Promise<{ app: FastifyInstance; ctx: ServeContext }> {
   const settings = lake.config.serve;
+  // Runs, schedules and the asset graph are served by `serve` too (read from the catalog), not only by `dev`.
+  const orchestration = options.orchestration ?? (await Orchestration.open(lake));
   const live = new LiveTables(lake, settings.expose ?? ['gold.*'], settings.memoryRows);
   await live.refresh();
   const reader = await Reader.open(lake.engine);
@@ -116,13 +120,14 @@ export async function buildServer(lake: Lake, options: { logger?: Logger } = {})
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   // Prometheus metrics (behind the bearer tokens when they are set: Prometheus sends them with `authorization`).
-  const metrics = new Metrics(lake);
+  const metrics = new Metrics(lake, orchestration);
   metrics.instrument(app);
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()));
 
   await app.register(async (api) => tableRoutes(api, ctx));
   await app.register(async (api) => endpointRoutes(api, ctx));
   await app.register(async (ui) => dashboardRoutes(ui, ctx));
+  await app.register(async (api) => orchestrationRoutes(api, orchestration));
 
   live.start(settings.refreshMs ?? 1000);
   app.addHook('onClose', async () => {

@@ -48,7 +48,9 @@ export class LocalStorage implements Storage {
       try {
         entries = await readdir(dir, { withFileTypes: true });
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+        // Nothing under this prefix: it does not exist, or it names a file (a listing of a file's key is empty).
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return;
         throw err;
       }
       for (const entry of entries) {

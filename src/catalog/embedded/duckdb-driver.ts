@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
@@ -110,8 +110,12 @@ class CatalogFile {
       try {
         return await fn(this.held.conn);
       } finally {
-        this.idleTimer = setTimeout(() => void this.queue.catch(() => undefined).then(() => this.idle()), LINGER_MS);
-        this.idleTimer.unref();
+        // Another process is waiting for the file: hand it over now rather than lingering.
+        if (othersWaiting(this.location)) this.closeHeld();
+        else {
+          this.idleTimer = setTimeout(() => void this.queue.catch(() => undefined).then(() => this.idle()), LINGER_MS);
+          this.idleTimer.unref();
+        }
       }
     });
     this.queue = run;
@@ -130,28 +134,85 @@ class CatalogFile {
     this.held = undefined;
   }
 
+  /**
+   * Opens the file, waiting for the process holding it. Fairness: a process that had to wait says so with a marker
+   * file; holders then release the file after each operation, and a process about to open it again first lets
+   * waiters in (up to `YIELD_MS`). Without this, a process polling the catalog every second (`tributary dev`)
+   * could keep the file to itself and starve the task processes it started.
+   */
   private async openFile(): Promise<DuckDBInstance> {
     const deadline = Date.now() + this.lockTimeoutMs;
-    for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
-      try {
-        return await DuckDBInstance.create(this.location, { threads: '1' });
-      } catch (err) {
-        const message = errorMessage(err);
-        if (!/Could not set lock/i.test(message)) {
-          throw new TributaryError('CATALOG_ERROR', `catalog ${this.location}: ${message}`, { cause: err });
+    for (const yieldUntil = Date.now() + YIELD_MS; othersWaiting(this.location) && Date.now() < yieldUntil; ) await sleep(10);
+    let marked = false;
+    try {
+      for (let wait = 5; ; wait = Math.min(wait * 2, 50)) {
+        try {
+          return await DuckDBInstance.create(this.location, { threads: '1' });
+        } catch (err) {
+          if (!marked) {
+            markWaiting(this.location);
+            marked = true;
+          }
+          await this.retryOrThrow(err, deadline, wait);
         }
-        if (Date.now() > deadline) {
-          const holder = /PID (\d+)/.exec(message)?.[1];
-          throw new TributaryError(
-            'CATALOG_LOCKED',
-            `catalog ${this.location} is locked by another process${holder ? ` (PID ${holder})` : ''} for over ${Math.round(this.lockTimeoutMs / 1000)}s`,
-            { hint: 'wait for it to finish, or use a PostgreSQL catalog for concurrent writers' },
-          );
-        }
-        await sleep(wait);
       }
+    } finally {
+      if (marked) unmarkWaiting(this.location);
     }
   }
+
+  private async retryOrThrow(err: unknown, deadline: number, wait: number): Promise<void> {
+    const message = errorMessage(err);
+    if (!/Could not set lock/i.test(message)) {
+      throw new TributaryError('CATALOG_ERROR', `catalog ${this.location}: ${message}`, { cause: err });
+    }
+    if (Date.now() > deadline) {
+      const holder = /PID (\d+)/.exec(message)?.[1];
+      throw new TributaryError(
+        'CATALOG_LOCKED',
+        `catalog ${this.location} is locked by another process${holder ? ` (PID ${holder})` : ''} for over ${Math.round(this.lockTimeoutMs / 1000)}s`,
+        { hint: 'wait for it to finish, or use a PostgreSQL catalog for concurrent writers' },
+      );
+    }
+    await sleep(wait);
+  }
+}
+
+/** How long a process about to open the catalog lets waiting processes go first. */
+const YIELD_MS = 500;
+
+function waitDir(location: string): string {
+  return `${location}.waiting`;
+}
+
+function markWaiting(location: string): void {
+  mkdirSync(waitDir(location), { recursive: true });
+  writeFileSync(path.join(waitDir(location), String(process.pid)), '');
+}
+
+function unmarkWaiting(location: string): void {
+  rmSync(path.join(waitDir(location), String(process.pid)), { force: true });
+}
+
+/** Whether a live process other than this one is waiting for the file (markers of dead processes are removed). */
+function othersWaiting(location: string): boolean {
+  let names: string[];
+  try {
+    names = readdirSync(waitDir(location));
+  } catch {
+    return false;
+  }
+  for (const name of names) {
+    const pid = Number(name);
+    if (pid === process.pid || !Number.isInteger(pid)) continue;
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      rmSync(path.join(waitDir(location), name), { force: true });
+    }
+  }
+  return false;
 }
 
 function session(conn: DuckDBConnection): CatalogSession {

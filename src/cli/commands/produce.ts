@@ -3,9 +3,8 @@ import path from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import { openLog } from '../../log/open.js';
 import { produceFile, produceGenerated } from '../../produce/produce.js';
-import { emit, projectDir } from '../context.js';
+import { emit, projectDir, stopOnSignals } from '../context.js';
 import { Progress } from '../output.js';
-import { stopOnSignals } from './stream.js';
 import { positiveInt, positiveNumber, share } from '../options.js';
 
 export function produceCommand(): Command {

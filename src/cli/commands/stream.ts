@@ -4,7 +4,7 @@ import { TributaryError } from '../../errors.js';
 import { replayStream } from '../../streams/replay.js';
 import { streamStatus } from '../../streams/status.js';
 import { runStream, type BatchReport } from '../../streams/worker.js';
-import { emit, projectDir } from '../context.js';
+import { emit, projectDir, stopOnSignals } from '../context.js';
 import { Progress, renderTable } from '../output.js';
 import { createLogger } from '../../util/logger.js';
 
@@ -92,19 +92,4 @@ export function streamCommand(): Command {
       );
     });
   return stream;
-}
-
-/** Ctrl-C or SIGTERM finishes the batch in hand (committed or not at all), then stops. */
-export function stopOnSignals(): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-    },
-  };
 }
