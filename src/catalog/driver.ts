@@ -22,6 +22,8 @@ export interface CatalogDriver {
   bootstrap(session: CatalogSession): Promise<void>;
   /** Serialises transactions that use the same key until they end (PostgreSQL advisory lock; the embedded catalog is single-writer already). */
   lock(session: CatalogSession, key: string): Promise<void>;
+  /** Like `lock`, without waiting: false when another transaction holds the key. */
+  tryLock(session: CatalogSession, key: string): Promise<boolean>;
   isUniqueViolation(err: unknown): boolean;
   close(): Promise<void>;
 }

@@ -39,28 +39,32 @@ export class RunMetrics {
     this.checkFailures = new Counter({ name: 'tributary_check_failures_total', help: 'Check evaluations that failed or could not run, by table and check', labelNames: ['table', 'check'], registers });
   }
 
+  /**
+   * Reads everything first, then resets and sets the metrics in one synchronous step: a scrape never sees them
+   * half-filled (Prometheus would take a counter at 0 for a reset), and an overlapping refresh only sets them again.
+   */
   async refresh(): Promise<void> {
-    for (const m of [this.runs, this.runDurations, this.attempts, this.taskDurations, this.rowsIn, this.rowsOut, this.lastFailed, this.lastFinished, this.filesIngested, this.filesQuarantined, this.rejectedRows, this.checkFailures]) m.reset();
     const driver = this.lake.catalog.driver;
     const { ingested, quarantined, checks } = await driver.read(async (s) => ({
       ingested: await s.query(`SELECT source, count(*) AS files, sum(rejected_rows) AS rejected FROM ingested_files GROUP BY source`),
       quarantined: await s.query(`SELECT source, count(*) AS files FROM quarantine GROUP BY source`),
       checks: await s.query(`SELECT table_name, check_name, count(*) AS n FROM check_results WHERE status <> 'pass' GROUP BY table_name, check_name`),
     }));
+    const stats = this.orch ? await this.orch.queue.statistics() : undefined;
+
+    for (const m of [this.runs, this.runDurations, this.attempts, this.taskDurations, this.rowsIn, this.rowsOut, this.lastFailed, this.lastFinished, this.filesIngested, this.filesQuarantined, this.rejectedRows, this.checkFailures]) m.reset();
     for (const r of ingested) {
       this.filesIngested.inc({ source: String(r.source) }, Number(r.files));
       this.rejectedRows.inc({ source: String(r.source) }, Number(r.rejected ?? 0));
     }
     for (const r of quarantined) this.filesQuarantined.inc({ source: String(r.source) }, Number(r.files));
     for (const r of checks) this.checkFailures.inc({ table: String(r.table_name), check: String(r.check_name) }, Number(r.n));
-    if (!this.orch) return;
-
+    if (!this.orch || !stats) return;
     // Every declared job has its series from the start, so that `increase()` and alerts see the first failure.
     for (const job of this.orch.jobs.keys()) {
       this.lastFailed.set({ job_name: job }, 0);
       for (const status of ['success', 'failed']) this.runs.inc({ job_name: job, status }, 0);
     }
-    const stats = await this.orch.queue.statistics();
     for (const r of stats.runs) {
       this.runs.inc({ job_name: String(r.job), status: String(r.status) });
       this.runDurations.observe({ job_name: String(r.job) }, seconds(r.started_at, r.finished_at));

@@ -58,38 +58,47 @@ export async function createBackfill(orch: Orchestration, plan: BackfillPlan, pa
 
 /**
  * Moves running backfills on: queues runs for their next partitions while fewer than `parallelism` are active,
- * and closes those whose partitions have all run. A partition is done once a run of it in this backfill
- * succeeded or failed (its tasks' retries are spent); a cancelled one is queued again when the backfill resumes.
+ * and closes those whose partitions have all run. A partition is done once a run of it in this backfill succeeded,
+ * or failed or was cancelled since the backfill (re)started; a resume queues the others again. Each backfill is
+ * moved on in one transaction under its lock, so two schedulers never queue a partition twice.
  */
 export async function feedBackfills(orch: Orchestration): Promise<string[]> {
   const driver = orch.lake.catalog.driver;
-  const backfills = await driver.read((s) => s.query(`SELECT * FROM backfills WHERE status = 'running' ORDER BY created_at`));
+  const backfills = await driver.read((s) => s.query(`SELECT backfill_id FROM backfills WHERE status = 'running' ORDER BY created_at`));
   const queued: string[] = [];
-  for (const b of backfills) {
-    const id = String(b.backfill_id);
-    const partitions = JSON.parse(String(b.partitions_json)) as string[];
-    const runs = await orch.queue.listRuns({ backfillId: id, limit: 1_000_000 });
-    // Since a resume, failed partitions count as not run.
-    const since = (b.resumed_at as Date | null)?.getTime() ?? 0;
-    const byPartition = new Map<string, string[]>();
-    for (const r of runs) {
-      if (r.status === 'failed' && r.createdAt.getTime() < since) continue;
-      byPartition.set(r.partition!, [...(byPartition.get(r.partition!) ?? []), r.status]);
-    }
-    const active = runs.filter((r) => r.status === 'queued' || r.status === 'running').length;
-    const settled = (p: string) => (byPartition.get(p) ?? []).some((s) => s === 'success' || s === 'failed');
-    const busy = (p: string) => (byPartition.get(p) ?? []).some((s) => s === 'queued' || s === 'running');
-    const todo = partitions.filter((p) => !settled(p) && !busy(p));
-    if (todo.length === 0 && active === 0) {
-      const failed = partitions.some((p) => !(byPartition.get(p) ?? []).includes('success'));
-      await driver.transaction((s) =>
-        s.query(`UPDATE backfills SET status = $2, finished_at = CAST($3 AS TIMESTAMPTZ) WHERE backfill_id = $1 AND status = 'running'`, [id, failed ? 'failed' : 'success', new Date().toISOString()]),
+  for (const { backfill_id } of backfills) {
+    const id = String(backfill_id);
+    await driver.transaction(async (s) => {
+      await driver.lock(s, `backfill:${id}`);
+      const [b] = await s.query(`SELECT * FROM backfills WHERE backfill_id = $1 AND status = 'running'`, [id]);
+      if (!b) return;
+      const partitions = JSON.parse(String(b.partitions_json)) as string[];
+      const since = (b.resumed_at as Date | null)?.getTime() ?? 0;
+      const runs = await s.query(
+        `SELECT r.status, j.partition_key, j.created_at FROM runs r JOIN job_runs j ON j.run_id = r.run_id WHERE j.backfill_id = $1`,
+        [id],
       );
-      continue;
-    }
-    for (const partition of todo.slice(0, Math.max(0, Number(b.parallelism) - active))) {
-      queued.push(await orch.launch(String(b.job), { partition, trigger: 'backfill', detail: id, backfillId: id, priority: BACKFILL_PRIORITY }));
-    }
+      const done = new Set<string>();
+      const busy = new Set<string>();
+      const succeeded = new Set<string>();
+      for (const r of runs) {
+        const partition = String(r.partition_key);
+        const status = String(r.status);
+        if (status === 'queued' || status === 'running') busy.add(partition);
+        else if (status === 'success') (done.add(partition), succeeded.add(partition));
+        else if ((r.created_at as Date).getTime() >= since) done.add(partition);
+      }
+      const todo = partitions.filter((p) => !done.has(p) && !busy.has(p));
+      if (todo.length === 0 && busy.size === 0) {
+        const failed = partitions.some((p) => !succeeded.has(p));
+        await s.query(`UPDATE backfills SET status = $2, finished_at = CAST($3 AS TIMESTAMPTZ) WHERE backfill_id = $1`, [id, failed ? 'failed' : 'success', new Date().toISOString()]);
+        return;
+      }
+      const job = orch.job(String(b.job));
+      for (const partition of todo.slice(0, Math.max(0, Number(b.parallelism) - busy.size))) {
+        queued.push(await orch.queue.insertRun(s, orch.runSpec(job, { partition, trigger: 'backfill', detail: id, backfillId: id, priority: BACKFILL_PRIORITY })));
+      }
+    });
   }
   return queued;
 }

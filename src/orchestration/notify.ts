@@ -35,13 +35,19 @@ export async function flushNotifications(): Promise<void> {
 }
 
 /** A worker with the project's settings, notifying the webhook of the runs it closes. */
-export function projectWorker(config: ResolvedConfig, queue: RunQueue, logger: Logger, options: { concurrency?: number; onRunFinished?: (run: FinishedRun) => void } = {}): Worker {
+export function projectWorker(
+  config: ResolvedConfig,
+  queue: RunQueue,
+  logger: Logger,
+  options: { concurrency?: number; scope?: { runId?: string; backfillId?: string }; onRunFinished?: (run: FinishedRun) => void } = {},
+): Worker {
   const settings = config.orchestration;
   return new Worker(config, queue, {
     concurrency: options.concurrency ?? settings.workerConcurrency ?? 2,
     heartbeatMs: toMillis(settings.heartbeat ?? '5s', 'orchestration.heartbeat'),
     lostAfterMs: toMillis(settings.lostAfter ?? '60s', 'orchestration.lostAfter'),
     logger,
+    ...(options.scope ? { scope: options.scope } : {}),
     onRunFinished: (run) => {
       options.onRunFinished?.(run);
       const posting = notifyRun(settings, config.name, run, logger).finally(() => pending.delete(posting));

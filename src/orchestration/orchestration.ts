@@ -140,10 +140,16 @@ function compileJob(graph: AssetGraph, name: string, job: JobConfig): CompiledJo
       maxAttempts: (job.retries ?? 2) + 1,
       retryDelayMs: toMillis(job.retryDelay ?? '10s', `${where}.retryDelay`),
       maxRetryDelayMs: toMillis(job.maxRetryDelay ?? '10m', `${where}.maxRetryDelay`),
-      timeoutMs: toMillis(job.timeout ?? '1h', `${where}.timeout`),
+      timeoutMs: maxTimeout(toMillis(job.timeout ?? '1h', `${where}.timeout`), `${where}.timeout`),
     },
     concurrency: job.concurrency ?? 4,
   };
+}
+
+/** Node's timers hold at most 2^31−1 ms (24.8 days); a longer one would fire at once. */
+function maxTimeout(ms: number, where: string): number {
+  if (ms <= 0 || ms > 2 ** 31 - 1) throw new TributaryError('CONFIG_INVALID', `${where}: a task timeout must be between 1 ms and 24 days`);
+  return ms;
 }
 
 function defaultPolicy(): TaskPolicy {

@@ -151,7 +151,8 @@ export class RunQueue {
     return this.driver.transaction((s) => setCursor(s, name, expected, next));
   }
 
-  private async insertRun(s: CatalogSession, spec: RunSpec): Promise<string> {
+  /** Queues a run within the caller's transaction (a backfill queues its partitions under its own lock). */
+  async insertRun(s: CatalogSession, spec: RunSpec): Promise<string> {
     const runId = newId('job-');
     const now = new Date().toISOString();
     await s.query(`INSERT INTO runs (run_id, kind, started_at, status) VALUES ($1, 'job', CAST($2 AS TIMESTAMPTZ), 'queued')`, [runId, now]);
@@ -174,10 +175,18 @@ export class RunQueue {
     return runId;
   }
 
-  /** The next ready task, for `worker`: pending, due, every upstream task succeeded, its run under its concurrency. */
-  async claim(worker: string): Promise<ClaimedTask | undefined> {
+  /**
+   * The next ready task, for `worker`: pending, due, every upstream task succeeded, its run under its concurrency.
+   * `scope` limits it to one run or one backfill's runs (a `jobs run` in a terminal executes its own run only).
+   */
+  async claim(worker: string, scope: { runId?: string; backfillId?: string } = {}): Promise<ClaimedTask | undefined> {
     return this.driver.transaction(async (s) => {
       const now = new Date().toISOString();
+      const params: string[] = [now];
+      const scoped = [
+        scope.runId ? `AND t.run_id = $${params.push(scope.runId)}` : '',
+        scope.backfillId ? `AND j.backfill_id = $${params.push(scope.backfillId)}` : '',
+      ].join(' ');
       const rows = await s.query(
         `SELECT t.run_id, t.task, t.timeout_ms, j.job, j.partition_key, j.concurrency
            FROM run_tasks t
@@ -187,19 +196,21 @@ export class RunQueue {
             AND NOT EXISTS (SELECT 1 FROM run_task_deps d JOIN run_tasks u ON u.run_id = d.run_id AND u.task = d.upstream
                              WHERE d.run_id = t.run_id AND d.task = t.task AND u.status <> 'success')
             AND (SELECT count(*) FROM run_tasks x WHERE x.run_id = t.run_id AND x.status = 'running') < j.concurrency
+            ${scoped}
           ORDER BY j.priority, j.created_at, t.run_id, t.seq
           LIMIT 1 ${this.driver.dialect === 'postgres' ? 'FOR UPDATE OF t SKIP LOCKED' : ''}`,
-        [now],
+        params,
       );
       const row = rows[0];
       if (!row) return undefined;
       const runId = String(row.run_id);
-      // Two workers may each pick a task of one run at once: re-count under the run's lock.
-      await this.driver.lock(s, `run:${runId}`);
+      // Two workers may each pick a task of one run at once: re-count under the run's lock. Without waiting for it:
+      // this transaction holds a task row, and whoever holds the run's lock may need that row (deadlock).
+      if (!(await this.driver.tryLock(s, `run:${runId}`))) return undefined;
       const running = await s.query(`SELECT count(*) AS n FROM run_tasks WHERE run_id = $1 AND status = 'running'`, [runId]);
       if (Number(running[0]!.n) >= Number(row.concurrency)) return undefined;
       const updated = await s.query(
-        `UPDATE run_tasks SET status = 'running', attempts = attempts + 1, worker = $3, heartbeat_at = CAST($4 AS TIMESTAMPTZ),
+        `UPDATE run_tasks SET status = 'running', attempts = attempts + 1, worker = $3, heartbeat_at = current_timestamp,
                 started_at = COALESCE(started_at, CAST($4 AS TIMESTAMPTZ)), error = NULL
           WHERE run_id = $1 AND task = $2 AND status = 'pending' RETURNING attempts`,
         [runId, String(row.task), worker, now],
@@ -218,21 +229,26 @@ export class RunQueue {
     });
   }
 
-  /** A worker reports its running tasks alive; returns those whose run was cancelled meanwhile (to stop them). */
-  async heartbeat(worker: string, tasks: readonly { runId: string; task: string; attempt: number }[]): Promise<{ runId: string; task: string }[]> {
+  /**
+   * A worker reports its running tasks alive. Returns those to stop: their run was cancelled, or the attempt is no
+   * longer the task's current one (it was declared lost while this worker was too slow to report, and may be
+   * running elsewhere already).
+   */
+  async heartbeat(worker: string, tasks: readonly { runId: string; task: string; attempt: number }[]): Promise<{ runId: string; task: string; reason: 'cancelled' | 'lost' }[]> {
     if (tasks.length === 0) return [];
     return this.driver.transaction(async (s) => {
-      const now = new Date().toISOString();
-      const cancelled: { runId: string; task: string }[] = [];
+      const stop: { runId: string; task: string; reason: 'cancelled' | 'lost' }[] = [];
       for (const t of tasks) {
-        await s.query(
-          `UPDATE run_tasks SET heartbeat_at = CAST($5 AS TIMESTAMPTZ) WHERE run_id = $1 AND task = $2 AND attempts = $3 AND worker = $4 AND status = 'running'`,
-          [t.runId, t.task, t.attempt, worker, now],
+        // The database's clock, as the reaper's: workers on several machines need not agree on the time.
+        const alive = await s.query(
+          `UPDATE run_tasks SET heartbeat_at = current_timestamp WHERE run_id = $1 AND task = $2 AND attempts = $3 AND worker = $4 AND status = 'running' RETURNING task`,
+          [t.runId, t.task, t.attempt, worker],
         );
         const run = await s.query(`SELECT status FROM runs WHERE run_id = $1`, [t.runId]);
-        if (run[0]?.status === 'cancelled') cancelled.push({ runId: t.runId, task: t.task });
+        if (run[0]?.status === 'cancelled') stop.push({ runId: t.runId, task: t.task, reason: 'cancelled' });
+        else if (!alive[0]) stop.push({ runId: t.runId, task: t.task, reason: 'lost' });
       }
-      return cancelled;
+      return stop;
     });
   }
 
@@ -241,21 +257,28 @@ export class RunQueue {
    * downstream of it with it). Closes the run when nothing is left to do. An attempt that is no longer the task's
    * current one (it was declared lost and retried elsewhere) only has its own record updated.
    */
-  async finishAttempt(claim: { runId: string; task: string; attempt: number }, outcome: AttemptOutcome): Promise<{ retryAt?: Date; finishedRun?: FinishedRun }> {
+  async finishAttempt(
+    claim: { runId: string; task: string; attempt: number },
+    outcome: AttemptOutcome,
+    options: { onlyIfSilentFor?: number } = {},
+  ): Promise<{ retryAt?: Date; finishedRun?: FinishedRun }> {
     return this.driver.transaction(async (s) => {
       const now = new Date();
+      await this.driver.lock(s, `run:${claim.runId}`);
+      const current = await s.query(
+        `SELECT * FROM run_tasks WHERE run_id = $1 AND task = $2 AND attempts = $3 AND status = 'running'
+           ${options.onlyIfSilentFor !== undefined ? 'AND heartbeat_at < current_timestamp - CAST($4 AS INTERVAL)' : ''}`,
+        [claim.runId, claim.task, claim.attempt, ...(options.onlyIfSilentFor !== undefined ? [`${options.onlyIfSilentFor} milliseconds`] : [])],
+      );
+      const task = current[0];
+      // The reaper found the worker reporting again meanwhile: nothing is lost.
+      if (!task && options.onlyIfSilentFor !== undefined) return {};
       const logs = outcome.logs && outcome.logs.length > MAX_LOG_CHARS ? `…\n${outcome.logs.slice(-MAX_LOG_CHARS)}` : (outcome.logs ?? null);
       await s.query(
         `UPDATE task_attempts SET finished_at = CAST($4 AS TIMESTAMPTZ), status = $5, error = $6, summary_json = $7, logs = COALESCE($8, logs)
           WHERE run_id = $1 AND task = $2 AND attempt = $3 AND status = 'running'`,
         [claim.runId, claim.task, claim.attempt, now.toISOString(), outcome.status, outcome.error ?? null, outcome.summary ? JSON.stringify(outcome.summary) : null, logs],
       );
-      await this.driver.lock(s, `run:${claim.runId}`);
-      const current = await s.query(
-        `SELECT * FROM run_tasks WHERE run_id = $1 AND task = $2 AND attempts = $3 AND status = 'running'`,
-        [claim.runId, claim.task, claim.attempt],
-      );
-      const task = current[0];
       if (!task) return {};
       const set = (status: TaskStatus, extra: { notBefore?: Date; error?: string | null; maxAttempts?: number } = {}) =>
         s.query(
@@ -332,15 +355,18 @@ export class RunQueue {
 
   /** Running tasks whose worker has not reported for `lostAfterMs`: their attempt ends as `lost` (and is retried). */
   async reapLost(lostAfterMs: number): Promise<{ runId: string; task: string; worker: string; finishedRun?: FinishedRun }[]> {
-    const cutoff = new Date(Date.now() - lostAfterMs).toISOString();
     const stale = await this.driver.read((s) =>
-      s.query(`SELECT run_id, task, attempts, worker FROM run_tasks WHERE status = 'running' AND heartbeat_at < CAST($1 AS TIMESTAMPTZ)`, [cutoff]),
+      s.query(
+        `SELECT run_id, task, attempts, worker FROM run_tasks WHERE status = 'running' AND heartbeat_at < current_timestamp - CAST($1 AS INTERVAL)`,
+        [`${lostAfterMs} milliseconds`],
+      ),
     );
     const reaped = [];
     for (const t of stale) {
       const claim = { runId: String(t.run_id), task: String(t.task), attempt: Number(t.attempts) };
       const worker = String(t.worker);
-      const result = await this.finishAttempt(claim, { status: 'lost', error: `worker ${worker} stopped reporting for over ${Math.round(lostAfterMs / 1000)} s` });
+      const error = `worker ${worker} stopped reporting for over ${Math.round(lostAfterMs / 1000)} s`;
+      const result = await this.finishAttempt(claim, { status: 'lost', error }, { onlyIfSilentFor: lostAfterMs });
       reaped.push({ ...claim, worker, ...(result.finishedRun ? { finishedRun: result.finishedRun } : {}) });
     }
     return reaped;
@@ -355,7 +381,8 @@ export class RunQueue {
         throw new TributaryError('USAGE', `run ${runId} is already ${String(rows[0].status)}`);
       }
       await this.driver.lock(s, `run:${runId}`);
-      await s.query(`UPDATE runs SET status = 'cancelled' WHERE run_id = $1`, [runId]);
+      const cancelled = await s.query(`UPDATE runs SET status = 'cancelled' WHERE run_id = $1 AND status IN ('queued', 'running') RETURNING run_id`, [runId]);
+      if (!cancelled[0]) throw new TributaryError('USAGE', `run ${runId} has just finished`);
       await s.query(`UPDATE run_tasks SET status = 'cancelled', error = 'cancelled' WHERE run_id = $1 AND status = 'pending'`, [runId]);
       return this.closeRunIfDone(s, runId, new Date());
     });

@@ -122,11 +122,14 @@ export class Scheduler {
     if (orch.automated.length && this.automationDue <= now.getTime()) {
       this.automationDue = now.getTime() + (this.options.automationMs ?? 5000);
       try {
+        // Compare-and-set on a cursor, as schedules do: two schedulers seeing the same due models queue one run.
+        const cursor = await orch.queue.cursor('automation');
         const active = await orch.queue.listRuns({ job: AUTOMATION_JOB, active: true, limit: 1 });
         const due = active.length ? [] : await dueAutomatedModels(orch);
         if (due.length) {
-          const runId = await orch.queue.createRun({ ...orch.automationSpec(due), detail: `inputs changed: ${due.map((t) => t.key).join(', ')}` });
-          this.queued(queued, runId, `automation: ${due.map((t) => t.key).join(', ')}`);
+          const spec = { ...orch.automationSpec(due), detail: `inputs changed: ${due.map((t) => t.key).join(', ')}` };
+          const runId = await orch.queue.fire('automation', cursor, JSON.stringify({ queuedAt: now.toISOString(), models: due.map((t) => t.key) }), spec);
+          if (runId) this.queued(queued, runId, `automation: ${due.map((t) => t.key).join(', ')}`);
         }
       } catch (err) {
         this.options.logger.error({ err: errorMessage(err) }, 'automation could not be evaluated');

@@ -22,17 +22,25 @@ export interface WorkerOptions {
   logger: Logger;
   /** Called once per run this worker closed (its last task ended here, or the run was reaped here). */
   onRunFinished?: (run: FinishedRun) => void;
+  /** Only tasks of this run, or of this backfill's runs (a command executing its own work). */
+  scope?: { runId?: string; backfillId?: string };
 }
 
 interface Running {
   claim: ClaimedTask;
   child: ChildProcess;
+  /** The attempt's last log lines (about the 64 KB the catalog keeps), and how many were ever written. */
   logs: string[];
+  logChars: number;
+  lines: number;
   savedLines: number;
   /** Set when the worker itself ends the attempt: it timed out, its run was cancelled, or the worker is stopping. */
   stopReason: AttemptOutcome['status'] | undefined;
   done: Promise<void>;
 }
+
+/** Log kept in memory per attempt: what the catalog keeps (64 KB), with some margin. */
+const KEPT_LOG_CHARS = 96 * 1024;
 
 const here = fileURLToPath(import.meta.url);
 const extension = path.extname(here);
@@ -93,7 +101,7 @@ export class Worker {
           await this.beat();
         }
         while (!this.stopping && this.running.size < this.options.concurrency) {
-          const claim = await this.queue.claim(this.id);
+          const claim = await this.queue.claim(this.id, this.options.scope);
           if (!claim) break;
           // Stopped while claiming: hand the task back untouched.
           if (this.stopping) await this.queue.finishAttempt(claim, { status: 'interrupted', error: 'interrupted: the worker was stopped' });
@@ -116,14 +124,15 @@ export class Worker {
   /** Heartbeats, log flushes, cancellations, and tasks of dead workers put back in the queue. */
   private async beat(): Promise<void> {
     const running = [...this.running.values()];
-    const cancelled = await this.queue.heartbeat(this.id, running.map((r) => r.claim));
-    for (const c of cancelled) {
-      const r = this.running.get(key(c));
-      if (r) this.kill(r, 'cancelled');
+    for (const stop of await this.queue.heartbeat(this.id, running.map((r) => r.claim))) {
+      const r = this.running.get(key(stop));
+      if (!r) continue;
+      if (stop.reason === 'lost') this.options.logger.warn({ runId: stop.runId, task: stop.task }, `${stop.task}: this worker was too slow to report and the attempt was declared lost; stopping it`);
+      this.kill(r, stop.reason);
     }
     for (const r of running) {
-      if (r.logs.length === r.savedLines || r.stopReason) continue;
-      r.savedLines = r.logs.length;
+      if (r.lines === r.savedLines || r.stopReason) continue;
+      r.savedLines = r.lines;
       await this.queue.saveLogs(r.claim, r.logs.join('\n'));
     }
     for (const lost of await this.queue.reapLost(this.options.lostAfterMs)) {
@@ -145,17 +154,23 @@ export class Worker {
       execArgv: extension === '.ts' ? ['--import', tsxLoader()] : [],
       env: process.env,
     });
-    const entry: Running = { claim, child, logs: [], savedLines: 0, stopReason: undefined, done: Promise.resolve() };
+    const entry: Running = { claim, child, logs: [], logChars: 0, lines: 0, savedLines: 0, stopReason: undefined, done: Promise.resolve() };
+    const keep = (line: string) => {
+      entry.logs.push(line);
+      entry.lines++;
+      entry.logChars += line.length + 1;
+      while (entry.logChars > KEPT_LOG_CHARS && entry.logs.length > 1) entry.logChars -= entry.logs.shift()!.length + 1;
+    };
     this.running.set(key(claim), entry);
     const bindings = { runId: claim.runId, task: claim.task, attempt: claim.attempt };
     logger.info(bindings, `${claim.task}: attempt ${claim.attempt} started (${claim.runId})`);
 
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      entry.logs.push(line);
+      keep(line);
       relay(logger, line);
     });
     createInterface({ input: child.stderr! }).on('line', (line) => {
-      entry.logs.push(line);
+      keep(line);
       logger.warn(bindings, line);
     });
     let response: TaskResponse | undefined;
@@ -163,7 +178,7 @@ export class Worker {
     const timeout = setTimeout(() => this.kill(entry, 'timed_out'), claim.timeoutMs);
     const started = Date.now();
     entry.done = new Promise<void>((resolve) => {
-      child.on('error', (err) => entry.logs.push(`could not start the task process: ${err.message}`));
+      child.on('error', (err) => keep(`could not start the task process: ${err.message}`));
       child.on('close', (code, signal) => {
         clearTimeout(timeout);
         // A task process killed from outside while the worker stops (a signal to the whole group) was interrupted.
@@ -212,6 +227,7 @@ function key(c: { runId: string; task: string }): string {
 
 function stopMessage(reason: AttemptOutcome['status'], timeoutMs: number): string {
   if (reason === 'timed_out') return `timed out after ${Math.round(timeoutMs / 1000)} s`;
+  if (reason === 'lost') return 'lost: the worker did not report in time';
   if (reason === 'cancelled') return 'cancelled';
   return 'interrupted: the worker was stopped';
 }

@@ -52,6 +52,10 @@ export class DuckDbCatalogDriver implements CatalogDriver {
     // Nothing to do: the file lock already makes this process the only writer.
   }
 
+  async tryLock(): Promise<boolean> {
+    return true;
+  }
+
   isUniqueViolation(err: unknown): boolean {
     return /Duplicate key|violates (primary key|unique) constraint/i.test(errorMessage(err));
   }

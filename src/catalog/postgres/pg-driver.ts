@@ -61,6 +61,11 @@ export class PostgresCatalogDriver implements CatalogDriver {
     await session.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`tributary:${this.schema}:${key}`]);
   }
 
+  async tryLock(session: CatalogSession, key: string): Promise<boolean> {
+    const rows = await session.query<{ ok: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok`, [`tributary:${this.schema}:${key}`]);
+    return rows[0]?.ok === true;
+  }
+
   isUniqueViolation(err: unknown): boolean {
     return (err as { code?: unknown } | null)?.code === '23505';
   }

@@ -19,8 +19,9 @@ async function withOrchestration<T>(cmd: Command, fn: (orch: Orchestration) => P
  * Runs a worker in this process until `done` says so or Ctrl-C. On Ctrl-C, `onInterrupt` runs first (cancel what
  * this command started), then running attempts are stopped. Returns false when interrupted.
  */
-async function workUntil(orch: Orchestration, logger: Logger, done: () => Promise<boolean>, options: { concurrency?: number; onInterrupt: () => Promise<void>; tick?: () => Promise<void> }): Promise<boolean> {
-  const worker = projectWorker(orch.lake.config, orch.queue, logger, { concurrency: options.concurrency });
+async function workUntil(orch: Orchestration, logger: Logger, done: () => Promise<boolean>, options: { concurrency?: number; scope: { runId?: string; backfillId?: string }; onInterrupt: () => Promise<void>; tick?: () => Promise<void> }): Promise<boolean> {
+  // Only this command's own work: runs queued by schedules are for `tributary dev` or workers.
+  const worker = projectWorker(orch.lake.config, orch.queue, logger, { concurrency: options.concurrency, scope: options.scope });
   const stop = stopOnSignals();
   worker.start();
   try {
@@ -43,7 +44,7 @@ async function runToEnd(cmd: Command, orch: Orchestration, runId: string, logger
   const finished = await workUntil(orch, logger, async () => {
     const run = await orch.queue.getRun(runId);
     return run !== undefined && !['queued', 'running'].includes(run.status);
-  }, { onInterrupt: async () => void (await orch.queue.cancel(runId).catch(() => undefined)) });
+  }, { scope: { runId }, onInterrupt: async () => void (await orch.queue.cancel(runId).catch(() => undefined)) });
   const run = (await orch.queue.getRun(runId))!;
   const tasks = await orch.queue.tasks(runId);
   emit(cmd, { ...run, tasks }, () =>
@@ -129,6 +130,7 @@ export function backfillCommand(): Command {
           return status.status !== 'running';
         }, {
           concurrency: Math.max(parallelism, orch.lake.config.orchestration.workerConcurrency ?? 2),
+          scope: { backfillId: id },
           tick: async () => void (await feedBackfills(orch)),
           onInterrupt: async () => void (await cancelBackfill(orch, id).catch(() => undefined)),
         });
@@ -171,6 +173,7 @@ export function backfillsCommand(): Command {
         const logger = createLogger('backfill');
         const finished = await workUntil(orch, logger, async () => (await backfillStatus(orch, id)).status !== 'running', {
           concurrency: Math.max(before.parallelism, orch.lake.config.orchestration.workerConcurrency ?? 2),
+          scope: { backfillId: id },
           tick: async () => void (await feedBackfills(orch)),
           onInterrupt: async () => void (await cancelBackfill(orch, id).catch(() => undefined)),
         });
