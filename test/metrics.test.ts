@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
@@ -9,7 +8,7 @@ import { EmbeddedLog } from '../src/log/embedded/embedded-log.js';
 import { produceFile, produceGenerated } from '../src/produce/produce.js';
 import { buildServer } from '../src/serve/server.js';
 import { runStream } from '../src/streams/worker.js';
-import { cli, ROOT, run, tempDir } from './support/helpers.js';
+import { cli, freePort, ROOT, run, tempDir } from './support/helpers.js';
 
 const STREAM = 'ventes-live';
 const TOPIC = 'ventes-temps-reel';
@@ -165,13 +164,3 @@ async function listening(): Promise<string> {
   return app.listen({ port: 0, host: '127.0.0.1' });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}

@@ -1,13 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { Lake } from '../src/lake/lake.js';
 import { Orchestration } from '../src/orchestration/orchestration.js';
-import { PG_URL, ROOT, cli, run, tempDir } from './support/helpers.js';
+import { PG_URL, ROOT, cli, freePort, run, tempDir } from './support/helpers.js';
 
 /** A long-running CLI command (dev, worker) from source, with its output collected. */
 function start(args: readonly string[]): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
@@ -41,16 +40,6 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined | fal
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 const SALES = 'id,amount,day\n1,10,2011-01-04\n2,20,2011-01-04\n';
 

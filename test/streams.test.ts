@@ -315,7 +315,13 @@ describe('the stream CLI', () => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fixtures/cli.ts'), 'produce', TOPIC, '--from', 'generator', '--rate', '400', '--json', ...project], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
-    await new Promise((r) => setTimeout(r, 2500));
+    // Interrupt once it is producing (the topic grows), however long the process took to start.
+    const config = await loadConfig(dir);
+    const watch = new EmbeddedLog(config.log.kind === 'embedded' ? config.log.path : '');
+    const total = async () => (await watch.offsets(TOPIC)).reduce((n, o) => n + o.end, 0);
+    const before = await total();
+    for (let i = 0; i < 300 && (await total()) <= before; i++) await new Promise((r) => setTimeout(r, 100));
+    await watch.close();
     child.kill('SIGINT');
     const code = await new Promise((r) => child.on('close', r));
     expect(code).toBe(0);

@@ -118,25 +118,7 @@ export function backfillCommand(): Command {
         const id = await createBackfill(orch, plan, parallelism);
         if (opts.detach) return emit(cmd, { backfillId: id, ...plan }, () => `${human()}\nrecorded backfill ${id}`);
         process.stderr.write(`${human()}\nbackfill ${id}: running ${parallelism} at a time (Ctrl-C cancels; resume with \`tributary backfills resume ${id}\`)\n`);
-        const logger = createLogger('backfill');
-        let reported = 0;
-        const finished = await workUntil(orch, logger, async () => {
-          const status = await backfillStatus(orch, id);
-          const settled = status.partitions.filter((p) => p.status === 'success' || p.status === 'failed').length;
-          if (settled !== reported) {
-            reported = settled;
-            logger.info({ backfillId: id }, `backfill ${id}: ${settled}/${status.partitions.length} partitions done`);
-          }
-          return status.status !== 'running';
-        }, {
-          concurrency: Math.max(parallelism, orch.lake.config.orchestration.workerConcurrency ?? 2),
-          scope: { backfillId: id },
-          tick: async () => void (await feedBackfills(orch)),
-          onInterrupt: async () => void (await cancelBackfill(orch, id).catch(() => undefined)),
-        });
-        const status = await backfillStatus(orch, id);
-        emit(cmd, status, () => renderBackfill(status) + (finished ? '' : `\ncancelled: resume with \`tributary backfills resume ${id}\``));
-        if (status.status !== 'success') process.exitCode = 1;
+        await backfillHere(cmd, orch, id, parallelism);
       });
     });
 }
@@ -169,20 +151,33 @@ export function backfillsCommand(): Command {
       await withOrchestration(cmd, async (orch) => {
         await resumeBackfill(orch, id);
         if (opts.detach) return emit(cmd, { backfillId: id, status: 'running' }, () => `resumed ${id}`);
-        const before = await backfillStatus(orch, id);
-        const logger = createLogger('backfill');
-        const finished = await workUntil(orch, logger, async () => (await backfillStatus(orch, id)).status !== 'running', {
-          concurrency: Math.max(before.parallelism, orch.lake.config.orchestration.workerConcurrency ?? 2),
-          scope: { backfillId: id },
-          tick: async () => void (await feedBackfills(orch)),
-          onInterrupt: async () => void (await cancelBackfill(orch, id).catch(() => undefined)),
-        });
-        const status = await backfillStatus(orch, id);
-        emit(cmd, status, () => renderBackfill(status) + (finished ? '' : `\ncancelled: resume with \`tributary backfills resume ${id}\``));
-        if (status.status !== 'success') process.exitCode = 1;
+        await backfillHere(cmd, orch, id, (await backfillStatus(orch, id)).parallelism);
       });
     });
   return backfills;
+}
+
+/** Moves a backfill on and executes its runs in this process until it ends (Ctrl-C cancels it); exit code 1 unless it succeeds. */
+async function backfillHere(cmd: Command, orch: Orchestration, id: string, parallelism: number): Promise<void> {
+  const logger = createLogger('backfill');
+  let reported = 0;
+  const finished = await workUntil(orch, logger, async () => {
+    const status = await backfillStatus(orch, id);
+    const settled = status.partitions.filter((p) => p.status === 'success' || p.status === 'failed').length;
+    if (settled !== reported) {
+      reported = settled;
+      logger.info({ backfillId: id }, `backfill ${id}: ${settled}/${status.partitions.length} partitions done`);
+    }
+    return status.status !== 'running';
+  }, {
+    concurrency: Math.max(parallelism, orch.lake.config.orchestration.workerConcurrency ?? 2),
+    scope: { backfillId: id },
+    tick: async () => void (await feedBackfills(orch)),
+    onInterrupt: async () => void (await cancelBackfill(orch, id).catch(() => undefined)),
+  });
+  const status = await backfillStatus(orch, id);
+  emit(cmd, status, () => renderBackfill(status) + (finished ? '' : `\ncancelled: resume with \`tributary backfills resume ${id}\``));
+  if (status.status !== 'success') process.exitCode = 1;
 }
 
 function renderBackfill(b: Awaited<ReturnType<typeof backfillStatus>>): string {
