@@ -16,7 +16,7 @@ import { Schedule } from '../src/orchestration/schedule.js';
 import { Scheduler } from '../src/orchestration/scheduler.js';
 import { evaluateSensor } from '../src/orchestration/sensors.js';
 import type { Worker } from '../src/orchestration/worker.js';
-import { tempDir } from './support/helpers.js';
+import { cli, tempDir } from './support/helpers.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -414,5 +414,43 @@ describe('backfill', () => {
     // Nothing left to do over the same range.
     plan = await planBackfill(orch, 'daily', '2011-01-02', '2011-01-06');
     expect(plan.planned).toEqual([]);
+  });
+});
+
+describe('the orchestration CLI', () => {
+  it('lists jobs with next fire times, runs one, shows its tasks and logs, plans a backfill, and names bad input', { timeout: 120_000 }, async () => {
+    const { dir } = await project(`{
+      sources: { sales: { kind: 'files', glob: 'data/sales-{partition}.csv', into: 'bronze.sales' } },
+      jobs: { daily: { select: ['source:sales'], schedule: '0 2 * * *', timezone: 'Europe/Paris', partitions: { granularity: 'day', start: '2011-01-01' } } },
+    }`, { 'data/sales-2011-01-04.csv': SALES });
+    const project_ = ['--project', dir];
+    const jobs = JSON.parse((await cli(['jobs', 'ls', '--json', ...project_])).stdout) as { job: string; assets: string[]; next: string; partitions: string }[];
+    expect(jobs).toEqual([{ job: 'daily', assets: ['source:sales'], schedule: ['0 2 * * *'], timezone: 'Europe/Paris', next: expect.stringMatching(/T0[01]:00:00.000Z$/), partitions: 'day from 2011-01-01' }]);
+
+    const missing = await cli(['jobs', 'run', 'daily', ...project_]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('job daily is partitioned by day: name the partition to run');
+    const unknown = await cli(['jobs', 'run', 'nightly', ...project_]);
+    expect(unknown.stderr).toContain('no job "nightly" (jobs: daily)');
+
+    const ran = await cli(['jobs', 'run', 'daily', '--partition', '2011-01-04', '--json', ...project_]);
+    expect(ran.code, ran.stderr).toBe(0);
+    const run = JSON.parse(ran.stdout) as { runId: string; status: string; tasks: { task: string; status: string }[] };
+    expect(run).toMatchObject({ status: 'success', tasks: [{ task: 'source:sales', status: 'success' }] });
+    // Progress: the worker's log lines, with the run and task ids, on stderr.
+    expect(ran.stderr).toContain(`"runId":"${run.runId}"`);
+
+    const shown = await cli(['runs', 'show', run.runId, '--logs', ...project_]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain('triggered by manual · partition 2011-01-04');
+    expect(shown.stdout).toMatch(/INFO  ingested 1 file\(s\) into bronze\.sales/);
+    expect((await cli(['runs', 'ls', ...project_])).stdout).toMatch(/job daily\s+manual\s+2011-01-04\s+success/);
+
+    const plan = await cli(['backfill', 'daily', '--from', '2011-01-03', '--to', '2011-01-05', '--dry-run', ...project_]);
+    expect(plan.stdout).toBe('backfill of daily: 2 partition(s) to run, 1 left alone\n  run   2011-01-03  (missing)\n  run   2011-01-05  (missing)\n  skip  2011-01-04  (success)\n');
+    const bad = await cli(['backfill', 'daily', '--from', '2011-02-30', '--to', '2011-03-01', ...project_]);
+    expect(bad.stderr).toContain('--from: "2011-02-30" is not a date YYYY-MM-DD');
+    const cancel = await cli(['runs', 'cancel', run.runId, ...project_]);
+    expect(cancel.stderr).toContain(`run ${run.runId} is already success`);
   });
 });
