@@ -1,5 +1,5 @@
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import { TributaryError, errorMessage } from '../errors.js';
+import { TributaryError } from '../errors.js';
 import type { EngineSettings } from '../config/types.js';
 import type { ColumnInfo } from '../catalog/types.js';
 import { quoteIdent, quoteLiteral } from '../lake/table-name.js';

@@ -21,6 +21,17 @@ export interface CompiledJob {
   concurrency: number;
 }
 
+/** How a run of a job is queued: what triggered it, for which partition, and (a retry) which of its tasks. */
+export interface LaunchOptions {
+  partition?: string;
+  trigger?: TriggerKind;
+  detail?: string;
+  backfillId?: string;
+  priority?: number;
+  tasks?: string[];
+  parentRun?: string;
+}
+
 /** The name runs of declarative automation are recorded under. */
 export const AUTOMATION_JOB = 'automation';
 
@@ -71,11 +82,11 @@ export class Orchestration {
   }
 
   /** Queues a run of a job. A partitioned job needs a partition; others refuse one. */
-  async launch(name: string, options: { partition?: string; trigger?: TriggerKind; detail?: string; backfillId?: string; priority?: number; tasks?: string[]; parentRun?: string } = {}): Promise<string> {
+  async launch(name: string, options: LaunchOptions = {}): Promise<string> {
     return this.queue.createRun(this.runSpec(this.job(name), options));
   }
 
-  runSpec(job: CompiledJob, options: { partition?: string; trigger?: TriggerKind; detail?: string; backfillId?: string; priority?: number; tasks?: string[]; parentRun?: string }): RunSpec {
+  runSpec(job: CompiledJob, options: LaunchOptions): RunSpec {
     let partition: string | undefined;
     if (job.partitions) {
       if (options.partition === undefined) {

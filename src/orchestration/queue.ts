@@ -135,11 +135,8 @@ export class RunQueue {
    * Compare-and-set of a schedule's or sensor's cursor, with the run it fires in the same transaction: two
    * schedulers evaluating one tick start one run. Returns the run id, or undefined when the cursor had moved.
    */
-  async fire(name: string, expected: string | undefined, next: string, spec: RunSpec | undefined): Promise<string | undefined> {
-    return this.driver.transaction(async (s) => {
-      if (!(await setCursor(s, name, expected, next))) return undefined;
-      return spec ? this.insertRun(s, spec) : '';
-    });
+  async fire(name: string, expected: string | undefined, next: string, spec: RunSpec): Promise<string | undefined> {
+    return this.driver.transaction(async (s) => ((await setCursor(s, name, expected, next)) ? this.insertRun(s, spec) : undefined));
   }
 
   async cursor(name: string): Promise<string | undefined> {
