@@ -104,8 +104,17 @@ export function selectFiles(files: readonly string[], schema: readonly ColumnInf
     const cols = schema.length ? schema.map((c) => `CAST(NULL AS ${c.type}) AS ${quoteIdent(c.name)}`).join(', ') : 'NULL AS "empty"';
     return `SELECT ${cols} WHERE false`;
   }
-  const list = files.map(quoteLiteral).join(', ');
+  const list = files.map(fileLiteral).join(', ');
   return `SELECT * FROM read_parquet([${list}], union_by_name = true, hive_partitioning = false)`;
+}
+
+/**
+ * A file path as a SQL literal that DuckDB's readers take as exactly that file. DuckDB expands `*`, `?` and `[…]`
+ * in every path it reads (`sales[1].csv` would read `sales1.csv`), and has no escape character: each of them is
+ * wrapped in a one-character class (`[[]`, `[*]`, `[?]`), which matches only itself. Braces are not expanded.
+ */
+export function fileLiteral(file: string): string {
+  return quoteLiteral(/[*?[]/.test(file) ? file.replace(/[*?[]/g, (c) => `[${c}]`) : file);
 }
 
 export function firstLine(message: string): string {

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import type { TableChange } from '../catalog/types.js';
 import type { ErrorPolicy, FileFormat, FileSourceConfig } from '../config/types.js';
-import { firstLine } from '../engine/engine.js';
+import { fileLiteral, firstLine } from '../engine/engine.js';
 import { TributaryError, errorMessage } from '../errors.js';
 import type { Lake, WrittenFiles } from '../lake/lake.js';
-import { parseTableName, quoteLiteral } from '../lake/table-name.js';
+import { parseTableName } from '../lake/table-name.js';
 import { newId } from '../util/ids.js';
 import { discover, displayPath, fingerprint, formatFromPath, mapLimit, readHead, type DiscoveredFile } from './files.js';
 import { checkHead, csvHeader, declaredColumns, duplicateColumns, reservedColumns, validateColumns, type Refusal } from './precheck.js';
@@ -352,7 +352,7 @@ async function listRejects(ctx: Ctx, plan: ReadPlan, meta: BatchMeta): Promise<R
 async function countRowsByFile(ctx: Ctx, written: WrittenFiles, files: readonly DiscoveredFile[]): Promise<Map<string, number>> {
   if (written.files.length === 0) return new Map();
   if (files.length === 1) return new Map([[files[0]!.hash, written.rowCount]]);
-  const list = written.files.map((f) => quoteLiteral(ctx.lake.storage.readPath(f.path))).join(', ');
+  const list = written.files.map((f) => fileLiteral(ctx.lake.storage.readPath(f.path))).join(', ');
   const rows = await ctx.lake.engine.all(`SELECT _file_hash AS h, count(*) AS n FROM read_parquet([${list}]) GROUP BY 1`);
   return new Map(rows.map((r) => [String(r.h), Number(r.n)]));
 }

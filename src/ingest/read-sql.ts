@@ -1,4 +1,5 @@
 import type { CsvOptions, FileFormat } from '../config/types.js';
+import { fileLiteral } from '../engine/engine.js';
 import { quoteIdent, quoteLiteral } from '../lake/table-name.js';
 import type { DiscoveredFile } from './files.js';
 
@@ -24,10 +25,10 @@ export interface BatchMeta {
 
 /** The read of the batch's files: DuckDB's CSV / JSON / Parquet readers, with each row's file path. */
 export function sourceRelation(plan: ReadPlan): string {
-  const files = `[${plan.files.map((f) => quoteLiteral(f.absPath)).join(', ')}]`;
+  const files = `[${plan.files.map((f) => fileLiteral(f.absPath)).join(', ')}]`;
   if (plan.format === 'csv') {
     const csv = plan.csv ?? {};
-    const opts = [`header = ${csv.header ?? true}`, `filename = '${FILE_COLUMN}'`];
+    const opts = [`header = ${csv.header ?? true}`, `filename = '${FILE_COLUMN}'`, 'hive_partitioning = false'];
     if (csv.delimiter !== undefined) opts.push(`delim = ${quoteLiteral(csv.delimiter)}`);
     if (csv.quote !== undefined) opts.push(`quote = ${quoteLiteral(csv.quote)}`);
     if (csv.escape !== undefined) opts.push(`escape = ${quoteLiteral(csv.escape)}`);
@@ -42,9 +43,9 @@ export function sourceRelation(plan: ReadPlan): string {
     opts.push(`store_rejects = true, rejects_table = 'rej_${plan.rejectsId}', rejects_scan = 'scan_${plan.rejectsId}'`);
     return `read_csv(${files}, ${opts.join(', ')})`;
   }
-  if (plan.format === 'parquet') return `read_parquet(${files}, union_by_name = true, filename = '${FILE_COLUMN}')`;
+  if (plan.format === 'parquet') return `read_parquet(${files}, union_by_name = true, filename = '${FILE_COLUMN}', hive_partitioning = false)`;
   const format = plan.format === 'ndjson' ? 'newline_delimited' : 'auto';
-  return `read_json(${files}, format = '${format}', union_by_name = true, filename = '${FILE_COLUMN}')`;
+  return `read_json(${files}, format = '${format}', union_by_name = true, filename = '${FILE_COLUMN}', hive_partitioning = false)`;
 }
 
 /** Maps DuckDB's file path to what bronze records: displayed path and content hash. */

@@ -4,7 +4,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { openCatalog } from '../catalog/open.js';
 import type { ColumnInfo, CommitResult, DataFileInput, SnapshotInfo, TableChange, TableInfo } from '../catalog/types.js';
 import type { PartitionGranularity, ResolvedConfig, TableConfig } from '../config/types.js';
-import { Engine, firstLine, selectFiles, type QueryResult } from '../engine/engine.js';
+import { Engine, fileLiteral, firstLine, selectFiles, type QueryResult } from '../engine/engine.js';
 import { TributaryError, errorMessage } from '../errors.js';
 import { LocalStorage } from '../storage/local.js';
 import type { Storage } from '../storage/storage.js';
@@ -177,7 +177,7 @@ export class Lake {
     // The schema is read back from what was written (cheap: a Parquet footer), instead of binding the query twice.
     const schemaSource = files[0] ?? (empty[0] ? { path: empty[0] } : undefined);
     const schema = schemaSource
-      ? (await this.engine.describe(`SELECT * FROM read_parquet(${quoteLiteral(this.storage.readPath(schemaSource.path))})`)).filter((c) => c.name !== PART_COLUMN)
+      ? (await this.engine.describe(`SELECT * FROM read_parquet(${fileLiteral(this.storage.readPath(schemaSource.path))})`)).filter((c) => c.name !== PART_COLUMN)
       : await this.engine.describe(select);
     await this.storage.delete(empty);
     await this.storage.finalize(files.map((f) => f.path));

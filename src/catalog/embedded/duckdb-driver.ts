@@ -22,6 +22,12 @@ export class DuckDbCatalogDriver implements CatalogDriver {
 
   constructor(file: string, options: { lockTimeoutMs?: number } = {}) {
     this.location = path.resolve(file);
+    if (this.location.includes('?')) {
+      // DuckDB reads what follows a '?' in a database path as connection parameters: its WAL would go elsewhere.
+      throw new TributaryError('CONFIG_INVALID', `catalog: the embedded catalog ${this.location} cannot live in a folder whose path contains '?'`, {
+        hint: 'move the project or its lake (lake.path) to a path without "?", or put the catalog on PostgreSQL (catalog: postgres://…)',
+      });
+    }
     mkdirSync(path.dirname(this.location), { recursive: true });
     this.file = CatalogFile.acquire(this.location, options.lockTimeoutMs ?? 60_000);
   }
