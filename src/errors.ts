@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'SQL_ERROR'
   | 'USAGE'
   | 'IO_ERROR'
+  | 'LAKE_IO'
   | 'CHECKS_FAILED'
   | 'MODEL_FAILED'
   | 'TASK_FAILED';

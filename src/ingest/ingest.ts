@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { TableChange } from '../catalog/types.js';
 import type { ErrorPolicy, FileFormat, FileSourceConfig } from '../config/types.js';
@@ -53,6 +54,8 @@ export interface SourceReport {
   stillQuarantined: { path: string; id: number }[];
   ingested: IngestedOutcome[];
   quarantined: QuarantinedOutcome[];
+  /** Files that disappeared between discovery and reading: not ingested, not quarantined; a later run takes them. */
+  skipped: { path: string; reason: string }[];
   rows: number;
   rejectedRows: number;
 }
@@ -76,7 +79,7 @@ export async function ingestSource(
   const table = parseTableName(source.into, `sources.${name}.into`).name;
   await checkDeclaredTypes(lake, name, source);
   const policy: ErrorPolicy = source.onError ?? 'reject';
-  const report: SourceReport = { source: name, table, discovered: 0, unchanged: 0, stillQuarantined: [], ingested: [], quarantined: [], rows: 0, rejectedRows: 0 };
+  const report: SourceReport = { source: name, table, discovered: 0, unchanged: 0, stillQuarantined: [], ingested: [], quarantined: [], skipped: [], rows: 0, rejectedRows: 0 };
   const progress = (phase: IngestProgress['phase'], done: number, total: number) => options.onProgress?.({ source: name, phase, done, total });
 
   // 1. Discover and fingerprint; skip known content.
@@ -95,12 +98,20 @@ export async function ingestSource(
     const quarantined = await lake.catalog.openQuarantineHashes(name);
     let hashed = 0;
     const prints = await mapLimit(paths, 4, async (absPath) => {
-      const print = await fingerprint(absPath);
+      const print = await fingerprint(absPath).catch((err: unknown) => {
+        if (isGone(err)) return undefined;
+        throw new TributaryError('IO_ERROR', `sources.${name}: cannot read ${displayPath(absPath, lake.config.projectDir)}: ${errorMessage(err)}`, { cause: err });
+      });
       progress('hashing', ++hashed, paths.length);
-      return { absPath, ...print };
+      return { absPath, print };
     });
     candidates = [];
-    for (const { absPath, sizeBytes, hash, head } of prints) {
+    for (const { absPath, print } of prints) {
+      if (!print) {
+        report.skipped.push({ path: displayPath(absPath, lake.config.projectDir), reason: 'the file was removed after it was found' });
+        continue;
+      }
+      const { sizeBytes, hash, head } = print;
       const file = { absPath, displayPath: displayPath(absPath, lake.config.projectDir), sizeBytes, hash };
       if (known.has(hash)) report.unchanged++;
       else if (quarantined.has(hash)) report.stillQuarantined.push({ path: file.displayPath, id: quarantined.get(hash)! });
@@ -115,15 +126,21 @@ export async function ingestSource(
   const ctx: Ctx = { lake, name, source, table, policy, report, options, columns: new Map(), done: 0, total: candidates.reduce((n, f) => n + f.sizeBytes, 0) };
 
   // 2. Cheap checks per file, then group files of one shape so that one DuckDB scan reads them all.
-  const groups = new Map<string, { format: FileFormat; files: DiscoveredFile[] }>();
+  const groups = new Map<string, { format: FileFormat; files: DiscoveredFile[]; delimiter?: string }>();
   for (const file of candidates) {
     const format = source.format ?? formatFromPath(file.absPath, `sources.${name}`);
-    const head = heads.get(file.hash) ?? (await readHead(file.absPath));
+    const head = heads.get(file.hash) ?? (await readHead(file.absPath).catch((err: unknown) => (isGone(err) ? undefined : Promise.reject(err))));
+    if (!head) {
+      vanished(ctx, file);
+      continue;
+    }
     let refusal = checkHead(head, file.sizeBytes, format, source.csv);
     let columns: string[] = [];
+    let delimiter: string | undefined;
     if (!refusal) {
       if (format === 'csv') {
         const header = csvHeader(head, source.csv);
+        delimiter = header.delimiter;
         columns = source.csv?.header === false ? header.fields.map((_, i) => `column${i}`) : header.fields;
         refusal = duplicateColumns(columns) ?? reservedColumns(columns) ?? validateColumns(columns, source.schema, header.delimiter);
       } else {
@@ -144,17 +161,23 @@ export async function ingestSource(
     ctx.columns.set(file.hash, columns);
     // CSV files are read by position after one header, so only files with the same header share a scan;
     // JSON and Parquet are read by name (union_by_name).
-    const key = format === 'csv' ? `csv\u0000${columns.join('\u0001')}` : format;
-    const group = groups.get(key) ?? { format, files: [] };
+    const key = format === 'csv' ? `csv\u0000${delimiter}\u0000${columns.join('\u0001')}` : format;
+    const group = groups.get(key) ?? { format, files: [], ...(delimiter !== undefined ? { delimiter } : {}) };
     group.files.push(file);
     groups.set(key, group);
   }
 
   // 3. Read, route bad input, commit, batch by batch.
   for (const group of groups.values()) {
-    for (const batch of batches(group.files)) await ingestBatch(ctx, group.format, batch, {});
+    for (const batch of batches(group.files)) await ingestBatch(ctx, group, batch, {});
   }
   return report;
+}
+
+/** What files of one scan share: their format and, for CSV, the delimiter of their header. */
+interface Shape {
+  format: FileFormat;
+  delimiter?: string;
 }
 
 interface Ctx {
@@ -202,11 +225,19 @@ interface RejectSummary {
 }
 
 /** Reads one batch to Parquet, routes its bad rows by policy, and commits it (or sets files aside). */
-async function ingestBatch(ctx: Ctx, format: FileFormat, files: DiscoveredFile[], widened: Record<string, string>): Promise<void> {
+async function ingestBatch(ctx: Ctx, shape: Shape, files: DiscoveredFile[], widened: Record<string, string>): Promise<void> {
   const { lake } = ctx;
+  const { format } = shape;
   const declared = declaredTypes(ctx.source, files.flatMap((f) => ctx.columns.get(f.hash) ?? []));
   const meta: BatchMeta = { source: ctx.name, batchId: newId('b'), ingestedAt: new Date() };
-  const plan: ReadPlan = { format, files, csv: ctx.source.csv, types: { ...declared, ...widened }, rejectsId: meta.batchId.replace(/[^A-Za-z0-9]/g, '_') };
+  const plan: ReadPlan = {
+    format,
+    files,
+    csv: ctx.source.csv,
+    types: { ...declared, ...widened },
+    rejectsId: meta.batchId.replace(/[^A-Za-z0-9]/g, '_'),
+    ...(shape.delimiter !== undefined ? { delimiter: shape.delimiter } : {}),
+  };
   const dropRejects = async () => {
     for (const sql of dropRejectsTables(plan)) await lake.engine.run(sql).catch(() => undefined);
   };
@@ -221,9 +252,20 @@ async function ingestBatch(ctx: Ctx, format: FileFormat, files: DiscoveredFile[]
     written = await lake.writeFiles(ctx.table, dataSelect(plan, meta), { onProgress, preserveOrder: false });
   } catch (err) {
     await dropRejects();
+    // The lake's side failing (disk full, a file removed under the write) is never the input's fault.
+    const lakeError = lake.lakeIoError(err, `ingesting ${ctx.name} into ${ctx.table}`);
+    if (lakeError) throw lakeError;
+    const present = files.filter((f) => existsSync(f.absPath));
+    if (present.length < files.length) {
+      for (const f of files) if (!present.includes(f)) vanished(ctx, f);
+      if (present.length) await ingestBatch(ctx, shape, present, widened);
+      return;
+    }
     if (files.length > 1) {
-      // One unreadable file fails the whole scan: isolate it by reading the files one by one.
-      for (const file of files) await ingestBatch(ctx, format, [file], widened);
+      // One unreadable file fails the whole scan: find it by halves (about 2·log2(n) scans, not n).
+      const half = Math.ceil(files.length / 2);
+      await ingestBatch(ctx, shape, files.slice(0, half), widened);
+      await ingestBatch(ctx, shape, files.slice(half), widened);
       return;
     }
     await refuse(ctx, files[0]!, { code: 'unreadable', reason: readErrorReason(err) });
@@ -235,6 +277,7 @@ async function ingestBatch(ctx: Ctx, format: FileFormat, files: DiscoveredFile[]
   const pending = [...written.files.map((f) => f.path)];
   const discard = async () => {
     await lake.storage.delete(pending).catch(() => undefined);
+    await lake.discardWrites(pending.map((p) => ({ path: p })));
     pending.length = 0;
   };
   let next: (() => Promise<void>) | undefined;
@@ -244,7 +287,7 @@ async function ingestBatch(ctx: Ctx, format: FileFormat, files: DiscoveredFile[]
     const widen = [...new Set(rejects.filter((r) => r.errorType === 'CAST' && r.column && !(r.column in declared) && !(r.column in widened)).map((r) => r.column!))];
     if (widen.length && format === 'csv') {
       await discard();
-      next = () => ingestBatch(ctx, format, files, { ...widened, ...Object.fromEntries(widen.map((c) => [c, 'VARCHAR'])) });
+      next = () => ingestBatch(ctx, shape, files, { ...widened, ...Object.fromEntries(widen.map((c) => [c, 'VARCHAR'])) });
     } else if (rejects.length && ctx.policy === 'fail') {
       const r = rejects[0]!;
       throw new TributaryError('INGEST_FAILED', `${r.path}: line ${r.line}${r.column ? `, column ${r.column}` : ''}: ${r.reason}`, {
@@ -262,7 +305,7 @@ async function ingestBatch(ctx: Ctx, format: FileFormat, files: DiscoveredFile[]
         });
       }
       const good = files.filter((f) => !bad.has(f.displayPath));
-      if (good.length) next = () => ingestBatch(ctx, format, good, widened);
+      if (good.length) next = () => ingestBatch(ctx, shape, good, widened);
     } else {
       const changes: TableChange[] = [lake.change(written, 'append', { batchId: meta.batchId, files: files.length })];
       if (rejects.length) {
@@ -273,7 +316,7 @@ async function ingestBatch(ctx: Ctx, format: FileFormat, files: DiscoveredFile[]
       const rowsByFile = await countRowsByFile(ctx, written, files);
       pending.length = 0; // from here on, Lake.commit owns the files
       const rest = await commitBatch(ctx, files, meta, changes, rowsByFile, rejects);
-      if (rest.length) next = () => ingestBatch(ctx, format, rest, widened);
+      if (rest.length) next = () => ingestBatch(ctx, shape, rest, widened);
     }
   } catch (err) {
     await discard();
@@ -381,6 +424,17 @@ export function adhocOptions(source: FileSourceConfig): Partial<FileSourceConfig
   return { ...(format ? { format } : {}), ...(csv ? { csv } : {}), ...(onError ? { onError } : {}), ...(schema ? { schema } : {}) };
 }
 
+function isGone(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/** A source file removed between discovery and reading: skipped with a warning, the run goes on. */
+function vanished(ctx: Ctx, file: DiscoveredFile): void {
+  ctx.report.skipped.push({ path: file.displayPath, reason: 'the file was removed after it was found' });
+  ctx.done += file.sizeBytes;
+}
+
 /** A file that cannot be ingested: stop (policy fail) or keep a copy in quarantine with the reason. */
 async function refuse(ctx: Ctx, file: DiscoveredFile, refusal: Refusal): Promise<void> {
   if (ctx.policy === 'fail') {
@@ -389,7 +443,19 @@ async function refuse(ctx: Ctx, file: DiscoveredFile, refusal: Refusal): Promise
     });
   }
   const storedPath = `_quarantine/${file.hash.slice(0, 16)}/${path.basename(file.absPath)}`;
-  if (!(await ctx.lake.storage.exists(storedPath))) await ctx.lake.storage.putFile(file.absPath, storedPath);
+  if (!(await ctx.lake.storage.exists(storedPath))) {
+    try {
+      await ctx.lake.storage.putFile(file.absPath, storedPath);
+    } catch (err) {
+      await ctx.lake.storage.delete([storedPath]).catch(() => undefined);
+      if (isGone(err) && !existsSync(file.absPath)) return vanished(ctx, file);
+      // The input is left where it is, unrecorded: the next run reads it again.
+      throw (
+        ctx.lake.lakeIoError(err, `keeping a copy of ${file.displayPath} in quarantine`) ??
+        new TributaryError('LAKE_IO', `keeping a copy of ${file.displayPath} in quarantine at ${ctx.lake.storage.readPath(storedPath)}: ${errorMessage(err)}`, { cause: err })
+      );
+    }
+  }
   const entry = await ctx.lake.catalog.quarantine({
     source: ctx.name,
     path: file.displayPath,

@@ -15,6 +15,8 @@ export interface ReadPlan {
   types: Record<string, string>;
   /** Unique per batch: names of DuckDB's temporary rejects tables (CSV). */
   rejectsId: string;
+  /** CSV: the delimiter found in the files' header (they share it) when the config does not set one. */
+  delimiter?: string;
 }
 
 export interface BatchMeta {
@@ -29,9 +31,12 @@ export function sourceRelation(plan: ReadPlan): string {
   if (plan.format === 'csv') {
     const csv = plan.csv ?? {};
     const opts = [`header = ${csv.header ?? true}`, `filename = '${FILE_COLUMN}'`, 'hive_partitioning = false'];
-    if (csv.delimiter !== undefined) opts.push(`delim = ${quoteLiteral(csv.delimiter)}`);
-    if (csv.quote !== undefined) opts.push(`quote = ${quoteLiteral(csv.quote)}`);
-    if (csv.escape !== undefined) opts.push(`escape = ${quoteLiteral(csv.escape)}`);
+    // The dialect is stated, never guessed per batch: DuckDB sniffs the first file of a scan and reads the others
+    // as if they were alike, so a later file quoted differently would fail the whole batch. RFC 4180 by default.
+    const delimiter = csv.delimiter ?? plan.delimiter;
+    if (delimiter !== undefined) opts.push(`delim = ${quoteLiteral(delimiter)}`);
+    const quote = csv.quote ?? '"';
+    opts.push(`quote = ${quoteLiteral(quote)}`, `escape = ${quoteLiteral(csv.escape ?? quote)}`);
     if (csv.encoding !== undefined) opts.push(`encoding = ${quoteLiteral(csv.encoding)}`);
     if (csv.skip !== undefined) opts.push(`skip = ${csv.skip}`);
     if (csv.nullValues !== undefined) opts.push(`nullstr = [${csv.nullValues.map(quoteLiteral).join(', ')}]`);

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Catalog } from '../catalog/catalog.js';
 import { openCatalog } from '../catalog/open.js';
@@ -17,6 +18,16 @@ const PART_COLUMN = '__tributary_part';
 /** Files a stream replaces at every batch (open windows of on-update outputs): never compacted. */
 export const OPEN_FOLDER = '_open';
 
+/** Where writers register the writes they have in flight, so that vacuum never takes their files for orphans. */
+const INFLIGHT_FOLDER = '_inflight';
+
+interface InflightMarker {
+  prefix: string;
+  pid: number;
+  host: string;
+  startedAt: string;
+}
+
 export interface WrittenFiles {
   table: string;
   files: DataFileInput[];
@@ -30,6 +41,9 @@ export interface WrittenFiles {
  * Writers write new files first, then commit one catalog transaction; readers resolve a snapshot to its files.
  */
 export class Lake {
+  /** Writes of this process not yet committed or discarded: write id → key prefix of their files. */
+  private readonly inflight = new Map<string, string>();
+
   private constructor(
     readonly config: ResolvedConfig,
     readonly catalog: Catalog,
@@ -51,6 +65,8 @@ export class Lake {
   }
 
   async close(): Promise<void> {
+    await this.storage.delete([...this.inflight.keys()].map(markerKey)).catch(() => undefined);
+    this.inflight.clear();
     this.engine.close();
     await this.catalog.close();
   }
@@ -145,13 +161,18 @@ export class Lake {
       target = this.storage.writePath(`${base}/${writeId}.parquet`);
       sql = `COPY (${select}) TO ${quoteLiteral(target)} (FORMAT parquet, COMPRESSION zstd, RETURN_STATS true)`;
     }
-    mkdirSync(path.dirname(target), { recursive: true });
+    const prefix = partitionBy ? `${base}/${writeId}` : `${base}/${writeId}.parquet`;
+    await this.registerWrite(writeId, prefix);
     let stats: Record<string, unknown>[];
     try {
+      mkdirSync(path.dirname(target), { recursive: true });
       if (options.preserveOrder === false) await this.engine.run('SET preserve_insertion_order = false');
       stats = await this.engine.all(sql, undefined, options.onProgress);
     } catch (err) {
-      await this.discardPrefix(partitionBy ? `${base}/${writeId}` : `${base}/${writeId}.parquet`);
+      await this.discardPrefix(prefix);
+      await this.releaseWrite(writeId);
+      const lakeError = this.lakeIoError(err, `writing ${table}`);
+      if (lakeError) throw lakeError;
       if (partitionBy && /partition_by|not found|does not have a column/i.test(errorMessage(err))) {
         const columns = (await this.engine.describe(select).catch(() => [])).map((c) => c.name);
         if (columns.length && !columns.includes(partitionBy.column)) {
@@ -160,27 +181,35 @@ export class Lake {
       }
       throw new TributaryError('SQL_ERROR', `writing ${table}: ${firstLine(errorMessage(err))}`, { cause: err });
     } finally {
-      if (options.preserveOrder === false) await this.engine.run('RESET preserve_insertion_order');
+      if (options.preserveOrder === false) await this.engine.run('RESET preserve_insertion_order').catch(() => undefined);
     }
     const files: DataFileInput[] = [];
     const empty: string[] = [];
-    for (const row of stats) {
-      const key = this.storage.keyOf(String(row.filename));
-      const rowCount = Number(row.count);
-      if (rowCount === 0) {
-        empty.push(key);
-        continue;
+    let schema: ColumnInfo[];
+    try {
+      for (const row of stats) {
+        const key = this.storage.keyOf(String(row.filename));
+        const rowCount = Number(row.count);
+        if (rowCount === 0) {
+          empty.push(key);
+          continue;
+        }
+        const partitionKey = /__tributary_part=([^/]+)/.exec(key)?.[1];
+        files.push({ path: key, rowCount, sizeBytes: Number(row.file_size_bytes), ...(partitionKey ? { partitionKey: decodeURIComponent(partitionKey) } : {}) });
       }
-      const partitionKey = /__tributary_part=([^/]+)/.exec(key)?.[1];
-      files.push({ path: key, rowCount, sizeBytes: Number(row.file_size_bytes), ...(partitionKey ? { partitionKey: decodeURIComponent(partitionKey) } : {}) });
+      // The schema is read back from what was written (cheap: a Parquet footer), instead of binding the query twice.
+      const schemaSource = files[0] ?? (empty[0] ? { path: empty[0] } : undefined);
+      schema = schemaSource
+        ? (await this.engine.describe(`SELECT * FROM read_parquet(${fileLiteral(this.storage.readPath(schemaSource.path))})`)).filter((c) => c.name !== PART_COLUMN)
+        : await this.engine.describe(select);
+      await this.storage.delete(empty);
+      await this.storage.finalize(files.map((f) => f.path));
+    } catch (err) {
+      // The query ran: what fails now is the lake's side (a file removed under the write, the disk).
+      await this.discardPrefix(prefix);
+      await this.releaseWrite(writeId);
+      throw this.lakeIoError(err, `writing ${table}`) ?? new TributaryError('LAKE_IO', `writing ${table}: ${firstLine(errorMessage(err))} (lake ${this.storage.root})`, { cause: err });
     }
-    // The schema is read back from what was written (cheap: a Parquet footer), instead of binding the query twice.
-    const schemaSource = files[0] ?? (empty[0] ? { path: empty[0] } : undefined);
-    const schema = schemaSource
-      ? (await this.engine.describe(`SELECT * FROM read_parquet(${fileLiteral(this.storage.readPath(schemaSource.path))})`)).filter((c) => c.name !== PART_COLUMN)
-      : await this.engine.describe(select);
-    await this.storage.delete(empty);
-    await this.storage.finalize(files.map((f) => f.path));
     return {
       table,
       files,
@@ -216,7 +245,77 @@ export class Lake {
         await this.storage.delete(request.changes.flatMap((c) => c.addFiles.map((f) => f.path))).catch(() => undefined);
       }
       throw err;
+    } finally {
+      // Committed, refused or unknown: from here on the catalog, or vacuum's age rule, decides about these files.
+      const added = request.changes.flatMap((c) => c.addFiles.map((f) => f.path));
+      for (const [writeId, prefix] of this.inflight) {
+        if (added.some((key) => key.startsWith(prefix))) await this.releaseWrite(writeId);
+      }
     }
+  }
+
+  /** Forgets writes whose files the caller deleted without committing them. */
+  async discardWrites(files: readonly { path: string }[]): Promise<void> {
+    for (const [writeId, prefix] of this.inflight) {
+      if (files.some((f) => f.path.startsWith(prefix))) await this.releaseWrite(writeId);
+    }
+  }
+
+  private async registerWrite(writeId: string, prefix: string): Promise<void> {
+    const marker: InflightMarker = { prefix, pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
+    try {
+      await this.storage.put(markerKey(writeId), new TextEncoder().encode(JSON.stringify(marker)));
+    } catch (err) {
+      throw this.lakeIoError(err, `registering a write of ${prefix}`) ?? err;
+    }
+    this.inflight.set(writeId, prefix);
+  }
+
+  private async releaseWrite(writeId: string): Promise<void> {
+    this.inflight.delete(writeId);
+    await this.storage.delete([markerKey(writeId)]).catch(() => undefined);
+  }
+
+  /** Prefixes of writes in flight in any process: their files are not orphans yet. */
+  private async inflightPrefixes(): Promise<string[]> {
+    const prefixes: string[] = [];
+    const stale: string[] = [];
+    for await (const obj of this.storage.list(INFLIGHT_FOLDER)) {
+      if (!obj.key.endsWith('.json')) continue;
+      let marker: InflightMarker;
+      try {
+        marker = JSON.parse(new TextDecoder().decode(await this.storage.get(obj.key))) as InflightMarker;
+      } catch {
+        continue; // being replaced, or already released
+      }
+      // A marker of a process of this machine that is gone was left by a kill; another machine's expires in a day.
+      const alive = marker.host === hostname() ? processAlive(marker.pid) : Date.now() - Date.parse(marker.startedAt) < 86_400_000;
+      if (alive) prefixes.push(marker.prefix);
+      else stale.push(obj.key);
+    }
+    await this.storage.delete(stale).catch(() => undefined);
+    return prefixes;
+  }
+
+  /**
+   * The error as a lake-side failure (disk full, read-only, a lake file missing), naming the lake path; undefined
+   * when the error is not about the lake (e.g. a source file that does not parse). Copies preserved in quarantine
+   * are inputs, not lake files.
+   */
+  lakeIoError(err: unknown, action: string): TributaryError | undefined {
+    if (err instanceof TributaryError) return err.code === 'LAKE_IO' ? err : undefined;
+    const message = errorMessage(err);
+    const code = (err as NodeJS.ErrnoException | undefined)?.code;
+    const root = this.storage.root;
+    const lakePath = message.includes(root) && !message.includes(`${root}/_quarantine/`);
+    const noSpace = code === 'ENOSPC' || code === 'EDQUOT' || /No space left on device|Disk quota exceeded/i.test(message);
+    const readOnly = code === 'EROFS' || /Read-only file system/i.test(message);
+    if (!lakePath && !noSpace && !readOnly) return undefined;
+    const why = noSpace ? 'the disk is full' : readOnly ? 'the file system is read-only' : 'a lake file could not be read or written';
+    return new TributaryError('LAKE_IO', `${action}: ${why} (lake ${root}): ${firstLine(message)}`, {
+      hint: noSpace ? 'free space on the lake\'s disk (lake vacuum removes expired snapshots and orphans), then run again: the inputs were left as they were' : 'the inputs were left as they were; fix the lake folder and run again',
+      cause: err,
+    });
   }
 
   /** Writes `select` into `table` as one new snapshot, appending to or replacing its rows. */
@@ -308,11 +407,14 @@ export class Lake {
       report.deletedBytes += deleted.reduce((n, p) => n + (sizes.get(p) ?? 0), 0);
     }
 
-    const known = await this.catalog.knownFilePaths();
+    // In this order: a write registers before its first file and releases after its commit, so a file neither
+    // known nor covered by a marker read before the catalog was is an orphan (or newer than the cutoff).
     const orphanCutoff = Date.now() - orphanMinutes * 60_000;
+    const inflight = await this.inflightPrefixes();
+    const known = await this.catalog.knownFilePaths();
     const orphans: string[] = [];
     for await (const obj of this.listDataFiles()) {
-      if (!known.has(obj.key) && obj.modifiedAt.getTime() <= orphanCutoff) {
+      if (!known.has(obj.key) && obj.modifiedAt.getTime() <= orphanCutoff && !inflight.some((prefix) => obj.key.startsWith(prefix))) {
         orphans.push(obj.key);
         report.deletedBytes += obj.sizeBytes;
       }
@@ -345,6 +447,19 @@ export interface VacuumReport {
   orphanFiles: number;
   deletedFiles: number;
   deletedBytes: number;
+}
+
+function markerKey(writeId: string): string {
+  return `${INFLIGHT_FOLDER}/${writeId}.json`;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Whether SQL text refers to `layer.table` (quoted or not); a false positive only mounts one view too many. */

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { copyFile, mkdir, open, readdir, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Storage, StoredObject } from './storage.js';
 
@@ -39,6 +39,23 @@ export class LocalStorage implements Storage {
     await mkdir(path.dirname(target), { recursive: true });
     await copyFile(localPath, target, constants.COPYFILE_FICLONE);
     await this.finalize([key]);
+  }
+
+  async put(key: string, bytes: Uint8Array): Promise<void> {
+    const target = this.writePath(key);
+    await mkdir(path.dirname(target), { recursive: true });
+    const temp = `${target}.${process.pid}.tmp`;
+    await writeFile(temp, bytes);
+    await rename(temp, target);
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    try {
+      return await readFile(this.readPath(key));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
   }
 
   async *list(prefix: string): AsyncIterable<StoredObject> {

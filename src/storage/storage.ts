@@ -24,6 +24,10 @@ export interface Storage {
   readPath(key: string): string;
   /** Copies a local file in (used to preserve quarantined inputs). */
   putFile(localPath: string, key: string): Promise<void>;
+  /** Writes a small object whole (markers, metadata), replacing it if it exists. */
+  put(key: string, bytes: Uint8Array): Promise<void>;
+  /** Reads a small object whole; undefined when it does not exist. */
+  get(key: string): Promise<Uint8Array | undefined>;
   list(prefix: string): AsyncIterable<StoredObject>;
   delete(keys: readonly string[]): Promise<void>;
   exists(key: string): Promise<boolean>;
