@@ -7,14 +7,16 @@ const state = { config: null, charts: [], redraws: [] };
 const POLL_MS = 2000;
 const palette = ['#2f6fed', '#38a169', '#d69e2e', '#e53e3e', '#805ad5', '#319795', '#dd6b20', '#718096', '#b83280', '#3182ce'];
 
+// The token lives in this tab's sessionStorage only: gone when the tab closes, never shared with other tabs or
+// left on disk as localStorage would be.
 async function api(path) {
   const headers = {};
-  const token = localStorage.getItem('tributary-token');
+  const token = sessionStorage.getItem('tributary-token');
   if (token) headers.Authorization = `Bearer ${token}`;
   const response = await fetch(`/api/v1${path}`, { headers });
   if (response.status === 401) {
     const given = prompt('This dashboard needs an API token');
-    if (given) { localStorage.setItem('tributary-token', given); return api(path); }
+    if (given) { sessionStorage.setItem('tributary-token', given); return api(path); }
   }
   const body = await response.json();
   if (!response.ok) throw new Error(body.message || response.statusText);

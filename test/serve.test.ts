@@ -76,6 +76,11 @@ describe('generic table API', () => {
       ['/api/v1/tables/gold/dim_clients?nope=1', 400, 'nope'],
       ['/api/v1/tables/gold/dim_clients?total_ca=lots', 400, 'total_ca'],
       ['/api/v1/tables/gold/dim_clients?total_ca.between=1', 400, 'total_ca.between'],
+      // Never reinterpreted: two operators are not the first one, an overflowing number is not infinity.
+      ['/api/v1/tables/gold/dim_clients?total_ca.gt.lt=1', 400, 'total_ca.gt.lt'],
+      ['/api/v1/tables/gold/dim_clients?total_ca=1e400', 400, 'total_ca'],
+      ['/api/v1/tables/gold/dim_clients?total_ca.gte=-1e400', 400, 'total_ca.gte'],
+      ['/api/v1/tables/gold/dim_clients?id_client=1e3', 400, 'id_client'],
       ['/api/v1/tables/gold/dim_clients?sort=-nope', 400, 'sort'],
       ['/api/v1/tables/gold/dim_clients?fields=a,b', 400, 'fields'],
       ['/api/v1/tables/gold/dim_clients?cursor=garbage', 400, 'cursor'],
@@ -172,7 +177,7 @@ describe('OpenAPI', () => {
 describe('security', () => {
   it('requires a bearer token when configured (not for /health), and sends CORS headers only when configured', async () => {
     const config = await loadConfig(dir);
-    config.serve = { ...config.serve, auth: { tokens: ['s3cret-token'] }, cors: { origins: ['https://bi.example.org'] }, rateLimit: { max: 5 } };
+    config.serve = { ...config.serve, auth: { tokens: ['s3cret-token'] }, cors: { origins: ['https://bi.example.org'] }, rateLimit: { max: 7 } };
     const secured = await Lake.open(config);
     const { app: locked } = await buildServer(secured);
     try {
@@ -180,6 +185,9 @@ describe('security', () => {
       expect((await call('/api/v1/tables')).statusCode).toBe(401);
       expect((await call('/api/v1/tables', { authorization: 'Bearer wrong' })).statusCode).toBe(401);
       expect((await call('/api/v1/tables', { authorization: 'Bearer s3cret-token' })).statusCode).toBe(200);
+      // The scheme is case-insensitive (RFC 7235), the token is not.
+      expect((await call('/api/v1/tables', { authorization: 'bearer s3cret-token' })).statusCode).toBe(200);
+      expect((await call('/api/v1/tables', { authorization: 'BEARER S3CRET-TOKEN' })).statusCode).toBe(401);
       expect((await call('/health')).statusCode).toBe(200);
       const cors = await call('/api/v1/tables', { authorization: 'Bearer s3cret-token', origin: 'https://bi.example.org' });
       expect(cors.headers['access-control-allow-origin']).toBe('https://bi.example.org');
@@ -191,6 +199,19 @@ describe('security', () => {
       await secured.close();
     }
     expect((await get('/api/v1/tables', { origin: 'https://bi.example.org' })).headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('sends standard security headers, with a CSP that forbids framing, on pages, the API and the docs', async () => {
+    for (const url of ['/', '/api/v1/tables', '/docs/', '/health']) {
+      const { headers } = await get(url);
+      expect(headers['x-content-type-options'], url).toBe('nosniff');
+      expect(headers['referrer-policy'], url).toBe('no-referrer');
+      expect(headers['x-frame-options'], url).toBe('SAMEORIGIN');
+      const csp = String(headers['content-security-policy']);
+      expect(csp, url).toContain("frame-ancestors 'none'");
+      expect(csp, url).toContain("script-src 'self'");
+      expect(csp, url).not.toContain('unsafe-eval');
+    }
   });
 });
 

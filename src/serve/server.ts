@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -84,6 +85,30 @@ export async function buildServer(lake: Lake, options: { logger?: Logger; orches
   // comparison) before validation. Public without a token: /health, the dashboard's and docs' static pages (they hold
   // no data; the browser app asks for a token when the API answers 401), the API description, and CORS preflights.
   const tokens = (settings.auth?.tokens ?? []).filter(Boolean).map(digest);
+  // Standard headers on every response: no MIME sniffing, no referrer to other sites, never framed, and a CSP that
+  // allows only the server's own scripts (the dashboard and /docs load no inline script and nothing from a CDN).
+  // HSTS and upgrade-insecure-requests are left to a TLS-terminating proxy: the server itself speaks plain HTTP.
+  await app.register(helmet, {
+    global: true,
+    hsts: false,
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        baseUri: ["'self'"],
+        objectSrc: ["'none'"],
+        scriptSrc: ["'self'"],
+        scriptSrcAttr: ["'none'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    referrerPolicy: { policy: 'no-referrer' },
+  });
   await app.register(rateLimit, {
     max: settings.rateLimit?.max ?? 60_000, // per client and window: 1,000 requests/s sustained
     timeWindow: (settings.rateLimit?.windowSeconds ?? 60) * 1000,
@@ -94,8 +119,9 @@ export async function buildServer(lake: Lake, options: { logger?: Logger; orches
     app.addHook('preValidation', async (request, reply) => {
       const path = request.url.split('?')[0]!;
       if (request.method === 'OPTIONS' || path === '/health' || path === '/' || path.startsWith('/assets/') || path === '/openapi.json' || path === '/docs' || path.startsWith('/docs/')) return;
-      const header = request.headers.authorization ?? '';
-      const given = header.startsWith('Bearer ') ? digest(header.slice(7)) : undefined;
+      // The scheme is case-insensitive (RFC 7235 §2.1): `bearer x` and `BEARER x` are the same credentials.
+      const match = /^bearer +(\S+) *$/i.exec(request.headers.authorization ?? '');
+      const given = match ? digest(match[1]!) : undefined;
       if (!given || !tokens.some((t) => timingSafeEqual(t, given))) {
         return reply.code(401).header('WWW-Authenticate', 'Bearer').send({ error: 'unauthorized', message: 'a valid bearer token is required' });
       }

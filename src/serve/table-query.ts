@@ -39,13 +39,22 @@ const RANGES: Record<string, [bigint, bigint]> = {
   BIGINT: [-9223372036854775808n, 9223372036854775807n], UTINYINT: [0n, 255n], USMALLINT: [0n, 65535n], UINTEGER: [0n, 4294967295n],
 };
 
+const OPS = ['eq', 'in', 'gt', 'gte', 'lt', 'lte'];
+
 /** Parses `col=v`, `col.in=a,b`, `col.gte=v`… against the table's columns; values are checked against their type. */
 export function parseFilters(table: LiveTable, query: Record<string, unknown>): Filter[] {
   const filters: Filter[] = [];
   for (const [parameter, raw] of Object.entries(query)) {
     if (RESERVED.has(parameter) || raw === undefined) continue;
-    const [column, op = 'eq'] = parameter.split('.') as [string, string | undefined];
-    if (!['eq', 'in', 'gt', 'gte', 'lt', 'lte'].includes(op)) throw new BadRequest(parameter, `unknown operator "${op}" (eq, in, gt, gte, lt, lte)`);
+    // `col` or `col.op`, exactly: `pays.gt.lt` is an error, never read as `pays.gt`.
+    const dot = parameter.lastIndexOf('.');
+    const isColumn = table.columns.some((c) => c.name === parameter);
+    const column = isColumn || dot < 0 ? parameter : parameter.slice(0, dot);
+    const op = isColumn || dot < 0 ? 'eq' : parameter.slice(dot + 1);
+    if (!OPS.includes(op)) throw new BadRequest(parameter, `unknown operator "${op}" (${OPS.join(', ')})`);
+    if (column.includes('.') && !table.columns.some((c) => c.name === column)) {
+      throw new BadRequest(parameter, `one operator per parameter: write ${column.split('.')[0]}.<op>=value (operators ${OPS.join(', ')})`);
+    }
     const value = Array.isArray(raw) ? raw.join(',') : String(raw);
     filters.push({ column: requireColumn(table, column, parameter), op: op as Op, value, parameter });
   }
@@ -72,6 +81,11 @@ function checkValue(table: LiveTable, column: string, value: string, parameter: 
     if (range && (BigInt(value) < range[0] || BigInt(value) > range[1])) throw bad(`within the range of ${type}`);
   } else if (NUMERIC.test(type)) {
     if (!/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(value)) throw bad('a number');
+    // A number the column cannot hold is refused, not rounded to infinity or overflowed in the cast.
+    const n = Number(value);
+    const decimal = /^DECIMAL\((\d+),\s*(\d+)\)/.exec(type);
+    const max = decimal ? 10 ** (Number(decimal[1]) - Number(decimal[2])) : /^(FLOAT|REAL)$/.test(type) ? 3.4028234663852886e38 : Number.MAX_VALUE;
+    if (!Number.isFinite(n) || Math.abs(n) >= max * (decimal ? 1 : 1.0000001)) throw bad(`within the range of ${type}`);
   } else if (type === 'DATE') {
     const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
     const d = m ? new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!)) : undefined;

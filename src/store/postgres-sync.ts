@@ -1,5 +1,6 @@
 import { JsonDuckDBValueConverter } from '@duckdb/node-api';
 import pg from 'pg';
+import { isConnectionError } from '../catalog/postgres/pg-driver.js';
 import type { ColumnInfo } from '../catalog/types.js';
 import { resolveCatalog } from '../config/load.js';
 import type { StoreSettings } from '../config/types.js';
@@ -51,13 +52,18 @@ export async function syncStore(lake: Lake, store: StoreSettings, only: readonly
   for (const name of only) {
     if (!store.tables[name]) throw new TributaryError('USAGE', `store: ${name} is not in store.tables`, { hint: `synced tables: ${Object.keys(store.tables).join(', ')}` });
   }
-  const client = new pg.Client({ connectionString: location.url });
+  const server = location.url.replace(/:[^:@/]*@/, ':***@');
+  const client = new pg.Client({ connectionString: location.url, application_name: 'tributary sync' });
+  // Without a listener, a server restart mid-sync kills the process with "Unhandled 'error' event"; with it, the
+  // query in flight fails and is reported below.
+  client.on('error', () => undefined);
   try {
     await client.connect();
   } catch (err) {
-    throw new TributaryError('CATALOG_ERROR', `store ${location.url.replace(/:[^:@/]*@/, ':***@')}: cannot connect: ${errorMessage(err)}`, { cause: err });
+    throw new TributaryError('CATALOG_ERROR', `store ${server}: cannot connect: ${errorMessage(err)}`, { cause: err });
   }
   const schema = quoteIdent(location.schema);
+  let current: string | undefined;
   try {
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     await client.query(`CREATE TABLE IF NOT EXISTS ${schema}._tributary_sync (
@@ -67,9 +73,17 @@ export async function syncStore(lake: Lake, store: StoreSettings, only: readonly
     const reports: TableSyncReport[] = [];
     for (const [name, spec] of Object.entries(store.tables)) {
       if (only.length && !only.includes(name)) continue;
+      current = name;
       reports.push(await syncTable(lake, client, schema, name, spec, store.onDelete ?? 'delete'));
     }
     return reports;
+  } catch (err) {
+    if (!isConnectionError(err)) throw err;
+    // Each table is one transaction: what was synced before stays, the table in flight was rolled back.
+    throw new TributaryError('CATALOG_ERROR', `store ${server}: the connection was lost${current ? ` while syncing ${current}` : ''}: ${errorMessage(err)}`, {
+      hint: 'the server restarted or went away; run `tributary sync` again once it is up (synced tables are skipped)',
+      cause: err,
+    });
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -79,7 +93,8 @@ export async function syncStore(lake: Lake, store: StoreSettings, only: readonly
 export async function storeRefreshTimes(store: StoreSettings, projectDir: string, lakePath: string): Promise<Record<string, { snapshot: number; syncedAt: string; refreshSeconds: number | null }>> {
   const location = resolveCatalog(store.url.includes('?schema=') ? store.url : `${store.url}${store.url.includes('?') ? '&' : '?'}schema=public`, projectDir, lakePath, 'store.url');
   if (location.kind !== 'postgres') return {};
-  const client = new pg.Client({ connectionString: location.url, connectionTimeoutMillis: 2000 });
+  const client = new pg.Client({ connectionString: location.url, connectionTimeoutMillis: 2000, application_name: 'tributary' });
+  client.on('error', () => undefined);
   try {
     await client.connect();
     const { rows } = await client.query(`SELECT source_table, source_snapshot, synced_at, refresh_seconds FROM ${quoteIdent(location.schema)}._tributary_sync`);
@@ -158,6 +173,7 @@ async function syncTable(lake: Lake, client: pg.Client, schema: string, name: st
     await client.query('COMMIT');
     return { ...report, rowsUpserted: upserted.rowCount ?? 0, rowsDeleted: deleted.rowCount ?? 0, refreshSeconds: refresh };
   } catch (err) {
+    if (isConnectionError(err)) throw err; // reported once, naming the server, by syncStore
     await client.query('ROLLBACK').catch(() => undefined);
     throw err instanceof TributaryError ? err : new TributaryError('CATALOG_ERROR', `store: syncing ${name} into ${targetName}: ${errorMessage(err).split('\n')[0]}`, { cause: err });
   }

@@ -23,32 +23,48 @@ export class PostgresCatalogDriver implements CatalogDriver {
       getTypeParser: (oid: number, format?: string) =>
         oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text'),
     };
-    this.pool = new pg.Pool({ connectionString: url, max: 4, types, options: `-c search_path=${schema}` });
-    this.pool.on('error', () => undefined); // idle client errors surface on the next query instead
+    this.pool = new pg.Pool({ connectionString: url, max: 4, types, options: `-c search_path=${schema}`, application_name: 'tributary catalog' });
+    // A server restart makes every client emit 'error': without a listener Node kills the process. Idle clients'
+    // errors are the pool's; a checked-out client's error rejects its query, which is reported below.
+    this.pool.on('error', () => undefined);
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
   async transaction<T>(fn: (session: CatalogSession) => Promise<T>): Promise<T> {
     const client = await this.connect();
+    let result: T;
     try {
       await client.query('BEGIN');
-      const result = await fn(session(client));
+      result = await fn(session(client));
       await client.query('COMMIT');
-      return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
+      if (!isConnectionError(err)) await client.query('ROLLBACK').catch(() => undefined);
+      client.release(isConnectionError(err) ? (err as Error) : undefined);
+      throw this.named(err);
     }
+    client.release();
+    return result;
   }
 
   async read<T>(fn: (session: CatalogSession) => Promise<T>): Promise<T> {
     const client = await this.connect();
     try {
-      return await fn(session(client));
-    } finally {
+      const result = await fn(session(client));
       client.release();
+      return result;
+    } catch (err) {
+      client.release(isConnectionError(err) ? (err as Error) : undefined);
+      throw this.named(err);
     }
+  }
+
+  /** A lost connection (server restarted or gone) as one line naming the server; other errors as they are. */
+  private named(err: unknown): unknown {
+    if (!isConnectionError(err)) return err;
+    return new TributaryError('CATALOG_ERROR', `catalog ${this.location}: the connection to the server was lost: ${errorMessage(err)}`, {
+      hint: 'the server restarted or went away; run the command again once it is up',
+      cause: err,
+    });
   }
 
   async bootstrap(session: CatalogSession): Promise<void> {
@@ -81,6 +97,15 @@ export class PostgresCatalogDriver implements CatalogDriver {
       throw new TributaryError('CATALOG_ERROR', `catalog ${this.location}: cannot connect: ${errorMessage(err)}`, { cause: err });
     }
   }
+}
+
+/** Errors of the connection itself, not of a statement: the server shut down, restarted or could not be reached. */
+export function isConnectionError(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  // 57P01-57P03: admin shutdown, crash shutdown, cannot connect now; 08xxx: connection exceptions.
+  if (/^(57P0[123]|08)/.test(code) || ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code)) return true;
+  return typeof e?.message === 'string' && /Connection terminated|connection .*closed|Client has encountered a connection error/i.test(e.message);
 }
 
 function session(client: pg.PoolClient): CatalogSession {
