@@ -35,6 +35,30 @@ async function pgRows(sql: string): Promise<Record<string, unknown>[]> {
 }
 
 describe('operational store (PostgreSQL)', () => {
+  it('maps types to their PostgreSQL kind: uuid, jsonb, time, interval, bytea, arrays, numeric(p,s)', async () => {
+    const { lake, dir } = await openTestLake();
+    mkdirSync(path.join(dir, 'models/gold'), { recursive: true });
+    writeFileSync(
+      path.join(dir, 'models/gold/typed.sql'),
+      `SELECT 1 AS id, UUID '6ba7b810-9dad-11d1-80b4-00c04fd430c8' AS u, '{"a": [1, 2]}'::JSON AS j, TIME '12:34:56' AS t,
+              INTERVAL '1 day 2 hours' AS iv, '\\xDE\\xAD'::BLOB AS b, [1, 2, 3] AS ints, ['x', NULL, 'z'] AS texts,
+              {'k': 'v', 'n': 2} AS s, [{'k': 1}] AS nested, CAST(12580.30 AS DECIMAL(12,2)) AS money`,
+    );
+    await runModels(lake);
+    const schema = storeSchema();
+    await syncStore(lake, { url: `${PG_URL}?schema=${schema}`, tables: { 'gold.typed': { key: 'id' } } });
+    const types = await pgRows(`SELECT column_name AS c, format_type(atttypid, atttypmod) AS t FROM information_schema.columns c
+        JOIN pg_attribute a ON a.attrelid = '"${schema}".gold_typed'::regclass AND a.attname = c.column_name
+       WHERE table_schema = '${schema}' AND table_name = 'gold_typed' AND column_name NOT LIKE '\\_%' ORDER BY ordinal_position`);
+    expect(Object.fromEntries(types.map((r) => [r.c, r.t]))).toEqual({
+      id: 'integer', u: 'uuid', j: 'jsonb', t: 'time without time zone', iv: 'interval', b: 'bytea', ints: 'integer[]', texts: 'text[]',
+      s: 'jsonb', nested: 'jsonb', money: 'numeric(12,2)',
+    });
+    const [row] = await pgRows(`SELECT u::text, j->'a'->>1 AS j1, t::text, iv::text, encode(b, 'hex') AS b, ints, texts, s->>'k' AS sk, nested->0->>'k' AS nk, money::text
+                                  FROM "${schema}".gold_typed`);
+    expect(row).toEqual({ u: '6ba7b810-9dad-11d1-80b4-00c04fd430c8', j1: '2', t: '12:34:56', iv: '1 day 02:00:00', b: 'dead', ints: [1, 2, 3], texts: ['x', null, 'z'], sk: 'v', nk: '1', money: '12580.30' });
+  });
+
   it('upserts only changed rows, removes or flags vanished keys, records the sync, and skips a synced snapshot', async () => {
     const { lake, dir } = await openTestLake({ sources: { p: { kind: 'files', glob: 'in/*.csv', into: 'bronze.prices' } } });
     mkdirSync(path.join(dir, 'models/gold'), { recursive: true });

@@ -24,20 +24,49 @@ export interface TableSyncReport {
 /** PostgreSQL takes at most 65,535 parameters per statement: batches are sized from the column count. */
 const MAX_PARAMETERS = 65_535;
 
-/** DuckDB type → PostgreSQL column type (anything unusual is kept as text). */
-function pgType(duck: string): string {
-  const t = duck.toUpperCase();
+/** Scalar DuckDB types and their PostgreSQL column types. */
+function pgScalar(t: string): string | undefined {
   if (/^(TINYINT|SMALLINT|UTINYINT)$/.test(t)) return 'SMALLINT';
   if (/^(INTEGER|USMALLINT)$/.test(t)) return 'INTEGER';
   if (/^(BIGINT|UINTEGER)$/.test(t)) return 'BIGINT';
-  if (/^(HUGEINT|UBIGINT)$/.test(t) || t.startsWith('DECIMAL')) return t.startsWith('DECIMAL') ? t.replace('DECIMAL', 'NUMERIC') : 'NUMERIC';
+  if (/^(HUGEINT|UBIGINT|UHUGEINT)$/.test(t)) return 'NUMERIC';
+  // DECIMAL(p,s) stays exact with its precision and scale: money is never a float on the way.
+  if (t.startsWith('DECIMAL')) return t.replace('DECIMAL', 'NUMERIC');
   if (/^(FLOAT|REAL)$/.test(t)) return 'REAL';
   if (t === 'DOUBLE') return 'DOUBLE PRECISION';
   if (t === 'BOOLEAN') return 'BOOLEAN';
   if (t === 'DATE') return 'DATE';
   if (t === 'TIMESTAMP WITH TIME ZONE') return 'TIMESTAMPTZ';
   if (t.startsWith('TIMESTAMP')) return 'TIMESTAMP';
-  return 'TEXT';
+  if (t === 'TIME WITH TIME ZONE') return 'TIMETZ';
+  if (t === 'TIME') return 'TIME';
+  if (t === 'INTERVAL') return 'INTERVAL';
+  if (t === 'UUID') return 'UUID';
+  if (t === 'BLOB') return 'BYTEA';
+  if (t === 'JSON') return 'JSONB';
+  if (t === 'VARCHAR') return 'TEXT';
+  return undefined;
+}
+
+/**
+ * DuckDB type → PostgreSQL column type, and the expression that gives PostgreSQL a value it parses exactly:
+ * lists of scalars become arrays, nested values (STRUCT, MAP, lists of those) `jsonb`, BLOB `bytea` (hex),
+ * INTERVAL `interval` (its text). Enums and anything else unusual are kept as text.
+ */
+export function pgColumn(duck: string, column: string): { type: string; select: string; array: boolean } {
+  const t = duck.toUpperCase();
+  const col = quoteIdent(column);
+  const scalar = pgScalar(t);
+  if (scalar === 'BYTEA') return { type: scalar, select: `CASE WHEN ${col} IS NULL THEN NULL ELSE '\\x' || hex(${col}) END`, array: false };
+  if (scalar === 'INTERVAL' || scalar === 'UUID' || scalar === 'JSONB' || scalar === 'TIMETZ') return { type: scalar, select: `CAST(${col} AS VARCHAR)`, array: false };
+  if (scalar) return { type: scalar, select: col, array: false };
+  const list = /^(.*)\[\]$/.exec(t);
+  const element = list ? pgScalar(list[1]!) : undefined;
+  if (element && !['BYTEA', 'INTERVAL', 'JSONB', 'TIMETZ'].includes(element)) {
+    return { type: `${element}[]`, select: element === 'UUID' ? `CAST(${col} AS VARCHAR[])` : col, array: true };
+  }
+  if (list || /^(STRUCT|MAP|UNION)\b/.test(t)) return { type: 'JSONB', select: `CAST(to_json(${col}) AS VARCHAR)`, array: false };
+  return { type: 'TEXT', select: `CAST(${col} AS VARCHAR)`, array: false };
 }
 
 /**
@@ -125,15 +154,16 @@ async function syncTable(lake: Lake, client: pg.Client, schema: string, name: st
   const keyCols = key.map(quoteIdent).join(', ');
   await client.query('BEGIN');
   try {
-    await client.query(`CREATE TABLE IF NOT EXISTS ${target} (${columns.map((c) => `${quoteIdent(c.name)} ${pgType(c.type)}`).join(', ')},
+    const mapped = columns.map((c) => pgColumn(c.type, c.name));
+    await client.query(`CREATE TABLE IF NOT EXISTS ${target} (${columns.map((c, i) => `${quoteIdent(c.name)} ${mapped[i]!.type}`).join(', ')},
       _row_hash TEXT NOT NULL, _deleted BOOLEAN NOT NULL DEFAULT FALSE, _synced_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (${keyCols}))`);
     // Columns added to the gold table since the last sync are added to the store's table too.
-    for (const c of columns) await client.query(`ALTER TABLE ${target} ADD COLUMN IF NOT EXISTS ${quoteIdent(c.name)} ${pgType(c.type)}`);
+    for (const [i, c] of columns.entries()) await client.query(`ALTER TABLE ${target} ADD COLUMN IF NOT EXISTS ${quoteIdent(c.name)} ${mapped[i]!.type}`);
     await client.query(`CREATE TEMP TABLE _staging (LIKE ${target} INCLUDING DEFAULTS) ON COMMIT DROP`);
     const batch = Math.max(1, Math.floor(MAX_PARAMETERS / (columns.length + 2)));
     // Rows go in batches from DuckDB (never the whole table in JS), each with a hash of its content.
     const select = lake.selectOfFiles(resolved.files, snapshot.schema);
-    const stream = await lake.engine.connection.stream(`SELECT ${cols.join(', ')}, md5(CAST(to_json(t) AS VARCHAR)) AS _row_hash FROM (${select}) AS t`);
+    const stream = await lake.engine.connection.stream(`SELECT ${mapped.map((m) => m.select).join(', ')}, md5(CAST(to_json(t) AS VARCHAR)) AS _row_hash FROM (${select}) AS t`);
     const now = new Date().toISOString();
     for (;;) {
       const chunk = await stream.fetchChunk();
@@ -145,7 +175,8 @@ async function syncTable(lake: Lake, client: pg.Client, schema: string, name: st
         const values: unknown[] = [];
         const tuples = part.map((row) => {
           const at = values.length;
-          for (const v of row.slice(0, columns.length)) values.push(v === null || typeof v !== 'object' ? v : JSON.stringify(v));
+          // Arrays go to pg as arrays (it writes PostgreSQL's array literal); other objects as JSON text.
+          row.slice(0, columns.length).forEach((v, k) => values.push(v === null || typeof v !== 'object' || (mapped[k]!.array && Array.isArray(v)) ? v : JSON.stringify(v)));
           values.push(row[columns.length], now);
           return `(${Array.from({ length: columns.length + 2 }, (_, k) => `$${at + k + 1}`).join(', ')})`;
         });

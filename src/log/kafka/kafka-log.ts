@@ -1,4 +1,5 @@
 import { Admin, FetchIsolationLevels, ListOffsetTimestamps, Producer } from '@platformatic/kafka';
+import { keyPartition } from '../partitioner.js';
 import { TributaryError, errorMessage } from '../../errors.js';
 import { TOPIC_NAME, checkTopicName, toBuffer, type Log, type LogProducer, type LogReader, type PartitionOffsets, type ProduceRecord } from '../log.js';
 import { KafkaReader } from './kafka-reader.js';
@@ -74,10 +75,17 @@ export class KafkaLog implements Log {
     let queue: Promise<unknown> = Promise.resolve();
     const send = async (records: readonly ProduceRecord[]) => {
         if (records.length === 0) return;
+        const partitions = new Map<ProduceRecord, number>();
         for (const r of records) {
-          if (r.partition === undefined) continue;
+          const key = r.key === undefined || r.key === null ? undefined : toBuffer(r.key);
+          if (r.partition === undefined && !key?.length) continue; // keyless: the client spreads them
           let count = counts.get(r.topic);
           if (count === undefined) counts.set(r.topic, (count = await this.requirePartitions(r.topic)));
+          // Keyed: the Java client's partition (its client's default, `murmur2 >>> 0`, differs for half the keys).
+          if (r.partition === undefined) {
+            partitions.set(r, keyPartition(key!, count));
+            continue;
+          }
           // The client would silently wrap an out-of-range partition onto another one.
           if (!Number.isInteger(r.partition) || r.partition < 0 || r.partition >= count) {
             throw new TributaryError('USAGE', `topic ${r.topic} has ${count} partition(s); there is no partition ${r.partition}`);
@@ -87,7 +95,7 @@ export class KafkaLog implements Log {
           await producer.send({
             messages: records.map((r) => ({
               topic: r.topic,
-              ...(r.partition !== undefined ? { partition: r.partition } : {}),
+              ...(r.partition !== undefined ? { partition: r.partition } : partitions.has(r) ? { partition: partitions.get(r)! } : {}),
               ...(r.key !== undefined && r.key !== null ? { key: toBuffer(r.key)! } : {}),
               value: toBuffer(r.value) ?? Buffer.alloc(0),
               ...(r.timestamp !== undefined ? { timestamp: BigInt(Math.trunc(r.timestamp)) } : {}),
