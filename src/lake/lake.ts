@@ -10,6 +10,7 @@ import { TributaryError, errorMessage } from '../errors.js';
 import { LocalStorage } from '../storage/local.js';
 import type { Storage } from '../storage/storage.js';
 import { newId } from '../util/ids.js';
+import { processAlive } from '../util/process.js';
 import type { AsOf } from './as-of.js';
 import { parseTableName, quoteIdent, quoteLiteral } from './table-name.js';
 
@@ -451,15 +452,6 @@ export interface VacuumReport {
 
 function markerKey(writeId: string): string {
   return `${INFLIGHT_FOLDER}/${writeId}.json`;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Whether SQL text refers to `layer.table` (quoted or not); a false positive only mounts one view too many. */

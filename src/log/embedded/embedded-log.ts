@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { keyPartition } from '../partitioner.js';
+import { crc32 } from 'node:zlib';
 import { TributaryError } from '../../errors.js';
 import { TOPIC_NAME, checkTopicName, toBuffer, type Log, type LogProducer, type LogReader, type LogRecord, type PartitionOffsets, type PollOptions, type ProduceRecord } from '../log.js';
 import { withFileLock } from './file-lock.js';
@@ -107,7 +107,7 @@ export class EmbeddedLog implements Log {
             counts.set(record.topic, count);
           }
           const key = toBuffer(record.key);
-          const partition = record.partition ?? (key ? keyPartition(key, count) : roundRobin++ % count);
+          const partition = record.partition ?? (key ? crc32(key) % count : roundRobin++ % count);
           if (!Number.isInteger(partition) || partition < 0 || partition >= count) {
             throw new TributaryError('USAGE', `topic ${record.topic} has ${count} partition(s); there is no partition ${partition}`);
           }

@@ -2,6 +2,7 @@ import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unli
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import { TributaryError } from '../../errors.js';
+import { processAlive } from '../../util/process.js';
 
 /**
  * A cross-process lock: a file created exclusively, holding the owner's PID. A lock whose owner died (kill -9) is
@@ -55,7 +56,7 @@ function stale(lockPath: string): boolean {
   }
   // No PID: its creator died between creating the file and writing it, or is writing it right now.
   if (!owner && Date.now() - mtime(lockPath) < 5000) return false;
-  if (owner && alive(owner)) return false;
+  if (owner && processAlive(owner)) return false;
   const aside = `${lockPath}.${randomBytes(4).toString('hex')}.stale`;
   try {
     renameSync(lockPath, aside);
@@ -64,7 +65,7 @@ function stale(lockPath: string): boolean {
   }
   // If what we moved is not the dead owner's lock (someone replaced it meanwhile), put it back.
   const moved = Number(readFileSync(aside, 'utf8').split(' ')[0]);
-  if (moved !== owner && moved && alive(moved)) {
+  if (moved !== owner && moved && processAlive(moved)) {
     try {
       linkSync(aside, lockPath); // fails if a new lock exists meanwhile: its owner then holds it
     } catch {
@@ -85,11 +86,3 @@ function mtime(file: string): number {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
