@@ -21,6 +21,9 @@ function definition(extra: Partial<StreamConfig> = {}): StreamConfig {
   };
 }
 
+/** Tests that drive the processing clock by hand (now = 1000 ms) accept event times far ahead of it. */
+const FAKE_CLOCK: Partial<StreamConfig> = { eventTimeLimits: { maxAhead: false } };
+
 let offset = 0;
 function record(value: unknown, partition = 0): LogRecord {
   const bytes = Buffer.isBuffer(value) ? value : Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
@@ -81,7 +84,7 @@ describe('stream processor', () => {
   });
 
   it('holds the watermark at the slowest partition, until that partition goes idle', () => {
-    const p = new StreamProcessor(compileStream('s', definition({ idleTimeout: '10s' })));
+    const p = new StreamProcessor(compileStream('s', definition({ idleTimeout: '10s', ...FAKE_CLOCK })));
     const at = (t: number, partition: number) => ({ ...sale(t, 'France', 1), partition });
     p.process([at(T0 + 10 * MIN, 0), at(T0, 1)], 1000);
     expect(p.watermark).toBe(T0 - 30_000); // partition 1 is behind: its next events are not late
@@ -93,7 +96,7 @@ describe('stream processor', () => {
   });
 
   it('restored from a checkpoint, a partition that stays silent stops holding the watermark after the idle timeout', () => {
-    const def = compileStream('s', definition({ idleTimeout: '10s' }));
+    const def = compileStream('s', definition({ idleTimeout: '10s', ...FAKE_CLOCK }));
     const before = new StreamProcessor(def);
     const at = (t: number, partition: number) => ({ ...sale(t, 'France', 1), partition });
     before.process([at(T0, 0), at(T0, 1)], 1000);
@@ -106,7 +109,7 @@ describe('stream processor', () => {
   });
 
   it('a partition assigned but silent holds the watermark until it delivers or goes idle', () => {
-    const p = new StreamProcessor(compileStream('s', definition({ idleTimeout: '10s' })));
+    const p = new StreamProcessor(compileStream('s', definition({ idleTimeout: '10s', ...FAKE_CLOCK })));
     p.assign(new Map([[0, 1_000_000], [1, 1_000_000]]), 0);
     p.process([{ ...sale(T0 + 5 * MIN, 'France', 1), partition: 0 }], 1000);
     expect(p.watermark).toBe(-Infinity);
@@ -115,7 +118,7 @@ describe('stream processor', () => {
   });
 
   it('an assigned partition whose waiting records were all dead letters stops holding the watermark once read', () => {
-    const p = new StreamProcessor(compileStream('s', definition()));
+    const p = new StreamProcessor(compileStream('s', definition(FAKE_CLOCK)));
     const pills = [{ ...record('not json'), partition: 1 }, { ...record('{'), partition: 1 }];
     p.assign(new Map([[0, 1_000_000], [1, pills[1]!.offset + 1]]), 0);
     p.process([{ ...sale(T0 + 5 * MIN, 'France', 1), partition: 0 }, pills[0]!], 1000);

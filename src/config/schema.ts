@@ -122,6 +122,7 @@ const streamSchema = z.strictObject({
   eventTime: fieldName,
   watermark: duration,
   idleTimeout: duration.optional(),
+  eventTimeLimits: z.strictObject({ maxAhead: z.union([duration, z.literal(false)]).optional(), maxBehind: z.union([duration, z.literal(false)]).optional() }).optional(),
   filter: fn.optional(),
   map: fn.optional(),
   outputs: z.record(tableName, z.strictObject({

@@ -326,6 +326,14 @@ export interface StreamConfig {
   watermark: Duration;
   /** A partition that delivers nothing for this long no longer holds the watermark back (default '30s'). */
   idleTimeout?: Duration;
+  /**
+   * Event times a stream accepts. An event outside goes to the dead-letter queue (`event_time_out_of_range`) and
+   * does not move the watermark, so one event dated 9999-12-31 cannot close every window early.
+   * `maxAhead`: how far ahead of the processing clock (default '1h', Kafka's `message.timestamp.after.max.ms`;
+   * false: no limit). `maxBehind`: how far behind it (default: no limit). Always within years 0001–9999, the range
+   * the lake, SQL and the API can hold.
+   */
+  eventTimeLimits?: { maxAhead?: Duration | false; maxBehind?: Duration | false };
   /** Keep only events for which this returns true. */
   filter?: (event: StreamEvent) => boolean;
   /** Reshape events; returning null or undefined drops the event. */

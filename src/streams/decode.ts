@@ -8,13 +8,43 @@ export interface ValueFormat {
   decode(bytes: Buffer): unknown;
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 export const FORMATS: Record<string, ValueFormat> = {
   json: {
-    decode: (bytes) => JSON.parse(bytes.toString('utf8')) as unknown,
+    // Invalid UTF-8 is refused rather than turned into U+FFFD ("Fr��ance" would become a group of its own).
+    decode: (bytes) => {
+      let text: string;
+      try {
+        text = strictUtf8.decode(bytes);
+      } catch {
+        const at = firstInvalidUtf8(bytes);
+        throw new Error(`not valid UTF-8${at >= 0 ? ` at byte ${at}` : ''}`);
+      }
+      return JSON.parse(text) as unknown;
+    },
   },
 };
 
-export type DecodeFailure = { code: 'too_large' | 'empty' | 'unparseable' | 'not_an_object' | 'invalid_field' | 'missing_event_time' | 'map_failed'; message: string };
+/** Offset of the first byte that does not start or continue a valid UTF-8 sequence (-1: none). */
+function firstInvalidUtf8(bytes: Buffer): number {
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i]!;
+    const need = b < 0x80 ? 0 : b >= 0xc2 && b < 0xe0 ? 1 : b >= 0xe0 && b < 0xf0 ? 2 : b >= 0xf0 && b < 0xf5 ? 3 : -1;
+    if (need < 0 || i + need >= bytes.length) return i;
+    for (let k = 1; k <= need; k++) if ((bytes[i + k]! & 0xc0) !== 0x80) return i;
+    i += need + 1;
+  }
+  return -1;
+}
+
+/** Event times the lake, SQL and the API can all hold: years 0001 to 9999 (UTC). */
+export const LAKE_TIME_RANGE = { min: -62_135_596_800_000 /* 0001-01-01T00:00:00Z */, max: 253_402_300_799_999 /* 9999-12-31T23:59:59.999Z */ } as const;
+
+export type DecodeFailure = {
+  code: 'too_large' | 'empty' | 'unparseable' | 'not_an_object' | 'invalid_field' | 'missing_event_time' | 'event_time_out_of_range' | 'map_failed' | 'processing_failed';
+  message: string;
+};
 
 export interface FieldCheck {
   name: string;
@@ -69,8 +99,11 @@ function typeProblem(v: unknown, type: FieldType): string | undefined {
     case 'string':
       return typeof v === 'string' ? undefined : `expected a string, got ${describe(v)}`;
     case 'number':
-      return typeof v === 'number' && Number.isFinite(v) ? undefined : `expected a number, got ${describe(v)}`;
+      if (typeof v === 'number' && !Number.isFinite(v)) return 'number out of range (too large for a double: it reads as infinity)';
+      return typeof v === 'number' ? undefined : `expected a number, got ${describe(v)}`;
     case 'integer':
+      if (typeof v === 'number' && !Number.isFinite(v)) return 'number out of range (too large for a double: it reads as infinity)';
+      if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) return `integer out of range: ${v} is beyond ±2^53, where integers are no longer exact`;
       return typeof v === 'number' && Number.isInteger(v) ? undefined : `expected an integer, got ${describe(v)}`;
     case 'boolean':
       return typeof v === 'boolean' ? undefined : `expected true or false, got ${describe(v)}`;
@@ -89,6 +122,11 @@ export function eventTimeOf(v: unknown): number | undefined {
 }
 
 function describe(v: unknown): string {
-  const text = JSON.stringify(v) ?? String(v);
+  let text: string;
+  try {
+    text = JSON.stringify(v) ?? String(v);
+  } catch {
+    text = String(v);
+  }
   return `${typeof v} ${text.length > 40 ? `${text.slice(0, 40)}…` : text}`;
 }

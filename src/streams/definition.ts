@@ -28,6 +28,9 @@ export interface CompiledStream {
   eventTime: string;
   watermarkMs: number;
   idleMs: number;
+  /** Accepted event times relative to the processing clock (ms; undefined: no limit), within LAKE_TIME_RANGE. */
+  maxAheadMs: number | undefined;
+  maxBehindMs: number | undefined;
   filter: ((event: StreamEvent) => boolean) | undefined;
   map: ((event: StreamEvent) => StreamEvent | null | undefined) | undefined;
   outputs: CompiledOutput[];
@@ -70,6 +73,8 @@ export function compileStream(name: string, config: StreamConfig): CompiledStrea
     eventTime: config.eventTime,
     watermarkMs: toMillis(config.watermark, `${where}.watermark`),
     idleMs: toMillis(config.idleTimeout ?? '30s', `${where}.idleTimeout`),
+    maxAheadMs: config.eventTimeLimits?.maxAhead === false ? undefined : toMillis(config.eventTimeLimits?.maxAhead ?? '1h', `${where}.eventTimeLimits.maxAhead`),
+    maxBehindMs: config.eventTimeLimits?.maxBehind === false || config.eventTimeLimits?.maxBehind === undefined ? undefined : toMillis(config.eventTimeLimits.maxBehind, `${where}.eventTimeLimits.maxBehind`),
     filter: config.filter,
     map: config.map,
     outputs,

@@ -1,6 +1,6 @@
 import type { StreamEvent } from '../config/types.js';
 import type { LogRecord } from '../log/log.js';
-import { decodeEvent, eventTimeOf, type DecodeFailure } from './decode.js';
+import { decodeEvent, eventTimeOf, LAKE_TIME_RANGE, type DecodeFailure } from './decode.js';
 import type { CompiledOutput, CompiledStream } from './definition.js';
 import { WindowAggregator, type WindowState } from './window-aggregator.js';
 
@@ -49,6 +49,15 @@ export interface ProcessorState {
   partitionTimes: Record<string, number>;
   watermark: number | null;
   windows: Record<string, WindowState[]>;
+}
+
+function outOfRange(s: CompiledStream, time: number, now: number, latest: number): string {
+  const iso = (ms: number) => (Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `${ms} ms`);
+  const field = `event-time field "${s.eventTime}" (${iso(time)})`;
+  if (time > LAKE_TIME_RANGE.max) return `${field} is after 9999-12-31, the latest time the lake can hold`;
+  if (time > latest) return `${field} is more than eventTimeLimits.maxAhead (${s.maxAheadMs} ms) ahead of the processing time ${iso(now)}`;
+  if (time < LAKE_TIME_RANGE.min) return `${field} is before 0001-01-01, the earliest time the lake can hold`;
+  return `${field} is more than eventTimeLimits.maxBehind (${s.maxBehindMs} ms) behind the processing time ${iso(now)}`;
 }
 
 /**
@@ -110,40 +119,16 @@ export class StreamProcessor {
     const deadLetters: DeadLetter[] = [];
     const late: LateEvent[] = [];
     const positions = new Map<number, number>();
+    const earliest = Math.max(LAKE_TIME_RANGE.min, s.maxBehindMs === undefined ? -Infinity : now - s.maxBehindMs);
+    const latest = Math.min(LAKE_TIME_RANGE.max, s.maxAheadMs === undefined ? Infinity : now + s.maxAheadMs);
     for (const record of records) {
       positions.set(record.partition, record.offset + 1);
-      const decoded = decodeEvent(record.value, s.format, s.checks, s.maxEventBytes);
-      if (decoded.failure) {
-        deadLetters.push({ record, failure: decoded.failure });
-        continue;
-      }
-      let event = decoded.event;
-      const rawTime = event[s.eventTime];
-      const time = eventTimeOf(rawTime);
-      if (time === undefined) {
-        const message = rawTime === undefined || rawTime === null ? `event-time field "${s.eventTime}" is missing` : `event-time field "${s.eventTime}" is not a time: ${JSON.stringify(rawTime)}`;
-        deadLetters.push({ record, failure: { code: 'missing_event_time', message } });
-        continue;
-      }
-      // Time advances with every valid event, filtered or not: the watermark is a property of the source.
-      if (time > this.maxEventTime) this.maxEventTime = time;
-      if (time > (this.partitionTimes.get(record.partition) ?? -Infinity)) this.partitionTimes.set(record.partition, time);
-      this.lastSeen.set(record.partition, now);
+      // One record can never fail the batch: whatever goes wrong with it sends it to the dead-letter queue.
       try {
-        if (s.filter && !s.filter(event)) continue;
-        if (s.map) {
-          const mapped = s.map(event);
-          if (mapped === null || mapped === undefined) continue;
-          event = mapped;
-        }
+        const failure = this.processRecord(record, watermark, now, earliest, latest, late);
+        if (failure) deadLetters.push({ record, failure });
       } catch (err) {
-        deadLetters.push({ record, failure: { code: 'map_failed', message: `filter/map threw: ${err instanceof Error ? err.message : String(err)}` } });
-        continue;
-      }
-      for (const aggregator of this.aggregators) {
-        for (const w of aggregator.add(event, time, watermark)) {
-          late.push({ record, output: aggregator.output.table, windowStart: w.start, windowEnd: w.end, eventTime: time, watermark, event });
-        }
+        deadLetters.push({ record, failure: { code: 'processing_failed', message: `processing failed: ${err instanceof Error ? err.message : String(err)}` } });
       }
     }
     for (const [p, next] of positions) {
@@ -164,6 +149,43 @@ export class StreamProcessor {
       if (a.output.emit === 'on-update') open.set(a.output.table, a.open().map((w) => this.row(a, w, false)));
     }
     return { records, deadLetters, late, closed, open, positions, watermark: this.watermarkMs };
+  }
+
+  /** One record: decoded, checked, timed, filtered, mapped and counted; a failure is returned, not thrown. */
+  private processRecord(record: LogRecord, watermark: number, now: number, earliest: number, latest: number, late: LateEvent[]): DecodeFailure | undefined {
+    const s = this.stream;
+    const decoded = decodeEvent(record.value, s.format, s.checks, s.maxEventBytes);
+    if (decoded.failure) return decoded.failure;
+    let event = decoded.event;
+    const rawTime = event[s.eventTime];
+    const time = eventTimeOf(rawTime);
+    if (time === undefined) {
+      const message = rawTime === undefined || rawTime === null ? `event-time field "${s.eventTime}" is missing` : `event-time field "${s.eventTime}" is not a time: ${JSON.stringify(rawTime)}`;
+      return { code: 'missing_event_time', message };
+    }
+    // Out of bounds: dead-lettered before it can move the watermark (one event dated 9999 would close every window).
+    if (!(time >= earliest && time <= latest)) return { code: 'event_time_out_of_range', message: outOfRange(s, time, now, latest) };
+    // Time advances with every valid event, filtered or not: the watermark is a property of the source.
+    if (time > this.maxEventTime) this.maxEventTime = time;
+    if (time > (this.partitionTimes.get(record.partition) ?? -Infinity)) this.partitionTimes.set(record.partition, time);
+    this.lastSeen.set(record.partition, now);
+    try {
+      if (s.filter && !s.filter(event)) return undefined;
+      if (s.map) {
+        const mapped = s.map(event);
+        if (mapped === null || mapped === undefined) return undefined;
+        if (typeof mapped !== 'object' || Array.isArray(mapped)) return { code: 'map_failed', message: `map returned ${Array.isArray(mapped) ? 'an array' : typeof mapped}, not an event object` };
+        event = mapped;
+      }
+    } catch (err) {
+      return { code: 'map_failed', message: `filter/map threw: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    for (const aggregator of this.aggregators) {
+      for (const w of aggregator.add(event, time, watermark)) {
+        late.push({ record, output: aggregator.output.table, windowStart: w.start, windowEnd: w.end, eventTime: time, watermark, event });
+      }
+    }
+    return undefined;
   }
 
   /** The event time every active partition has reached. */
