@@ -1,3 +1,5 @@
+import { hostname } from 'node:os';
+import { processAlive } from '../util/process.js';
 import { TributaryError } from '../errors.js';
 import type { CatalogDriver, CatalogSession, SqlValue } from './driver.js';
 import { MIGRATIONS } from './migrations.js';
@@ -368,9 +370,36 @@ export class Catalog {
   // ---------------------------------------------------------------- runs
 
   async startRun(runId: string, kind: string): Promise<void> {
+    // Runs a killed process left behind are closed first, so that `runs ls` and the dashboard never show them running.
+    await this.reapAbandonedRuns().catch(() => undefined);
     await this.driver.transaction((s) =>
-      s.query(`INSERT INTO runs (run_id, kind, started_at, status) VALUES ($1, $2, CAST($3 AS TIMESTAMPTZ), 'running')`, [runId, kind, new Date().toISOString()]),
+      s.query(`INSERT INTO runs (run_id, kind, started_at, status, owner_host, owner_pid) VALUES ($1, $2, CAST($3 AS TIMESTAMPTZ), 'running', $4, $5)`, [
+        runId, kind, new Date().toISOString(), hostname(), process.pid,
+      ]),
     );
+  }
+
+  /**
+   * Marks `abandoned` the runs still `running` whose process, on this machine, is gone (a kill -9, a crash, a
+   * power cut): they can never finish. Job runs are the queue's (lost workers are retried there). Returns their ids.
+   */
+  async reapAbandonedRuns(): Promise<string[]> {
+    const rows = await this.driver.read((s) =>
+      s.query<{ run_id: string; owner_pid: number }>(
+        `SELECT r.run_id, r.owner_pid FROM runs r LEFT JOIN job_runs j ON j.run_id = r.run_id
+          WHERE r.status = 'running' AND j.run_id IS NULL AND r.owner_host = $1 AND r.owner_pid IS NOT NULL`,
+        [hostname()],
+      ),
+    );
+    const gone = rows.filter((r) => r.owner_pid !== process.pid && !processAlive(Number(r.owner_pid)));
+    for (const r of gone) {
+      await this.driver.transaction((s) =>
+        s.query(`UPDATE runs SET status = 'abandoned', finished_at = CAST($2 AS TIMESTAMPTZ), error = $3 WHERE run_id = $1 AND status = 'running'`, [
+          r.run_id, new Date().toISOString(), abandonedReason(Number(r.owner_pid)),
+        ]),
+      );
+    }
+    return gone.map((r) => r.run_id);
   }
 
   async finishRun(runId: string, status: 'success' | 'failed' | 'partial', summary: unknown, error?: string): Promise<void> {
@@ -498,15 +527,22 @@ function toSnapshot(r: Record<string, unknown>): SnapshotInfo {
   };
 }
 
+function abandonedReason(pid: number): string {
+  return `abandoned: its process (pid ${pid} on ${hostname()}) ended without finishing the run (killed or crashed); what it committed stays, the rest was never visible`;
+}
+
 function toRun(r: Record<string, unknown>): RunRecord {
+  // Read as abandoned as soon as its process is gone, before anyone has marked it so.
+  const pid = r.owner_pid === null || r.owner_pid === undefined ? undefined : Number(r.owner_pid);
+  const abandoned = r.status === 'running' && !r.job && r.owner_host === hostname() && pid !== undefined && pid !== process.pid && !processAlive(pid);
   return {
     runId: String(r.run_id),
     kind: String(r.kind),
     startedAt: r.started_at as Date,
     finishedAt: (r.finished_at as Date | null) ?? undefined,
-    status: String(r.status),
+    status: abandoned ? 'abandoned' : String(r.status),
     summary: r.summary_json ? JSON.parse(String(r.summary_json)) : undefined,
-    error: (r.error as string | null) ?? undefined,
+    error: abandoned ? abandonedReason(pid) : ((r.error as string | null) ?? undefined),
     job: (r.job as string | null) ?? undefined,
     trigger: (r.trigger_kind as string | null) ?? undefined,
     partition: (r.partition_key as string | null) ?? undefined,

@@ -186,4 +186,9 @@ export const MIGRATIONS: readonly string[][] = [
        resumed_at TIMESTAMPTZ,
        finished_at TIMESTAMPTZ)`,
   ],
+  [
+    // Who runs a run: a run left 'running' by a process that is gone (killed, crashed) is recognised as abandoned.
+    `ALTER TABLE runs ADD COLUMN IF NOT EXISTS owner_host TEXT`,
+    `ALTER TABLE runs ADD COLUMN IF NOT EXISTS owner_pid BIGINT`,
+  ],
 ];

@@ -13,7 +13,10 @@ export function runsCommand(): Command {
     .description('list recent runs, newest first')
     .option('--limit <n>', 'how many', '20')
     .action(async (opts: { limit: string }, cmd: Command) => {
-      const list = await withLake(cmd, (l) => l.catalog.listRuns(nonNegativeInt(opts.limit, '--limit')));
+      const list = await withLake(cmd, async (l) => {
+        await l.catalog.reapAbandonedRuns(); // runs whose process was killed are closed as abandoned, not left running
+        return l.catalog.listRuns(nonNegativeInt(opts.limit, '--limit'));
+      });
       emit(cmd, list, () =>
         renderTable(
           ['run', 'kind', 'trigger', 'partition', 'status', 'started_at', 'seconds', 'error'],
