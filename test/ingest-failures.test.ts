@@ -158,3 +158,42 @@ describe('lake-side failures never blame the input', () => {
     expect(JSON.parse((await cli(['quarantine', 'ls', '--json', '--project', dir])).stdout)).toEqual([]);
   });
 });
+
+describe('CSV edge cases name the real line and cause', () => {
+  it('a 10 MB line: its line number and length, and maxLineSize lets it in', async () => {
+    const { lake, write } = await openTestLake({ sources: { s: src('in/*.csv', 'bronze.long', { onError: 'quarantine' }) } });
+    write('in/long.csv', `id,v\n1,ok\n2,${'x'.repeat(10_000_000)}\n3,ok\n`);
+    const [q] = (await runIngest(lake)).sources[0]!.quarantined;
+    expect(q).toMatchObject({ reasonCode: 'unreadable', reason: 'line 3 is 10000002 bytes long, over the maximum line size of 2000000 bytes; if such lines are expected, raise csv: { maxLineSize } to at least 10000005' });
+    lake.config.sources.s = src('in/*.csv', 'bronze.long', { onError: 'quarantine', csv: { maxLineSize: 10_000_005 } });
+    const retried = await (await import('../src/ingest/run.js')).retryQuarantined(lake, q!.id!);
+    expect(retried.sources[0]).toMatchObject({ rows: 3, quarantined: [] });
+  });
+
+  it('a 100,000-column header is refused for its width, and a header longer than the first 64 KiB is read whole', async () => {
+    const { lake, write } = await openTestLake({ sources: { s: src('in/*.csv', 'bronze.wide', { onError: 'quarantine' }) } });
+    write('in/a-wide.csv', `${Array.from({ length: 100_000 }, (_, i) => `c${i}`).join(',')}\n${Array.from({ length: 100_000 }, () => '1').join(',')}\n`);
+    const names = Array.from({ length: 4_000 }, (_, i) => `a_rather_long_column_name_${i}`); // 128 KiB of header
+    write('in/b-long-header.csv', `${names.join(',')}\n${names.map((_, i) => i).join(',')}\n`);
+    const report = (await runIngest(lake)).sources[0]!;
+    expect(report.quarantined.map((q) => [q.path, q.reasonCode, q.reason])).toEqual([
+      ['in/a-wide.csv', 'too_many_columns', 'the header has 100000 columns, more than csv.maxColumns (10000); raise it if so wide a table is intended'],
+    ]);
+    expect(report.ingested.map((f) => f.path)).toEqual(['in/b-long-header.csv']);
+    const [row] = await rows(lake, 'SELECT a_rather_long_column_name_0 AS first, a_rather_long_column_name_3999 AS last FROM bronze.wide');
+    expect(row).toEqual({ first: 0, last: 3999 });
+  });
+
+  it('CR-only line endings are read; mixed endings are refused naming the lines, in the head or further down', async () => {
+    const schema = { columns: { id: 'BIGINT', v: 'VARCHAR' } };
+    const { lake, write } = await openTestLake({ sources: { s: src('in/*.csv', 'bronze.endings', { onError: 'quarantine', schema }) } });
+    write('in/cr.csv', 'id,v\r1,a\r2,b\r');
+    write('in/mixed.csv', 'id,v\r\n1,a\n2,b\r3,c\r\n');
+    write('in/mixed-late.csv', `id,v\n${'1,a\n'.repeat(30_000)}2,b\r\n3,c\n`);
+    const report = (await runIngest(lake)).sources[0]!;
+    const reasons = Object.fromEntries(report.quarantined.map((q) => [q.path, [q.reasonCode, q.reason]]));
+    expect(reasons['in/mixed.csv']).toEqual(['mixed_line_endings', 'mixed line endings: line 1 ends with CRLF, line 2 ends with LF, line 3 ends with CR; a CSV file must use one kind (convert it, e.g. with dos2unix)']);
+    expect(reasons['in/mixed-late.csv']).toEqual(['mixed_line_endings', 'mixed line endings: line 1 ends with LF, line 30002 ends with CRLF; a CSV file must use one kind (convert it, e.g. with dos2unix)']);
+    expect(await rows(lake, `SELECT id, v FROM bronze.endings WHERE _source_file = 'in/cr.csv' ORDER BY id`)).toEqual([{ id: 1, v: 'a' }, { id: 2, v: 'b' }]);
+  });
+});

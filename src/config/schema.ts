@@ -12,6 +12,8 @@ const csvOptions = z.strictObject({
   nullValues: z.array(z.string()).optional(),
   dateFormat: z.string().optional(),
   timestampFormat: z.string().optional(),
+  maxLineSize: z.number().int().positive().optional(),
+  maxColumns: z.number().int().positive().optional(),
 });
 
 const columnSpec = z.union([

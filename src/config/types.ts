@@ -20,6 +20,10 @@ export interface CsvOptions {
   nullValues?: string[];
   dateFormat?: string;
   timestampFormat?: string;
+  /** Longest line accepted, in bytes (default 2,000,000, DuckDB's); a longer one makes the file unreadable. */
+  maxLineSize?: number;
+  /** Most columns a file may have (default 10,000); a wider header is refused (`too_many_columns`). */
+  maxColumns?: number;
 }
 
 /** A declared column: a DuckDB type name ('BIGINT', 'DOUBLE', 'DATE', 'VARCHAR'…), required unless `required: false`. */

@@ -8,6 +8,7 @@ import type { Lake, WrittenFiles } from '../lake/lake.js';
 import { parseTableName } from '../lake/table-name.js';
 import { newId } from '../util/ids.js';
 import { discover, displayPath, fingerprint, formatFromPath, mapLimit, readHead, type DiscoveredFile } from './files.js';
+import { DEFAULT_MAX_COLUMNS, DEFAULT_MAX_LINE_SIZE, fileLineProblem, headLineProblem, holdsLines, readLeadingLines } from './csv-lines.js';
 import { checkHead, csvHeader, declaredColumns, duplicateColumns, reservedColumns, validateColumns, type Refusal } from './precheck.js';
 import { dataSelect, dropRejectsTables, FILE_COLUMN, rejectsSelect, sourceRelation, type BatchMeta, type ReadPlan } from './read-sql.js';
 
@@ -137,12 +138,25 @@ export async function ingestSource(
     let refusal = checkHead(head, file.sizeBytes, format, source.csv);
     let columns: string[] = [];
     let delimiter: string | undefined;
+    if (!refusal && format === 'csv') {
+      // Mixed line endings or an overlong line in the first bytes: named now, with the line, not by DuckDB's sniffer.
+      refusal = headLineProblem(head, source.csv, head.length >= file.sizeBytes);
+    }
     if (!refusal) {
       if (format === 'csv') {
-        const header = csvHeader(head, source.csv);
+        // A header longer than the head (100,000 columns) is read whole, or the file refused naming its length.
+        const needed = (source.csv?.skip ?? 0) + 1;
+        const maxLine = source.csv?.maxLineSize ?? DEFAULT_MAX_LINE_SIZE;
+        const headerBytes = holdsLines(head, needed, file.sizeBytes) ? head : await readLeadingLines(file.absPath, needed, maxLine * needed);
+        const header = csvHeader(headerBytes ?? head, source.csv);
         delimiter = header.delimiter;
         columns = source.csv?.header === false ? header.fields.map((_, i) => `column${i}`) : header.fields;
-        refusal = duplicateColumns(columns) ?? reservedColumns(columns) ?? validateColumns(columns, source.schema, header.delimiter);
+        const maxColumns = source.csv?.maxColumns ?? DEFAULT_MAX_COLUMNS;
+        refusal = headerBytes
+          ? columns.length > maxColumns
+            ? { code: 'too_many_columns', reason: `the header has ${columns.length} columns, more than csv.maxColumns (${maxColumns}); raise it if so wide a table is intended`, details: { columns: columns.length } }
+            : (duplicateColumns(columns) ?? reservedColumns(columns) ?? validateColumns(columns, source.schema, header.delimiter))
+          : { code: 'unreadable', reason: `the header (line ${needed}) is longer than the maximum line size of ${maxLine} bytes; if that is intended, raise csv: { maxLineSize }` };
       } else {
         try {
           columns = (await lake.engine.describe(`SELECT * FROM ${sourceRelation({ format, files: [file], csv: undefined, types: {}, rejectsId: 'x' })}`))
@@ -268,7 +282,9 @@ async function ingestBatch(ctx: Ctx, shape: Shape, files: DiscoveredFile[], wide
       await ingestBatch(ctx, shape, files.slice(half), widened);
       return;
     }
-    await refuse(ctx, files[0]!, { code: 'unreadable', reason: readErrorReason(err) });
+    // DuckDB numbers lines from its buffer and its sniffer reports no cause: a scan of the file names line and cause.
+    const diagnosed = shape.format === 'csv' ? await fileLineProblem(files[0]!.absPath, ctx.source.csv).catch(() => undefined) : undefined;
+    await refuse(ctx, files[0]!, diagnosed ?? { code: 'unreadable', reason: readErrorReason(err) });
     ctx.done += files[0]!.sizeBytes;
     return;
   }
@@ -401,7 +417,12 @@ async function countRowsByFile(ctx: Ctx, written: WrittenFiles, files: readonly 
 }
 
 function readErrorReason(err: unknown): string {
-  const message = firstLine(errorMessage(err)).replace(/^writing [a-z0-9_.]+: /i, '');
+  // DuckDB's message: a first line ("CSV Error on Line: 1"), then the cause; both, without the echoed input line.
+  const full = errorMessage(err instanceof TributaryError && err.cause !== undefined ? err.cause : err);
+  const lines = full.split('\n').map((l) => l.trim());
+  const cause = lines.slice(1).find((l) => l && !/^(Original Line|LINE \d+|Possible Solution|file =)/i.test(l) && !l.startsWith('*'));
+  const first = firstLine(full).replace(/^writing [a-z0-9_.]+: /i, '');
+  const message = cause && /CSV Error on Line/i.test(first) ? `${first.replace(/CSV Error on Line: \d+/i, 'CSV error')}: ${cause}` : first;
   if (/Invalid unicode|byte sequence/i.test(message)) return `${message}; if the file is Latin-1, declare csv: { encoding: 'latin-1' }`;
   return message;
 }

@@ -10,6 +10,8 @@ export interface Refusal {
     | 'missing_columns'
     | 'unexpected_columns'
     | 'unreadable'
+    | 'mixed_line_endings'
+    | 'too_many_columns'
     | 'rows_rejected';
   reason: string;
   details?: Record<string, unknown>;
@@ -63,7 +65,7 @@ export function firstInvalidUtf8(bytes: Buffer): number {
 export function csvHeader(head: Buffer, csv: CsvOptions | undefined): { fields: string[]; delimiter: string } {
   let text = csv?.encoding === 'latin-1' ? head.toString('latin1') : csv?.encoding === 'utf-16' ? head.toString('utf16le') : head.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const lines = text.split(/\r?\n/);
+  const lines = text.split(/\r\n|\n|\r/);
   const line = lines[csv?.skip ?? 0] ?? '';
   const delimiter = csv?.delimiter ?? guessDelimiter(line);
   const quote = csv?.quote ?? '"';

@@ -39,6 +39,7 @@ export function sourceRelation(plan: ReadPlan): string {
     opts.push(`quote = ${quoteLiteral(quote)}`, `escape = ${quoteLiteral(csv.escape ?? quote)}`);
     if (csv.encoding !== undefined) opts.push(`encoding = ${quoteLiteral(csv.encoding)}`);
     if (csv.skip !== undefined) opts.push(`skip = ${csv.skip}`);
+    if (csv.maxLineSize !== undefined) opts.push(`max_line_size = ${csv.maxLineSize}`);
     if (csv.nullValues !== undefined) opts.push(`nullstr = [${csv.nullValues.map(quoteLiteral).join(', ')}]`);
     if (csv.dateFormat !== undefined) opts.push(`dateformat = ${quoteLiteral(csv.dateFormat)}`);
     if (csv.timestampFormat !== undefined) opts.push(`timestampformat = ${quoteLiteral(csv.timestampFormat)}`);
