@@ -65,6 +65,7 @@ function pom(version) {
   <packaging>pom</packaging>
   <dependencies>
     <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>${version}</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>${version}</version></dependency>
     <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>${LOG4J_VERSION}</version></dependency>
     <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>${LOG4J_VERSION}</version></dependency>
   </dependencies>
@@ -111,6 +112,12 @@ async function listJars(libs) {
 
 let classpathPromise = null;
 
+/**
+ * Marks a complete cache. Its name changes with what the cache holds (2: the broker and Kafka's command-line tools,
+ * such as kafka-consumer-groups), so an older cache is fetched again rather than used without them.
+ */
+const COMPLETE = '.complete-2';
+
 /** Ensure the Kafka jars are cached; resolve to a java classpath string. */
 export function kafkaClasspath() {
   if (!classpathPromise) {
@@ -125,7 +132,7 @@ export function kafkaClasspath() {
 async function ensureLibs(version = KAFKA_VERSION) {
   const home = kafkaHome(version);
   const libs = path.join(home, 'libs');
-  if (existsSync(path.join(home, '.complete'))) {
+  if (existsSync(path.join(home, COMPLETE))) {
     return (await listJars(libs)).join(path.delimiter);
   }
   await mkdir(cacheRoot(), { recursive: true });
@@ -167,12 +174,12 @@ async function ensureLibs(version = KAFKA_VERSION) {
     if (!jars.some((j) => path.basename(j) === `kafka_2.13-${version}.jar`)) {
       throw new Error(`mvn finished but kafka_2.13-${version}.jar is missing in ${tmp}/libs`);
     }
-    await writeFile(path.join(tmp, '.complete'), `${new Date().toISOString()}\n`);
+    await writeFile(path.join(tmp, COMPLETE), `${new Date().toISOString()}\n`);
     try {
       await rename(tmp, home);
     } catch (err) {
       // Another process won the race (ENOTEMPTY/EEXIST): use its copy.
-      if (!existsSync(path.join(home, '.complete'))) {
+      if (!existsSync(path.join(home, COMPLETE))) {
         // A stale incomplete dir (should not happen) — replace it.
         await rm(home, { recursive: true, force: true });
         await rename(tmp, home);

@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'USAGE'
   | 'IO_ERROR'
   | 'LAKE_IO'
+  | 'STREAM_POSITION_MOVED'
   | 'CHECKS_FAILED'
   | 'MODEL_FAILED'
   | 'TASK_FAILED';

@@ -74,11 +74,15 @@ describe('examples/ventes-live on the embedded log', () => {
       const dlq = await listDeadLetters(config, STREAM);
       expect(dlq).toHaveLength(lines.length - sales.length);
       expect(new Set(dlq.map((d) => d.errorCode))).toEqual(new Set(['unparseable', 'invalid_field', 'missing_event_time']));
-      // The DLQ topic carries the same records, with the error in headers.
-      const dlqReader = await log.reader(`${TOPIC}.dlq`, new Map([[0, 0]]));
-      const dlqRecords: LogRecord[] = await dlqReader.poll({ maxWaitMs: 1000 });
+      // The DLQ topic carries the same records, each on its source partition, with the error in headers.
+      const dlqReader = await log.reader(`${TOPIC}.dlq`, new Map([[0, 0], [1, 0], [2, 0]]));
+      const dlqRecords: LogRecord[] = [];
+      for (let i = 0; i < 10 && dlqRecords.length < dlq.length; i++) dlqRecords.push(...(await dlqReader.poll({ maxWaitMs: 200 })));
       await dlqReader.close();
       expect(dlqRecords).toHaveLength(dlq.length);
+      expect(dlqRecords.map((r) => `${r.partition}/${r.headers['tributary.source']!.split('/').slice(-2).join('/')}`).sort()).toEqual(
+        dlq.map((d) => `${d.partition}/${d.partition}/${d.offset}`).sort(),
+      );
       expect(dlqRecords[0]!.headers['tributary.error.code']).toMatch(/unparseable|invalid_field|missing_event_time/);
 
       const watermark = report.watermark!;
@@ -210,7 +214,10 @@ describe('the same stream on Kafka', () => {
     config.log = { kind: 'kafka', brokers: [inject('kafkaBootstrap')] };
     const topic = `ventes-${process.pid}-${Date.now() % 100000}`;
     const base = config.streams[STREAM]!;
-    const outputs = { ...base.outputs, 'gold.ventes_live_par_pays': { ...base.outputs['gold.ventes_live_par_pays']!, topic: `${topic}.par-pays` } };
+    const outputs = {
+      'gold.ventes_live_par_pays': { ...base.outputs['gold.ventes_live_par_pays']!, topic: `${topic}.par-pays`, topicPartitions: 3 },
+      'gold.ventes_5min_glissantes': { ...base.outputs['gold.ventes_5min_glissantes']!, topic: `${topic}.glissantes` },
+    };
     config.streams[STREAM] = { ...base, topic, outputs, dlq: { table: 'bronze.ventes_live_dlq' } };
     const log = await KafkaLog.connect(config.log.brokers);
     try {
@@ -220,7 +227,7 @@ describe('the same stream on Kafka', () => {
       const sale = (i: number) => JSON.stringify({ id: `s${i}`, event_time: new Date(t + i * 1000).toISOString(), pays: i % 2 ? 'France' : 'Spain', montant: 10 });
       await producer.send([
         ...Array.from({ length: 100 }, (_, i) => ({ topic, partition: 0, value: sale(i) })),
-        { topic, partition: 1, value: '{"id": "broken", "event_time": ' },
+        { topic, partition: 1, value: '{"id": "broken", "event_time": ', key: 'k-broken', headers: { 'trace-id': 'abc123', 'content-type': 'application/json' } },
         { topic, partition: 1, value: JSON.stringify({ id: 'types', event_time: new Date(t).toISOString(), pays: 'France', montant: 'dix' }) },
         { topic, partition: 1, value: JSON.stringify({ id: 'no-time', pays: 'France', montant: 1 }) },
         { topic, partition: 1, value: Buffer.alloc(5 * 1024 * 1024, 0x7b) },
@@ -238,8 +245,10 @@ describe('the same stream on Kafka', () => {
         [1, 3, 'too_large', 5 * 1024 * 1024],
         [1, 4, 'unparseable', 6],
       ]);
-      // The dead-letter topic: every pill with its error in headers; the 5 MB one cut to maxEventBytes.
-      const dlqReader = await log.reader(`${topic}.dlq`, new Map([[0, 0]]));
+      // The dead-letter topic mirrors the source's partitions: every pill on its own partition, with its own headers
+      // and key, and the error in Tributary's headers; the 5 MB one cut to maxEventBytes.
+      expect(await log.partitions(`${topic}.dlq`)).toBe(2);
+      const dlqReader = await log.reader(`${topic}.dlq`, new Map([[0, 0], [1, 0]]));
       const letters: LogRecord[] = [];
       for (let i = 0; i < 20 && letters.length < 5; i++) letters.push(...(await dlqReader.poll({ maxWaitMs: 200 })));
       await dlqReader.close();
@@ -247,17 +256,52 @@ describe('the same stream on Kafka', () => {
       expect(letters[3]!.headers['tributary.truncated-from']).toBe(String(5 * 1024 * 1024));
       expect(letters[3]!.value!.length).toBe(1024 * 1024);
       expect(letters[0]!.headers['tributary.source']).toBe(`${topic}/1/0`);
+      expect(letters.map((l) => l.partition)).toEqual([1, 1, 1, 1, 1]);
+      expect(letters[0]!.headers).toMatchObject({ 'trace-id': 'abc123', 'content-type': 'application/json', 'tributary.error.code': 'unparseable' });
+      expect(String(letters[0]!.key)).toBe('k-broken');
+      // dlq replay sends the record back to its partition, with its key and its own headers beside Tributary's.
+      const before = (await log.offsets(topic)).find((o) => o.partition === 1)!.end;
+      expect(await replayDeadLetters(config, STREAM, { only: [{ partition: 1, offset: 0 }], log })).toMatchObject({ replayed: 1 });
+      const back = await log.reader(topic, new Map([[1, before]]));
+      const replayed: LogRecord[] = [];
+      for (let i = 0; i < 20 && replayed.length < 1; i++) replayed.push(...(await back.poll({ maxWaitMs: 200 })));
+      await back.close();
+      expect(replayed[0]).toMatchObject({ partition: 1, headers: { 'trace-id': 'abc123', 'content-type': 'application/json', 'tributary.replayed-from': `${topic}/1/0` } });
+      expect(String(replayed[0]!.key)).toBe('k-broken');
       // Windows closed by the watermark (3 minutes of events, 30 s delay) were published to the output topic.
       const lake = await Lake.open(config);
       const closed = Number((await lake.query('SELECT count(*) AS n FROM gold.ventes_live_par_pays')).rows[0]!.n);
       await lake.close();
       expect(closed).toBeGreaterThan(0);
-      const reader = await log.reader(`${topic}.par-pays`, new Map([[0, 0]]));
+      // Output topics: the configured partitions, rows keyed by window and group (one partition per key).
+      expect(await log.partitions(`${topic}.par-pays`)).toBe(3);
+      const reader = await log.reader(`${topic}.par-pays`, new Map([[0, 0], [1, 0], [2, 0]]));
       const published: LogRecord[] = [];
       for (let i = 0; i < 20 && published.length < closed; i++) published.push(...(await reader.poll({ maxWaitMs: 200 })));
       await reader.close();
       expect(published).toHaveLength(closed);
-      expect(JSON.parse(published[0]!.value!.toString())).toMatchObject({ window_start: '2026-11-22T10:00:00.000Z', pays: expect.any(String), nb_transactions: expect.any(Number) });
+      const first = published.find((r) => JSON.parse(r.value!.toString()).window_start === '2026-11-22T10:00:00.000Z')!;
+      const row = JSON.parse(first.value!.toString());
+      expect(row).toMatchObject({ window_start: '2026-11-22T10:00:00.000Z', window_end: '2026-11-22T10:01:00.000Z', pays: expect.any(String), nb_transactions: expect.any(Number) });
+      expect(JSON.parse(String(first.key))).toEqual([row.window_start, row.window_end, row.pays]);
+      expect(new Set(published.map((r) => `${String(r.key)}@${r.partition}`)).size).toBe(new Set(published.map((r) => String(r.key))).size);
+      // An on-update output publishes updates (is_final false) and then each window's final row (is_final true).
+      const sliding = await log.reader(`${topic}.glissantes`, new Map([[0, 0]]));
+      const updates: LogRecord[] = [];
+      for (let i = 0; i < 20; i++) {
+        const got = await sliding.poll({ maxWaitMs: 200 });
+        if (got.length === 0 && updates.length) break;
+        updates.push(...got);
+      }
+      await sliding.close();
+      const values = updates.map((r) => JSON.parse(r.value!.toString()) as { is_final: boolean; window_start: string; pays: string });
+      expect(values.some((v) => v.is_final === false)).toBe(true);
+      expect(values.some((v) => v.is_final === true)).toBe(true);
+      const finals = values.filter((v) => v.is_final);
+      for (const f of finals) {
+        const lastOfKey = values.filter((v) => v.window_start === f.window_start && v.pays === f.pays).at(-1)!;
+        expect(lastOfKey.is_final).toBe(true); // nothing is published for a window after its final row
+      }
     } finally {
       await log.close();
     }

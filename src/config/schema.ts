@@ -134,6 +134,7 @@ const streamSchema = z.strictObject({
     emit: z.enum(['on-window-close', 'on-update']).optional(),
     allowedLateness: duration.optional(),
     topic: topicName.optional(),
+    topicPartitions: z.number().int().positive().optional(),
   })).refine((o) => Object.keys(o).length > 0, 'declare at least one output table'),
   landing: z.union([tableName, z.literal(false)]).optional(),
   dlq: z.strictObject({ table: tableName.optional(), topic: z.union([topicName, z.literal(false)]).optional() }).optional(),

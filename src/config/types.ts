@@ -308,8 +308,13 @@ export interface StreamOutput {
   emit?: 'on-window-close' | 'on-update';
   /** How long after the watermark passes its end a window still accepts late events (default 0). */
   allowedLateness?: Duration;
-  /** Also publish emitted rows to this topic, as JSON keyed by window and group (at least once). */
+  /**
+   * Also publish emitted rows to this topic (at least once), as JSON keyed by `[window_start, window_end, ...group]`;
+   * on-update outputs publish every update with `is_final: false`, then the final row with `is_final: true`.
+   */
   topic?: string;
+  /** Partitions of `topic` when the stream creates it (default 1); rows of one window and group share one. */
+  topicPartitions?: number;
 }
 
 export interface StreamConfig {

@@ -78,7 +78,11 @@ export async function replayDeadLetters(
     const report: DeadLetterReplayReport = { stream: name, topic: stream.topic, replayed: 0, edited: 0, skipped: 0 };
     if (!(await lake.catalog.getTable(stream.dlqTable))) return report;
     await lake.mount([stream.dlqTable]);
-    const rows = await lake.engine.all(`SELECT "topic", "partition", "offset", "key", payload FROM ${stream.dlqTable} ORDER BY "partition", "offset"`);
+    // Dead letters written before headers were kept have none (the column may not exist in any file yet).
+    const columns = (await lake.engine.describe(`SELECT * FROM ${stream.dlqTable}`)).map((c) => c.name);
+    const headersColumn = columns.includes('headers') ? '"headers"' : 'NULL AS "headers"';
+    const rows = await lake.engine.all(`SELECT "topic", "partition", "offset", "key", payload, ${headersColumn} FROM ${stream.dlqTable} ORDER BY "partition", "offset"`);
+    const sourcePartitions = (await log.partitions(stream.topic)) ?? 0;
     const replays = await lake.catalog.dlqReplays(name);
     const wanted = edits ?? (options.only ? new Map(options.only.map((o) => [`${o.partition}/${o.offset}`, undefined])) : undefined);
     const records: ProduceRecord[] = [];
@@ -93,7 +97,16 @@ export async function replayDeadLetters(
       const edited = edits?.get(id);
       const value = edited ?? (r.payload instanceof Uint8Array ? Buffer.from(r.payload) : null);
       const key = r.key instanceof Uint8Array ? Buffer.from(r.key) : null;
-      records.push({ topic: stream.topic, key, value, headers: { 'tributary.replayed-from': `${String(r.topic)}/${id}` } });
+      // Back where it came from: its partition (while the topic has it), its key and its own headers, plus ours.
+      const original = typeof r.headers === 'string' ? (JSON.parse(r.headers) as Record<string, string>) : {};
+      const partition = Number(r.partition);
+      records.push({
+        topic: stream.topic,
+        ...(String(r.topic) === stream.topic && partition < sourcePartitions ? { partition } : {}),
+        key,
+        value,
+        headers: { ...original, 'tributary.replayed-from': `${String(r.topic)}/${id}` },
+      });
       done.push({ partition: Number(r.partition), offset: Number(r.offset), edited: edited !== undefined });
       wanted?.delete(id);
     }

@@ -16,6 +16,7 @@ export interface CompiledOutput {
   aggregates: { name: string; spec: AggregateSpec }[];
   emit: 'on-window-close' | 'on-update';
   topic: string | undefined;
+  topicPartitions: number;
 }
 
 /** A stream definition checked and resolved: durations in ms, table names filled in. */
@@ -120,6 +121,7 @@ function compileOutput(where: string, table: string, output: StreamOutput, confi
     aggregates,
     emit: output.emit ?? 'on-window-close',
     topic: output.topic,
+    topicPartitions: output.topicPartitions ?? 1,
   };
 }
 

@@ -15,7 +15,7 @@ import type { BatchResult, DeadLetter, LateEvent, WindowRow } from './processor.
 const RAW_BUFFER_COLUMNS = `"partition" INTEGER, "offset" DOUBLE, "timestamp_ms" DOUBLE, "key" BLOB, "value" BLOB, "headers" VARCHAR`;
 const rawSelect = (topic: string, buffer: string) =>
   `SELECT ${quoteLiteral(topic)} AS "topic", "partition", CAST("offset" AS BIGINT) AS "offset", to_timestamp("timestamp_ms" / 1000) AS "timestamp", "key", "value", "headers" FROM ${buffer}`;
-const DLQ_COLUMNS = `"topic" VARCHAR, "partition" INTEGER, "offset" BIGINT, "timestamp" TIMESTAMPTZ, "key" BLOB, "payload" BLOB, "payload_text" VARCHAR, "error_code" VARCHAR, "error" VARCHAR, "failed_at" TIMESTAMPTZ`;
+const DLQ_COLUMNS = `"topic" VARCHAR, "partition" INTEGER, "offset" BIGINT, "timestamp" TIMESTAMPTZ, "key" BLOB, "payload" BLOB, "payload_text" VARCHAR, "error_code" VARCHAR, "error" VARCHAR, "failed_at" TIMESTAMPTZ, "headers" VARCHAR`;
 const LATE_COLUMNS = `"output" VARCHAR, "window_start" TIMESTAMPTZ, "window_end" TIMESTAMPTZ, "event_time" TIMESTAMPTZ, "watermark" TIMESTAMPTZ, "topic" VARCHAR, "partition" INTEGER, "offset" BIGINT, "event" VARCHAR, "reason" VARCHAR, "recorded_at" TIMESTAMPTZ`;
 
 /** Dead letters keep their bytes; `payload_text` shows them when they are UTF-8 and not too long to read. */
@@ -210,6 +210,8 @@ function appendDeadLetters(a: DuckDBAppender, letters: readonly DeadLetter[]): v
     a.appendVarchar(failure.code);
     a.appendVarchar(failure.message);
     a.appendTimestampTZ(now);
+    // The record's own headers, as JSON: `dlq replay` sends them back with the record.
+    textOrNull(a, Object.keys(r.headers).length ? JSON.stringify(r.headers) : null);
     a.endRow();
   }
 }

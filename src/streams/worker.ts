@@ -13,6 +13,11 @@ interface CheckpointState {
   processor: ProcessorState;
   /** On-update outputs' current open-window files, replaced at the next batch. */
   openFiles: Record<string, string[]>;
+  /**
+   * The offsets of the checkpoint before this one: the consumer group may still hold them (a stop between the
+   * catalog commit and the group's update). Any other group offset was set by someone else (`--reset-offsets`).
+   */
+  previousOffsets?: Record<string, number>;
 }
 
 export interface BatchReport {
@@ -47,6 +52,12 @@ export interface StreamRunOptions {
   onBatch?: (report: BatchReport) => void;
   /** Use this log instead of opening the configured one (tests, benchmarks). */
   log?: Log;
+  /**
+   * When the stream's consumer group was moved by someone else (e.g. `kafka-consumer-groups --reset-offsets`):
+   * by default the run refuses to start; 'ignore' continues from the catalog's checkpoint (and overwrites the
+   * group); 'adopt' starts from the group's offsets with fresh window state, as a new stream would.
+   */
+  movedGroup?: 'refuse' | 'ignore' | 'adopt';
 }
 
 /** The consumer group under which a stream's progress is published to the log, for lag monitoring tools. */
@@ -70,19 +81,32 @@ export async function runStream(config: ResolvedConfig, name: string, options: S
   const report: StreamRunReport = { stream: name, runId, batches: 0, records: 0, deadLetters: 0, late: 0, emitted: 0, positions: {}, watermark: null };
   await lake.catalog.startRun(runId, 'stream');
   try {
-    await ensureTopics(log, stream);
+    const topicPartitions = await ensureTopics(log, stream);
     const checkpoint = await lake.catalog.streamCheckpoint(name, 'live');
     const saved = checkpoint ? (JSON.parse(checkpoint.state) as CheckpointState) : undefined;
     let seq = checkpoint?.seq ?? 0;
     let openFiles = saved?.openFiles ?? {};
-    const processor = new StreamProcessor(stream, stream.outputs, saved?.processor);
+    let start = checkpoint?.offsets;
+    const moved = checkpoint ? await movedGroupOffsets(log, name, stream.topic, checkpoint.offsets, saved?.previousOffsets) : undefined;
+    if (moved) {
+      const where = [...moved].map(([p, o]) => `partition ${p}: group at ${o}, stream at ${checkpoint!.offsets[String(p)] ?? 'start'}`).join('; ');
+      if ((options.movedGroup ?? 'refuse') === 'refuse') {
+        throw new TributaryError('STREAM_POSITION_MOVED', `stream ${name}: its consumer group ${streamGroup(name)} was moved by someone else (${where})`, {
+          hint: `the stream's position is in the catalog, with its window state; run with --ignore-group-offsets to continue from there, --from-group-offsets to start from the group's offsets with fresh windows, or use \`tributary stream replay\` to recompute windows (docs/kafka.md)`,
+        });
+      }
+      if (options.movedGroup === 'adopt') start = { ...checkpoint!.offsets, ...Object.fromEntries([...moved].map(([p, o]) => [String(p), o])) };
+    }
+    // Adopting a moved group starts windows afresh: the old state counted records the new position reads again.
+    const processor = new StreamProcessor(stream, stream.outputs, moved && options.movedGroup === 'adopt' ? undefined : saved?.processor);
     const sink = await LakeSink.open(lake, stream);
     const offsets = await log.offsets(stream.topic);
     const positions = new Map<number, number>();
     for (const o of offsets) {
-      const committed = checkpoint?.offsets[String(o.partition)];
+      const committed = start?.[String(o.partition)];
       positions.set(o.partition, committed ?? (stream.startingOffsets === 'earliest' ? o.start : o.end));
     }
+    let previousOffsets = checkpoint?.offsets ?? {};
     const targets = options.availableNow ? new Map(offsets.map((o) => [o.partition, o.end])) : undefined;
     // Partitions with records waiting hold the watermark until they deliver; empty ones would only stall it.
     processor.assign(new Map(offsets.filter((o) => o.end > positions.get(o.partition)!).map((o) => [o.partition, o.end])));
@@ -99,7 +123,7 @@ export async function runStream(config: ResolvedConfig, name: string, options: S
       if (report.batches === 0) changes.push(...(await sink.createMissing(changes)));
       try {
         // Topics first: a crash before the commit re-sends them (at least once), a crash after it loses nothing.
-        if (producer) await producer.send(topicRecords(stream, result));
+        if (producer) await producer.send(topicRecords(stream, result, topicPartitions));
       } catch (err) {
         await sink.discard(changes); // nothing committed: the files were never visible
         throw err;
@@ -117,11 +141,12 @@ export async function runStream(config: ResolvedConfig, name: string, options: S
             offsets: Object.fromEntries(committed),
             watermark: Number.isFinite(result.watermark) ? result.watermark : null,
             // The processor state was serialised when the batch was processed; open files are only known now.
-            state: `{"processor":${state},"openFiles":${JSON.stringify(nextOpen)}}`,
+            state: `{"processor":${state},"openFiles":${JSON.stringify(nextOpen)},"previousOffsets":${JSON.stringify(previousOffsets)}}`,
           },
         });
       seq++;
       openFiles = nextOpen;
+      previousOffsets = Object.fromEntries(committed);
       // Advisory: lets Kafka tooling (and `stream status`) see the group's lag; the catalog is the truth.
       await log.commitGroup(streamGroup(name), stream.topic, committed).catch(() => undefined);
       const emitted = [...result.closed.values()].reduce((n, rows) => n + rows.length, 0);
@@ -178,11 +203,37 @@ export async function runStream(config: ResolvedConfig, name: string, options: S
   }
 }
 
+/**
+ * Partitions whose group offset is neither the checkpoint's nor the one before it: someone moved the group (the
+ * stream publishes the checkpoint's offsets after each commit, and may have stopped just before doing so).
+ * Undefined when the group agrees, has no offsets, or cannot be read.
+ */
+async function movedGroupOffsets(log: Log, name: string, topic: string, offsets: Record<string, number>, previous: Record<string, number> | undefined): Promise<Map<number, number> | undefined> {
+  const group = await log.groupOffsets(streamGroup(name), topic).catch(() => new Map<number, number>());
+  const moved = new Map(
+    [...group].filter(([p, o]) => {
+      const current = offsets[String(p)];
+      if (o === current) return false;
+      if (previous) return o !== previous[String(p)];
+      // A checkpoint written before previousOffsets existed: only a group ahead of it is certainly not our doing.
+      return current !== undefined && o > current;
+    }),
+  );
+  return moved.size ? moved : undefined;
+}
+
 /** Creates the stream's topics if missing: its source (with its partitions), dead-letter and output topics. */
-async function ensureTopics(log: Log, stream: CompiledStream): Promise<void> {
+async function ensureTopics(log: Log, stream: CompiledStream): Promise<Map<string, number>> {
   await log.createTopic(stream.topic, stream.partitions);
-  if (stream.dlqTopic) await log.createTopic(stream.dlqTopic, 1);
-  for (const o of stream.outputs) if (o.topic) await log.createTopic(o.topic, 1);
+  const counts = new Map<string, number>();
+  const source = (await log.partitions(stream.topic)) ?? stream.partitions;
+  // The DLQ mirrors the source's partitions: a dead letter stays on its partition, next to its neighbours.
+  if (stream.dlqTopic) await log.createTopic(stream.dlqTopic, source);
+  for (const o of stream.outputs) if (o.topic) await log.createTopic(o.topic, o.topicPartitions);
+  for (const topic of [stream.dlqTopic, ...stream.outputs.map((o) => o.topic)]) {
+    if (topic) counts.set(topic, (await log.partitions(topic)) ?? 1);
+  }
+  return counts;
 }
 
 /**
@@ -208,19 +259,27 @@ function reached(positions: ReadonlyMap<number, number>, targets: ReadonlyMap<nu
   return true;
 }
 
-/** Dead letters (with their error in headers) and emitted rows, for the stream's topics. */
-function topicRecords(stream: CompiledStream, result: BatchResult): ProduceRecord[] {
+/**
+ * Dead letters and emitted rows, for the stream's topics. A dead letter keeps its key, its headers (Tributary's
+ * beside them) and its partition (when the DLQ topic has it: an older one may have fewer). A row is keyed by its
+ * window and group, so a compacted topic keeps each window's last value; on-update outputs publish every update
+ * with `is_final` false, then the final row with `is_final` true.
+ */
+function topicRecords(stream: CompiledStream, result: BatchResult, partitions: ReadonlyMap<string, number>): ProduceRecord[] {
   const out: ProduceRecord[] = [];
   if (stream.dlqTopic) {
+    const count = partitions.get(stream.dlqTopic) ?? 1;
     for (const { record: r, failure } of result.deadLetters) {
       const size = r.value?.length ?? 0;
       // The lake table keeps the whole payload; the topic copy stays under what brokers accept by default.
       const truncated = size > stream.maxEventBytes;
       out.push({
         topic: stream.dlqTopic,
+        ...(r.partition < count ? { partition: r.partition } : {}),
         key: r.key,
         value: truncated ? r.value!.subarray(0, stream.maxEventBytes) : r.value,
         headers: {
+          ...r.headers,
           'tributary.error.code': failure.code,
           'tributary.error': failure.message,
           'tributary.source': `${r.topic}/${r.partition}/${r.offset}`,
@@ -232,11 +291,13 @@ function topicRecords(stream: CompiledStream, result: BatchResult): ProduceRecor
   }
   for (const o of stream.outputs) {
     if (!o.topic) continue;
-    for (const row of result.closed.get(o.table) ?? []) {
+    const rows = o.emit === 'on-update' ? [...(result.open.get(o.table) ?? []), ...(result.closed.get(o.table) ?? [])] : (result.closed.get(o.table) ?? []);
+    for (const row of rows) {
       const value: Record<string, unknown> = { window_start: new Date(row.start).toISOString(), window_end: new Date(row.end).toISOString() };
       o.groupBy.forEach((g, i) => (value[g] = row.keys[i]));
       o.aggregates.forEach((a, i) => (value[a.name] = row.values[i]));
-      out.push({ topic: o.topic, key: JSON.stringify([value.window_start, ...row.keys]), value: JSON.stringify(value) });
+      if (o.emit === 'on-update') value.is_final = row.final;
+      out.push({ topic: o.topic, key: JSON.stringify([value.window_start, value.window_end, ...row.keys]), value: JSON.stringify(value) });
     }
   }
   return out;

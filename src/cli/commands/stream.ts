@@ -16,7 +16,11 @@ export function streamCommand(): Command {
     .description('run a stream until Ctrl-C (each batch is committed with its offsets: stopping or crashing loses nothing)')
     .argument('<stream>', 'stream name, as declared in streams')
     .option('--available-now', 'process what the topic holds now, then exit')
-    .action(async (name: string, opts: { availableNow?: boolean }, cmd: Command) => {
+    .option('--ignore-group-offsets', "the stream's consumer group was moved (e.g. --reset-offsets): continue from the catalog's checkpoint anyway")
+    .option('--from-group-offsets', "the stream's consumer group was moved: start from the group's offsets, with fresh window state")
+    .action(async (name: string, opts: { availableNow?: boolean; ignoreGroupOffsets?: boolean; fromGroupOffsets?: boolean }, cmd: Command) => {
+      if (opts.ignoreGroupOffsets && opts.fromGroupOffsets) throw new TributaryError('USAGE', 'stream run: --ignore-group-offsets and --from-group-offsets exclude each other');
+      const movedGroup = opts.fromGroupOffsets ? 'adopt' : opts.ignoreGroupOffsets ? 'ignore' : 'refuse';
       const config = await loadConfig(projectDir(cmd), { required: true });
       const controller = stopOnSignals();
       const progress = new Progress(true);
@@ -32,7 +36,7 @@ export function streamCommand(): Command {
       const ticker = logger ? setInterval(() => logger.info(last, 'stream progress'), 10_000) : undefined;
       ticker?.unref();
       try {
-        const report = await runStream(config, name, { availableNow: Boolean(opts.availableNow), signal: controller.signal, onBatch });
+        const report = await runStream(config, name, { availableNow: Boolean(opts.availableNow), signal: controller.signal, onBatch, movedGroup });
         progress.done();
         emit(cmd, report, () =>
           `${name}: ${report.records} records in ${report.batches} batches · ${report.emitted} windows emitted · ${report.deadLetters} to the dead-letter queue · ${report.late} late · watermark ${report.watermark === null ? '-' : new Date(report.watermark).toISOString()}`,
