@@ -144,7 +144,12 @@ describe("seed 002's endpoints (examples/retail)", () => {
     }
     expect((await get('/api/v1/pipeline/status')).body).toMatchObject({ status: 'success', tables: expect.any(Array), failing_checks: expect.any(Array) });
     expect((await get('/api/v1/pipeline/refresh-times')).body.tables[0]).toMatchObject({ table: expect.stringMatching(/^gold\./), age_seconds: expect.any(Number) });
+    // Money is DECIMAL end to end: sums are exact cents in SQL and in the API's JSON (no 12580.300000000001).
+    const [type] = (await lake.query('DESCRIBE SELECT ca FROM gold.kpi_ca_par_mois')).rows;
+    expect(type!.column_type).toBe('DECIMAL(38,2)');
+    for (const row of (await get('/api/v1/kpis/ca-par-mois')).body.rows as { ca: number }[]) expect(String(row.ca)).toMatch(/^-?\d+(\.\d{1,2})?$/);
     const total = (await get('/api/v1/aggregations/ca-total')).body.rows[0];
+    expect(String(total.ca_total)).toMatch(/^-?\d+(\.\d{1,2})?$/);
     const byYear = (await get('/api/v1/aggregations/ca-par-periode?periode=annee')).body.rows;
     expect(byYear).toHaveLength(1);
     expect(byYear[0].ca).toBeCloseTo(total.ca_total, 2);

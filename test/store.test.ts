@@ -46,7 +46,12 @@ describe('operational store (PostgreSQL)', () => {
     );
     await runModels(lake);
     const schema = storeSchema();
-    await syncStore(lake, { url: `${PG_URL}?schema=${schema}`, tables: { 'gold.typed': { key: 'id' } } });
+    await expect(syncStore(lake, { url: `${PG_URL}?schema=${schema}`, tables: { 'gold.typed': { key: 'id', indexes: ['nope'] } } })).rejects.toThrow(
+      'store.tables.gold.typed.indexes[0]: gold.typed has no column "nope"',
+    );
+    await syncStore(lake, { url: `${PG_URL}?schema=${schema}`, tables: { 'gold.typed': { key: 'id', indexes: [['u', 't'], 'money'] } } });
+    const indexes = await pgRows(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = '${schema}' AND tablename = 'gold_typed' AND indexname LIKE '%_idx'`);
+    expect(indexes.map((r) => String(r.indexdef).replace(/.* USING btree /, '')).sort()).toEqual(['(money)', '(u, t)']);
     const types = await pgRows(`SELECT column_name AS c, format_type(atttypid, atttypmod) AS t FROM information_schema.columns c
         JOIN pg_attribute a ON a.attrelid = '"${schema}".gold_typed'::regclass AND a.attname = c.column_name
        WHERE table_schema = '${schema}' AND table_name = 'gold_typed' AND column_name NOT LIKE '\\_%' ORDER BY ordinal_position`);
@@ -113,6 +118,14 @@ describe('operational store (PostgreSQL)', () => {
       for (const r of reports) expect(r.rowsUpserted, r.table).toBe(r.rowsInSnapshot);
       const [{ n }] = (await pgRows(`SELECT count(*)::int AS n FROM "${schema}".gold_dim_clients`)) as [{ n: number }];
       expect(n).toBe((await lake.catalog.getTable('gold.dim_clients'))!.rowCount);
+      // Indexes on what the API declares for fact_ventes (dimensions produit and segment, time column date_achat).
+      const indexes = await pgRows(`SELECT indexdef FROM pg_indexes WHERE schemaname = '${schema}' AND tablename = 'gold_fact_ventes' ORDER BY indexname`);
+      expect(indexes.map((r) => String(r.indexdef).replace(/.* USING btree /, '')).sort()).toEqual(['(date_achat)', '(id_achat)', '(produit)', '(segment)']);
+      // Money stays exact from the CSV to PostgreSQL: DECIMAL in the lake, numeric(p,2) in the store.
+      const money = await pgRows(`SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = '"${schema}".gold_kpi_ca_par_mois'::regclass AND attname = 'ca'`);
+      expect(money).toEqual([{ t: 'numeric(38,2)' }]);
+      const cents = await pgRows(`SELECT count(*)::int AS n FROM "${schema}".gold_kpi_ca_par_mois WHERE ca <> round(ca, 2)`);
+      expect(cents).toEqual([{ n: 0 }]);
       await expect(syncStore(lake, { url: `${PG_URL}?schema=${schema}`, tables: { 'gold.dim_clients': { key: 'nope' } } })).rejects.toThrow(/store\.tables\.gold\.dim_clients\.key: gold\.dim_clients has no column "nope"/);
     } finally {
       await lake.close();

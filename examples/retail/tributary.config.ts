@@ -15,7 +15,7 @@ export default defineConfig({
       glob: '${RETAIL_SOURCE_DIR:-data}/achats*.csv',
       into: 'bronze.achats',
       // date_achat stays text in bronze: silver normalises its several formats and sets aside what does not parse.
-      schema: { columns: { id_achat: 'BIGINT', id_client: 'BIGINT', date_achat: 'VARCHAR', montant: 'DOUBLE', produit: 'VARCHAR' } },
+      schema: { columns: { id_achat: 'BIGINT', id_client: 'BIGINT', date_achat: 'VARCHAR', montant: 'DECIMAL(10,2)', produit: 'VARCHAR' } },
     }),
   },
   checks: {

@@ -98,7 +98,7 @@ const serveSchema = z.strictObject({
 });
 const storeSchema = z.strictObject({
   url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL'),
-  tables: z.record(tableName, z.strictObject({ key: columns, target: z.string().regex(/^[a-z_][a-z0-9_]*$/).optional() })),
+  tables: z.record(tableName, z.strictObject({ key: columns, target: z.string().regex(/^[a-z_][a-z0-9_]*$/).optional(), indexes: z.array(columns).optional() })),
   onDelete: z.enum(['delete', 'flag']).optional(),
 });
 

@@ -369,7 +369,11 @@ export interface StoreSettings {
   /** postgres://… URL; `?schema=` picks the schema (default 'public'). */
   url: string;
   /** Table → key column(s) of the rows synced. */
-  tables: Record<string, { key: string | string[]; target?: string }>;
+  /**
+   * Table → key column(s) of the rows synced, the target table's name, and `indexes` (columns, or lists of columns)
+   * created beside the ones made for the API's declared dimensions and time column of the table.
+   */
+  tables: Record<string, { key: string | string[]; target?: string; indexes?: (string | string[])[] }>;
   /** What happens to rows whose key left the source: 'delete' (default) or 'flag' (a `_deleted` column set true). */
   onDelete?: 'delete' | 'flag';
 }

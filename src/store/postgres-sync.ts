@@ -1,4 +1,5 @@
 import { JsonDuckDBValueConverter } from '@duckdb/node-api';
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { isConnectionError } from '../catalog/postgres/pg-driver.js';
 import type { ColumnInfo } from '../catalog/types.js';
@@ -23,6 +24,13 @@ export interface TableSyncReport {
 
 /** PostgreSQL takes at most 65,535 parameters per statement: batches are sized from the column count. */
 const MAX_PARAMETERS = 65_535;
+
+/** PostgreSQL keeps 63 bytes of a name: long ones end with a hash of the whole, so that two never collide. */
+function indexName(table: string, columns: readonly string[]): string {
+  const name = `${table}_${columns.join('_')}_idx`;
+  if (Buffer.byteLength(name) <= 63) return name;
+  return `${name.slice(0, 50)}_${createHash('sha256').update(name).digest('hex').slice(0, 12)}`;
+}
 
 /** Scalar DuckDB types and their PostgreSQL column types. */
 function pgScalar(t: string): string | undefined {
@@ -147,6 +155,16 @@ async function syncTable(lake: Lake, client: pg.Client, schema: string, name: st
   for (const k of key) {
     if (!columns.some((c) => c.name === k)) throw new TributaryError('CONFIG_INVALID', `store.tables.${name}.key: ${name} has no column "${k}"`);
   }
+  // Indexes: the ones declared here, and one per dimension and time column the API declares for the table (what
+  // applications filter and group the store's copy by).
+  const served = lake.config.serve.tables?.[name];
+  const indexes = [...(spec.indexes ?? []).map((i) => [i].flat()), ...(served?.dimensions ?? []).map((d) => [d]), ...(served?.timeColumn ? [[served.timeColumn]] : [])];
+  for (const [i, index] of (spec.indexes ?? []).entries()) {
+    for (const c of [index].flat()) {
+      if (!columns.some((col) => col.name === c)) throw new TributaryError('CONFIG_INVALID', `store.tables.${name}.indexes[${i}]: ${name} has no column "${c}"`);
+    }
+  }
+  const uniqueIndexes = [...new Map(indexes.filter((cols) => cols.every((c) => columns.some((col) => col.name === c)) && cols.join() !== key.join()).map((cols) => [cols.join('\u0000'), cols])).values()];
   const done = await client.query(`SELECT source_snapshot FROM ${schema}._tributary_sync WHERE target = $1 AND source_table = $2`, [targetName, name]);
   if (done.rows[0] && Number(done.rows[0].source_snapshot) === snapshot.snapshotId) return { ...report, skipped: true };
 
@@ -159,6 +177,9 @@ async function syncTable(lake: Lake, client: pg.Client, schema: string, name: st
       _row_hash TEXT NOT NULL, _deleted BOOLEAN NOT NULL DEFAULT FALSE, _synced_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (${keyCols}))`);
     // Columns added to the gold table since the last sync are added to the store's table too.
     for (const [i, c] of columns.entries()) await client.query(`ALTER TABLE ${target} ADD COLUMN IF NOT EXISTS ${quoteIdent(c.name)} ${mapped[i]!.type}`);
+    for (const cols of uniqueIndexes) {
+      await client.query(`CREATE INDEX IF NOT EXISTS ${quoteIdent(indexName(targetName, cols))} ON ${target} (${cols.map(quoteIdent).join(', ')})`);
+    }
     await client.query(`CREATE TEMP TABLE _staging (LIKE ${target} INCLUDING DEFAULTS) ON COMMIT DROP`);
     const batch = Math.max(1, Math.floor(MAX_PARAMETERS / (columns.length + 2)));
     // Rows go in batches from DuckDB (never the whole table in JS), each with a hash of its content.
