@@ -46,12 +46,16 @@ describe('file names with glob characters are read as exactly that file', () => 
 
   it('a project folder with glob characters: ingest, models, queries, compaction and quarantine retries', async () => {
     const { lake, write } = await openTestLake(
-      { sources: { s: src('in/*.csv', 'bronze.s', { onError: 'quarantine', schema: { columns: { id: 'BIGINT' } } }) } },
+      {
+        sources: { s: src('in/*.csv', 'bronze.s', { onError: 'quarantine', schema: { columns: { id: 'BIGINT' } } }) },
+        // Partitioned writes too: COPY … PARTITION_BY into a folder whose path has glob characters.
+        tables: { 'bronze.s': { partitionBy: { column: 'd', granularity: 'month' } } },
+      },
       { folderName: 'data[2024]*' },
     );
-    write('in/x.csv', 'id\n1\n');
-    write('in/y.csv', 'id\n2\n');
-    write('in/bad[1].csv', 'id\nnot-a-number\n');
+    write('in/x.csv', 'id,d\n1,2024-01-05\n');
+    write('in/y.csv', 'id,d\n2,2024-02-05\n');
+    write('in/bad[1].csv', 'id,d\nnot-a-number,2024-01-01\n');
     write('models/silver/ids.sql', 'SELECT id FROM bronze.s');
     const report = await runIngest(lake);
     expect(report.sources[0]!.quarantined.map((q) => q.path)).toEqual(['in/bad[1].csv']);

@@ -149,6 +149,8 @@ describe('streams never stop on one event', () => {
       '{"id":"inf","event_time":"' + at(now - 60_000) + '","pays":"France","produit":"Laptop","montant":1e400,"quantite":1}',
       Buffer.concat([Buffer.from(`{"id":"enc","event_time":"${at(now - 60_000)}","pays":"Fr`), Buffer.from([0xff]), Buffer.from('ance","produit":"Laptop","montant":1,"quantite":1}')]),
       good(now - 60_000, 2),
+      // Year 1 is within what the lake holds: accepted, its window written, and SQL over the tables still works.
+      JSON.stringify({ id: 'year1', event_time: '0001-01-01T00:00:30Z', pays: 'France', produit: 'Laptop', montant: 1, quantite: 1 }),
     ];
     const producer = await log.producer();
     await producer.send(values.map((value) => ({ topic, value })));
@@ -161,6 +163,8 @@ describe('streams never stop on one event', () => {
       const dlq = await lake.query(`SELECT error_code, count(*) AS n FROM bronze.ventes_live_dlq GROUP BY ALL ORDER BY 1`);
       expect(dlq.rows.map((r) => [r.error_code, Number(r.n)])).toEqual([['event_time_out_of_range', 3], ['invalid_field', 1], ['unparseable', 1]]);
       for (const table of (await lake.tables()).map((t) => t.name)) await lake.query(`SELECT * FROM ${table}`);
+      const early = await lake.query(`SELECT min(window_start) AS w FROM gold.ventes_live_par_pays`);
+      expect((early.rows[0]!.w as Date).toISOString()).toBe('0001-01-01T00:00:00.000Z');
     } finally {
       await lake.close();
       await log.close();
