@@ -15,7 +15,7 @@ export default defineConfig({
           Description: { type: 'VARCHAR', required: false },
           Quantity: 'BIGINT',
           InvoiceDate: 'TIMESTAMP',
-          UnitPrice: 'DOUBLE',
+          UnitPrice: 'DECIMAL(10,3)',  // prices have up to 3 decimals: money stays exact
           CustomerID: { type: 'VARCHAR', required: false },
           Country: 'VARCHAR',
         },
