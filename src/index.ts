@@ -1,4 +1,4 @@
-/** Tributary's public library API: what config files and programs import from 'tributary'. */
+/** Tributary's public library API: what config files and programs import from 'tributary-data'. */
 export { agg, checks, defineConfig, files, stream, windows } from './config/define.js';
 export { loadConfig, resolveConfig } from './config/load.js';
 export type * from './config/types.js';

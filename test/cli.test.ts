@@ -55,13 +55,14 @@ describe('tributary CLI', () => {
 
   it('prints one clear line and exits non-zero on errors', async () => {
     const dir = tempDir();
+    writeFileSync(path.join(dir, 'tributary.config.ts'), 'export default {};\n');
     const cases: [string[], RegExp][] = [
       [['lake', 'show', 'nope', '--project', dir], /"nope" is not a table name of the form layer\.table/],
       [['lake', 'show', 'bronze.nope', '--project', dir], /table bronze\.nope does not exist/],
       [['sql', 'DELETE FROM x', '--project', dir], /only SELECT queries are allowed/],
       [['ingest', 'ghost', '--project', dir], /source "ghost" is not declared/],
       [['lake', 'show', 'a.b', '--limit', 'many', '--project', dir], /--limit: "many" is not a non-negative integer/],
-      [['lake', 'tables', '--project', path.join(dir, 'missing')], /is not a folder/],
+      [['lake', 'tables', '--project', path.join(dir, 'missing')], /--project: no tributary\.config\.ts in .*missing/],
       [['quarantine', 'retry', '42', '--project', dir], /quarantine entry 42 does not exist/],
     ];
     for (const [args, message] of cases) {
@@ -106,7 +107,7 @@ describe('tributary run / check / graph / runs show', () => {
     writeFileSync(path.join(dir, 'models/silver/v.sql'), '-- description: values\nSELECT id, v FROM bronze.a');
     writeFileSync(
       path.join(dir, 'tributary.config.ts'),
-      `import { checks, defineConfig, files } from 'tributary';
+      `import { checks, defineConfig, files } from 'tributary-data';
 export default defineConfig({
   sources: { a: files({ glob: 'in/*.csv', into: 'bronze.a' }) },
   checks: { 'silver.v': [checks.range('v', { max: Number(process.env.MAX_V ?? 100) })] },

@@ -36,15 +36,17 @@ describe('config', () => {
     expect(() => resolveConfig({ lake: { pathh: 'x' } } as never, dir, undefined)).toThrow(/lake: Unrecognized key/);
   });
 
-  it('loads tributary.config.ts importing from "tributary", with interpolation', async () => {
+  it('loads tributary.config.ts importing from "tributary-data" (or the older "tributary"), with interpolation', async () => {
     const dir = tempDir();
     writeFileSync(
       path.join(dir, 'tributary.config.ts'),
-      `import { defineConfig, files } from 'tributary';\nexport default defineConfig({ lake: { path: '\${LAKE_DIR:-store}' }, sources: { s: files({ glob: '*.csv', into: 'bronze.s' }) } });\n`,
+      `import { defineConfig, files } from 'tributary-data';\nexport default defineConfig({ lake: { path: '\${LAKE_DIR:-store}' }, sources: { s: files({ glob: '*.csv', into: 'bronze.s' }) } });\n`,
     );
     const config = await loadConfig(dir);
     expect(config.lakePath).toBe(path.join(dir, 'store'));
     expect(config.sources.s).toEqual({ kind: 'files', glob: '*.csv', into: 'bronze.s' });
+    writeFileSync(path.join(dir, 'tributary.config.ts'), `import { defineConfig } from 'tributary';\nexport default defineConfig({ lake: { path: 'older' } });\n`);
+    expect((await loadConfig(dir)).lakePath).toBe(path.join(dir, 'older'));
     writeFileSync(path.join(dir, 'tributary.config.ts'), 'export default {{ broken');
     await expect(loadConfig(dir)).rejects.toThrow(/tributary\.config\.ts: cannot load/);
   });

@@ -1,4 +1,4 @@
-import { checks, defineConfig, files } from 'tributary';
+import { checks, defineConfig, files } from 'tributary-data';
 
 // UCI Online Retail: daily CSV files → bronze → silver.retail_sales → revenue by country / month and RFM.
 // RETAIL_DATA_DIR points at the daily files; the shipped sample (3 days) is used when it is unset.

@@ -1,4 +1,4 @@
-import { checks, defineConfig, files } from 'tributary';
+import { checks, defineConfig, files } from 'tributary-data';
 
 // Seed 002 reproduced: clients and purchases (achats) CSV → bronze → silver (validated, with every dropped row kept
 // in *_rejected with its reason) → gold dimensions, fact table and KPIs.

@@ -1,4 +1,4 @@
-import { agg, defineConfig, stream, windows } from 'tributary';
+import { agg, defineConfig, stream, windows } from 'tributary-data';
 
 /**
  * Seed 001's streaming view: live sales by country from the `ventes-temps-reel` topic.

@@ -9,8 +9,12 @@ import type { CatalogLocation, LogLocation, ResolvedConfig, TributaryConfig } fr
 
 export const CONFIG_FILES = ['tributary.config.ts', 'tributary.config.mts', 'tributary.config.js', 'tributary.config.mjs'];
 
+/** The package's name on the registry (the command is `tributary`; `tributary` on npm is someone else's package). */
+export const PACKAGE_NAME = 'tributary-data';
+
 /**
- * What `import … from 'tributary'` gives a config file: the definition helpers of this very copy (defineConfig,
+ * What `import … from 'tributary-data'` gives a config file (and `from 'tributary'`, the spelling of configs written
+ * before the package had its name; it never resolves to the registry's `tributary`, which is another project): the definition helpers of this very copy (defineConfig,
  * files, checks). Not the whole library: jiti would transpile all of it (~0.8 s) for a file that needs three
  * functions; types are erased anyway.
  */
@@ -41,7 +45,7 @@ export async function loadConfig(projectDir: string, options: { required?: boole
   }
   let raw: unknown;
   try {
-    const jiti = createJiti(import.meta.url, { alias: { tributary: configEntry }, moduleCache: false, fsCache: true });
+    const jiti = createJiti(import.meta.url, { alias: { [PACKAGE_NAME]: configEntry, tributary: configEntry }, moduleCache: false, fsCache: true });
     raw = await jiti.import(file, { default: true });
   } catch (err) {
     throw new TributaryError('CONFIG_INVALID', `${file}: cannot load: ${errorMessage(err).split('\n')[0]}`, { cause: err });

@@ -1,4 +1,4 @@
-import { defineConfig, files } from 'tributary';
+import { defineConfig, files } from 'tributary-data';
 
 // A Tributary project: sources are ingested into bronze tables of the lake (./lake by default).
 // Paths and URLs may use ${ENV_VAR:-default}.

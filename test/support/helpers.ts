@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { afterAll } from 'vitest';
 import type { CatalogLocation } from '../../src/config/types.js';
@@ -38,9 +38,12 @@ export interface ProcessResult {
   stderr: string;
 }
 
+/** tsx's loader by absolute URL: `--import tsx` would be resolved from the child's folder, which may be anywhere. */
+export const TSX = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+
 /** Runs a TypeScript file of the repo in a child Node process (through tsx). */
 export function runTs(script: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<ProcessResult> {
-  return run(process.execPath, ['--import', 'tsx', path.join(ROOT, script), ...args], options);
+  return run(process.execPath, ['--import', TSX, path.join(ROOT, script), ...args], options);
 }
 
 /** Runs the CLI from source in a child process, as a user would. */

@@ -1,11 +1,15 @@
-import { cpSync, existsSync, readdirSync, renameSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { TributaryError } from '../../errors.js';
+import { PACKAGE_NAME } from '../../config/load.js';
 import { emit } from '../context.js';
 
+
 const TEMPLATE = fileURLToPath(new URL('../../../templates/project', import.meta.url));
+/** The root of this installation of Tributary (a clone, or node_modules/tributary-data). */
+const INSTALLATION = fileURLToPath(new URL('../../..', import.meta.url));
 
 export function initCommand(): Command {
   return new Command('init')
@@ -19,8 +23,19 @@ export function initCommand(): Command {
       }
       cpSync(TEMPLATE, target, { recursive: true });
       renameSync(path.join(target, 'gitignore'), path.join(target, '.gitignore'));
-      emit(cmd, { created: target }, () =>
-        [`created ${target}`, '', 'next:', `  cd ${dir}`, '  npx tributary ingest', '  npx tributary lake tables'].join('\n'),
+      // The project depends on this very installation until the package is published: `npm install` links it, and
+      // `npx tributary` then runs the project's own copy, never a registry package of that name.
+      const dependency = `file:${INSTALLATION.replace(/[\\/]$/, '')}`;
+      const manifest = {
+        name: path.basename(target).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[._-]+/, '') || 'tributary-project',
+        private: true,
+        type: 'module',
+        scripts: { ingest: 'tributary ingest', build: 'tributary run', serve: 'tributary serve' },
+        dependencies: { [PACKAGE_NAME]: dependency },
+      };
+      writeFileSync(path.join(target, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+      emit(cmd, { created: target, dependency: { [PACKAGE_NAME]: dependency } }, () =>
+        [`created ${target} (depends on ${PACKAGE_NAME} ${dependency})`, '', 'next:', `  cd ${dir}`, '  npm install', '  npx tributary ingest', '  npx tributary run', '  npx tributary lake tables'].join('\n'),
       );
     });
 }

@@ -22,7 +22,7 @@ export function produceCommand(): Command {
     .option('--countries <list>', 'generator: comma-separated countries')
     .option('--seed <n>', 'generator: seed, for reproducible events', (v) => positiveInt(v, '--seed'))
     .action(async (topic: string, opts: ProduceOpts, cmd: Command) => {
-      const config = await loadConfig(projectDir(cmd));
+      const config = await loadConfig(projectDir(cmd), { required: true });
       const log = await openLog(config.log);
       const controller = stopOnSignals();
       const progress = new Progress(true);

@@ -12,7 +12,7 @@ export function serveCommand(): Command {
     .option('--port <port>', 'port (default: serve.port, else 8080)')
     .option('--host <host>', 'address to bind (default: serve.host, else 127.0.0.1)')
     .action(async (opts: { port?: string; host?: string }, cmd: Command) => {
-      const config = await loadConfig(projectDir(cmd));
+      const config = await loadConfig(projectDir(cmd), { required: true });
       const lake = await Lake.open(config);
       const logger = createLogger('serve');
       const { app } = await buildServer(lake, { logger });
