@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser } from 'playwright-core';
@@ -14,6 +14,7 @@ import { pino } from 'pino';
 import { projectWorker } from '../src/orchestration/notify.js';
 import { Orchestration } from '../src/orchestration/orchestration.js';
 import { ROOT, tempDir } from './support/helpers.js';
+import { copyProjectFiles } from '../src/util/copy-project.js';
 
 /** Debian's chromium (installed by .ci/run); playwright-core drives it, no browser download. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -106,7 +107,7 @@ describe('dashboard in headless Chromium', () => {
 describe('the ventes-live dashboard in headless Chromium', () => {
   it('shows the stream outputs live: a new snapshot appears without reloading', async () => {
     const dir = path.join(tempDir('trib-dash-live-'), 'ventes-live');
-    cpSync(path.join(ROOT, 'examples/ventes-live'), dir, { recursive: true });
+    copyProjectFiles(path.join(ROOT, 'examples/ventes-live'), dir);
     const config = await loadConfig(dir);
     config.serve.refreshMs = 200;
     const log = new EmbeddedLog(config.log.kind === 'embedded' ? config.log.path : '');

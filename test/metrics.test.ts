@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
@@ -9,6 +9,7 @@ import { produceFile, produceGenerated } from '../src/produce/produce.js';
 import { buildServer } from '../src/serve/server.js';
 import { runStream } from '../src/streams/worker.js';
 import { cli, freePort, ROOT, run, tempDir } from './support/helpers.js';
+import { copyProjectFiles } from '../src/util/copy-project.js';
 
 const STREAM = 'ventes-live';
 const TOPIC = 'ventes-temps-reel';
@@ -30,7 +31,7 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 beforeAll(async () => {
   const dir = path.join(tempDir('trib-metrics-'), 'ventes-live');
   project = dir;
-  cpSync(path.join(ROOT, 'examples/ventes-live'), dir, { recursive: true });
+  copyProjectFiles(path.join(ROOT, 'examples/ventes-live'), dir);
   const config = await loadConfig(dir);
   const log = new EmbeddedLog(config.log.kind === 'embedded' ? config.log.path : '');
   await log.createTopic(TOPIC, 3);

@@ -1,4 +1,4 @@
-import { cpSync, readdirSync, symlinkSync } from 'node:fs';
+import { readdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
@@ -6,14 +6,17 @@ import { loadConfig } from '../src/config/load.js';
 import { runIngest } from '../src/ingest/run.js';
 import { Lake } from '../src/lake/lake.js';
 import { runModels } from '../src/models/run.js';
-import { ROOT, SHARED_DATA, tempDir } from './support/helpers.js';
+import { ROOT, tempDir } from './support/helpers.js';
+import { onlineRetailByDay } from './support/online-retail.js';
+import { copyProjectFiles } from '../src/util/copy-project.js';
 
-const BY_DAY = path.join(SHARED_DATA, 'online_retail/by-day');
+// The 305 daily files, split from the archive shipped in test/data (nothing outside the repo is read).
+const BY_DAY = await onlineRetailByDay();
 
 /** A copy of examples/online-retail reading `dataDir`, opened as a lake. */
 async function exampleLake(dataDir: string): Promise<Lake> {
   const dir = path.join(tempDir('trib-or-'), 'project');
-  cpSync(path.join(ROOT, 'examples/online-retail'), dir, { recursive: true, filter: (src) => !src.includes(`${path.sep}lake`) });
+  copyProjectFiles(path.join(ROOT, 'examples/online-retail'), dir);
   process.env.RETAIL_DATA_DIR = dataDir;
   try {
     return await Lake.open(await loadConfig(dir));

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../src/config/load.js';
@@ -25,6 +26,7 @@ describe.each([
 ] as const)('a run whose process was killed (%s catalog)', (_name, location) => {
   it('is shown as abandoned, naming its process, and closed by the next run and by runs ls', async () => {
     const dir = tempDir('trib-abandoned-');
+    writeFileSync(path.join(dir, 'tributary.config.ts'), 'export default {};\n');
     const catalog = location(dir);
     const pid = await killedRun(dir, catalog, 'ingest-killed');
     const config = resolveConfig({}, dir, undefined);

@@ -8,6 +8,7 @@ import { Lake } from '../src/lake/lake.js';
 import { runModels } from '../src/models/run.js';
 import { buildServer } from '../src/serve/server.js';
 import { tempDir } from './support/helpers.js';
+import { copyProjectFiles } from '../src/util/copy-project.js';
 
 let dir: string;
 let lake: Lake;
@@ -222,11 +223,10 @@ describe('security', () => {
 
 describe('examples/online-retail over HTTP', () => {
   it('serves its revenue and RFM tables, filterable, with a dashboard declared in its config', async () => {
-    const { cpSync } = await import('node:fs');
     const { ROOT } = await import('./support/helpers.js');
     const { runIngest } = await import('../src/ingest/run.js');
     const project = path.join(tempDir('trib-or-serve-'), 'online-retail');
-    cpSync(path.join(ROOT, 'examples/online-retail'), project, { recursive: true, filter: (src) => !src.endsWith(`${path.sep}lake`) });
+    copyProjectFiles(path.join(ROOT, 'examples/online-retail'), project);
     const orLake = await Lake.open(await loadConfig(project)); // the shipped 3-day sample
     await runIngest(orLake);
     await runModels(orLake);

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { cpSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
@@ -10,6 +9,7 @@ import { openLog } from '../src/log/open.js';
 import { SalesEventGenerator } from '../src/produce/sales-events.js';
 import { ROOT, tempDir } from './support/helpers.js';
 import { tumblingTruth, windowTable, type Sale } from './support/sales-truth.js';
+import { copyProjectFiles } from '../src/util/copy-project.js';
 
 const STREAM = 'ventes-live';
 
@@ -77,7 +77,7 @@ describe.each([
   it('ends with every window, raw record and dead letter exactly once', { timeout: 240_000 }, async () => {
     const env: NodeJS.ProcessEnv = environment();
     const dir = path.join(tempDir('trib-stream-crash-'), 'project');
-    cpSync(path.join(ROOT, 'examples/ventes-live'), dir, { recursive: true });
+    copyProjectFiles(path.join(ROOT, 'examples/ventes-live'), dir);
     const previous = process.env.TRIBUTARY_LOG;
     if (env.TRIBUTARY_LOG) process.env.TRIBUTARY_LOG = env.TRIBUTARY_LOG;
     let config: ResolvedConfig;

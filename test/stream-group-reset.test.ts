@@ -1,4 +1,3 @@
-import { cpSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
@@ -7,6 +6,7 @@ import { runStream } from '../src/streams/worker.js';
 // @ts-expect-error: a plain ESM script without types (scripts/ is not compiled)
 import { kafkaClasspath } from '../scripts/kafka-broker.mjs';
 import { ROOT, run, tempDir } from './support/helpers.js';
+import { copyProjectFiles } from '../src/util/copy-project.js';
 
 /** Kafka's own kafka-consumer-groups tool (the class behind bin/kafka-consumer-groups.sh). */
 async function consumerGroups(...args: string[]): Promise<string> {
@@ -19,7 +19,7 @@ async function consumerGroups(...args: string[]): Promise<string> {
 describe("a stream's position, seen and moved with Kafka's tools", () => {
   it('shows in kafka-consumer-groups; a --reset-offsets is refused by name, then ignored or adopted on request', async () => {
     const dir = path.join(tempDir('trib-reset-'), 'ventes-live');
-    cpSync(path.join(ROOT, 'examples/ventes-live'), dir, { recursive: true });
+    copyProjectFiles(path.join(ROOT, 'examples/ventes-live'), dir);
     const config = await loadConfig(dir);
     config.log = { kind: 'kafka', brokers: [inject('kafkaBootstrap')] };
     const topic = `reset-${process.pid}-${Date.now() % 100000}`;

@@ -1,4 +1,3 @@
-import { cpSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { compileStream } from '../src/streams/definition.js';
 import { StreamProcessor } from '../src/streams/processor.js';
 import { runStream } from '../src/streams/worker.js';
 import { ROOT, tempDir } from './support/helpers.js';
+import { copyProjectFiles } from '../src/util/copy-project.js';
 
 const NOW = Date.parse('2026-11-22T10:30:00Z');
 const T0 = Date.parse('2026-11-22T10:00:00Z');
@@ -133,7 +133,7 @@ describe('streams never stop on one event', () => {
 
   it('end to end: poison values in the log go to the DLQ, the stream finishes, and SQL over its tables works', async () => {
     const dir = path.join(tempDir('trib-poison-'), 'ventes-live');
-    cpSync(path.join(ROOT, 'examples/ventes-live'), dir, { recursive: true });
+    copyProjectFiles(path.join(ROOT, 'examples/ventes-live'), dir);
     const config = await loadConfig(dir);
     const log = new EmbeddedLog(config.log.kind === 'embedded' ? config.log.path : '');
     const topic = config.streams['ventes-live']!.topic;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
@@ -15,6 +15,7 @@ import { streamStatus } from '../src/streams/status.js';
 import { runStream } from '../src/streams/worker.js';
 import { cli, ROOT, tempDir } from './support/helpers.js';
 import { tumblingTruth, windowTable, type Sale } from './support/sales-truth.js';
+import { copyProjectFiles } from '../src/util/copy-project.js';
 
 const EXAMPLE = path.join(ROOT, 'examples/ventes-live');
 const STREAM = 'ventes-live';
@@ -22,7 +23,7 @@ const TOPIC = 'ventes-temps-reel';
 
 async function exampleProject(overrides: Partial<StreamConfig> = {}): Promise<{ dir: string; config: ResolvedConfig }> {
   const dir = path.join(tempDir('trib-stream-'), 'ventes-live');
-  cpSync(EXAMPLE, dir, { recursive: true });
+  copyProjectFiles(EXAMPLE, dir);
   const config = await loadConfig(dir);
   config.streams[STREAM] = { ...config.streams[STREAM]!, ...overrides };
   return { dir, config };

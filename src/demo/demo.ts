@@ -1,5 +1,6 @@
-import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { copyProjectFiles } from '../util/copy-project.js';
 import { fileURLToPath } from 'node:url';
 import type { CheckResultRecord } from '../catalog/run-log.js';
 import { loadConfig } from '../config/load.js';
@@ -50,7 +51,7 @@ export async function runDemo(dir: string, options: DemoOptions = {}): Promise<D
     for (const sub of ['lake', 'data', 'models']) rmSync(path.join(target, sub), { recursive: true, force: true });
   }
   options.onStep?.('copying examples/retail');
-  cpSync(RETAIL_EXAMPLE, target, { recursive: true });
+  copyProjectFiles(RETAIL_EXAMPLE, target);
   options.onStep?.('generating data');
   const data = generateRetailData(path.join(target, 'data'), { ...(options.seed !== undefined ? { seed: options.seed } : {}), ...(options.rows !== undefined ? { rows: options.rows } : {}) });
 

@@ -1,4 +1,5 @@
-import { execSync } from 'node:child_process';
+import { execSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 // @ts-expect-error: a plain ESM script without types (scripts/ is not compiled)
@@ -16,10 +17,45 @@ declare module 'vitest' {
  * Apache Kafka (downloaded once from Maven Central into the user cache, then started on a free port).
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  provisionSystemPackages();
   await startPostgres();
   const broker = (await startKafkaBroker({ log: (m: string) => process.stderr.write(`kafka: ${m}\n`) })) as { bootstrap: string; stop: () => Promise<void> };
   project.provide('kafkaBootstrap', broker.bootstrap);
   return () => broker.stop();
+}
+
+/** What the suite runs that comes from the system: a browser, a Prometheus server, a JVM and Maven for Kafka. */
+const SYSTEM_PACKAGES: { what: string; present: () => boolean; debian: string[] }[] = [
+  { what: 'Chromium (the dashboard tests)', present: () => existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'), debian: ['chromium'] },
+  { what: 'Prometheus (the metrics tests)', present: () => onPath('prometheus'), debian: ['prometheus'] },
+  { what: 'Java and Maven (the Kafka broker)', present: () => onPath('java') && onPath('mvn'), debian: ['openjdk-17-jre-headless', 'maven'] },
+];
+
+function onPath(command: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * Installs what is missing when it can (root and apt-get, as on CI and this project's machines); otherwise stops at
+ * once with the one command to run, instead of a wall of failing tests.
+ */
+function provisionSystemPackages(): void {
+  const missing = SYSTEM_PACKAGES.filter((p) => !p.present());
+  if (missing.length === 0) return;
+  const packages = missing.flatMap((p) => p.debian);
+  const canInstall = process.getuid?.() === 0 && onPath('apt-get');
+  if (canInstall) {
+    process.stderr.write(`test setup: installing ${packages.join(', ')} with apt-get (${missing.map((p) => p.what).join('; ')})\n`);
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    execSync('apt-get update -qq', { stdio: 'inherit', env });
+    execSync(`apt-get install -y -qq ${packages.join(' ')}`, { stdio: ['ignore', 'ignore', 'inherit'], env });
+    const still = SYSTEM_PACKAGES.filter((p) => !p.present());
+    if (still.length === 0) return;
+    missing.splice(0, missing.length, ...still);
+  }
+  throw new Error(
+    `the test suite needs ${missing.map((p) => p.what).join(', ')}: install ${missing.length > 1 ? 'them' : 'it'} with\n  sudo apt-get install ${missing.flatMap((p) => p.debian).join(' ')}\n(or set CHROMIUM_PATH to a Chromium binary)`,
+  );
 }
 
 async function startPostgres(): Promise<void> {

@@ -10,7 +10,6 @@ import type { CatalogLocation } from '../../src/config/types.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const PG_URL = process.env.TRIBUTARY_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
-export const SHARED_DATA = path.resolve(ROOT, '../shared/data');
 
 /** A temporary folder removed after the test file. */
 export function tempDir(prefix = 'trib-'): string {
