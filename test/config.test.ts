@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { TributaryError } from '../src/errors.js';
 import { interpolate, interpolateDeep } from '../src/config/interpolate.js';
 import { loadConfig, resolveConfig } from '../src/config/load.js';
 import { tempDir } from './support/helpers.js';
@@ -47,7 +48,13 @@ describe('config', () => {
     expect(config.sources.s).toEqual({ kind: 'files', glob: '*.csv', into: 'bronze.s' });
     writeFileSync(path.join(dir, 'tributary.config.ts'), `import { defineConfig } from 'tributary';\nexport default defineConfig({ lake: { path: 'older' } });\n`);
     expect((await loadConfig(dir)).lakePath).toBe(path.join(dir, 'older'));
-    writeFileSync(path.join(dir, 'tributary.config.ts'), 'export default {{ broken');
-    await expect(loadConfig(dir)).rejects.toThrow(/tributary\.config\.ts: cannot load/);
+    // A syntax error names the file, line and column, and shows the line.
+    writeFileSync(path.join(dir, 'tributary.config.ts'), `export default {\n  lake: { path: 'x' },,\n};\n`);
+    const syntax = (await loadConfig(dir).then(() => undefined, (e: unknown) => e)) as TributaryError;
+    expect(syntax.message).toMatch(/tributary\.config\.ts:2:\d+: syntax error: /);
+    expect(syntax.hint).toMatch(/lake: \{ path: 'x' \},,/);
+    // An error thrown by the config's own code keeps its message.
+    writeFileSync(path.join(dir, 'tributary.config.ts'), `throw new Error('no DATA_DIR set');\nexport default {};\n`);
+    await expect(loadConfig(dir)).rejects.toThrow(/tributary\.config\.ts: cannot load: no DATA_DIR set/);
   });
 });

@@ -1,6 +1,7 @@
 import type { CheckResultRecord } from '../catalog/run-log.js';
 import { TributaryError, errorMessage } from '../errors.js';
 import type { Lake } from '../lake/lake.js';
+import { loadGraph } from '../models/run.js';
 import { newId } from '../util/ids.js';
 import { blocks, checkDependencies, checkName, runChecks } from './checks.js';
 
@@ -19,6 +20,8 @@ export async function checkTables(lake: Lake, targets: readonly string[] = [], o
       throw new TributaryError('USAGE', `no checks are declared for "${target}"`, { hint: `tables with checks: ${declared.join(', ') || 'none'}` });
     }
   }
+  // Checks of a table nothing produces are a typo: named before anything runs (jobs were checked when loaded).
+  if (options.runId === undefined) await loadGraph(lake);
   // A job's `check:` task records its results under the job's run.
   const owned = options.runId === undefined;
   const runId = options.runId ?? newId('check-');

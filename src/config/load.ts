@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createJiti } from 'jiti';
@@ -48,9 +48,35 @@ export async function loadConfig(projectDir: string, options: { required?: boole
     const jiti = createJiti(import.meta.url, { alias: { [PACKAGE_NAME]: configEntry, tributary: configEntry }, moduleCache: false, fsCache: true });
     raw = await jiti.import(file, { default: true });
   } catch (err) {
-    throw new TributaryError('CONFIG_INVALID', `${file}: cannot load: ${errorMessage(err).split('\n')[0]}`, { cause: err });
+    throw loadError(file, err);
   }
   return resolveConfig(raw, dir, file);
+}
+
+/**
+ * A config that does not load: a syntax error names the file, line and column (the parser puts them on a later line
+ * of its message) and shows the line; an error thrown by the config's own code keeps its first line.
+ */
+function loadError(file: string, err: unknown): TributaryError {
+  const message = errorMessage(err);
+  const first = message.split('\n')[0]!.replace(/^(ParseError|SyntaxError|TransformError):\s*/, '').trim();
+  const escaped = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const at = new RegExp(`${escaped}:(\\d+):(\\d+)`).exec(message) ?? /:(\d+):(\d+)\)?\s*$/m.exec(message);
+  if (at && /ParseError|SyntaxError|Unexpected|Expected/i.test(message)) {
+    const line = Number(at[1]);
+    const column = Number(at[2]);
+    let excerpt: string | undefined;
+    try {
+      excerpt = readFileSync(file, 'utf8').split(/\r?\n/)[line - 1];
+    } catch {
+      excerpt = undefined;
+    }
+    return new TributaryError('CONFIG_INVALID', `${file}:${line}:${column}: syntax error: ${first || 'cannot parse'}`, {
+      ...(excerpt !== undefined ? { hint: `${excerpt.trim()}   ← line ${line}, column ${column}` } : {}),
+      cause: err,
+    });
+  }
+  return new TributaryError('CONFIG_INVALID', `${file}: cannot load: ${first}`, { cause: err });
 }
 
 /** Validates and resolves an in-memory config object (what loadConfig does after importing the file). */

@@ -27,6 +27,8 @@ export interface IngestOptions {
   runId?: string;
   /** The date partition a job run processes: what `{partition}` in the source's glob stands for. */
   partition?: string;
+  /** A source whose glob matches no file is an error, not a warning. */
+  strict?: boolean;
   onProgress?: (progress: IngestProgress) => void;
 }
 
@@ -57,6 +59,8 @@ export interface SourceReport {
   quarantined: QuarantinedOutcome[];
   /** Files that disappeared between discovery and reading: not ingested, not quarantined; a later run takes them. */
   skipped: { path: string; reason: string }[];
+  /** Things worth a look that did not stop the run, e.g. a glob that matched no file. */
+  warnings: string[];
   rows: number;
   rejectedRows: number;
 }
@@ -80,7 +84,7 @@ export async function ingestSource(
   const table = parseTableName(source.into, `sources.${name}.into`).name;
   await checkDeclaredTypes(lake, name, source);
   const policy: ErrorPolicy = source.onError ?? 'reject';
-  const report: SourceReport = { source: name, table, discovered: 0, unchanged: 0, stillQuarantined: [], ingested: [], quarantined: [], skipped: [], rows: 0, rejectedRows: 0 };
+  const report: SourceReport = { source: name, table, discovered: 0, unchanged: 0, stillQuarantined: [], ingested: [], quarantined: [], skipped: [], warnings: [], rows: 0, rejectedRows: 0 };
   const progress = (phase: IngestProgress['phase'], done: number, total: number) => options.onProgress?.({ source: name, phase, done, total });
 
   // 1. Discover and fingerprint; skip known content.
@@ -93,8 +97,11 @@ export async function ingestSource(
     const paths = await discover(source.glob, lake.config.projectDir, options.partition);
     report.discovered = paths.length;
     if (paths.length === 0 && options.requireMatch) {
-      throw new TributaryError('USAGE', `no file matches ${[source.glob].flat().join(', ')}`, { hint: 'check the path; globs are relative to the current folder' });
+      throw new TributaryError('USAGE', `${name.startsWith('adhoc:') ? '' : `sources.${name}: `}no file matches ${[source.glob].flat().join(', ')}`, {
+        hint: name.startsWith('adhoc:') ? 'check the path; globs are relative to the current folder' : `globs are relative to the project folder ${lake.config.projectDir}`,
+      });
     }
+    if (paths.length === 0) report.warnings.push(`no file matches ${[source.glob].flat().join(', ')} (relative to ${lake.config.projectDir})`);
     const known = await lake.catalog.ingestedHashes(name);
     const quarantined = await lake.catalog.openQuarantineHashes(name);
     let hashed = 0;

@@ -33,7 +33,7 @@ export async function runIngest(lake: Lake, names: readonly string[] = [], optio
       hint: 'declare sources in tributary.config.ts, or run `tributary ingest <path-or-glob> --into layer.table`',
     });
   }
-  return recordRun(lake, (runId) => ingestAll(lake, selected.map((n) => [n, declared[n]!] as const), { ...options, runId }));
+  return recordRun(lake, (runId) => ingestAll(lake, selected.map((n) => [n, declared[n]!] as const), { ...options, runId, ...(options.strict ? { requireMatch: true } : {}) }));
 }
 
 /**
@@ -78,7 +78,7 @@ export async function retryQuarantined(lake: Lake, id: number, options: IngestOp
     // The same content was ingested since (e.g. by another process): nothing to do but close the entry.
     await lake.catalog.resolveQuarantine(id);
     const table = source.into;
-    return { runId: '', status: 'success', sources: [{ source: entry.source, table, discovered: 1, unchanged: 1, stillQuarantined: [], ingested: [], quarantined: [], skipped: [], rows: 0, rejectedRows: 0 }] };
+    return { runId: '', status: 'success', sources: [{ source: entry.source, table, discovered: 1, unchanged: 1, stillQuarantined: [], ingested: [], quarantined: [], skipped: [], warnings: [], rows: 0, rejectedRows: 0 }] };
   }
   if (!entry.storedPath || !(await lake.storage.exists(entry.storedPath))) {
     throw new TributaryError('IO_ERROR', `quarantine entry ${id}: the preserved copy ${entry.storedPath ?? '(none)'} is missing from ${lake.storage.root}`);

@@ -10,6 +10,7 @@ import { TributaryError, errorMessage } from '../errors.js';
 import { LocalStorage } from '../storage/local.js';
 import type { Storage } from '../storage/storage.js';
 import { newId } from '../util/ids.js';
+import { nearest } from '../util/nearest.js';
 import { processAlive } from '../util/process.js';
 import type { AsOf } from './as-of.js';
 import { parseTableName, quoteIdent, quoteLiteral } from './table-name.js';
@@ -116,12 +117,28 @@ export class Lake {
   /** Runs read-only SQL over the lake; tables are referred to as `layer.table`. */
   async query(sql: string, options: { asOf?: AsOf } = {}): Promise<QueryResult> {
     await this.engine.assertReadOnly(sql);
-    const wanted = (await this.tables()).map((t) => t.name).filter((name) => mentions(sql, name));
+    const names = (await this.tables()).map((t) => t.name);
+    const wanted = names.filter((name) => mentions(sql, name));
     await this.mount(wanted, options.asOf);
     try {
       return await this.engine.query(sql);
     } catch (err) {
-      throw new TributaryError('SQL_ERROR', `SQL: ${firstLine(errorMessage(err))}`, { cause: err });
+      const message = firstLine(errorMessage(err));
+      // DuckDB says "schema gold does not exist" for a table of the lake that does not exist: name the table.
+      const missing = /Catalog Error: (Table|Schema) with name "?([A-Za-z_][A-Za-z0-9_.]*)"? does not exist/i.exec(message);
+      if (missing) {
+        const name = missing[2]!.toLowerCase();
+        const refs = [...sql.matchAll(/\b"?([A-Za-z_][A-Za-z0-9_]*)"?\s*\.\s*"?([A-Za-z_][A-Za-z0-9_]*)"?/g)].map((m) => `${m[1]}.${m[2]}`.toLowerCase());
+        const table = refs.find((r) => !names.includes(r) && (r === name || r.startsWith(`${name}.`) || r.endsWith(`.${name}`)));
+        if (table) {
+          const near = nearest(table, names);
+          throw new TributaryError('TABLE_NOT_FOUND', `SQL: table ${table} does not exist in the lake`, {
+            hint: near ? `did you mean ${near}? (see \`tributary lake tables\`)` : names.length ? `tables: ${names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''}` : 'the lake has no tables yet: run `tributary ingest` first',
+            cause: err,
+          });
+        }
+      }
+      throw new TributaryError('SQL_ERROR', `SQL: ${message}`, { cause: err });
     }
   }
 

@@ -6,6 +6,8 @@ import { newId } from '../util/ids.js';
 import { ModelGraph } from './graph.js';
 import { buildModel, type BuildMode } from './materialize.js';
 import { discoverModels } from './model.js';
+import { compileStream } from '../streams/definition.js';
+import { nearest } from '../util/nearest.js';
 
 export type ModelStatus = 'success' | 'fresh' | 'failed' | 'blocked' | 'failed_checks';
 
@@ -46,10 +48,39 @@ export interface RunModelsOptions {
 export async function loadGraph(lake: Lake): Promise<ModelGraph> {
   const models = await discoverModels(lake.engine, lake.config.modelsPath, lake.config.projectDir);
   const extra: Record<string, string[]> = {};
+  // Checks of a table that nothing produces would never run: a typo in a table name, named at load.
+  const known = await producedTables(lake, models.map((m) => m.name));
+  for (const table of Object.keys(lake.config.checks)) {
+    if (known.has(table)) continue;
+    const near = nearest(table, known);
+    throw new TributaryError('CONFIG_INVALID', `checks: ${table} is not produced by any source, model or stream, and is not in the lake`, {
+      hint: near ? `did you mean ${near}?` : `tables: ${[...known].sort().join(', ') || 'none'}`,
+    });
+  }
   for (const [table, specs] of Object.entries(lake.config.checks)) {
     for (const spec of specs) extra[table] = [...(extra[table] ?? []), ...(await checkDependencies(lake.engine, table, spec))];
   }
   return new ModelGraph(models, extra);
+}
+
+/** Tables something in the project produces (sources, their rejects, models, streams' tables), and those in the lake. */
+export async function producedTables(lake: Lake, models: readonly string[]): Promise<Set<string>> {
+  const { config } = lake;
+  const out = new Set<string>(models);
+  for (const source of Object.values(config.sources)) {
+    out.add(source.into);
+    out.add(`${source.into}_rejects`);
+  }
+  for (const name of Object.keys(config.streams)) {
+    try {
+      const s = compileStream(name, config.streams[name]!);
+      for (const t of [...s.outputs.map((o) => o.table), s.landing, s.dlqTable, s.lateTable]) if (t) out.add(t);
+    } catch {
+      // an invalid stream is reported when it is run
+    }
+  }
+  for (const t of await lake.tables()) out.add(t.name);
+  return out;
 }
 
 /**
@@ -116,6 +147,13 @@ async function runOne(lake: Lake, graph: ModelGraph, name: string, runId: string
     for (const input of model.reads) {
       const table = await lake.catalog.getTable(input);
       if (!table || table.currentSnapshot === 0) {
+        const produced = await producedTables(lake, graph.order);
+        if (!produced.has(input)) {
+          const near = nearest(input, produced);
+          throw new TributaryError('TABLE_NOT_FOUND', `${model.displayFile}: reads ${input}, which no source, model or stream produces`, {
+            hint: near ? `did you mean ${near}?` : `tables: ${[...produced].sort().join(', ') || 'none'}`,
+          });
+        }
         throw new TributaryError('TABLE_NOT_FOUND', `${model.displayFile}: reads ${input}, which has no data yet`, {
           hint: graph.nodes.get(input)?.kind === 'model' ? `build ${input} first` : 'ingest its source first (`tributary ingest`)',
         });
@@ -181,7 +219,8 @@ async function runOne(lake: Lake, graph: ModelGraph, name: string, runId: string
     return outcome;
   } catch (err) {
     outcome.status = 'failed';
-    outcome.error = errorMessage(err).split('\n')[0];
+    const hint = err instanceof TributaryError && err.hint ? ` (${err.hint})` : '';
+    outcome.error = `${errorMessage(err).split('\n')[0]}${hint}`;
     return outcome;
   } finally {
     outcome.seconds = (Date.now() - started.getTime()) / 1000;

@@ -16,6 +16,7 @@ export function ingestCommand(): Command {
     .option('--no-header', 'ad hoc CSV: the first line is data, not column names')
     .addOption(new Option('--encoding <name>', 'ad hoc CSV: text encoding').choices(['utf-8', 'latin-1', 'utf-16']))
     .addOption(new Option('--on-error <policy>', 'ad hoc: bad rows/files policy').choices(['reject', 'quarantine', 'fail']))
+    .option('--strict', 'a declared source whose glob matches no file is an error (default: a warning)')
     .addHelpText('after', `
 Examples:
   tributary ingest                       run every declared source
@@ -25,7 +26,7 @@ Examples:
 Files already ingested (same content hash) are skipped; a changed file is ingested as a new version.
 Unreadable or invalid files go to quarantine (see \`tributary quarantine ls\`); rows that fail type
 conversion go to the table <layer.table>_rejects with file, line and reason.`)
-    .action(async (args: string[], opts: { into?: string; format?: FileSourceConfig['format']; delimiter?: string; header: boolean; encoding?: CsvOptions['encoding']; onError?: FileSourceConfig['onError'] }, cmd: Command) => {
+    .action(async (args: string[], opts: { into?: string; format?: FileSourceConfig['format']; delimiter?: string; header: boolean; encoding?: CsvOptions['encoding']; onError?: FileSourceConfig['onError']; strict?: boolean }, cmd: Command) => {
       const progress = new Progress(!globals(cmd).json);
       const onProgress = (p: IngestProgress) =>
         progress.update(
@@ -41,7 +42,7 @@ conversion go to the table <layer.table>_rejects with file, line and reason.`)
             const overrides = { ...(opts.format ? { format: opts.format } : {}), ...(Object.keys(csv).length ? { csv } : {}), ...(opts.onError ? { onError: opts.onError } : {}) };
             return await runIngestFiles(lake, args, opts.into, overrides, { onProgress });
           }
-          return await runIngest(lake, args, { onProgress });
+          return await runIngest(lake, args, { onProgress, ...(opts.strict ? { strict: true } : {}) });
         } finally {
           progress.done();
         }
@@ -67,6 +68,7 @@ function describe(report: IngestRunReport): string {
     for (const q of s.quarantined) lines.push(`quarantined #${q.id} ${q.path}: ${q.reason}`);
     for (const q of s.stillQuarantined) lines.push(`still quarantined #${q.id} ${q.path} (unchanged since; \`tributary quarantine retry ${q.id}\` after fixing the config)`);
     for (const f of s.skipped) lines.push(`warning: skipped ${f.path}: ${f.reason}`);
+    for (const w of s.warnings) lines.push(`warning: source ${s.source}: ${w}`);
     if (s.rejectedRows) lines.push(`${s.rejectedRows} rejected row(s) of ${s.source} are in ${s.table}_rejects`);
   }
   lines.push(`run ${report.runId}: ${report.status}`);
