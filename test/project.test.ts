@@ -35,6 +35,9 @@ describe('a project of your own', () => {
     const ingest = await run('npx', ['--no-install', 'tributary', 'ingest'], { cwd: dir });
     expect(ingest.code, ingest.stderr).toBe(0);
     expect(ingest.stdout).toMatch(/bronze\.sales/);
+    const build = await run('npx', ['--no-install', 'tributary', 'build'], { cwd: dir });
+    expect(build.code, build.stderr).toBe(0);
+    expect(build.stdout).toMatch(/build build-\S+: success/);
     // From a subfolder: the project above is found, and no lake is created where the command runs.
     mkdirSync(path.join(dir, 'models/silver'), { recursive: true });
     const tables = await run('npx', ['--no-install', 'tributary', 'lake', 'tables', '--json'], { cwd: path.join(dir, 'models') });

@@ -17,6 +17,7 @@ import { streamCommand } from './commands/stream.js';
 import { backfillCommand, backfillsCommand, jobsCommand, workerCommand } from './commands/jobs.js';
 import { devCommand } from './commands/dev.js';
 import { VERSION } from '../util/version.js';
+import { buildCommand } from './commands/build.js';
 
 export function buildProgram(): Command {
   const program = new Command('tributary')
@@ -26,7 +27,7 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable JSON output')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true });
-  for (const command of [demoCommand(), initCommand(), ingestCommand(), runCommand(), checkCommand(), graphCommand(), lakeCommand(), sqlCommand(), quarantineCommand(), runsCommand(), serveCommand(), syncCommand(), produceCommand(), streamCommand(), dlqCommand(), monitoringCommand(), jobsCommand(), backfillCommand(), backfillsCommand(), workerCommand(), devCommand()]) {
+  for (const command of [demoCommand(), initCommand(), ingestCommand(), buildCommand(), runCommand(), checkCommand(), graphCommand(), lakeCommand(), sqlCommand(), quarantineCommand(), runsCommand(), serveCommand(), syncCommand(), produceCommand(), streamCommand(), dlqCommand(), monitoringCommand(), jobsCommand(), backfillCommand(), backfillsCommand(), workerCommand(), devCommand()]) {
     program.addCommand(command);
   }
   // Every command (and sub-command) reports errors through main() instead of exiting by itself.

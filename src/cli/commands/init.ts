@@ -30,12 +30,12 @@ export function initCommand(): Command {
         name: path.basename(target).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[._-]+/, '') || 'tributary-project',
         private: true,
         type: 'module',
-        scripts: { ingest: 'tributary ingest', build: 'tributary run', serve: 'tributary serve' },
+        scripts: { ingest: 'tributary ingest', build: 'tributary build', serve: 'tributary serve' },
         dependencies: { [PACKAGE_NAME]: dependency },
       };
       writeFileSync(path.join(target, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
       emit(cmd, { created: target, dependency: { [PACKAGE_NAME]: dependency } }, () =>
-        [`created ${target} (depends on ${PACKAGE_NAME} ${dependency})`, '', 'next:', `  cd ${dir}`, '  npm install', '  npx tributary ingest', '  npx tributary run', '  npx tributary lake tables'].join('\n'),
+        [`created ${target} (depends on ${PACKAGE_NAME} ${dependency})`, '', 'next:', `  cd ${dir}`, '  npm install', '  npx tributary ingest', '  npx tributary build', '  npx tributary lake tables'].join('\n'),
       );
     });
 }

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { checks } from '../src/config/define.js';
+import { runBuild } from '../src/orchestration/build.js';
+import { cli } from './support/helpers.js';
+import { openTestLake } from './support/project.js';
+
+async function shop() {
+  return openTestLake({
+    sources: { sales: { kind: 'files', glob: 'in/*.csv', into: 'bronze.sales', schema: { columns: { id: 'BIGINT', amount: 'DECIMAL(10,2)', country: 'VARCHAR' } } } },
+    checks: {
+      'silver.sales': [checks.unique('id'), checks.notNull('country')],
+      // Made to fail: France's total is 15.75.
+      'gold.by_country': [checks.range('total', { max: 10 })],
+    },
+  });
+}
+
+describe('tributary build', () => {
+  it('ingests, builds and checks in dependency order; a failure blocks only what depends on it; passed checks are reported', async () => {
+    const { lake, write, dir } = await shop();
+    write('in/a.csv', 'id,amount,country\n1,10.50,France\n2,20.00,Spain\n3,5.25,France\n');
+    write('models/silver/sales.sql', 'SELECT * EXCLUDE (_ingested_at, _source, _source_file, _file_hash, _batch_id) FROM bronze.sales');
+    write('models/gold/by_country.sql', 'SELECT country, sum(amount) AS total FROM silver.sales GROUP BY ALL');
+    write('models/gold/top.sql', 'SELECT * FROM gold.by_country ORDER BY total DESC LIMIT 1');
+    write('models/gold/counts.sql', 'SELECT count(*) AS n FROM silver.sales');
+    const report = await runBuild(lake);
+    expect(report.assets.map((a) => [a.asset, a.status])).toEqual([
+      ['source:sales', 'success'],
+      ['silver.sales', 'success'],
+      ['gold.by_country', 'failed_checks'],
+      ['gold.counts', 'success'],
+      ['gold.top', 'blocked'],
+    ]);
+    expect(report.assets[0]!.detail).toBe('1 file(s) ingested');
+    expect(report.assets.find((a) => a.asset === 'gold.top')!.error).toBe('not built: gold.by_country failed');
+    expect(report.status).toBe('failed');
+    expect(report.checks.map((c) => [c.table, c.check, c.status]).sort()).toEqual([
+      ['gold.by_country', 'range(total, max 10)', 'fail'],
+      ['silver.sales', 'not_null(country)', 'pass'],
+      ['silver.sales', 'unique(id)', 'pass'],
+    ]);
+    expect((await lake.catalog.getRun(report.runId)).kind).toBe('build');
+
+    // Again, with nothing new: every model is fresh, and its checks still run and are reported.
+    const again = await runBuild(lake, { exclude: ['gold.top'] });
+    expect(again.assets.filter((a) => a.kind === 'model').map((a) => a.status)).toEqual(['fresh', 'failed_checks', 'fresh']);
+    expect(again.checks.filter((c) => c.status === 'pass')).toHaveLength(2);
+
+    // Selection as in jobs; from the CLI, one summary and exit code 1 when something failed.
+    const selected = await runBuild(lake, { select: ['+gold.counts'], exclude: ['source:*'] });
+    expect(selected.assets.map((a) => a.asset)).toEqual(['silver.sales', 'gold.counts']);
+    expect(selected.status).toBe('success');
+    write(
+      'tributary.config.ts',
+      `import { checks, defineConfig } from 'tributary-data';
+export default defineConfig({
+  sources: { sales: { kind: 'files', glob: 'in/*.csv', into: 'bronze.sales', schema: { columns: { id: 'BIGINT', amount: 'DECIMAL(10,2)', country: 'VARCHAR' } } } },
+  checks: { 'silver.sales': [checks.unique('id'), checks.notNull('country')], 'gold.by_country': [checks.range('total', { max: 10 })] },
+});
+`,
+    );
+    const out = await cli(['build', '--project', dir]);
+    expect(out.code).toBe(1);
+    expect(out.stdout).toMatch(/ok {3}silver\.sales unique\(id\): pass/);
+    expect(out.stdout).toMatch(/^gold\.by_country: not published: checks failed: range\(total, max 10\)/m);
+    expect(out.stdout).toMatch(/build build-\S+: failed · 5 assets: 1 built, 2 fresh, 1 failed, 1 blocked · checks: 2 passed, 1 not passed/);
+    const bad = await cli(['build', '--select', 'gold.nope', '--project', dir]);
+    expect(bad.stderr).toMatch(/--select: "gold\.nope" matches no asset/);
+  });
+});
