@@ -68,3 +68,33 @@ export default defineConfig({
     expect(bad.stderr).toMatch(/--select: "gold\.nope" matches no asset/);
   });
 });
+
+describe('a job whose models are fresh', () => {
+  it('finishes their tasks without a task process, and builds a model whose SQL changed', async () => {
+    const { write, dir } = await openTestLake();
+    write('in/a.csv', 'id,amount\n1,10\n2,20\n');
+    write('models/silver/sales.sql', 'SELECT id, amount FROM bronze.sales');
+    write('models/gold/total.sql', 'SELECT sum(amount) AS total FROM silver.sales');
+    write(
+      'tributary.config.ts',
+      `export default { sources: { sales: { kind: 'files', glob: 'in/*.csv', into: 'bronze.sales' } }, jobs: { nightly: { select: ['source:*', '*.*'] } } };\n`,
+    );
+    const runJob = async () => {
+      const ran = await cli(['jobs', 'run', 'nightly', '--json', '--project', dir]);
+      expect(ran.code, ran.stderr).toBe(0);
+      const run = JSON.parse(ran.stdout) as { runId: string };
+      return JSON.parse((await cli(['runs', 'show', run.runId, '--logs', '--json', '--project', dir])).stdout) as { attempts: { task: string; status: string; logs: string }[] };
+    };
+    const first = await runJob();
+    expect(first.attempts.find((a) => a.task === 'gold.total')!.logs).toMatch(/built gold\.total/);
+    const second = await runJob();
+    for (const task of ['silver.sales', 'gold.total']) {
+      expect(second.attempts.find((a) => a.task === task)).toMatchObject({ status: 'success', logs: `${task} is fresh (same SQL, inputs unchanged since its last build): done without a task process` });
+    }
+    // The model's SQL changed: no longer fresh, so it is built (and its reader with it).
+    write('models/gold/total.sql', 'SELECT sum(amount) AS total, count(*) AS n FROM silver.sales');
+    const third = await runJob();
+    expect(third.attempts.find((a) => a.task === 'silver.sales')!.logs).toMatch(/fresh/);
+    expect(third.attempts.find((a) => a.task === 'gold.total')!.logs).toMatch(/built gold\.total/);
+  }, 90_000);
+});

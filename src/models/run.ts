@@ -8,6 +8,7 @@ import { buildModel, type BuildMode } from './materialize.js';
 import { discoverModels } from './model.js';
 import { compileStream } from '../streams/definition.js';
 import { nearest } from '../util/nearest.js';
+import type { Engine } from '../engine/engine.js';
 
 export type ModelStatus = 'success' | 'fresh' | 'failed' | 'blocked' | 'failed_checks';
 
@@ -233,6 +234,25 @@ async function checkReads(lake: Lake, table: string): Promise<string[]> {
   const reads = new Set<string>();
   for (const spec of lake.config.checks[table] ?? []) for (const t of await checkDependencies(lake.engine, table, spec)) reads.add(t);
   return [...reads];
+}
+
+/**
+ * Whether building `name` now would find it fresh (what runModels decides, without building): the same SQL, the
+ * table still at the snapshot of its last success, and every input at the snapshot that success read. Workers use it
+ * to finish a fresh model's task without starting a task process. `engine` only parses the models' SQL.
+ */
+export async function modelIsFresh(lake: Lake, engine: Engine, name: string): Promise<boolean> {
+  const model = (await discoverModels(engine, lake.config.modelsPath, lake.config.projectDir)).find((m) => m.name === name);
+  if (!model) return false;
+  const inputs: Record<string, number> = {};
+  for (const input of model.reads) {
+    const table = await lake.catalog.getTable(input);
+    if (!table || table.currentSnapshot === 0) return false;
+    inputs[input] = table.currentSnapshot;
+  }
+  const base = (await lake.catalog.getTable(name))?.currentSnapshot ?? 0;
+  const last = await lake.catalog.runLog.lastSuccess(name);
+  return last !== undefined && last.sqlHash === model.sqlHash && base > 0 && last.snapshotId === base && sameInputs(last.inputSnapshots, inputs);
 }
 
 function sameInputs(a: Record<string, number>, b: Record<string, number>): boolean {

@@ -39,7 +39,7 @@ export function projectWorker(
   config: ResolvedConfig,
   queue: RunQueue,
   logger: Logger,
-  options: { concurrency?: number; scope?: { runId?: string; backfillId?: string }; onRunFinished?: (run: FinishedRun) => void } = {},
+  options: { concurrency?: number; scope?: { runId?: string; backfillId?: string }; onRunFinished?: (run: FinishedRun) => void; isFresh?: (task: string) => Promise<boolean> } = {},
 ): Worker {
   const settings = config.orchestration;
   return new Worker(config, queue, {
@@ -48,6 +48,7 @@ export function projectWorker(
     lostAfterMs: toMillis(settings.lostAfter ?? '60s', 'orchestration.lostAfter'),
     logger,
     ...(options.scope ? { scope: options.scope } : {}),
+    ...(options.isFresh ? { isFresh: options.isFresh } : {}),
     onRunFinished: (run) => {
       options.onRunFinished?.(run);
       const posting = notifyRun(settings, config.name, run, logger).finally(() => pending.delete(posting));

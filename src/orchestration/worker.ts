@@ -24,6 +24,11 @@ export interface WorkerOptions {
   onRunFinished?: (run: FinishedRun) => void;
   /** Only tasks of this run, or of this backfill's runs (a command executing its own work). */
   scope?: { runId?: string; backfillId?: string };
+  /**
+   * Whether a model task would find its model fresh: such a task is finished here, without a task process (a job
+   * whose models are all fresh then takes about a second, not a process start per model).
+   */
+  isFresh?: (task: string) => Promise<boolean>;
 }
 
 interface Running {
@@ -56,6 +61,8 @@ export class Worker {
   private stopping = false;
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
+  /** Claimed tasks whose freshness is being checked: they count against the concurrency like running ones. */
+  private checking = 0;
 
   constructor(
     private readonly config: ResolvedConfig,
@@ -87,7 +94,7 @@ export class Worker {
     this.wake();
     await this.loop;
     const deadline = Date.now() + graceMs;
-    while (this.running.size > 0 && Date.now() < deadline) await Promise.race([...[...this.running.values()].map((r) => r.done), sleep(100)]);
+    while ((this.running.size > 0 || this.checking > 0) && Date.now() < deadline) await Promise.race([...[...this.running.values()].map((r) => r.done), sleep(100)]);
     for (const r of this.running.values()) this.kill(r, 'interrupted');
     await Promise.all([...this.running.values()].map((r) => r.done));
   }
@@ -100,12 +107,12 @@ export class Worker {
           lastBeat = Date.now();
           await this.beat();
         }
-        while (!this.stopping && this.running.size < this.options.concurrency) {
+        while (!this.stopping && this.running.size + this.checking < this.options.concurrency) {
           const claim = await this.queue.claim(this.id, this.options.scope);
           if (!claim) break;
           // Stopped while claiming: hand the task back untouched.
           if (this.stopping) await this.queue.finishAttempt(claim, { status: 'interrupted', error: 'interrupted: the worker was stopped' });
-          else this.launch(claim);
+          else this.dispatch(claim);
         }
       } catch (err) {
         this.options.logger.error({ err: errorMessage(err) }, 'worker: the run queue could not be read; retrying');
@@ -139,6 +146,41 @@ export class Worker {
       this.options.logger.warn({ runId: lost.runId, task: lost.task, worker: lost.worker }, `task ${lost.task} of ${lost.runId} was lost with worker ${lost.worker}; it will be retried`);
       if (lost.finishedRun) this.options.onRunFinished?.(lost.finishedRun);
     }
+  }
+
+  /** A model task whose model is fresh is finished here; any other task gets a task process. */
+  private dispatch(claim: ClaimedTask): void {
+    const isFresh = this.options.isFresh;
+    if (!isFresh || claim.task.includes(':')) return this.launch(claim);
+    this.checking++;
+    const checked = isFresh(claim.task).catch((err: unknown) => {
+      this.options.logger.debug({ task: claim.task, err: errorMessage(err) }, 'freshness check failed; running the task');
+      return false;
+    });
+    void checked.then(async (fresh) => {
+      if (!fresh && !this.stopping) {
+        this.checking--;
+        this.launch(claim);
+        return;
+      }
+      const bindings = { runId: claim.runId, task: claim.task, attempt: claim.attempt };
+      const outcome: AttemptOutcome = fresh
+        ? { status: 'success', summary: { status: 'fresh' }, logs: `${claim.task} is fresh (same SQL, inputs unchanged since its last build): done without a task process` }
+        : { status: 'interrupted', error: 'interrupted: the worker was stopped' };
+      try {
+        const { finishedRun } = await this.queue.finishAttempt(claim, outcome);
+        if (fresh) this.options.logger.info(bindings, `${claim.task}: fresh, skipped`);
+        if (finishedRun) {
+          this.options.logger.info({ runId: finishedRun.runId, job: finishedRun.job, status: finishedRun.status }, `run ${finishedRun.runId} (${finishedRun.job}) ${finishedRun.status}`);
+          this.options.onRunFinished?.(finishedRun);
+        }
+      } catch (err) {
+        this.options.logger.error({ ...bindings, err: errorMessage(err) }, 'could not record the attempt; the task will be retried once its heartbeat is stale');
+      } finally {
+        this.checking--;
+        this.wake();
+      }
+    });
   }
 
   private launch(claim: ClaimedTask): void {

@@ -10,6 +10,7 @@ import { runStream } from '../../streams/worker.js';
 import { createLogger } from '../../util/logger.js';
 import { globals, print, projectDir, stopOnSignals } from '../context.js';
 import { nonNegativeInt } from '../options.js';
+import { freshnessCheck } from '../../orchestration/build.js';
 
 export function devCommand(): Command {
   return new Command('dev')
@@ -22,7 +23,8 @@ export function devCommand(): Command {
       const logger = createLogger('dev');
       const lake = await Lake.open(config);
       const orch = await Orchestration.open(lake);
-      const worker = projectWorker(config, orch.queue, logger);
+      const freshness = await freshnessCheck(lake);
+      const worker = projectWorker(config, orch.queue, logger, { isFresh: freshness.isFresh });
       const scheduler = new Scheduler(orch, { logger, onRun: () => worker.wake() });
       const { app } = await buildServer(lake, { logger, orchestration: orch });
       const port = opts.port !== undefined ? nonNegativeInt(opts.port, '--port') : (config.serve.port ?? 8080);
@@ -59,6 +61,7 @@ export function devCommand(): Command {
       logger.info('stopping');
       await scheduler.stop();
       await Promise.all([worker.stop(10_000), ...streaming]);
+      freshness.close();
       await app.close();
       await flushNotifications();
       stop.dispose();

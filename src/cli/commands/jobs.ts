@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../../util/logger.js';
 import { emit, projectDir, stopOnSignals, withLake } from '../context.js';
 import { renderTable } from '../output.js';
 import { positiveInt } from '../options.js';
+import { freshnessCheck } from '../../orchestration/build.js';
 
 /** Opens the project's orchestration for one command. */
 async function withOrchestration<T>(cmd: Command, fn: (orch: Orchestration) => Promise<T>): Promise<T> {
@@ -21,7 +22,8 @@ async function withOrchestration<T>(cmd: Command, fn: (orch: Orchestration) => P
  */
 async function workUntil(orch: Orchestration, logger: Logger, done: () => Promise<boolean>, options: { concurrency?: number; scope: { runId?: string; backfillId?: string }; onInterrupt: () => Promise<void>; tick?: () => Promise<void> }): Promise<boolean> {
   // Only this command's own work: runs queued by schedules are for `tributary dev` or workers.
-  const worker = projectWorker(orch.lake.config, orch.queue, logger, { concurrency: options.concurrency, scope: options.scope });
+  const freshness = await freshnessCheck(orch.lake);
+  const worker = projectWorker(orch.lake.config, orch.queue, logger, { concurrency: options.concurrency, scope: options.scope, isFresh: freshness.isFresh });
   const stop = stopOnSignals();
   worker.start();
   try {
@@ -34,6 +36,7 @@ async function workUntil(orch: Orchestration, logger: Logger, done: () => Promis
     return false;
   } finally {
     await worker.stop(stop.signal.aborted ? 0 : 10_000);
+    freshness.close();
     stop.dispose();
     await flushNotifications();
   }
@@ -196,13 +199,15 @@ export function workerCommand(): Command {
       const lake = await Lake.open(config);
       const logger = createLogger('worker');
       const orch = await Orchestration.open(lake);
-      const worker = projectWorker(config, orch.queue, logger, { concurrency: opts.concurrency ? positiveInt(opts.concurrency, '--concurrency') : undefined });
+      const freshness = await freshnessCheck(lake);
+      const worker = projectWorker(config, orch.queue, logger, { concurrency: opts.concurrency ? positiveInt(opts.concurrency, '--concurrency') : undefined, isFresh: freshness.isFresh });
       const stop = stopOnSignals();
       worker.start();
       logger.info({ worker: worker.id, catalog: lake.catalog.location }, `worker ${worker.id} started`);
       await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
       logger.info('stopping: running tasks get 10 s to finish, then go back to the queue');
       await worker.stop(10_000);
+      freshness.close();
       await flushNotifications();
       stop.dispose();
       await lake.close();
