@@ -61,6 +61,19 @@ export class Engine {
     return { columns: names.map((name, i) => ({ name, type: types[i]!.toString() })), rows: reader.getRowObjectsJS() };
   }
 
+  /**
+   * Runs a query and returns rows as text-faithful JSON values: DATE as 'YYYY-MM-DD', timestamps and times as
+   * DuckDB prints them, DECIMAL and big integers exactly (as text, or as numbers when `numbers` is set and the
+   * value survives a double exactly), BLOB as its escaped text, never a byte object.
+   */
+  async queryJson(sql: string, options: { numbers?: boolean } = {}): Promise<QueryResult> {
+    const reader = await this.connection.runAndReadAll(sql);
+    const names = reader.columnNames();
+    const types = reader.columnTypes().map((t) => t.toString());
+    const columns = names.map((name, i) => ({ name, type: types[i]! }));
+    return { columns, rows: reader.getRowObjectsJson().map((row) => (options.numbers ? exactNumbers(row, columns) : row)) };
+  }
+
   /** Column names and types a SELECT would produce, without running it. */
   async describe(select: string): Promise<ColumnInfo[]> {
     const rows = await this.all(`DESCRIBE ${select}`);
@@ -115,6 +128,26 @@ export function selectFiles(files: readonly string[], schema: readonly ColumnInf
  */
 export function fileLiteral(file: string): string {
   return quoteLiteral(/[*?[]/.test(file) ? file.replace(/[*?[]/g, (c) => `[${c}]`) : file);
+}
+
+const EXACT_NUMBER = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|DECIMAL)/i;
+
+/** True when the number's text survives a round trip through a double (otherwise it stays text: no silent rounding). */
+export function exactlyDouble(text: string): boolean {
+  const n = Number(text);
+  if (!Number.isFinite(n)) return false;
+  const normal = (s: string) => s.replace(/^(-?)0+(?=\d)/, '$1').replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+  return normal(String(n)) === normal(text);
+}
+
+/** Integer and decimal columns' text values as numbers where exact (JSON output). */
+export function exactNumbers(row: Record<string, unknown>, columns: readonly ColumnInfo[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const c of columns) {
+    const v = row[c.name];
+    out[c.name] = typeof v === 'string' && EXACT_NUMBER.test(c.type) && exactlyDouble(v) ? Number(v) : v;
+  }
+  return out;
 }
 
 export function firstLine(message: string): string {

@@ -115,13 +115,13 @@ export class Lake {
   }
 
   /** Runs read-only SQL over the lake; tables are referred to as `layer.table`. */
-  async query(sql: string, options: { asOf?: AsOf } = {}): Promise<QueryResult> {
+  async query(sql: string, options: { asOf?: AsOf; /** rows as exact text values (see Engine.queryJson) */ json?: { numbers: boolean } } = {}): Promise<QueryResult> {
     await this.engine.assertReadOnly(sql);
     const names = (await this.tables()).map((t) => t.name);
     const wanted = names.filter((name) => mentions(sql, name));
     await this.mount(wanted, options.asOf);
     try {
-      return await this.engine.query(sql);
+      return options.json ? await this.engine.queryJson(sql, options.json) : await this.engine.query(sql);
     } catch (err) {
       const message = firstLine(errorMessage(err));
       // DuckDB says "schema gold does not exist" for a table of the lake that does not exist: name the table.

@@ -10,7 +10,10 @@ export function sqlCommand(): Command {
     .option('--format <format>', 'table | json | csv', 'table')
     .option('--as-of <snapshot|timestamp>', 'read every table as of this time (or snapshot id)')
     .action(async (query: string, opts: { format: string; asOf?: string }, cmd: Command) => {
-      const result = await withLake(cmd, (l) => l.query(query, opts.asOf ? { asOf: parseAsOf(opts.asOf) } : {}));
-      print(renderRows(outputFormat(cmd, opts.format), result.columns, result.rows));
+      const format = outputFormat(cmd, opts.format);
+      // Values as the data holds them: dates as dates, decimals exactly, blobs as text (JSON: numbers where exact).
+      const json = { numbers: format === 'json' };
+      const result = await withLake(cmd, (l) => l.query(query, { json, ...(opts.asOf ? { asOf: parseAsOf(opts.asOf) } : {}) }));
+      print(renderRows(format, result.columns, result.rows));
     });
 }
