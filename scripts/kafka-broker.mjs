@@ -245,11 +245,15 @@ function diagnostics(file, from = 0) {
 }
 
 function clusterId() {
-  // Kafka Uuid: 16 random bytes, base64url without padding (22 chars).
-  const b = randomBytes(16);
-  b[6] = (b[6] & 0x0f) | 0x40; // make it a v4 UUID, never the reserved zero/one ids
-  b[8] = (b[8] & 0x3f) | 0x80;
-  return b.toString('base64url');
+  // Kafka Uuid: 16 random bytes, base64url without padding (22 chars). One that starts with '-' (1 in 64) is read
+  // by kafka-storage's argument parser as an option ("argument --cluster-id/-t: expected one argument"): draw again.
+  for (;;) {
+    const b = randomBytes(16);
+    b[6] = (b[6] & 0x0f) | 0x40; // make it a v4 UUID, never the reserved zero/one ids
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const id = b.toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 function serverProperties({ port, controllerPort, logDir }) {
@@ -371,7 +375,7 @@ export async function startKafkaBroker({ port, dataDir, log, heap } = {}) {
       const id = clusterId();
       const res = await run(javaBin(), [
         '-Xmx256m', '-XX:TieredStopAtLevel=1', ...jvmCommon,
-        'kafka.tools.StorageTool', 'format', '-t', id, '-c', propsFile,
+        'kafka.tools.StorageTool', 'format', `--cluster-id=${id}`, '-c', propsFile,
       ]);
       if (res.code !== 0) {
         throw new Error(`kafka storage format failed (exit ${res.code ?? res.signal}):\n${res.out.slice(-4000)}`);

@@ -37,7 +37,7 @@ describe('tributary CLI', () => {
     expect(tables.map((t: { name: string }) => t.name)).toEqual(['bronze.sales', 'bronze.sales_rejects']);
 
     const csv = await cli(['sql', 'SELECT country, sum(amount) AS revenue FROM bronze.sales GROUP BY ALL ORDER BY 2 DESC', '--format', 'csv', '--project', dir]);
-    expect(csv.stdout.trim().split('\n')).toEqual(['country,revenue', 'France,410.5', 'Belgium,50.75', 'Spain,42.9']);
+    expect(csv.stdout.trim().split('\n')).toEqual(['country,revenue', 'France,410.50', 'Belgium,50.75', 'Spain,42.90']);
 
     const history = JSON.parse((await cli(['lake', 'history', 'bronze.sales', '--project', dir, '--json'])).stdout);
     expect(history[0]).toMatchObject({ snapshotId: 1, operation: 'append', rowCount: 6 });

@@ -75,7 +75,7 @@ describe('lake SQL', () => {
       await expect(lake.query(sql), sql).rejects.toMatchObject({ code: 'SQL_READ_ONLY' });
     }
     await expect(lake.query('SELEC 1')).rejects.toMatchObject({ code: 'SQL_ERROR', message: expect.stringMatching(/syntax error/) });
-    await expect(lake.query('SELECT * FROM gold.nope')).rejects.toMatchObject({ code: 'SQL_ERROR' });
+    await expect(lake.query('SELECT * FROM gold.nope')).rejects.toMatchObject({ code: 'TABLE_NOT_FOUND' });
     expect(await rows(lake, 'SELECT a FROM "gold"."k"')).toEqual([{ a: 1 }]);
     expect((await lake.query('DESCRIBE gold.k')).rows[0]).toMatchObject({ column_name: 'a' });
   });
