@@ -424,6 +424,28 @@ export class Catalog {
     return rows.map(toRun);
   }
 
+  /** Forgets the ingestion of files that landed in `table` after `snapshot` (a rollback took their rows out). */
+  async forgetIngestedAfter(table: string, snapshot: number): Promise<number> {
+    return this.driver.transaction(async (s) => {
+      const rows = await s.query<{ n: number }>(`SELECT count(*) AS n FROM ingested_files WHERE table_name = $1 AND snapshot_id > $2`, [table, snapshot]);
+      await s.query(`DELETE FROM ingested_files WHERE table_name = $1 AND snapshot_id > $2`, [table, snapshot]);
+      return Number(rows[0]?.n ?? 0);
+    });
+  }
+
+  /** Removes a table from the catalog (snapshots, files, ingestion records); returns the paths of all its files. */
+  async dropTable(table: string): Promise<string[]> {
+    return this.driver.transaction(async (s) => {
+      await s.query(`UPDATE lake_tables SET current_snapshot = current_snapshot WHERE name = $1`, [table]);
+      const files = await s.query<{ path: string }>(`SELECT path FROM data_files WHERE table_name = $1`, [table]);
+      await s.query(`DELETE FROM data_files WHERE table_name = $1`, [table]);
+      await s.query(`DELETE FROM snapshots WHERE table_name = $1`, [table]);
+      await s.query(`DELETE FROM ingested_files WHERE table_name = $1`, [table]);
+      await s.query(`DELETE FROM lake_tables WHERE name = $1`, [table]);
+      return files.map((f) => f.path);
+    });
+  }
+
   // ---------------------------------------------------------------- vacuum support
 
   /**

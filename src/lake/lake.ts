@@ -345,6 +345,44 @@ export class Lake {
 
   // ---------------------------------------------------------------- maintenance
 
+  /**
+   * Rolls a table back to an earlier snapshot as a new snapshot holding exactly that snapshot's rows (its files are
+   * copied: a file belongs to one range of snapshots), so time travel keeps the whole history, the mistake included.
+   * Ingestion records of files that arrived after that snapshot are forgotten, so a corrected file is taken again.
+   */
+  async rollback(table: string, to: number, options: { runId?: string } = {}): Promise<{ snapshotId: number; rowCount: number; forgotten: number }> {
+    const info = await this.catalog.requireTable(table);
+    if (!Number.isInteger(to) || to < 1 || to >= info.currentSnapshot) {
+      throw new TributaryError('USAGE', `lake rollback: ${table} is at snapshot ${info.currentSnapshot}; --to must be an earlier snapshot (1–${info.currentSnapshot - 1})`, {
+        hint: `see \`tributary lake history ${table}\``,
+      });
+    }
+    const history = await this.catalog.history(table);
+    const target = history.find((h) => h.snapshotId === to);
+    if (!target || target.expired) {
+      throw new TributaryError('USAGE', `lake rollback: snapshot ${to} of ${table} has expired (vacuum deleted its files)`, { hint: `retained snapshots: ${history.filter((h) => !h.expired).map((h) => h.snapshotId).join(', ')}` });
+    }
+    const resolved = (await this.catalog.resolveSnapshot(table, { snapshotId: to }))!;
+    const written = await this.writeFiles(table, this.selectOfFiles(resolved.files, resolved.snapshot.schema));
+    const result = await this.commit({
+      ...(options.runId ? { runId: options.runId } : {}),
+      changes: [{ ...this.change(written, 'overwrite', { rollbackTo: to }), operation: 'rollback', expectedSnapshot: info.currentSnapshot }],
+    });
+    const forgotten = await this.catalog.forgetIngestedAfter(table, to);
+    return { snapshotId: result.snapshots[table]!, rowCount: written.rowCount, forgotten };
+  }
+
+  /**
+   * Drops a table: its catalog rows (snapshots, files, the ingestion records of its sources) and then its files. What
+   * reads it fails until something writes it again; a source ingests its files anew.
+   */
+  async drop(table: string): Promise<{ files: number; snapshots: number }> {
+    const info = await this.catalog.requireTable(table);
+    const paths = await this.catalog.dropTable(table);
+    await this.storage.delete(paths);
+    return { files: paths.length, snapshots: info.currentSnapshot };
+  }
+
   /** Merges small files (per partition) into one file each, as a `compact` snapshot with the same rows. */
   async compact(table: string, options: { runId?: string } = {}): Promise<{ snapshotId: number | undefined; filesBefore: number; filesAfter: number; merged: number }> {
     const ref = parseTableName(table);

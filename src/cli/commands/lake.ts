@@ -1,3 +1,5 @@
+import { createInterface } from 'node:readline';
+import { TributaryError } from '../../errors.js';
 import { Command } from 'commander';
 import { nonNegativeInt } from '../options.js';
 import { parseAsOf } from '../../lake/as-of.js';
@@ -5,7 +7,7 @@ import { emit, outputFormat, print, withLake } from '../context.js';
 import { formatBytes, renderRows, renderTable, toJson } from '../output.js';
 
 export function lakeCommand(): Command {
-  const lake = new Command('lake').description('inspect and maintain lake tables (tables, history, show, compact, vacuum)');
+  const lake = new Command('lake').description('inspect and maintain lake tables (tables, history, show, compact, rollback, drop, vacuum)');
 
   lake
     .command('tables')
@@ -70,6 +72,40 @@ export function lakeCommand(): Command {
           ? `${table}: nothing to compact (${result.filesBefore} file(s), no two small files in one partition)`
           : `${table}: merged ${result.merged} files; ${result.filesBefore} → ${result.filesAfter} files in snapshot ${result.snapshotId}`,
       );
+    });
+
+  lake
+    .command('rollback')
+    .description('roll a table back to an earlier snapshot, as a new snapshot with its rows (history is kept)')
+    .argument('<table>', 'layer.table')
+    .requiredOption('--to <snapshot>', 'the snapshot id to go back to (see `lake history`)')
+    .action(async (table: string, opts: { to: string }, cmd: Command) => {
+      const to = nonNegativeInt(opts.to, '--to');
+      const result = await withLake(cmd, (l) => l.rollback(table, to));
+      emit(cmd, { table, to, ...result }, () =>
+        `${table}: snapshot ${result.snapshotId} holds the ${result.rowCount} row(s) of snapshot ${to}${result.forgotten ? `; ${result.forgotten} ingested file(s) after it are forgotten and will be ingested again if still there` : ''}`,
+      );
+    });
+
+  lake
+    .command('drop')
+    .description('delete a table: its snapshots, its files and the ingestion records of its sources')
+    .argument('<table>', 'layer.table')
+    .option('--yes', 'do not ask for confirmation')
+    .action(async (table: string, opts: { yes?: boolean }, cmd: Command) => {
+      const result = await withLake(cmd, async (l) => {
+        const info = await l.catalog.requireTable(table);
+        if (!opts.yes) {
+          const what = `${table} (${info.rowCount} rows, ${info.currentSnapshot} snapshot(s)) and every file of it`;
+          if (!process.stdin.isTTY) throw new TributaryError('USAGE', `lake drop: this deletes ${what}`, { hint: 'pass --yes to confirm' });
+          const rl = createInterface({ input: process.stdin, output: process.stderr });
+          const answer = await new Promise<string>((resolve) => rl.question(`This deletes ${what}. Type the table name to confirm: `, resolve));
+          rl.close();
+          if (answer.trim() !== table) throw new TributaryError('USAGE', `lake drop: not confirmed; ${table} is unchanged`);
+        }
+        return l.drop(table);
+      });
+      emit(cmd, { table, ...result }, () => `dropped ${table}: ${result.snapshots} snapshot(s), ${result.files} file(s) deleted`);
     });
 
   lake
