@@ -27,9 +27,37 @@ describe('file ingestion into bronze', () => {
 
     write('in/a.csv', 'id,amount\n1,11\n2,20\n4,40\n');
     const changed = await runIngest(lake);
-    expect(changed.sources[0]!.ingested.map((f) => f.path)).toEqual(['in/a.csv']);
-    expect(await rows(lake, `SELECT count(DISTINCT _file_hash) AS versions, count(*) AS n FROM bronze.s WHERE _source_file = 'in/a.csv'`)).toEqual([{ versions: 2, n: 5 }]);
-    expect((await lake.catalog.ingestedFiles('s')).map((f) => f.rowCount)).toEqual([2, 1, 3]);
+    expect(changed.sources[0]!.ingested.map((f) => [f.path, f.rows, f.replacedRows])).toEqual([['in/a.csv', 3, 2]]);
+    // A re-exported file replaces its previous version (onChange: 'replace', the default), in the same commit.
+    expect(await rows(lake, `SELECT count(DISTINCT _file_hash) AS versions, count(*) AS n FROM bronze.s WHERE _source_file = 'in/a.csv'`)).toEqual([{ versions: 1, n: 3 }]);
+    expect((await lake.catalog.ingestedFiles('s')).map((f) => [f.path, f.rowCount])).toEqual([['in/b.csv', 1], ['in/a.csv', 3]]);
+  });
+
+  it("a changed file replaces its previous version's rows and rejects, or keeps every version with onChange: 'keep'", async () => {
+    const schema = { columns: { id: 'BIGINT', amount: 'DOUBLE', day: 'DATE' } };
+    const { lake, write } = await openTestLake({
+      sources: { s: src('in/*.csv', 'bronze.v', { schema }), k: src('keep/*.csv', 'bronze.k', { schema, onChange: 'keep' }) },
+      tables: { 'bronze.v': { partitionBy: { column: 'day', granularity: 'month' } } },
+    });
+    write('in/a.csv', 'id,amount,day\n1,10,2024-01-05\n2,bad,2024-02-05\n');
+    write('in/b.csv', 'id,amount,day\n3,30,2024-01-06\n');
+    write('keep/a.csv', 'id,amount,day\n1,10,2024-01-05\n');
+    await runIngest(lake);
+    const v1 = (await lake.catalog.getTable('bronze.v'))!.currentSnapshot;
+    write('in/a.csv', 'id,amount,day\n1,11,2024-01-05\n2,20,2024-02-05\n5,50,2024-03-05\n');
+    write('keep/a.csv', 'id,amount,day\n1,11,2024-01-05\n');
+    const report = await runIngest(lake);
+    expect(report.sources.map((s) => s.ingested.map((f) => [f.path, f.rows, f.replacedRows]))).toEqual([[['in/a.csv', 3, 1]], [['keep/a.csv', 1, 0]]]);
+    expect(await rows(lake, 'SELECT id, amount FROM bronze.v ORDER BY id')).toEqual([{ id: 1, amount: 11 }, { id: 2, amount: 20 }, { id: 3, amount: 30 }, { id: 5, amount: 50 }]);
+    // The old version's rejected row left the rejects table with it; the other file's rows were untouched.
+    expect(await rows(lake, 'SELECT count(*) AS n FROM bronze.v_rejects')).toEqual([{ n: 0 }]);
+    expect((await lake.catalog.getTable('bronze.v'))!.currentSnapshot).toBe(v1 + 1);
+    expect(await rows(lake, 'SELECT count(*) AS n FROM bronze.k')).toEqual([{ n: 2 }]);
+    // Back to the first content: it is ingested again (its record was forgotten with its rows), replacing the second.
+    write('in/a.csv', 'id,amount,day\n1,10,2024-01-05\n2,bad,2024-02-05\n');
+    expect((await runIngest(lake)).sources[0]!.ingested.map((f) => f.path)).toEqual(['in/a.csv']);
+    expect(await rows(lake, 'SELECT id FROM bronze.v ORDER BY id')).toEqual([{ id: 1 }, { id: 3 }]);
+    expect(await rows(lake, 'SELECT count(*) AS n FROM bronze.v_rejects')).toEqual([{ n: 1 }]);
   });
 
   it('sends rows that fail conversion, and a truncated last line, to the rejects table with file, line and reason', async () => {

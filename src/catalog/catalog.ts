@@ -215,6 +215,9 @@ export class Catalog {
           await s.query(`UPDATE lake_tables SET current_snapshot = $2 WHERE name = $1`, [change.table, next]);
           snapshots[change.table] = next;
         }
+        for (const f of request.forgetIngested ?? []) {
+          await s.query(`DELETE FROM ingested_files WHERE source = $1 AND file_hash = $2`, [f.source, f.fileHash]);
+        }
         const records = request.ingested ?? [];
         for (const record of records) {
           if (snapshots[record.table] === undefined) throw new Error(`ingestion record for ${record.path} names table ${record.table}, which this commit does not change`);

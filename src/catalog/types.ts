@@ -82,6 +82,8 @@ export interface CommitRequest {
   runId?: string;
   changes: TableChange[];
   ingested?: IngestRecordInput[];
+  /** Ingestion records to delete in the same transaction (previous versions of files whose rows were replaced). */
+  forgetIngested?: { source: string; fileHash: string }[];
   resolveQuarantine?: number[];
   /** A stream's new position and state, saved with its output (exactly-once). */
   checkpoint?: StreamCheckpointInput;

@@ -29,6 +29,7 @@ const fileSource = z.strictObject({
   csv: csvOptions.optional(),
   schema: z.strictObject({ columns: z.record(z.string(), columnSpec), strict: z.boolean().optional() }).optional(),
   onError: z.enum(['fail', 'quarantine', 'reject']).optional(),
+  onChange: z.enum(['replace', 'keep']).optional(),
 });
 
 const severity = z.enum(['warn', 'error']).optional();

@@ -49,6 +49,11 @@ export interface FileSourceConfig {
   csv?: CsvOptions;
   schema?: ExpectedSchema;
   onError?: ErrorPolicy;
+  /**
+   * A file already ingested whose content changed (a re-export): 'replace' (default) takes the previous version's
+   * rows (and rejects) out of the table in the same commit that adds the new ones; 'keep' keeps every version.
+   */
+  onChange?: 'replace' | 'keep';
 }
 
 /** Later issues add sql, http, ocr and kafka sources to this union. */

@@ -5,7 +5,7 @@ import type { ErrorPolicy, FileFormat, FileSourceConfig } from '../config/types.
 import { fileLiteral, firstLine } from '../engine/engine.js';
 import { TributaryError, errorMessage } from '../errors.js';
 import type { Lake, WrittenFiles } from '../lake/lake.js';
-import { parseTableName } from '../lake/table-name.js';
+import { parseTableName, quoteLiteral } from '../lake/table-name.js';
 import { newId } from '../util/ids.js';
 import { discover, displayPath, fingerprint, formatFromPath, mapLimit, readHead, type DiscoveredFile } from './files.js';
 import { DEFAULT_MAX_COLUMNS, DEFAULT_MAX_LINE_SIZE, fileLineProblem, headLineProblem, holdsLines, readLeadingLines } from './csv-lines.js';
@@ -38,6 +38,8 @@ export interface IngestedOutcome {
   rows: number;
   rejectedRows: number;
   snapshotId: number;
+  /** Rows of the file's previous version taken out of the table by this commit (`onChange: 'replace'`). */
+  replacedRows: number;
 }
 
 export interface QuarantinedOutcome {
@@ -131,7 +133,15 @@ export async function ingestSource(
     }
   }
 
-  const ctx: Ctx = { lake, name, source, table, policy, report, options, columns: new Map(), done: 0, total: candidates.reduce((n, f) => n + f.sizeBytes, 0) };
+  // A changed file (a path ingested before with other content) replaces its previous version unless onChange: 'keep'.
+  const previous = new Map<string, string[]>();
+  if ((source.onChange ?? 'replace') === 'replace' && candidates.length) {
+    const paths = new Set(candidates.map((f) => f.displayPath));
+    for (const f of await lake.catalog.ingestedFiles(name)) {
+      if (paths.has(f.path)) previous.set(f.path, [...(previous.get(f.path) ?? []), f.fileHash]);
+    }
+  }
+  const ctx: Ctx = { lake, name, source, table, policy, report, options, columns: new Map(), previous, done: 0, total: candidates.reduce((n, f) => n + f.sizeBytes, 0) };
 
   // 2. Cheap checks per file, then group files of one shape so that one DuckDB scan reads them all.
   const groups = new Map<string, { format: FileFormat; files: DiscoveredFile[]; delimiter?: string }>();
@@ -211,6 +221,8 @@ interface Ctx {
   options: IngestOptions & { retryQuarantineId?: number };
   /** Columns of each candidate file (by hash), from its header or DESCRIBE. */
   columns: Map<string, string[]>;
+  /** Content hashes of the earlier versions of candidate files, by path (what `onChange: 'replace'` takes out). */
+  previous: Map<string, string[]>;
   done: number;
   total: number;
 }
@@ -336,9 +348,12 @@ async function ingestBatch(ctx: Ctx, shape: Shape, files: DiscoveredFile[], wide
         pending.push(...rejected.files.map((f) => f.path));
         changes.push(lake.change(rejected, 'append', { batchId: meta.batchId }));
       }
+      // Changed files: their previous versions' rows leave the table (and its rejects) in this same commit.
+      const superseded = files.flatMap((f) => (ctx.previous.get(f.displayPath) ?? []).filter((h) => h !== f.hash));
+      const replaced = superseded.length ? await supersede(ctx, changes, superseded, pending) : new Map<string, number>();
       const rowsByFile = await countRowsByFile(ctx, written, files);
       pending.length = 0; // from here on, Lake.commit owns the files
-      const rest = await commitBatch(ctx, files, meta, changes, rowsByFile, rejects);
+      const rest = await commitBatch(ctx, files, meta, changes, rowsByFile, rejects, superseded, replaced);
       if (rest.length) next = () => ingestBatch(ctx, shape, rest, widened);
     }
   } catch (err) {
@@ -361,6 +376,8 @@ async function commitBatch(
   changes: TableChange[],
   rowsByFile: Map<string, number>,
   rejects: RejectSummary[],
+  superseded: readonly string[] = [],
+  replaced: ReadonlyMap<string, number> = new Map(),
 ): Promise<DiscoveredFile[]> {
   const rejectedRows = (f: DiscoveredFile) => new Set(rejects.filter((r) => r.path === f.displayPath).map((r) => r.line)).size;
   ctx.options.onProgress?.({ source: ctx.name, phase: 'committing', done: ctx.done, total: ctx.total });
@@ -381,6 +398,7 @@ async function commitBatch(
         rejectedRows: rejectedRows(f),
       })),
       ...(ctx.options.retryQuarantineId !== undefined ? { resolveQuarantine: [ctx.options.retryQuarantineId] } : {}),
+      ...(superseded.length ? { forgetIngested: superseded.map((fileHash) => ({ source: ctx.name, fileHash })) } : {}),
     });
     snapshotId = result.snapshots[ctx.table]!;
   } catch (err) {
@@ -394,12 +412,48 @@ async function commitBatch(
   }
   for (const f of files) {
     const rows = rowsByFile.get(f.hash) ?? 0;
-    ctx.report.ingested.push({ path: f.displayPath, hash: f.hash, rows, rejectedRows: rejectedRows(f), snapshotId });
+    const replacedRows = (ctx.previous.get(f.displayPath) ?? []).reduce((n, h) => n + (replaced.get(h) ?? 0), 0);
+    ctx.report.ingested.push({ path: f.displayPath, hash: f.hash, rows, rejectedRows: rejectedRows(f), snapshotId, replacedRows });
     ctx.report.rows += rows;
     ctx.report.rejectedRows += rejectedRows(f);
     ctx.done += f.sizeBytes;
   }
   return [];
+}
+
+/**
+ * Takes the rows of earlier file versions (by content hash) out of the table and its rejects table: each data file
+ * holding some is rewritten without them, and the change removes it. Returns rows removed from the table by hash.
+ */
+async function supersede(ctx: Ctx, changes: TableChange[], hashes: readonly string[], pending: string[]): Promise<Map<string, number>> {
+  const { lake } = ctx;
+  const removed = new Map<string, number>();
+  const list = hashes.map(quoteLiteral).join(', ');
+  for (const table of [ctx.table, `${ctx.table}_rejects`]) {
+    if (!(await lake.catalog.getTable(table))) continue;
+    const resolved = await lake.catalog.resolveSnapshot(table);
+    if (!resolved || resolved.files.length === 0) continue;
+    const byPath = new Map(resolved.files.map((f) => [lake.storage.readPath(f.path), f]));
+    const hits = await lake.engine.all(
+      `SELECT filename AS file, _file_hash AS h, count(*) AS n FROM read_parquet([${[...byPath.keys()].map(fileLiteral).join(', ')}], filename = true, union_by_name = true)
+        WHERE _file_hash IN (${list}) GROUP BY ALL`,
+    );
+    if (hits.length === 0) continue;
+    const affected = [...new Set(hits.map((r) => String(r.file)))].map((p) => byPath.get(p)!).filter(Boolean);
+    if (table === ctx.table) for (const r of hits) removed.set(String(r.h), (removed.get(String(r.h)) ?? 0) + Number(r.n));
+    const rewritten = await lake.writeFiles(table, `SELECT * FROM (${lake.selectOfFiles(affected, resolved.snapshot.schema)}) WHERE _file_hash NOT IN (${list})`);
+    pending.push(...rewritten.files.map((f) => f.path));
+    const existing = changes.find((c) => c.table === table);
+    const removeFiles = affected.map((f) => f.path);
+    if (existing) {
+      existing.addFiles = [...existing.addFiles, ...rewritten.files];
+      existing.removeFiles = removeFiles;
+      existing.summary = { ...existing.summary, replacedVersions: hashes.length };
+    } else {
+      changes.push({ ...lake.change(rewritten, 'append', { replacedVersions: hashes.length }), removeFiles });
+    }
+  }
+  return removed;
 }
 
 async function listRejects(ctx: Ctx, plan: ReadPlan, meta: BatchMeta): Promise<RejectSummary[]> {

@@ -67,6 +67,7 @@ function describe(report: IngestRunReport): string {
   for (const s of report.sources) {
     for (const q of s.quarantined) lines.push(`quarantined #${q.id} ${q.path}: ${q.reason}`);
     for (const q of s.stillQuarantined) lines.push(`still quarantined #${q.id} ${q.path} (unchanged since; \`tributary quarantine retry ${q.id}\` after fixing the config)`);
+    for (const f of s.ingested) if (f.replacedRows) lines.push(`${f.path} changed: its new version replaced the ${f.replacedRows} row(s) of the previous one`);
     for (const f of s.skipped) lines.push(`warning: skipped ${f.path}: ${f.reason}`);
     for (const w of s.warnings) lines.push(`warning: source ${s.source}: ${w}`);
     if (s.rejectedRows) lines.push(`${s.rejectedRows} rejected row(s) of ${s.source} are in ${s.table}_rejects`);
