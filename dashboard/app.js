@@ -228,9 +228,9 @@ async function renderRuns(main, runId) {
   if (runId) return renderRun(main, runId);
   const { runs } = await api('/orchestration/runs?limit=100');
   main.replaceChildren(el('section', { class: 'card wide', 'data-chart': 'Runs' }, el('h2', {}, el('span', {}, 'Runs')), runs.length ? simpleTable([
-    ['run', (r) => el('a', { href: `#/_runs/${r.runId}` }, r.runId)], ['job', (r) => r.job], ['trigger', (r) => r.trigger], ['partition', (r) => r.partition || ''],
+    ['run', (r) => (r.job ? el('a', { href: `#/_runs/${r.runId}` }, r.runId) : r.runId)], ['what', (r) => (r.job ? `job ${r.job}` : r.kind)], ['trigger', (r) => r.trigger], ['partition', (r) => r.partition || ''],
     ['status', (r) => badge(r.status)], ['queued', (r) => when(r.createdAt)], ['seconds', (r) => (r.seconds === null ? '' : show(r.seconds))], ['error', (r) => r.error || ''],
-  ], runs) : el('p', { class: 'muted' }, 'No job runs yet: `tributary jobs run <job>`, or wait for a schedule.')));
+  ], runs) : el('p', { class: 'muted' }, 'No runs yet: `tributary build`, `tributary jobs run <job>`, or wait for a schedule.')));
 }
 
 async function renderRun(main, runId) {

@@ -145,6 +145,10 @@ describe('the ventes-live dashboard in headless Chromium', () => {
 describe('orchestration pages in headless Chromium', () => {
   it('show the asset graph with states, runs with tasks and logs, and schedules with next fire times', { timeout: 180_000 }, async () => {
     const orch = await Orchestration.open(lake);
+    // Built by the demo outside any job: its tables hold data, so the assets are "materialized", not "never run".
+    const before = (await (await fetch(`${base}/api/v1/orchestration/assets`)).json()) as { assets: { key: string; status: string }[] };
+    expect(before.assets.find((a) => a.key === 'gold.fact_ventes')!.status).toBe('materialized');
+    expect(before.assets.find((a) => a.key === 'sync:gold.dim_clients')!.status).toBe('never run');
     const worker = projectWorker(lake.config, orch.queue, pino({ level: 'silent' }), { concurrency: 2 });
     worker.start();
     const runId = await orch.launch('nightly');
@@ -166,7 +170,11 @@ describe('orchestration pages in headless Chromium', () => {
     await assets.page.screenshot({ path: path.join(SHOTS, 'assets.png'), fullPage: true });
 
     const runs = await openPage('_runs');
-    expect(await runs.page.textContent('[data-chart="Runs"]')).toContain(runId);
+    const runsText = await runs.page.textContent('[data-chart="Runs"]');
+    expect(runsText).toContain(runId);
+    // Runs started from the CLI (the demo's ingestion and models) are listed beside job runs.
+    expect(runsText).toMatch(/ingest-\d{8}T\S+ingest/);
+    expect(runsText).toMatch(/run-\d{8}T\S+models/);
     await runs.page.click(`a[href="#/_runs/${runId}"]`);
     await runs.page.waitForSelector('[data-chart="Run"]');
     const runText = await runs.page.textContent('[data-chart="Run"]');

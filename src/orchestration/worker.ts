@@ -205,7 +205,7 @@ export class Worker {
     };
     this.running.set(key(claim), entry);
     const bindings = { runId: claim.runId, task: claim.task, attempt: claim.attempt };
-    logger.info(bindings, `${claim.task}: attempt ${claim.attempt} started (${claim.runId})`);
+    // The attempt's own first line ("<task>: attempt N started", relayed below) says it started: once, not twice.
 
     createInterface({ input: child.stdout! }).on('line', (line) => {
       keep(line);

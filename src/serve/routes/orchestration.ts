@@ -20,7 +20,9 @@ export async function orchestrationRoutes(app: FastifyInstance, orch: Orchestrat
         const written = asset.writes.map((w) => tables.get(w)).filter((t) => t !== undefined);
         return {
           key, kind: asset.kind, upstream: asset.upstream, writes: asset.writes, automated: automated.has(key),
-          status: last?.status ?? 'never run', runId: last?.runId ?? null, finishedAt: last?.finishedAt?.toISOString() ?? null,
+          // Built outside jobs (`tributary ingest`, `run`, `build`): its table holds data, so it is not "never run".
+          status: last?.status ?? (written.length ? 'materialized' : 'never run'), runId: last?.runId ?? null,
+          finishedAt: last?.finishedAt?.toISOString() ?? written.map((t) => t.updatedAt?.toISOString()).filter(Boolean).sort().at(-1) ?? null,
           rows: written.length ? written.reduce((n, t) => n + t.rowCount, 0) : null,
           committedAt: written.map((t) => t.updatedAt?.toISOString()).filter(Boolean).sort().at(-1) ?? null,
         };
@@ -30,14 +32,21 @@ export async function orchestrationRoutes(app: FastifyInstance, orch: Orchestrat
 
   app.get('/api/v1/orchestration/runs', {
     schema: {
-      tags: ['orchestration'], summary: 'Recent job runs, newest first',
+      tags: ['orchestration'], summary: 'Recent runs, newest first: job runs, and ingestion, model, build, check and stream runs started from the CLI',
       querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 }, job: { type: 'string' } } },
       response: { 200: object },
     },
   }, async (request) => {
     const q = request.query as { limit: number; job?: string };
-    const runs = await orch.queue.listRuns({ limit: q.limit, job: q.job });
-    return { runs: runs.map((r) => ({ ...r, seconds: r.finishedAt ? (r.finishedAt.getTime() - r.createdAt.getTime()) / 1000 : null })) };
+    const jobRuns = (await orch.queue.listRuns({ limit: q.limit, job: q.job })).map((r) => ({ ...r, kind: 'job', seconds: r.finishedAt ? (r.finishedAt.getTime() - r.createdAt.getTime()) / 1000 : null }));
+    const others = q.job
+      ? []
+      : (await orch.lake.catalog.listRuns(q.limit)).filter((r) => !r.job && r.kind !== 'job').map((r) => ({
+          runId: r.runId, job: null, kind: r.kind, trigger: 'command', partition: null, status: r.status, createdAt: r.startedAt, finishedAt: r.finishedAt ?? null,
+          error: r.error ?? null, seconds: r.finishedAt ? (r.finishedAt.getTime() - r.startedAt.getTime()) / 1000 : null,
+        }));
+    const runs = [...jobRuns, ...others].sort((a, b) => new Date(b.createdAt).getTime() - new Date(a.createdAt).getTime()).slice(0, q.limit);
+    return { runs };
   });
 
   app.get('/api/v1/orchestration/runs/:runId', {
