@@ -5,6 +5,7 @@ import { interpolate } from '../config/interpolate.js';
 import type { Engine } from '../engine/engine.js';
 import { TributaryError } from '../errors.js';
 import { parseTableName } from '../lake/table-name.js';
+import { editDistance } from '../util/nearest.js';
 
 /**
  * table: full refresh from all inputs. incremental: append what the model computes over its incremental input's
@@ -140,18 +141,4 @@ export async function tableReferences(engine: Engine, sql: string, displayFile: 
   };
   walk(tree);
   return [...found].sort();
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length]!;
 }
