@@ -394,7 +394,7 @@ export class Catalog {
         [hostname()],
       ),
     );
-    const gone = rows.filter((r) => r.owner_pid !== process.pid && !processAlive(Number(r.owner_pid)));
+    const gone = rows.filter((r) => ownerGone(hostname(), Number(r.owner_pid)));
     for (const r of gone) {
       await this.driver.transaction((s) =>
         s.query(`UPDATE runs SET status = 'abandoned', finished_at = CAST($2 AS TIMESTAMPTZ), error = $3 WHERE run_id = $1 AND status = 'running'`, [
@@ -552,6 +552,11 @@ function toSnapshot(r: Record<string, unknown>): SnapshotInfo {
   };
 }
 
+/** Whether a run's owner was a process of this machine that no longer exists (another machine's cannot be told). */
+function ownerGone(host: unknown, pid: number | undefined): pid is number {
+  return host === hostname() && pid !== undefined && pid !== process.pid && !processAlive(pid);
+}
+
 function abandonedReason(pid: number): string {
   return `abandoned: its process (pid ${pid} on ${hostname()}) ended without finishing the run (killed or crashed); what it committed stays, the rest was never visible`;
 }
@@ -559,7 +564,7 @@ function abandonedReason(pid: number): string {
 function toRun(r: Record<string, unknown>): RunRecord {
   // Read as abandoned as soon as its process is gone, before anyone has marked it so.
   const pid = r.owner_pid === null || r.owner_pid === undefined ? undefined : Number(r.owner_pid);
-  const abandoned = r.status === 'running' && !r.job && r.owner_host === hostname() && pid !== undefined && pid !== process.pid && !processAlive(pid);
+  const abandoned = r.status === 'running' && !r.job && ownerGone(r.owner_host, pid);
   return {
     runId: String(r.run_id),
     kind: String(r.kind),

@@ -126,23 +126,15 @@ export async function fileLineProblem(file: string, csv: CsvOptions | undefined)
 export async function readLeadingLines(file: string, lines: number, limit: number): Promise<Buffer | undefined> {
   const handle = await open(file, 'r');
   try {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    let found = 0;
+    let read = Buffer.alloc(0);
     const buffer = Buffer.alloc(1 << 20);
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, total);
-      if (bytesRead === 0) return Buffer.concat(chunks);
-      const chunk = Buffer.from(buffer.subarray(0, bytesRead));
-      for (let i = 0; i < chunk.length; i++) {
-        if (chunk[i] === 0x0a || chunk[i] === 0x0d) {
-          if (++found >= lines) return Buffer.concat([...chunks, chunk.subarray(0, i + 1)]);
-          if (chunk[i] === 0x0d && chunk[i + 1] === 0x0a) i++;
-        }
-      }
-      chunks.push(chunk);
-      total += bytesRead;
-      if (total > limit) return undefined;
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, read.length);
+      if (bytesRead === 0) return read;
+      read = Buffer.concat([read, buffer.subarray(0, bytesRead)]);
+      const end = endOfLines(read, lines);
+      if (end >= 0) return read.subarray(0, end);
+      if (read.length > limit) return undefined;
     }
   } finally {
     await handle.close();
@@ -151,13 +143,16 @@ export async function readLeadingLines(file: string, lines: number, limit: numbe
 
 /** Whether the head holds at least `lines` complete lines (or is the whole file). */
 export function holdsLines(head: Buffer, lines: number, sizeBytes: number): boolean {
-  if (head.length >= sizeBytes) return true;
+  return head.length >= sizeBytes || endOfLines(head, lines) >= 0;
+}
+
+/** The offset just past the `lines`-th line terminator (CRLF, LF or CR), or -1 when the bytes hold fewer. */
+function endOfLines(bytes: Buffer, lines: number): number {
   let found = 0;
-  for (let i = 0; i < head.length; i++) {
-    if (head[i] === 0x0a || head[i] === 0x0d) {
-      if (++found >= lines) return true;
-      if (head[i] === 0x0d && head[i + 1] === 0x0a) i++;
-    }
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] !== 0x0a && bytes[i] !== 0x0d) continue;
+    if (bytes[i] === 0x0d && bytes[i + 1] === 0x0a) i++;
+    if (++found >= lines) return i + 1;
   }
-  return false;
+  return -1;
 }

@@ -3,8 +3,7 @@ import { blocks } from '../checks/checks.js';
 import { checkTables } from '../checks/run.js';
 import { TributaryError, errorMessage } from '../errors.js';
 import type { Lake } from '../lake/lake.js';
-import { Engine } from '../engine/engine.js';
-import { loadGraph, modelIsFresh } from '../models/run.js';
+import { loadGraph } from '../models/run.js';
 import { newId } from '../util/ids.js';
 import { createLogger } from '../util/logger.js';
 import { AssetGraph, type AssetKind } from './assets.js';
@@ -110,23 +109,6 @@ export async function runBuild(lake: Lake, options: BuildOptions = {}): Promise<
     await lake.catalog.finishRun(runId, 'failed', summarise(report), errorMessage(err)).catch(() => undefined);
     throw err;
   }
-}
-
-/**
- * A worker's freshness check for model tasks, with an engine of its own (it only parses the models' SQL, and must not
- * share a connection with a server or scheduler of the same process); one check at a time.
- */
-export async function freshnessCheck(lake: Lake): Promise<{ isFresh: (task: string) => Promise<boolean>; close: () => void }> {
-  const engine = await Engine.open({ threads: 1 });
-  let queue: Promise<unknown> = Promise.resolve();
-  return {
-    isFresh: (task) => {
-      const next = queue.catch(() => undefined).then(() => modelIsFresh(lake, engine, task));
-      queue = next;
-      return next;
-    },
-    close: () => engine.close(),
-  };
 }
 
 function describeSummary(kind: AssetKind, s: TaskSummary): string {

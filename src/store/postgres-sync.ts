@@ -56,6 +56,9 @@ function pgScalar(t: string): string | undefined {
   return undefined;
 }
 
+/** PostgreSQL types whose values are given as DuckDB's text of them (pg parses it exactly). */
+const VIA_TEXT = new Set(['INTERVAL', 'UUID', 'JSONB', 'TIMETZ']);
+
 /**
  * DuckDB type → PostgreSQL column type, and the expression that gives PostgreSQL a value it parses exactly:
  * lists of scalars become arrays, nested values (STRUCT, MAP, lists of those) `jsonb`, BLOB `bytea` (hex),
@@ -66,11 +69,11 @@ export function pgColumn(duck: string, column: string): { type: string; select: 
   const col = quoteIdent(column);
   const scalar = pgScalar(t);
   if (scalar === 'BYTEA') return { type: scalar, select: `CASE WHEN ${col} IS NULL THEN NULL ELSE '\\x' || hex(${col}) END`, array: false };
-  if (scalar === 'INTERVAL' || scalar === 'UUID' || scalar === 'JSONB' || scalar === 'TIMETZ') return { type: scalar, select: `CAST(${col} AS VARCHAR)`, array: false };
+  if (scalar && VIA_TEXT.has(scalar)) return { type: scalar, select: `CAST(${col} AS VARCHAR)`, array: false };
   if (scalar) return { type: scalar, select: col, array: false };
   const list = /^(.*)\[\]$/.exec(t);
   const element = list ? pgScalar(list[1]!) : undefined;
-  if (element && !['BYTEA', 'INTERVAL', 'JSONB', 'TIMETZ'].includes(element)) {
+  if (element && element !== 'BYTEA' && (element === 'UUID' || !VIA_TEXT.has(element))) {
     return { type: `${element}[]`, select: element === 'UUID' ? `CAST(${col} AS VARCHAR[])` : col, array: true };
   }
   if (list || /^(STRUCT|MAP|UNION)\b/.test(t)) return { type: 'JSONB', select: `CAST(to_json(${col}) AS VARCHAR)`, array: false };

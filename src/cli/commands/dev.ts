@@ -10,7 +10,7 @@ import { runStream } from '../../streams/worker.js';
 import { createLogger } from '../../util/logger.js';
 import { globals, print, projectDir, stopOnSignals } from '../context.js';
 import { nonNegativeInt } from '../options.js';
-import { freshnessCheck } from '../../orchestration/build.js';
+import { freshnessCheck } from '../../orchestration/freshness.js';
 
 export function devCommand(): Command {
   return new Command('dev')

@@ -23,7 +23,8 @@ Examples:
   tributary ingest achats clients        run two sources
   tributary ingest 'drop/*.csv' --into bronze.drops --delimiter ';'
 
-Files already ingested (same content hash) are skipped; a changed file is ingested as a new version.
+Files already ingested (same content hash) are skipped; a changed file replaces its previous version's rows
+(onChange: 'keep' in the source keeps every version).
 Unreadable or invalid files go to quarantine (see \`tributary quarantine ls\`); rows that fail type
 conversion go to the table <layer.table>_rejects with file, line and reason.`)
     .action(async (args: string[], opts: { into?: string; format?: FileSourceConfig['format']; delimiter?: string; header: boolean; encoding?: CsvOptions['encoding']; onError?: FileSourceConfig['onError']; strict?: boolean }, cmd: Command) => {

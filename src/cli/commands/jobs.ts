@@ -9,7 +9,7 @@ import { createLogger, type Logger } from '../../util/logger.js';
 import { emit, projectDir, stopOnSignals, withLake } from '../context.js';
 import { renderTable } from '../output.js';
 import { positiveInt } from '../options.js';
-import { freshnessCheck } from '../../orchestration/build.js';
+import { freshnessCheck } from '../../orchestration/freshness.js';
 
 /** Opens the project's orchestration for one command. */
 async function withOrchestration<T>(cmd: Command, fn: (orch: Orchestration) => Promise<T>): Promise<T> {
