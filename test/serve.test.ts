@@ -195,6 +195,11 @@ describe('security', () => {
       expect((await call('/api/v1/tables', { authorization: 'bearer s3cret-token' })).statusCode).toBe(200);
       expect((await call('/api/v1/tables', { authorization: 'BEARER S3CRET-TOKEN' })).statusCode).toBe(401);
       expect((await call('/health')).statusCode).toBe(200);
+      // The document says so: 401 on the API, no security on the public paths.
+      const spec = (await call('/openapi.json')).json();
+      expect(spec.paths['/api/v1/tables'].get.responses['401'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Error' });
+      expect(spec.paths['/health'].get.security).toEqual([]);
+      expect(spec.security).toEqual([{ bearer: [] }]);
       const cors = await call('/api/v1/tables', { authorization: 'Bearer s3cret-token', origin: 'https://bi.example.org' });
       expect(cors.headers['access-control-allow-origin']).toBe('https://bi.example.org');
       const statuses = [];

@@ -20,6 +20,7 @@ import { checkEndpointTables, endpointRoutes } from './routes/endpoints.js';
 import { tableRoutes } from './routes/tables.js';
 import { BadRequest } from './table-query.js';
 import { VERSION } from '../util/version.js';
+import { isPublicPath, OpenApiDocument } from './openapi.js';
 import { Metrics } from '../monitoring/metrics.js';
 import type { Logger } from '../util/logger.js';
 
@@ -59,6 +60,9 @@ export async function buildServer(lake: Lake, options: { logger?: Logger; orches
     // Query strings may repeat a parameter (?measure=a&measure=b); numbers are coerced for the schemas.
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
   });
+  // Responses are written as they are: response schemas document them (and tests validate responses against them),
+  // but never drop a property or coerce a value the way a schema-compiled serializer would.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
   app.setErrorHandler((error: Error & { validation?: unknown; validationContext?: string; statusCode?: number; instancePath?: string }, _request, reply) => {
     if (error.validation) {
@@ -118,7 +122,7 @@ export async function buildServer(lake: Lake, options: { logger?: Logger; orches
   if (tokens.length) {
     app.addHook('preValidation', async (request, reply) => {
       const path = request.url.split('?')[0]!;
-      if (request.method === 'OPTIONS' || path === '/health' || path === '/' || path.startsWith('/assets/') || path === '/openapi.json' || path === '/docs' || path.startsWith('/docs/')) return;
+      if (request.method === 'OPTIONS' || isPublicPath(path)) return;
       // The scheme is case-insensitive (RFC 7235 §2.1): `bearer x` and `BEARER x` are the same credentials.
       const match = /^bearer +(\S+) *$/i.exec(request.headers.authorization ?? '');
       const given = match ? digest(match[1]!) : undefined;
@@ -135,15 +139,38 @@ export async function buildServer(lake: Lake, options: { logger?: Logger; orches
       ...(tokens.length ? { components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }, security: [{ bearer: [] }] } : {}),
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // The document adds what only the data knows (a typed path per served table) to the routes' own schemas.
+  const notNull = (table: string) => {
+    if (orchestration.graph.assets.get(table)?.kind !== 'model') return new Set<string>();
+    // A model's snapshot is published only when its blocking checks pass: a `not_null` check guarantees a value.
+    return new Set((lake.config.checks[table] ?? []).filter((c) => c.kind === 'not_null' && (c.severity ?? 'error') === 'error').map((c) => (c as { column: string }).column));
+  };
+  const openapi = new OpenApiDocument(app, ctx, { auth: tokens.length > 0, notNull });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiHooks: { preHandler: async () => void (await openapi.get()) },
+    transformSpecification: () => openapi.current(),
+    transformSpecificationClone: false,
+  });
 
   // Open to all: with auth on, it says only whether the server is up, not what it serves.
-  app.get('/health', { schema: { tags: ['health'], summary: 'Liveness and what is served', response: { 200: { type: 'object', additionalProperties: true } } } }, async () =>
+  const health = {
+    type: 'object',
+    properties: {
+      status: { type: 'string', enum: ['ok', 'degraded'] },
+      tables: { type: 'integer', description: 'tables served (without auth only)' },
+      snapshots: { type: 'object', additionalProperties: { type: 'integer' }, description: 'snapshot served per table (without auth only)' },
+      errors: { type: 'array', items: { type: 'object', properties: { table: { type: 'string' }, error: { type: 'string' } }, required: ['table', 'error'], additionalProperties: false } },
+    },
+    required: ['status'],
+    additionalProperties: false,
+  };
+  app.get('/health', { schema: { tags: ['health'], operationId: 'get_health', summary: 'Liveness and what is served', response: { 200: health } } }, async () =>
     tokens.length
       ? { status: live.errors().length ? 'degraded' : 'ok' }
       : { status: live.errors().length ? 'degraded' : 'ok', tables: live.list().length, snapshots: Object.fromEntries(live.list().map((t) => [t.name, t.snapshotId])), errors: live.errors() },
   );
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { schema: { hide: true } }, async () => openapi.get());
 
   // Prometheus metrics (behind the bearer tokens when they are set: Prometheus sends them with `authorization`).
   const metrics = new Metrics(lake, orchestration);

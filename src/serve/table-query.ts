@@ -91,7 +91,8 @@ function checkValue(table: LiveTable, column: string, value: string, parameter: 
     const d = m ? new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!)) : undefined;
     if (!d || d.getUTCMonth() !== +m![2]! - 1 || d.getUTCDate() !== +m![3]!) throw bad('a date YYYY-MM-DD');
   } else if (type.startsWith('TIMESTAMP')) {
-    if (!/^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(value) || Number.isNaN(Date.parse(value))) throw bad('a timestamp');
+    // As the API writes them too: `2024-01-31 13:45:00+00` (DuckDB's text for TIMESTAMPTZ) filters as it reads.
+    if (!/^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/.test(value) || Number.isNaN(Date.parse(value))) throw bad('a timestamp');
   } else if (type === 'BOOLEAN') {
     if (!/^(true|false)$/i.test(value)) throw bad('true or false');
   }

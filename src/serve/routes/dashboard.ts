@@ -22,12 +22,38 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: ServeContext): 
     app.get(url, { schema: { hide: true } }, async (_request, reply) => reply.type(file.type).header('Cache-Control', 'public, max-age=300').send(file.body));
   }
   app.get('/api/v1/dashboard', {
-    schema: { tags: ['dashboard'], summary: 'The dashboard pages declared in serve.dashboard (or one page per exposed table)' },
+    schema: { tags: ['dashboard'], operationId: 'get_dashboard', summary: 'The dashboard pages declared in serve.dashboard (or one page per exposed table)', response: { 200: dashboardSchema } },
   }, async () => ({
     title: ctx.settings.dashboard?.title ?? `${ctx.lake.config.name} — Tributary`,
     pages: ctx.settings.dashboard?.pages ?? defaultPages(ctx),
   }));
 }
+
+const text = { type: 'string' } as const;
+const chartSchema = {
+  type: 'object',
+  properties: {
+    title: text,
+    source: { type: 'string', description: 'a path under /api/v1 returning rows' },
+    type: { type: 'string', enum: ['line', 'bar', 'doughnut', 'table', 'kpi'] },
+    x: text,
+    y: { anyOf: [text, { type: 'array', items: text }] },
+    filter: text,
+    field: text,
+    granularity: { type: 'object', properties: { param: text, choices: { type: 'array', items: text } }, required: ['param', 'choices'], additionalProperties: false },
+  },
+  required: ['title', 'source', 'type'],
+  additionalProperties: false,
+};
+const dashboardSchema = {
+  type: 'object',
+  properties: {
+    title: text,
+    pages: { type: 'array', items: { type: 'object', properties: { id: text, title: text, charts: { type: 'array', items: chartSchema } }, required: ['id', 'title', 'charts'], additionalProperties: false } },
+  },
+  required: ['title', 'pages'],
+  additionalProperties: false,
+};
 
 /** Without declared pages: one page listing the exposed tables, each as a filterable table, plus the pipeline. */
 function defaultPages(ctx: ServeContext): DashboardPage[] {

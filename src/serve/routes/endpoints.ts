@@ -4,6 +4,7 @@ import { TributaryError } from '../../errors.js';
 import { parseTableName, quoteIdent } from '../../lake/table-name.js';
 import { storeRefreshTimes } from '../../store/postgres-sync.js';
 import type { ServeContext } from '../context.js';
+import { operationName, pageSchema, rowResponseSchema } from '../openapi.js';
 import { BadRequest, pageWithTotal, parseSort, TOTAL, whereClause, type Filter } from '../table-query.js';
 
 /** Endpoints declared in `serve.endpoints` (e.g. seed 002's /api/v1/clients, /kpis/…), built on the generic layer. */
@@ -17,6 +18,8 @@ export async function endpointRoutes(app: FastifyInstance, ctx: ServeContext): P
   }
 }
 
+const anyRow = { type: 'object', additionalProperties: true } as const;
+
 const page = {
   limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
   offset: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
@@ -28,7 +31,10 @@ function listEndpoint(app: FastifyInstance, ctx: ServeContext, path: string, spe
   app.get<{ Querystring: Record<string, string | number | undefined> }>(`/api/v1/${path}`, {
     schema: {
       tags: ['endpoints'],
+      operationId: operationName('list', `/${path}`),
       summary: spec.description ?? `Rows of ${spec.table}`,
+      // Typed from the table's columns in the OpenAPI document once the table has data.
+      response: { 200: pageSchema(anyRow, { table: spec.table, cursor: false }) },
       querystring: {
         type: 'object',
         properties: { ...page, ...Object.fromEntries(filters.map((f) => [f.param, { type: 'string', maxLength: 2000, description: `${f.column} ${f.op}${f.op === 'in' ? ' (comma-separated)' : ''}` }])) },
@@ -54,7 +60,13 @@ function listEndpoint(app: FastifyInstance, ctx: ServeContext, path: string, spe
   if (!spec.key) return;
   const key = spec.key;
   app.get<{ Params: { id: string } }>(`/api/v1/${path}/:id`, {
-    schema: { tags: ['endpoints'], summary: `One row of ${spec.table} by ${key}`, params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 500 } } } },
+    schema: {
+      tags: ['endpoints'],
+      operationId: operationName('get', `/${path}/{id}`),
+      summary: `One row of ${spec.table} by ${key}`,
+      params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 500 } } },
+      response: { 200: rowResponseSchema(anyRow, spec.table) },
+    },
   }, async (request, reply) => {
     const table = ctx.table(layer, name);
     const params: unknown[] = [];
@@ -71,7 +83,16 @@ function aggregateEndpoint(app: FastifyInstance, ctx: ServeContext, path: string
   app.get<{ Querystring: Record<string, string> }>(`/api/v1/${path}`, {
     schema: {
       tags: ['endpoints'],
+      operationId: operationName('get', `/${path}`),
       summary: spec.description ?? `Aggregates of ${spec.table}`,
+      response: {
+        200: {
+          type: 'object',
+          properties: { table: { type: 'string', const: spec.table }, snapshot: { type: 'integer' }, rows: { type: 'array', items: anyRow } },
+          required: ['table', 'snapshot', 'rows'],
+          additionalProperties: false,
+        },
+      },
       querystring: {
         type: 'object',
         properties: period ? { [period.param]: { type: 'string', enum: Object.keys(period.values) } } : {},
@@ -106,7 +127,9 @@ function storeTimes(ctx: ServeContext) {
 }
 
 function pipelineEndpoint(app: FastifyInstance, ctx: ServeContext, path: string, spec: Extract<EndpointSpec, { kind: 'pipeline' }>): void {
-  app.get(`/api/v1/${path}`, { schema: { tags: ['pipeline'], summary: spec.description ?? `Pipeline ${spec.report}` } }, async () => {
+  app.get(`/api/v1/${path}`, {
+    schema: { tags: ['pipeline'], operationId: operationName('get', `/${path}`), summary: spec.description ?? `Pipeline ${spec.report}`, response: { 200: spec.report === 'refresh-times' ? refreshTimesSchema : statusSchema } },
+  }, async () => {
     const tables = await ctx.lake.tables();
     if (spec.report === 'refresh-times') {
       const now = Date.now();
@@ -132,11 +155,33 @@ function pipelineEndpoint(app: FastifyInstance, ctx: ServeContext, path: string,
       status: lastModels?.status ?? 'never_run',
       tables: tables.map((t) => ({ table: t.name, snapshot: t.currentSnapshot, rows: t.rowCount, files: t.fileCount, updated_at: t.updatedAt?.toISOString() ?? null })),
       runs: runs.map((r) => ({ run: r.runId, kind: r.kind, status: r.status, started_at: r.startedAt.toISOString(), finished_at: r.finishedAt?.toISOString() ?? null, error: r.error ?? null })),
-      failing_checks: checks.filter((c) => c.status !== 'pass').map((c) => ({ table: c.table, check: c.check, severity: c.severity, status: c.status, failing_rows: c.failingRows })),
+      failing_checks: checks.filter((c) => c.status !== 'pass').map((c) => ({ table: c.table, check: c.check, severity: c.severity, status: c.status, failing_rows: c.failingRows ?? null })),
       quarantined_files: (await ctx.lake.catalog.listQuarantine()).length,
     };
   });
 }
+
+const text = { type: 'string' } as const;
+const textOrNull = { type: ['string', 'null'] } as const;
+const timeOrNull = { type: ['string', 'null'], format: 'date-time' } as const;
+const intOrNull = { type: ['integer', 'null'] } as const;
+const obj = (properties: Record<string, unknown>) => ({ type: 'object', properties, required: Object.keys(properties), additionalProperties: false });
+const refreshTimesSchema = obj({
+  tables: {
+    type: 'array',
+    items: obj({
+      table: text, snapshot: { type: 'integer' }, updated_at: timeOrNull, age_seconds: intOrNull, served_snapshot: intOrNull,
+      store_snapshot: intOrNull, store_synced_at: textOrNull, store_refresh_seconds: { type: ['number', 'null'] },
+    }),
+  },
+});
+const statusSchema = obj({
+  status: { type: 'string', description: "the last model run's status, or 'never_run'" },
+  tables: { type: 'array', items: obj({ table: text, snapshot: { type: 'integer' }, rows: { type: 'integer' }, files: { type: 'integer' }, updated_at: timeOrNull }) },
+  runs: { type: 'array', items: obj({ run: text, kind: text, status: text, started_at: text, finished_at: textOrNull, error: textOrNull }) },
+  failing_checks: { type: 'array', items: obj({ table: text, check: text, severity: { type: 'string', enum: ['error', 'warn'] }, status: text, failing_rows: intOrNull }) },
+  quarantined_files: { type: 'integer' },
+});
 
 /** Endpoints must read exposed tables: a mistake here fails at startup, not on every request. */
 export function checkEndpointTables(ctx: ServeContext): void {

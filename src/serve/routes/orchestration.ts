@@ -3,12 +3,48 @@ import type { Orchestration } from '../../orchestration/orchestration.js';
 import { scheduleInfo } from '../../orchestration/scheduler.js';
 import { NotFound } from '../context.js';
 
-const object = { type: 'object', additionalProperties: true } as const;
+const text = { type: 'string' } as const;
+const textOrNull = { type: ['string', 'null'] } as const;
+const time = { type: 'string', format: 'date-time' } as const;
+const timeOrNull = { type: ['string', 'null'], format: 'date-time' } as const;
+const strings = { type: 'array', items: text } as const;
+const obj = (properties: Record<string, unknown>, extra: { additional?: boolean } = {}) => ({ type: 'object', properties, required: Object.keys(properties), additionalProperties: extra.additional ?? false });
+
+const assetsResponse = obj({
+  assets: {
+    type: 'array',
+    items: obj({
+      key: text, kind: { type: 'string', enum: ['source', 'model', 'check', 'sync', 'stream'] }, upstream: strings, writes: strings, automated: { type: 'boolean' },
+      status: { type: 'string', description: "the last task's status, 'materialized' when built outside jobs, or 'never run'" },
+      runId: textOrNull, finishedAt: timeOrNull, rows: { type: ['integer', 'null'] }, committedAt: timeOrNull,
+    }),
+  },
+});
+const runSummary = obj({
+  runId: text, job: textOrNull, kind: { type: 'string', description: "'job', or what the CLI ran: ingest, models, build, checks, stream…" },
+  trigger: text, detail: textOrNull, partition: textOrNull, status: text, createdAt: time, finishedAt: timeOrNull, error: textOrNull,
+  seconds: { type: ['number', 'null'] },
+});
+const runDetail = obj({
+  run: obj({ runId: text, job: text, status: { type: 'string', enum: ['queued', 'running', 'success', 'failed', 'cancelled'] }, trigger: text, detail: textOrNull, partition: textOrNull, backfillId: textOrNull, parentRun: textOrNull, createdAt: time, finishedAt: timeOrNull, error: textOrNull }),
+  tasks: { type: 'array', items: obj({ task: text, status: { type: 'string', enum: ['pending', 'running', 'success', 'failed', 'upstream_failed', 'cancelled'] }, attempts: { type: 'integer' }, maxAttempts: { type: 'integer' }, notBefore: time, startedAt: timeOrNull, finishedAt: timeOrNull, worker: textOrNull, error: textOrNull, upstream: strings }) },
+  attempts: { type: 'array', items: obj({ task: text, attempt: { type: 'integer' }, worker: text, status: text, startedAt: time, finishedAt: timeOrNull, error: textOrNull, summary: { type: ['object', 'null'], additionalProperties: true }, logs: text }) },
+});
+const schedulesResponse = obj({
+  schedules: { type: 'array', items: obj({ job: text, schedule: text, timezone: text, next: timeOrNull, lastFired: timeOrNull }) },
+  sensors: { type: 'array', items: obj({ name: text, kind: text, job: text, interval: text, cursor: textOrNull }) },
+  automated: strings,
+});
+
+/** The same object with its undefined properties as null: clients get every declared property, always. */
+function nulls<T extends object>(value: T): { [K in keyof T]-?: Exclude<T[K], undefined> | null } {
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, v === undefined ? null : v])) as { [K in keyof T]-?: Exclude<T[K], undefined> | null };
+}
 
 /** Orchestration, read-only: the asset graph with each asset's state, runs with tasks and logs, schedules. */
 export async function orchestrationRoutes(app: FastifyInstance, orch: Orchestration): Promise<void> {
   app.get('/api/v1/orchestration/assets', {
-    schema: { tags: ['orchestration'], summary: 'Assets (sources, models, checks, syncs, streams) with dependencies and state', response: { 200: object } },
+    schema: { tags: ['orchestration'], operationId: 'list_assets', summary: 'Assets (sources, models, checks, syncs, streams) with dependencies and state', response: { 200: assetsResponse } },
   }, async () => {
     const states = await orch.queue.latestTaskStates();
     const tables = new Map((await orch.lake.catalog.listTables()).map((t) => [t.name, t]));
@@ -33,16 +69,20 @@ export async function orchestrationRoutes(app: FastifyInstance, orch: Orchestrat
   app.get('/api/v1/orchestration/runs', {
     schema: {
       tags: ['orchestration'], summary: 'Recent runs, newest first: job runs, and ingestion, model, build, check and stream runs started from the CLI',
-      querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 }, job: { type: 'string' } } },
-      response: { 200: object },
+      operationId: 'list_runs',
+      querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 }, job: { type: 'string', maxLength: 200, description: 'only the runs of this job' } } },
+      response: { 200: obj({ runs: { type: 'array', items: runSummary } }) },
     },
   }, async (request) => {
     const q = request.query as { limit: number; job?: string };
-    const jobRuns = (await orch.queue.listRuns({ limit: q.limit, job: q.job })).map((r) => ({ ...r, kind: 'job', seconds: r.finishedAt ? (r.finishedAt.getTime() - r.createdAt.getTime()) / 1000 : null }));
+    const jobRuns = (await orch.queue.listRuns({ limit: q.limit, job: q.job })).map((r) => ({
+      runId: r.runId, job: r.job, kind: 'job', trigger: r.trigger, detail: r.detail ?? null, partition: r.partition ?? null, status: r.status, createdAt: r.createdAt,
+      finishedAt: r.finishedAt ?? null, error: r.error ?? null, seconds: r.finishedAt ? (r.finishedAt.getTime() - r.createdAt.getTime()) / 1000 : null,
+    }));
     const others = q.job
       ? []
       : (await orch.lake.catalog.listRuns(q.limit)).filter((r) => !r.job && r.kind !== 'job').map((r) => ({
-          runId: r.runId, job: null, kind: r.kind, trigger: 'command', partition: null, status: r.status, createdAt: r.startedAt, finishedAt: r.finishedAt ?? null,
+          runId: r.runId, job: null, kind: r.kind, trigger: 'command', detail: null, partition: null, status: r.status, createdAt: r.startedAt, finishedAt: r.finishedAt ?? null,
           error: r.error ?? null, seconds: r.finishedAt ? (r.finishedAt.getTime() - r.startedAt.getTime()) / 1000 : null,
         }));
     const runs = [...jobRuns, ...others].sort((a, b) => new Date(b.createdAt).getTime() - new Date(a.createdAt).getTime()).slice(0, q.limit);
@@ -52,20 +92,21 @@ export async function orchestrationRoutes(app: FastifyInstance, orch: Orchestrat
   app.get('/api/v1/orchestration/runs/:runId', {
     schema: {
       tags: ['orchestration'], summary: 'One job run: its tasks, and every attempt with its logs',
-      params: { type: 'object', properties: { runId: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' } }, required: ['runId'] },
-      response: { 200: object },
+      operationId: 'get_run',
+      params: { type: 'object', properties: { runId: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$', maxLength: 200 } }, required: ['runId'] },
+      response: { 200: runDetail },
     },
   }, async (request) => {
     const { runId } = request.params as { runId: string };
     const run = await orch.queue.getRun(runId);
     if (!run) throw new NotFound(`no job run ${runId}`);
-    return { run, tasks: await orch.queue.tasks(runId), attempts: await orch.queue.attempts(runId) };
+    return { run: nulls(run), tasks: (await orch.queue.tasks(runId)).map(nulls), attempts: (await orch.queue.attempts(runId)).map(nulls) };
   });
 
   app.get('/api/v1/orchestration/schedules', {
-    schema: { tags: ['orchestration'], summary: 'Schedules with their next fire times, sensors, and automated models', response: { 200: object } },
+    schema: { tags: ['orchestration'], operationId: 'list_schedules', summary: 'Schedules with their next fire times, sensors, and automated models', response: { 200: schedulesResponse } },
   }, async () => ({
-    schedules: await scheduleInfo(orch),
+    schedules: (await scheduleInfo(orch)).map(nulls),
     sensors: await Promise.all(Object.entries(orch.lake.config.sensors).map(async ([name, s]) => ({
       name, kind: s.kind, job: s.job, interval: s.interval ?? '30s', cursor: (await orch.queue.cursor(`sensor:${name}`)) ?? null,
     }))),

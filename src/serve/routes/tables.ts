@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { quoteIdent } from '../../lake/table-name.js';
 import type { ServeContext } from '../context.js';
+import { pageSchema, rowResponseSchema } from '../openapi.js';
 import { BadRequest, decodeCursor, encodeCursor, listSql, pageWithTotal, parseFields, parseFilters, parseSort, requireColumn, whereClause } from '../table-query.js';
 
 const tableParams = {
@@ -22,26 +23,43 @@ const listQuery = {
   description: 'Any other parameter filters on a column: `col=v`, `col.in=a,b`, `col.gt|gte|lt|lte=v`.',
 } as const;
 
-const rowsResponse = {
+// Any table's rows; each served table also has its own typed path in the OpenAPI document (see openapi.ts).
+const anyRow = { type: 'object', additionalProperties: true, description: 'a row; the typed path of each table gives its columns' };
+const rowsResponse = pageSchema(anyRow);
+const tablesResponse = {
   type: 'object',
   properties: {
-    table: { type: 'string' },
-    snapshot: { type: 'integer' },
-    total: { type: 'integer' },
-    limit: { type: 'integer' },
-    offset: { type: 'integer' },
-    next_cursor: { type: ['string', 'null'] },
-    rows: { type: 'array', items: { type: 'object', additionalProperties: true } },
+    tables: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          snapshot: { type: 'integer' },
+          rows: { type: 'integer' },
+          updated_at: { type: ['string', 'null'], format: 'date-time' },
+          key: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }, { type: 'null' }] },
+          columns: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, type: { type: 'string', description: 'DuckDB type' } }, required: ['name', 'type'], additionalProperties: false } },
+          measures: { type: 'array', items: { type: 'string' } },
+          dimensions: { type: 'array', items: { type: 'string' } },
+        },
+        required: ['name', 'snapshot', 'rows', 'updated_at', 'key', 'columns', 'measures', 'dimensions'],
+        additionalProperties: false,
+      },
+    },
   },
-} as const;
+  required: ['tables'],
+  additionalProperties: false,
+};
 
 /** The generic API: every exposed table, listed, paged, filtered, sorted, by key, and aggregated. */
 export async function tableRoutes(app: FastifyInstance, ctx: ServeContext): Promise<void> {
   app.get('/api/v1/tables', {
     schema: {
       tags: ['tables'],
+      operationId: 'list_tables',
       summary: 'Exposed tables with their schema and freshness',
-      response: { 200: { type: 'object', properties: { tables: { type: 'array', items: { type: 'object', additionalProperties: true } } } } },
+      response: { 200: tablesResponse },
     },
   }, async () => ({
     tables: ctx.live.list().map((t) => ({
@@ -57,7 +75,7 @@ export async function tableRoutes(app: FastifyInstance, ctx: ServeContext): Prom
   }));
 
   app.get<{ Params: { layer: string; table: string }; Querystring: Record<string, string | number | undefined> }>('/api/v1/tables/:layer/:table', {
-    schema: { tags: ['tables'], summary: 'Rows of a table: paged, filtered, sorted', params: tableParams, querystring: listQuery, response: { 200: rowsResponse } },
+    schema: { tags: ['tables'], operationId: 'list_table_rows', summary: 'Rows of any served table: paged, filtered, sorted', params: tableParams, querystring: listQuery, response: { 200: rowsResponse } },
   }, async (request) => {
     const table = ctx.table(request.params.layer, request.params.table);
     return ctx.cache.get(`${table.view}|${request.url}`, async () => {
@@ -79,9 +97,10 @@ export async function tableRoutes(app: FastifyInstance, ctx: ServeContext): Prom
   app.get<{ Params: { layer: string; table: string; key: string } }>('/api/v1/tables/:layer/:table/:key', {
     schema: {
       tags: ['tables'],
+      operationId: 'get_table_row',
       summary: 'One row by the key declared in serve.tables (composite keys: values joined by `,`)',
       params: { ...tableParams, required: ['layer', 'table', 'key'], properties: { ...tableParams.properties, key: { type: 'string', maxLength: 500 } } },
-      response: { 200: { type: 'object', properties: { table: { type: 'string' }, snapshot: { type: 'integer' }, row: { type: 'object', additionalProperties: true } } } },
+      response: { 200: rowResponseSchema(anyRow) },
     },
   }, async (request, reply) => {
     const table = ctx.table(request.params.layer, request.params.table);
@@ -101,6 +120,7 @@ export async function tableRoutes(app: FastifyInstance, ctx: ServeContext): Prom
     {
       schema: {
         tags: ['aggregations'],
+        operationId: 'aggregate_table',
         summary: 'Aggregate declared measures by declared dimensions and/or a period of the time column',
         params: tableParams,
         querystring: {
