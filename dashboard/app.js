@@ -15,7 +15,7 @@ async function api(path) {
   if (token) headers.Authorization = `Bearer ${token}`;
   const response = await fetch(`/api/v1${path}`, { headers });
   if (response.status === 401) {
-    const given = prompt('This dashboard needs an API token');
+    const given = prompt(T.tokenPrompt);
     if (given) { sessionStorage.setItem('tributary-token', given); return api(path); }
   }
   const body = await response.json();
@@ -34,7 +34,56 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-const fmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+// The interface speaks the language of serve.dashboard.locale (default English), like the project's own pages.
+const MESSAGES = {
+  en: {
+    assets: 'Assets', runs: 'Runs', schedules: 'Schedules', assetGraph: 'Asset graph', sensors: 'Sensors', automated: 'Automated models',
+    attemptsAndLogs: 'Attempts and logs', run: (id) => `Run ${id}`, attempt: 'attempt', noOutput: '(no output)', none: 'none',
+    noRuns: 'No runs yet: `tributary build`, `tributary jobs run <job>`, or wait for a schedule.', noSchedules: 'No schedules: add schedule: to a job.',
+    noSensors: 'No sensors.', noPages: 'No pages: declare serve.dashboard.pages in tributary.config.ts.', loading: 'loading…', noRows: 'no rows',
+    rowCount: (n) => `${n} row(s)`, filter: (c) => `filter ${c}`, granularity: (t) => `${t} granularity`, tokenPrompt: 'This dashboard needs an API token',
+    served: (n) => `${n} tables served · `, checked: (t) => `checked ${t}`, isAutomated: 'automated', rowsAt: (n, t) => `${n} rows · ${t}`, job: (j) => `job ${j}`,
+    queuedAt: (t) => `queued ${t}`, partitionOf: (p) => `partition ${p}`,
+    col: {
+      asset: 'asset', kind: 'kind', lastStatus: 'last status', run: 'run', rows: 'rows', lastCommit: 'last commit', waitsFor: 'waits for', what: 'what',
+      trigger: 'trigger', partition: 'partition', status: 'status', queued: 'queued', seconds: 'seconds', error: 'error', task: 'task', attempts: 'attempts',
+      worker: 'worker', job: 'job', schedule: 'schedule', timezone: 'time zone', next: 'next fire', last: 'last fired', sensor: 'sensor', every: 'every', cursor: 'cursor',
+    },
+    status: {},
+  },
+  fr: {
+    assets: 'Actifs', runs: 'Exécutions', schedules: 'Planifications', assetGraph: 'Graphe des actifs', sensors: 'Capteurs', automated: 'Modèles automatisés',
+    attemptsAndLogs: 'Tentatives et journaux', run: (id) => `Exécution ${id}`, attempt: 'tentative', noOutput: '(aucune sortie)', none: 'aucun',
+    noRuns: 'Aucune exécution : `tributary build`, `tributary jobs run <job>`, ou attendez une planification.', noSchedules: 'Aucune planification : ajoutez schedule: à un job.',
+    noSensors: 'Aucun capteur.', noPages: 'Aucune page : déclarez serve.dashboard.pages dans tributary.config.ts.', loading: 'chargement…', noRows: 'aucune ligne',
+    rowCount: (n) => `${n} ligne(s)`, filter: (c) => `filtrer ${c}`, granularity: (t) => `granularité de ${t}`, tokenPrompt: 'Ce tableau de bord demande un jeton d’API',
+    served: (n) => `${n} tables servies · `, checked: (t) => `vérifié à ${t}`, isAutomated: 'automatisé', rowsAt: (n, t) => `${n} lignes · ${t}`, job: (j) => `job ${j}`,
+    queuedAt: (t) => `mis en file le ${t}`, partitionOf: (p) => `partition ${p}`,
+    col: {
+      asset: 'actif', kind: 'type', lastStatus: 'dernier statut', run: 'exécution', rows: 'lignes', lastCommit: 'dernier commit', waitsFor: 'attend', what: 'quoi',
+      trigger: 'déclencheur', partition: 'partition', status: 'statut', queued: 'mis en file', seconds: 'secondes', error: 'erreur', task: 'tâche', attempts: 'tentatives',
+      worker: 'worker', job: 'job', schedule: 'planification', timezone: 'fuseau horaire', next: 'prochain déclenchement', last: 'dernier déclenchement', sensor: 'capteur', every: 'intervalle', cursor: 'curseur',
+    },
+    status: {
+      success: 'succès', failed: 'échec', running: 'en cours', queued: 'en file', cancelled: 'annulé', pending: 'en attente', upstream_failed: 'amont en échec',
+      'never run': 'jamais exécuté', materialized: 'matérialisé', fresh: 'à jour', interrupted: 'interrompu', timed_out: 'délai dépassé', lost: 'perdu',
+      abandoned: 'abandonné', pass: 'réussi', fail: 'échec', error: 'erreur', warn: 'avertissement', never_run: 'jamais exécuté', failed_checks: 'contrôles en échec', blocked: 'bloqué',
+    },
+  },
+};
+let T = MESSAGES.en;
+let fmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+let LOCALE = 'en-US';
+function useLocale(locale) {
+  T = MESSAGES[locale] || MESSAGES.en;
+  LOCALE = locale === 'fr' ? 'fr-FR' : 'en-US';
+  fmt = new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 2 });
+  document.documentElement.lang = locale in MESSAGES ? locale : 'en';
+}
+/** A status as shown (its class and data attributes keep the value itself). */
+function statusLabel(status) {
+  return T.status[status] || String(status);
+}
 function show(v, column = '') {
   if (v === null || v === undefined) return '';
   // Identifiers and ranks are labels, not quantities: no thousands separators.
@@ -66,7 +115,7 @@ async function renderChart(chart, card) {
   let plot;
   const draw = async (quiet = false) => {
     const ticket = ++latest;
-    if (!quiet) body.replaceChildren(el('span', { class: 'muted' }, 'loading…'));
+    if (!quiet) body.replaceChildren(el('span', { class: 'muted' }, T.loading));
     try {
       const data = await api(source);
       // A newer request was made meanwhile (its answer wins), or the page was left: nothing to draw.
@@ -87,14 +136,14 @@ async function renderChart(chart, card) {
     }
   };
   if (chart.granularity) {
-    const select = el('select', { 'aria-label': `${chart.title} granularity`, onchange: (e) => { source = withParam(source, chart.granularity.param, e.target.value); draw(); } },
+    const select = el('select', { 'aria-label': T.granularity(chart.title), onchange: (e) => { source = withParam(source, chart.granularity.param, e.target.value); draw(); } },
       chart.granularity.choices.map((c) => el('option', { value: c }, c)));
     source = withParam(chart.source, chart.granularity.param, chart.granularity.choices[0]);
     controls.append(select);
   }
   if (chart.filter) {
     let timer;
-    const input = el('input', { type: 'search', placeholder: `filter ${chart.filter}`, 'aria-label': `filter ${chart.filter}`, oninput: (e) => {
+    const input = el('input', { type: 'search', placeholder: T.filter(chart.filter), 'aria-label': T.filter(chart.filter), oninput: (e) => {
       clearTimeout(timer);
       timer = setTimeout(() => { source = withParam(source, chart.filter, e.target.value.trim()); draw(); }, 250);
     } });
@@ -117,16 +166,16 @@ function drawKpis(body, rows, chart) {
 }
 
 function drawTable(body, rows) {
-  if (rows.length === 0) return body.append(el('span', { class: 'muted' }, 'no rows'));
+  if (rows.length === 0) return body.append(el('span', { class: 'muted' }, T.noRows));
   const columns = Object.keys(rows[0]);
   const cell = (v, c) => {
-    if (c === 'status' || c === 'severity') return el('td', {}, el('span', { class: `badge ${v}` }, show(v)));
+    if (c === 'status' || c === 'severity') return el('td', {}, el('span', { class: `badge ${v}` }, statusLabel(show(v))));
     return el('td', typeof v === 'number' ? { class: 'num' } : {}, show(v, c));
   };
   body.append(el('div', { class: 'table-wrap' }, el('table', {},
     el('thead', {}, el('tr', {}, columns.map((c) => el('th', {}, c)))),
     el('tbody', {}, rows.map((r) => el('tr', {}, columns.map((c) => cell(r[c], c))))))));
-  body.append(el('div', { class: 'muted', 'data-rows': String(rows.length) }, `${rows.length} row(s)`));
+  body.append(el('div', { class: 'muted', 'data-rows': String(rows.length) }, T.rowCount(rows.length)));
 }
 
 function drawPlot(body, rows, chart) {
@@ -155,17 +204,17 @@ function drawPlot(body, rows, chart) {
 
 /** Pages every project gets, after its own: ids start with '_' (declared page ids cannot). */
 const BUILTIN = [
-  { id: '_assets', title: 'Assets', render: renderAssets },
-  { id: '_runs', title: 'Runs', render: renderRuns },
-  { id: '_schedules', title: 'Schedules', render: renderSchedules },
+  { id: '_assets', title: () => T.assets, render: renderAssets },
+  { id: '_runs', title: () => T.runs, render: renderRuns },
+  { id: '_schedules', title: () => T.schedules, render: renderSchedules },
 ];
 
 function badge(status) {
-  return el('span', { class: `badge ${String(status).replace(/[^a-z_]/g, '')}` }, String(status));
+  return el('span', { class: `badge ${String(status).replace(/[^a-z_]/g, '')}` }, statusLabel(status));
 }
 
 function when(iso) {
-  return iso ? new Date(iso).toLocaleString() : '';
+  return iso ? new Date(iso).toLocaleString(LOCALE) : '';
 }
 
 function simpleTable(columns, rows) {
@@ -213,13 +262,15 @@ async function renderAssets(main) {
       g.append(t);
     };
     line(a.key, 20, 'asset-key');
-    line(`${a.kind}${a.automated ? ' · automated' : ''} · ${a.status}`, 37, 'asset-meta');
-    line(a.rows !== null ? `${show(a.rows)} rows · ${a.committedAt ? new Date(a.committedAt).toLocaleTimeString() : ''}` : '', 52, 'asset-meta');
+    line(`${a.kind}${a.automated ? ` · ${T.isAutomated}` : ''} · ${statusLabel(a.status)}`, 37, 'asset-meta');
+    line(a.rows !== null ? T.rowsAt(show(a.rows), a.committedAt ? new Date(a.committedAt).toLocaleTimeString(LOCALE) : '') : '', 52, 'asset-meta');
   }
-  const card = el('section', { class: 'card wide', 'data-chart': 'Asset graph' }, el('h2', {}, el('span', {}, 'Asset graph')), el('div', { class: 'table-wrap graph-wrap' }, svg));
-  const list = el('section', { class: 'card wide', 'data-chart': 'Assets' }, el('h2', {}, el('span', {}, 'Assets')), simpleTable([
-    ['asset', (a) => a.key], ['kind', (a) => a.kind], ['last status', (a) => badge(a.status)], ['run', (a) => a.runId ? el('a', { href: `#/_runs/${a.runId}` }, a.runId) : ''],
-    ['rows', (a) => (a.rows === null ? '' : show(a.rows))], ['last commit', (a) => when(a.committedAt)], ['waits for', (a) => a.upstream.join(', ')],
+  // data-chart names the card for tests and links, in English whatever the locale; the heading is translated.
+  const card = el('section', { class: 'card wide', 'data-chart': 'Asset graph' }, el('h2', {}, el('span', {}, T.assetGraph)), el('div', { class: 'table-wrap graph-wrap' }, svg));
+  const c = T.col;
+  const list = el('section', { class: 'card wide', 'data-chart': 'Assets' }, el('h2', {}, el('span', {}, T.assets)), simpleTable([
+    [c.asset, (a) => a.key], [c.kind, (a) => a.kind], [c.lastStatus, (a) => badge(a.status)], [c.run, (a) => a.runId ? el('a', { href: `#/_runs/${a.runId}` }, a.runId) : ''],
+    [c.rows, (a) => (a.rows === null ? '' : show(a.rows))], [c.lastCommit, (a) => when(a.committedAt)], [c.waitsFor, (a) => a.upstream.join(', ')],
   ], assets));
   main.replaceChildren(card, list);
 }
@@ -227,44 +278,47 @@ async function renderAssets(main) {
 async function renderRuns(main, runId) {
   if (runId) return renderRun(main, runId);
   const { runs } = await api('/orchestration/runs?limit=100');
-  main.replaceChildren(el('section', { class: 'card wide', 'data-chart': 'Runs' }, el('h2', {}, el('span', {}, 'Runs')), runs.length ? simpleTable([
-    ['run', (r) => (r.job ? el('a', { href: `#/_runs/${r.runId}` }, r.runId) : r.runId)], ['what', (r) => (r.job ? `job ${r.job}` : r.kind)], ['trigger', (r) => r.trigger], ['partition', (r) => r.partition || ''],
-    ['status', (r) => badge(r.status)], ['queued', (r) => when(r.createdAt)], ['seconds', (r) => (r.seconds === null ? '' : show(r.seconds))], ['error', (r) => r.error || ''],
-  ], runs) : el('p', { class: 'muted' }, 'No runs yet: `tributary build`, `tributary jobs run <job>`, or wait for a schedule.')));
+  const c = T.col;
+  main.replaceChildren(el('section', { class: 'card wide', 'data-chart': 'Runs' }, el('h2', {}, el('span', {}, T.runs)), runs.length ? simpleTable([
+    [c.run, (r) => (r.job ? el('a', { href: `#/_runs/${r.runId}` }, r.runId) : r.runId)], [c.what, (r) => (r.job ? T.job(r.job) : r.kind)], [c.trigger, (r) => r.trigger], [c.partition, (r) => r.partition || ''],
+    [c.status, (r) => badge(r.status)], [c.queued, (r) => when(r.createdAt)], [c.seconds, (r) => (r.seconds === null ? '' : show(r.seconds))], [c.error, (r) => r.error || ''],
+  ], runs) : el('p', { class: 'muted' }, T.noRuns)));
 }
 
 async function renderRun(main, runId) {
   const { run, tasks, attempts } = await api(`/orchestration/runs/${encodeURIComponent(runId)}`);
   const seconds = (a, b) => (a && b ? show((new Date(b) - new Date(a)) / 1000) : '');
   const logs = attempts.map((a) => el('details', { 'data-attempt': `${a.task}#${a.attempt}`, ...(a.status !== 'success' ? { open: '' } : {}) },
-    el('summary', {}, `${a.task} · attempt ${a.attempt} · ${a.status} · ${a.worker}`),
+    el('summary', {}, `${a.task} · ${T.attempt} ${a.attempt} · ${statusLabel(a.status)} · ${a.worker}`),
     el('pre', { class: 'logs' }, a.logs.split('\n').filter(Boolean).map((line) => {
       try {
         const { time, level, msg, pid, hostname, runId: _r, job, task, attempt, ...rest } = JSON.parse(line);
-        return `${new Date(time).toLocaleTimeString()} ${level >= 50 ? 'ERROR' : level >= 40 ? 'WARN ' : 'INFO '} ${msg}${Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : ''}`;
+        return `${new Date(time).toLocaleTimeString(LOCALE)} ${level >= 50 ? 'ERROR' : level >= 40 ? 'WARN ' : 'INFO '} ${msg}${Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : ''}`;
       } catch { return line; }
-    }).join('\n') || '(no output)')));
+    }).join('\n') || T.noOutput)));
+  const c = T.col;
   main.replaceChildren(
     el('section', { class: 'card wide', 'data-chart': 'Run' },
-      el('h2', {}, el('span', {}, `Run ${run.runId}`), badge(run.status)),
-      el('p', {}, `${run.job} · ${run.trigger}${run.detail ? ` (${run.detail})` : ''}${run.partition ? ` · partition ${run.partition}` : ''} · queued ${when(run.createdAt)}${run.error ? ` · ${run.error}` : ''}`),
+      el('h2', {}, el('span', {}, T.run(run.runId)), badge(run.status)),
+      el('p', {}, `${run.job} · ${run.trigger}${run.detail ? ` (${run.detail})` : ''}${run.partition ? ` · ${T.partitionOf(run.partition)}` : ''} · ${T.queuedAt(when(run.createdAt))}${run.error ? ` · ${run.error}` : ''}`),
       simpleTable([
-        ['task', (t) => t.task], ['status', (t) => badge(t.status)], ['attempts', (t) => `${t.attempts}/${t.maxAttempts}`],
-        ['seconds', (t) => seconds(t.startedAt, t.finishedAt)], ['worker', (t) => t.worker || ''], ['waits for', (t) => t.upstream.join(', ')], ['error', (t) => t.error || ''],
+        [c.task, (t) => t.task], [c.status, (t) => badge(t.status)], [c.attempts, (t) => `${t.attempts}/${t.maxAttempts}`],
+        [c.seconds, (t) => seconds(t.startedAt, t.finishedAt)], [c.worker, (t) => t.worker || ''], [c.waitsFor, (t) => t.upstream.join(', ')], [c.error, (t) => t.error || ''],
       ], tasks)),
-    el('section', { class: 'card wide', 'data-chart': 'Logs' }, el('h2', {}, el('span', {}, 'Attempts and logs')), ...logs));
+    el('section', { class: 'card wide', 'data-chart': 'Logs' }, el('h2', {}, el('span', {}, T.attemptsAndLogs)), ...logs));
 }
 
 async function renderSchedules(main) {
   const { schedules, sensors, automated } = await api('/orchestration/schedules');
+  const c = T.col;
   main.replaceChildren(
-    el('section', { class: 'card wide', 'data-chart': 'Schedules' }, el('h2', {}, el('span', {}, 'Schedules')), schedules.length ? simpleTable([
-      ['job', (s) => s.job], ['schedule', (s) => s.schedule], ['time zone', (s) => s.timezone], ['next fire', (s) => when(s.next)], ['last fired', (s) => when(s.lastFired)],
-    ], schedules) : el('p', { class: 'muted' }, 'No schedules: add schedule: to a job.')),
-    el('section', { class: 'card wide', 'data-chart': 'Sensors' }, el('h2', {}, el('span', {}, 'Sensors')), sensors.length ? simpleTable([
-      ['sensor', (s) => s.name], ['kind', (s) => s.kind], ['job', (s) => s.job], ['every', (s) => s.interval], ['cursor', (s) => s.cursor || ''],
-    ], sensors) : el('p', { class: 'muted' }, 'No sensors.')),
-    el('section', { class: 'card wide', 'data-chart': 'Automation' }, el('h2', {}, el('span', {}, 'Automated models')), el('p', {}, automated.join(', ') || 'none')));
+    el('section', { class: 'card wide', 'data-chart': 'Schedules' }, el('h2', {}, el('span', {}, T.schedules)), schedules.length ? simpleTable([
+      [c.job, (s) => s.job], [c.schedule, (s) => s.schedule], [c.timezone, (s) => s.timezone], [c.next, (s) => when(s.next)], [c.last, (s) => when(s.lastFired)],
+    ], schedules) : el('p', { class: 'muted' }, T.noSchedules)),
+    el('section', { class: 'card wide', 'data-chart': 'Sensors' }, el('h2', {}, el('span', {}, T.sensors)), sensors.length ? simpleTable([
+      [c.sensor, (s) => s.name], [c.kind, (s) => s.kind], [c.job, (s) => s.job], [c.every, (s) => s.interval], [c.cursor, (s) => s.cursor || ''],
+    ], sensors) : el('p', { class: 'muted' }, T.noSensors)),
+    el('section', { class: 'card wide', 'data-chart': 'Automation' }, el('h2', {}, el('span', {}, T.automated)), el('p', {}, automated.join(', ') || T.none)));
 }
 
 async function renderPage() {
@@ -278,7 +332,7 @@ async function renderPage() {
   const main = document.getElementById('page');
   main.replaceChildren();
   if (builtin) {
-    document.title = `${builtin.title} — ${state.config.title}`;
+    document.title = `${builtin.title()} — ${state.config.title}`;
     const draw = async () => {
       try { await builtin.render(main, arg); } catch (err) { main.replaceChildren(el('div', { class: 'card error' }, String(err.message || err))); }
     };
@@ -290,7 +344,7 @@ async function renderPage() {
     return;
   }
   state.everyPoll = false;
-  if (!page) return main.append(el('div', { class: 'card' }, 'No pages: declare serve.dashboard.pages in tributary.config.ts.'));
+  if (!page) return main.append(el('div', { class: 'card' }, T.noPages));
   document.title = `${page.title} — ${state.config.title}`;
   const cards = page.charts.map((chart) => {
     const card = el('section', { class: `card${chart.type === 'table' || chart.type === 'kpi' ? ' wide' : ''}`, 'data-chart': chart.title });
@@ -308,8 +362,9 @@ async function start() {
     document.getElementById('page').append(el('div', { class: 'card error' }, String(err.message || err)));
     return;
   }
+  useLocale(state.config.locale);
   document.getElementById('title').textContent = state.config.title;
-  document.getElementById('nav').append(...[...state.config.pages, ...BUILTIN].map((p) => el('a', { href: `#/${p.id}`, 'data-page': p.id }, p.title)));
+  document.getElementById('nav').append(...[...state.config.pages, ...BUILTIN].map((p) => el('a', { href: `#/${p.id}`, 'data-page': p.id }, typeof p.title === 'function' ? p.title() : p.title)));
   window.addEventListener('hashchange', renderPage);
   // The baseline is read before the first render: a snapshot committed in between is then seen as a change.
   const baseline = await health();
@@ -339,8 +394,8 @@ async function follow(baseline) {
     const snapshots = status && status.snapshots ? JSON.stringify(status.snapshots) : undefined;
     const changed = snapshots !== undefined ? last !== undefined && snapshots !== last : polls % 15 === 14;
     if (status) {
-      const served = status.tables === undefined ? '' : `${status.tables} tables served · `;
-      document.getElementById('freshness').textContent = `${served}checked ${new Date().toLocaleTimeString()}`;
+      const served = status.tables === undefined ? '' : T.served(status.tables);
+      document.getElementById('freshness').textContent = `${served}${T.checked(new Date().toLocaleTimeString(LOCALE))}`;
     }
     if (changed || state.everyPoll) for (const redraw of state.redraws) redraw();
     if (snapshots !== undefined) last = snapshots;

@@ -70,31 +70,48 @@ export default defineConfig({
 });
 
 describe('a job whose models are fresh', () => {
-  it('finishes their tasks without a task process, and builds a model whose SQL changed', async () => {
+  it('finishes their tasks without a task process, and runs what has something to do: a changed model, a new file, checks on a new snapshot', async () => {
     const { write, dir } = await openTestLake();
     write('in/a.csv', 'id,amount\n1,10\n2,20\n');
     write('models/silver/sales.sql', 'SELECT id, amount FROM bronze.sales');
     write('models/gold/total.sql', 'SELECT sum(amount) AS total FROM silver.sales');
-    write(
-      'tributary.config.ts',
-      `export default { sources: { sales: { kind: 'files', glob: 'in/*.csv', into: 'bronze.sales' } }, jobs: { nightly: { select: ['source:*', '*.*'] } } };\n`,
-    );
+    const config = (checks: string) =>
+      `export default { sources: { sales: { kind: 'files', glob: 'in/*.csv', into: 'bronze.sales' } }, checks: { 'bronze.sales': [${checks}] }, jobs: { nightly: { select: ['source:*', 'check:*', '*.*'] } } };\n`;
+    write('tributary.config.ts', config(`{ kind: 'not_null', column: 'id' }`));
     const runJob = async () => {
       const ran = await cli(['jobs', 'run', 'nightly', '--json', '--project', dir]);
       expect(ran.code, ran.stderr).toBe(0);
       const run = JSON.parse(ran.stdout) as { runId: string };
-      return JSON.parse((await cli(['runs', 'show', run.runId, '--logs', '--json', '--project', dir])).stdout) as { attempts: { task: string; status: string; logs: string }[] };
+      const shown = JSON.parse((await cli(['runs', 'show', run.runId, '--logs', '--json', '--project', dir])).stdout) as { attempts: { task: string; status: string; logs: string }[] };
+      return (task: string) => shown.attempts.find((a) => a.task === task)!;
     };
     const first = await runJob();
-    expect(first.attempts.find((a) => a.task === 'gold.total')!.logs).toMatch(/built gold\.total/);
+    expect(first('gold.total').logs).toMatch(/built gold\.total/);
+    expect(first('source:sales').logs).toMatch(/ingested 1 file\(s\) into bronze\.sales/);
+    expect(first('check:bronze.sales').logs).toMatch(/1\/1 checks passed on bronze\.sales/);
+
     const second = await runJob();
     for (const task of ['silver.sales', 'gold.total']) {
-      expect(second.attempts.find((a) => a.task === task)).toMatchObject({ status: 'success', logs: `${task} is fresh (same SQL, inputs unchanged since its last build): done without a task process` });
+      expect(second(task)).toMatchObject({ status: 'success', logs: `${task} is fresh (same SQL, inputs unchanged since its last build): done without a task process` });
     }
+    expect(second('source:sales')).toMatchObject({ status: 'success', logs: 'source:sales is fresh (no new content in the 1 file(s) it matches (1 unchanged)): done without a task process' });
+    expect(second('check:bronze.sales')).toMatchObject({ status: 'success', logs: 'check:bronze.sales is fresh (its 1 check(s) already ran on these very snapshots (bronze.sales@1): 1 passed): done without a task process' });
+
     // The model's SQL changed: no longer fresh, so it is built (and its reader with it).
     write('models/gold/total.sql', 'SELECT sum(amount) AS total, count(*) AS n FROM silver.sales');
     const third = await runJob();
-    expect(third.attempts.find((a) => a.task === 'silver.sales')!.logs).toMatch(/fresh/);
-    expect(third.attempts.find((a) => a.task === 'gold.total')!.logs).toMatch(/built gold\.total/);
-  }, 90_000);
+    expect(third('silver.sales').logs).toMatch(/fresh/);
+    expect(third('gold.total').logs).toMatch(/built gold\.total/);
+
+    // A changed check definition runs the checks again, on the same snapshot.
+    write('tributary.config.ts', config(`{ kind: 'range', column: 'amount', min: 0 }`));
+    const fourth = await runJob();
+    expect(fourth('check:bronze.sales').logs).toMatch(/1\/1 checks passed on bronze\.sales/);
+    // A new file: the source ingests it, and its checks run on the new snapshot, and the models build.
+    write('in/b.csv', 'id,amount\n3,30\n');
+    const fifth = await runJob();
+    expect(fifth('source:sales').logs).toMatch(/ingested 1 file\(s\) into bronze\.sales/);
+    expect(fifth('check:bronze.sales').logs).toMatch(/1\/1 checks passed on bronze\.sales/);
+    expect(fifth('gold.total').logs).toMatch(/built gold\.total/);
+  }, 150_000);
 });

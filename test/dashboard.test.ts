@@ -83,7 +83,7 @@ describe('dashboard in headless Chromium', () => {
     try {
       const pays = () => page.locator('[data-chart="Liste des clients"] tbody tr td:nth-child(4)').allTextContents();
       expect(new Set(await pays()).size).toBeGreaterThan(1);
-      await page.fill('[aria-label="filter pays"]', 'France');
+      await page.fill('[aria-label="filtrer pays"]', 'France');
       await page.waitForFunction(() => {
         const cells = [...document.querySelectorAll('[data-chart="Liste des clients"] tbody tr td:nth-child(4)')].map((c) => c.textContent);
         return cells.length > 0 && cells.every((c) => c === 'France');
@@ -94,7 +94,7 @@ describe('dashboard in headless Chromium', () => {
       await page.waitForFunction(() => document.body.dataset.ready === 'revenue');
       const labels = () => page.evaluate(() => Object.values((window as unknown as { Chart: { instances: Record<string, { data: { labels: string[] } }> } }).Chart.instances).map((c) => c.data.labels.length));
       expect((await labels())[0]).toBe(12); // months
-      await page.selectOption('[aria-label="CA par période granularity"]', 'jour');
+      await page.selectOption('[aria-label="granularité de CA par période"]', 'jour');
       await page.waitForFunction(() => Object.values((window as unknown as { Chart: { instances: Record<string, { data: { labels: string[] } }> } }).Chart.instances).some((c) => c.data.labels.length > 12));
       expect(Math.max(...(await labels()))).toBeGreaterThan(300); // days
       expect(errors).toEqual([]);
@@ -169,8 +169,15 @@ describe('orchestration pages in headless Chromium', () => {
     expect(await assets.page.$$eval('svg.asset-graph path.edge', (p) => p.length)).toBeGreaterThan(10);
     await assets.page.screenshot({ path: path.join(SHOTS, 'assets.png'), fullPage: true });
 
+    // The demo's pages are French, and so are the dashboard's own words (serve.dashboard.locale: 'fr').
+    expect(await assets.page.$$eval('nav a', (as) => as.map((a) => a.textContent))).toEqual(expect.arrayContaining(["Vue d'ensemble", 'Actifs', 'Exécutions', 'Planifications']));
+    expect(await assets.page.getAttribute('html', 'lang')).toBe('fr');
+    expect(await assets.page.textContent('[data-chart="Assets"] thead')).toBe('actiftypedernier statutexécutionlignesdernier commitattend');
+    expect(await assets.page.textContent('[data-chart="Assets"] tbody')).toContain('succès');
+
     const runs = await openPage('_runs');
     const runsText = await runs.page.textContent('[data-chart="Runs"]');
+    expect(await runs.page.textContent('[data-chart="Runs"] h2')).toBe('Exécutions');
     expect(runsText).toContain(runId);
     // Runs started from the CLI (the demo's ingestion and models) are listed beside job runs.
     expect(runsText).toMatch(/ingest-\d{8}T\S+ingest/);

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, ROOT, run, tempDir } from './support/helpers.js';
@@ -45,4 +45,45 @@ describe('a project of your own', () => {
     expect(JSON.parse(tables.stdout).map((t: { name: string }) => t.name)).toContain('bronze.sales');
     expect(existsSync(path.join(dir, 'models/lake'))).toBe(false);
   }, 120_000);
+
+  it('npm pack, then npm install of the tarball in a folder of its own: the command and the config import work, and the dashboard files ship', async () => {
+    // Packed from a copy of the tracked files (as a fresh clone holds them), so that this test never rebuilds the
+    // clone's own dist/ under the other tests' feet.
+    const work = tempDir('trib-pack-');
+    const source = path.join(work, 'source');
+    const tracked = await run('git', ['ls-files', '-z'], { cwd: ROOT });
+    expect(tracked.code, tracked.stderr).toBe(0);
+    for (const file of tracked.stdout.split('\0').filter(Boolean)) {
+      if (!existsSync(path.join(ROOT, file))) continue; // deleted in the work tree, not committed yet
+      mkdirSync(path.dirname(path.join(source, file)), { recursive: true });
+      cpSync(path.join(ROOT, file), path.join(source, file));
+    }
+    symlinkSync(path.join(ROOT, 'node_modules'), path.join(source, 'node_modules'));
+    const pack = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: source });
+    expect(pack.code, pack.stderr).toBe(0);
+    const [packed] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as { filename: string; files: { path: string }[] }[];
+    const files = packed!.files.map((f) => f.path);
+    expect(files).toEqual(expect.arrayContaining(['bin/tributary.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dashboard/app.js', 'package.json']));
+    // Nothing of the development tree: no sources, tests or lakes in the package.
+    expect(files.filter((f) => /^(src|test|bench|scripts)\/|^examples\/[^/]+\/(lake|\.tributary|node_modules)\//.test(f))).toEqual([]);
+
+    const shop = path.join(work, 'shop');
+    mkdirSync(path.join(shop, 'data'), { recursive: true });
+    mkdirSync(path.join(shop, 'models/silver'), { recursive: true });
+    writeFileSync(path.join(shop, 'package.json'), JSON.stringify({ name: 'shop', private: true, type: 'module' }));
+    const install = await run('npm', ['install', path.join(work, packed!.filename), '--prefer-offline', '--no-audit', '--no-fund'], { cwd: shop });
+    expect(install.code, install.stderr).toBe(0);
+    writeFileSync(path.join(shop, 'tributary.config.ts'), `import { defineConfig } from 'tributary-data';
+export default defineConfig({ sources: { sales: { kind: 'files', glob: 'data/*.csv', into: 'bronze.sales' } } });
+`);
+    writeFileSync(path.join(shop, 'data/sales.csv'), 'id,amount\n1,10.5\n2,20\n');
+    writeFileSync(path.join(shop, 'models/silver/sales.sql'), 'SELECT id, amount FROM bronze.sales WHERE amount > 15');
+    const build = await run('npx', ['--no-install', 'tributary', 'build'], { cwd: shop });
+    expect(build.code, build.stdout + build.stderr).toBe(0);
+    const sql = await run('npx', ['--no-install', 'tributary', 'sql', 'SELECT id, amount FROM silver.sales', '--json'], { cwd: shop });
+    expect(sql.code, sql.stderr).toBe(0);
+    expect(JSON.parse(sql.stdout)).toEqual([{ id: 2, amount: 20 }]);
+    // The installed package serves its dashboard's files (they ship in the tarball).
+    expect(existsSync(path.join(shop, 'node_modules/tributary-data/dashboard/index.html'))).toBe(true);
+  }, 240_000);
 });

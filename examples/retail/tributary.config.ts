@@ -96,6 +96,8 @@ export default defineConfig({
     // Seed 002's Streamlit pages.
     dashboard: {
       title: 'Retail — Tributary',
+      // The dashboard's own words (menus, run pages) in the language of the project's pages.
+      locale: 'fr',
       pages: [
         { id: 'overview', title: "Vue d'ensemble", charts: [
           { title: 'Indicateurs', type: 'kpi', source: '/aggregations/ca-total' },

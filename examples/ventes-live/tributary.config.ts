@@ -43,6 +43,8 @@ export default defineConfig({
     },
     dashboard: {
       title: 'Ventes en temps réel',
+      // The dashboard's own words (menus, run pages) in the language of the project's pages.
+      locale: 'fr',
       pages: [
         { id: 'live', title: 'En direct', charts: [
           { title: 'Ventes par pays (fenêtres closes)', type: 'bar', source: '/aggregations/gold/ventes_live_par_pays?measure=sum(total_ventes)&by=pays', x: 'pays', y: 'sum(total_ventes)' },

@@ -191,4 +191,10 @@ export const MIGRATIONS: readonly string[][] = [
     `ALTER TABLE runs ADD COLUMN IF NOT EXISTS owner_host TEXT`,
     `ALTER TABLE runs ADD COLUMN IF NOT EXISTS owner_pid BIGINT`,
   ],
+  [
+    // What a check read: its definition's hash and the snapshots of the tables it read. A job's check task whose
+    // checks all passed on the same snapshots, with the same definitions, is finished without running them again.
+    `ALTER TABLE check_results ADD COLUMN IF NOT EXISTS spec_hash TEXT`,
+    `ALTER TABLE check_results ADD COLUMN IF NOT EXISTS snapshots TEXT`,
+  ],
 ];

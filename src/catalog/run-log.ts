@@ -31,6 +31,9 @@ export interface CheckResultRecord {
   sample: Record<string, unknown>[];
   error: string | undefined;
   checkedAt: Date;
+  /** The check's definition (hash of its spec) and the snapshots of the tables it read, when known. */
+  specHash?: string;
+  snapshots?: Record<string, number>;
 }
 
 /** Model runs and check results, stored in the catalog next to the runs they belong to. */
@@ -56,9 +59,9 @@ export class RunLog {
       for (const r of results) {
         await s.query(`DELETE FROM check_results WHERE run_id = $1 AND table_name = $2 AND check_name = $3`, [r.runId, r.table, r.check]);
         await s.query(
-          `INSERT INTO check_results (run_id, table_name, check_name, severity, status, failing_rows, sample_json, error, checked_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CAST($9 AS TIMESTAMPTZ))`,
-          [r.runId, r.table, r.check, r.severity, r.status, r.failingRows, JSON.stringify(r.sample), r.error ?? null, r.checkedAt.toISOString()],
+          `INSERT INTO check_results (run_id, table_name, check_name, severity, status, failing_rows, sample_json, error, checked_at, spec_hash, snapshots)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CAST($9 AS TIMESTAMPTZ), $10, $11)`,
+          [r.runId, r.table, r.check, r.severity, r.status, r.failingRows, JSON.stringify(r.sample), r.error ?? null, r.checkedAt.toISOString(), r.specHash ?? null, r.snapshots ? JSON.stringify(r.snapshots) : null],
         );
       }
     });
@@ -85,18 +88,38 @@ export class RunLog {
 
   async checkResults(runId: string): Promise<CheckResultRecord[]> {
     const rows = await this.driver.read((s) => s.query(`SELECT * FROM check_results WHERE run_id = $1 ORDER BY checked_at, table_name, check_name`, [runId]));
-    return rows.map((r) => ({
-      runId: String(r.run_id),
-      table: String(r.table_name),
-      check: String(r.check_name),
-      severity: String(r.severity) as CheckResultRecord['severity'],
-      status: String(r.status) as CheckResultRecord['status'],
-      failingRows: Number(r.failing_rows),
-      sample: r.sample_json ? (JSON.parse(String(r.sample_json)) as Record<string, unknown>[]) : [],
-      error: (r.error as string | null) ?? undefined,
-      checkedAt: r.checked_at as Date,
-    }));
+    return rows.map(toCheckResult);
   }
+
+  /** The latest result of each check of a table, whatever run recorded it. */
+  async latestChecks(table: string): Promise<Map<string, CheckResultRecord>> {
+    const rows = await this.driver.read((s) =>
+      s.query(
+        `SELECT c.* FROM check_results c
+           JOIN (SELECT check_name, max(checked_at) AS at FROM check_results WHERE table_name = $1 GROUP BY check_name) l
+             ON c.check_name = l.check_name AND c.checked_at = l.at
+          WHERE c.table_name = $1`,
+        [table],
+      ),
+    );
+    return new Map(rows.map(toCheckResult).map((r) => [r.check, r]));
+  }
+}
+
+function toCheckResult(r: Record<string, unknown>): CheckResultRecord {
+  return {
+    runId: String(r.run_id),
+    table: String(r.table_name),
+    check: String(r.check_name),
+    severity: String(r.severity) as CheckResultRecord['severity'],
+    status: String(r.status) as CheckResultRecord['status'],
+    failingRows: Number(r.failing_rows),
+    sample: r.sample_json ? (JSON.parse(String(r.sample_json)) as Record<string, unknown>[]) : [],
+    error: (r.error as string | null) ?? undefined,
+    checkedAt: r.checked_at as Date,
+    ...(r.spec_hash ? { specHash: String(r.spec_hash) } : {}),
+    ...(r.snapshots ? { snapshots: JSON.parse(String(r.snapshots)) as Record<string, number> } : {}),
+  };
 }
 
 function toModelRun(r: Record<string, unknown>): ModelRunRecord {

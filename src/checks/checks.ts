@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { CheckResultRecord } from '../catalog/run-log.js';
 import type { CheckSpec } from '../config/types.js';
 import type { Engine } from '../engine/engine.js';
@@ -69,10 +70,10 @@ export async function checkDependencies(engine: Engine, table: string, spec: Che
 }
 
 /** Runs checks against whatever `table` currently names in the engine (a published or a candidate snapshot). */
-export async function runChecks(engine: Engine, table: string, specs: readonly CheckSpec[], runId: string): Promise<CheckResultRecord[]> {
+export async function runChecks(engine: Engine, table: string, specs: readonly CheckSpec[], runId: string, snapshots?: Record<string, number>): Promise<CheckResultRecord[]> {
   const results: CheckResultRecord[] = [];
   for (const spec of specs) {
-    const base = { runId, table, check: checkName(spec), severity: spec.severity ?? 'error', checkedAt: new Date() } as const;
+    const base = { runId, table, check: checkName(spec), severity: spec.severity ?? 'error', checkedAt: new Date(), specHash: specHash(spec), ...(snapshots ? { snapshots } : {}) } as const;
     const failing = failingRowsSql(table, spec);
     try {
       const [count] = await engine.all(`SELECT count(*) AS n FROM (${failing})`);
@@ -85,6 +86,24 @@ export async function runChecks(engine: Engine, table: string, specs: readonly C
     }
   }
   return results;
+}
+
+/** A check's definition, as a hash: a result recorded under another definition says nothing of this one. */
+export function specHash(spec: CheckSpec): string {
+  return createHash('sha256').update(JSON.stringify(Object.fromEntries(Object.entries(spec).sort(([a], [b]) => a.localeCompare(b))))).digest('hex').slice(0, 16);
+}
+
+/**
+ * The current snapshots of a table and of the tables its checks read, read before they are mounted (a commit in
+ * between makes the record older than what was checked, so a later freshness test runs the checks again, never the
+ * other way round).
+ */
+export async function checkSnapshots(engine: Engine, catalog: { getTable(name: string): Promise<{ currentSnapshot: number } | undefined> }, table: string, specs: readonly CheckSpec[]): Promise<Record<string, number>> {
+  const tables = new Set([table]);
+  for (const spec of specs) for (const t of await checkDependencies(engine, table, spec)) tables.add(t);
+  const out: Record<string, number> = {};
+  for (const t of [...tables].sort()) out[t] = (await catalog.getTable(t))?.currentSnapshot ?? 0;
+  return out;
 }
 
 /** True when a result must stop what depends on the table. */

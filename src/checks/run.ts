@@ -3,7 +3,7 @@ import { TributaryError, errorMessage } from '../errors.js';
 import type { Lake } from '../lake/lake.js';
 import { loadGraph } from '../models/run.js';
 import { newId } from '../util/ids.js';
-import { blocks, checkDependencies, checkName, runChecks } from './checks.js';
+import { blocks, checkDependencies, checkName, checkSnapshots, runChecks } from './checks.js';
 
 export interface CheckRunReport {
   runId: string;
@@ -31,6 +31,8 @@ export async function checkTables(lake: Lake, targets: readonly string[] = [], o
     // The checked tables, and the tables their checks read, are mounted at their current snapshot (not the whole lake).
     const existing = new Set((await lake.tables()).map((t) => t.name));
     const needed = new Set<string>();
+    const snapshots = new Map<string, Record<string, number>>();
+    for (const table of tables) snapshots.set(table, await checkSnapshots(lake.engine, lake.catalog, table, lake.config.checks[table]!));
     for (const table of tables) {
       needed.add(table);
       for (const spec of lake.config.checks[table]!) for (const t of await checkDependencies(lake.engine, table, spec)) needed.add(t);
@@ -45,7 +47,7 @@ export async function checkTables(lake: Lake, targets: readonly string[] = [], o
         })));
         continue;
       }
-      results.push(...(await runChecks(lake.engine, table, specs, runId)));
+      results.push(...(await runChecks(lake.engine, table, specs, runId, snapshots.get(table))));
     }
     await lake.catalog.runLog.recordChecks(results);
     const status = results.some(blocks) ? 'failed' : 'success';

@@ -94,6 +94,7 @@ const serveSchema = z.strictObject({
   memoryRows: z.number().int().min(0).optional(),
   dashboard: z.strictObject({
     title: z.string().optional(),
+    locale: z.enum(['en', 'fr']).optional(),
     pages: z.array(z.strictObject({ id: z.string().regex(/^[a-z0-9-]+$/), title: z.string().min(1), charts: z.array(chart) })).optional(),
   }).optional(),
 });

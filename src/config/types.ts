@@ -189,7 +189,8 @@ export interface ServeSettings {
   refreshMs?: number;
   /** Served snapshots up to this many rows are held in memory (default 1,000,000); larger ones are read from Parquet. */
   memoryRows?: number;
-  dashboard?: { title?: string; pages?: DashboardPage[] };
+  /** The dashboard: its pages, and the language of its own words (`locale`: 'en', the default, or 'fr'). */
+  dashboard?: { title?: string; locale?: 'en' | 'fr'; pages?: DashboardPage[] };
 }
 
 export interface TributaryConfig {

@@ -72,6 +72,67 @@ export function adhocSourceName(table: string): string {
   return `adhoc:${table}`;
 }
 
+/** What a source's files hold now: content not ingested yet (candidates), and what is skipped and why. */
+export interface SourceScan {
+  discovered: number;
+  candidates: DiscoveredFile[];
+  /** First bytes of each candidate, by content hash (read in the same pass as the hash). */
+  heads: Map<string, Buffer>;
+  unchanged: number;
+  stillQuarantined: { path: string; id: number }[];
+  skipped: { path: string; reason: string }[];
+  warnings: string[];
+}
+
+/**
+ * Discovers a source's files and fingerprints them: content ingested before (by hash), or quarantined and not yet
+ * retried, is not a candidate. `ingestSource` starts with it; a worker uses it to finish a source task whose files
+ * hold nothing new without starting a task process.
+ */
+export async function scanSource(
+  lake: Lake,
+  name: string,
+  source: FileSourceConfig,
+  options: { partition?: string; requireMatch?: boolean; onHashed?: (done: number, total: number) => void } = {},
+): Promise<SourceScan> {
+  const scan: SourceScan = { discovered: 0, candidates: [], heads: new Map(), unchanged: 0, stillQuarantined: [], skipped: [], warnings: [] };
+  const paths = await discover(source.glob, lake.config.projectDir, options.partition);
+  scan.discovered = paths.length;
+  if (paths.length === 0 && options.requireMatch) {
+    throw new TributaryError('USAGE', `${name.startsWith('adhoc:') ? '' : `sources.${name}: `}no file matches ${[source.glob].flat().join(', ')}`, {
+      hint: name.startsWith('adhoc:') ? 'check the path; globs are relative to the current folder' : `globs are relative to the project folder ${lake.config.projectDir}`,
+    });
+  }
+  if (paths.length === 0) scan.warnings.push(`no file matches ${[source.glob].flat().join(', ')} (relative to ${lake.config.projectDir})`);
+  const known = await lake.catalog.ingestedHashes(name);
+  const quarantined = await lake.catalog.openQuarantineHashes(name);
+  let hashed = 0;
+  const prints = await mapLimit(paths, 4, async (absPath) => {
+    const print = await fingerprint(absPath).catch((err: unknown) => {
+      if (isGone(err)) return undefined;
+      throw new TributaryError('IO_ERROR', `sources.${name}: cannot read ${displayPath(absPath, lake.config.projectDir)}: ${errorMessage(err)}`, { cause: err });
+    });
+    options.onHashed?.(++hashed, paths.length);
+    return { absPath, print };
+  });
+  for (const { absPath, print } of prints) {
+    if (!print) {
+      scan.skipped.push({ path: displayPath(absPath, lake.config.projectDir), reason: 'the file was removed after it was found' });
+      continue;
+    }
+    const { sizeBytes, hash, head } = print;
+    const file = { absPath, displayPath: displayPath(absPath, lake.config.projectDir), sizeBytes, hash };
+    if (known.has(hash)) scan.unchanged++;
+    else if (quarantined.has(hash)) scan.stillQuarantined.push({ path: file.displayPath, id: quarantined.get(hash)! });
+    else if (scan.heads.has(hash)) scan.unchanged++; // the same content twice in one run: ingest it once
+    else {
+      scan.candidates.push(file);
+      scan.heads.set(hash, head);
+    }
+  }
+  return scan;
+}
+
 /**
  * Ingests one file source into its bronze table: discover, hash, skip what was ingested, check, read in batches
  * through DuckDB straight to Parquet, route bad rows and bad files per policy, and commit each batch atomically
@@ -90,47 +151,15 @@ export async function ingestSource(
   const progress = (phase: IngestProgress['phase'], done: number, total: number) => options.onProgress?.({ source: name, phase, done, total });
 
   // 1. Discover and fingerprint; skip known content.
-  const heads = new Map<string, Buffer>();
+  let heads = new Map<string, Buffer>();
   let candidates: DiscoveredFile[];
   if (options.explicitFiles) {
     candidates = options.explicitFiles;
     report.discovered = candidates.length;
   } else {
-    const paths = await discover(source.glob, lake.config.projectDir, options.partition);
-    report.discovered = paths.length;
-    if (paths.length === 0 && options.requireMatch) {
-      throw new TributaryError('USAGE', `${name.startsWith('adhoc:') ? '' : `sources.${name}: `}no file matches ${[source.glob].flat().join(', ')}`, {
-        hint: name.startsWith('adhoc:') ? 'check the path; globs are relative to the current folder' : `globs are relative to the project folder ${lake.config.projectDir}`,
-      });
-    }
-    if (paths.length === 0) report.warnings.push(`no file matches ${[source.glob].flat().join(', ')} (relative to ${lake.config.projectDir})`);
-    const known = await lake.catalog.ingestedHashes(name);
-    const quarantined = await lake.catalog.openQuarantineHashes(name);
-    let hashed = 0;
-    const prints = await mapLimit(paths, 4, async (absPath) => {
-      const print = await fingerprint(absPath).catch((err: unknown) => {
-        if (isGone(err)) return undefined;
-        throw new TributaryError('IO_ERROR', `sources.${name}: cannot read ${displayPath(absPath, lake.config.projectDir)}: ${errorMessage(err)}`, { cause: err });
-      });
-      progress('hashing', ++hashed, paths.length);
-      return { absPath, print };
-    });
-    candidates = [];
-    for (const { absPath, print } of prints) {
-      if (!print) {
-        report.skipped.push({ path: displayPath(absPath, lake.config.projectDir), reason: 'the file was removed after it was found' });
-        continue;
-      }
-      const { sizeBytes, hash, head } = print;
-      const file = { absPath, displayPath: displayPath(absPath, lake.config.projectDir), sizeBytes, hash };
-      if (known.has(hash)) report.unchanged++;
-      else if (quarantined.has(hash)) report.stillQuarantined.push({ path: file.displayPath, id: quarantined.get(hash)! });
-      else if (heads.has(hash)) report.unchanged++; // the same content twice in one run: ingest it once
-      else {
-        candidates.push(file);
-        heads.set(hash, head);
-      }
-    }
+    const scan = await scanSource(lake, name, source, { partition: options.partition, requireMatch: options.requireMatch, onHashed: (done, total) => progress('hashing', done, total) });
+    ({ candidates, heads } = scan);
+    Object.assign(report, { discovered: scan.discovered, unchanged: scan.unchanged, stillQuarantined: scan.stillQuarantined, skipped: scan.skipped, warnings: scan.warnings });
   }
 
   // A changed file (a path ingested before with other content) replaces its previous version unless onChange: 'keep'.

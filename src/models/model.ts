@@ -118,8 +118,22 @@ async function readModel(engine: Engine, file: string, displayFile: string, name
   };
 }
 
+/** Parses already done, by engine and SQL text: a parse depends on the text alone (a worker tests freshness often). */
+const parsed = new WeakMap<Engine, Map<string, string[]>>();
+
 /** Tables a query reads, as `layer.table`, from DuckDB's own parse tree (CTE names and table functions excluded). */
 export async function tableReferences(engine: Engine, sql: string, displayFile: string): Promise<string[]> {
+  let memo = parsed.get(engine);
+  if (!memo) parsed.set(engine, (memo = new Map()));
+  const known = memo.get(sql);
+  if (known) return [...known];
+  const reads = await parseTableReferences(engine, sql, displayFile);
+  if (memo.size >= 1000) memo.clear();
+  memo.set(sql, reads);
+  return [...reads];
+}
+
+async function parseTableReferences(engine: Engine, sql: string, displayFile: string): Promise<string[]> {
   const [row] = await engine.all(`SELECT json_serialize_sql($1::VARCHAR) AS tree`, [sql]);
   const tree = JSON.parse(String(row!.tree)) as { error?: boolean; error_message?: string; position?: string };
   if (tree.error) {

@@ -1,4 +1,4 @@
-import { blocks, checkDependencies, runChecks } from '../checks/checks.js';
+import { blocks, checkDependencies, checkSnapshots, runChecks } from '../checks/checks.js';
 import type { CheckResultRecord, ModelRunRecord } from '../catalog/run-log.js';
 import { TributaryError, errorMessage } from '../errors.js';
 import type { Lake } from '../lake/lake.js';
@@ -106,8 +106,9 @@ export async function runModels(lake: Lake, options: RunModelsOptions = {}): Pro
     for (const table of owned ? inputs : []) {
       const specs = lake.config.checks[table];
       if (!specs?.length || !(await lake.catalog.getTable(table))) continue;
+      const snapshots = await checkSnapshots(lake.engine, lake.catalog, table, specs);
       await lake.mount([table, ...(await checkReads(lake, table))]);
-      const results = await runChecks(lake.engine, table, specs, runId);
+      const results = await runChecks(lake.engine, table, specs, runId, snapshots);
       report.inputChecks.push(...results);
       if (results.some(blocks)) blocked.add(table);
     }

@@ -1,3 +1,4 @@
+import type { FreshnessTest } from './freshness.js';
 import type { OrchestrationSettings, ResolvedConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import { toMillis } from '../streams/duration.js';
@@ -39,7 +40,7 @@ export function projectWorker(
   config: ResolvedConfig,
   queue: RunQueue,
   logger: Logger,
-  options: { concurrency?: number; scope?: { runId?: string; backfillId?: string }; onRunFinished?: (run: FinishedRun) => void; isFresh?: (task: string) => Promise<boolean> } = {},
+  options: { concurrency?: number; scope?: { runId?: string; backfillId?: string }; onRunFinished?: (run: FinishedRun) => void; isFresh?: FreshnessTest } = {},
 ): Worker {
   const settings = config.orchestration;
   return new Worker(config, queue, {

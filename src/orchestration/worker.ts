@@ -8,6 +8,7 @@ import type { ResolvedConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../util/logger.js';
 import type { AttemptOutcome, ClaimedTask, FinishedRun, RunQueue } from './queue.js';
+import type { FreshnessTest } from './freshness.js';
 import type { TaskRequest, TaskResponse } from './task-process.js';
 
 export interface WorkerOptions {
@@ -25,10 +26,10 @@ export interface WorkerOptions {
   /** Only tasks of this run, or of this backfill's runs (a command executing its own work). */
   scope?: { runId?: string; backfillId?: string };
   /**
-   * Whether a model task would find its model fresh: such a task is finished here, without a task process (a job
-   * whose models are all fresh then takes about a second, not a process start per model).
+   * Why a task would do nothing (see freshness.ts), or undefined: such a task is finished here, without a task
+   * process, so a job whose assets are all fresh takes a fraction of a second, not a process start per asset.
    */
-  isFresh?: (task: string) => Promise<boolean>;
+  isFresh?: FreshnessTest;
 }
 
 interface Running {
@@ -148,28 +149,28 @@ export class Worker {
     }
   }
 
-  /** A model task whose model is fresh is finished here; any other task gets a task process. */
+  /** A task with nothing to do (a fresh model, a source with no new file, checks passed on these snapshots) is finished here; any other gets a task process. */
   private dispatch(claim: ClaimedTask): void {
     const isFresh = this.options.isFresh;
-    if (!isFresh || claim.task.includes(':')) return this.launch(claim);
+    if (!isFresh || claim.task.startsWith('sync:') || claim.task.startsWith('stream:')) return this.launch(claim);
     this.checking++;
-    const checked = isFresh(claim.task).catch((err: unknown) => {
+    const checked = isFresh(claim.task, claim.partition).catch((err: unknown) => {
       this.options.logger.debug({ task: claim.task, err: errorMessage(err) }, 'freshness check failed; running the task');
-      return false;
+      return undefined;
     });
-    void checked.then(async (fresh) => {
-      if (!fresh && !this.stopping) {
+    void checked.then(async (why) => {
+      if (why === undefined && !this.stopping) {
         this.checking--;
         this.launch(claim);
         return;
       }
       const bindings = { runId: claim.runId, task: claim.task, attempt: claim.attempt };
-      const outcome: AttemptOutcome = fresh
-        ? { status: 'success', summary: { status: 'fresh' }, logs: `${claim.task} is fresh (same SQL, inputs unchanged since its last build): done without a task process` }
+      const outcome: AttemptOutcome = why !== undefined
+        ? { status: 'success', summary: { status: 'fresh' }, logs: `${claim.task} is fresh (${why}): done without a task process` }
         : { status: 'interrupted', error: 'interrupted: the worker was stopped' };
       try {
         const { finishedRun } = await this.queue.finishAttempt(claim, outcome);
-        if (fresh) this.options.logger.info(bindings, `${claim.task}: fresh, skipped`);
+        if (why !== undefined) this.options.logger.info(bindings, `${claim.task}: fresh, skipped (${why})`);
         if (finishedRun) {
           this.options.logger.info({ runId: finishedRun.runId, job: finishedRun.job, status: finishedRun.status }, `run ${finishedRun.runId} (${finishedRun.job}) ${finishedRun.status}`);
           this.options.onRunFinished?.(finishedRun);

@@ -23,14 +23,22 @@ async function withOrchestration<T>(cmd: Command, fn: (orch: Orchestration) => P
 async function workUntil(orch: Orchestration, logger: Logger, done: () => Promise<boolean>, options: { concurrency?: number; scope: { runId?: string; backfillId?: string }; onInterrupt: () => Promise<void>; tick?: () => Promise<void> }): Promise<boolean> {
   // Only this command's own work: runs queued by schedules are for `tributary dev` or workers.
   const freshness = await freshnessCheck(orch.lake);
-  const worker = projectWorker(orch.lake.config, orch.queue, logger, { concurrency: options.concurrency, scope: options.scope, isFresh: freshness.isFresh });
+  // A run this worker closes wakes the wait at once (other workers' runs are seen at the next look, 500 ms).
+  let wake = () => {};
+  const worker = projectWorker(orch.lake.config, orch.queue, logger, { concurrency: options.concurrency, scope: options.scope, isFresh: freshness.isFresh, onRunFinished: () => wake() });
   const stop = stopOnSignals();
   worker.start();
   try {
     while (!stop.signal.aborted) {
       await options.tick?.();
       if (await done()) return true;
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 500);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
     }
     await options.onInterrupt();
     return false;

@@ -25,6 +25,7 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: ServeContext): 
     schema: { tags: ['dashboard'], operationId: 'get_dashboard', summary: 'The dashboard pages declared in serve.dashboard (or one page per exposed table)', response: { 200: dashboardSchema } },
   }, async () => ({
     title: ctx.settings.dashboard?.title ?? `${ctx.lake.config.name} — Tributary`,
+    locale: ctx.settings.dashboard?.locale ?? 'en',
     pages: ctx.settings.dashboard?.pages ?? defaultPages(ctx),
   }));
 }
@@ -49,9 +50,10 @@ const dashboardSchema = {
   type: 'object',
   properties: {
     title: text,
+    locale: { type: 'string', enum: ['en', 'fr'], description: 'the language of the dashboard’s own words' },
     pages: { type: 'array', items: { type: 'object', properties: { id: text, title: text, charts: { type: 'array', items: chartSchema } }, required: ['id', 'title', 'charts'], additionalProperties: false } },
   },
-  required: ['title', 'pages'],
+  required: ['title', 'locale', 'pages'],
   additionalProperties: false,
 };
 
@@ -68,7 +70,7 @@ function defaultPages(ctx: ServeContext): DashboardPage[] {
       title: 'Pipeline',
       charts: [
         { title: 'Tables', type: 'table' as const, source: '/pipeline-status', field: 'tables' },
-        { title: 'Last runs', type: 'table' as const, source: '/pipeline-status', field: 'runs' },
+        { title: ctx.settings.dashboard?.locale === 'fr' ? 'Dernières exécutions' : 'Last runs', type: 'table' as const, source: '/pipeline-status', field: 'runs' },
       ],
     },
   ];
