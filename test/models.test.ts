@@ -149,6 +149,22 @@ describe('materializations', () => {
     expect((await lake.catalog.getRun(report.runId)).status).toBe('failed');
   });
 
+  it('points a binder error at its line whatever the materialization, header lines and line endings', async () => {
+    const { lake, write } = await project({}, {
+      'silver.incr': '-- materialized: incremental\nSELECT\n  id,\n  kind,\n  nope_incr\nFROM bronze.events',
+      'silver.merged': '-- materialized: merge\n-- unique_key: id\nSELECT\n  id,\n\n\n  nope_merge\nFROM bronze.events',
+      'silver.crlf': 'SELECT id,\r\n kind,\r\n nope_crlf\r\nFROM bronze.events\r\n',
+      'silver.grouped': 'WITH e AS (\n  SELECT * FROM bronze.events\n)\nSELECT\n  e.id,\n  sum(e.nope_cte)\nFROM e\nGROUP BY 1',
+    });
+    write('in/a.csv', 'id,kind\n1,x\n');
+    await runIngest(lake);
+    const errors = Object.fromEntries((await runModels(lake)).models.map((m) => [m.model, m.error]));
+    expect(errors['silver.incr']).toMatch(/^models\/silver\/incr\.sql:5: Binder Error: .*"nope_incr"/);
+    expect(errors['silver.merged']).toMatch(/^models\/silver\/merged\.sql:7: Binder Error: .*"nope_merge"/);
+    expect(errors['silver.crlf']).toMatch(/^models\/silver\/crlf\.sql:3: Binder Error: .*"nope_crlf"/);
+    expect(errors['silver.grouped']).toMatch(/^models\/silver\/grouped\.sql:6: Binder Error: .*nope_cte/);
+  });
+
   it('fails clearly when an input has no data yet', async () => {
     const { lake } = await project({}, { 'silver.t': 'SELECT * FROM bronze.events' });
     const report = await runModels(lake);

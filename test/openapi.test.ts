@@ -232,12 +232,14 @@ describe('a generated client', () => {
     const s = servers.find((x) => x.name === 'retail')!;
     const dir = tempDir('trib-client-');
     writeFileSync(path.join(dir, 'api.d.ts'), astToString(await openapiTS(s.doc as never)));
+    // The call of the issue, on examples/online-retail's generic table path.
+    writeFileSync(path.join(dir, 'online-retail.d.ts'), astToString(await openapiTS(servers.find((x) => x.name === 'online-retail')!.doc as never)));
     symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
     mkdirSync(path.join(dir, 'src'));
     writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
     writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({
       compilerOptions: { strict: true, noEmit: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', skipLibCheck: false, types: ['node'], noUncheckedIndexedAccess: true },
-      include: ['api.d.ts', 'src/*.ts'],
+      include: ['api.d.ts', 'online-retail.d.ts', 'src/*.ts'],
     }));
     writeFileSync(path.join(dir, 'src/client.ts'), `
 import createClient from 'openapi-fetch';
@@ -268,6 +270,15 @@ await client.GET('/api/v1/tables/gold/dim_clients', { params: { query: { nope: '
 await client.GET('/api/v1/aggregations/gold/fact_ventes', { params: { query: { measure: 'max(montant)' } } });
 
 console.log(JSON.stringify({ rows: data.rows.length, country, total, cursor: cursor !== undefined, byId, code, period }));
+`);
+    writeFileSync(path.join(dir, 'src/online-retail.ts'), `
+import createClient from 'openapi-fetch';
+import type { paths } from '../online-retail.js';
+
+const client = createClient<paths>({ baseUrl: process.env.BASE_URL });
+const { data } = await client.GET('/api/v1/tables/gold/retail_revenue_by_country', { params: { query: { limit: 5, country: 'France' } } });
+const revenue: number | string | null | undefined = data?.rows[0]?.revenue;
+export { revenue };
 `);
     const tsc = await run(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', dir]);
     expect(tsc.stdout + tsc.stderr, 'tsc --strict').toBe('');
