@@ -232,7 +232,11 @@ async function renderAssets(main) {
   for (const a of assets) (columns[depth.get(a.key)] ||= []).push(a);
   const W = 210, H = 58, GX = 60, GY = 18;
   const pos = new Map();
-  columns.forEach((col, x) => col.forEach((a, y) => pos.set(a.key, { x: 12 + x * (W + GX), y: 12 + y * (H + GY) })));
+  columns.forEach((col, x) => {
+    col.forEach((a, y) => {
+      pos.set(a.key, { x: 12 + x * (W + GX), y: 12 + y * (H + GY) });
+    });
+  });
   const width = 24 + columns.length * (W + GX), height = 24 + Math.max(1, ...columns.map((c) => c.length)) * (H + GY);
   const ns = 'http://www.w3.org/2000/svg';
   const svg = document.createElementNS(ns, 'svg');
@@ -387,11 +391,11 @@ async function health() {
  * then redrawn every 30 s.
  */
 async function follow(baseline) {
-  let last = baseline && baseline.snapshots ? JSON.stringify(baseline.snapshots) : undefined;
+  let last = baseline?.snapshots ? JSON.stringify(baseline.snapshots) : undefined;
   let polls = 0;
   for (;;) {
     const status = await health();
-    const snapshots = status && status.snapshots ? JSON.stringify(status.snapshots) : undefined;
+    const snapshots = status?.snapshots ? JSON.stringify(status.snapshots) : undefined;
     const changed = snapshots !== undefined ? last !== undefined && snapshots !== last : polls % 15 === 14;
     if (status) {
       const served = status.tables === undefined ? '' : T.served(status.tables);

@@ -177,7 +177,7 @@ async function ensureLibs(version = KAFKA_VERSION) {
     await writeFile(path.join(tmp, COMPLETE), `${new Date().toISOString()}\n`);
     try {
       await rename(tmp, home);
-    } catch (err) {
+    } catch (_err) {
       // Another process won the race (ENOTEMPTY/EEXIST): use its copy.
       if (!existsSync(path.join(home, COMPLETE))) {
         // A stale incomplete dir (should not happen) — replace it.

@@ -12,7 +12,7 @@ describe('file names with glob characters are read as exactly that file', () => 
 
   it('a declared source stores each file once, under its own name, and a second run finds nothing new', async () => {
     const { lake, write } = await openTestLake({ sources: { s: src('in/*.csv', 'bronze.s') } });
-    names.forEach((name, i) => write(`in/${name}`, `id,name\n${i},"${name}"\n`));
+    for (const [i, name] of names.entries()) write(`in/${name}`, `id,name\n${i},"${name}"\n`);
     const report = await runIngest(lake);
     expect(report.sources[0]).toMatchObject({ discovered: names.length, rows: names.length, quarantined: [] });
     const stored = await rows(lake, 'SELECT name, _source_file FROM bronze.s ORDER BY id');

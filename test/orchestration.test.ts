@@ -443,7 +443,7 @@ describe('the orchestration CLI', () => {
     const shown = await cli(['runs', 'show', run.runId, '--logs', ...project_]);
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).toContain('triggered by manual · partition 2011-01-04');
-    expect(shown.stdout).toMatch(/INFO  ingested 1 file\(s\) into bronze\.sales/);
+    expect(shown.stdout).toMatch(/INFO {2}ingested 1 file\(s\) into bronze\.sales/);
     expect((await cli(['runs', 'ls', ...project_])).stdout).toMatch(/job daily\s+manual\s+2011-01-04\s+success/);
 
     const plan = await cli(['backfill', 'daily', '--from', '2011-01-03', '--to', '2011-01-05', '--dry-run', ...project_]);

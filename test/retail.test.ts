@@ -83,7 +83,7 @@ describe('examples/retail end to end (tributary demo)', () => {
     const first = await cli(['demo', dir, '--rows', '600', '--seed', '5']);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/Built 16 of 16 models/);
-    expect(first.stdout).toMatch(/Quarantined files\n  data\/achats_export_manuel\.csv/);
+    expect(first.stdout).toMatch(/Quarantined files\n {2}data\/achats_export_manuel\.csv/);
     const again = await cli(['demo', dir]);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/is not empty .*--force/);

@@ -112,7 +112,7 @@ export class Catalog {
   ): Promise<{ snapshot: SnapshotInfo; files: DataFile[] } | undefined> {
     const table = await this.requireTable(name);
     return this.driver.read(async (s) => {
-      let rows;
+      let rows: Record<string, unknown>[];
       if (asOf === undefined) {
         if (table.currentSnapshot === 0) return undefined;
         rows = await s.query(`SELECT * FROM snapshots WHERE table_name = $1 AND snapshot_id = $2`, [name, table.currentSnapshot]);

@@ -125,7 +125,7 @@ export function resolveLog(value: string | undefined, projectDir: string, where:
   if (value.startsWith('embedded:')) return { kind: 'embedded', path: path.resolve(projectDir, value.slice('embedded:'.length)) };
   if (value.startsWith('kafka://')) {
     const brokers = value.slice('kafka://'.length).split(',').map((b) => b.trim()).filter(Boolean);
-    const bad = brokers.find((b) => !/^[A-Za-z0-9.\-_\[\]:]+:\d{1,5}$/.test(b));
+    const bad = brokers.find((b) => !/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/.test(b));
     if (brokers.length === 0 || bad !== undefined) {
       throw new TributaryError('CONFIG_INVALID', `${where}: "${value}": expected kafka://host:port[,host:port…]${bad ? ` ("${bad}" has no port)` : ''}`);
     }

@@ -67,6 +67,7 @@ export function generateRetailData(dir: string, options: RetailDataOptions = {})
       m.clients.missing++;
       if (chance(0.5)) nom = '';
       else pays = '';
+      // biome-ignore lint/suspicious/noDuplicateElseIf: each chance() draws a new random number
     } else if (chance(0.01)) {
       m.clients.invalidEmail++;
       email = email.replace('@', ' at ');

@@ -178,7 +178,7 @@ async function runOne(lake: Lake, graph: ModelGraph, name: string, runId: string
 
     // Incremental when the model says so, was built before from the same SQL, and its input only grew since.
     let mode: BuildMode = 'full';
-    let newInputFiles;
+    let newInputFiles: Awaited<ReturnType<typeof lake.catalog.filesAddedSince>>['files'] | undefined;
     const input = model.incrementalInput;
     if (input && !fullRefresh && continues && last.inputSnapshots[input] !== undefined) {
       const added = await lake.catalog.filesAddedSince(input, last.inputSnapshots[input]!, inputSnapshots[input]!);

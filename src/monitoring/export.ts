@@ -121,7 +121,7 @@ function alertRules(config: ResolvedConfig, lagThreshold: number): Rule[] {
   // A table is stale past the freshness its checks declare (checks.freshness(column, hours)).
   for (const [table, checks] of Object.entries(config.checks)) {
     const freshness = checks.find((c) => c.kind === 'freshness');
-    if (!freshness || freshness.kind !== 'freshness') continue;
+    if (freshness?.kind !== 'freshness') continue;
     const seconds = Math.round(freshness.maxAgeHours * 3600);
     rules.push({
       alert: 'TributaryTableStale',

@@ -85,7 +85,10 @@ export async function feedBackfills(orch: Orchestration): Promise<string[]> {
         const partition = String(r.partition_key);
         const status = String(r.status);
         if (status === 'queued' || status === 'running') busy.add(partition);
-        else if (status === 'success') (done.add(partition), succeeded.add(partition));
+        else if (status === 'success') {
+          done.add(partition);
+          succeeded.add(partition);
+        }
         else if ((r.created_at as Date).getTime() >= since) done.add(partition);
       }
       const todo = partitions.filter((p) => !done.has(p) && !busy.has(p));

@@ -152,7 +152,10 @@ export class Worker {
   /** A task with nothing to do (a fresh model, a source with no new file, checks passed on these snapshots) is finished here; any other gets a task process. */
   private dispatch(claim: ClaimedTask): void {
     const isFresh = this.options.isFresh;
-    if (!isFresh || claim.task.startsWith('sync:') || claim.task.startsWith('stream:')) return this.launch(claim);
+    if (!isFresh || claim.task.startsWith('sync:') || claim.task.startsWith('stream:')) {
+      this.launch(claim);
+      return;
+    }
     this.checking++;
     const checked = isFresh(claim.task, claim.partition).catch((err: unknown) => {
       this.options.logger.debug({ task: claim.task, err: errorMessage(err) }, 'freshness check failed; running the task');

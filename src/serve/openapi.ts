@@ -289,7 +289,7 @@ export class OpenApiDocument {
         if (list) {
           list.responses = { ...list.responses, '200': json('A page of rows', pageSchema(ref(table), { table: table.name, cursor: false })) };
           for (const parameter of list.parameters ?? []) {
-            const filter = (spec.filters ?? {})[String(parameter.name)];
+            const filter = spec.filters?.[String(parameter.name)];
             const column = table.columns.find((c) => c.name === (typeof filter === 'string' ? filter : filter?.column));
             if (filter && column && (typeof filter === 'string' || filter.op !== 'in')) parameter.schema = filterSchema(column.type) ?? parameter.schema;
           }

@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { constants, type Dirent } from 'node:fs';
 import { copyFile, mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Storage, StoredObject } from './storage.js';
@@ -61,7 +61,7 @@ export class LocalStorage implements Storage {
   async *list(prefix: string): AsyncIterable<StoredObject> {
     const start = path.join(this.root, prefix);
     const walk = async function* (dir: string, self: LocalStorage): AsyncGenerator<StoredObject> {
-      let entries;
+      let entries: Dirent[];
       try {
         entries = await readdir(dir, { withFileTypes: true });
       } catch (err) {

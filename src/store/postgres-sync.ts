@@ -200,7 +200,9 @@ async function syncTable(lake: Lake, client: pg.Client, schema: string, name: st
         const tuples = part.map((row) => {
           const at = values.length;
           // Arrays go to pg as arrays (it writes PostgreSQL's array literal); other objects as JSON text.
-          row.slice(0, columns.length).forEach((v, k) => values.push(v === null || typeof v !== 'object' || (mapped[k]!.array && Array.isArray(v)) ? v : JSON.stringify(v)));
+          row.slice(0, columns.length).forEach((v, k) => {
+            values.push(v === null || typeof v !== 'object' || (mapped[k]!.array && Array.isArray(v)) ? v : JSON.stringify(v));
+          });
           values.push(row[columns.length], now);
           return `(${Array.from({ length: columns.length + 2 }, (_, k) => `$${at + k + 1}`).join(', ')})`;
         });

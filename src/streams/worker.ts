@@ -294,8 +294,8 @@ function topicRecords(stream: CompiledStream, result: BatchResult, partitions: R
     const rows = o.emit === 'on-update' ? [...(result.open.get(o.table) ?? []), ...(result.closed.get(o.table) ?? [])] : (result.closed.get(o.table) ?? []);
     for (const row of rows) {
       const value: Record<string, unknown> = { window_start: new Date(row.start).toISOString(), window_end: new Date(row.end).toISOString() };
-      o.groupBy.forEach((g, i) => (value[g] = row.keys[i]));
-      o.aggregates.forEach((a, i) => (value[a.name] = row.values[i]));
+      for (const [i, g] of o.groupBy.entries()) value[g] = row.keys[i];
+      for (const [i, a] of o.aggregates.entries()) value[a.name] = row.values[i];
       if (o.emit === 'on-update') value.is_final = row.final;
       out.push({ topic: o.topic, key: JSON.stringify([value.window_start, value.window_end, ...row.keys]), value: JSON.stringify(value) });
     }

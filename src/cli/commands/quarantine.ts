@@ -47,7 +47,7 @@ export function quarantineCommand(): Command {
           ? `#${id} ingested: ${source.rows} row(s) into ${source.table}${source.rejectedRows ? `, ${source.rejectedRows} rejected` : ''}; entry resolved`
           : ok
             ? `#${id}: this content was already ingested; entry resolved`
-            : `#${id} is still refused: ${source.quarantined[0]?.reason ?? 'see `tributary quarantine show ' + id + '`'}`,
+            : `#${id} is still refused: ${source.quarantined[0]?.reason ?? `see \`tributary quarantine show ${id}\``}`,
       );
       if (!ok) process.exitCode = 1;
     });

@@ -139,8 +139,8 @@ function toRecord(topic: string, partition: number, offset: bigint, timestamp: b
     partition,
     offset: Number(offset),
     timestamp: Number(timestamp),
-    key: key && key.length ? key : null,
-    value: value && value.length ? value : null,
+    key: key?.length ? key : null,
+    value: value?.length ? value : null,
     headers,
   };
 }
