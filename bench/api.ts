@@ -26,7 +26,11 @@ await runModels(lake);
 await lake.close();
 
 const port = 18000 + Math.floor(Math.random() * 1000);
-const server = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/api-server.ts'), project, String(port)], { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'inherit'] });
+const server = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/api-server.ts'), project, String(port)], {
+  cwd: root,
+  env: process.env,
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 await new Promise<void>((resolve, reject) => {
   server.stdout!.once('data', () => resolve());
   server.once('exit', (code) => reject(new Error(`server exited with ${code}`)));

@@ -19,7 +19,11 @@ if (mode !== 'tributary') {
   const reader = await conn.runAndReadAll(`COPY (${select}) TO '${workDir}/out.parquet' (FORMAT parquet, COMPRESSION zstd, RETURN_STATS true)`);
   rows = Number(reader.getRowObjectsJS()[0]!.count);
 } else {
-  const config = resolveConfig({ lake: { path: `${workDir}/lake` }, sources: { bench: { kind: 'files', glob: input, into: 'bronze.bench' } } }, workDir, undefined);
+  const config = resolveConfig(
+    { lake: { path: `${workDir}/lake` }, sources: { bench: { kind: 'files', glob: input, into: 'bronze.bench' } } },
+    workDir,
+    undefined,
+  );
   const lake = await Lake.open(config);
   const report = await runIngest(lake);
   rows = report.sources[0]!.rows;

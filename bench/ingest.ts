@@ -29,7 +29,11 @@ async function generated(rows: number): Promise<string> {
 function measure(mode: 'tributary' | 'duckdb' | 'duckdb-lineage', input: string): { rows: number; seconds: number; maxRssMB: number } {
   const work = mkdtempSync(path.join(tmpdir(), 'trib-bench-'));
   try {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench/ingest-worker.ts'), mode, input, work], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 20 });
+    const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench/ingest-worker.ts'), mode, input, work], {
+      cwd: root,
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    });
     return JSON.parse(out.trim().split('\n').at(-1)!);
   } finally {
     rmSync(work, { recursive: true, force: true });

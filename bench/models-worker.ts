@@ -15,12 +15,19 @@ let rows = 0;
 if (mode === 'duckdb') {
   const db = await (await DuckDBInstance.create(':memory:')).connect();
   await db.run(`CREATE SCHEMA bronze; CREATE SCHEMA silver; CREATE SCHEMA gold`);
-  await db.run(`CREATE VIEW bronze.online_retail AS SELECT * FROM read_parquet('${project}/lake/bronze/online_retail/data/**/*.parquet', union_by_name = true)`);
-  const models = (layer: string) => readdirSync(path.join(project, 'models', layer)).filter((f) => f.endsWith('.sql')).sort();
+  await db.run(
+    `CREATE VIEW bronze.online_retail AS SELECT * FROM read_parquet('${project}/lake/bronze/online_retail/data/**/*.parquet', union_by_name = true)`,
+  );
+  const models = (layer: string) =>
+    readdirSync(path.join(project, 'models', layer))
+      .filter((f) => f.endsWith('.sql'))
+      .sort();
   for (const layer of ['silver', 'gold']) {
     for (const file of models(layer)) {
       const name = file.slice(0, -4);
-      const sql = readFileSync(path.join(project, 'models', layer, file), 'utf8').trim().replace(/;$/, '');
+      const sql = readFileSync(path.join(project, 'models', layer, file), 'utf8')
+        .trim()
+        .replace(/;$/, '');
       const target = `${out}/${layer}.${name}.parquet`;
       const stats = (await db.runAndReadAll(`COPY (${sql}) TO '${target}' (FORMAT parquet, COMPRESSION zstd, RETURN_STATS true)`)).getRowObjectsJS();
       rows += Number(stats[0]!.count);

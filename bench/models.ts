@@ -45,7 +45,10 @@ function measure(mode: string, project: string): { rows: number; seconds: number
   const out = mkdtempSync(path.join(tmpdir(), 'trib-bench-out-'));
   try {
     const stdout = execFileSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench/models-worker.ts'), mode, project, out], {
-      cwd: root, encoding: 'utf8', env: { ...process.env }, maxBuffer: 1 << 20,
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env },
+      maxBuffer: 1 << 20,
     });
     return JSON.parse(stdout.trim().split('\n').at(-1)!);
   } finally {
@@ -54,7 +57,10 @@ function measure(mode: string, project: string): { rows: number; seconds: number
 }
 
 const results = [];
-for (const [name, dataDir] of [['full dataset (541,909 lines)', byDay], ['10× copy (5.4M lines)', await tenfold()]] as const) {
+for (const [name, dataDir] of [
+  ['full dataset (541,909 lines)', byDay],
+  ['10× copy (5.4M lines)', await tenfold()],
+] as const) {
   process.stderr.write(`${name}: ingesting…`);
   const project = await prepare(dataDir);
   const floor = measure('duckdb', project);

@@ -67,7 +67,15 @@ async function throughput(name: string, logUrl: string): Promise<Record<string, 
   await log.createTopic(stream.topic, 3);
   process.stderr.write(`${name}: producing ${EVENTS} events…\n`);
   let t = performance.now();
-  await produceGenerated(log, stream.topic, { count: EVENTS, rate: 1000, pace: false, start: Date.parse('2026-11-22T00:00:00Z'), seed: 1, poisonShare: 0.001, lateShare: 0.001 });
+  await produceGenerated(log, stream.topic, {
+    count: EVENTS,
+    rate: 1000,
+    pace: false,
+    start: Date.parse('2026-11-22T00:00:00Z'),
+    seed: 1,
+    poisonShare: 0.001,
+    lateShare: 0.001,
+  });
   const produceRate = EVENTS / ((performance.now() - t) / 1000);
   process.stderr.write(`${name}: raw consume…\n`);
   const raw = Math.max(await rawConsume(log, stream.topic, EVENTS), await rawConsume(log, stream.topic, EVENTS));
@@ -119,7 +127,22 @@ async function latency(name: string, logUrl: string): Promise<Record<string, unk
   const count = RATE * SECONDS;
   const producer = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(root, 'test/fixtures/cli.ts'), 'produce', stream.topic, '--from', 'generator', '--rate', String(RATE), '--count', String(count), '--project', config.projectDir, '--json'],
+    [
+      '--import',
+      'tsx',
+      path.join(root, 'test/fixtures/cli.ts'),
+      'produce',
+      stream.topic,
+      '--from',
+      'generator',
+      '--rate',
+      String(RATE),
+      '--count',
+      String(count),
+      '--project',
+      config.projectDir,
+      '--json',
+    ],
     { cwd: root, env: { ...process.env, TRIBUTARY_LOG: logUrl }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let out = '';
@@ -159,7 +182,10 @@ async function latency(name: string, logUrl: string): Promise<Record<string, unk
 }
 
 try {
-  const logs: [string, string][] = [['embedded', 'embedded'], ['kafka', `kafka://${broker.bootstrap}`]];
+  const logs: [string, string][] = [
+    ['embedded', 'embedded'],
+    ['kafka', `kafka://${broker.bootstrap}`],
+  ];
   const results = [];
   for (const [name, url] of logs) results.push(await throughput(name, url));
   console.table(results);

@@ -22,9 +22,7 @@
 
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync, existsSync, fstatSync, openSync, readSync, rmSync, statSync,
-} from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -98,7 +96,8 @@ function run(cmd, args, { cwd, onLine } = {}) {
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.on('error', (err) => {
-      if (err.code === 'ENOENT') err.message = `${cmd} not found on PATH (${err.message}); install it (Debian: apt-get install ${cmd === 'mvn' ? 'maven' : 'openjdk-17-jre-headless'})`;
+      if (err.code === 'ENOENT')
+        err.message = `${cmd} not found on PATH (${err.message}); install it (Debian: apt-get install ${cmd === 'mvn' ? 'maven' : 'openjdk-17-jre-headless'})`;
       reject(err);
     });
     child.on('close', (code, signal) => resolve({ code, signal, out }));
@@ -153,20 +152,25 @@ async function ensureLibs(version = KAFKA_VERSION) {
     stderr(`fetching Apache Kafka ${version} jars from Maven Central (first run only)...`);
     await writeFile(path.join(tmp, 'pom.xml'), pom(version));
     let n = 0;
-    const res = await run('mvn', [
-      '-B', 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies',
-      '-DincludeScope=runtime',
-      `-DoutputDirectory=${path.join(tmp, 'libs')}`,
-    ], {
-      cwd: tmp,
-      onLine: (line) => {
-        const m = /Downloaded from \S+: \S+\/([^/\s]+\.jar) \(([^)]*)\)/.exec(line);
-        if (m) {
-          n++;
-          stderr(`  downloaded ${m[1]} (${m[2]})`);
-        }
+    const res = await run(
+      'mvn',
+      [
+        '-B',
+        'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies',
+        '-DincludeScope=runtime',
+        `-DoutputDirectory=${path.join(tmp, 'libs')}`,
+      ],
+      {
+        cwd: tmp,
+        onLine: (line) => {
+          const m = /Downloaded from \S+: \S+\/([^/\s]+\.jar) \(([^)]*)\)/.exec(line);
+          if (m) {
+            n++;
+            stderr(`  downloaded ${m[1]} (${m[2]})`);
+          }
+        },
       },
-    });
+    );
     if (res.code !== 0) {
       throw new Error(`mvn dependency:copy-dependencies failed (exit ${res.code ?? res.signal}):\n${res.out.slice(-4000)}`);
     }
@@ -185,8 +189,7 @@ async function ensureLibs(version = KAFKA_VERSION) {
         await rename(tmp, home);
       }
     }
-    stderr(`Kafka ${version}: ${jars.length} jars ready in ${libs} ` +
-      `(${n} downloaded, ${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+    stderr(`Kafka ${version}: ${jars.length} jars ready in ${libs} ` + `(${n} downloaded, ${((Date.now() - t0) / 1000).toFixed(1)}s)`);
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
@@ -208,7 +211,10 @@ export function freePort(host = '127.0.0.1') {
 function canConnect(port, host = '127.0.0.1') {
   return new Promise((resolve) => {
     const sock = net.connect({ port, host });
-    const done = (ok) => { sock.destroy(); resolve(ok); };
+    const done = (ok) => {
+      sock.destroy();
+      resolve(ok);
+    };
     sock.setTimeout(1000, () => done(false));
     sock.once('connect', () => done(true));
     sock.once('error', () => done(false));
@@ -346,14 +352,12 @@ export async function startKafkaBroker({ port, dataDir, log, heap } = {}) {
   const t0 = Date.now();
   const classpath = await kafkaClasspath();
   const ownsDir = !dataDir;
-  const dir = dataDir
-    ? path.resolve(dataDir)
-    : await mkdtemp(path.join(os.tmpdir(), 'tributary-kafka-'));
+  const dir = dataDir ? path.resolve(dataDir) : await mkdtemp(path.join(os.tmpdir(), 'tributary-kafka-'));
   await mkdir(dir, { recursive: true });
   let child;
   let watchdog;
   try {
-    const brokerPort = port || await freePort();
+    const brokerPort = port || (await freePort());
     let controllerPort = await freePort();
     while (controllerPort === brokerPort) controllerPort = await freePort();
     const logDir = path.join(dir, 'kraft-data');
@@ -368,14 +372,21 @@ export async function startKafkaBroker({ port, dataDir, log, heap } = {}) {
       '-Dlog4j2.shutdownHookEnabled=false',
       `-Dlog4j2.configurationFile=${log4jFile}`,
       `-Dkafka.logs.dir=${dir}`,
-      '-cp', classpath,
+      '-cp',
+      classpath,
     ];
 
     if (!existsSync(path.join(logDir, 'meta.properties'))) {
       const id = clusterId();
       const res = await run(javaBin(), [
-        '-Xmx256m', '-XX:TieredStopAtLevel=1', ...jvmCommon,
-        'kafka.tools.StorageTool', 'format', `--cluster-id=${id}`, '-c', propsFile,
+        '-Xmx256m',
+        '-XX:TieredStopAtLevel=1',
+        ...jvmCommon,
+        'kafka.tools.StorageTool',
+        'format',
+        `--cluster-id=${id}`,
+        '-c',
+        propsFile,
       ]);
       if (res.code !== 0) {
         throw new Error(`kafka storage format failed (exit ${res.code ?? res.signal}):\n${res.out.slice(-4000)}`);
@@ -383,17 +394,15 @@ export async function startKafkaBroker({ port, dataDir, log, heap } = {}) {
       say(`formatted ${logDir} (cluster id ${id})`);
     }
 
-    const heapFlags = (heap || process.env.TRIBUTARY_KAFKA_HEAP || '-Xmx512m -Xms128m')
-      .split(/\s+/).filter(Boolean);
+    const heapFlags = (heap || process.env.TRIBUTARY_KAFKA_HEAP || '-Xmx512m -Xms128m').split(/\s+/).filter(Boolean);
     const logFd = openSync(logFile, 'a');
     const logStart = fstatSync(logFd).size; // only scan what this run writes
     try {
-      child = spawn(javaBin(), [
-        ...heapFlags,
-        '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:+ExitOnOutOfMemoryError',
-        ...jvmCommon,
-        'kafka.Kafka', propsFile,
-      ], { cwd: dir, stdio: ['ignore', logFd, logFd] });
+      child = spawn(
+        javaBin(),
+        [...heapFlags, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:+ExitOnOutOfMemoryError', ...jvmCommon, 'kafka.Kafka', propsFile],
+        { cwd: dir, stdio: ['ignore', logFd, logFd] },
+      );
     } finally {
       closeSync(logFd);
     }
@@ -402,8 +411,13 @@ export async function startKafkaBroker({ port, dataDir, log, heap } = {}) {
       child.once('error', (err) => resolve({ code: null, signal: null, error: err }));
     });
     const onProcessExit = () => {
-      try { child.kill('SIGKILL'); } catch {}
-      if (ownsDir) try { rmSync(dir, { recursive: true, force: true }); } catch {}
+      try {
+        child.kill('SIGKILL');
+      } catch {}
+      if (ownsDir)
+        try {
+          rmSync(dir, { recursive: true, force: true });
+        } catch {}
     };
     process.once('exit', onProcessExit);
     exited.then(() => process.removeListener('exit', onProcessExit));
@@ -443,7 +457,9 @@ export async function startKafkaBroker({ port, dataDir, log, heap } = {}) {
     let sawStarted = false;
     let scanPos = logStart;
     let scanText = '';
-    exited.then((e) => { exitInfo = e; });
+    exited.then((e) => {
+      exitInfo = e;
+    });
     for (;;) {
       if (exitInfo) {
         const why = exitInfo.error ? exitInfo.error.message : `exit code ${exitInfo.code ?? exitInfo.signal}`;
@@ -457,7 +473,7 @@ export async function startKafkaBroker({ port, dataDir, log, heap } = {}) {
         scanText = (scanText + chunk.toString()).slice(-4096);
         sawStarted = READY_PATTERN.test(scanText);
       }
-      const ready = sawStarted && await canConnect(brokerPort);
+      const ready = sawStarted && (await canConnect(brokerPort));
       if (ready) break;
       if (Date.now() > deadline) {
         const tail = diagnostics(logFile, logStart);
@@ -506,10 +522,15 @@ async function main() {
   }
   const port = opts.port !== undefined ? Number(opts.port) : 9092;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`bad --port ${opts.port}`);
-  if (port && !(await new Promise((res) => {
-    const s = net.createServer().once('error', () => res(false))
-      .listen(port, '127.0.0.1', () => s.close(() => res(true)));
-  }))) {
+  if (
+    port &&
+    !(await new Promise((res) => {
+      const s = net
+        .createServer()
+        .once('error', () => res(false))
+        .listen(port, '127.0.0.1', () => s.close(() => res(true)));
+    }))
+  ) {
     throw new Error(`port ${port} on 127.0.0.1 is already in use`);
   }
   const broker = await startKafkaBroker({ port, dataDir: opts['data-dir'], log: true });

@@ -6,7 +6,9 @@ import { openTestLake } from './support/project.js';
 
 async function shop() {
   return openTestLake({
-    sources: { sales: { kind: 'files', glob: 'in/*.csv', into: 'bronze.sales', schema: { columns: { id: 'BIGINT', amount: 'DECIMAL(10,2)', country: 'VARCHAR' } } } },
+    sources: {
+      sales: { kind: 'files', glob: 'in/*.csv', into: 'bronze.sales', schema: { columns: { id: 'BIGINT', amount: 'DECIMAL(10,2)', country: 'VARCHAR' } } },
+    },
     checks: {
       'silver.sales': [checks.unique('id'), checks.notNull('country')],
       // Made to fail: France's total is 15.75.
@@ -82,7 +84,9 @@ describe('a job whose models are fresh', () => {
       const ran = await cli(['jobs', 'run', 'nightly', '--json', '--project', dir]);
       expect(ran.code, ran.stderr).toBe(0);
       const run = JSON.parse(ran.stdout) as { runId: string };
-      const shown = JSON.parse((await cli(['runs', 'show', run.runId, '--logs', '--json', '--project', dir])).stdout) as { attempts: { task: string; status: string; logs: string }[] };
+      const shown = JSON.parse((await cli(['runs', 'show', run.runId, '--logs', '--json', '--project', dir])).stdout) as {
+        attempts: { task: string; status: string; logs: string }[];
+      };
       return (task: string) => shown.attempts.find((a) => a.task === task)!;
     };
     const first = await runJob();
@@ -92,10 +96,19 @@ describe('a job whose models are fresh', () => {
 
     const second = await runJob();
     for (const task of ['silver.sales', 'gold.total']) {
-      expect(second(task)).toMatchObject({ status: 'success', logs: `${task} is fresh (same SQL, inputs unchanged since its last build): done without a task process` });
+      expect(second(task)).toMatchObject({
+        status: 'success',
+        logs: `${task} is fresh (same SQL, inputs unchanged since its last build): done without a task process`,
+      });
     }
-    expect(second('source:sales')).toMatchObject({ status: 'success', logs: 'source:sales is fresh (no new content in the 1 file(s) it matches (1 unchanged)): done without a task process' });
-    expect(second('check:bronze.sales')).toMatchObject({ status: 'success', logs: 'check:bronze.sales is fresh (its 1 check(s) already ran on these very snapshots (bronze.sales@1): 1 passed): done without a task process' });
+    expect(second('source:sales')).toMatchObject({
+      status: 'success',
+      logs: 'source:sales is fresh (no new content in the 1 file(s) it matches (1 unchanged)): done without a task process',
+    });
+    expect(second('check:bronze.sales')).toMatchObject({
+      status: 'success',
+      logs: 'check:bronze.sales is fresh (its 1 check(s) already ran on these very snapshots (bronze.sales@1): 1 passed): done without a task process',
+    });
 
     // The model's SQL changed: no longer fresh, so it is built (and its reader with it).
     write('models/gold/total.sql', 'SELECT sum(amount) AS total, count(*) AS n FROM silver.sales');

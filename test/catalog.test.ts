@@ -43,7 +43,11 @@ describe.each(backends)('catalog on %s', (_name, location) => {
       const table = await c.getTable('bronze.a');
       expect(table).toMatchObject({ currentSnapshot: 3, rowCount: 7, fileCount: 1, layer: 'bronze', table: 'a' });
       const history = await c.history('bronze.a');
-      expect(history.map((h) => [h.snapshotId, h.operation])).toEqual([[3, 'overwrite'], [2, 'append'], [1, 'append']]);
+      expect(history.map((h) => [h.snapshotId, h.operation])).toEqual([
+        [3, 'overwrite'],
+        [2, 'append'],
+        [1, 'append'],
+      ]);
       // Snapshot times never go backwards, so time travel by timestamp is well defined.
       const times = history.map((h) => h.committedAt.getTime()).reverse();
       expect([...times].sort((a, b) => a - b)).toEqual(times);
@@ -56,7 +60,9 @@ describe.each(backends)('catalog on %s', (_name, location) => {
     await withCatalog(async (c) => {
       await c.commit({ changes: [{ table: 'bronze.b', operation: 'append', addFiles: [file('b/1.parquet')], schema }] });
       await expect(
-        c.commit({ changes: [{ table: 'bronze.b', operation: 'overwrite', addFiles: [file('b/2.parquet')], removeFiles: 'all', expectedSnapshot: 0, schema }] }),
+        c.commit({
+          changes: [{ table: 'bronze.b', operation: 'overwrite', addFiles: [file('b/2.parquet')], removeFiles: 'all', expectedSnapshot: 0, schema }],
+        }),
       ).rejects.toMatchObject({ code: 'COMMIT_CONFLICT' });
       await expect(
         c.commit({ changes: [{ table: 'bronze.b', operation: 'compact', addFiles: [file('b/3.parquet')], removeFiles: ['b/missing.parquet'], schema }] }),
@@ -69,7 +75,17 @@ describe.each(backends)('catalog on %s', (_name, location) => {
 
   it('commits several tables and ingestion records atomically; a duplicate record rolls everything back', async () => {
     await withCatalog(async (c) => {
-      const record = { source: 's', fileHash: 'h1', path: 'x.csv', sizeBytes: 3, table: 'bronze.c', batchId: 'b1', ingestedAt: new Date(), rowCount: 10, rejectedRows: 1 };
+      const record = {
+        source: 's',
+        fileHash: 'h1',
+        path: 'x.csv',
+        sizeBytes: 3,
+        table: 'bronze.c',
+        batchId: 'b1',
+        ingestedAt: new Date(),
+        rowCount: 10,
+        rejectedRows: 1,
+      };
       await c.commit({
         runId: 'r1',
         changes: [
@@ -98,7 +114,19 @@ describe.each(backends)('catalog on %s', (_name, location) => {
       // A good version of the same path supersedes the entry.
       await c.commit({
         changes: [{ table: 'bronze.q', operation: 'append', addFiles: [file('q/1.parquet')], schema }],
-        ingested: [{ source: 'q', fileHash: 'hq2', path: 'bad.csv', sizeBytes: 1, table: 'bronze.q', batchId: 'b', ingestedAt: new Date(), rowCount: 1, rejectedRows: 0 }],
+        ingested: [
+          {
+            source: 'q',
+            fileHash: 'hq2',
+            path: 'bad.csv',
+            sizeBytes: 1,
+            table: 'bronze.q',
+            batchId: 'b',
+            ingestedAt: new Date(),
+            rowCount: 1,
+            rejectedRows: 0,
+          },
+        ],
       });
       expect((await c.getQuarantine(first.id)).status).toBe('superseded');
       expect((await c.listQuarantine({ all: true })).some((e) => e.id === first.id)).toBe(true);
@@ -133,7 +161,9 @@ describe.each(backends)('catalog on %s', (_name, location) => {
       for (const n of [1, 2, 3]) await c.commit({ changes: [{ table: 'bronze.g', operation: 'append', addFiles: [file(`g/${n}.parquet`)], schema }] });
       const gained = await c.filesAddedSince('bronze.g', 1, 2);
       expect(gained).toMatchObject({ rewritten: false, files: [{ path: 'g/2.parquet' }] }); // snapshot 3 is left for later
-      await c.commit({ changes: [{ table: 'bronze.g', operation: 'compact', addFiles: [file('g/c.parquet', 20)], removeFiles: ['g/1.parquet', 'g/2.parquet'], schema }] });
+      await c.commit({
+        changes: [{ table: 'bronze.g', operation: 'compact', addFiles: [file('g/c.parquet', 20)], removeFiles: ['g/1.parquet', 'g/2.parquet'], schema }],
+      });
       expect((await c.filesAddedSince('bronze.g', 3, 4)).rewritten).toBe(true);
       expect((await c.filesAddedSince('bronze.g', 1, 3)).rewritten).toBe(false);
     });
@@ -142,10 +172,7 @@ describe.each(backends)('catalog on %s', (_name, location) => {
   it('two processes appending to one table at once lose no commit', async () => {
     const commits = 15;
     const args = [JSON.stringify(where), 'bronze.race', String(commits)];
-    const [a, b] = await Promise.all([
-      runTs('test/fixtures/append-loop.ts', [...args, 'A']),
-      runTs('test/fixtures/append-loop.ts', [...args, 'B']),
-    ]);
+    const [a, b] = await Promise.all([runTs('test/fixtures/append-loop.ts', [...args, 'A']), runTs('test/fixtures/append-loop.ts', [...args, 'B'])]);
     expect(a.stderr + b.stderr).toBe('');
     expect([a.code, b.code]).toEqual([0, 0]);
     await withCatalog(async (c) => {

@@ -7,7 +7,10 @@ import { cli, tempDir } from './support/helpers.js';
 describe('tributary CLI', () => {
   it('documents every command and option in --help', async () => {
     const program = buildProgram();
-    const walk = (cmd: typeof program, prefix: string[]): string[][] => [prefix, ...cmd.commands.flatMap((c) => walk(c as typeof program, [...prefix, c.name()]))];
+    const walk = (cmd: typeof program, prefix: string[]): string[][] => [
+      prefix,
+      ...cmd.commands.flatMap((c) => walk(c as typeof program, [...prefix, c.name()])),
+    ];
     const paths = walk(program, []).filter((p) => p.at(-1) !== 'help');
     expect(paths.length).toBeGreaterThan(12);
     for (const p of paths) {
@@ -36,7 +39,14 @@ describe('tributary CLI', () => {
     const tables = JSON.parse((await cli(['lake', 'tables', '--project', dir, '--json'])).stdout);
     expect(tables.map((t: { name: string }) => t.name)).toEqual(['bronze.sales', 'bronze.sales_rejects']);
 
-    const csv = await cli(['sql', 'SELECT country, sum(amount) AS revenue FROM bronze.sales GROUP BY ALL ORDER BY 2 DESC', '--format', 'csv', '--project', dir]);
+    const csv = await cli([
+      'sql',
+      'SELECT country, sum(amount) AS revenue FROM bronze.sales GROUP BY ALL ORDER BY 2 DESC',
+      '--format',
+      'csv',
+      '--project',
+      dir,
+    ]);
     expect(csv.stdout.trim().split('\n')).toEqual(['country,revenue', 'France,410.50', 'Belgium,50.75', 'Spain,42.90']);
 
     const history = JSON.parse((await cli(['lake', 'history', 'bronze.sales', '--project', dir, '--json'])).stdout);
@@ -80,7 +90,10 @@ describe('tributary CLI', () => {
 
   it('quarantines a bad file and retries it from the CLI', async () => {
     const dir = tempDir();
-    writeFileSync(path.join(dir, 'tributary.config.ts'), `export default { sources: { s: { kind: 'files', glob: 'in/*.csv', into: 'bronze.s', csv: { encoding: process.env.ENC ?? 'utf-8' } } } };\n`);
+    writeFileSync(
+      path.join(dir, 'tributary.config.ts'),
+      `export default { sources: { s: { kind: 'files', glob: 'in/*.csv', into: 'bronze.s', csv: { encoding: process.env.ENC ?? 'utf-8' } } } };\n`,
+    );
     const { mkdirSync } = await import('node:fs');
     mkdirSync(path.join(dir, 'in'));
     writeFileSync(path.join(dir, 'in/l.csv'), Buffer.concat([Buffer.from('a,b\n1,caf'), Buffer.from([0xe9]), Buffer.from('\n')]));
@@ -147,7 +160,10 @@ describe('tributary serve', () => {
     const { ROOT } = await import('./support/helpers.js');
     const dir = path.join(tempDir(), 'demo');
     expect((await cli(['demo', dir, '--rows', '500'])).code).toBe(0);
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fixtures/cli.ts'), 'serve', '--port', '0', '--json', '--project', dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fixtures/cli.ts'), 'serve', '--port', '0', '--json', '--project', dir], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
       const address: string = await new Promise((resolve, reject) => {
         child.stdout.once('data', (d) => resolve(JSON.parse(String(d)).listening));

@@ -33,7 +33,9 @@ describe('config', () => {
 
   it('reports the path of an invalid setting', () => {
     const dir = tempDir();
-    expect(() => resolveConfig({ sources: { a: { kind: 'files', glob: 'x', into: 'nolayer' } } }, dir, undefined)).toThrow(/sources\.a\.into: expected a table name layer\.table/);
+    expect(() => resolveConfig({ sources: { a: { kind: 'files', glob: 'x', into: 'nolayer' } } }, dir, undefined)).toThrow(
+      /sources\.a\.into: expected a table name layer\.table/,
+    );
     expect(() => resolveConfig({ lake: { pathh: 'x' } } as never, dir, undefined)).toThrow(/lake: Unrecognized key/);
   });
 
@@ -46,11 +48,17 @@ describe('config', () => {
     const config = await loadConfig(dir);
     expect(config.lakePath).toBe(path.join(dir, 'store'));
     expect(config.sources.s).toEqual({ kind: 'files', glob: '*.csv', into: 'bronze.s' });
-    writeFileSync(path.join(dir, 'tributary.config.ts'), `import { defineConfig } from 'tributary';\nexport default defineConfig({ lake: { path: 'older' } });\n`);
+    writeFileSync(
+      path.join(dir, 'tributary.config.ts'),
+      `import { defineConfig } from 'tributary';\nexport default defineConfig({ lake: { path: 'older' } });\n`,
+    );
     expect((await loadConfig(dir)).lakePath).toBe(path.join(dir, 'older'));
     // A syntax error names the file, line and column, and shows the line.
     writeFileSync(path.join(dir, 'tributary.config.ts'), `export default {\n  lake: { path: 'x' },,\n};\n`);
-    const syntax = (await loadConfig(dir).then(() => undefined, (e: unknown) => e)) as TributaryError;
+    const syntax = (await loadConfig(dir).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as TributaryError;
     expect(syntax.message).toMatch(/tributary\.config\.ts:2:\d+: syntax error: /);
     expect(syntax.hint).toMatch(/lake: \{ path: 'x' \},,/);
     // An error thrown by the config's own code keeps its message.

@@ -35,7 +35,15 @@ beforeAll(async () => {
   base = await app.listen({ port: 0, host: '127.0.0.1' });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   mkdirSync(SHOTS, { recursive: true });
 }, 120_000);
@@ -58,7 +66,9 @@ async function openPage(id: string) {
 
 /** Data points of every Chart.js chart on the page. */
 const chartPoints = () =>
-  Object.values((window as unknown as { Chart: { instances: Record<string, { data: { datasets: { data: number[] }[] } }> } }).Chart.instances).map((c) => c.data.datasets[0]?.data.filter((v) => Number.isFinite(v)).length ?? 0);
+  Object.values((window as unknown as { Chart: { instances: Record<string, { data: { datasets: { data: number[] }[] } }> } }).Chart.instances).map(
+    (c) => c.data.datasets[0]?.data.filter((v) => Number.isFinite(v)).length ?? 0,
+  );
 
 describe('dashboard in headless Chromium', () => {
   for (const id of ['overview', 'revenue', 'clients', 'products', 'pipeline']) {
@@ -84,18 +94,31 @@ describe('dashboard in headless Chromium', () => {
       const pays = () => page.locator('[data-chart="Liste des clients"] tbody tr td:nth-child(4)').allTextContents();
       expect(new Set(await pays()).size).toBeGreaterThan(1);
       await page.fill('[aria-label="filtrer pays"]', 'France');
-      await page.waitForFunction(() => {
-        const cells = [...document.querySelectorAll('[data-chart="Liste des clients"] tbody tr td:nth-child(4)')].map((c) => c.textContent);
-        return cells.length > 0 && cells.every((c) => c === 'France');
-      }, undefined, { timeout: 10_000 });
+      await page.waitForFunction(
+        () => {
+          const cells = [...document.querySelectorAll('[data-chart="Liste des clients"] tbody tr td:nth-child(4)')].map((c) => c.textContent);
+          return cells.length > 0 && cells.every((c) => c === 'France');
+        },
+        undefined,
+        { timeout: 10_000 },
+      );
       expect(new Set(await pays())).toEqual(new Set(['France']));
 
       await page.goto(`${base}/#/revenue`);
       await page.waitForFunction(() => document.body.dataset.ready === 'revenue');
-      const labels = () => page.evaluate(() => Object.values((window as unknown as { Chart: { instances: Record<string, { data: { labels: string[] } }> } }).Chart.instances).map((c) => c.data.labels.length));
+      const labels = () =>
+        page.evaluate(() =>
+          Object.values((window as unknown as { Chart: { instances: Record<string, { data: { labels: string[] } }> } }).Chart.instances).map(
+            (c) => c.data.labels.length,
+          ),
+        );
       expect((await labels())[0]).toBe(12); // months
       await page.selectOption('[aria-label="granularité de CA par période"]', 'jour');
-      await page.waitForFunction(() => Object.values((window as unknown as { Chart: { instances: Record<string, { data: { labels: string[] } }> } }).Chart.instances).some((c) => c.data.labels.length > 12));
+      await page.waitForFunction(() =>
+        Object.values((window as unknown as { Chart: { instances: Record<string, { data: { labels: string[] } }> } }).Chart.instances).some(
+          (c) => c.data.labels.length > 12,
+        ),
+      );
       expect(Math.max(...(await labels()))).toBeGreaterThan(300); // days
       expect(errors).toEqual([]);
     } finally {
@@ -112,7 +135,14 @@ describe('the ventes-live dashboard in headless Chromium', () => {
     config.serve.refreshMs = 200;
     const log = new EmbeddedLog(config.log.kind === 'embedded' ? config.log.path : '');
     await log.createTopic('ventes-temps-reel', 3);
-    await produceGenerated(log, 'ventes-temps-reel', { count: 600, rate: 2, pace: false, start: Date.parse('2026-11-22T09:00:00Z'), seed: 8, countries: ['France', 'Spain'] });
+    await produceGenerated(log, 'ventes-temps-reel', {
+      count: 600,
+      rate: 2,
+      pace: false,
+      start: Date.parse('2026-11-22T09:00:00Z'),
+      seed: 8,
+      countries: ['France', 'Spain'],
+    });
     await runStream(config, 'ventes-live', { availableNow: true });
     const liveLake = await Lake.open(config);
     const { app: liveApp } = await buildServer(liveLake);
@@ -129,9 +159,18 @@ describe('the ventes-live dashboard in headless Chromium', () => {
       expect(await closedRows()).toBeGreaterThan(0);
       await page.screenshot({ path: path.join(SHOTS, 'ventes-live.png'), fullPage: true });
       // Italy appears once the stream commits its events: the page follows new snapshots by itself.
-      await produceGenerated(log, 'ventes-temps-reel', { count: 600, rate: 2, pace: false, start: Date.parse('2026-11-22T09:05:00Z'), seed: 9, countries: ['Italy'] });
+      await produceGenerated(log, 'ventes-temps-reel', {
+        count: 600,
+        rate: 2,
+        pace: false,
+        start: Date.parse('2026-11-22T09:05:00Z'),
+        seed: 9,
+        countries: ['Italy'],
+      });
       await runStream(config, 'ventes-live', { availableNow: true });
-      await page.waitForFunction(() => document.querySelector('[data-chart="Dernières minutes closes"]')?.textContent?.includes('Italy'), undefined, { timeout: 20_000 });
+      await page.waitForFunction(() => document.querySelector('[data-chart="Dernières minutes closes"]')?.textContent?.includes('Italy'), undefined, {
+        timeout: 20_000,
+      });
       expect(errors).toEqual([]);
     } finally {
       await page.close();
@@ -160,7 +199,9 @@ describe('orchestration pages in headless Chromium', () => {
     expect((await orch.queue.getRun(runId))!.status).toBe('success');
 
     const assets = await openPage('_assets');
-    const boxes = await assets.page.$$eval('svg.asset-graph g[data-asset]', (gs) => gs.map((g) => [g.getAttribute('data-asset'), g.getAttribute('data-status')]));
+    const boxes = await assets.page.$$eval('svg.asset-graph g[data-asset]', (gs) =>
+      gs.map((g) => [g.getAttribute('data-asset'), g.getAttribute('data-status')]),
+    );
     expect(boxes.length).toBe(orch.graph.order.length);
     const states = Object.fromEntries(boxes);
     expect(states['gold.fact_ventes']).toBe('success');
@@ -170,7 +211,9 @@ describe('orchestration pages in headless Chromium', () => {
     await assets.page.screenshot({ path: path.join(SHOTS, 'assets.png'), fullPage: true });
 
     // The demo's pages are French, and so are the dashboard's own words (serve.dashboard.locale: 'fr').
-    expect(await assets.page.$$eval('nav a', (as) => as.map((a) => a.textContent))).toEqual(expect.arrayContaining(["Vue d'ensemble", 'Actifs', 'Exécutions', 'Planifications']));
+    expect(await assets.page.$$eval('nav a', (as) => as.map((a) => a.textContent))).toEqual(
+      expect.arrayContaining(["Vue d'ensemble", 'Actifs', 'Exécutions', 'Planifications']),
+    );
     expect(await assets.page.getAttribute('html', 'lang')).toBe('fr');
     expect(await assets.page.textContent('[data-chart="Assets"] thead')).toBe('actiftypedernier statutexécutionlignesdernier commitattend');
     expect(await assets.page.textContent('[data-chart="Assets"] tbody')).toContain('succès');

@@ -26,7 +26,10 @@ describe('mistakes get errors that help', () => {
     write('models/silver/sales.sql', 'SELECT id FROM bronze.sale');
     await runIngest(lake);
     const report = await runModels(lake);
-    expect(report.models[0]).toMatchObject({ status: 'failed', error: 'models/silver/sales.sql: reads bronze.sale, which no source, model or stream produces (did you mean bronze.sales?)' });
+    expect(report.models[0]).toMatchObject({
+      status: 'failed',
+      error: 'models/silver/sales.sql: reads bronze.sale, which no source, model or stream produces (did you mean bronze.sales?)',
+    });
   });
 
   it('a glob that matches no file warns, and --strict makes it an error', async () => {
@@ -42,7 +45,11 @@ describe('mistakes get errors that help', () => {
     await runIngest(lake);
     for (const sql of ['SELECT * FROM bronze.sale', 'SELECT * FROM silver.sales']) {
       const err = await lake.query(sql).catch((e: unknown) => e as { code: string; message: string; hint?: string });
-      expect(err).toMatchObject({ code: 'TABLE_NOT_FOUND', message: `SQL: table ${sql.split(' ').at(-1)} does not exist in the lake`, hint: expect.stringMatching(/bronze\.sales/) });
+      expect(err).toMatchObject({
+        code: 'TABLE_NOT_FOUND',
+        message: `SQL: table ${sql.split(' ').at(-1)} does not exist in the lake`,
+        hint: expect.stringMatching(/bronze\.sales/),
+      });
     }
   });
 });

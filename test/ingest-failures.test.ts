@@ -10,7 +10,9 @@ import { cli } from './support/helpers.js';
 
 const src = (glob: string, into: string, extra: Partial<FileSourceConfig> = {}): FileSourceConfig => ({ kind: 'files', glob, into, ...extra });
 const HEADER = 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country';
-const retailSchema = { columns: { InvoiceNo: 'VARCHAR', Quantity: 'BIGINT', InvoiceDate: 'TIMESTAMP', UnitPrice: 'DOUBLE', CustomerID: { type: 'VARCHAR', required: false } } };
+const retailSchema = {
+  columns: { InvoiceNo: 'VARCHAR', Quantity: 'BIGINT', InvoiceDate: 'TIMESTAMP', UnitPrice: 'DOUBLE', CustomerID: { type: 'VARCHAR', required: false } },
+};
 
 /** A day of Online Retail's shape: quoted descriptions with commas, but no `""` escapes. */
 function plainDay(k: number): string {
@@ -102,7 +104,12 @@ describe('ingestion batches', () => {
     const dead = await run(process.execPath, ['-e', 'console.log(process.pid)']);
     const pid = Number(dead.stdout.trim());
     await lake.storage.put('bronze/t/data/w_dead.parquet', new TextEncoder().encode('orphan'));
-    await lake.storage.put('_inflight/w_dead.json', new TextEncoder().encode(JSON.stringify({ prefix: 'bronze/t/data/w_dead', pid, host: (await import('node:os')).hostname(), startedAt: new Date().toISOString() })));
+    await lake.storage.put(
+      '_inflight/w_dead.json',
+      new TextEncoder().encode(
+        JSON.stringify({ prefix: 'bronze/t/data/w_dead', pid, host: (await import('node:os')).hostname(), startedAt: new Date().toISOString() }),
+      ),
+    );
     expect((await lake.vacuum({ orphanMinutes: 0 })).orphanFiles).toBe(1);
     expect(await lake.storage.exists('_inflight/w_dead.json')).toBe(false);
   });
@@ -164,7 +171,11 @@ describe('CSV edge cases name the real line and cause', () => {
     const { lake, write } = await openTestLake({ sources: { s: src('in/*.csv', 'bronze.long', { onError: 'quarantine' }) } });
     write('in/long.csv', `id,v\n1,ok\n2,${'x'.repeat(10_000_000)}\n3,ok\n`);
     const [q] = (await runIngest(lake)).sources[0]!.quarantined;
-    expect(q).toMatchObject({ reasonCode: 'unreadable', reason: 'line 3 is 10000002 bytes long, over the maximum line size of 2000000 bytes; if such lines are expected, raise csv: { maxLineSize } to at least 10000005' });
+    expect(q).toMatchObject({
+      reasonCode: 'unreadable',
+      reason:
+        'line 3 is 10000002 bytes long, over the maximum line size of 2000000 bytes; if such lines are expected, raise csv: { maxLineSize } to at least 10000005',
+    });
     lake.config.sources.s = src('in/*.csv', 'bronze.long', { onError: 'quarantine', csv: { maxLineSize: 10_000_005 } });
     const retried = await (await import('../src/ingest/run.js')).retryQuarantined(lake, q!.id!);
     expect(retried.sources[0]).toMatchObject({ rows: 3, quarantined: [] });
@@ -192,8 +203,17 @@ describe('CSV edge cases name the real line and cause', () => {
     write('in/mixed-late.csv', `id,v\n${'1,a\n'.repeat(30_000)}2,b\r\n3,c\n`);
     const report = (await runIngest(lake)).sources[0]!;
     const reasons = Object.fromEntries(report.quarantined.map((q) => [q.path, [q.reasonCode, q.reason]]));
-    expect(reasons['in/mixed.csv']).toEqual(['mixed_line_endings', 'mixed line endings: line 1 ends with CRLF, line 2 ends with LF, line 3 ends with CR; a CSV file must use one kind (convert it, e.g. with dos2unix)']);
-    expect(reasons['in/mixed-late.csv']).toEqual(['mixed_line_endings', 'mixed line endings: line 1 ends with LF, line 30002 ends with CRLF; a CSV file must use one kind (convert it, e.g. with dos2unix)']);
-    expect(await rows(lake, `SELECT id, v FROM bronze.endings WHERE _source_file = 'in/cr.csv' ORDER BY id`)).toEqual([{ id: 1, v: 'a' }, { id: 2, v: 'b' }]);
+    expect(reasons['in/mixed.csv']).toEqual([
+      'mixed_line_endings',
+      'mixed line endings: line 1 ends with CRLF, line 2 ends with LF, line 3 ends with CR; a CSV file must use one kind (convert it, e.g. with dos2unix)',
+    ]);
+    expect(reasons['in/mixed-late.csv']).toEqual([
+      'mixed_line_endings',
+      'mixed line endings: line 1 ends with LF, line 30002 ends with CRLF; a CSV file must use one kind (convert it, e.g. with dos2unix)',
+    ]);
+    expect(await rows(lake, `SELECT id, v FROM bronze.endings WHERE _source_file = 'in/cr.csv' ORDER BY id`)).toEqual([
+      { id: 1, v: 'a' },
+      { id: 2, v: 'b' },
+    ]);
   });
 });

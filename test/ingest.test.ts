@@ -15,7 +15,10 @@ describe('file ingestion into bronze', () => {
     write('in/b.csv', '\ufeffid,amount\n3,30\n'); // UTF-8 BOM
     const first = await runIngest(lake);
     expect(first.sources[0]).toMatchObject({ discovered: 2, rows: 3, rejectedRows: 0, quarantined: [] });
-    const data = await rows(lake, 'SELECT id, amount, _source, _source_file, length(_file_hash) AS h, _batch_id IS NOT NULL AS b, _ingested_at IS NOT NULL AS t FROM bronze.s ORDER BY id');
+    const data = await rows(
+      lake,
+      'SELECT id, amount, _source, _source_file, length(_file_hash) AS h, _batch_id IS NOT NULL AS b, _ingested_at IS NOT NULL AS t FROM bronze.s ORDER BY id',
+    );
     expect(data).toEqual([
       { id: 1, amount: 10.5, _source: 's', _source_file: 'in/a.csv', h: 64, b: true, t: true },
       { id: 2, amount: 20, _source: 's', _source_file: 'in/a.csv', h: 64, b: true, t: true },
@@ -29,8 +32,13 @@ describe('file ingestion into bronze', () => {
     const changed = await runIngest(lake);
     expect(changed.sources[0]!.ingested.map((f) => [f.path, f.rows, f.replacedRows])).toEqual([['in/a.csv', 3, 2]]);
     // A re-exported file replaces its previous version (onChange: 'replace', the default), in the same commit.
-    expect(await rows(lake, `SELECT count(DISTINCT _file_hash) AS versions, count(*) AS n FROM bronze.s WHERE _source_file = 'in/a.csv'`)).toEqual([{ versions: 1, n: 3 }]);
-    expect((await lake.catalog.ingestedFiles('s')).map((f) => [f.path, f.rowCount])).toEqual([['in/b.csv', 1], ['in/a.csv', 3]]);
+    expect(await rows(lake, `SELECT count(DISTINCT _file_hash) AS versions, count(*) AS n FROM bronze.s WHERE _source_file = 'in/a.csv'`)).toEqual([
+      { versions: 1, n: 3 },
+    ]);
+    expect((await lake.catalog.ingestedFiles('s')).map((f) => [f.path, f.rowCount])).toEqual([
+      ['in/b.csv', 1],
+      ['in/a.csv', 3],
+    ]);
   });
 
   it("a changed file replaces its previous version's rows and rejects, or keeps every version with onChange: 'keep'", async () => {
@@ -48,7 +56,12 @@ describe('file ingestion into bronze', () => {
     write('keep/a.csv', 'id,amount,day\n1,11,2024-01-05\n');
     const report = await runIngest(lake);
     expect(report.sources.map((s) => s.ingested.map((f) => [f.path, f.rows, f.replacedRows]))).toEqual([[['in/a.csv', 3, 1]], [['keep/a.csv', 1, 0]]]);
-    expect(await rows(lake, 'SELECT id, amount FROM bronze.v ORDER BY id')).toEqual([{ id: 1, amount: 11 }, { id: 2, amount: 20 }, { id: 3, amount: 30 }, { id: 5, amount: 50 }]);
+    expect(await rows(lake, 'SELECT id, amount FROM bronze.v ORDER BY id')).toEqual([
+      { id: 1, amount: 11 },
+      { id: 2, amount: 20 },
+      { id: 3, amount: 30 },
+      { id: 5, amount: 50 },
+    ]);
     // The old version's rejected row left the rejects table with it; the other file's rows were untouched.
     expect(await rows(lake, 'SELECT count(*) AS n FROM bronze.v_rejects')).toEqual([{ n: 0 }]);
     expect((await lake.catalog.getTable('bronze.v'))!.currentSnapshot).toBe(v1 + 1);
@@ -102,7 +115,10 @@ describe('file ingestion into bronze', () => {
     });
     expect(report.quarantined.find((q) => q.path.endsWith('semicolons.csv'))!.reason).toMatch(/delimiter looks wrong/);
     expect(report.quarantined.find((q) => q.path.endsWith('latin1.csv'))!.reason).toMatch(/latin-1/);
-    expect(report.ingested.map((f) => [path.basename(f.path), f.rows]).sort()).toEqual([['good.csv', 1], ['header-only.csv', 0]]);
+    expect(report.ingested.map((f) => [path.basename(f.path), f.rows]).sort()).toEqual([
+      ['good.csv', 1],
+      ['header-only.csv', 0],
+    ]);
 
     const listed = await lake.catalog.listQuarantine();
     expect(listed).toHaveLength(7);
@@ -162,7 +178,13 @@ describe('file ingestion into bronze', () => {
         pq: src('p/*.parquet', 'bronze.events'),
       },
     });
-    write('j/a.json', JSON.stringify([{ id: 1, v: 1.5 }, { id: 2, v: 2.5 }]));
+    write(
+      'j/a.json',
+      JSON.stringify([
+        { id: 1, v: 1.5 },
+        { id: 2, v: 2.5 },
+      ]),
+    );
     write('j/b.ndjson', '{"id": 3, "v": 3.5}\n{"id": 4, "v": "oops"}\n{"id": 5, "v": 5}\n');
     mkdirSync(path.join(dir, 'p'));
     await lake.engine.run(`COPY (SELECT 6 AS id, 6.5 AS v) TO '${path.join(dir, 'p/c.parquet')}' (FORMAT parquet)`);
@@ -171,18 +193,35 @@ describe('file ingestion into bronze', () => {
     const report = await runIngest(lake, ['pq']);
     expect(report.sources[0]!.quarantined.map((q) => q.reasonCode)).toEqual(['unreadable']);
     expect(await rows(lake, 'SELECT id, _source FROM bronze.events ORDER BY id')).toEqual([
-      { id: 1, _source: 'arr' }, { id: 2, _source: 'arr' }, { id: 3, _source: 'nd' }, { id: 5, _source: 'nd' }, { id: 6, _source: 'pq' },
+      { id: 1, _source: 'arr' },
+      { id: 2, _source: 'arr' },
+      { id: 3, _source: 'nd' },
+      { id: 5, _source: 'nd' },
+      { id: 6, _source: 'pq' },
     ]);
-    expect(await rows(lake, 'SELECT _source_file, line, column_name FROM bronze.events_rejects')).toEqual([{ _source_file: 'j/b.ndjson', line: 2, column_name: 'v' }]);
+    expect(await rows(lake, 'SELECT _source_file, line, column_name FROM bronze.events_rejects')).toEqual([
+      { _source_file: 'j/b.ndjson', line: 2, column_name: 'v' },
+    ]);
   });
 
   it('applies declared types per file for JSON, even when the first file lacks the column', async () => {
-    const { lake, write } = await openTestLake({ sources: { j: src('j/*.json', 'bronze.j', { schema: { columns: { id: 'BIGINT', amount: { type: 'DOUBLE', required: false } } } }) } });
+    const { lake, write } = await openTestLake({
+      sources: { j: src('j/*.json', 'bronze.j', { schema: { columns: { id: 'BIGINT', amount: { type: 'DOUBLE', required: false } } } }) },
+    });
     write('j/a.json', JSON.stringify([{ id: 1 }]));
-    write('j/b.json', JSON.stringify([{ id: 2, amount: 'abc' }, { id: 3, amount: 4.5 }]));
+    write(
+      'j/b.json',
+      JSON.stringify([
+        { id: 2, amount: 'abc' },
+        { id: 3, amount: 4.5 },
+      ]),
+    );
     const report = (await runIngest(lake)).sources[0]!;
     expect(report).toMatchObject({ rows: 2, rejectedRows: 1 });
-    expect(await rows(lake, 'SELECT id, amount FROM bronze.j ORDER BY id')).toEqual([{ id: 1, amount: null }, { id: 3, amount: 4.5 }]);
+    expect(await rows(lake, 'SELECT id, amount FROM bronze.j ORDER BY id')).toEqual([
+      { id: 1, amount: null },
+      { id: 3, amount: 4.5 },
+    ]);
   });
 
   it('names the setting of a declared type DuckDB does not know, before reading any file', async () => {
@@ -222,11 +261,20 @@ describe('file ingestion into bronze', () => {
       sources: { retail: src('retail/*.csv', 'bronze.retail') },
       tables: { 'bronze.retail': { partitionBy: { column: 'InvoiceDate', granularity: 'month' } } },
     });
-    write('retail/a.csv', 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n536365,85123A,"WHITE HANGING HEART, T-LIGHT",6,2010-12-01 08:26:00,2.55,17850.0,United Kingdom\n');
-    write('retail/b.csv', 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\nC536379,D,Discount,-1,2011-01-01 09:41:00,27.5,14527.0,United Kingdom\n');
+    write(
+      'retail/a.csv',
+      'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n536365,85123A,"WHITE HANGING HEART, T-LIGHT",6,2010-12-01 08:26:00,2.55,17850.0,United Kingdom\n',
+    );
+    write(
+      'retail/b.csv',
+      'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\nC536379,D,Discount,-1,2011-01-01 09:41:00,27.5,14527.0,United Kingdom\n',
+    );
     await runIngest(lake);
     const current = await lake.catalog.resolveSnapshot('bronze.retail');
     expect(current!.files.map((f) => f.partitionKey).sort()).toEqual(['2010-12', '2011-01']);
-    expect(await rows(lake, 'SELECT Description FROM bronze.retail ORDER BY InvoiceDate')).toEqual([{ Description: 'WHITE HANGING HEART, T-LIGHT' }, { Description: 'Discount' }]);
+    expect(await rows(lake, 'SELECT Description FROM bronze.retail ORDER BY InvoiceDate')).toEqual([
+      { Description: 'WHITE HANGING HEART, T-LIGHT' },
+      { Description: 'Discount' },
+    ]);
   });
 });

@@ -8,7 +8,29 @@ import { kafkaClasspath } from '../scripts/kafka-broker.mjs';
 import { ROOT, run } from './support/helpers.js';
 
 // Keys whose murmur2 hash has the sign bit set are where an unsigned shift (`>>> 0`) and Java's mask disagree.
-const keys = ['France', 'Germany', 'United Kingdom', 'EIRE', 'Spain', 'Österreich', 'k0', 'k1', 'k2', 'k3', 'client-17850', '536365', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', ...Array.from({ length: 40 }, (_, i) => `key-${i}`)];
+const keys = [
+  'France',
+  'Germany',
+  'United Kingdom',
+  'EIRE',
+  'Spain',
+  'Österreich',
+  'k0',
+  'k1',
+  'k2',
+  'k3',
+  'client-17850',
+  '536365',
+  'a',
+  'b',
+  'c',
+  'd',
+  'e',
+  'f',
+  'g',
+  'h',
+  ...Array.from({ length: 40 }, (_, i) => `key-${i}`),
+];
 
 async function javaPartitions(partitions: number): Promise<number[]> {
   const classpath = (await kafkaClasspath()) as string;

@@ -6,7 +6,10 @@ import { parseTableName } from '../src/lake/table-name.js';
 import { pgCatalog } from './support/helpers.js';
 import { openTestLake, rows } from './support/project.js';
 
-describe.each([['embedded', undefined], ['PostgreSQL', pgCatalog]] as const)('lake tables (%s catalog)', (_name, catalog) => {
+describe.each([
+  ['embedded', undefined],
+  ['PostgreSQL', pgCatalog],
+] as const)('lake tables (%s catalog)', (_name, catalog) => {
   it('appends, overwrites and travels in time by snapshot id and timestamp', async () => {
     const { lake } = await openTestLake({}, catalog ? { catalog: catalog() } : {});
     await lake.write('silver.t', 'SELECT range AS id FROM range(10)', { mode: 'append' });
@@ -24,8 +27,12 @@ describe.each([['embedded', undefined], ['PostgreSQL', pgCatalog]] as const)('la
   });
 
   it('compacts small files per partition without changing the rows', async () => {
-    const { lake } = await openTestLake({ tables: { 'bronze.f': { partitionBy: { column: 'd', granularity: 'day' } } } }, catalog ? { catalog: catalog() } : {});
-    for (let i = 0; i < 4; i++) await lake.write('bronze.f', `SELECT range + ${i * 100} AS id, DATE '2024-01-01' + (range % 2)::INT AS d FROM range(50)`, { mode: 'append' });
+    const { lake } = await openTestLake(
+      { tables: { 'bronze.f': { partitionBy: { column: 'd', granularity: 'day' } } } },
+      catalog ? { catalog: catalog() } : {},
+    );
+    for (let i = 0; i < 4; i++)
+      await lake.write('bronze.f', `SELECT range + ${i * 100} AS id, DATE '2024-01-01' + (range % 2)::INT AS d FROM range(50)`, { mode: 'append' });
     const before = await rows(lake, 'SELECT d, count(*) AS n, sum(id) AS s FROM bronze.f GROUP BY d ORDER BY d');
     const result = await lake.compact('bronze.f');
     expect(result).toMatchObject({ filesBefore: 8, filesAfter: 2, merged: 8 });
@@ -44,7 +51,12 @@ describe.each([['embedded', undefined], ['PostgreSQL', pgCatalog]] as const)('la
     const orphanDir = path.join(lake.config.lakePath, 'gold/v/data');
     writeFileSync(path.join(orphanDir, 'crashed-writer.parquet'), 'partial');
     const dry = await lake.vacuum({ dryRun: true, snapshotDays: 0, orphanMinutes: 0 });
-    expect(dry).toMatchObject({ dryRun: true, orphanFiles: 1, deletedFiles: 2, tables: [{ table: 'gold.v', expiredSnapshots: 2, keptFrom: 3, deletedFiles: 1 }] });
+    expect(dry).toMatchObject({
+      dryRun: true,
+      orphanFiles: 1,
+      deletedFiles: 2,
+      tables: [{ table: 'gold.v', expiredSnapshots: 2, keptFrom: 3, deletedFiles: 1 }],
+    });
     expect(existsSync(path.join(orphanDir, 'crashed-writer.parquet'))).toBe(true);
     // Young orphans may belong to a writer about to commit: they are kept.
     expect(await lake.vacuum({ snapshotDays: 0, keepLast: 3 })).toMatchObject({ tables: [], orphanFiles: 0 });
@@ -71,7 +83,13 @@ describe('lake SQL', () => {
   it('is read-only and names what went wrong', async () => {
     const { lake } = await openTestLake();
     await lake.write('gold.k', 'SELECT 1 AS a', { mode: 'append' });
-    for (const sql of ['DROP VIEW gold.k', 'INSERT INTO gold.k VALUES (2)', "COPY gold.k TO '/tmp/x.csv'", 'CREATE TABLE z AS SELECT 1', 'SELECT 1; DELETE FROM gold.k']) {
+    for (const sql of [
+      'DROP VIEW gold.k',
+      'INSERT INTO gold.k VALUES (2)',
+      "COPY gold.k TO '/tmp/x.csv'",
+      'CREATE TABLE z AS SELECT 1',
+      'SELECT 1; DELETE FROM gold.k',
+    ]) {
       await expect(lake.query(sql), sql).rejects.toMatchObject({ code: 'SQL_READ_ONLY' });
     }
     await expect(lake.query('SELEC 1')).rejects.toMatchObject({ code: 'SQL_ERROR', message: expect.stringMatching(/syntax error/) });

@@ -29,7 +29,16 @@ describe.each([
       expect(await log.partitions(topic)).toBe(3);
       expect(await log.partitions(topicName('missing'))).toBeUndefined();
       const producer = await log.producer();
-      await producer.send(Array.from({ length: 30 }, (_, i) => ({ topic, partition: i % 3, key: `k${i}`, value: JSON.stringify({ i }), timestamp: 1_700_000_000_000 + i, headers: { n: String(i) } })));
+      await producer.send(
+        Array.from({ length: 30 }, (_, i) => ({
+          topic,
+          partition: i % 3,
+          key: `k${i}`,
+          value: JSON.stringify({ i }),
+          timestamp: 1_700_000_000_000 + i,
+          headers: { n: String(i) },
+        })),
+      );
       await producer.send([{ topic, partition: 1, key: null, value: null }]);
       await producer.close();
       expect(await log.offsets(topic)).toEqual([
@@ -37,7 +46,14 @@ describe.each([
         { partition: 1, start: 0, end: 11 },
         { partition: 2, start: 0, end: 10 },
       ]);
-      const reader = await log.reader(topic, new Map([[0, 0], [1, 4], [2, 0]]));
+      const reader = await log.reader(
+        topic,
+        new Map([
+          [0, 0],
+          [1, 4],
+          [2, 0],
+        ]),
+      );
       const records = await drain(reader, 27);
       await reader.close();
       const p1 = records.filter((r) => r.partition === 1);
@@ -51,7 +67,11 @@ describe.each([
       expect(records.filter((r) => r.partition === 0).map((r) => r.offset)).toEqual([...Array(10).keys()]);
       // By time: the first record at or after the timestamp, per partition.
       const byTime = await log.offsetsForTime(topic, 1_700_000_000_010);
-      expect([...byTime.entries()].sort()).toEqual([[0, 4], [1, 3], [2, 3]]); // i = 12, 10, 11
+      expect([...byTime.entries()].sort()).toEqual([
+        [0, 4],
+        [1, 3],
+        [2, 3],
+      ]); // i = 12, 10, 11
     } finally {
       await log.close();
     }
@@ -85,7 +105,13 @@ describe.each([
       await producer.send([{ topic, partition: 0, value: big }]);
       await producer.send(Array.from({ length: 20 }, (_, i) => ({ topic, key: `key-${i % 4}`, value: String(i) })));
       await producer.close();
-      const reader = await log.reader(topic, new Map([[0, 0], [1, 0]]));
+      const reader = await log.reader(
+        topic,
+        new Map([
+          [0, 0],
+          [1, 0],
+        ]),
+      );
       const records = await drain(reader, 21);
       await reader.close();
       expect(records.find((r) => r.offset === 0 && r.partition === 0)!.value!.equals(big)).toBe(true);
@@ -106,11 +132,25 @@ describe.each([
       const topic = topicName('group');
       await log.createTopic(topic, 2);
       const producer = await log.producer();
-      await producer.send([{ topic, partition: 0, value: 'a' }, { topic, partition: 0, value: 'b' }, { topic, partition: 1, value: 'c' }]);
+      await producer.send([
+        { topic, partition: 0, value: 'a' },
+        { topic, partition: 0, value: 'b' },
+        { topic, partition: 1, value: 'c' },
+      ]);
       await producer.close();
       const group = `g-${topic}`;
-      await log.commitGroup(group, topic, new Map([[0, 2], [1, 1]]));
-      expect([...(await log.groupOffsets(group, topic)).entries()].sort()).toEqual([[0, 2], [1, 1]]);
+      await log.commitGroup(
+        group,
+        topic,
+        new Map([
+          [0, 2],
+          [1, 1],
+        ]),
+      );
+      expect([...(await log.groupOffsets(group, topic)).entries()].sort()).toEqual([
+        [0, 2],
+        [1, 1],
+      ]);
     } finally {
       await log.close();
     }
@@ -123,7 +163,8 @@ describe('the embedded log on disk', () => {
     const log = new EmbeddedLog(dir, { segmentBytes: 4096 });
     await log.createTopic('roll', 1);
     const producer = await log.producer();
-    for (let i = 0; i < 50; i++) await producer.send(Array.from({ length: 10 }, (_, j) => ({ topic: 'roll', value: `record ${i * 10 + j} `.padEnd(100, '.') })));
+    for (let i = 0; i < 50; i++)
+      await producer.send(Array.from({ length: 10 }, (_, j) => ({ topic: 'roll', value: `record ${i * 10 + j} `.padEnd(100, '.') })));
     expect(readdirSync(path.join(dir, 'roll', '0')).filter((f) => f.endsWith('.log')).length).toBeGreaterThan(10);
     const reader = await log.reader('roll', new Map([[0, 123]]));
     const records = await drain(reader, 377);
@@ -138,7 +179,10 @@ describe('the embedded log on disk', () => {
     const log = new EmbeddedLog(dir);
     await log.createTopic('torn', 1);
     const producer = await log.producer();
-    await producer.send([{ topic: 'torn', value: 'one' }, { topic: 'torn', value: 'two' }]);
+    await producer.send([
+      { topic: 'torn', value: 'one' },
+      { topic: 'torn', value: 'two' },
+    ]);
     const segment = path.join(dir, 'torn', '0', `${'0'.repeat(20)}.log`);
     const good = statSync(segment).size;
     appendFileSync(segment, Buffer.from([60, 0, 0, 0, 1, 2, 3])); // a header promising 60 bytes, then the crash
@@ -162,7 +206,10 @@ describe('the embedded log on disk', () => {
     appendFileSync(segment, Buffer.alloc(4096));
     await (await new EmbeddedLog(dir).producer()).send([{ topic: 'zeros', value: 'after' }]);
     const reader = await log.reader('zeros', new Map([[0, 0]]));
-    expect((await drain(reader, 2)).map((r) => [r.offset, r.value!.toString()])).toEqual([[0, 'kept'], [1, 'after']]);
+    expect((await drain(reader, 2)).map((r) => [r.offset, r.value!.toString()])).toEqual([
+      [0, 'kept'],
+      [1, 'after'],
+    ]);
     await reader.close();
   });
 
@@ -170,13 +217,18 @@ describe('the embedded log on disk', () => {
     const dir = tempDir('trib-log-');
     const log = new EmbeddedLog(dir);
     await log.createTopic('rot', 1);
-    await (await log.producer()).send([{ topic: 'rot', value: 'first' }, { topic: 'rot', value: 'second' }]);
+    await (await log.producer()).send([
+      { topic: 'rot', value: 'first' },
+      { topic: 'rot', value: 'second' },
+    ]);
     const segment = path.join(dir, 'rot', '0', `${'0'.repeat(20)}.log`);
     const bytes = readFileSync(segment);
     bytes[20] = bytes[20]! ^ 0xff; // inside the first record: its checksum no longer matches
     writeFileSync(segment, bytes);
     const other = new EmbeddedLog(dir);
-    await expect((await other.producer()).send([{ topic: 'rot', value: 'third' }])).rejects.toThrow(/rot\/0\/0{20}\.log: corrupt record at byte 0 \(checksum mismatch\) followed by more data/);
+    await expect((await other.producer()).send([{ topic: 'rot', value: 'third' }])).rejects.toThrow(
+      /rot\/0\/0{20}\.log: corrupt record at byte 0 \(checksum mismatch\) followed by more data/,
+    );
     expect(readFileSync(segment).length).toBe(bytes.length); // nothing was cut off
   });
 
@@ -184,10 +236,16 @@ describe('the embedded log on disk', () => {
     const dir = tempDir('trib-log-');
     const logs = [new EmbeddedLog(dir), new EmbeddedLog(dir), new EmbeddedLog(dir)];
     await logs[0]!.createTopic('busy', 1);
-    await Promise.all(logs.map(async (log, w) => {
-      const producer = await log.producer();
-      for (let i = 0; i < 40; i++) await producer.send([{ topic: 'busy', value: `${w}:${i}` }, { topic: 'busy', value: `${w}:${i}b` }]);
-    }));
+    await Promise.all(
+      logs.map(async (log, w) => {
+        const producer = await log.producer();
+        for (let i = 0; i < 40; i++)
+          await producer.send([
+            { topic: 'busy', value: `${w}:${i}` },
+            { topic: 'busy', value: `${w}:${i}b` },
+          ]);
+      }),
+    );
     const reader = await logs[0]!.reader('busy', new Map([[0, 0]]));
     const records = await drain(reader, 240);
     expect(records.map((r) => r.offset)).toEqual([...Array(240).keys()]);
@@ -200,6 +258,8 @@ describe('the embedded log on disk', () => {
     await expect(log.createTopic('../escape', 1)).rejects.toThrow(`topic name "../escape"`);
     await expect((await log.producer()).send([{ topic: 'nope', value: 'x' }])).rejects.toThrow('topic nope does not exist in the embedded log');
     await log.createTopic('two', 2);
-    await expect((await log.producer()).send([{ topic: 'two', partition: 2, value: 'x' }])).rejects.toThrow('topic two has 2 partition(s); there is no partition 2');
+    await expect((await log.producer()).send([{ topic: 'two', partition: 2, value: 'x' }])).rejects.toThrow(
+      'topic two has 2 partition(s); there is no partition 2',
+    );
   });
 });

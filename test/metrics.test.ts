@@ -70,7 +70,11 @@ describe('/metrics', () => {
   });
 
   it('needs a token when the API does, and survives a log it cannot reach', { timeout: 30_000 }, async () => {
-    const secured = { ...lake.config, serve: { ...lake.config.serve, auth: { tokens: ['s3cret'] } }, log: { kind: 'kafka' as const, brokers: ['127.0.0.1:1'] } };
+    const secured = {
+      ...lake.config,
+      serve: { ...lake.config.serve, auth: { tokens: ['s3cret'] } },
+      log: { kind: 'kafka' as const, brokers: ['127.0.0.1:1'] },
+    };
     const other = await Lake.open(secured);
     const { app: guarded } = await buildServer(other);
     try {
@@ -91,23 +95,28 @@ describe('/metrics', () => {
     const address = await listening();
     const port = await freePort();
     const dir = tempDir('trib-prom-');
-    writeFileSync(path.join(dir, 'prometheus.yml'), [
-      'global:',
-      '  scrape_interval: 1s',
-      'scrape_configs:',
-      '  - job_name: tributary',
-      `    static_configs: [{ targets: ['${new URL(address).host}'] }]`,
-    ].join('\n'));
-    const prometheus: ChildProcess = spawn('prometheus', [
-      `--config.file=${path.join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${path.join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-    ], { stdio: 'ignore' });
+    writeFileSync(
+      path.join(dir, 'prometheus.yml'),
+      [
+        'global:',
+        '  scrape_interval: 1s',
+        'scrape_configs:',
+        '  - job_name: tributary',
+        `    static_configs: [{ targets: ['${new URL(address).host}'] }]`,
+      ].join('\n'),
+    );
+    const prometheus: ChildProcess = spawn(
+      'prometheus',
+      [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+      { stdio: 'ignore' },
+    );
     try {
       let value: string | undefined;
       for (let i = 0; i < 100 && value === undefined; i++) {
         await new Promise((r) => setTimeout(r, 300));
-        const res = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(`tributary_stream_dead_letters{stream="${STREAM}"}`)}`).catch(() => undefined);
+        const res = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(`tributary_stream_dead_letters{stream="${STREAM}"}`)}`).catch(
+          () => undefined,
+        );
         const body = res?.ok ? ((await res.json()) as { data: { result: { value: [number, string] }[] } }) : undefined;
         value = body?.data.result[0]?.value[1];
       }
@@ -136,9 +145,14 @@ describe('tributary monitoring export', () => {
     expect(dashboard.panels.map((p) => p.targets[0]!.expr)).toContain('tributary_stream_dead_letters');
 
     const port = await freePort();
-    const prometheus = spawn('prometheus', [`--config.file=${path.join(out, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(out, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+    const prometheus = spawn(
+      'prometheus',
+      [`--config.file=${path.join(out, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(out, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+      { stdio: 'ignore' },
+    );
     try {
-      const query = async (q: string) => ((await (await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as { data: { result: unknown[] } }).data.result;
+      const query = async (q: string) =>
+        ((await (await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as { data: { result: unknown[] } }).data.result;
       // Wait for a first scrape, then add dead letters: three poison pills through the stream.
       for (let i = 0; i < 100 && (await query('tributary_stream_dead_letters').catch(() => [])).length === 0; i++) await new Promise((r) => setTimeout(r, 300));
       const config = await loadConfig(project);
@@ -164,4 +178,3 @@ async function listening(): Promise<string> {
   if (address && typeof address === 'object') return `http://127.0.0.1:${address.port}`;
   return app.listen({ port: 0, host: '127.0.0.1' });
 }
-

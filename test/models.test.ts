@@ -23,12 +23,15 @@ const status = (report: Awaited<ReturnType<typeof runModels>>) => Object.fromEnt
 
 describe('model graph', () => {
   it('finds dependencies from the SQL, orders models and selects targets', async () => {
-    const { lake } = await project({}, {
-      'silver.events': 'SELECT * FROM bronze.events',
-      'gold.by_kind': 'WITH e AS (SELECT * FROM silver.events) SELECT kind, count(*) AS n FROM e GROUP BY kind',
-      'gold.total': 'SELECT (SELECT sum(n) FROM gold.by_kind) AS n, (SELECT count(*) FROM "silver"."events") AS m',
-      'gold.lonely': "SELECT 1 AS x FROM read_csv('nowhere.csv')",
-    });
+    const { lake } = await project(
+      {},
+      {
+        'silver.events': 'SELECT * FROM bronze.events',
+        'gold.by_kind': 'WITH e AS (SELECT * FROM silver.events) SELECT kind, count(*) AS n FROM e GROUP BY kind',
+        'gold.total': 'SELECT (SELECT sum(n) FROM gold.by_kind) AS n, (SELECT count(*) FROM "silver"."events") AS m',
+        'gold.lonely': "SELECT 1 AS x FROM read_csv('nowhere.csv')",
+      },
+    );
     const graph = await loadGraph(lake);
     expect(graph.order).toEqual(['silver.events', 'gold.by_kind', 'gold.lonely', 'gold.total']);
     expect(graph.nodes.get('gold.total')!.upstream).toEqual(['gold.by_kind', 'silver.events']);
@@ -97,7 +100,7 @@ describe('materializations', () => {
     write('in/a.csv', 'id,kind\n1,x\n');
     await runIngest(lake);
     await runModels(lake);
-    await lake.write('silver.inc', 'SELECT 99 AS id, \'stray\' AS kind', { mode: 'append' });
+    await lake.write('silver.inc', "SELECT 99 AS id, 'stray' AS kind", { mode: 'append' });
     expect((await runModels(lake)).models[0]).toMatchObject({ status: 'success', mode: 'full', rowsOut: 1 });
     expect(await rows(lake, 'SELECT id FROM silver.inc')).toEqual([{ id: 1 }]);
   });
@@ -123,7 +126,11 @@ describe('materializations', () => {
     write('in/b.csv', 'id,kind\n2,new\n3,new\n');
     await runIngest(lake);
     expect((await runModels(lake)).models[0]).toMatchObject({ mode: 'incremental', rowsIn: 2, rowsOut: 3 });
-    expect(await rows(lake, 'SELECT id, kind FROM silver.latest ORDER BY id')).toEqual([{ id: 1, kind: 'old' }, { id: 2, kind: 'new' }, { id: 3, kind: 'new' }]);
+    expect(await rows(lake, 'SELECT id, kind FROM silver.latest ORDER BY id')).toEqual([
+      { id: 1, kind: 'old' },
+      { id: 2, kind: 'new' },
+      { id: 3, kind: 'new' },
+    ]);
     // A key that is not unique in the new rows is refused, and nothing is published.
     write('in/c.csv', 'id,kind\n4,a\n4,b\n');
     await runIngest(lake);
@@ -133,29 +140,42 @@ describe('materializations', () => {
   });
 
   it('names the model file and line of a SQL error, and blocks what is downstream', async () => {
-    const { lake, write } = await project({}, {
-      'silver.broken': 'SELECT id,\n  no_such_column\nFROM bronze.events',
-      'gold.after': 'SELECT count(*) AS n FROM silver.broken',
-      'silver.fine': 'SELECT id FROM bronze.events',
-    });
+    const { lake, write } = await project(
+      {},
+      {
+        'silver.broken': 'SELECT id,\n  no_such_column\nFROM bronze.events',
+        'gold.after': 'SELECT count(*) AS n FROM silver.broken',
+        'silver.fine': 'SELECT id FROM bronze.events',
+      },
+    );
     write('in/a.csv', 'id,kind\n1,x\n');
     await runIngest(lake);
     const report = await runModels(lake);
     expect(report.status).toBe('failed');
     expect(status(report)).toEqual({ 'silver.broken': 'failed', 'silver.fine': 'success', 'gold.after': 'blocked' });
-    expect(report.models.find((m) => m.model === 'silver.broken')!.error).toMatch(/^models\/silver\/broken\.sql:2: Binder Error: Referenced column "no_such_column" not found/);
+    expect(report.models.find((m) => m.model === 'silver.broken')!.error).toMatch(
+      /^models\/silver\/broken\.sql:2: Binder Error: Referenced column "no_such_column" not found/,
+    );
     const recorded = await lake.catalog.runLog.modelRuns(report.runId);
-    expect(recorded.map((r) => [r.model, r.status])).toEqual(expect.arrayContaining([['gold.after', 'blocked'], ['silver.broken', 'failed']]));
+    expect(recorded.map((r) => [r.model, r.status])).toEqual(
+      expect.arrayContaining([
+        ['gold.after', 'blocked'],
+        ['silver.broken', 'failed'],
+      ]),
+    );
     expect((await lake.catalog.getRun(report.runId)).status).toBe('failed');
   });
 
   it('points a binder error at its line whatever the materialization, header lines and line endings', async () => {
-    const { lake, write } = await project({}, {
-      'silver.incr': '-- materialized: incremental\nSELECT\n  id,\n  kind,\n  nope_incr\nFROM bronze.events',
-      'silver.merged': '-- materialized: merge\n-- unique_key: id\nSELECT\n  id,\n\n\n  nope_merge\nFROM bronze.events',
-      'silver.crlf': 'SELECT id,\r\n kind,\r\n nope_crlf\r\nFROM bronze.events\r\n',
-      'silver.grouped': 'WITH e AS (\n  SELECT * FROM bronze.events\n)\nSELECT\n  e.id,\n  sum(e.nope_cte)\nFROM e\nGROUP BY 1',
-    });
+    const { lake, write } = await project(
+      {},
+      {
+        'silver.incr': '-- materialized: incremental\nSELECT\n  id,\n  kind,\n  nope_incr\nFROM bronze.events',
+        'silver.merged': '-- materialized: merge\n-- unique_key: id\nSELECT\n  id,\n\n\n  nope_merge\nFROM bronze.events',
+        'silver.crlf': 'SELECT id,\r\n kind,\r\n nope_crlf\r\nFROM bronze.events\r\n',
+        'silver.grouped': 'WITH e AS (\n  SELECT * FROM bronze.events\n)\nSELECT\n  e.id,\n  sum(e.nope_cte)\nFROM e\nGROUP BY 1',
+      },
+    );
     write('in/a.csv', 'id,kind\n1,x\n');
     await runIngest(lake);
     const errors = Object.fromEntries((await runModels(lake)).models.map((m) => [m.model, m.error]));
@@ -226,7 +246,10 @@ describe('data-quality checks', () => {
     await runIngest(lake);
     const report = await checkTables(lake);
     expect(report.status).toBe('failed');
-    expect(report.results.map((r) => [r.check, r.status])).toEqual([['not_null(nope)', 'error'], ['not_null(id)', 'fail']]);
+    expect(report.results.map((r) => [r.check, r.status])).toEqual([
+      ['not_null(nope)', 'error'],
+      ['not_null(id)', 'fail'],
+    ]);
     expect(report.results[0]!.error).toMatch(/nope/);
     await expect(checkTables(lake, ['silver'])).rejects.toThrow(/no checks are declared for "silver"/);
   });

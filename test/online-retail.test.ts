@@ -56,10 +56,14 @@ describe('examples/online-retail on the real UCI Online Retail files', () => {
       const [{ n }] = (await expected('SELECT count(*) AS n FROM sales')) as [{ n: bigint }];
       expect((await table(lake, 'SELECT count(*) AS n FROM silver.retail_sales'))[0]!.n).toBe(n);
       expect(await table(lake, GOLD.country)).toEqual(
-        await expected(`SELECT Country AS country, round(sum(line_total), 4) AS revenue, count(DISTINCT InvoiceNo) AS invoices, count(DISTINCT customer_id) AS customers FROM sales GROUP BY Country ORDER BY country`),
+        await expected(
+          `SELECT Country AS country, round(sum(line_total), 4) AS revenue, count(DISTINCT InvoiceNo) AS invoices, count(DISTINCT customer_id) AS customers FROM sales GROUP BY Country ORDER BY country`,
+        ),
       );
       expect(await table(lake, GOLD.month)).toEqual(
-        await expected(`SELECT CAST(date_trunc('month', ts) AS DATE) AS month, round(sum(line_total), 4) AS revenue, count(DISTINCT InvoiceNo) AS invoices FROM sales GROUP BY 1 ORDER BY 1`),
+        await expected(
+          `SELECT CAST(date_trunc('month', ts) AS DATE) AS month, round(sum(line_total), 4) AS revenue, count(DISTINCT InvoiceNo) AS invoices FROM sales GROUP BY 1 ORDER BY 1`,
+        ),
       );
       const rfm = await expected(`
         WITH per AS (
@@ -76,8 +80,21 @@ describe('examples/online-retail on the real UCI Online Retail files', () => {
       expect(ours).toHaveLength(4338);
       // Segments follow the documented rules.
       const segment = (r: number, f: number) =>
-        r >= 4 && f >= 4 ? 'Champions' : r >= 3 && f >= 4 ? 'Loyal' : r >= 4 && f >= 2 ? 'Potential loyalist' : r >= 4 ? 'New customers'
-          : r <= 2 && f >= 3 ? 'At risk' : r === 1 ? 'Lost' : r === 2 ? 'Hibernating' : 'Need attention';
+        r >= 4 && f >= 4
+          ? 'Champions'
+          : r >= 3 && f >= 4
+            ? 'Loyal'
+            : r >= 4 && f >= 2
+              ? 'Potential loyalist'
+              : r >= 4
+                ? 'New customers'
+                : r <= 2 && f >= 3
+                  ? 'At risk'
+                  : r === 1
+                    ? 'Lost'
+                    : r === 2
+                      ? 'Hibernating'
+                      : 'Need attention';
       for (const row of ours) expect(row.segment).toBe(segment(Number(row.r_score), Number(row.f_score)));
     } finally {
       await lake.close();

@@ -26,7 +26,12 @@ const addFormats = ((addFormatsModule as unknown as { default?: FormatsPlugin })
 
 type Doc = { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, unknown> } };
 type Operation = { operationId: string; parameters?: Parameter[]; responses: Record<string, { content?: Record<string, { schema: unknown }> }> };
-type Parameter = { name: string; in: 'query' | 'path'; required?: boolean; schema: { type?: string | string[]; enum?: unknown[]; anyOf?: { enum?: unknown[] }[] } };
+type Parameter = {
+  name: string;
+  in: 'query' | 'path';
+  required?: boolean;
+  schema: { type?: string | string[]; enum?: unknown[]; anyOf?: { enum?: unknown[] }[] };
+};
 
 interface Served {
   name: string;
@@ -96,7 +101,9 @@ function validators(doc: Doc) {
   addFormats(ajv);
   ajv.addSchema(doc, 'openapi');
   return (pathName: string, method: string, status: string) => {
-    const pointer = ['paths', pathName, method, 'responses', status, 'content', 'application/json', 'schema'].map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
+    const pointer = ['paths', pathName, method, 'responses', status, 'content', 'application/json', 'schema']
+      .map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1'))
+      .join('/');
     const validate = ajv.getSchema(`openapi#/${pointer}`);
     if (!validate) throw new Error(`${method} ${pathName}: no schema for ${status}`);
     return validate;
@@ -114,7 +121,9 @@ async function pathValues(s: Served, pathName: string): Promise<Record<string, s
     if (!fit) return undefined;
     Object.assign(values, { layer: fit[0].split('.')[0], table: fit[0].split('.')[1] });
   }
-  const keyed = /^\/api\/v1\/tables\/(\w+)\/(\w+)\/\{key\}$/.exec(pathName) ?? (pathName === '/api/v1/tables/{layer}/{table}/{key}' ? [pathName, values.layer, values.table] : undefined);
+  const keyed =
+    /^\/api\/v1\/tables\/(\w+)\/(\w+)\/\{key\}$/.exec(pathName) ??
+    (pathName === '/api/v1/tables/{layer}/{table}/{key}' ? [pathName, values.layer, values.table] : undefined);
   if (keyed) {
     const table = `${keyed[1]}.${keyed[2]}`;
     const key = [s.lake.config.serve.tables?.[table]?.key ?? []].flat();
@@ -162,7 +171,8 @@ describe('OpenAPI document of each example', () => {
           expect(ids.has(operation.operationId), `${s.name}: duplicate operationId ${operation.operationId}`).toBe(false);
           ids.add(operation.operationId);
           expect(operation.responses['200']?.content?.['application/json']?.schema, `${s.name} ${method} ${pathName}: 200 schema`).toBeDefined();
-          for (const code of ['404', '429', '500']) if (pathName.startsWith('/api/v1/tables/')) expect(operation.responses[code], `${s.name} ${pathName} ${code}`).toBeDefined();
+          for (const code of ['404', '429', '500'])
+            if (pathName.startsWith('/api/v1/tables/')) expect(operation.responses[code], `${s.name} ${pathName} ${code}`).toBeDefined();
           if (operation.parameters?.length) expect(operation.responses['400'], `${s.name} ${pathName} 400`).toBeDefined();
         }
       }
@@ -175,7 +185,9 @@ describe('OpenAPI document of each example', () => {
     expect(clients.required).toEqual(expect.arrayContaining(['id_client', 'pays', 'total_ca']));
     expect(clients.properties.pays!.type).toEqual(['string', 'null']);
     const list = retail.doc.paths['/api/v1/tables/gold/dim_clients']!.get!;
-    expect(list.parameters!.map((p) => p.name)).toEqual(expect.arrayContaining(['limit', 'pays', 'pays.in', 'total_ca.gte', 'total_ca.lt', 'sort', 'fields', 'cursor']));
+    expect(list.parameters!.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['limit', 'pays', 'pays.in', 'total_ca.gte', 'total_ca.lt', 'sort', 'fields', 'cursor']),
+    );
   });
 
   it('describes every response of every path: each validates against its declared schema (ajv), errors included', async () => {
@@ -237,11 +249,25 @@ describe('a generated client', () => {
     symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
     mkdirSync(path.join(dir, 'src'));
     writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
-    writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { strict: true, noEmit: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', skipLibCheck: false, types: ['node'], noUncheckedIndexedAccess: true },
-      include: ['api.d.ts', 'online-retail.d.ts', 'src/*.ts'],
-    }));
-    writeFileSync(path.join(dir, 'src/client.ts'), `
+    writeFileSync(
+      path.join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          skipLibCheck: false,
+          types: ['node'],
+          noUncheckedIndexedAccess: true,
+        },
+        include: ['api.d.ts', 'online-retail.d.ts', 'src/*.ts'],
+      }),
+    );
+    writeFileSync(
+      path.join(dir, 'src/client.ts'),
+      `
 import createClient from 'openapi-fetch';
 import type { components, paths } from '../api.js';
 
@@ -270,8 +296,11 @@ await client.GET('/api/v1/tables/gold/dim_clients', { params: { query: { nope: '
 await client.GET('/api/v1/aggregations/gold/fact_ventes', { params: { query: { measure: 'max(montant)' } } });
 
 console.log(JSON.stringify({ rows: data.rows.length, country, total, cursor: cursor !== undefined, byId, code, period }));
-`);
-    writeFileSync(path.join(dir, 'src/online-retail.ts'), `
+`,
+    );
+    writeFileSync(
+      path.join(dir, 'src/online-retail.ts'),
+      `
 import createClient from 'openapi-fetch';
 import type { paths } from '../online-retail.js';
 
@@ -279,14 +308,18 @@ const client = createClient<paths>({ baseUrl: process.env.BASE_URL });
 const { data } = await client.GET('/api/v1/tables/gold/retail_revenue_by_country', { params: { query: { limit: 5, country: 'France' } } });
 const revenue: number | string | null | undefined = data?.rows[0]?.revenue;
 export { revenue };
-`);
+`,
+    );
     const tsc = await run(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', dir]);
     expect(tsc.stdout + tsc.stderr, 'tsc --strict').toBe('');
     expect(tsc.code).toBe(0);
 
     await s.app.listen({ port: 0, host: '127.0.0.1' });
     const address = s.app.server.address() as { port: number };
-    const result = await run(process.execPath, ['--import', TSX, path.join(dir, 'src/client.ts')], { env: { ...process.env, BASE_URL: `http://127.0.0.1:${address.port}` }, cwd: dir });
+    const result = await run(process.execPath, ['--import', TSX, path.join(dir, 'src/client.ts')], {
+      env: { ...process.env, BASE_URL: `http://127.0.0.1:${address.port}` },
+      cwd: dir,
+    });
     expect(result.stderr).toBe('');
     const out = JSON.parse(result.stdout) as Record<string, unknown>;
     expect(out.country).toBe('France');

@@ -11,7 +11,9 @@ import { PG_URL, ROOT, cli, freePort, run, tempDir } from './support/helpers.js'
 /** A long-running CLI command (dev, worker) from source, with its output collected. */
 function start(args: readonly string[]): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fixtures/cli.ts'), ...args], {
-    cwd: ROOT, env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT,
+    env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -40,22 +42,24 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined | fal
   }
 }
 
-
 const SALES = 'id,amount,day\n1,10,2011-01-04\n2,20,2011-01-04\n';
 
 describe('tributary worker: several processes sharing one PostgreSQL catalog', () => {
   it('split the tasks of a run, and a worker killed mid-task has its task retried by another', { timeout: 240_000 }, async () => {
     const schema = `t_workers_${process.pid}`;
     const slow = (n: number) => `select ${n} as model, sum(range % 7) as s from range(150000000), (select count(*) from bronze.sales)`;
-    const dir = project(`{
+    const dir = project(
+      `{
       catalog: '${PG_URL}?schema=${schema}',
       sources: { sales: { kind: 'files', glob: 'data/*.csv', into: 'bronze.sales' } },
       jobs: { all: { select: ['+gold'], concurrency: 4, retries: 2, retryDelay: '100ms' } },
       orchestration: { heartbeat: '500ms', lostAfter: '3s' },
-    }`, {
-      'data/sales.csv': SALES,
-      ...Object.fromEntries([1, 2, 3, 4].map((n) => [`models/gold/m${n}.sql`, slow(n)])),
-    });
+    }`,
+      {
+        'data/sales.csv': SALES,
+        ...Object.fromEntries([1, 2, 3, 4].map((n) => [`models/gold/m${n}.sql`, slow(n)])),
+      },
+    );
     onTestFinished(async () => {
       const pg = await import('pg');
       const client = new pg.default.Client({ connectionString: PG_URL });
@@ -91,7 +95,10 @@ describe('tributary worker: several processes sharing one PostgreSQL catalog', (
     w1.child.kill('SIGKILL');
     expect(await waitFor('the second run', () => runStatus(second), 120_000)).toBe('success');
     const attempts = (await orch.queue.attempts(second)).filter((a) => a.task === victim.task);
-    expect(attempts.map((a) => [a.status, a.worker])).toEqual([['lost', ids[0]], ['success', ids[1]]]);
+    expect(attempts.map((a) => [a.status, a.worker])).toEqual([
+      ['lost', ids[0]],
+      ['success', ids[1]],
+    ]);
     expect(attempts[0]!.error).toMatch(/stopped reporting/);
     expect((await lake.query('select model, s from gold.m1')).rows).toHaveLength(1);
     expect((await lake.catalog.history(victim.task)).length).toBe(2); // one snapshot per successful build, none half-written
@@ -103,18 +110,23 @@ describe('tributary worker: several processes sharing one PostgreSQL catalog', (
 });
 
 describe('tributary dev', () => {
-  it('runs schedules, the worker, API and metrics in one process; Prometheus sees a failed job and fires its alert; Ctrl-C stops cleanly', { timeout: 240_000 }, async () => {
-    const dir = project(`{
+  it('runs schedules, the worker, API and metrics in one process; Prometheus sees a failed job and fires its alert; Ctrl-C stops cleanly', {
+    timeout: 240_000,
+  }, async () => {
+    const dir = project(
+      `{
       sources: { sales: { kind: 'files', glob: 'data/*.csv', into: 'bronze.sales' } },
       checks: { 'bronze.sales': [{ kind: 'accepted_values', column: 'amount', values: [10] }] },
       jobs: {
         nightly: { select: ['source:sales', 'check:bronze.sales'], retries: 0 },
         ticking: { select: ['gold.daily'], schedule: '*/10 * * * * *' },
       },
-    }`, {
-      'data/sales.csv': SALES,
-      'models/gold/daily.sql': 'select 1 as one',
-    });
+    }`,
+      {
+        'data/sales.csv': SALES,
+        'models/gold/daily.sql': 'select 1 as one',
+      },
+    );
     const port = await freePort();
     const dev = start(['dev', '--port', String(port), '--project', dir]);
     await waitFor('dev to listen', async () => dev.out().includes('tributary dev:'));
@@ -127,16 +139,28 @@ describe('tributary dev', () => {
     expect(rules.code, rules.stdout + rules.stderr).toBe(0);
     expect(rules.stdout).toContain('SUCCESS: 4 rules found');
     const promPort = await freePort();
-    const prometheus = spawn('prometheus', [`--config.file=${path.join(out, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(out, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: 'ignore' });
+    const prometheus = spawn(
+      'prometheus',
+      [`--config.file=${path.join(out, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(out, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`],
+      { stdio: 'ignore' },
+    );
     onTestFinished(() => void prometheus.kill('SIGTERM'));
-    const query = async (q: string) => ((await (await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } }).data.result;
+    const query = async (q: string) =>
+      (
+        (await (await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as {
+          data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+        }
+      ).data.result;
     // Before any failure, the job's series exists at 0.
     await waitFor('a first scrape', async () => (await query('tributary_job_last_run_failed{job_name="nightly"}'))[0]?.value[1] === '0');
 
     // The schedule fires inside dev, and dev's worker runs it.
     const api = async (p: string) => (await fetch(`http://127.0.0.1:${port}/api/v1${p}`)).json() as Promise<Record<string, unknown>>;
     await waitFor('a scheduled run to succeed', async () =>
-      ((await api('/orchestration/runs?job=ticking')).runs as { trigger: string; status: string }[]).some((r) => r.trigger === 'schedule' && r.status === 'success'));
+      ((await api('/orchestration/runs?job=ticking')).runs as { trigger: string; status: string }[]).some(
+        (r) => r.trigger === 'schedule' && r.status === 'success',
+      ),
+    );
 
     const queued = await cli(['jobs', 'run', 'nightly', '--detach', '--json', '--project', dir]);
     expect(queued.code, queued.stderr).toBe(0);
@@ -146,7 +170,9 @@ describe('tributary dev', () => {
     expect((detail.attempts as { task: string; logs: string }[]).find((a) => a.task === 'check:bronze.sales')!.logs).toContain('accepted_values(amount)');
 
     const firing = await waitFor('TributaryJobFailed to fire', async () => {
-      const alerts = (await (await fetch(`http://127.0.0.1:${promPort}/api/v1/alerts`)).json()) as { data: { alerts: { labels: Record<string, string>; state: string }[] } };
+      const alerts = (await (await fetch(`http://127.0.0.1:${promPort}/api/v1/alerts`)).json()) as {
+        data: { alerts: { labels: Record<string, string>; state: string }[] };
+      };
       return alerts.data.alerts.find((a) => a.state === 'firing' && a.labels.alertname === 'TributaryJobFailed');
     });
     expect(firing.labels.job_name).toBe('nightly');

@@ -38,7 +38,9 @@ describe('cron schedules', () => {
     // @daily in a time zone is local midnight.
     expect(new Schedule('@daily', 'Asia/Tokyo', 'test').next(new Date('2026-06-01T00:00:00Z'))!.toISOString()).toBe('2026-06-01T15:00:00.000Z');
     // lastDue: the latest tick missed, not each of them.
-    expect(new Schedule('0 * * * *', 'UTC', 't').lastDue(new Date('2026-01-01T00:00:00Z'), new Date('2026-01-01T05:30:00Z'))!.toISOString()).toBe('2026-01-01T05:00:00.000Z');
+    expect(new Schedule('0 * * * *', 'UTC', 't').lastDue(new Date('2026-01-01T00:00:00Z'), new Date('2026-01-01T05:30:00Z'))!.toISOString()).toBe(
+      '2026-01-01T05:00:00.000Z',
+    );
   });
 
   it('refuses bad expressions and time zones, naming the option', () => {
@@ -70,7 +72,10 @@ describe('retry backoff', () => {
 });
 
 /** A project on disk (task processes load its config), with its lake and orchestration open. */
-async function project(config: string, files: Record<string, string> = {}): Promise<{ dir: string; lake: Lake; orch: Orchestration; write: (rel: string, content: string) => void }> {
+async function project(
+  config: string,
+  files: Record<string, string> = {},
+): Promise<{ dir: string; lake: Lake; orch: Orchestration; write: (rel: string, content: string) => void }> {
   const dir = tempDir('trib-orch-');
   const write = (rel: string, content: string) => {
     mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
@@ -94,10 +99,14 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined | fal
 }
 
 async function finished(orch: Orchestration, runId: string, timeoutMs = 90_000): Promise<RunStatus> {
-  return waitFor(`run ${runId}`, async () => {
-    const run = await orch.queue.getRun(runId);
-    return run && !['queued', 'running'].includes(run.status) ? run.status : undefined;
-  }, timeoutMs);
+  return waitFor(
+    `run ${runId}`,
+    async () => {
+      const run = await orch.queue.getRun(runId);
+      return run && !['queued', 'running'].includes(run.status) ? run.status : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 function startWorker(orch: Orchestration, concurrency = 2): Worker {
@@ -114,26 +123,36 @@ const BASE_MODELS = {
 };
 
 describe('runs of jobs', () => {
-  it('run tasks in dependency order, independent ones in parallel; a failure is retried, then stops only what depends on it; retry re-runs only what did not succeed', { timeout: 180_000 }, async () => {
-    const { orch, lake, write } = await project(`{
+  it('run tasks in dependency order, independent ones in parallel; a failure is retried, then stops only what depends on it; retry re-runs only what did not succeed', {
+    timeout: 180_000,
+  }, async () => {
+    const { orch, lake, write } = await project(
+      `{
       sources: {
         sales: { kind: 'files', glob: 'data/sales*.csv', into: 'bronze.sales' },
         countries: { kind: 'files', glob: 'data/countries.csv', into: 'bronze.countries' },
       },
       checks: { 'bronze.sales': [{ kind: 'not_null', column: 'id' }] },
       jobs: { all: { select: ['*'], retries: 1, retryDelay: '200ms', concurrency: 2 } },
-    }`, {
-      'data/sales.csv': SALES,
-      'data/countries.csv': 'code,name\nFR,France\n',
-      ...BASE_MODELS,
-      'models/silver/countries.sql': "select code, name, cast('x' as integer) as broken from bronze.countries",
-      'models/gold/countries.sql': 'select count(*) as n from silver.countries',
-    });
+    }`,
+      {
+        'data/sales.csv': SALES,
+        'data/countries.csv': 'code,name\nFR,France\n',
+        ...BASE_MODELS,
+        'models/silver/countries.sql': "select code, name, cast('x' as integer) as broken from bronze.countries",
+        'models/gold/countries.sql': 'select count(*) as n from silver.countries',
+      },
+    );
     const job = orch.job('all');
     // Every selected asset, each after the assets it waits for.
     expect(Object.fromEntries(job.tasks.map((t) => [t.key, t.upstream]))).toEqual({
-      'source:countries': [], 'silver.countries': ['source:countries'], 'gold.countries': ['silver.countries'],
-      'source:sales': [], 'check:bronze.sales': ['source:sales'], 'silver.sales': ['check:bronze.sales'], 'gold.daily': ['silver.sales'],
+      'source:countries': [],
+      'silver.countries': ['source:countries'],
+      'gold.countries': ['silver.countries'],
+      'source:sales': [],
+      'check:bronze.sales': ['source:sales'],
+      'silver.sales': ['check:bronze.sales'],
+      'gold.daily': ['silver.sales'],
     });
     const order = job.tasks.map((t) => t.key);
     for (const t of job.tasks) for (const u of t.upstream) expect(order.indexOf(u)).toBeLessThan(order.indexOf(t.key));
@@ -142,8 +161,13 @@ describe('runs of jobs', () => {
     expect(await finished(orch, runId)).toBe('failed');
     const tasks = new Map((await orch.queue.tasks(runId)).map((t) => [t.task, t]));
     expect(Object.fromEntries([...tasks].map(([k, t]) => [k, t.status]))).toEqual({
-      'source:countries': 'success', 'silver.countries': 'failed', 'gold.countries': 'upstream_failed',
-      'source:sales': 'success', 'check:bronze.sales': 'success', 'silver.sales': 'success', 'gold.daily': 'success',
+      'source:countries': 'success',
+      'silver.countries': 'failed',
+      'gold.countries': 'upstream_failed',
+      'source:sales': 'success',
+      'check:bronze.sales': 'success',
+      'silver.sales': 'success',
+      'gold.daily': 'success',
     });
     expect(tasks.get('silver.countries')!.attempts).toBe(2);
     expect(tasks.get('silver.countries')!.error).toMatch(/Could not convert|Conversion Error/);
@@ -168,7 +192,10 @@ describe('runs of jobs', () => {
     write('models/silver/countries.sql', 'select code, name from bronze.countries');
     const fixed = await Orchestration.open(lake);
     const retryId = await fixed.retry(runId);
-    expect((await fixed.queue.tasks(retryId)).map((t) => [t.task, t.upstream])).toEqual([['silver.countries', []], ['gold.countries', ['silver.countries']]]);
+    expect((await fixed.queue.tasks(retryId)).map((t) => [t.task, t.upstream])).toEqual([
+      ['silver.countries', []],
+      ['gold.countries', ['silver.countries']],
+    ]);
     const worker2 = startWorker(fixed, 2);
     expect(await finished(fixed, retryId)).toBe('success');
     await worker2.stop(0);
@@ -176,17 +203,20 @@ describe('runs of jobs', () => {
   });
 
   it('a task past its timeout is stopped; a cancelled run stops its running task and what was waiting', { timeout: 120_000 }, async () => {
-    const { orch, lake } = await project(`{
+    const { orch, lake } = await project(
+      `{
       sources: { sales: { kind: 'files', glob: 'data/*.csv', into: 'bronze.sales' } },
       jobs: {
         slow: { select: ['silver.slow+'], timeout: '4s', retries: 0 },
         cancel: { select: ['silver.slow+'] },
       },
-    }`, {
-      'data/sales.csv': SALES,
-      'models/silver/slow.sql': 'select count(*) as n, sum(range % 7) as s from range(1000000000000), (select count(*) from bronze.sales)',
-      'models/gold/slow.sql': 'select * from silver.slow',
-    });
+    }`,
+      {
+        'data/sales.csv': SALES,
+        'models/silver/slow.sql': 'select count(*) as n, sum(range % 7) as s from range(1000000000000), (select count(*) from bronze.sales)',
+        'models/gold/slow.sql': 'select * from silver.slow',
+      },
+    );
     await runIngest(lake, ['sales']);
     startWorker(orch, 1);
     const timedOut = await orch.launch('slow');
@@ -212,20 +242,25 @@ describe('runs of jobs', () => {
     const received: { text: string; run: { status: string; job: string } }[] = [];
     const server: Server = createServer((req, res) => {
       let body = '';
-      req.on('data', (d) => (body += d)).on('end', () => {
-        received.push(JSON.parse(body));
-        res.end('ok');
-      });
+      req
+        .on('data', (d) => (body += d))
+        .on('end', () => {
+          received.push(JSON.parse(body));
+          res.end('ok');
+        });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     onTestFinished(() => new Promise<void>((r) => server.close(() => r())));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
-    const { orch } = await project(`{
+    const { orch } = await project(
+      `{
       sources: { sales: { kind: 'files', glob: 'data/*.csv', into: 'bronze.sales' } },
       checks: { 'bronze.sales': [{ kind: 'accepted_values', column: 'amount', values: [1] }] },
       jobs: { nightly: { select: ['source:sales', 'check:bronze.sales'] } },
       orchestration: { webhook: '${url}' },
-    }`, { 'data/sales.csv': SALES });
+    }`,
+      { 'data/sales.csv': SALES },
+    );
     startWorker(orch);
     const runId = await orch.launch('nightly');
     expect(await finished(orch, runId)).toBe('failed');
@@ -233,13 +268,17 @@ describe('runs of jobs', () => {
     expect((await orch.queue.tasks(runId)).find((t) => t.task === 'check:bronze.sales')).toMatchObject({ status: 'failed', attempts: 1 });
     await flushNotifications();
     await waitFor('the webhook', async () => received.length > 0);
-    expect(received[0]!.text).toMatch(/:x: .*job \*nightly\* failed after [\d.]+ s — run job-.*\n> check:bronze.sales: checks failed on bronze.sales: accepted_values\(amount\)/);
+    expect(received[0]!.text).toMatch(
+      /:x: .*job \*nightly\* failed after [\d.]+ s — run job-.*\n> check:bronze.sales: checks failed on bronze.sales: accepted_values\(amount\)/,
+    );
     expect(received[0]!.run).toMatchObject({ status: 'failed', job: 'nightly' });
   });
 });
 
 describe('run queue', () => {
-  it('a worker declared lost learns it at its next heartbeat and its late report is ignored; the reaper spares a worker that reports; claims can be scoped; a finished run cannot be cancelled', { timeout: 60_000 }, async () => {
+  it('a worker declared lost learns it at its next heartbeat and its late report is ignored; the reaper spares a worker that reports; claims can be scoped; a finished run cannot be cancelled', {
+    timeout: 60_000,
+  }, async () => {
     const { orch } = await project(`{
       sources: { a: { kind: 'files', glob: 'data/*.csv', into: 'bronze.a' } },
       jobs: { one: { select: ['source:a'], retries: 1, retryDelay: '1ms' } },
@@ -259,7 +298,10 @@ describe('run queue', () => {
     await orch.queue.finishAttempt(slow, { status: 'success' }); // too late: B owns the task now
     expect((await orch.queue.tasks(second))[0]).toMatchObject({ status: 'running', worker: 'B', attempts: 2 });
     expect((await orch.queue.finishAttempt(retry, { status: 'success' })).finishedRun).toMatchObject({ runId: second, status: 'success' });
-    expect((await orch.queue.attempts(second)).map((a) => [a.worker, a.status])).toEqual([['A', 'lost'], ['B', 'success']]);
+    expect((await orch.queue.attempts(second)).map((a) => [a.worker, a.status])).toEqual([
+      ['A', 'lost'],
+      ['B', 'success'],
+    ]);
     await expect(orch.queue.cancel(second)).rejects.toThrow(/already success/);
     // The other run was never claimed by the scoped workers, and can still be cancelled.
     expect((await orch.queue.getRun(first))!.status).toBe('queued');
@@ -343,16 +385,22 @@ describe('scheduler', () => {
   });
 
   it('automation rebuilds automated models when their inputs change, and only then', { timeout: 120_000 }, async () => {
-    const { orch, lake, write } = await project(`{
+    const { orch, lake, write } = await project(
+      `{
       sources: { sales: { kind: 'files', glob: 'data/*.csv', into: 'bronze.sales' } },
       automate: ['silver', 'gold.*'],
-    }`, { 'data/sales-1.csv': SALES, ...BASE_MODELS });
+    }`,
+      { 'data/sales-1.csv': SALES, ...BASE_MODELS },
+    );
     expect(orch.automated).toEqual(['silver.sales', 'gold.daily']);
     const scheduler = new Scheduler(orch, { logger: silent, automationMs: 0 });
     expect(await scheduler.tick()).toEqual([]); // no input yet
     await runIngest(lake, ['sales']);
     const [runId] = await scheduler.tick();
-    expect((await orch.queue.tasks(runId!)).map((t) => [t.task, t.upstream])).toEqual([['silver.sales', []], ['gold.daily', ['silver.sales']]]);
+    expect((await orch.queue.tasks(runId!)).map((t) => [t.task, t.upstream])).toEqual([
+      ['silver.sales', []],
+      ['gold.daily', ['silver.sales']],
+    ]);
     expect((await orch.queue.getRun(runId!))!.trigger).toBe('automation');
     expect(await scheduler.tick()).toEqual([]); // one automation run at a time
     const worker = startWorker(orch);
@@ -380,7 +428,12 @@ describe('backfill', () => {
     await worker.stop(0);
 
     let plan = await planBackfill(orch, 'daily', '2011-01-02', '2011-01-06');
-    expect(plan.planned.map((p) => `${p.partition}:${p.reason}`)).toEqual(['2011-01-02:missing', '2011-01-04:missing', '2011-01-05:missing', '2011-01-06:missing']);
+    expect(plan.planned.map((p) => `${p.partition}:${p.reason}`)).toEqual([
+      '2011-01-02:missing',
+      '2011-01-04:missing',
+      '2011-01-05:missing',
+      '2011-01-06:missing',
+    ]);
     expect(plan.skipped).toEqual([{ partition: '2011-01-03', status: 'success' }]);
     await expect(planBackfill(orch, 'daily', '2010-12-30', '2011-01-02')).rejects.toThrow(/before the job's first partition \(2011-01-01\)/);
 
@@ -401,14 +454,23 @@ describe('backfill', () => {
     await orch.queue.cancel(fresh);
     await resumeBackfill(orch, id);
     const worker2 = startWorker(orch, 2);
-    await waitFor('the backfill', async () => {
-      await feedBackfills(orch);
-      const s = await backfillStatus(orch, id);
-      return s.status !== 'running' ? s : undefined;
-    }, 120_000);
+    await waitFor(
+      'the backfill',
+      async () => {
+        await feedBackfills(orch);
+        const s = await backfillStatus(orch, id);
+        return s.status !== 'running' ? s : undefined;
+      },
+      120_000,
+    );
     await worker2.stop(0);
     const status = await backfillStatus(orch, id);
-    expect(status.partitions.map((p) => `${p.partition}:${p.status}`)).toEqual(['2011-01-02:success', '2011-01-04:success', '2011-01-05:success', '2011-01-06:success']);
+    expect(status.partitions.map((p) => `${p.partition}:${p.status}`)).toEqual([
+      '2011-01-02:success',
+      '2011-01-04:success',
+      '2011-01-05:success',
+      '2011-01-06:success',
+    ]);
     expect(status.status).toBe('success');
     expect((await lake.query('select count(*) as n from bronze.sales')).rows).toEqual([{ n: 5n }]);
     // Nothing left to do over the same range.
@@ -419,13 +481,25 @@ describe('backfill', () => {
 
 describe('the orchestration CLI', () => {
   it('lists jobs with next fire times, runs one, shows its tasks and logs, plans a backfill, and names bad input', { timeout: 120_000 }, async () => {
-    const { dir } = await project(`{
+    const { dir } = await project(
+      `{
       sources: { sales: { kind: 'files', glob: 'data/sales-{partition}.csv', into: 'bronze.sales' } },
       jobs: { daily: { select: ['source:sales'], schedule: '0 2 * * *', timezone: 'Europe/Paris', partitions: { granularity: 'day', start: '2011-01-01' } } },
-    }`, { 'data/sales-2011-01-04.csv': SALES });
+    }`,
+      { 'data/sales-2011-01-04.csv': SALES },
+    );
     const project_ = ['--project', dir];
     const jobs = JSON.parse((await cli(['jobs', 'ls', '--json', ...project_])).stdout) as { job: string; assets: string[]; next: string; partitions: string }[];
-    expect(jobs).toEqual([{ job: 'daily', assets: ['source:sales'], schedule: ['0 2 * * *'], timezone: 'Europe/Paris', next: expect.stringMatching(/T0[01]:00:00.000Z$/), partitions: 'day from 2011-01-01' }]);
+    expect(jobs).toEqual([
+      {
+        job: 'daily',
+        assets: ['source:sales'],
+        schedule: ['0 2 * * *'],
+        timezone: 'Europe/Paris',
+        next: expect.stringMatching(/T0[01]:00:00.000Z$/),
+        partitions: 'day from 2011-01-01',
+      },
+    ]);
 
     const missing = await cli(['jobs', 'run', 'daily', ...project_]);
     expect(missing.code).toBe(1);
@@ -447,7 +521,9 @@ describe('the orchestration CLI', () => {
     expect((await cli(['runs', 'ls', ...project_])).stdout).toMatch(/job daily\s+manual\s+2011-01-04\s+success/);
 
     const plan = await cli(['backfill', 'daily', '--from', '2011-01-03', '--to', '2011-01-05', '--dry-run', ...project_]);
-    expect(plan.stdout).toBe('backfill of daily: 2 partition(s) to run, 1 left alone\n  run   2011-01-03  (missing)\n  run   2011-01-05  (missing)\n  skip  2011-01-04  (success)\n');
+    expect(plan.stdout).toBe(
+      'backfill of daily: 2 partition(s) to run, 1 left alone\n  run   2011-01-03  (missing)\n  run   2011-01-05  (missing)\n  skip  2011-01-04  (success)\n',
+    );
     const bad = await cli(['backfill', 'daily', '--from', '2011-02-30', '--to', '2011-03-01', ...project_]);
     expect(bad.stderr).toContain('--from: "2011-02-30" is not a date YYYY-MM-DD');
     const cancel = await cli(['runs', 'cancel', run.runId, ...project_]);

@@ -63,7 +63,9 @@ describe('a project of your own', () => {
     expect(pack.code, pack.stderr).toBe(0);
     const [packed] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as { filename: string; files: { path: string }[] }[];
     const files = packed!.files.map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining(['bin/tributary.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dashboard/app.js', 'package.json']));
+    expect(files).toEqual(
+      expect.arrayContaining(['bin/tributary.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dashboard/app.js', 'package.json']),
+    );
     // Nothing of the development tree: no sources, tests or lakes in the package.
     expect(files.filter((f) => /^(src|test|bench|scripts)\/|^examples\/[^/]+\/(lake|\.tributary|node_modules)\//.test(f))).toEqual([]);
 
@@ -73,9 +75,12 @@ describe('a project of your own', () => {
     writeFileSync(path.join(shop, 'package.json'), JSON.stringify({ name: 'shop', private: true, type: 'module' }));
     const install = await run('npm', ['install', path.join(work, packed!.filename), '--prefer-offline', '--no-audit', '--no-fund'], { cwd: shop });
     expect(install.code, install.stderr).toBe(0);
-    writeFileSync(path.join(shop, 'tributary.config.ts'), `import { defineConfig } from 'tributary-data';
+    writeFileSync(
+      path.join(shop, 'tributary.config.ts'),
+      `import { defineConfig } from 'tributary-data';
 export default defineConfig({ sources: { sales: { kind: 'files', glob: 'data/*.csv', into: 'bronze.sales' } } });
-`);
+`,
+    );
     writeFileSync(path.join(shop, 'data/sales.csv'), 'id,amount\n1,10.5\n2,20\n');
     writeFileSync(path.join(shop, 'models/silver/sales.sql'), 'SELECT id, amount FROM bronze.sales WHERE amount > 15');
     const build = await run('npx', ['--no-install', 'tributary', 'build'], { cwd: shop });

@@ -15,11 +15,16 @@ describe('retail data generator', () => {
     const ma = generateRetailData(a, { seed: 7, rows: 2000 });
     generateRetailData(b, { seed: 7, rows: 2000 });
     generateRetailData(c, { seed: 8, rows: 2000 });
-    const content = (dir: string) => readdirSync(dir).sort().map((f) => readFileSync(path.join(dir, f), 'utf8')).join('\n');
+    const content = (dir: string) =>
+      readdirSync(dir)
+        .sort()
+        .map((f) => readFileSync(path.join(dir, f), 'utf8'))
+        .join('\n');
     expect(content(a)).toBe(content(b));
     expect(content(a)).not.toBe(content(c));
     expect(ma.files).toContain('achats_export_manuel.csv');
-    for (const n of [ma.achats.duplicates, ma.achats.missing, ma.achats.wrongType, ma.achats.outOfRange, ma.achats.unparseableDate, ma.achats.futureDate]) expect(n).toBeGreaterThan(0);
+    for (const n of [ma.achats.duplicates, ma.achats.missing, ma.achats.wrongType, ma.achats.outOfRange, ma.achats.unparseableDate, ma.achats.futureDate])
+      expect(n).toBeGreaterThan(0);
   });
 });
 
@@ -38,13 +43,15 @@ describe('examples/retail end to end (tributary demo)', () => {
     try {
       // Ingestion: the malformed file is quarantined whole; wrong types go to the rejects tables.
       expect(report.quarantined).toEqual([{ path: 'data/achats_export_manuel.csv', reason: expect.stringMatching(/missing required columns/) }]);
-      expect(await n('SELECT count(*) AS n FROM bronze.achats') + (await n('SELECT count(*) AS n FROM bronze.achats_rejects'))).toBe(m.achats.lines);
+      expect((await n('SELECT count(*) AS n FROM bronze.achats')) + (await n('SELECT count(*) AS n FROM bronze.achats_rejects'))).toBe(m.achats.lines);
       expect(await n('SELECT count(DISTINCT (_source_file, line)) AS n FROM bronze.achats_rejects')).toBe(m.achats.wrongType);
-      expect(await n('SELECT count(*) AS n FROM bronze.clients') + (await n('SELECT count(*) AS n FROM bronze.clients_rejects'))).toBe(m.clients.lines);
+      expect((await n('SELECT count(*) AS n FROM bronze.clients')) + (await n('SELECT count(*) AS n FROM bronze.clients_rejects'))).toBe(m.clients.lines);
       expect(await n('SELECT count(*) AS n FROM bronze.clients_rejects')).toBe(m.clients.wrongType);
 
       // Silver: every dropped row is kept with its reason.
-      expect(await n('SELECT count(*) AS n FROM silver.achats') + (await n('SELECT count(*) AS n FROM silver.achats_rejected'))).toBe(await n('SELECT count(*) AS n FROM bronze.achats'));
+      expect((await n('SELECT count(*) AS n FROM silver.achats')) + (await n('SELECT count(*) AS n FROM silver.achats_rejected'))).toBe(
+        await n('SELECT count(*) AS n FROM bronze.achats'),
+      );
       expect(await byReason('silver.achats_rejected')).toEqual({
         duplicate: m.achats.duplicates,
         missing_values: m.achats.missing,
@@ -52,8 +59,14 @@ describe('examples/retail end to end (tributary demo)', () => {
         future_date: m.achats.futureDate,
         amount_out_of_range: m.achats.outOfRange,
       });
-      expect(await n('SELECT count(*) AS n FROM silver.clients') + (await n('SELECT count(*) AS n FROM silver.clients_rejected'))).toBe(await n('SELECT count(*) AS n FROM bronze.clients'));
-      expect(await byReason('silver.clients_rejected')).toEqual({ duplicate: m.clients.duplicates, missing_values: m.clients.missing, invalid_email: m.clients.invalidEmail });
+      expect((await n('SELECT count(*) AS n FROM silver.clients')) + (await n('SELECT count(*) AS n FROM silver.clients_rejected'))).toBe(
+        await n('SELECT count(*) AS n FROM bronze.clients'),
+      );
+      expect(await byReason('silver.clients_rejected')).toEqual({
+        duplicate: m.clients.duplicates,
+        missing_values: m.clients.missing,
+        invalid_email: m.clients.invalidEmail,
+      });
       // Dates in DD/MM/YYYY were normalised, not dropped.
       expect(await n(`SELECT count(*) AS n FROM silver.achats_validated WHERE date_source LIKE '%/%' AND reject_reason IS NULL`)).toBeGreaterThan(0);
 
@@ -66,9 +79,14 @@ describe('examples/retail end to end (tributary demo)', () => {
 
       // Gold agrees with itself and with silver.
       const revenue = await n('SELECT round(sum(montant), 2) AS n FROM silver.achats');
-      for (const t of ['gold.kpi_ca_par_jour', 'gold.kpi_ca_par_mois', 'gold.kpi_ca_par_pays']) expect(await n(`SELECT round(sum(ca), 2) AS n FROM ${t}`)).toBe(revenue);
+      for (const t of ['gold.kpi_ca_par_jour', 'gold.kpi_ca_par_mois', 'gold.kpi_ca_par_pays'])
+        expect(await n(`SELECT round(sum(ca), 2) AS n FROM ${t}`)).toBe(revenue);
       expect(await n('SELECT round(sum(ca_total), 2) AS n FROM gold.dim_produits')).toBe(revenue);
-      expect(await n(`SELECT count(*) AS n FROM gold.dim_clients WHERE segment <> CASE WHEN total_ca >= 5000 THEN 'Platinum' WHEN total_ca >= 2000 THEN 'Gold' WHEN total_ca >= 500 THEN 'Silver' ELSE 'Bronze' END`)).toBe(0);
+      expect(
+        await n(
+          `SELECT count(*) AS n FROM gold.dim_clients WHERE segment <> CASE WHEN total_ca >= 5000 THEN 'Platinum' WHEN total_ca >= 2000 THEN 'Gold' WHEN total_ca >= 500 THEN 'Silver' ELSE 'Bronze' END`,
+        ),
+      ).toBe(0);
       expect(await n('SELECT count(*) AS n FROM gold.kpi_top_clients')).toBe(100);
       expect(await n('SELECT count(*) AS n FROM gold.kpi_stats_distribution WHERE NOT (min <= q1 AND q1 <= mediane AND mediane <= q3 AND q3 <= max)')).toBe(0);
       expect(await n('SELECT count(*) AS n FROM gold.dim_temps')).toBe(await n('SELECT count(DISTINCT date_achat) AS n FROM silver.achats'));

@@ -9,7 +9,10 @@ import { cli, pgCatalog, ROOT, tempDir } from './support/helpers.js';
 
 /** Starts a run in a child process and SIGKILLs it once the run is recorded. */
 async function killedRun(dir: string, catalog: CatalogLocation, runId: string): Promise<number> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fixtures/start-run.ts'), dir, JSON.stringify(catalog), runId], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fixtures/start-run.ts'), dir, JSON.stringify(catalog), runId], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => d.toString().includes('started') && resolve());
     child.on('exit', (code) => reject(new Error(`the run's process exited early (${code})`)));
@@ -34,7 +37,11 @@ describe.each([
     const lake = await Lake.open(config);
     try {
       const [seen] = await lake.catalog.listRuns();
-      expect(seen).toMatchObject({ runId: 'ingest-killed', status: 'abandoned', error: expect.stringMatching(new RegExp(`pid ${pid} .* ended without finishing`)) });
+      expect(seen).toMatchObject({
+        runId: 'ingest-killed',
+        status: 'abandoned',
+        error: expect.stringMatching(new RegExp(`pid ${pid} .* ended without finishing`)),
+      });
       // A live run of this process is not abandoned.
       await lake.catalog.startRun('live', 'models');
       expect((await lake.catalog.getRun('live')).status).toBe('running');

@@ -28,7 +28,11 @@ afterAll(async () => {
 
 const get = async (url: string, headers: Record<string, string> = {}) => {
   const response = await app.inject({ method: 'GET', url, headers });
-  return { status: response.statusCode, body: String(response.headers['content-type'] ?? '').includes('json') ? response.json() : response.body, headers: response.headers };
+  return {
+    status: response.statusCode,
+    body: String(response.headers['content-type'] ?? '').includes('json') ? response.json() : response.body,
+    headers: response.headers,
+  };
 };
 
 describe('generic table API', () => {
@@ -38,7 +42,11 @@ describe('generic table API', () => {
     const names = body.tables.map((t: { name: string }) => t.name);
     expect(names).toContain('gold.dim_clients');
     expect(names.every((n: string) => n.startsWith('gold.'))).toBe(true);
-    expect(body.tables.find((t: { name: string }) => t.name === 'gold.dim_clients')).toMatchObject({ key: 'id_client', snapshot: 1, columns: expect.arrayContaining([{ name: 'pays', type: 'VARCHAR' }]) });
+    expect(body.tables.find((t: { name: string }) => t.name === 'gold.dim_clients')).toMatchObject({
+      key: 'id_client',
+      snapshot: 1,
+      columns: expect.arrayContaining([{ name: 'pays', type: 'VARCHAR' }]),
+    });
     expect((await get('/health')).body).toMatchObject({ status: 'ok', tables: names.length });
   });
 
@@ -54,7 +62,9 @@ describe('generic table API', () => {
     expect(fr.total).toBeGreaterThan(0);
     expect(fr.rows.every((r: { pays: string }) => r.pays === 'France')).toBe(true);
     const two = (await get('/api/v1/tables/gold/dim_clients?pays.in=France,Spain&total_ca.gte=1000&total_ca.lt=3000&limit=1000')).body;
-    expect(two.rows.every((r: { pays: string; total_ca: number }) => ['France', 'Spain'].includes(r.pays) && r.total_ca >= 1000 && r.total_ca < 3000)).toBe(true);
+    expect(two.rows.every((r: { pays: string; total_ca: number }) => ['France', 'Spain'].includes(r.pays) && r.total_ca >= 1000 && r.total_ca < 3000)).toBe(
+      true,
+    );
     const dated = (await get('/api/v1/tables/gold/fact_ventes?date_achat.gte=2024-06-01&date_achat.lte=2024-06-30&limit=1000')).body;
     expect(dated.rows.every((r: { date_achat: string }) => r.date_achat >= '2024-06-01' && r.date_achat <= '2024-06-30')).toBe(true);
   });
@@ -64,7 +74,12 @@ describe('generic table API', () => {
     expect((await get(`/api/v1/tables/gold/dim_clients/${some.id_client}`)).body.row).toEqual(some);
     expect((await get('/api/v1/tables/gold/dim_clients/99999999')).status).toBe(404);
     const agg = (await get('/api/v1/aggregations/gold/fact_ventes?measure=sum(montant)&measure=count(*)&by=produit&period=month')).body;
-    expect(agg.rows[0]).toEqual({ period: expect.stringMatching(/^2024-\d\d-01$/), produit: expect.any(String), 'sum(montant)': expect.any(Number), 'count(*)': expect.any(Number) });
+    expect(agg.rows[0]).toEqual({
+      period: expect.stringMatching(/^2024-\d\d-01$/),
+      produit: expect.any(String),
+      'sum(montant)': expect.any(Number),
+      'count(*)': expect.any(Number),
+    });
     const total = (await get('/api/v1/aggregations/gold/fact_ventes?measure=sum(montant)')).body.rows[0]['sum(montant)'];
     const byMonth = (await get('/api/v1/aggregations/gold/fact_ventes?measure=sum(montant)&period=month')).body.rows;
     expect(byMonth.reduce((n: number, r: Record<string, number>) => n + r['sum(montant)']!, 0)).toBeCloseTo(total, 4);
@@ -144,7 +159,10 @@ describe("seed 002's endpoints (examples/retail)", () => {
       expect(r.body.rows.length, kpi).toBeGreaterThan(0);
     }
     expect((await get('/api/v1/pipeline/status')).body).toMatchObject({ status: 'success', tables: expect.any(Array), failing_checks: expect.any(Array) });
-    expect((await get('/api/v1/pipeline/refresh-times')).body.tables[0]).toMatchObject({ table: expect.stringMatching(/^gold\./), age_seconds: expect.any(Number) });
+    expect((await get('/api/v1/pipeline/refresh-times')).body.tables[0]).toMatchObject({
+      table: expect.stringMatching(/^gold\./),
+      age_seconds: expect.any(Number),
+    });
     // Money is DECIMAL end to end: sums are exact cents in SQL and in the API's JSON (no 12580.300000000001).
     const [type] = (await lake.query('DESCRIBE SELECT ca FROM gold.kpi_ca_par_mois')).rows;
     expect(type!.column_type).toBe('DECIMAL(38,2)');
@@ -172,7 +190,15 @@ describe('OpenAPI', () => {
   it('publishes an OpenAPI 3.1 document that a validator accepts, and interactive docs', async () => {
     const spec = (await get('/openapi.json')).body;
     expect(spec.openapi).toBe('3.1.0');
-    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/api/v1/tables/{layer}/{table}', '/api/v1/aggregations/{layer}/{table}', '/api/v1/clients/{id}', '/api/v1/kpis/ca-par-jour', '/health']));
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/tables/{layer}/{table}',
+        '/api/v1/aggregations/{layer}/{table}',
+        '/api/v1/clients/{id}',
+        '/api/v1/kpis/ca-par-jour',
+        '/health',
+      ]),
+    );
     const result = await new Validator().validate(spec);
     expect(result.errors ?? [], JSON.stringify(result.errors)).toEqual([]);
     expect(result.valid).toBe(true);
@@ -244,7 +270,9 @@ describe('examples/online-retail over HTTP', () => {
       const uk = await call('/api/v1/tables/gold/retail_revenue_by_country/United%20Kingdom');
       expect(uk.row).toMatchObject({ country: 'United Kingdom', revenue: expect.any(Number) });
       const bySegment = await call('/api/v1/aggregations/gold/retail_rfm?measure=count(*)&by=segment');
-      expect(bySegment.rows.reduce((n: number, r: Record<string, number>) => n + r['count(*)']!, 0)).toBe((await orLake.catalog.getTable('gold.retail_rfm'))!.rowCount);
+      expect(bySegment.rows.reduce((n: number, r: Record<string, number>) => n + r['count(*)']!, 0)).toBe(
+        (await orLake.catalog.getTable('gold.retail_rfm'))!.rowCount,
+      );
       expect((await call('/api/v1/dashboard')).pages.map((p: { id: string }) => p.id)).toEqual(['revenue', 'rfm']);
     } finally {
       await orApp.close();

@@ -16,7 +16,10 @@ describe('operational store: the server restarts during tributary sync', () => {
     writeFileSync(path.join(dir, 'tributary.config.ts'), `export default { store: { url: '${server.url}', tables: { 'gold.big': { key: 'id' } } } };\n`);
     expect((await cli(['run', '--project', dir])).code).toBe(0);
 
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fixtures/cli.ts'), 'sync', '--project', dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fixtures/cli.ts'), 'sync', '--project', dir], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
@@ -25,7 +28,9 @@ describe('operational store: the server restarts during tributary sync', () => {
     await watcher.connect();
     let busy = false;
     for (let i = 0; i < 600 && !busy; i++) {
-      const { rows } = await watcher.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'tributary sync' AND state IN ('active', 'idle in transaction')`);
+      const { rows } = await watcher.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'tributary sync' AND state IN ('active', 'idle in transaction')`,
+      );
       busy = rows[0].n > 0;
       if (!busy) await sleep(20);
     }

@@ -50,18 +50,41 @@ describe('operational store (PostgreSQL)', () => {
       'store.tables.gold.typed.indexes[0]: gold.typed has no column "nope"',
     );
     await syncStore(lake, { url: `${PG_URL}?schema=${schema}`, tables: { 'gold.typed': { key: 'id', indexes: [['u', 't'], 'money'] } } });
-    const indexes = await pgRows(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = '${schema}' AND tablename = 'gold_typed' AND indexname LIKE '%_idx'`);
+    const indexes = await pgRows(
+      `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = '${schema}' AND tablename = 'gold_typed' AND indexname LIKE '%_idx'`,
+    );
     expect(indexes.map((r) => String(r.indexdef).replace(/.* USING btree /, '')).sort()).toEqual(['(money)', '(u, t)']);
     const types = await pgRows(`SELECT column_name AS c, format_type(atttypid, atttypmod) AS t FROM information_schema.columns c
         JOIN pg_attribute a ON a.attrelid = '"${schema}".gold_typed'::regclass AND a.attname = c.column_name
        WHERE table_schema = '${schema}' AND table_name = 'gold_typed' AND column_name NOT LIKE '\\_%' ORDER BY ordinal_position`);
     expect(Object.fromEntries(types.map((r) => [r.c, r.t]))).toEqual({
-      id: 'integer', u: 'uuid', j: 'jsonb', t: 'time without time zone', iv: 'interval', b: 'bytea', ints: 'integer[]', texts: 'text[]',
-      s: 'jsonb', nested: 'jsonb', money: 'numeric(12,2)',
+      id: 'integer',
+      u: 'uuid',
+      j: 'jsonb',
+      t: 'time without time zone',
+      iv: 'interval',
+      b: 'bytea',
+      ints: 'integer[]',
+      texts: 'text[]',
+      s: 'jsonb',
+      nested: 'jsonb',
+      money: 'numeric(12,2)',
     });
-    const [row] = await pgRows(`SELECT u::text, j->'a'->>1 AS j1, t::text, iv::text, encode(b, 'hex') AS b, ints, texts, s->>'k' AS sk, nested->0->>'k' AS nk, money::text
+    const [row] =
+      await pgRows(`SELECT u::text, j->'a'->>1 AS j1, t::text, iv::text, encode(b, 'hex') AS b, ints, texts, s->>'k' AS sk, nested->0->>'k' AS nk, money::text
                                   FROM "${schema}".gold_typed`);
-    expect(row).toEqual({ u: '6ba7b810-9dad-11d1-80b4-00c04fd430c8', j1: '2', t: '12:34:56', iv: '1 day 02:00:00', b: 'dead', ints: [1, 2, 3], texts: ['x', null, 'z'], sk: 'v', nk: '1', money: '12580.30' });
+    expect(row).toEqual({
+      u: '6ba7b810-9dad-11d1-80b4-00c04fd430c8',
+      j1: '2',
+      t: '12:34:56',
+      iv: '1 day 02:00:00',
+      b: 'dead',
+      ints: [1, 2, 3],
+      texts: ['x', null, 'z'],
+      sk: 'v',
+      nk: '1',
+      money: '12580.30',
+    });
   });
 
   it('upserts only changed rows, removes or flags vanished keys, records the sync, and skips a synced snapshot', async () => {
@@ -77,11 +100,21 @@ describe('operational store (PostgreSQL)', () => {
     const store = (schema: string, onDelete: 'delete' | 'flag') => ({ url: `${PG_URL}?schema=${schema}`, tables: { 'gold.prices': { key: 'sku' } }, onDelete });
 
     const [first] = await syncStore(lake, store(del, 'delete'));
-    expect(first).toMatchObject({ table: 'gold.prices', target: 'gold_prices', snapshot: 1, skipped: false, rowsInSnapshot: 3, rowsUpserted: 3, rowsDeleted: 0 });
+    expect(first).toMatchObject({
+      table: 'gold.prices',
+      target: 'gold_prices',
+      snapshot: 1,
+      skipped: false,
+      rowsInSnapshot: 3,
+      rowsUpserted: 3,
+      rowsDeleted: 0,
+    });
     expect(first!.refreshSeconds).toBeGreaterThanOrEqual(0);
     await syncStore(lake, store(flag, 'flag'));
     expect(await pgRows(`SELECT sku, price, to_char(day, 'YYYY-MM-DD') AS day FROM "${del}".gold_prices ORDER BY sku`)).toEqual([
-      { sku: 'A', price: 1.5, day: '2024-01-01' }, { sku: 'B', price: 2.5, day: '2024-01-02' }, { sku: 'C', price: 3.5, day: '2024-01-03' },
+      { sku: 'A', price: 1.5, day: '2024-01-01' },
+      { sku: 'B', price: 2.5, day: '2024-01-02' },
+      { sku: 'C', price: 3.5, day: '2024-01-03' },
     ]);
     const stamp = await pgRows(`SELECT max(_synced_at) AS t FROM "${del}".gold_prices`);
     const [again] = await syncStore(lake, store(del, 'delete'));
@@ -92,18 +125,30 @@ describe('operational store (PostgreSQL)', () => {
     writeFileSync(path.join(dir, 'in/a.csv'), 'sku,price,day\nA,1.5,2024-01-01\nB,9.9,2024-01-02\nD,4.5,2024-01-04\n');
     await runIngest(lake);
     // bronze now holds both versions of the file: the model reads the latest version only.
-    writeFileSync(path.join(dir, 'models/gold/prices.sql'), `SELECT sku, price, CAST(day AS DATE) AS day FROM bronze.prices WHERE _file_hash = (SELECT arg_max(_file_hash, _ingested_at) FROM bronze.prices)`);
+    writeFileSync(
+      path.join(dir, 'models/gold/prices.sql'),
+      `SELECT sku, price, CAST(day AS DATE) AS day FROM bronze.prices WHERE _file_hash = (SELECT arg_max(_file_hash, _ingested_at) FROM bronze.prices)`,
+    );
     await runModels(lake);
     const [changed] = await syncStore(lake, store(del, 'delete'));
     expect(changed).toMatchObject({ skipped: false, rowsInSnapshot: 3, rowsUpserted: 2, rowsDeleted: 1 });
-    expect(await pgRows(`SELECT sku, price FROM "${del}".gold_prices ORDER BY sku`)).toEqual([{ sku: 'A', price: 1.5 }, { sku: 'B', price: 9.9 }, { sku: 'D', price: 4.5 }]);
+    expect(await pgRows(`SELECT sku, price FROM "${del}".gold_prices ORDER BY sku`)).toEqual([
+      { sku: 'A', price: 1.5 },
+      { sku: 'B', price: 9.9 },
+      { sku: 'D', price: 4.5 },
+    ]);
     const [flagged] = await syncStore(lake, store(flag, 'flag'));
     expect(flagged).toMatchObject({ rowsUpserted: 2, rowsDeleted: 1 });
     expect(await pgRows(`SELECT sku, _deleted FROM "${flag}".gold_prices ORDER BY sku`)).toEqual([
-      { sku: 'A', _deleted: false }, { sku: 'B', _deleted: false }, { sku: 'C', _deleted: true }, { sku: 'D', _deleted: false },
+      { sku: 'A', _deleted: false },
+      { sku: 'B', _deleted: false },
+      { sku: 'C', _deleted: true },
+      { sku: 'D', _deleted: false },
     ]);
     const meta = await pgRows(`SELECT source_table, source_snapshot, rows_upserted, rows_deleted, refresh_seconds FROM "${del}"._tributary_sync`);
-    expect(meta).toEqual([{ source_table: 'gold.prices', source_snapshot: expect.any(String), rows_upserted: '2', rows_deleted: '1', refresh_seconds: expect.any(Number) }]);
+    expect(meta).toEqual([
+      { source_table: 'gold.prices', source_snapshot: expect.any(String), rows_upserted: '2', rows_deleted: '1', refresh_seconds: expect.any(Number) },
+    ]);
   }, 60_000);
 
   it("syncs the retail example's gold tables (seed 002's loader) and names a bad key", async () => {
@@ -122,11 +167,15 @@ describe('operational store (PostgreSQL)', () => {
       const indexes = await pgRows(`SELECT indexdef FROM pg_indexes WHERE schemaname = '${schema}' AND tablename = 'gold_fact_ventes' ORDER BY indexname`);
       expect(indexes.map((r) => String(r.indexdef).replace(/.* USING btree /, '')).sort()).toEqual(['(date_achat)', '(id_achat)', '(produit)', '(segment)']);
       // Money stays exact from the CSV to PostgreSQL: DECIMAL in the lake, numeric(p,2) in the store.
-      const money = await pgRows(`SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = '"${schema}".gold_kpi_ca_par_mois'::regclass AND attname = 'ca'`);
+      const money = await pgRows(
+        `SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = '"${schema}".gold_kpi_ca_par_mois'::regclass AND attname = 'ca'`,
+      );
       expect(money).toEqual([{ t: 'numeric(38,2)' }]);
       const cents = await pgRows(`SELECT count(*)::int AS n FROM "${schema}".gold_kpi_ca_par_mois WHERE ca <> round(ca, 2)`);
       expect(cents).toEqual([{ n: 0 }]);
-      await expect(syncStore(lake, { url: `${PG_URL}?schema=${schema}`, tables: { 'gold.dim_clients': { key: 'nope' } } })).rejects.toThrow(/store\.tables\.gold\.dim_clients\.key: gold\.dim_clients has no column "nope"/);
+      await expect(syncStore(lake, { url: `${PG_URL}?schema=${schema}`, tables: { 'gold.dim_clients': { key: 'nope' } } })).rejects.toThrow(
+        /store\.tables\.gold\.dim_clients\.key: gold\.dim_clients has no column "nope"/,
+      );
     } finally {
       await lake.close();
     }

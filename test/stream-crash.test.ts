@@ -19,7 +19,11 @@ const STREAM = 'ventes-live';
  */
 function killWorker(dir: string, env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fixtures/stream-worker.ts'), dir, STREAM], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fixtures/stream-worker.ts'), dir, STREAM], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     let commits = 0;
     const afterCommit = Math.random() < 0.8 ? 1 + Math.floor(Math.random() * 3) : 0;
@@ -38,7 +42,11 @@ function killWorker(dir: string, env: NodeJS.ProcessEnv): Promise<number> {
 
 function drain(dir: string, env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fixtures/stream-worker.ts'), dir, STREAM, 'available-now'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fixtures/stream-worker.ts'), dir, STREAM, 'available-now'], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`drain failed: ${stderr}`))));

@@ -11,7 +11,14 @@ import { copyProjectFiles } from '../src/util/copy-project.js';
 /** Kafka's own kafka-consumer-groups tool (the class behind bin/kafka-consumer-groups.sh). */
 async function consumerGroups(...args: string[]): Promise<string> {
   const classpath = (await kafkaClasspath()) as string;
-  const result = await run('java', ['-cp', classpath, 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', '--bootstrap-server', inject('kafkaBootstrap'), ...args]);
+  const result = await run('java', [
+    '-cp',
+    classpath,
+    'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',
+    '--bootstrap-server',
+    inject('kafkaBootstrap'),
+    ...args,
+  ]);
   if (result.code !== 0) throw new Error(`kafka-consumer-groups ${args.join(' ')} failed: ${result.stderr}`);
   return result.stdout;
 }
@@ -29,7 +36,18 @@ describe("a stream's position, seen and moved with Kafka's tools", () => {
     try {
       await log.createTopic(topic, 1);
       const t = Date.now() - 600_000;
-      const sales = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ topic, value: JSON.stringify({ id: `s${from + i}`, event_time: new Date(t + (from + i) * 1000).toISOString(), pays: 'France', produit: 'Laptop', montant: 10, quantite: 1 }) }));
+      const sales = (from: number, n: number) =>
+        Array.from({ length: n }, (_, i) => ({
+          topic,
+          value: JSON.stringify({
+            id: `s${from + i}`,
+            event_time: new Date(t + (from + i) * 1000).toISOString(),
+            pays: 'France',
+            produit: 'Laptop',
+            montant: 10,
+            quantite: 1,
+          }),
+        }));
       const producer = await log.producer();
       await producer.send(sales(0, 100));
       expect((await runStream(config, 'ventes-live', { availableNow: true, log })).records).toBe(100);

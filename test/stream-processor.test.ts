@@ -50,9 +50,14 @@ describe('stream processor', () => {
   });
 
   it('puts an event in every sliding window that covers it', () => {
-    const p = new StreamProcessor(compileStream('s', definition({
-      outputs: { 'gold.glissant': { window: windows.sliding('5m', '1m'), aggregates: { n: agg.count() } } },
-    })));
+    const p = new StreamProcessor(
+      compileStream(
+        's',
+        definition({
+          outputs: { 'gold.glissant': { window: windows.sliding('5m', '1m'), aggregates: { n: agg.count() } } },
+        }),
+      ),
+    );
     p.process([sale(T0 + 2 * MIN + 10, 'France', 1)]);
     const rows = p.process([sale(T0 + 20 * MIN, 'France', 1)]).closed.get('gold.glissant')!;
     expect(rows.map((r) => (r.start - T0) / MIN)).toEqual([-2, -1, 0, 1, 2]);
@@ -60,9 +65,14 @@ describe('stream processor', () => {
   });
 
   it('merges session windows per key when events come closer than the gap', () => {
-    const p = new StreamProcessor(compileStream('s', definition({
-      outputs: { 'gold.sessions': { window: windows.session('5m'), groupBy: ['pays'], aggregates: { n: agg.count(), max: agg.max('montant') } } },
-    })));
+    const p = new StreamProcessor(
+      compileStream(
+        's',
+        definition({
+          outputs: { 'gold.sessions': { window: windows.session('5m'), groupBy: ['pays'], aggregates: { n: agg.count(), max: agg.max('montant') } } },
+        }),
+      ),
+    );
     const first = p.process([sale(T0, 'France', 1), sale(T0 + 8 * MIN, 'France', 3), sale(T0 + 4 * MIN, 'France', 2), sale(T0 + MIN, 'Spain', 9)]);
     // The watermark (10:07:30) already closed Spain's session, which ended at 10:06.
     const rows = [...first.closed.get('gold.sessions')!, ...p.process([sale(T0 + 60 * MIN, 'Italy', 1)]).closed.get('gold.sessions')!];
@@ -110,7 +120,13 @@ describe('stream processor', () => {
 
   it('a partition assigned but silent holds the watermark until it delivers or goes idle', () => {
     const p = new StreamProcessor(compileStream('s', definition({ idleTimeout: '10s', ...FAKE_CLOCK })));
-    p.assign(new Map([[0, 1_000_000], [1, 1_000_000]]), 0);
+    p.assign(
+      new Map([
+        [0, 1_000_000],
+        [1, 1_000_000],
+      ]),
+      0,
+    );
     p.process([{ ...sale(T0 + 5 * MIN, 'France', 1), partition: 0 }], 1000);
     expect(p.watermark).toBe(-Infinity);
     p.process([{ ...sale(T0 + 5 * MIN, 'France', 1), partition: 0 }], 12_000);
@@ -119,8 +135,17 @@ describe('stream processor', () => {
 
   it('an assigned partition whose waiting records were all dead letters stops holding the watermark once read', () => {
     const p = new StreamProcessor(compileStream('s', definition(FAKE_CLOCK)));
-    const pills = [{ ...record('not json'), partition: 1 }, { ...record('{'), partition: 1 }];
-    p.assign(new Map([[0, 1_000_000], [1, pills[1]!.offset + 1]]), 0);
+    const pills = [
+      { ...record('not json'), partition: 1 },
+      { ...record('{'), partition: 1 },
+    ];
+    p.assign(
+      new Map([
+        [0, 1_000_000],
+        [1, pills[1]!.offset + 1],
+      ]),
+      0,
+    );
     p.process([{ ...sale(T0 + 5 * MIN, 'France', 1), partition: 0 }, pills[0]!], 1000);
     expect(p.watermark).toBe(-Infinity); // partition 1 still has a record waiting: it may be an old event
     p.process([pills[1]!], 1000);
@@ -128,9 +153,14 @@ describe('stream processor', () => {
   });
 
   it('an event inside an open session is on time even when its own gap has passed the watermark', () => {
-    const p = new StreamProcessor(compileStream('s', definition({
-      outputs: { 'gold.sessions': { window: windows.session('50s'), groupBy: ['pays'], aggregates: { n: agg.count() } } },
-    })));
+    const p = new StreamProcessor(
+      compileStream(
+        's',
+        definition({
+          outputs: { 'gold.sessions': { window: windows.session('50s'), groupBy: ['pays'], aggregates: { n: agg.count() } } },
+        }),
+      ),
+    );
     p.process([sale(T0 + 100_000, 'France', 1), sale(T0 + 140_000, 'France', 1)]); // session [100 s, 190 s)
     p.process([sale(T0 + 210_000, 'Spain', 1)]); // watermark 180 s
     const inside = p.process([sale(T0 + 120_000, 'France', 1)]); // its own window [120 s, 170 s) has passed, the session has not
@@ -146,9 +176,14 @@ describe('stream processor', () => {
   });
 
   it('keeps a window open for its allowed lateness', () => {
-    const p = new StreamProcessor(compileStream('s', definition({
-      outputs: { 'gold.par_pays': { window: windows.tumbling('1m'), allowedLateness: '2m', aggregates: { n: agg.count() } } },
-    })));
+    const p = new StreamProcessor(
+      compileStream(
+        's',
+        definition({
+          outputs: { 'gold.par_pays': { window: windows.tumbling('1m'), allowedLateness: '2m', aggregates: { n: agg.count() } } },
+        }),
+      ),
+    );
     p.process([sale(T0 + 2 * MIN, 'France', 1)]); // watermark 10:01:30: 10:00 window ended but may still change
     const late = p.process([sale(T0 + 10_000, 'France', 1)]);
     expect(late.late).toEqual([]);
@@ -157,11 +192,19 @@ describe('stream processor', () => {
   });
 
   it('on-update outputs report every open window after each batch', () => {
-    const p = new StreamProcessor(compileStream('s', definition({
-      outputs: { 'gold.live': { window: windows.tumbling('1m'), groupBy: ['pays'], aggregates: { n: agg.count() }, emit: 'on-update' } },
-    })));
+    const p = new StreamProcessor(
+      compileStream(
+        's',
+        definition({
+          outputs: { 'gold.live': { window: windows.tumbling('1m'), groupBy: ['pays'], aggregates: { n: agg.count() }, emit: 'on-update' } },
+        }),
+      ),
+    );
     const r = p.process([sale(T0, 'France', 1), sale(T0 + 1, 'Spain', 1), sale(T0 + 2, 'France', 1)]);
-    expect(r.open.get('gold.live')!.map((w) => [w.keys[0], w.values[0], w.final])).toEqual([['France', 2, false], ['Spain', 1, false]]);
+    expect(r.open.get('gold.live')!.map((w) => [w.keys[0], w.values[0], w.final])).toEqual([
+      ['France', 2, false],
+      ['Spain', 1, false],
+    ]);
   });
 
   it('sends poison pills to the dead-letter queue with a reason and keeps going', () => {
@@ -176,7 +219,15 @@ describe('stream processor', () => {
       record('[1, 2, 3]'),
       sale(T0, 'France', 4),
     ]);
-    expect(result.deadLetters.map((d) => d.failure.code)).toEqual(['unparseable', 'invalid_field', 'missing_event_time', 'missing_event_time', 'unparseable', 'too_large', 'not_an_object']);
+    expect(result.deadLetters.map((d) => d.failure.code)).toEqual([
+      'unparseable',
+      'invalid_field',
+      'missing_event_time',
+      'missing_event_time',
+      'unparseable',
+      'too_large',
+      'not_an_object',
+    ]);
     expect(result.deadLetters[1]!.failure.message).toContain('"montant": expected a number, got string "douze"');
     expect(result.deadLetters[2]!.failure.message).toBe('event-time field "event_time" is missing');
     expect(result.deadLetters[3]!.failure.message).toBe('event-time field "event_time" is not a time: "hier"');
@@ -192,12 +243,15 @@ describe('stream processor', () => {
   });
 
   it('restored from a snapshot, continues exactly as if it had never stopped', () => {
-    const def = compileStream('s', definition({
-      outputs: {
-        'gold.a': { window: windows.tumbling('1m'), groupBy: ['pays'], aggregates: { total: agg.sum('montant'), n: agg.count(), avg: agg.avg('montant') } },
-        'gold.b': { window: windows.session('2m'), groupBy: ['pays'], aggregates: { n: agg.count(), min: agg.min('montant') } },
-      },
-    }));
+    const def = compileStream(
+      's',
+      definition({
+        outputs: {
+          'gold.a': { window: windows.tumbling('1m'), groupBy: ['pays'], aggregates: { total: agg.sum('montant'), n: agg.count(), avg: agg.avg('montant') } },
+          'gold.b': { window: windows.session('2m'), groupBy: ['pays'], aggregates: { n: agg.count(), min: agg.min('montant') } },
+        },
+      }),
+    );
     const events = Array.from({ length: 400 }, (_, i) => sale(T0 + i * 1500 - (i % 7) * 1000, ['France', 'Spain', 'Italy'][i % 3]!, (i % 13) + 0.5));
     const straight = new StreamProcessor(def);
     const resumed = new StreamProcessor(def);
@@ -217,9 +271,9 @@ describe('stream processor', () => {
     expect(() => compileStream('s', definition({ outputs: { 'gold.x': { window: windows.sliding('1m', '5m'), aggregates: { n: agg.count() } } } }))).toThrow(
       'streams.s.outputs.gold.x.window: advance (300000 ms) is larger than size (60000 ms)',
     );
-    expect(() => compileStream('s', definition({ outputs: { 'gold.x': { window: windows.tumbling('1m'), groupBy: ['country'], aggregates: { n: agg.count() } } } }))).toThrow(
-      'field "country" is not among the declared fields',
-    );
+    expect(() =>
+      compileStream('s', definition({ outputs: { 'gold.x': { window: windows.tumbling('1m'), groupBy: ['country'], aggregates: { n: agg.count() } } } })),
+    ).toThrow('field "country" is not among the declared fields');
     expect(() => compileStream('s', definition({ landing: 'gold.par_pays' }))).toThrow('table gold.par_pays is used twice');
     expect(() => compileStream('s', definition({ watermark: '30 secondes' }))).toThrow('"30 secondes" is not a duration');
   });

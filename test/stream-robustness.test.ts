@@ -45,12 +45,19 @@ describe('streams never stop on one event', () => {
     p.process([sale(new Date(T0).toISOString())], NOW);
     const before = p.watermark;
     const bad = [8.64e15, -8.64e15, '+275760-09-13T00:00:00.000Z', '9999-12-31T23:59:59Z', -62_135_596_800_001, NOW + 2 * 3_600_000];
-    const result = p.process(bad.map((t) => sale(t)), NOW);
+    const result = p.process(
+      bad.map((t) => sale(t)),
+      NOW,
+    );
     // Year 275760 written with a sign is not an ISO-8601 time we read: dead-lettered as "not a time".
-    expect(result.deadLetters.map((d) => d.failure.code)).toEqual(bad.map((t) => (typeof t === 'string' && t.startsWith('+') ? 'missing_event_time' : 'event_time_out_of_range')));
+    expect(result.deadLetters.map((d) => d.failure.code)).toEqual(
+      bad.map((t) => (typeof t === 'string' && t.startsWith('+') ? 'missing_event_time' : 'event_time_out_of_range')),
+    );
     expect(result.deadLetters[0]!.failure.message).toMatch(/event-time field "event_time" .* is after 9999-12-31, the latest time the lake can hold/);
     expect(result.deadLetters[1]!.failure.message).toMatch(/is before 0001-01-01/);
-    expect(result.deadLetters[5]!.failure.message).toMatch(/more than eventTimeLimits\.maxAhead \(3600000 ms\) ahead of the processing time 2026-11-22T10:30:00\.000Z/);
+    expect(result.deadLetters[5]!.failure.message).toMatch(
+      /more than eventTimeLimits\.maxAhead \(3600000 ms\) ahead of the processing time 2026-11-22T10:30:00\.000Z/,
+    );
     expect(result.watermark).toBe(before);
     expect(result.closed.get('gold.par_pays')).toEqual([]);
     // A later event on time is not late: the window it belongs to was never closed by the outliers.
@@ -71,8 +78,19 @@ describe('streams never stop on one event', () => {
   it('refuses invalid UTF-8, says "out of range" for 1e400, and dead-letters whatever a map or filter does wrong', () => {
     const mapped = (map: StreamConfig['map']) => new StreamProcessor(compileStream('s', definition({ map })));
     const p = new StreamProcessor(compileStream('s', definition()));
-    const latin1 = Buffer.concat([Buffer.from(`{"id":"x","event_time":"${new Date(T0).toISOString()}","pays":"Fr`), Buffer.from([0xe9, 0xe9]), Buffer.from('ance","montant":1}')]);
-    const r = p.process([record(latin1), record(`{"id":"y","event_time":"${new Date(T0).toISOString()}","pays":"France","montant":1e400}`), sale(new Date(T0).toISOString(), { quantite: 2 ** 60 })], NOW);
+    const latin1 = Buffer.concat([
+      Buffer.from(`{"id":"x","event_time":"${new Date(T0).toISOString()}","pays":"Fr`),
+      Buffer.from([0xe9, 0xe9]),
+      Buffer.from('ance","montant":1}'),
+    ]);
+    const r = p.process(
+      [
+        record(latin1),
+        record(`{"id":"y","event_time":"${new Date(T0).toISOString()}","pays":"France","montant":1e400}`),
+        sale(new Date(T0).toISOString(), { quantite: 2 ** 60 }),
+      ],
+      NOW,
+    );
     expect(r.deadLetters.map((d) => [d.failure.code, d.failure.message])).toEqual([
       ['unparseable', expect.stringMatching(/not valid UTF-8 at byte 60/)],
       ['invalid_field', 'field "montant": number out of range (too large for a double: it reads as infinity)'],
@@ -84,7 +102,17 @@ describe('streams never stop on one event', () => {
     expect(throwing.deadLetters[0]!.failure).toEqual({ code: 'map_failed', message: 'filter/map threw: boom' });
     const notObject = mapped(() => 42 as never).process([sale(new Date(T0).toISOString())], NOW);
     expect(notObject.deadLetters[0]!.failure.code).toBe('map_failed');
-    const hostile = mapped((e) => ({ ...e, pays: { toString: () => { throw new Error('nope'); } } }) as never).process([sale(new Date(T0).toISOString())], NOW);
+    const hostile = mapped(
+      (e) =>
+        ({
+          ...e,
+          pays: {
+            toString: () => {
+              throw new Error('nope');
+            },
+          },
+        }) as never,
+    ).process([sale(new Date(T0).toISOString())], NOW);
     expect(hostile.deadLetters.length + (hostile.open.get('gold.glissant')?.length ?? 0)).toBeGreaterThan(0);
   });
 
@@ -101,7 +129,17 @@ describe('streams never stop on one event', () => {
     const value = fc.oneof(
       fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
       fc.jsonValue().map((v) => JSON.stringify(v) ?? 'null'),
-      fc.record({ id: fc.oneof(fc.string(), fc.jsonValue()), event_time: time, pays: fc.oneof(fc.constantFrom('France', 'Spain'), fc.jsonValue()), montant: fc.oneof(fc.double(), fc.jsonValue()), quantite: fc.option(fc.oneof(fc.integer(), fc.double(), fc.jsonValue())) }, { requiredKeys: [] })
+      fc
+        .record(
+          {
+            id: fc.oneof(fc.string(), fc.jsonValue()),
+            event_time: time,
+            pays: fc.oneof(fc.constantFrom('France', 'Spain'), fc.jsonValue()),
+            montant: fc.oneof(fc.double(), fc.jsonValue()),
+            quantite: fc.option(fc.oneof(fc.integer(), fc.double(), fc.jsonValue())),
+          },
+          { requiredKeys: [] },
+        )
         .map((o) => JSON.stringify(o)),
       fc.constant(null),
     );
@@ -148,7 +186,11 @@ describe('streams never stop on one event', () => {
       JSON.stringify({ id: 'past', event_time: -8.64e15, pays: 'France', produit: 'Laptop', montant: 1, quantite: 1 }),
       JSON.stringify({ id: 'end', event_time: '9999-12-31T23:59:59Z', pays: 'France', produit: 'Laptop', montant: 1, quantite: 1 }),
       `{"id":"inf","event_time":"${at(now - 60_000)}","pays":"France","produit":"Laptop","montant":1e400,"quantite":1}`,
-      Buffer.concat([Buffer.from(`{"id":"enc","event_time":"${at(now - 60_000)}","pays":"Fr`), Buffer.from([0xff]), Buffer.from('ance","produit":"Laptop","montant":1,"quantite":1}')]),
+      Buffer.concat([
+        Buffer.from(`{"id":"enc","event_time":"${at(now - 60_000)}","pays":"Fr`),
+        Buffer.from([0xff]),
+        Buffer.from('ance","produit":"Laptop","montant":1,"quantite":1}'),
+      ]),
       good(now - 60_000, 2),
       // Year 1 is within what the lake holds: accepted, its window written, and SQL over the tables still works.
       JSON.stringify({ id: 'year1', event_time: '0001-01-01T00:00:30Z', pays: 'France', produit: 'Laptop', montant: 1, quantite: 1 }),
@@ -162,7 +204,11 @@ describe('streams never stop on one event', () => {
     const lake = await Lake.open(config);
     try {
       const dlq = await lake.query(`SELECT error_code, count(*) AS n FROM bronze.ventes_live_dlq GROUP BY ALL ORDER BY 1`);
-      expect(dlq.rows.map((r) => [r.error_code, Number(r.n)])).toEqual([['event_time_out_of_range', 3], ['invalid_field', 1], ['unparseable', 1]]);
+      expect(dlq.rows.map((r) => [r.error_code, Number(r.n)])).toEqual([
+        ['event_time_out_of_range', 3],
+        ['invalid_field', 1],
+        ['unparseable', 1],
+      ]);
       for (const table of (await lake.tables()).map((t) => t.name)) await lake.query(`SELECT * FROM ${table}`);
       const early = await lake.query(`SELECT min(window_start) AS w FROM gold.ventes_live_par_pays`);
       expect((early.rows[0]!.w as Date).toISOString()).toBe('0001-01-01T00:00:00.000Z');

@@ -49,7 +49,9 @@ async function lateWindows(lake: Lake, table: string, output: string): Promise<M
     `SELECT window_start, json_extract_string(event, '$.pays') AS pays, count(*) AS n, sum(CAST(json_extract(event, '$.montant') AS DOUBLE)) AS total
        FROM ${table} WHERE output = '${output}' GROUP BY ALL`,
   );
-  return new Map(rows.map((r) => [`${(r.window_start as Date).toISOString()}|${String(r.pays)}`, { n: Number(r.n), cents: Math.round(Number(r.total) * 100) }]));
+  return new Map(
+    rows.map((r) => [`${(r.window_start as Date).toISOString()}|${String(r.pays)}`, { n: Number(r.n), cents: Math.round(Number(r.total) * 100) }]),
+  );
 }
 
 describe('examples/ventes-live on the embedded log', () => {
@@ -76,7 +78,14 @@ describe('examples/ventes-live on the embedded log', () => {
       expect(dlq).toHaveLength(lines.length - sales.length);
       expect(new Set(dlq.map((d) => d.errorCode))).toEqual(new Set(['unparseable', 'invalid_field', 'missing_event_time']));
       // The DLQ topic carries the same records, each on its source partition, with the error in headers.
-      const dlqReader = await log.reader(`${TOPIC}.dlq`, new Map([[0, 0], [1, 0], [2, 0]]));
+      const dlqReader = await log.reader(
+        `${TOPIC}.dlq`,
+        new Map([
+          [0, 0],
+          [1, 0],
+          [2, 0],
+        ]),
+      );
       const dlqRecords: LogRecord[] = [];
       for (let i = 0; i < 10 && dlqRecords.length < dlq.length; i++) dlqRecords.push(...(await dlqReader.poll({ maxWaitMs: 200 })));
       await dlqReader.close();
@@ -150,8 +159,21 @@ describe('examples/ventes-live on the embedded log', () => {
       const old = await lake.query(`SELECT count(*) AS n FROM gold.ventes_live_par_pays WHERE pays = 'France'`, { asOf: { snapshotId: snapshotBefore } });
       expect(Number(old.rows[0]!.n)).toBeGreaterThan(0);
 
-      const withSessions = { ...config, streams: { [STREAM]: { ...config.streams[STREAM]!, outputs: { ...config.streams[STREAM]!.outputs, 'gold.sessions': { window: { kind: 'session' as const, gap: '5m' }, aggregates: { n: { fn: 'count' as const } } } } } } };
-      await expect(replayStream(withSessions, STREAM, { from: new Date(start) })).rejects.toThrow("gold.sessions has session windows, which can only be replayed from 'earliest'");
+      const withSessions = {
+        ...config,
+        streams: {
+          [STREAM]: {
+            ...config.streams[STREAM]!,
+            outputs: {
+              ...config.streams[STREAM]!.outputs,
+              'gold.sessions': { window: { kind: 'session' as const, gap: '5m' }, aggregates: { n: { fn: 'count' as const } } },
+            },
+          },
+        },
+      };
+      await expect(replayStream(withSessions, STREAM, { from: new Date(start) })).rejects.toThrow(
+        "gold.sessions has session windows, which can only be replayed from 'earliest'",
+      );
 
       // From a time: only windows from then on are recomputed; France rows from before stay as they were.
       config.streams[STREAM] = { ...config.streams[STREAM]!, filter: undefined };
@@ -187,14 +209,25 @@ describe('examples/ventes-live on the embedded log', () => {
     ]);
     await runStream(config, STREAM, { availableNow: true });
     const entries = await listDeadLetters(config, STREAM);
-    expect(entries.map((e) => [e.offset, e.errorCode])).toEqual([[1, 'invalid_field'], [2, 'missing_event_time'], [3, 'unparseable']]);
+    expect(entries.map((e) => [e.offset, e.errorCode])).toEqual([
+      [1, 'invalid_field'],
+      [2, 'missing_event_time'],
+      [3, 'unparseable'],
+    ]);
     expect(entries[2]!.payloadText).toBeNull(); // binary: kept as bytes, not shown as text
 
     const fixes = path.join(dir, 'fixed.ndjson');
-    writeFileSync(fixes, [
-      JSON.stringify({ partition: 0, offset: 1, payload: { id: 'bad-1', event_time: new Date(now).toISOString(), pays: 'Spain', montant: 12 } }),
-      JSON.stringify({ partition: 0, offset: 2, payload: JSON.stringify({ id: 'bad-2', event_time: new Date(now).toISOString(), pays: 'Italy', montant: 3 }) }),
-    ].join('\n'));
+    writeFileSync(
+      fixes,
+      [
+        JSON.stringify({ partition: 0, offset: 1, payload: { id: 'bad-1', event_time: new Date(now).toISOString(), pays: 'Spain', montant: 12 } }),
+        JSON.stringify({
+          partition: 0,
+          offset: 2,
+          payload: JSON.stringify({ id: 'bad-2', event_time: new Date(now).toISOString(), pays: 'Italy', montant: 3 }),
+        }),
+      ].join('\n'),
+    );
     const replayed = await replayDeadLetters(config, STREAM, { file: fixes });
     expect(replayed).toMatchObject({ replayed: 2, edited: 2 });
     const second = await runStream(config, STREAM, { availableNow: true });
@@ -203,7 +236,9 @@ describe('examples/ventes-live on the embedded log', () => {
     // As they were (e.g. after relaxing the definition): only the one not replayed yet goes, once.
     expect(await replayDeadLetters(config, STREAM)).toMatchObject({ replayed: 1, skipped: 2 });
     expect(await replayDeadLetters(config, STREAM)).toMatchObject({ replayed: 0, skipped: 3 });
-    await expect(replayDeadLetters(config, STREAM, { only: [{ partition: 0, offset: 99 }] })).rejects.toThrow('no dead letter of ventes-live at partition/offset 0/99');
+    await expect(replayDeadLetters(config, STREAM, { only: [{ partition: 0, offset: 99 }] })).rejects.toThrow(
+      'no dead letter of ventes-live at partition/offset 0/99',
+    );
     await producer.close();
     await log.close();
   });
@@ -225,10 +260,17 @@ describe('the same stream on Kafka', () => {
       await log.createTopic(topic, 2);
       const producer = await log.producer();
       const t = Date.parse('2026-11-22T10:00:00Z');
-      const sale = (i: number) => JSON.stringify({ id: `s${i}`, event_time: new Date(t + i * 1000).toISOString(), pays: i % 2 ? 'France' : 'Spain', montant: 10 });
+      const sale = (i: number) =>
+        JSON.stringify({ id: `s${i}`, event_time: new Date(t + i * 1000).toISOString(), pays: i % 2 ? 'France' : 'Spain', montant: 10 });
       await producer.send([
         ...Array.from({ length: 100 }, (_, i) => ({ topic, partition: 0, value: sale(i) })),
-        { topic, partition: 1, value: '{"id": "broken", "event_time": ', key: 'k-broken', headers: { 'trace-id': 'abc123', 'content-type': 'application/json' } },
+        {
+          topic,
+          partition: 1,
+          value: '{"id": "broken", "event_time": ',
+          key: 'k-broken',
+          headers: { 'trace-id': 'abc123', 'content-type': 'application/json' },
+        },
         { topic, partition: 1, value: JSON.stringify({ id: 'types', event_time: new Date(t).toISOString(), pays: 'France', montant: 'dix' }) },
         { topic, partition: 1, value: JSON.stringify({ id: 'no-time', pays: 'France', montant: 1 }) },
         { topic, partition: 1, value: Buffer.alloc(5 * 1024 * 1024, 0x7b) },
@@ -249,7 +291,13 @@ describe('the same stream on Kafka', () => {
       // The dead-letter topic mirrors the source's partitions: every pill on its own partition, with its own headers
       // and key, and the error in Tributary's headers; the 5 MB one cut to maxEventBytes.
       expect(await log.partitions(`${topic}.dlq`)).toBe(2);
-      const dlqReader = await log.reader(`${topic}.dlq`, new Map([[0, 0], [1, 0]]));
+      const dlqReader = await log.reader(
+        `${topic}.dlq`,
+        new Map([
+          [0, 0],
+          [1, 0],
+        ]),
+      );
       const letters: LogRecord[] = [];
       for (let i = 0; i < 20 && letters.length < 5; i++) letters.push(...(await dlqReader.poll({ maxWaitMs: 200 })));
       await dlqReader.close();
@@ -267,7 +315,10 @@ describe('the same stream on Kafka', () => {
       const replayed: LogRecord[] = [];
       for (let i = 0; i < 20 && replayed.length < 1; i++) replayed.push(...(await back.poll({ maxWaitMs: 200 })));
       await back.close();
-      expect(replayed[0]).toMatchObject({ partition: 1, headers: { 'trace-id': 'abc123', 'content-type': 'application/json', 'tributary.replayed-from': `${topic}/1/0` } });
+      expect(replayed[0]).toMatchObject({
+        partition: 1,
+        headers: { 'trace-id': 'abc123', 'content-type': 'application/json', 'tributary.replayed-from': `${topic}/1/0` },
+      });
       expect(String(replayed[0]!.key)).toBe('k-broken');
       // Windows closed by the watermark (3 minutes of events, 30 s delay) were published to the output topic.
       const lake = await Lake.open(config);
@@ -276,14 +327,26 @@ describe('the same stream on Kafka', () => {
       expect(closed).toBeGreaterThan(0);
       // Output topics: the configured partitions, rows keyed by window and group (one partition per key).
       expect(await log.partitions(`${topic}.par-pays`)).toBe(3);
-      const reader = await log.reader(`${topic}.par-pays`, new Map([[0, 0], [1, 0], [2, 0]]));
+      const reader = await log.reader(
+        `${topic}.par-pays`,
+        new Map([
+          [0, 0],
+          [1, 0],
+          [2, 0],
+        ]),
+      );
       const published: LogRecord[] = [];
       for (let i = 0; i < 20 && published.length < closed; i++) published.push(...(await reader.poll({ maxWaitMs: 200 })));
       await reader.close();
       expect(published).toHaveLength(closed);
       const first = published.find((r) => JSON.parse(r.value!.toString()).window_start === '2026-11-22T10:00:00.000Z')!;
       const row = JSON.parse(first.value!.toString());
-      expect(row).toMatchObject({ window_start: '2026-11-22T10:00:00.000Z', window_end: '2026-11-22T10:01:00.000Z', pays: expect.any(String), nb_transactions: expect.any(Number) });
+      expect(row).toMatchObject({
+        window_start: '2026-11-22T10:00:00.000Z',
+        window_end: '2026-11-22T10:01:00.000Z',
+        pays: expect.any(String),
+        nb_transactions: expect.any(Number),
+      });
       expect(JSON.parse(String(first.key))).toEqual([row.window_start, row.window_end, row.pays]);
       expect(new Set(published.map((r) => `${String(r.key)}@${r.partition}`)).size).toBe(new Set(published.map((r) => String(r.key))).size);
       // An on-update output publishes updates (is_final false) and then each window's final row (is_final true).
@@ -335,7 +398,25 @@ describe('the stream CLI', () => {
   it('produces generated events, runs the stream, and reports status, dead letters and replays', async () => {
     const { dir } = await exampleProject();
     const project = ['--project', dir];
-    const produced = await cli(['produce', TOPIC, '--from', 'generator', '--count', '600', '--rate', '10', '--no-pace', '--seed', '4', '--poison-share', '0.05', '--partitions', '3', '--json', ...project]);
+    const produced = await cli([
+      'produce',
+      TOPIC,
+      '--from',
+      'generator',
+      '--count',
+      '600',
+      '--rate',
+      '10',
+      '--no-pace',
+      '--seed',
+      '4',
+      '--poison-share',
+      '0.05',
+      '--partitions',
+      '3',
+      '--json',
+      ...project,
+    ]);
     expect(produced.stderr).toBe('');
     const p = JSON.parse(produced.stdout) as { sent: number; poison: number };
     expect(p.sent).toBe(600);
@@ -343,7 +424,10 @@ describe('the stream CLI', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ records: 600, deadLetters: p.poison });
     // Not a terminal: structured JSON logs on stderr, with the stream and the batch's figures.
-    const logged = run.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; stream: string; records: number });
+    const logged = run.stderr
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { msg: string; stream: string; records: number });
     expect(logged.at(-1)).toMatchObject({ msg: 'stream stopped', stream: STREAM, records: expect.any(Number), lag: 0 });
     const status = JSON.parse((await cli(['stream', 'status', '--json', ...project])).stdout) as { lag: number; partitions: unknown[] }[];
     expect(status[0]).toMatchObject({ lag: 0 });
@@ -357,7 +441,11 @@ describe('the stream CLI', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('no stream named "nope" (streams: ventes-live)');
     // Ctrl-C on a producer: what it generated is acknowledged before it exits, and it says how much.
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fixtures/cli.ts'), 'produce', TOPIC, '--from', 'generator', '--rate', '400', '--json', ...project], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(ROOT, 'test/fixtures/cli.ts'), 'produce', TOPIC, '--from', 'generator', '--rate', '400', '--json', ...project],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     // Interrupt once it is producing (the topic grows), however long the process took to start.

@@ -15,7 +15,7 @@ export default defineConfig({
           Description: { type: 'VARCHAR', required: false },
           Quantity: 'BIGINT',
           InvoiceDate: 'TIMESTAMP',
-          UnitPrice: 'DECIMAL(10,3)',  // prices have up to 3 decimals: money stays exact
+          UnitPrice: 'DECIMAL(10,3)', // prices have up to 3 decimals: money stays exact
           CustomerID: { type: 'VARCHAR', required: false },
           Country: 'VARCHAR',
         },
@@ -49,21 +49,45 @@ export default defineConfig({
     tables: {
       'gold.retail_revenue_by_country': { key: 'country', measures: ['sum(revenue)', 'sum(invoices)'], dimensions: ['country'] },
       'gold.retail_revenue_by_month': { key: 'month', measures: ['sum(revenue)', 'sum(invoices)'], timeColumn: 'month' },
-      'gold.retail_rfm': { key: 'customer_id', dimensions: ['segment', 'r_score', 'f_score', 'm_score'], measures: ['count(*)', 'sum(monetary)', 'avg(monetary)', 'avg(recency_days)'] },
+      'gold.retail_rfm': {
+        key: 'customer_id',
+        dimensions: ['segment', 'r_score', 'f_score', 'm_score'],
+        measures: ['count(*)', 'sum(monetary)', 'avg(monetary)', 'avg(recency_days)'],
+      },
     },
     dashboard: {
       title: 'Online Retail — Tributary',
       pages: [
-        { id: 'revenue', title: 'Revenue', charts: [
-          { title: 'Revenue by month', type: 'line', source: '/tables/gold/retail_revenue_by_month?sort=month', x: 'month', y: 'revenue' },
-          { title: 'Revenue by country', type: 'bar', source: '/tables/gold/retail_revenue_by_country?sort=-revenue&limit=15', x: 'country', y: 'revenue' },
-          { title: 'Countries', type: 'table', source: '/tables/gold/retail_revenue_by_country?sort=-revenue', filter: 'country' },
-        ] },
-        { id: 'rfm', title: 'RFM', charts: [
-          { title: 'Customers by segment', type: 'doughnut', source: '/aggregations/gold/retail_rfm?measure=count(*)&by=segment', x: 'segment', y: 'count(*)' },
-          { title: 'Average spend by segment', type: 'bar', source: '/aggregations/gold/retail_rfm?measure=avg(monetary)&by=segment', x: 'segment', y: 'avg(monetary)' },
-          { title: 'Customers', type: 'table', source: '/tables/gold/retail_rfm?sort=-monetary&limit=50', filter: 'segment' },
-        ] },
+        {
+          id: 'revenue',
+          title: 'Revenue',
+          charts: [
+            { title: 'Revenue by month', type: 'line', source: '/tables/gold/retail_revenue_by_month?sort=month', x: 'month', y: 'revenue' },
+            { title: 'Revenue by country', type: 'bar', source: '/tables/gold/retail_revenue_by_country?sort=-revenue&limit=15', x: 'country', y: 'revenue' },
+            { title: 'Countries', type: 'table', source: '/tables/gold/retail_revenue_by_country?sort=-revenue', filter: 'country' },
+          ],
+        },
+        {
+          id: 'rfm',
+          title: 'RFM',
+          charts: [
+            {
+              title: 'Customers by segment',
+              type: 'doughnut',
+              source: '/aggregations/gold/retail_rfm?measure=count(*)&by=segment',
+              x: 'segment',
+              y: 'count(*)',
+            },
+            {
+              title: 'Average spend by segment',
+              type: 'bar',
+              source: '/aggregations/gold/retail_rfm?measure=avg(monetary)&by=segment',
+              x: 'segment',
+              y: 'avg(monetary)',
+            },
+            { title: 'Customers', type: 'table', source: '/tables/gold/retail_rfm?sort=-monetary&limit=50', filter: 'segment' },
+          ],
+        },
       ],
     },
   },

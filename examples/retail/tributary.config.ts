@@ -68,7 +68,12 @@ export default defineConfig({
     expose: ['gold.*'],
     tables: {
       'gold.dim_clients': { key: 'id_client', dimensions: ['pays', 'segment'], measures: ['sum(total_ca)', 'count(*)', 'avg(total_ca)'] },
-      'gold.fact_ventes': { key: 'id_achat', dimensions: ['produit', 'segment'], measures: ['sum(montant)', 'count(*)', 'avg(montant)'], timeColumn: 'date_achat' },
+      'gold.fact_ventes': {
+        key: 'id_achat',
+        dimensions: ['produit', 'segment'],
+        measures: ['sum(montant)', 'count(*)', 'avg(montant)'],
+        timeColumn: 'date_achat',
+      },
       'gold.dim_produits': { key: 'id_produit' },
     },
     // Seed 002's API, declared on top of the generic table API.
@@ -76,7 +81,10 @@ export default defineConfig({
       clients: { kind: 'list', table: 'gold.dim_clients', key: 'id_client', filters: { pays: 'pays', segment: 'segment' }, sort: '-total_ca' },
       produits: { kind: 'list', table: 'gold.dim_produits', key: 'id_produit', sort: 'produit' },
       ventes: {
-        kind: 'list', table: 'gold.fact_ventes', key: 'id_achat', sort: 'date_achat',
+        kind: 'list',
+        table: 'gold.fact_ventes',
+        key: 'id_achat',
+        sort: 'date_achat',
         filters: { client: 'id_client', produit: 'produit', date_debut: { column: 'date_achat', op: 'gte' }, date_fin: { column: 'date_achat', op: 'lte' } },
       },
       'kpis/ca-par-jour': { kind: 'list', table: 'gold.kpi_ca_par_jour', sort: 'date' },
@@ -87,9 +95,15 @@ export default defineConfig({
       'kpis/stats-distribution': { kind: 'list', table: 'gold.kpi_stats_distribution', sort: 'produit' },
       'pipeline/status': { kind: 'pipeline', report: 'status' },
       'pipeline/refresh-times': { kind: 'pipeline', report: 'refresh-times' },
-      'aggregations/ca-total': { kind: 'aggregate', table: 'gold.fact_ventes', measures: { ca_total: 'sum(montant)', nb_achats: 'count(*)', panier_moyen: 'round(avg(montant), 2)' } },
+      'aggregations/ca-total': {
+        kind: 'aggregate',
+        table: 'gold.fact_ventes',
+        measures: { ca_total: 'sum(montant)', nb_achats: 'count(*)', panier_moyen: 'round(avg(montant), 2)' },
+      },
       'aggregations/ca-par-periode': {
-        kind: 'aggregate', table: 'gold.fact_ventes', measures: { ca: 'sum(montant)', nb_achats: 'count(*)' },
+        kind: 'aggregate',
+        table: 'gold.fact_ventes',
+        measures: { ca: 'sum(montant)', nb_achats: 'count(*)' },
         period: { column: 'date_achat', param: 'periode', values: { jour: 'day', mois: 'month', annee: 'year' } },
       },
     },
@@ -99,32 +113,72 @@ export default defineConfig({
       // The dashboard's own words (menus, run pages) in the language of the project's pages.
       locale: 'fr',
       pages: [
-        { id: 'overview', title: "Vue d'ensemble", charts: [
-          { title: 'Indicateurs', type: 'kpi', source: '/aggregations/ca-total' },
-          { title: 'CA par mois', type: 'bar', source: '/kpis/ca-par-mois', x: 'mois', y: 'ca' },
-          { title: 'CA par pays', type: 'doughnut', source: '/kpis/ca-par-pays', x: 'pays', y: 'ca' },
-          { title: 'Top clients', type: 'table', source: '/kpis/top-clients?limit=10' },
-        ] },
-        { id: 'revenue', title: "Chiffre d'affaires", charts: [
-          { title: 'CA par période', type: 'line', source: '/aggregations/ca-par-periode', x: 'periode', y: ['ca'], granularity: { param: 'periode', choices: ['mois', 'jour', 'annee'] } },
-          { title: 'Achats par période', type: 'bar', source: '/aggregations/ca-par-periode', x: 'periode', y: 'nb_achats', granularity: { param: 'periode', choices: ['mois', 'jour', 'annee'] } },
-        ] },
-        { id: 'clients', title: 'Clients', charts: [
-          { title: 'Clients par segment', type: 'doughnut', source: '/aggregations/gold/dim_clients?measure=count(*)&by=segment', x: 'segment', y: 'count(*)' },
-          { title: 'CA moyen par pays', type: 'bar', source: '/aggregations/gold/dim_clients?measure=avg(total_ca)&by=pays', x: 'pays', y: 'avg(total_ca)' },
-          { title: 'Liste des clients', type: 'table', source: '/clients?limit=50', filter: 'pays' },
-        ] },
-        { id: 'products', title: 'Produits', charts: [
-          { title: 'Volume par produit', type: 'bar', source: '/kpis/volume-par-produit', x: 'produit', y: 'nb_ventes' },
-          { title: 'Distribution des prix', type: 'bar', source: '/kpis/stats-distribution', x: 'produit', y: ['min', 'q1', 'mediane', 'q3', 'max'] },
-          { title: 'Statistiques', type: 'table', source: '/kpis/stats-distribution' },
-        ] },
-        { id: 'pipeline', title: 'Pipeline', charts: [
-          { title: 'Tables', type: 'table', source: '/pipeline/status', field: 'tables' },
-          { title: 'Dernières exécutions', type: 'table', source: '/pipeline/status', field: 'runs' },
-          { title: 'Temps de rafraîchissement', type: 'table', source: '/pipeline/refresh-times', field: 'tables' },
-          { title: 'Contrôles en échec', type: 'table', source: '/pipeline/status', field: 'failing_checks' },
-        ] },
+        {
+          id: 'overview',
+          title: "Vue d'ensemble",
+          charts: [
+            { title: 'Indicateurs', type: 'kpi', source: '/aggregations/ca-total' },
+            { title: 'CA par mois', type: 'bar', source: '/kpis/ca-par-mois', x: 'mois', y: 'ca' },
+            { title: 'CA par pays', type: 'doughnut', source: '/kpis/ca-par-pays', x: 'pays', y: 'ca' },
+            { title: 'Top clients', type: 'table', source: '/kpis/top-clients?limit=10' },
+          ],
+        },
+        {
+          id: 'revenue',
+          title: "Chiffre d'affaires",
+          charts: [
+            {
+              title: 'CA par période',
+              type: 'line',
+              source: '/aggregations/ca-par-periode',
+              x: 'periode',
+              y: ['ca'],
+              granularity: { param: 'periode', choices: ['mois', 'jour', 'annee'] },
+            },
+            {
+              title: 'Achats par période',
+              type: 'bar',
+              source: '/aggregations/ca-par-periode',
+              x: 'periode',
+              y: 'nb_achats',
+              granularity: { param: 'periode', choices: ['mois', 'jour', 'annee'] },
+            },
+          ],
+        },
+        {
+          id: 'clients',
+          title: 'Clients',
+          charts: [
+            {
+              title: 'Clients par segment',
+              type: 'doughnut',
+              source: '/aggregations/gold/dim_clients?measure=count(*)&by=segment',
+              x: 'segment',
+              y: 'count(*)',
+            },
+            { title: 'CA moyen par pays', type: 'bar', source: '/aggregations/gold/dim_clients?measure=avg(total_ca)&by=pays', x: 'pays', y: 'avg(total_ca)' },
+            { title: 'Liste des clients', type: 'table', source: '/clients?limit=50', filter: 'pays' },
+          ],
+        },
+        {
+          id: 'products',
+          title: 'Produits',
+          charts: [
+            { title: 'Volume par produit', type: 'bar', source: '/kpis/volume-par-produit', x: 'produit', y: 'nb_ventes' },
+            { title: 'Distribution des prix', type: 'bar', source: '/kpis/stats-distribution', x: 'produit', y: ['min', 'q1', 'mediane', 'q3', 'max'] },
+            { title: 'Statistiques', type: 'table', source: '/kpis/stats-distribution' },
+          ],
+        },
+        {
+          id: 'pipeline',
+          title: 'Pipeline',
+          charts: [
+            { title: 'Tables', type: 'table', source: '/pipeline/status', field: 'tables' },
+            { title: 'Dernières exécutions', type: 'table', source: '/pipeline/status', field: 'runs' },
+            { title: 'Temps de rafraîchissement', type: 'table', source: '/pipeline/refresh-times', field: 'tables' },
+            { title: 'Contrôles en échec', type: 'table', source: '/pipeline/status', field: 'failing_checks' },
+          ],
+        },
       ],
     },
   },

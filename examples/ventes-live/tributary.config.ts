@@ -46,11 +46,26 @@ export default defineConfig({
       // The dashboard's own words (menus, run pages) in the language of the project's pages.
       locale: 'fr',
       pages: [
-        { id: 'live', title: 'En direct', charts: [
-          { title: 'Ventes par pays (fenêtres closes)', type: 'bar', source: '/aggregations/gold/ventes_live_par_pays?measure=sum(total_ventes)&by=pays', x: 'pays', y: 'sum(total_ventes)' },
-          { title: '5 dernières minutes, par pays (fenêtres ouvertes)', type: 'table', source: '/tables/gold/ventes_5min_glissantes?is_final=false&sort=-window_start&limit=50', filter: 'pays' },
-          { title: 'Dernières minutes closes', type: 'table', source: '/tables/gold/ventes_live_par_pays?sort=-window_start&limit=50', filter: 'pays' },
-        ] },
+        {
+          id: 'live',
+          title: 'En direct',
+          charts: [
+            {
+              title: 'Ventes par pays (fenêtres closes)',
+              type: 'bar',
+              source: '/aggregations/gold/ventes_live_par_pays?measure=sum(total_ventes)&by=pays',
+              x: 'pays',
+              y: 'sum(total_ventes)',
+            },
+            {
+              title: '5 dernières minutes, par pays (fenêtres ouvertes)',
+              type: 'table',
+              source: '/tables/gold/ventes_5min_glissantes?is_final=false&sort=-window_start&limit=50',
+              filter: 'pays',
+            },
+            { title: 'Dernières minutes closes', type: 'table', source: '/tables/gold/ventes_live_par_pays?sort=-window_start&limit=50', filter: 'pays' },
+          ],
+        },
       ],
     },
   },

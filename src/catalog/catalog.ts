@@ -96,9 +96,7 @@ export class Catalog {
   }
 
   async history(name: string): Promise<SnapshotInfo[]> {
-    const rows = await this.driver.read((s) =>
-      s.query(`SELECT * FROM snapshots WHERE table_name = $1 ORDER BY snapshot_id DESC`, [name]),
-    );
+    const rows = await this.driver.read((s) => s.query(`SELECT * FROM snapshots WHERE table_name = $1 ORDER BY snapshot_id DESC`, [name]));
     return rows.map(toSnapshot);
   }
 
@@ -106,10 +104,7 @@ export class Catalog {
    * The snapshot to read: current by default, or as of a snapshot id, or the last one committed at or before a time.
    * Returns undefined for a table that exists but has no snapshot yet.
    */
-  async resolveSnapshot(
-    name: string,
-    asOf?: { snapshotId: number } | { timestamp: Date },
-  ): Promise<{ snapshot: SnapshotInfo; files: DataFile[] } | undefined> {
+  async resolveSnapshot(name: string, asOf?: { snapshotId: number } | { timestamp: Date }): Promise<{ snapshot: SnapshotInfo; files: DataFile[] } | undefined> {
     const table = await this.requireTable(name);
     return this.driver.read(async (s) => {
       let rows: Record<string, unknown>[];
@@ -118,7 +113,10 @@ export class Catalog {
         rows = await s.query(`SELECT * FROM snapshots WHERE table_name = $1 AND snapshot_id = $2`, [name, table.currentSnapshot]);
       } else if ('snapshotId' in asOf) {
         rows = await s.query(`SELECT * FROM snapshots WHERE table_name = $1 AND snapshot_id = $2`, [name, asOf.snapshotId]);
-        if (!rows[0]) throw new TributaryError('SNAPSHOT_NOT_FOUND', `table ${name} has no snapshot ${asOf.snapshotId}`, { hint: `see \`tributary lake history ${name}\`` });
+        if (!rows[0])
+          throw new TributaryError('SNAPSHOT_NOT_FOUND', `table ${name} has no snapshot ${asOf.snapshotId}`, {
+            hint: `see \`tributary lake history ${name}\``,
+          });
       } else {
         rows = await s.query(
           `SELECT * FROM snapshots WHERE table_name = $1 AND committed_at <= CAST($2 AS TIMESTAMPTZ)
@@ -163,7 +161,10 @@ export class Catalog {
           if (change.expectedSnapshot !== undefined && change.expectedSnapshot !== base) {
             throw conflict(change.table, `expected to commit on snapshot ${change.expectedSnapshot} but the table is at ${base}`);
           }
-          const [prev] = await s.query<{ committed_at: Date }>(`SELECT committed_at FROM snapshots WHERE table_name = $1 AND snapshot_id = $2`, [change.table, base]);
+          const [prev] = await s.query<{ committed_at: Date }>(`SELECT committed_at FROM snapshots WHERE table_name = $1 AND snapshot_id = $2`, [
+            change.table,
+            base,
+          ]);
           const next = base + 1;
           // Snapshot times never go backwards, even if clocks of two writers disagree.
           const committedAt = new Date(Math.max(Date.now(), prev ? prev.committed_at.getTime() + 1 : 0));
@@ -206,9 +207,16 @@ export class Catalog {
             `INSERT INTO snapshots (table_name, snapshot_id, parent_id, operation, committed_at, row_count, file_count, size_bytes, schema_json, run_id, summary_json, expired)
              VALUES ($1, $2, $3, $4, CAST($5 AS TIMESTAMPTZ), $6, $7, $8, $9, $10, $11, FALSE)`,
             [
-              change.table, next, base, change.operation, committedAt.toISOString(),
-              Number(stats!.rows_ ?? 0), Number(stats!.files), Number(stats!.bytes ?? 0),
-              JSON.stringify(change.schema), request.runId ?? null,
+              change.table,
+              next,
+              base,
+              change.operation,
+              committedAt.toISOString(),
+              Number(stats!.rows_ ?? 0),
+              Number(stats!.files),
+              Number(stats!.bytes ?? 0),
+              JSON.stringify(change.schema),
+              request.runId ?? null,
               change.summary ? JSON.stringify(change.summary) : null,
             ],
           );
@@ -220,14 +228,27 @@ export class Catalog {
         }
         const records = request.ingested ?? [];
         for (const record of records) {
-          if (snapshots[record.table] === undefined) throw new Error(`ingestion record for ${record.path} names table ${record.table}, which this commit does not change`);
+          if (snapshots[record.table] === undefined)
+            throw new Error(`ingestion record for ${record.path} names table ${record.table}, which this commit does not change`);
         }
         // Multi-row statements: a batch may carry hundreds of files, and per-statement cost adds up.
         for (const chunk of chunks(records, 100)) {
           const values: SqlValue[] = [];
           const tuples = chunk.map((r) => {
             const at = values.length;
-            values.push(r.source, r.fileHash, r.path, r.sizeBytes, r.table, snapshots[r.table]!, r.batchId, request.runId ?? null, r.ingestedAt.toISOString(), r.rowCount, r.rejectedRows);
+            values.push(
+              r.source,
+              r.fileHash,
+              r.path,
+              r.sizeBytes,
+              r.table,
+              snapshots[r.table]!,
+              r.batchId,
+              request.runId ?? null,
+              r.ingestedAt.toISOString(),
+              r.rowCount,
+              r.rejectedRows,
+            );
             return `(${Array.from({ length: 11 }, (_, k) => (k === 8 ? `CAST($${at + k + 1} AS TIMESTAMPTZ)` : `$${at + k + 1}`)).join(', ')})`;
           });
           await s.query(
@@ -253,7 +274,9 @@ export class Catalog {
         throw conflict(`stream ${request.checkpoint.stream}`, 'another worker of this stream committed its first batch at the same time');
       }
       if (this.driver.isUniqueViolation(err) && request.ingested?.length) {
-        throw new TributaryError('ALREADY_INGESTED', 'some of these files were ingested concurrently by another process; nothing was committed', { cause: err });
+        throw new TributaryError('ALREADY_INGESTED', 'some of these files were ingested concurrently by another process; nothing was committed', {
+          cause: err,
+        });
       }
       throw err;
     }
@@ -290,7 +313,12 @@ export class Catalog {
 
   async dlqReplays(stream: string): Promise<Map<string, { replayedAt: Date; edited: boolean }>> {
     const rows = await this.driver.read((s) => s.query(`SELECT * FROM dlq_replays WHERE stream = $1`, [stream]));
-    return new Map(rows.map((r) => [`${String(r.topic)}/${Number(r.source_partition)}/${Number(r.source_offset)}`, { replayedAt: r.replayed_at as Date, edited: Boolean(r.edited) }]));
+    return new Map(
+      rows.map((r) => [
+        `${String(r.topic)}/${Number(r.source_partition)}/${Number(r.source_offset)}`,
+        { replayedAt: r.replayed_at as Date, edited: Boolean(r.edited) },
+      ]),
+    );
   }
 
   // ---------------------------------------------------------------- ingestion records
@@ -334,8 +362,19 @@ export class Catalog {
       await s.query(
         `INSERT INTO quarantine (id, source, path, file_hash, stored_path, target_table, reason_code, reason, details_json, quarantined_at, run_id, status)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CAST($10 AS TIMESTAMPTZ), $11, 'open')`,
-        [row!.id, input.source, input.path, input.fileHash, input.storedPath ?? null, input.table, input.reasonCode, input.reason,
-          input.details === undefined ? null : JSON.stringify(input.details), new Date().toISOString(), input.runId ?? null],
+        [
+          row!.id,
+          input.source,
+          input.path,
+          input.fileHash,
+          input.storedPath ?? null,
+          input.table,
+          input.reasonCode,
+          input.reason,
+          input.details === undefined ? null : JSON.stringify(input.details),
+          new Date().toISOString(),
+          input.runId ?? null,
+        ],
       );
       const [created] = await s.query(`SELECT * FROM quarantine WHERE id = $1`, [row!.id]);
       return toQuarantine(created!);
@@ -350,9 +389,7 @@ export class Catalog {
       params.push(options.source);
       where.push(`source = $${params.length}`);
     }
-    const rows = await this.driver.read((s) =>
-      s.query(`SELECT * FROM quarantine ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`, params),
-    );
+    const rows = await this.driver.read((s) => s.query(`SELECT * FROM quarantine ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`, params));
     return rows.map(toQuarantine);
   }
 
@@ -377,7 +414,11 @@ export class Catalog {
     await this.reapAbandonedRuns().catch(() => undefined);
     await this.driver.transaction((s) =>
       s.query(`INSERT INTO runs (run_id, kind, started_at, status, owner_host, owner_pid) VALUES ($1, $2, CAST($3 AS TIMESTAMPTZ), 'running', $4, $5)`, [
-        runId, kind, new Date().toISOString(), hostname(), process.pid,
+        runId,
+        kind,
+        new Date().toISOString(),
+        hostname(),
+        process.pid,
       ]),
     );
   }
@@ -398,7 +439,9 @@ export class Catalog {
     for (const r of gone) {
       await this.driver.transaction((s) =>
         s.query(`UPDATE runs SET status = 'abandoned', finished_at = CAST($2 AS TIMESTAMPTZ), error = $3 WHERE run_id = $1 AND status = 'running'`, [
-          r.run_id, new Date().toISOString(), abandonedReason(Number(r.owner_pid)),
+          r.run_id,
+          new Date().toISOString(),
+          abandonedReason(Number(r.owner_pid)),
         ]),
       );
     }
@@ -407,22 +450,30 @@ export class Catalog {
 
   async finishRun(runId: string, status: 'success' | 'failed' | 'partial', summary: unknown, error?: string): Promise<void> {
     await this.driver.transaction((s) =>
-      s.query(
-        `UPDATE runs SET finished_at = CAST($2 AS TIMESTAMPTZ), status = $3, summary_json = $4, error = $5 WHERE run_id = $1`,
-        [runId, new Date().toISOString(), status, JSON.stringify(summary), error ?? null],
-      ),
+      s.query(`UPDATE runs SET finished_at = CAST($2 AS TIMESTAMPTZ), status = $3, summary_json = $4, error = $5 WHERE run_id = $1`, [
+        runId,
+        new Date().toISOString(),
+        status,
+        JSON.stringify(summary),
+        error ?? null,
+      ]),
     );
   }
 
   async getRun(runId: string): Promise<RunRecord> {
-    const runs = await this.driver.read((s) => s.query(`SELECT r.*, j.job, j.trigger_kind, j.partition_key FROM runs r LEFT JOIN job_runs j ON j.run_id = r.run_id WHERE r.run_id = $1`, [runId]));
+    const runs = await this.driver.read((s) =>
+      s.query(`SELECT r.*, j.job, j.trigger_kind, j.partition_key FROM runs r LEFT JOIN job_runs j ON j.run_id = r.run_id WHERE r.run_id = $1`, [runId]),
+    );
     if (!runs[0]) throw new TributaryError('USAGE', `run ${runId} does not exist`, { hint: 'see `tributary runs ls`' });
     return toRun(runs[0]);
   }
 
   async listRuns(limit = 50): Promise<RunRecord[]> {
     const rows = await this.driver.read((s) =>
-      s.query(`SELECT r.*, j.job, j.trigger_kind, j.partition_key FROM runs r LEFT JOIN job_runs j ON j.run_id = r.run_id ORDER BY r.started_at DESC, r.run_id DESC LIMIT $1`, [limit]),
+      s.query(
+        `SELECT r.*, j.job, j.trigger_kind, j.partition_key FROM runs r LEFT JOIN job_runs j ON j.run_id = r.run_id ORDER BY r.started_at DESC, r.run_id DESC LIMIT $1`,
+        [limit],
+      ),
     );
     return rows.map(toRun);
   }
@@ -471,7 +522,10 @@ export class Catalog {
   /** What `expireSnapshots(table, keepFrom)` would forget, without changing anything (vacuum --dry-run). */
   async expirableFiles(table: string, keepFrom: number): Promise<string[]> {
     const rows = await this.driver.read((s) =>
-      s.query<{ path: string }>(`SELECT path FROM data_files WHERE table_name = $1 AND removed_snapshot IS NOT NULL AND removed_snapshot <= $2`, [table, keepFrom]),
+      s.query<{ path: string }>(`SELECT path FROM data_files WHERE table_name = $1 AND removed_snapshot IS NOT NULL AND removed_snapshot <= $2`, [
+        table,
+        keepFrom,
+      ]),
     );
     return rows.map((r) => r.path);
   }
@@ -479,7 +533,10 @@ export class Catalog {
   /** Marks an open quarantine entry resolved (its content turned out to be ingested already). */
   async resolveQuarantine(id: number): Promise<void> {
     await this.driver.transaction((s) =>
-      s.query(`UPDATE quarantine SET status = 'resolved', resolved_at = CAST($2 AS TIMESTAMPTZ) WHERE id = $1 AND status = 'open'`, [id, new Date().toISOString()]),
+      s.query(`UPDATE quarantine SET status = 'resolved', resolved_at = CAST($2 AS TIMESTAMPTZ) WHERE id = $1 AND status = 'open'`, [
+        id,
+        new Date().toISOString(),
+      ]),
     );
   }
 
@@ -500,7 +557,10 @@ export class Catalog {
         `SELECT count(*) AS n FROM data_files WHERE table_name = $1 AND added_snapshot <= $2 AND removed_snapshot IS NOT NULL AND removed_snapshot > $2 AND removed_snapshot <= $3`,
         [table, since, until],
       );
-      const [expired] = await s.query<{ n: number }>(`SELECT count(*) AS n FROM snapshots WHERE table_name = $1 AND snapshot_id = $2 AND expired`, [table, since]);
+      const [expired] = await s.query<{ n: number }>(`SELECT count(*) AS n FROM snapshots WHERE table_name = $1 AND snapshot_id = $2 AND expired`, [
+        table,
+        since,
+      ]);
       return { files: files.map(toDataFile), rewritten: Number(removed!.n) > 0 || Number(expired?.n ?? 0) > 0 };
     });
   }
@@ -608,7 +668,15 @@ function toQuarantine(r: Record<string, unknown>): QuarantineEntry {
 }
 
 async function saveCheckpoint(s: CatalogSession, c: StreamCheckpointInput): Promise<void> {
-  const values: SqlValue[] = [c.stream, c.run, c.topic, JSON.stringify(c.offsets), c.watermark === null ? null : new Date(c.watermark).toISOString(), c.state, new Date().toISOString()];
+  const values: SqlValue[] = [
+    c.stream,
+    c.run,
+    c.topic,
+    JSON.stringify(c.offsets),
+    c.watermark === null ? null : new Date(c.watermark).toISOString(),
+    c.state,
+    new Date().toISOString(),
+  ];
   if (c.expectedSeq === 0) {
     // A concurrent first commit of the same stream violates the primary key: reported as a conflict.
     await s.query(

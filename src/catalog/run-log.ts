@@ -47,8 +47,21 @@ export class RunLog {
       await s.query(
         `INSERT INTO model_runs (run_id, model, status, materialization, mode, started_at, finished_at, rows_in, rows_out, snapshot_id, input_snapshots, sql_hash, error)
          VALUES ($1, $2, $3, $4, $5, CAST($6 AS TIMESTAMPTZ), CAST($7 AS TIMESTAMPTZ), $8, $9, $10, $11, $12, $13)`,
-        [r.runId, r.model, r.status, r.materialization ?? null, r.mode ?? null, r.startedAt.toISOString(), r.finishedAt?.toISOString() ?? null,
-          r.rowsIn ?? null, r.rowsOut ?? null, r.snapshotId ?? null, JSON.stringify(r.inputSnapshots), r.sqlHash ?? null, r.error ?? null],
+        [
+          r.runId,
+          r.model,
+          r.status,
+          r.materialization ?? null,
+          r.mode ?? null,
+          r.startedAt.toISOString(),
+          r.finishedAt?.toISOString() ?? null,
+          r.rowsIn ?? null,
+          r.rowsOut ?? null,
+          r.snapshotId ?? null,
+          JSON.stringify(r.inputSnapshots),
+          r.sqlHash ?? null,
+          r.error ?? null,
+        ],
       );
     });
   }
@@ -61,7 +74,19 @@ export class RunLog {
         await s.query(
           `INSERT INTO check_results (run_id, table_name, check_name, severity, status, failing_rows, sample_json, error, checked_at, spec_hash, snapshots)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CAST($9 AS TIMESTAMPTZ), $10, $11)`,
-          [r.runId, r.table, r.check, r.severity, r.status, r.failingRows, JSON.stringify(r.sample), r.error ?? null, r.checkedAt.toISOString(), r.specHash ?? null, r.snapshots ? JSON.stringify(r.snapshots) : null],
+          [
+            r.runId,
+            r.table,
+            r.check,
+            r.severity,
+            r.status,
+            r.failingRows,
+            JSON.stringify(r.sample),
+            r.error ?? null,
+            r.checkedAt.toISOString(),
+            r.specHash ?? null,
+            r.snapshots ? JSON.stringify(r.snapshots) : null,
+          ],
         );
       }
     });

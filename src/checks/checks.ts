@@ -13,14 +13,22 @@ const SAMPLE_ROWS = 5;
 export function checkName(spec: CheckSpec): string {
   if (spec.name) return spec.name;
   switch (spec.kind) {
-    case 'not_null': return `not_null(${spec.column})`;
-    case 'unique': return `unique(${spec.columns.join(', ')})`;
-    case 'accepted_values': return `accepted_values(${spec.column})`;
-    case 'range': return `range(${spec.column}${spec.min !== undefined ? `, min ${spec.min}` : ''}${spec.max !== undefined ? `, max ${spec.max}` : ''})`;
-    case 'row_count': return `row_count(${spec.min ?? ''}..${spec.max ?? ''})`;
-    case 'freshness': return `freshness(${spec.column}, ${spec.maxAgeHours}h)`;
-    case 'relationships': return `relationships(${spec.column} → ${spec.to}.${spec.field})`;
-    case 'sql': return 'sql';
+    case 'not_null':
+      return `not_null(${spec.column})`;
+    case 'unique':
+      return `unique(${spec.columns.join(', ')})`;
+    case 'accepted_values':
+      return `accepted_values(${spec.column})`;
+    case 'range':
+      return `range(${spec.column}${spec.min !== undefined ? `, min ${spec.min}` : ''}${spec.max !== undefined ? `, max ${spec.max}` : ''})`;
+    case 'row_count':
+      return `row_count(${spec.min ?? ''}..${spec.max ?? ''})`;
+    case 'freshness':
+      return `freshness(${spec.column}, ${spec.maxAgeHours}h)`;
+    case 'relationships':
+      return `relationships(${spec.column} → ${spec.to}.${spec.field})`;
+    case 'sql':
+      return 'sql';
   }
 }
 
@@ -65,20 +73,36 @@ function literal(v: string | number | boolean): string {
 /** Tables a check reads besides its own: they must be built before the check runs. */
 export async function checkDependencies(engine: Engine, table: string, spec: CheckSpec): Promise<string[]> {
   if (spec.kind === 'relationships') return [spec.to];
-  if (spec.kind === 'sql') return (await tableReferences(engine, failingRowsSql(table, spec), `check ${checkName(spec)} of ${table}`)).filter((t) => t !== table);
+  if (spec.kind === 'sql')
+    return (await tableReferences(engine, failingRowsSql(table, spec), `check ${checkName(spec)} of ${table}`)).filter((t) => t !== table);
   return [];
 }
 
 /** Runs checks against whatever `table` currently names in the engine (a published or a candidate snapshot). */
-export async function runChecks(engine: Engine, table: string, specs: readonly CheckSpec[], runId: string, snapshots?: Record<string, number>): Promise<CheckResultRecord[]> {
+export async function runChecks(
+  engine: Engine,
+  table: string,
+  specs: readonly CheckSpec[],
+  runId: string,
+  snapshots?: Record<string, number>,
+): Promise<CheckResultRecord[]> {
   const results: CheckResultRecord[] = [];
   for (const spec of specs) {
-    const base = { runId, table, check: checkName(spec), severity: spec.severity ?? 'error', checkedAt: new Date(), specHash: specHash(spec), ...(snapshots ? { snapshots } : {}) } as const;
+    const base = {
+      runId,
+      table,
+      check: checkName(spec),
+      severity: spec.severity ?? 'error',
+      checkedAt: new Date(),
+      specHash: specHash(spec),
+      ...(snapshots ? { snapshots } : {}),
+    } as const;
     const failing = failingRowsSql(table, spec);
     try {
       const [count] = await engine.all(`SELECT count(*) AS n FROM (${failing})`);
       const n = Number(count!.n);
-      const sample = n > 0 ? (await engine.query(`SELECT * FROM (${failing}) LIMIT ${SAMPLE_ROWS}`)).rows.map((row) => plain(row) as Record<string, unknown>) : [];
+      const sample =
+        n > 0 ? (await engine.query(`SELECT * FROM (${failing}) LIMIT ${SAMPLE_ROWS}`)).rows.map((row) => plain(row) as Record<string, unknown>) : [];
       results.push({ ...base, status: n > 0 ? 'fail' : 'pass', failingRows: n, sample, error: undefined });
     } catch (err) {
       // A check that cannot run (a column that does not exist…) fails: silence would read as a pass.
@@ -90,7 +114,10 @@ export async function runChecks(engine: Engine, table: string, specs: readonly C
 
 /** A check's definition, as a hash: a result recorded under another definition says nothing of this one. */
 export function specHash(spec: CheckSpec): string {
-  return createHash('sha256').update(JSON.stringify(Object.fromEntries(Object.entries(spec).sort(([a], [b]) => a.localeCompare(b))))).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify(Object.fromEntries(Object.entries(spec).sort(([a], [b]) => a.localeCompare(b)))))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /**
@@ -98,7 +125,12 @@ export function specHash(spec: CheckSpec): string {
  * between makes the record older than what was checked, so a later freshness test runs the checks again, never the
  * other way round).
  */
-export async function checkSnapshots(engine: Engine, catalog: { getTable(name: string): Promise<{ currentSnapshot: number } | undefined> }, table: string, specs: readonly CheckSpec[]): Promise<Record<string, number>> {
+export async function checkSnapshots(
+  engine: Engine,
+  catalog: { getTable(name: string): Promise<{ currentSnapshot: number } | undefined> },
+  table: string,
+  specs: readonly CheckSpec[],
+): Promise<Record<string, number>> {
   const tables = new Set([table]);
   for (const spec of specs) for (const t of await checkDependencies(engine, table, spec)) tables.add(t);
   const out: Record<string, number> = {};

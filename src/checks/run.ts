@@ -41,10 +41,19 @@ export async function checkTables(lake: Lake, targets: readonly string[] = [], o
     for (const table of tables) {
       const specs = lake.config.checks[table]!;
       if (!(await lake.catalog.getTable(table))) {
-        results.push(...specs.map((spec) => ({
-          runId, table, check: checkName(spec), severity: spec.severity ?? 'error', status: 'error' as const,
-          failingRows: 0, sample: [], error: `table ${table} does not exist yet`, checkedAt: new Date(),
-        })));
+        results.push(
+          ...specs.map((spec) => ({
+            runId,
+            table,
+            check: checkName(spec),
+            severity: spec.severity ?? 'error',
+            status: 'error' as const,
+            failingRows: 0,
+            sample: [],
+            error: `table ${table} does not exist yet`,
+            checkedAt: new Date(),
+          })),
+        );
         continue;
       }
       results.push(...(await runChecks(lake.engine, table, specs, runId, snapshots.get(table))));

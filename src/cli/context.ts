@@ -24,7 +24,9 @@ export function projectDir(cmd: Command): string {
   if (given !== undefined) {
     const dir = path.resolve(given);
     if (!findConfigFile(dir)) {
-      throw new TributaryError('CONFIG_NOT_FOUND', `--project: no tributary.config.ts in ${dir}`, { hint: 'run `tributary init <dir>` to create a project there' });
+      throw new TributaryError('CONFIG_NOT_FOUND', `--project: no tributary.config.ts in ${dir}`, {
+        hint: 'run `tributary init <dir>` to create a project there',
+      });
     }
     return dir;
   }

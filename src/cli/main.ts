@@ -27,7 +27,30 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable JSON output')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true });
-  for (const command of [demoCommand(), initCommand(), ingestCommand(), buildCommand(), runCommand(), checkCommand(), graphCommand(), lakeCommand(), sqlCommand(), quarantineCommand(), runsCommand(), serveCommand(), syncCommand(), produceCommand(), streamCommand(), dlqCommand(), monitoringCommand(), jobsCommand(), backfillCommand(), backfillsCommand(), workerCommand(), devCommand()]) {
+  for (const command of [
+    demoCommand(),
+    initCommand(),
+    ingestCommand(),
+    buildCommand(),
+    runCommand(),
+    checkCommand(),
+    graphCommand(),
+    lakeCommand(),
+    sqlCommand(),
+    quarantineCommand(),
+    runsCommand(),
+    serveCommand(),
+    syncCommand(),
+    produceCommand(),
+    streamCommand(),
+    dlqCommand(),
+    monitoringCommand(),
+    jobsCommand(),
+    backfillCommand(),
+    backfillsCommand(),
+    workerCommand(),
+    devCommand(),
+  ]) {
     program.addCommand(command);
   }
   // Every command (and sub-command) reports errors through main() instead of exiting by itself.

@@ -18,12 +18,18 @@ function cell(value: unknown): string {
 
 export function renderTable(columns: readonly string[], rows: readonly Record<string, unknown>[], maxWidth = 60): string {
   if (columns.length === 0) return '(no columns)';
-  const text = rows.map((r) => columns.map((c) => {
-    const s = cell(r[c]).replace(/\s+/g, ' ');
-    return s.length > maxWidth ? `${s.slice(0, maxWidth - 1)}…` : s;
-  }));
+  const text = rows.map((r) =>
+    columns.map((c) => {
+      const s = cell(r[c]).replace(/\s+/g, ' ');
+      return s.length > maxWidth ? `${s.slice(0, maxWidth - 1)}…` : s;
+    }),
+  );
   const widths = columns.map((c, i) => Math.max(c.length, ...text.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]) => cells.map((s, i) => s.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((s, i) => s.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(columns), line(widths.map((w) => '─'.repeat(w))), ...text.map(line)].join('\n');
 }
 

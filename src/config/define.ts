@@ -14,14 +14,25 @@ export function files(options: Omit<FileSourceConfig, 'kind'>): FileSourceConfig
 export const checks = {
   notNull: (column: string, options: CheckOptions = {}): CheckSpec => ({ kind: 'not_null', column, ...options }),
   unique: (columns: string | string[], options: CheckOptions = {}): CheckSpec => ({ kind: 'unique', columns: [columns].flat(), ...options }),
-  acceptedValues: (column: string, values: (string | number | boolean)[], options: CheckOptions = {}): CheckSpec => ({ kind: 'accepted_values', column, values, ...options }),
+  acceptedValues: (column: string, values: (string | number | boolean)[], options: CheckOptions = {}): CheckSpec => ({
+    kind: 'accepted_values',
+    column,
+    values,
+    ...options,
+  }),
   /** Values outside [min, max] fail; either bound may be omitted. */
   range: (column: string, bounds: { min?: number; max?: number }, options: CheckOptions = {}): CheckSpec => ({ kind: 'range', column, ...bounds, ...options }),
   rowCount: (bounds: { min?: number; max?: number }, options: CheckOptions = {}): CheckSpec => ({ kind: 'row_count', ...bounds, ...options }),
   /** Fails when the latest value of `column` is older than `maxAgeHours`. */
   freshness: (column: string, maxAgeHours: number, options: CheckOptions = {}): CheckSpec => ({ kind: 'freshness', column, maxAgeHours, ...options }),
   /** Every non-null `column` value must exist in `to` (`layer.table`) column `field` (default: same name). */
-  relationships: (column: string, to: string, field: string = column, options: CheckOptions = {}): CheckSpec => ({ kind: 'relationships', column, to, field, ...options }),
+  relationships: (column: string, to: string, field: string = column, options: CheckOptions = {}): CheckSpec => ({
+    kind: 'relationships',
+    column,
+    to,
+    field,
+    ...options,
+  }),
   /** Custom SQL returning the failing rows (refer to tables as `layer.table`). */
   sql: (name: string, query: string, options: Omit<CheckOptions, 'name'> = {}): CheckSpec => ({ kind: 'sql', name, query, ...options }),
 };

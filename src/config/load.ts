@@ -59,7 +59,10 @@ export async function loadConfig(projectDir: string, options: { required?: boole
  */
 function loadError(file: string, err: unknown): TributaryError {
   const message = errorMessage(err);
-  const first = message.split('\n')[0]!.replace(/^(ParseError|SyntaxError|TransformError):\s*/, '').trim();
+  const first = message
+    .split('\n')[0]!
+    .replace(/^(ParseError|SyntaxError|TransformError):\s*/, '')
+    .trim();
   const escaped = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const at = new RegExp(`${escaped}:(\\d+):(\\d+)`).exec(message) ?? /:(\d+):(\d+)\)?\s*$/m.exec(message);
   if (at && /ParseError|SyntaxError|Unexpected|Expected/i.test(message)) {
@@ -124,7 +127,11 @@ export function resolveLog(value: string | undefined, projectDir: string, where:
   if (value === undefined || value === 'embedded') return { kind: 'embedded', path: path.join(projectDir, '.tributary', 'log') };
   if (value.startsWith('embedded:')) return { kind: 'embedded', path: path.resolve(projectDir, value.slice('embedded:'.length)) };
   if (value.startsWith('kafka://')) {
-    const brokers = value.slice('kafka://'.length).split(',').map((b) => b.trim()).filter(Boolean);
+    const brokers = value
+      .slice('kafka://'.length)
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean);
     const bad = brokers.find((b) => !/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/.test(b));
     if (brokers.length === 0 || bad !== undefined) {
       throw new TributaryError('CONFIG_INVALID', `${where}: "${value}": expected kafka://host:port[,host:port…]${bad ? ` ("${bad}" has no port)` : ''}`);

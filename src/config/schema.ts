@@ -16,10 +16,7 @@ const csvOptions = z.strictObject({
   maxColumns: z.number().int().positive().optional(),
 });
 
-const columnSpec = z.union([
-  z.string().min(1),
-  z.strictObject({ type: z.string().min(1).optional(), required: z.boolean().optional() }),
-]);
+const columnSpec = z.union([z.string().min(1), z.strictObject({ type: z.string().min(1).optional(), required: z.boolean().optional() })]);
 
 const fileSource = z.strictObject({
   kind: z.literal('files'),
@@ -38,7 +35,12 @@ const checkOptions = { severity, name: z.string().min(1).optional() };
 const checkSpec = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('not_null'), column: z.string().min(1), ...checkOptions }),
   z.strictObject({ kind: z.literal('unique'), columns: z.array(z.string().min(1)).min(1), ...checkOptions }),
-  z.strictObject({ kind: z.literal('accepted_values'), column: z.string().min(1), values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1), ...checkOptions }),
+  z.strictObject({
+    kind: z.literal('accepted_values'),
+    column: z.string().min(1),
+    values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1),
+    ...checkOptions,
+  }),
   z.strictObject({ kind: z.literal('range'), column: z.string().min(1), min: z.number().optional(), max: z.number().optional(), ...checkOptions }),
   z.strictObject({ kind: z.literal('row_count'), min: z.number().int().optional(), max: z.number().int().optional(), ...checkOptions }),
   z.strictObject({ kind: z.literal('freshness'), column: z.string().min(1), maxAgeHours: z.number().positive(), ...checkOptions }),
@@ -53,7 +55,12 @@ const endpoint = z.discriminatedUnion('kind', [
     kind: z.literal('list'),
     table: tableName,
     key: z.string().min(1).optional(),
-    filters: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string().min(1), z.strictObject({ column: z.string().min(1), op: z.enum(['eq', 'gte', 'lte', 'in']) })])).optional(),
+    filters: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/),
+        z.union([z.string().min(1), z.strictObject({ column: z.string().min(1), op: z.enum(['eq', 'gte', 'lte', 'in']) })]),
+      )
+      .optional(),
     sort: z.string().optional(),
     description: z.string().optional(),
   }),
@@ -80,27 +87,44 @@ const serveSchema = z.strictObject({
   port: z.number().int().min(0).max(65535).optional(),
   host: z.string().min(1).optional(),
   expose: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\.([A-Za-z_][A-Za-z0-9_]*|\*)$/, 'expected layer.table or layer.*')).optional(),
-  tables: z.record(tableName, z.strictObject({
-    key: columns.optional(),
-    measures: z.array(z.string().min(1)).optional(),
-    dimensions: z.array(z.string().min(1)).optional(),
-    timeColumn: z.string().min(1).optional(),
-  })).optional(),
+  tables: z
+    .record(
+      tableName,
+      z.strictObject({
+        key: columns.optional(),
+        measures: z.array(z.string().min(1)).optional(),
+        dimensions: z.array(z.string().min(1)).optional(),
+        timeColumn: z.string().min(1).optional(),
+      }),
+    )
+    .optional(),
   endpoints: z.record(z.string().regex(/^[a-z0-9][a-z0-9/_-]*$/, 'endpoint paths are lower-case segments, e.g. kpis/ca-par-jour'), endpoint).optional(),
   auth: z.strictObject({ tokens: z.array(z.string()) }).optional(),
   cors: z.strictObject({ origins: z.array(z.string().min(1)) }).optional(),
   rateLimit: z.strictObject({ max: z.number().int().positive(), windowSeconds: z.number().positive().optional() }).optional(),
   refreshMs: z.number().int().min(50).optional(),
   memoryRows: z.number().int().min(0).optional(),
-  dashboard: z.strictObject({
-    title: z.string().optional(),
-    locale: z.enum(['en', 'fr']).optional(),
-    pages: z.array(z.strictObject({ id: z.string().regex(/^[a-z0-9-]+$/), title: z.string().min(1), charts: z.array(chart) })).optional(),
-  }).optional(),
+  dashboard: z
+    .strictObject({
+      title: z.string().optional(),
+      locale: z.enum(['en', 'fr']).optional(),
+      pages: z.array(z.strictObject({ id: z.string().regex(/^[a-z0-9-]+$/), title: z.string().min(1), charts: z.array(chart) })).optional(),
+    })
+    .optional(),
 });
 const storeSchema = z.strictObject({
   url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL'),
-  tables: z.record(tableName, z.strictObject({ key: columns, target: z.string().regex(/^[a-z_][a-z0-9_]*$/).optional(), indexes: z.array(columns).optional() })),
+  tables: z.record(
+    tableName,
+    z.strictObject({
+      key: columns,
+      target: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_]*$/)
+        .optional(),
+      indexes: z.array(columns).optional(),
+    }),
+  ),
   onDelete: z.enum(['delete', 'flag']).optional(),
 });
 
@@ -122,22 +146,31 @@ const streamSchema = z.strictObject({
   topic: topicName,
   partitions: z.number().int().positive().optional(),
   format: z.literal('json').optional(),
-  fields: z.record(fieldName, z.enum(['string', 'number', 'integer', 'boolean', 'timestamp', 'string?', 'number?', 'integer?', 'boolean?', 'timestamp?'])).optional(),
+  fields: z
+    .record(fieldName, z.enum(['string', 'number', 'integer', 'boolean', 'timestamp', 'string?', 'number?', 'integer?', 'boolean?', 'timestamp?']))
+    .optional(),
   eventTime: fieldName,
   watermark: duration,
   idleTimeout: duration.optional(),
-  eventTimeLimits: z.strictObject({ maxAhead: z.union([duration, z.literal(false)]).optional(), maxBehind: z.union([duration, z.literal(false)]).optional() }).optional(),
+  eventTimeLimits: z
+    .strictObject({ maxAhead: z.union([duration, z.literal(false)]).optional(), maxBehind: z.union([duration, z.literal(false)]).optional() })
+    .optional(),
   filter: fn.optional(),
   map: fn.optional(),
-  outputs: z.record(tableName, z.strictObject({
-    window: windowSpec,
-    groupBy: z.array(columnName).optional(),
-    aggregates: z.record(columnName, aggregateSpec).refine((a) => Object.keys(a).length > 0, 'declare at least one aggregate'),
-    emit: z.enum(['on-window-close', 'on-update']).optional(),
-    allowedLateness: duration.optional(),
-    topic: topicName.optional(),
-    topicPartitions: z.number().int().positive().optional(),
-  })).refine((o) => Object.keys(o).length > 0, 'declare at least one output table'),
+  outputs: z
+    .record(
+      tableName,
+      z.strictObject({
+        window: windowSpec,
+        groupBy: z.array(columnName).optional(),
+        aggregates: z.record(columnName, aggregateSpec).refine((a) => Object.keys(a).length > 0, 'declare at least one aggregate'),
+        emit: z.enum(['on-window-close', 'on-update']).optional(),
+        allowedLateness: duration.optional(),
+        topic: topicName.optional(),
+        topicPartitions: z.number().int().positive().optional(),
+      }),
+    )
+    .refine((o) => Object.keys(o).length > 0, 'declare at least one output table'),
   landing: z.union([tableName, z.literal(false)]).optional(),
   dlq: z.strictObject({ table: tableName.optional(), topic: z.union([topicName, z.literal(false)]).optional() }).optional(),
   lateTable: tableName.optional(),
@@ -153,7 +186,9 @@ const jobSchema = z.strictObject({
   description: z.string().optional(),
   schedule: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
   timezone: z.string().min(1).optional(),
-  partitions: z.strictObject({ granularity: z.enum(['day', 'month']), start: z.string().regex(/^\d{4}-\d{2}(-\d{2})?$/, 'expected a date YYYY-MM-DD') }).optional(),
+  partitions: z
+    .strictObject({ granularity: z.enum(['day', 'month']), start: z.string().regex(/^\d{4}-\d{2}(-\d{2})?$/, 'expected a date YYYY-MM-DD') })
+    .optional(),
   retries: z.number().int().min(0).max(100).optional(),
   retryDelay: duration.optional(),
   maxRetryDelay: duration.optional(),
@@ -164,13 +199,21 @@ const sensorBase = { job: jobName, interval: duration.optional() };
 const sensorSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('files'), glob: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]), ...sensorBase }),
   z.strictObject({ kind: z.literal('table'), table: tableName, ...sensorBase }),
-  z.strictObject({ kind: z.literal('http'), url: z.string().regex(/^https?:\/\//, 'expected an http(s):// URL'), headers: z.record(z.string(), z.string()).optional(), ...sensorBase }),
+  z.strictObject({
+    kind: z.literal('http'),
+    url: z.string().regex(/^https?:\/\//, 'expected an http(s):// URL'),
+    headers: z.record(z.string(), z.string()).optional(),
+    ...sensorBase,
+  }),
 ]);
 const orchestrationSchema = z.strictObject({
   workerConcurrency: z.number().int().positive().optional(),
   lostAfter: duration.optional(),
   heartbeat: duration.optional(),
-  webhook: z.string().regex(/^https?:\/\//, 'expected an http(s):// URL').optional(),
+  webhook: z
+    .string()
+    .regex(/^https?:\/\//, 'expected an http(s):// URL')
+    .optional(),
   notifyOn: z.array(z.enum(['failure', 'success'])).optional(),
 });
 
@@ -190,9 +233,7 @@ export const configSchema = z.strictObject({
     })
     .optional(),
   catalog: z.string().min(1).optional(),
-  engine: z
-    .strictObject({ threads: z.number().int().positive().optional(), memoryLimit: z.string().optional() })
-    .optional(),
+  engine: z.strictObject({ threads: z.number().int().positive().optional(), memoryLimit: z.string().optional() }).optional(),
   sources: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'source names use letters, digits, _ and -'), fileSource).optional(),
   models: z.string().min(1).optional(),
   checks: z.record(tableName, z.array(checkSpec)).optional(),
@@ -200,7 +241,12 @@ export const configSchema = z.strictObject({
   store: storeSchema.optional(),
   log: z.string().min(1).optional(),
   streams: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'stream names use letters, digits, _ and -'), streamSchema).optional(),
-  jobs: z.record(jobName.refine((n) => n !== 'automation', "'automation' names the runs of declarative automation"), jobSchema).optional(),
+  jobs: z
+    .record(
+      jobName.refine((n) => n !== 'automation', "'automation' names the runs of declarative automation"),
+      jobSchema,
+    )
+    .optional(),
   sensors: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'sensor names use letters, digits, _ and -'), sensorSchema).optional(),
   automate: z.array(z.string().min(1)).optional(),
   orchestration: orchestrationSchema.optional(),
@@ -208,9 +254,7 @@ export const configSchema = z.strictObject({
     .record(
       z.string(),
       z.strictObject({
-        partitionBy: z
-          .strictObject({ column: z.string().min(1), granularity: z.enum(['day', 'month', 'year']).optional() })
-          .optional(),
+        partitionBy: z.strictObject({ column: z.string().min(1), granularity: z.enum(['day', 'month', 'year']).optional() }).optional(),
       }),
     )
     .optional(),

@@ -256,19 +256,21 @@ export interface JobConfig {
   concurrency?: number;
 }
 
-export type SensorConfig = {
-  /** The job started when the sensor fires. */
-  job: string;
-  /** How often the condition is evaluated (default '30s'). */
-  interval?: Duration;
-} & (
+/** What a sensor watches. */
+export type SensorCondition =
   /** Fires when files matching the glob appear (or change), relative to the project folder. */
   | { kind: 'files'; glob: string | string[] }
   /** Fires when a lake table gets a new snapshot. */
   | { kind: 'table'; table: string }
   /** Fires when the endpoint answers 2xx with a response (ETag, Last-Modified or body) different from the last firing. */
-  | { kind: 'http'; url: string; headers?: Record<string, string> }
-);
+  | { kind: 'http'; url: string; headers?: Record<string, string> };
+
+export type SensorConfig = {
+  /** The job started when the sensor fires. */
+  job: string;
+  /** How often the condition is evaluated (default '30s'). */
+  interval?: Duration;
+} & SensorCondition;
 
 export interface OrchestrationSettings {
   /** Tasks one `tributary dev` or `tributary worker` process runs at once (default 2). */
@@ -384,9 +386,7 @@ export interface StoreSettings {
   onDelete?: 'delete' | 'flag';
 }
 
-export type CatalogLocation =
-  | { kind: 'embedded'; path: string }
-  | { kind: 'postgres'; url: string; schema: string };
+export type CatalogLocation = { kind: 'embedded'; path: string } | { kind: 'postgres'; url: string; schema: string };
 
 /** A config after interpolation, validation and defaults, with absolute paths. */
 export interface ResolvedConfig {

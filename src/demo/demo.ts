@@ -53,7 +53,10 @@ export async function runDemo(dir: string, options: DemoOptions = {}): Promise<D
   options.onStep?.('copying examples/retail');
   copyProjectFiles(RETAIL_EXAMPLE, target);
   options.onStep?.('generating data');
-  const data = generateRetailData(path.join(target, 'data'), { ...(options.seed !== undefined ? { seed: options.seed } : {}), ...(options.rows !== undefined ? { rows: options.rows } : {}) });
+  const data = generateRetailData(path.join(target, 'data'), {
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.rows !== undefined ? { rows: options.rows } : {}),
+  });
 
   const lake = await Lake.open(await loadConfig(target, { required: true }));
   try {
@@ -69,18 +72,30 @@ export async function runDemo(dir: string, options: DemoOptions = {}): Promise<D
 }
 
 async function summarise(lake: Lake, ingest: IngestRunReport, models: ModelRunReport) {
-  const q = async <T>(sql: string) => (await lake.query(sql)).rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]))) as T[];
+  const q = async <T>(sql: string) =>
+    (await lake.query(sql)).rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]))) as T[];
   const tables = (await lake.tables()).map((t) => ({ table: t.name, rows: t.rowCount }));
   const built = new Set(tables.map((t) => t.table));
   const dropped = [];
   for (const t of ['silver.clients_rejected', 'silver.achats_rejected']) {
-    if (built.has(t)) dropped.push(...(await q<{ table: string; reason: string; rows: number }>(`SELECT '${t}' AS table, reject_reason AS reason, count(*) AS rows FROM ${t} GROUP BY ALL ORDER BY rows DESC`)));
+    if (built.has(t))
+      dropped.push(
+        ...(await q<{ table: string; reason: string; rows: number }>(
+          `SELECT '${t}' AS table, reject_reason AS reason, count(*) AS rows FROM ${t} GROUP BY ALL ORDER BY rows DESC`,
+        )),
+      );
   }
   const kpis = built.has('gold.kpi_top_clients')
     ? {
-        ...(await q<{ revenue: number; purchases: number; clients: number }>('SELECT sum(montant) AS revenue, count(*) AS purchases, count(DISTINCT id_client) AS clients FROM gold.fact_ventes'))[0]!,
+        ...(
+          await q<{ revenue: number; purchases: number; clients: number }>(
+            'SELECT sum(montant) AS revenue, count(*) AS purchases, count(DISTINCT id_client) AS clients FROM gold.fact_ventes',
+          )
+        )[0]!,
         topCountries: await q<{ pays: string; ca: number }>('SELECT pays, round(ca, 2) AS ca FROM gold.kpi_ca_par_pays ORDER BY ca DESC LIMIT 3'),
-        topProducts: await q<{ produit: string; nb_ventes: number; ca: number }>('SELECT produit, nb_ventes, round(ca, 2) AS ca FROM gold.kpi_volume_par_produit ORDER BY ca DESC LIMIT 3'),
+        topProducts: await q<{ produit: string; nb_ventes: number; ca: number }>(
+          'SELECT produit, nb_ventes, round(ca, 2) AS ca FROM gold.kpi_volume_par_produit ORDER BY ca DESC LIMIT 3',
+        ),
         segments: await q<{ segment: string; clients: number }>('SELECT segment, count(*) AS clients FROM gold.dim_clients GROUP BY ALL ORDER BY clients DESC'),
       }
     : { revenue: 0, purchases: 0, clients: 0, topCountries: [], topProducts: [], segments: [] };

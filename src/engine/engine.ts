@@ -136,7 +136,11 @@ const EXACT_NUMBER = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLI
 export function exactlyDouble(text: string): boolean {
   const n = Number(text);
   if (!Number.isFinite(n)) return false;
-  const normal = (s: string) => s.replace(/^(-?)0+(?=\d)/, '$1').replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+  const normal = (s: string) =>
+    s
+      .replace(/^(-?)0+(?=\d)/, '$1')
+      .replace(/(\.\d*?)0+$/, '$1')
+      .replace(/\.$/, '');
   return normal(String(n)) === normal(text);
 }
 

@@ -100,7 +100,9 @@ export async function scanSource(
   scan.discovered = paths.length;
   if (paths.length === 0 && options.requireMatch) {
     throw new TributaryError('USAGE', `${name.startsWith('adhoc:') ? '' : `sources.${name}: `}no file matches ${[source.glob].flat().join(', ')}`, {
-      hint: name.startsWith('adhoc:') ? 'check the path; globs are relative to the current folder' : `globs are relative to the project folder ${lake.config.projectDir}`,
+      hint: name.startsWith('adhoc:')
+        ? 'check the path; globs are relative to the current folder'
+        : `globs are relative to the project folder ${lake.config.projectDir}`,
     });
   }
   if (paths.length === 0) scan.warnings.push(`no file matches ${[source.glob].flat().join(', ')} (relative to ${lake.config.projectDir})`);
@@ -110,7 +112,9 @@ export async function scanSource(
   const prints = await mapLimit(paths, 4, async (absPath) => {
     const print = await fingerprint(absPath).catch((err: unknown) => {
       if (isGone(err)) return undefined;
-      throw new TributaryError('IO_ERROR', `sources.${name}: cannot read ${displayPath(absPath, lake.config.projectDir)}: ${errorMessage(err)}`, { cause: err });
+      throw new TributaryError('IO_ERROR', `sources.${name}: cannot read ${displayPath(absPath, lake.config.projectDir)}: ${errorMessage(err)}`, {
+        cause: err,
+      });
     });
     options.onHashed?.(++hashed, paths.length);
     return { absPath, print };
@@ -124,7 +128,8 @@ export async function scanSource(
     const file = { absPath, displayPath: displayPath(absPath, lake.config.projectDir), sizeBytes, hash };
     if (known.has(hash)) scan.unchanged++;
     else if (quarantined.has(hash)) scan.stillQuarantined.push({ path: file.displayPath, id: quarantined.get(hash)! });
-    else if (scan.heads.has(hash)) scan.unchanged++; // the same content twice in one run: ingest it once
+    else if (scan.heads.has(hash))
+      scan.unchanged++; // the same content twice in one run: ingest it once
     else {
       scan.candidates.push(file);
       scan.heads.set(hash, head);
@@ -147,7 +152,19 @@ export async function ingestSource(
   const table = parseTableName(source.into, `sources.${name}.into`).name;
   await checkDeclaredTypes(lake, name, source);
   const policy: ErrorPolicy = source.onError ?? 'reject';
-  const report: SourceReport = { source: name, table, discovered: 0, unchanged: 0, stillQuarantined: [], ingested: [], quarantined: [], skipped: [], warnings: [], rows: 0, rejectedRows: 0 };
+  const report: SourceReport = {
+    source: name,
+    table,
+    discovered: 0,
+    unchanged: 0,
+    stillQuarantined: [],
+    ingested: [],
+    quarantined: [],
+    skipped: [],
+    warnings: [],
+    rows: 0,
+    rejectedRows: 0,
+  };
   const progress = (phase: IngestProgress['phase'], done: number, total: number) => options.onProgress?.({ source: name, phase, done, total });
 
   // 1. Discover and fingerprint; skip known content.
@@ -157,9 +174,19 @@ export async function ingestSource(
     candidates = options.explicitFiles;
     report.discovered = candidates.length;
   } else {
-    const scan = await scanSource(lake, name, source, { partition: options.partition, requireMatch: options.requireMatch, onHashed: (done, total) => progress('hashing', done, total) });
+    const scan = await scanSource(lake, name, source, {
+      partition: options.partition,
+      requireMatch: options.requireMatch,
+      onHashed: (done, total) => progress('hashing', done, total),
+    });
     ({ candidates, heads } = scan);
-    Object.assign(report, { discovered: scan.discovered, unchanged: scan.unchanged, stillQuarantined: scan.stillQuarantined, skipped: scan.skipped, warnings: scan.warnings });
+    Object.assign(report, {
+      discovered: scan.discovered,
+      unchanged: scan.unchanged,
+      stillQuarantined: scan.stillQuarantined,
+      skipped: scan.skipped,
+      warnings: scan.warnings,
+    });
   }
 
   // A changed file (a path ingested before with other content) replaces its previous version unless onChange: 'keep'.
@@ -170,7 +197,19 @@ export async function ingestSource(
       if (paths.has(f.path)) previous.set(f.path, [...(previous.get(f.path) ?? []), f.fileHash]);
     }
   }
-  const ctx: Ctx = { lake, name, source, table, policy, report, options, columns: new Map(), previous, done: 0, total: candidates.reduce((n, f) => n + f.sizeBytes, 0) };
+  const ctx: Ctx = {
+    lake,
+    name,
+    source,
+    table,
+    policy,
+    report,
+    options,
+    columns: new Map(),
+    previous,
+    done: 0,
+    total: candidates.reduce((n, f) => n + f.sizeBytes, 0),
+  };
 
   // 2. Cheap checks per file, then group files of one shape so that one DuckDB scan reads them all.
   const groups = new Map<string, { format: FileFormat; files: DiscoveredFile[]; delimiter?: string }>();
@@ -200,9 +239,16 @@ export async function ingestSource(
         const maxColumns = source.csv?.maxColumns ?? DEFAULT_MAX_COLUMNS;
         refusal = headerBytes
           ? columns.length > maxColumns
-            ? { code: 'too_many_columns', reason: `the header has ${columns.length} columns, more than csv.maxColumns (${maxColumns}); raise it if so wide a table is intended`, details: { columns: columns.length } }
+            ? {
+                code: 'too_many_columns',
+                reason: `the header has ${columns.length} columns, more than csv.maxColumns (${maxColumns}); raise it if so wide a table is intended`,
+                details: { columns: columns.length },
+              }
             : (duplicateColumns(columns) ?? reservedColumns(columns) ?? validateColumns(columns, source.schema, header.delimiter))
-          : { code: 'unreadable', reason: `the header (line ${needed}) is longer than the maximum line size of ${maxLine} bytes; if that is intended, raise csv: { maxLineSize }` };
+          : {
+              code: 'unreadable',
+              reason: `the header (line ${needed}) is longer than the maximum line size of ${maxLine} bytes; if that is intended, raise csv: { maxLineSize }`,
+            };
       } else {
         try {
           columns = (await lake.engine.describe(`SELECT * FROM ${sourceRelation({ format, files: [file], csv: undefined, types: {}, rejectsId: 'x' })}`))
@@ -290,7 +336,10 @@ interface RejectSummary {
 async function ingestBatch(ctx: Ctx, shape: Shape, files: DiscoveredFile[], widened: Record<string, string>): Promise<void> {
   const { lake } = ctx;
   const { format } = shape;
-  const declared = declaredTypes(ctx.source, files.flatMap((f) => ctx.columns.get(f.hash) ?? []));
+  const declared = declaredTypes(
+    ctx.source,
+    files.flatMap((f) => ctx.columns.get(f.hash) ?? []),
+  );
   const meta: BatchMeta = { source: ctx.name, batchId: newId('b'), ingestedAt: new Date() };
   const plan: ReadPlan = {
     format,
@@ -348,7 +397,9 @@ async function ingestBatch(ctx: Ctx, shape: Shape, files: DiscoveredFile[], wide
   try {
     const rejects = await listRejects(ctx, plan, meta);
     // An inferred type that later rows do not fit is the sampler's mistake, not the data's: widen to text and re-read.
-    const widen = [...new Set(rejects.filter((r) => r.errorType === 'CAST' && r.column && !(r.column in declared) && !(r.column in widened)).map((r) => r.column!))];
+    const widen = [
+      ...new Set(rejects.filter((r) => r.errorType === 'CAST' && r.column && !(r.column in declared) && !(r.column in widened)).map((r) => r.column!)),
+    ];
     if (widen.length && format === 'csv') {
       await discard();
       next = () => ingestBatch(ctx, shape, files, { ...widened, ...Object.fromEntries(widen.map((c) => [c, 'VARCHAR'])) });
@@ -470,7 +521,10 @@ async function supersede(ctx: Ctx, changes: TableChange[], hashes: readonly stri
     if (hits.length === 0) continue;
     const affected = [...new Set(hits.map((r) => String(r.file)))].map((p) => byPath.get(p)!).filter(Boolean);
     if (table === ctx.table) for (const r of hits) removed.set(String(r.h), (removed.get(String(r.h)) ?? 0) + Number(r.n));
-    const rewritten = await lake.writeFiles(table, `SELECT * FROM (${lake.selectOfFiles(affected, resolved.snapshot.schema)}) WHERE _file_hash NOT IN (${list})`);
+    const rewritten = await lake.writeFiles(
+      table,
+      `SELECT * FROM (${lake.selectOfFiles(affected, resolved.snapshot.schema)}) WHERE _file_hash NOT IN (${list})`,
+    );
     pending.push(...rewritten.files.map((f) => f.path));
     const existing = changes.find((c) => c.table === table);
     const removeFiles = affected.map((f) => f.path);
@@ -524,7 +578,10 @@ async function checkDeclaredTypes(lake: Lake, name: string, source: FileSourceCo
     try {
       await lake.engine.run(`SELECT CAST(NULL AS ${spec.type})`);
     } catch (err) {
-      throw new TributaryError('CONFIG_INVALID', `sources.${name}.schema.columns.${column}: "${spec.type}" is not a DuckDB type (${firstLine(errorMessage(err))})`);
+      throw new TributaryError(
+        'CONFIG_INVALID',
+        `sources.${name}.schema.columns.${column}: "${spec.type}" is not a DuckDB type (${firstLine(errorMessage(err))})`,
+      );
     }
   }
 }
@@ -563,7 +620,9 @@ async function refuse(ctx: Ctx, file: DiscoveredFile, refusal: Refusal): Promise
       // The input is left where it is, unrecorded: the next run reads it again.
       throw (
         ctx.lake.lakeIoError(err, `keeping a copy of ${file.displayPath} in quarantine`) ??
-        new TributaryError('LAKE_IO', `keeping a copy of ${file.displayPath} in quarantine at ${ctx.lake.storage.readPath(storedPath)}: ${errorMessage(err)}`, { cause: err })
+        new TributaryError('LAKE_IO', `keeping a copy of ${file.displayPath} in quarantine at ${ctx.lake.storage.readPath(storedPath)}: ${errorMessage(err)}`, {
+          cause: err,
+        })
       );
     }
   }

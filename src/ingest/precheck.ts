@@ -24,14 +24,17 @@ export interface Refusal {
 export function checkHead(head: Buffer, sizeBytes: number, format: FileFormat, csv: CsvOptions | undefined): Refusal | undefined {
   if (sizeBytes === 0) return { code: 'empty_file', reason: 'the file is empty (0 bytes)' };
   if (format === 'parquet') {
-    return head.subarray(0, 4).toString('latin1') === 'PAR1'
-      ? undefined
-      : { code: 'unreadable', reason: 'not a Parquet file (no PAR1 magic bytes)' };
+    return head.subarray(0, 4).toString('latin1') === 'PAR1' ? undefined : { code: 'unreadable', reason: 'not a Parquet file (no PAR1 magic bytes)' };
   }
   const encoding = csv?.encoding ?? 'utf-8';
   if (encoding === 'utf-16') return undefined;
   const nul = head.indexOf(0);
-  if (nul >= 0) return { code: 'binary_content', reason: `binary content: NUL byte at offset ${nul}; this is not a text ${format.toUpperCase()} file`, details: { offset: nul } };
+  if (nul >= 0)
+    return {
+      code: 'binary_content',
+      reason: `binary content: NUL byte at offset ${nul}; this is not a text ${format.toUpperCase()} file`,
+      details: { offset: nul },
+    };
   if (encoding === 'utf-8') {
     const bad = firstInvalidUtf8(head);
     if (bad >= 0) {

@@ -33,7 +33,13 @@ export async function runIngest(lake: Lake, names: readonly string[] = [], optio
       hint: 'declare sources in tributary.config.ts, or run `tributary ingest <path-or-glob> --into layer.table`',
     });
   }
-  return recordRun(lake, (runId) => ingestAll(lake, selected.map((n) => [n, declared[n]!] as const), { ...options, runId, ...(options.strict ? { requireMatch: true } : {}) }));
+  return recordRun(lake, (runId) =>
+    ingestAll(
+      lake,
+      selected.map((n) => [n, declared[n]!] as const),
+      { ...options, runId, ...(options.strict ? { requireMatch: true } : {}) },
+    ),
+  );
 }
 
 /**
@@ -78,16 +84,32 @@ export async function retryQuarantined(lake: Lake, id: number, options: IngestOp
     // The same content was ingested since (e.g. by another process): nothing to do but close the entry.
     await lake.catalog.resolveQuarantine(id);
     const table = source.into;
-    return { runId: '', status: 'success', sources: [{ source: entry.source, table, discovered: 1, unchanged: 1, stillQuarantined: [], ingested: [], quarantined: [], skipped: [], warnings: [], rows: 0, rejectedRows: 0 }] };
+    return {
+      runId: '',
+      status: 'success',
+      sources: [
+        {
+          source: entry.source,
+          table,
+          discovered: 1,
+          unchanged: 1,
+          stillQuarantined: [],
+          ingested: [],
+          quarantined: [],
+          skipped: [],
+          warnings: [],
+          rows: 0,
+          rejectedRows: 0,
+        },
+      ],
+    };
   }
   if (!entry.storedPath || !(await lake.storage.exists(entry.storedPath))) {
     throw new TributaryError('IO_ERROR', `quarantine entry ${id}: the preserved copy ${entry.storedPath ?? '(none)'} is missing from ${lake.storage.root}`);
   }
   const absPath = lake.storage.readPath(entry.storedPath);
   const file = { absPath, displayPath: entry.path, sizeBytes: (await stat(absPath)).size, hash: entry.fileHash };
-  return recordRun(lake, (runId) =>
-    ingestAll(lake, [[entry.source, source]], { ...options, runId, explicitFiles: [file], retryQuarantineId: id }),
-  );
+  return recordRun(lake, (runId) => ingestAll(lake, [[entry.source, source]], { ...options, runId, explicitFiles: [file], retryQuarantineId: id }));
 }
 
 async function ingestAll(
@@ -116,6 +138,9 @@ async function recordRun(lake: Lake, work: (runId: string) => Promise<SourceRepo
 
 function summarise(sources: SourceReport[]): Record<string, unknown> {
   return Object.fromEntries(
-    sources.map((s) => [s.source, { table: s.table, files: s.ingested.length, rows: s.rows, rejectedRows: s.rejectedRows, quarantined: s.quarantined.length, unchanged: s.unchanged }]),
+    sources.map((s) => [
+      s.source,
+      { table: s.table, files: s.ingested.length, rows: s.rows, rejectedRows: s.rejectedRows, quarantined: s.quarantined.length, unchanged: s.unchanged },
+    ]),
   );
 }

@@ -61,7 +61,9 @@ export class Lake {
       engine = await Engine.open({ ...config.engine, tempDirectory: path.join(config.lakePath, '_tmp') });
     } catch (err) {
       await catalog.close();
-      throw new TributaryError('CONFIG_INVALID', `engine: DuckDB refused the settings ${JSON.stringify(config.engine)}: ${firstLine(errorMessage(err))}`, { cause: err });
+      throw new TributaryError('CONFIG_INVALID', `engine: DuckDB refused the settings ${JSON.stringify(config.engine)}: ${firstLine(errorMessage(err))}`, {
+        cause: err,
+      });
     }
     return new Lake(config, catalog, new LocalStorage(config.lakePath), engine);
   }
@@ -111,11 +113,17 @@ export class Lake {
 
   /** A SELECT over some of a table's files (paths as the catalog stores them). */
   selectOfFiles(files: readonly { path: string }[], schema: readonly ColumnInfo[]): string {
-    return selectFiles(files.map((f) => this.storage.readPath(f.path)), schema);
+    return selectFiles(
+      files.map((f) => this.storage.readPath(f.path)),
+      schema,
+    );
   }
 
   /** Runs read-only SQL over the lake; tables are referred to as `layer.table`. */
-  async query(sql: string, options: { asOf?: AsOf; /** rows as exact text values (see Engine.queryJson) */ json?: { numbers: boolean } } = {}): Promise<QueryResult> {
+  async query(
+    sql: string,
+    options: { asOf?: AsOf /** rows as exact text values (see Engine.queryJson) */; json?: { numbers: boolean } } = {},
+  ): Promise<QueryResult> {
     await this.engine.assertReadOnly(sql);
     const names = (await this.tables()).map((t) => t.name);
     const wanted = names.filter((name) => mentions(sql, name));
@@ -133,7 +141,11 @@ export class Lake {
         if (table) {
           const near = nearest(table, names);
           throw new TributaryError('TABLE_NOT_FOUND', `SQL: table ${table} does not exist in the lake`, {
-            hint: near ? `did you mean ${near}? (see \`tributary lake tables\`)` : names.length ? `tables: ${names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''}` : 'the lake has no tables yet: run `tributary ingest` first',
+            hint: near
+              ? `did you mean ${near}? (see \`tributary lake tables\`)`
+              : names.length
+                ? `tables: ${names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''}`
+                : 'the lake has no tables yet: run `tributary ingest` first',
             cause: err,
           });
         }
@@ -194,7 +206,10 @@ export class Lake {
       if (partitionBy && /partition_by|not found|does not have a column/i.test(errorMessage(err))) {
         const columns = (await this.engine.describe(select).catch(() => [])).map((c) => c.name);
         if (columns.length && !columns.includes(partitionBy.column)) {
-          throw new TributaryError('CONFIG_INVALID', `tables.${table}.partitionBy: column "${partitionBy.column}" is not in the table (columns: ${columns.join(', ')})`);
+          throw new TributaryError(
+            'CONFIG_INVALID',
+            `tables.${table}.partitionBy: column "${partitionBy.column}" is not in the table (columns: ${columns.join(', ')})`,
+          );
         }
       }
       throw new TributaryError('SQL_ERROR', `writing ${table}: ${firstLine(errorMessage(err))}`, { cause: err });
@@ -213,12 +228,19 @@ export class Lake {
           continue;
         }
         const partitionKey = /__tributary_part=([^/]+)/.exec(key)?.[1];
-        files.push({ path: key, rowCount, sizeBytes: Number(row.file_size_bytes), ...(partitionKey ? { partitionKey: decodeURIComponent(partitionKey) } : {}) });
+        files.push({
+          path: key,
+          rowCount,
+          sizeBytes: Number(row.file_size_bytes),
+          ...(partitionKey ? { partitionKey: decodeURIComponent(partitionKey) } : {}),
+        });
       }
       // The schema is read back from what was written (cheap: a Parquet footer), instead of binding the query twice.
       const schemaSource = files[0] ?? (empty[0] ? { path: empty[0] } : undefined);
       schema = schemaSource
-        ? (await this.engine.describe(`SELECT * FROM read_parquet(${fileLiteral(this.storage.readPath(schemaSource.path))})`)).filter((c) => c.name !== PART_COLUMN)
+        ? (await this.engine.describe(`SELECT * FROM read_parquet(${fileLiteral(this.storage.readPath(schemaSource.path))})`)).filter(
+            (c) => c.name !== PART_COLUMN,
+          )
         : await this.engine.describe(select);
       await this.storage.delete(empty);
       await this.storage.finalize(files.map((f) => f.path));
@@ -226,7 +248,10 @@ export class Lake {
       // The query ran: what fails now is the lake's side (a file removed under the write, the disk).
       await this.discardPrefix(prefix);
       await this.releaseWrite(writeId);
-      throw this.lakeIoError(err, `writing ${table}`) ?? new TributaryError('LAKE_IO', `writing ${table}: ${firstLine(errorMessage(err))} (lake ${this.storage.root})`, { cause: err });
+      throw (
+        this.lakeIoError(err, `writing ${table}`) ??
+        new TributaryError('LAKE_IO', `writing ${table}: ${firstLine(errorMessage(err))} (lake ${this.storage.root})`, { cause: err })
+      );
     }
     return {
       table,
@@ -331,13 +356,19 @@ export class Lake {
     if (!lakePath && !noSpace && !readOnly) return undefined;
     const why = noSpace ? 'the disk is full' : readOnly ? 'the file system is read-only' : 'a lake file could not be read or written';
     return new TributaryError('LAKE_IO', `${action}: ${why} (lake ${root}): ${firstLine(message)}`, {
-      hint: noSpace ? 'free space on the lake\'s disk (lake vacuum removes expired snapshots and orphans), then run again: the inputs were left as they were' : 'the inputs were left as they were; fix the lake folder and run again',
+      hint: noSpace
+        ? "free space on the lake's disk (lake vacuum removes expired snapshots and orphans), then run again: the inputs were left as they were"
+        : 'the inputs were left as they were; fix the lake folder and run again',
       cause: err,
     });
   }
 
   /** Writes `select` into `table` as one new snapshot, appending to or replacing its rows. */
-  async write(table: string, select: string, options: { mode: 'append' | 'overwrite'; runId?: string; summary?: Record<string, unknown> }): Promise<{ snapshotId: number; rowCount: number }> {
+  async write(
+    table: string,
+    select: string,
+    options: { mode: 'append' | 'overwrite'; runId?: string; summary?: Record<string, unknown> },
+  ): Promise<{ snapshotId: number; rowCount: number }> {
     const written = await this.writeFiles(table, select);
     const result = await this.commit({ ...(options.runId ? { runId: options.runId } : {}), changes: [this.change(written, options.mode, options.summary)] });
     return { snapshotId: result.snapshots[table]!, rowCount: written.rowCount };
@@ -353,14 +384,23 @@ export class Lake {
   async rollback(table: string, to: number, options: { runId?: string } = {}): Promise<{ snapshotId: number; rowCount: number; forgotten: number }> {
     const info = await this.catalog.requireTable(table);
     if (!Number.isInteger(to) || to < 1 || to >= info.currentSnapshot) {
-      throw new TributaryError('USAGE', `lake rollback: ${table} is at snapshot ${info.currentSnapshot}; --to must be an earlier snapshot (1–${info.currentSnapshot - 1})`, {
-        hint: `see \`tributary lake history ${table}\``,
-      });
+      throw new TributaryError(
+        'USAGE',
+        `lake rollback: ${table} is at snapshot ${info.currentSnapshot}; --to must be an earlier snapshot (1–${info.currentSnapshot - 1})`,
+        {
+          hint: `see \`tributary lake history ${table}\``,
+        },
+      );
     }
     const history = await this.catalog.history(table);
     const target = history.find((h) => h.snapshotId === to);
     if (!target || target.expired) {
-      throw new TributaryError('USAGE', `lake rollback: snapshot ${to} of ${table} has expired (vacuum deleted its files)`, { hint: `retained snapshots: ${history.filter((h) => !h.expired).map((h) => h.snapshotId).join(', ')}` });
+      throw new TributaryError('USAGE', `lake rollback: snapshot ${to} of ${table} has expired (vacuum deleted its files)`, {
+        hint: `retained snapshots: ${history
+          .filter((h) => !h.expired)
+          .map((h) => h.snapshotId)
+          .join(', ')}`,
+      });
     }
     const resolved = (await this.catalog.resolveSnapshot(table, { snapshotId: to }))!;
     const written = await this.writeFiles(table, this.selectOfFiles(resolved.files, resolved.snapshot.schema));
@@ -384,7 +424,10 @@ export class Lake {
   }
 
   /** Merges small files (per partition) into one file each, as a `compact` snapshot with the same rows. */
-  async compact(table: string, options: { runId?: string } = {}): Promise<{ snapshotId: number | undefined; filesBefore: number; filesAfter: number; merged: number }> {
+  async compact(
+    table: string,
+    options: { runId?: string } = {},
+  ): Promise<{ snapshotId: number | undefined; filesBefore: number; filesAfter: number; merged: number }> {
     const ref = parseTableName(table);
     const resolved = await this.catalog.resolveSnapshot(table);
     if (!resolved) return { snapshotId: undefined, filesBefore: 0, filesAfter: 0, merged: 0 };
@@ -406,7 +449,10 @@ export class Lake {
         const target = this.storage.writePath(key);
         mkdirSync(path.dirname(target), { recursive: true });
         const [stats] = await this.engine.all(
-          `COPY (${selectFiles(files.map((f) => this.storage.readPath(f.path)), resolved.snapshot.schema)}) TO ${quoteLiteral(target)} (FORMAT parquet, COMPRESSION zstd, RETURN_STATS true)`,
+          `COPY (${selectFiles(
+            files.map((f) => this.storage.readPath(f.path)),
+            resolved.snapshot.schema,
+          )}) TO ${quoteLiteral(target)} (FORMAT parquet, COMPRESSION zstd, RETURN_STATS true)`,
         );
         added.push({ path: key, rowCount: Number(stats!.count), sizeBytes: Number(stats!.file_size_bytes), ...(partitionKey ? { partitionKey } : {}) });
         removed.push(...files.map((f) => f.path));
@@ -419,14 +465,16 @@ export class Lake {
     }
     const result = await this.commit({
       ...(options.runId ? { runId: options.runId } : {}),
-      changes: [{
-        table,
-        operation: 'compact',
-        addFiles: added,
-        removeFiles: removed,
-        schema: resolved.snapshot.schema,
-        summary: { merged: removed.length, into: added.length },
-      }],
+      changes: [
+        {
+          table,
+          operation: 'compact',
+          addFiles: added,
+          removeFiles: removed,
+          schema: resolved.snapshot.schema,
+          summary: { merged: removed.length, into: added.length },
+        },
+      ],
     });
     const filesAfter = resolved.files.length - removed.length + added.length;
     return { snapshotId: result.snapshots[table], filesBefore: resolved.files.length, filesAfter, merged: removed.length };

@@ -92,7 +92,11 @@ export class ModelGraph {
 
   toJson(): { nodes: { name: string; kind: string; materialized?: string; file?: string }[]; edges: { from: string; to: string }[] } {
     return {
-      nodes: [...this.nodes.values()].map((n) => ({ name: n.name, kind: n.kind, ...(n.model ? { materialized: n.model.materialized, file: n.model.displayFile } : {}) })),
+      nodes: [...this.nodes.values()].map((n) => ({
+        name: n.name,
+        kind: n.kind,
+        ...(n.model ? { materialized: n.model.materialized, file: n.model.displayFile } : {}),
+      })),
       edges: [...this.nodes.values()].flatMap((n) => n.upstream.map((u) => ({ from: u, to: n.name }))),
     };
   }

@@ -84,7 +84,9 @@ export async function buildModel(lake: Lake, plan: BuildPlan): Promise<BuildResu
   // Publish.
   const result = await lake.commit({
     runId: plan.runId,
-    changes: [{ ...lake.change(written, appendOnly ? 'append' : 'overwrite', { model: model.displayFile, mode: plan.mode }), expectedSnapshot: plan.baseSnapshot }],
+    changes: [
+      { ...lake.change(written, appendOnly ? 'append' : 'overwrite', { model: model.displayFile, mode: plan.mode }), expectedSnapshot: plan.baseSnapshot },
+    ],
   });
   return { rowsOut: written.rowCount, snapshotId: result.snapshots[model.name], checks, blocked: false };
 }

@@ -43,13 +43,17 @@ const KEYS = new Set(['materialized', 'unique_key', 'incremental_input', 'descri
 export async function discoverModels(engine: Engine, modelsPath: string, projectDir: string): Promise<ModelDefinition[]> {
   let layers: string[];
   try {
-    layers = readdirSync(modelsPath).filter((d) => statSync(path.join(modelsPath, d)).isDirectory()).sort();
+    layers = readdirSync(modelsPath)
+      .filter((d) => statSync(path.join(modelsPath, d)).isDirectory())
+      .sort();
   } catch {
     return [];
   }
   const models: ModelDefinition[] = [];
   for (const layer of layers) {
-    for (const entry of readdirSync(path.join(modelsPath, layer)).filter((f) => f.endsWith('.sql')).sort()) {
+    for (const entry of readdirSync(path.join(modelsPath, layer))
+      .filter((f) => f.endsWith('.sql'))
+      .sort()) {
       const file = path.join(modelsPath, layer, entry);
       models.push(await readModel(engine, file, path.relative(projectDir, file), `${layer}.${entry.slice(0, -4)}`));
     }
@@ -61,7 +65,13 @@ async function readModel(engine: Engine, file: string, displayFile: string, name
   parseTableName(name, displayFile);
   // `${VAR:-default}` makes rules configurable from the environment (e.g. amount bounds); the value is part of the
   // SQL's hash, so changing it rebuilds the model.
-  const sql = interpolate(readFileSync(file, 'utf8').replace(/^\uFEFF/, '').trimEnd().replace(/;\s*$/, ''), displayFile);
+  const sql = interpolate(
+    readFileSync(file, 'utf8')
+      .replace(/^\uFEFF/, '')
+      .trimEnd()
+      .replace(/;\s*$/, ''),
+    displayFile,
+  );
   const settings: Record<string, string> = {};
   const lineOf: Record<string, number> = {};
   for (const [i, line] of sql.split('\n').entries()) {
@@ -83,9 +93,14 @@ async function readModel(engine: Engine, file: string, displayFile: string, name
   if (!['table', 'incremental', 'merge'].includes(materialized)) {
     throw new TributaryError('CONFIG_INVALID', `${at('materialized')}: materialized must be table, incremental or merge, not "${materialized}"`);
   }
-  const uniqueKey = (settings.unique_key ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  const uniqueKey = (settings.unique_key ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   if (materialized === 'merge' && uniqueKey.length === 0) {
-    throw new TributaryError('CONFIG_INVALID', `${at('materialized')}: materialized: merge needs a unique_key`, { hint: 'add a line `-- unique_key: col1, col2`' });
+    throw new TributaryError('CONFIG_INVALID', `${at('materialized')}: materialized: merge needs a unique_key`, {
+      hint: 'add a line `-- unique_key: col1, col2`',
+    });
   }
   const reads = await tableReferences(engine, sql, displayFile);
   if (reads.includes(name)) throw new TributaryError('CONFIG_INVALID', `${displayFile}: a model cannot read its own table ${name}`);
@@ -93,9 +108,13 @@ async function readModel(engine: Engine, file: string, displayFile: string, name
   if (materialized !== 'table') {
     if (incrementalInput === undefined) {
       if (reads.length !== 1) {
-        throw new TributaryError('CONFIG_INVALID', `${displayFile}: reads ${reads.length} tables (${reads.join(', ') || 'none'}); say which one is read incrementally`, {
-          hint: 'add a line `-- incremental_input: layer.table`',
-        });
+        throw new TributaryError(
+          'CONFIG_INVALID',
+          `${displayFile}: reads ${reads.length} tables (${reads.join(', ') || 'none'}); say which one is read incrementally`,
+          {
+            hint: 'add a line `-- incremental_input: layer.table`',
+          },
+        );
       }
       incrementalInput = reads[0];
     } else if (!reads.includes(incrementalInput)) {
@@ -109,7 +128,11 @@ async function readModel(engine: Engine, file: string, displayFile: string, name
     sql,
     // SQL that reads the clock (current_date, now()…) gives another result another day: the date is part of its
     // hash, so such a model is not skipped as fresh across days.
-    sqlHash: createHash('sha256').update(sql).update(CLOCK.test(sql) ? new Date().toISOString().slice(0, 10) : '').digest('hex').slice(0, 16),
+    sqlHash: createHash('sha256')
+      .update(sql)
+      .update(CLOCK.test(sql) ? new Date().toISOString().slice(0, 10) : '')
+      .digest('hex')
+      .slice(0, 16),
     materialized,
     uniqueKey,
     incrementalInput,

@@ -50,7 +50,10 @@ export async function loadGraph(lake: Lake): Promise<ModelGraph> {
   const models = await discoverModels(lake.engine, lake.config.modelsPath, lake.config.projectDir);
   const extra: Record<string, string[]> = {};
   // Checks of a table that nothing produces would never run: a typo in a table name, named at load.
-  const known = await producedTables(lake, models.map((m) => m.name));
+  const known = await producedTables(
+    lake,
+    models.map((m) => m.name),
+  );
   for (const table of Object.keys(lake.config.checks)) {
     if (known.has(table)) continue;
     const near = nearest(table, known);
@@ -134,8 +137,17 @@ async function runOne(lake: Lake, graph: ModelGraph, name: string, runId: string
   const model = graph.nodes.get(name)!.model!;
   const started = new Date();
   const outcome: ModelOutcome = {
-    model: name, file: model.displayFile, status: 'success', materialized: model.materialized, mode: undefined,
-    rowsIn: undefined, rowsOut: undefined, snapshotId: undefined, seconds: 0, error: undefined, checks: [],
+    model: name,
+    file: model.displayFile,
+    status: 'success',
+    materialized: model.materialized,
+    mode: undefined,
+    rowsIn: undefined,
+    rowsOut: undefined,
+    snapshotId: undefined,
+    seconds: 0,
+    error: undefined,
+    checks: [],
   };
   const inputSnapshots: Record<string, number> = {};
   try {
@@ -206,7 +218,11 @@ async function runOne(lake: Lake, graph: ModelGraph, name: string, runId: string
       return outcome;
     }
     const result = await buildModel(lake, {
-      model, mode, baseSnapshot, newInputFiles, runId,
+      model,
+      mode,
+      baseSnapshot,
+      newInputFiles,
+      runId,
       checks: lake.config.checks[name] ?? [],
       checkReads: await checkReads(lake, name),
       onChecks: (results) => (outcome.checks = results),
@@ -263,8 +279,19 @@ function sameInputs(a: Record<string, number>, b: Record<string, number>): boole
 
 async function record(lake: Lake, runId: string, sqlHash: string, o: ModelOutcome, started: Date, inputs: Record<string, number>): Promise<void> {
   const row: ModelRunRecord = {
-    runId, model: o.model, status: o.status, materialization: o.materialized, mode: o.mode, startedAt: started, finishedAt: new Date(),
-    rowsIn: o.rowsIn, rowsOut: o.rowsOut, snapshotId: o.snapshotId, inputSnapshots: inputs, sqlHash, error: o.error,
+    runId,
+    model: o.model,
+    status: o.status,
+    materialization: o.materialized,
+    mode: o.mode,
+    startedAt: started,
+    finishedAt: new Date(),
+    rowsIn: o.rowsIn,
+    rowsOut: o.rowsOut,
+    snapshotId: o.snapshotId,
+    inputSnapshots: inputs,
+    sqlHash,
+    error: o.error,
   };
   await lake.catalog.runLog.recordModel(row);
   await lake.catalog.runLog.recordChecks(o.checks);

@@ -23,7 +23,10 @@ export class Metrics {
 
   private readonly runMetrics: RunMetrics;
 
-  constructor(private readonly lake: Lake, orchestration?: Orchestration) {
+  constructor(
+    private readonly lake: Lake,
+    orchestration?: Orchestration,
+  ) {
     collectDefaultMetrics({ register: this.registry }); // standard names (process_*, nodejs_*), as dashboards expect
     this.runMetrics = new RunMetrics(this.registry, lake, orchestration);
     this.requests = new Counter({
@@ -47,10 +50,10 @@ export class Metrics {
     };
     const streams = {
       lag: gauge(this.registry, 'tributary_stream_lag_records', 'Records in the log not yet committed by the stream, per partition', ['stream', 'partition']),
-      watermarkDelay: gauge(this.registry, 'tributary_stream_watermark_delay_seconds', 'How far the stream\'s watermark trails the wall clock', ['stream']),
+      watermarkDelay: gauge(this.registry, 'tributary_stream_watermark_delay_seconds', "How far the stream's watermark trails the wall clock", ['stream']),
       lastCommit: gauge(this.registry, 'tributary_stream_last_commit_timestamp_seconds', 'When the stream last committed a batch (Unix time)', ['stream']),
-      deadLetters: gauge(this.registry, 'tributary_stream_dead_letters', 'Records in the stream\'s dead-letter table', ['stream']),
-      late: gauge(this.registry, 'tributary_stream_late_events', 'Events in the stream\'s late-events table', ['stream']),
+      deadLetters: gauge(this.registry, 'tributary_stream_dead_letters', "Records in the stream's dead-letter table", ['stream']),
+      late: gauge(this.registry, 'tributary_stream_late_events', "Events in the stream's late-events table", ['stream']),
     };
     this.refreshErrors = new Counter({
       name: 'tributary_metrics_refresh_errors_total',
@@ -90,7 +93,10 @@ export class Metrics {
    * Each source fails on its own: a Kafka broker down must not turn the whole scrape into an error (Prometheus
    * would then report the server down). A failed source's gauges are left empty and counted in refresh errors.
    */
-  private async refresh(tables: Record<'rows' | 'files' | 'lastCommit' | 'freshness', Gauge<string>>, streams: Record<'lag' | 'watermarkDelay' | 'lastCommit' | 'deadLetters' | 'late', Gauge<string>>): Promise<void> {
+  private async refresh(
+    tables: Record<'rows' | 'files' | 'lastCommit' | 'freshness', Gauge<string>>,
+    streams: Record<'lag' | 'watermarkDelay' | 'lastCommit' | 'deadLetters' | 'late', Gauge<string>>,
+  ): Promise<void> {
     const now = Date.now();
     for (const g of [...Object.values(tables), ...Object.values(streams)]) g.reset();
     let rows = new Map<string, number>();

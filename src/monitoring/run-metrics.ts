@@ -23,20 +23,66 @@ export class RunMetrics {
   private readonly checkFailures: Counter<'table' | 'check'>;
 
   // Jobs are labelled `job_name`: `job` is the label Prometheus gives each scrape target.
-  constructor(registry: Registry, private readonly lake: Lake, private readonly orch: Orchestration | undefined) {
+  constructor(
+    registry: Registry,
+    private readonly lake: Lake,
+    private readonly orch: Orchestration | undefined,
+  ) {
     const registers = [registry];
-    this.runs = new Counter({ name: 'tributary_runs_total', help: 'Finished job runs, by job and status (success, failed, cancelled)', labelNames: ['job_name', 'status'], registers });
-    this.runDurations = new Histogram({ name: 'tributary_run_duration_seconds', help: 'Duration of finished job runs, queued to finished', labelNames: ['job_name'], buckets: DURATION_BUCKETS, registers });
-    this.attempts = new Counter({ name: 'tributary_task_attempts_total', help: 'Finished task attempts, by asset and status (success, failed, timed_out, lost, interrupted, cancelled)', labelNames: ['asset', 'status'], registers });
-    this.taskDurations = new Histogram({ name: 'tributary_task_duration_seconds', help: 'Duration of finished task attempts', labelNames: ['asset'], buckets: DURATION_BUCKETS, registers });
+    this.runs = new Counter({
+      name: 'tributary_runs_total',
+      help: 'Finished job runs, by job and status (success, failed, cancelled)',
+      labelNames: ['job_name', 'status'],
+      registers,
+    });
+    this.runDurations = new Histogram({
+      name: 'tributary_run_duration_seconds',
+      help: 'Duration of finished job runs, queued to finished',
+      labelNames: ['job_name'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.attempts = new Counter({
+      name: 'tributary_task_attempts_total',
+      help: 'Finished task attempts, by asset and status (success, failed, timed_out, lost, interrupted, cancelled)',
+      labelNames: ['asset', 'status'],
+      registers,
+    });
+    this.taskDurations = new Histogram({
+      name: 'tributary_task_duration_seconds',
+      help: 'Duration of finished task attempts',
+      labelNames: ['asset'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
     this.rowsIn = new Counter({ name: 'tributary_task_rows_in_total', help: 'Rows read by successful task attempts', labelNames: ['asset'], registers });
     this.rowsOut = new Counter({ name: 'tributary_task_rows_out_total', help: 'Rows written by successful task attempts', labelNames: ['asset'], registers });
-    this.lastFailed = new Gauge({ name: 'tributary_job_last_run_failed', help: '1 when the latest finished run of the job (backfills aside) failed, else 0', labelNames: ['job_name'], registers });
-    this.lastFinished = new Gauge({ name: 'tributary_job_last_run_timestamp_seconds', help: 'When the latest run of the job finished (Unix time)', labelNames: ['job_name'], registers });
+    this.lastFailed = new Gauge({
+      name: 'tributary_job_last_run_failed',
+      help: '1 when the latest finished run of the job (backfills aside) failed, else 0',
+      labelNames: ['job_name'],
+      registers,
+    });
+    this.lastFinished = new Gauge({
+      name: 'tributary_job_last_run_timestamp_seconds',
+      help: 'When the latest run of the job finished (Unix time)',
+      labelNames: ['job_name'],
+      registers,
+    });
     this.filesIngested = new Counter({ name: 'tributary_files_ingested_total', help: 'Files ingested, by source', labelNames: ['source'], registers });
     this.filesQuarantined = new Counter({ name: 'tributary_files_quarantined_total', help: 'Files quarantined, by source', labelNames: ['source'], registers });
-    this.rejectedRows = new Counter({ name: 'tributary_rejected_rows_total', help: 'Rows rejected at ingestion, by source', labelNames: ['source'], registers });
-    this.checkFailures = new Counter({ name: 'tributary_check_failures_total', help: 'Check evaluations that failed or could not run, by table and check', labelNames: ['table', 'check'], registers });
+    this.rejectedRows = new Counter({
+      name: 'tributary_rejected_rows_total',
+      help: 'Rows rejected at ingestion, by source',
+      labelNames: ['source'],
+      registers,
+    });
+    this.checkFailures = new Counter({
+      name: 'tributary_check_failures_total',
+      help: 'Check evaluations that failed or could not run, by table and check',
+      labelNames: ['table', 'check'],
+      registers,
+    });
   }
 
   /**
@@ -52,7 +98,21 @@ export class RunMetrics {
     }));
     const stats = this.orch ? await this.orch.queue.statistics() : undefined;
 
-    for (const m of [this.runs, this.runDurations, this.attempts, this.taskDurations, this.rowsIn, this.rowsOut, this.lastFailed, this.lastFinished, this.filesIngested, this.filesQuarantined, this.rejectedRows, this.checkFailures]) m.reset();
+    for (const m of [
+      this.runs,
+      this.runDurations,
+      this.attempts,
+      this.taskDurations,
+      this.rowsIn,
+      this.rowsOut,
+      this.lastFailed,
+      this.lastFinished,
+      this.filesIngested,
+      this.filesQuarantined,
+      this.rejectedRows,
+      this.checkFailures,
+    ])
+      m.reset();
     for (const r of ingested) {
       this.filesIngested.inc({ source: String(r.source) }, Number(r.files));
       this.rejectedRows.inc({ source: String(r.source) }, Number(r.rejected ?? 0));

@@ -47,7 +47,7 @@ export class AssetGraph {
     for (const table of Object.keys(config.store?.tables ?? {})) add({ key: `sync:${table}`, kind: 'sync', writes: [], upstream: [] });
 
     // A reader of a table waits for its checks when it has some (checks gate what is read), else for its producers.
-    const gate = (table: string): string[] => (this.assets.has(`check:${table}`) ? [`check:${table}`] : producers.get(table) ?? []);
+    const gate = (table: string): string[] => (this.assets.has(`check:${table}`) ? [`check:${table}`] : (producers.get(table) ?? []));
     for (const name of models.order) this.assets.get(name)!.upstream = unique(models.nodes.get(name)!.upstream.flatMap(gate));
     for (const asset of this.assets.values()) {
       if (asset.kind === 'check') {
@@ -138,7 +138,12 @@ function matches(selector: string, asset: Asset): boolean {
 
 /** `gold.*`, `silver.dim_*`: `*` matches any run of characters. */
 export function globToRegExp(pattern: string): RegExp {
-  return new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
 }
 
 function unique(values: string[]): string[] {

@@ -28,7 +28,8 @@ export interface BackfillStatus {
 /** The partitions of `job` between `from` and `to` (included) that have no successful or ongoing run. */
 export async function planBackfill(orch: Orchestration, jobName: string, from: string, to: string): Promise<BackfillPlan> {
   const job = orch.job(jobName);
-  if (!job.partitions) throw new TributaryError('USAGE', `job ${jobName} is not partitioned: nothing to backfill`, { hint: `declare jobs.${jobName}.partitions` });
+  if (!job.partitions)
+    throw new TributaryError('USAGE', `job ${jobName} is not partitioned: nothing to backfill`, { hint: `declare jobs.${jobName}.partitions` });
   const start = partitionKey(job.partitions.granularity, job.partitions.start, `jobs.${jobName}.partitions.start`);
   const keys = partitionRange(job.partitions.granularity, from, to);
   if (keys[0]! < start) throw new TributaryError('USAGE', `--from ${keys[0]} is before the job's first partition (${start})`);
@@ -45,7 +46,8 @@ export async function planBackfill(orch: Orchestration, jobName: string, from: s
 
 /** Records a backfill; the scheduler (`feedBackfills`) then queues its runs, `parallelism` at a time. */
 export async function createBackfill(orch: Orchestration, plan: BackfillPlan, parallelism: number): Promise<string> {
-  if (plan.planned.length === 0) throw new TributaryError('USAGE', `job ${plan.job}: every partition in the range has succeeded or is running: nothing to backfill`);
+  if (plan.planned.length === 0)
+    throw new TributaryError('USAGE', `job ${plan.job}: every partition in the range has succeeded or is running: nothing to backfill`);
   const id = newId('backfill-');
   await orch.lake.catalog.driver.transaction((s) =>
     s.query(
@@ -74,10 +76,9 @@ export async function feedBackfills(orch: Orchestration): Promise<string[]> {
       if (!b) return;
       const partitions = JSON.parse(String(b.partitions_json)) as string[];
       const since = (b.resumed_at as Date | null)?.getTime() ?? 0;
-      const runs = await s.query(
-        `SELECT r.status, j.partition_key, j.created_at FROM runs r JOIN job_runs j ON j.run_id = r.run_id WHERE j.backfill_id = $1`,
-        [id],
-      );
+      const runs = await s.query(`SELECT r.status, j.partition_key, j.created_at FROM runs r JOIN job_runs j ON j.run_id = r.run_id WHERE j.backfill_id = $1`, [
+        id,
+      ]);
       const done = new Set<string>();
       const busy = new Set<string>();
       const succeeded = new Set<string>();
@@ -88,18 +89,23 @@ export async function feedBackfills(orch: Orchestration): Promise<string[]> {
         else if (status === 'success') {
           done.add(partition);
           succeeded.add(partition);
-        }
-        else if ((r.created_at as Date).getTime() >= since) done.add(partition);
+        } else if ((r.created_at as Date).getTime() >= since) done.add(partition);
       }
       const todo = partitions.filter((p) => !done.has(p) && !busy.has(p));
       if (todo.length === 0 && busy.size === 0) {
         const failed = partitions.some((p) => !succeeded.has(p));
-        await s.query(`UPDATE backfills SET status = $2, finished_at = CAST($3 AS TIMESTAMPTZ) WHERE backfill_id = $1`, [id, failed ? 'failed' : 'success', new Date().toISOString()]);
+        await s.query(`UPDATE backfills SET status = $2, finished_at = CAST($3 AS TIMESTAMPTZ) WHERE backfill_id = $1`, [
+          id,
+          failed ? 'failed' : 'success',
+          new Date().toISOString(),
+        ]);
         return;
       }
       const job = orch.job(String(b.job));
       for (const partition of todo.slice(0, Math.max(0, Number(b.parallelism) - busy.size))) {
-        queued.push(await orch.queue.insertRun(s, orch.runSpec(job, { partition, trigger: 'backfill', detail: id, backfillId: id, priority: BACKFILL_PRIORITY })));
+        queued.push(
+          await orch.queue.insertRun(s, orch.runSpec(job, { partition, trigger: 'backfill', detail: id, backfillId: id, priority: BACKFILL_PRIORITY })),
+        );
       }
     });
   }
@@ -128,7 +134,10 @@ export async function resumeBackfill(orch: Orchestration, id: string): Promise<v
   if (status.status === 'success') throw new TributaryError('USAGE', `backfill ${id} succeeded: nothing to resume`);
   // Partitions whose runs failed before now get another run (see feedBackfills).
   await orch.lake.catalog.driver.transaction((s) =>
-    s.query(`UPDATE backfills SET status = 'running', finished_at = NULL, resumed_at = CAST($2 AS TIMESTAMPTZ) WHERE backfill_id = $1`, [id, new Date().toISOString()]),
+    s.query(`UPDATE backfills SET status = 'running', finished_at = NULL, resumed_at = CAST($2 AS TIMESTAMPTZ) WHERE backfill_id = $1`, [
+      id,
+      new Date().toISOString(),
+    ]),
   );
 }
 
@@ -142,8 +151,13 @@ export async function backfillStatus(orch: Orchestration, id: string): Promise<B
     return { partition, status: run?.status ?? 'waiting', runId: run?.runId };
   });
   return {
-    backfillId: id, job: String(b.job), status: String(b.status) as BackfillStatus['status'], parallelism: Number(b.parallelism),
-    createdAt: b.created_at as Date, finishedAt: (b.finished_at as Date | null) ?? undefined, partitions,
+    backfillId: id,
+    job: String(b.job),
+    status: String(b.status) as BackfillStatus['status'],
+    parallelism: Number(b.parallelism),
+    createdAt: b.created_at as Date,
+    finishedAt: (b.finished_at as Date | null) ?? undefined,
+    partitions,
   };
 }
 

@@ -52,7 +52,9 @@ export async function runBuild(lake: Lake, options: BuildOptions = {}): Promise<
   const excluded = new Set(options.exclude?.length ? graph.select(options.exclude, '--exclude') : []);
   const selected = (selectors.length ? graph.select(selectors, '--select') : []).filter((k) => !excluded.has(k));
   if (selected.length === 0) {
-    throw new TributaryError('USAGE', 'build: nothing to build', { hint: 'declare sources or add models (models/<layer>/<name>.sql), or check --select / --exclude' });
+    throw new TributaryError('USAGE', 'build: nothing to build', {
+      hint: 'declare sources or add models (models/<layer>/<name>.sql), or check --select / --exclude',
+    });
   }
   const dependencies = graph.dependencies(selected);
   const runId = newId('build-');
@@ -67,7 +69,16 @@ export async function runBuild(lake: Lake, options: BuildOptions = {}): Promise<
       if (signal.aborted) break;
       const asset = graph.get(key);
       const started = performance.now();
-      const outcome: BuildAssetOutcome = { asset: key, kind: asset.kind, status: 'success', detail: '', rowsIn: undefined, rowsOut: undefined, seconds: 0, error: undefined };
+      const outcome: BuildAssetOutcome = {
+        asset: key,
+        kind: asset.kind,
+        status: 'success',
+        detail: '',
+        rowsIn: undefined,
+        rowsOut: undefined,
+        seconds: 0,
+        error: undefined,
+      };
       const upstreamFailed = (dependencies.get(key) ?? []).filter((u) => failed.has(u));
       if (upstreamFailed.length) {
         outcome.status = 'blocked';
@@ -82,7 +93,10 @@ export async function runBuild(lake: Lake, options: BuildOptions = {}): Promise<
               const checked = await checkTables(lake, [key], { runId });
               if (checked.results.some(blocks)) {
                 outcome.status = 'failed_checks';
-                outcome.error = `checks failed on ${key}: ${checked.results.filter(blocks).map((r) => r.check).join(', ')}`;
+                outcome.error = `checks failed on ${key}: ${checked.results
+                  .filter(blocks)
+                  .map((r) => r.check)
+                  .join(', ')}`;
               }
             }
           } else {

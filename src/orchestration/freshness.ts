@@ -42,7 +42,11 @@ async function sourceIsFresh(lake: Lake, name: string, partition: string | undef
   if (!source) return undefined; // the task reports the error
   const scan = await scanSource(lake, name, source, { partition });
   if (scan.candidates.length > 0) return undefined;
-  const parts = [`${scan.unchanged} unchanged`, ...(scan.stillQuarantined.length ? [`${scan.stillQuarantined.length} still quarantined`] : []), ...(scan.skipped.length ? [`${scan.skipped.length} removed while scanning`] : [])];
+  const parts = [
+    `${scan.unchanged} unchanged`,
+    ...(scan.stillQuarantined.length ? [`${scan.stillQuarantined.length} still quarantined`] : []),
+    ...(scan.skipped.length ? [`${scan.skipped.length} removed while scanning`] : []),
+  ];
   return [`no new content in the ${scan.discovered} file(s) it matches (${parts.join(', ')})`, ...scan.warnings].join('; ');
 }
 
@@ -59,7 +63,9 @@ async function checksAreFresh(lake: Lake, engine: Engine, table: string): Promis
     if (!last || blocks(last) || last.specHash !== specHash(spec) || !sameSnapshots(last.snapshots, snapshots)) return undefined;
     if (last.status !== 'pass') warned.push(`${last.check}: ${last.status === 'error' ? last.error : `${last.failingRows} failing row(s)`}`);
   }
-  const on = Object.entries(snapshots).map(([t, id]) => `${t}@${id}`).join(', ');
+  const on = Object.entries(snapshots)
+    .map(([t, id]) => `${t}@${id}`)
+    .join(', ');
   return `its ${specs.length} check(s) already ran on these very snapshots (${on}): ${specs.length - warned.length} passed${warned.length ? `, ${warned.length} warned (${warned.join('; ')})` : ''}`;
 }
 

@@ -16,10 +16,19 @@ export async function notifyRun(settings: OrchestrationSettings, project: string
   const icon = run.status === 'success' ? ':white_check_mark:' : ':x:';
   const seconds = ((run.finishedAt.getTime() - run.startedAt.getTime()) / 1000).toFixed(1);
   const text = `${icon} ${project}: job *${run.job}*${run.partition ? ` (partition ${run.partition})` : ''} ${run.status} after ${seconds} s — run ${run.runId}${run.error ? `\n> ${run.error}` : ''}`;
-  const body = JSON.stringify({ text, username: 'Tributary', run: { ...run, startedAt: run.startedAt.toISOString(), finishedAt: run.finishedAt.toISOString() } });
+  const body = JSON.stringify({
+    text,
+    username: 'Tributary',
+    run: { ...run, startedAt: run.startedAt.toISOString(), finishedAt: run.finishedAt.toISOString() },
+  });
   for (let attempt = 1; attempt <= 2; attempt++) {
     try {
-      const response = await fetch(settings.webhook, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(10_000) });
+      const response = await fetch(settings.webhook, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        signal: AbortSignal.timeout(10_000),
+      });
       if (response.ok) return;
       logger.warn({ runId: run.runId, status: response.status }, `webhook answered ${response.status}`);
     } catch (err) {

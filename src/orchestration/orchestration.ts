@@ -66,10 +66,14 @@ export class Orchestration {
       }
       toMillis(sensor.interval ?? '30s', `sensors.${name}.interval`);
     }
-    const automated = config.automate.length ? graph.order.filter((k) => graph.assets.get(k)!.kind === 'model' && config.automate.some((p) => automates(p, k))) : [];
+    const automated = config.automate.length
+      ? graph.order.filter((k) => graph.assets.get(k)!.kind === 'model' && config.automate.some((p) => automates(p, k)))
+      : [];
     for (const pattern of config.automate) {
       if (!graph.order.some((k) => graph.assets.get(k)!.kind === 'model' && automates(pattern, k))) {
-        throw new TributaryError('CONFIG_INVALID', `automate: "${pattern}" matches no model`, { hint: `models: ${graph.order.filter((k) => graph.assets.get(k)!.kind === 'model').join(', ') || 'none'}` });
+        throw new TributaryError('CONFIG_INVALID', `automate: "${pattern}" matches no model`, {
+          hint: `models: ${graph.order.filter((k) => graph.assets.get(k)!.kind === 'model').join(', ') || 'none'}`,
+        });
       }
     }
     return new Orchestration(lake, models, graph, jobs, automated);
@@ -77,7 +81,10 @@ export class Orchestration {
 
   job(name: string): CompiledJob {
     const job = this.jobs.get(name);
-    if (!job) throw new TributaryError('USAGE', `no job "${name}"`, { hint: `jobs: ${[...this.jobs.keys()].join(', ') || 'none declared (add jobs: to tributary.config.ts)'}` });
+    if (!job)
+      throw new TributaryError('USAGE', `no job "${name}"`, {
+        hint: `jobs: ${[...this.jobs.keys()].join(', ') || 'none declared (add jobs: to tributary.config.ts)'}`,
+      });
     return job;
   }
 
@@ -90,7 +97,9 @@ export class Orchestration {
     let partition: string | undefined;
     if (job.partitions) {
       if (options.partition === undefined) {
-        throw new TributaryError('USAGE', `job ${job.name} is partitioned by ${job.partitions.granularity}: name the partition to run`, { hint: '--partition 2011-01-04, or `tributary backfill`' });
+        throw new TributaryError('USAGE', `job ${job.name} is partitioned by ${job.partitions.granularity}: name the partition to run`, {
+          hint: '--partition 2011-01-04, or `tributary backfill`',
+        });
       }
       partition = partitionKey(job.partitions.granularity, options.partition, '--partition');
       if (partition < partitionKey(job.partitions.granularity, job.partitions.start, `jobs.${job.name}.partitions.start`)) {
@@ -107,8 +116,16 @@ export class Orchestration {
       tasks = job.tasks.filter((t) => keep.has(t.key)).map((t) => ({ key: t.key, upstream: deps.get(t.key) ?? [] }));
     }
     return {
-      job: job.name, tasks, trigger: options.trigger ?? 'manual', detail: options.detail, partition, backfillId: options.backfillId,
-      parentRun: options.parentRun, priority: options.priority ?? 0, concurrency: job.concurrency, policy: job.policy,
+      job: job.name,
+      tasks,
+      trigger: options.trigger ?? 'manual',
+      detail: options.detail,
+      partition,
+      backfillId: options.backfillId,
+      parentRun: options.parentRun,
+      priority: options.priority ?? 0,
+      concurrency: job.concurrency,
+      policy: job.policy,
     };
   }
 
@@ -116,14 +133,27 @@ export class Orchestration {
   async retry(runId: string): Promise<string> {
     const run = await this.queue.getRun(runId);
     if (!run) throw new TributaryError('USAGE', `no job run ${runId}`, { hint: 'see `tributary runs ls`' });
-    if (run.status === 'queued' || run.status === 'running') throw new TributaryError('USAGE', `run ${runId} is still ${run.status}`, { hint: `cancel it first: tributary runs cancel ${runId}` });
+    if (run.status === 'queued' || run.status === 'running')
+      throw new TributaryError('USAGE', `run ${runId} is still ${run.status}`, { hint: `cancel it first: tributary runs cancel ${runId}` });
     const tasks = (await this.queue.tasks(runId)).filter((t) => t.status !== 'success').map((t) => t.task);
     if (tasks.length === 0) throw new TributaryError('USAGE', `run ${runId} succeeded: nothing to retry`);
     if (run.job === AUTOMATION_JOB) {
       const deps = this.graph.dependencies(tasks);
-      return this.queue.createRun({ ...this.automationSpec(tasks.map((key) => ({ key, upstream: deps.get(key) ?? [] }))), trigger: 'retry', detail: `retry of ${runId}`, parentRun: runId });
+      return this.queue.createRun({
+        ...this.automationSpec(tasks.map((key) => ({ key, upstream: deps.get(key) ?? [] }))),
+        trigger: 'retry',
+        detail: `retry of ${runId}`,
+        parentRun: runId,
+      });
     }
-    return this.launch(run.job, { partition: run.partition, trigger: 'retry', detail: `retry of ${runId}`, tasks, parentRun: runId, ...(run.backfillId ? { backfillId: run.backfillId, priority: 10 } : {}) });
+    return this.launch(run.job, {
+      partition: run.partition,
+      trigger: 'retry',
+      detail: `retry of ${runId}`,
+      tasks,
+      parentRun: runId,
+      ...(run.backfillId ? { backfillId: run.backfillId, priority: 10 } : {}),
+    });
   }
 
   /** A run of automated models, with the defaults jobs have. */
@@ -138,7 +168,9 @@ function compileJob(graph: AssetGraph, name: string, job: JobConfig): CompiledJo
   const deps = graph.dependencies(selected);
   const timezone = job.timezone ?? 'UTC';
   checkTimezone(timezone, `${where}.timezone`);
-  const schedules = [job.schedule ?? []].flat().map((expr, i) => new Schedule(expr, timezone, `${where}.schedule${Array.isArray(job.schedule) ? `[${i}]` : ''}`));
+  const schedules = [job.schedule ?? []]
+    .flat()
+    .map((expr, i) => new Schedule(expr, timezone, `${where}.schedule${Array.isArray(job.schedule) ? `[${i}]` : ''}`));
   if (job.partitions) partitionKey(job.partitions.granularity, job.partitions.start, `${where}.partitions.start`);
   return {
     name,

@@ -156,7 +156,18 @@ export class RunQueue {
     await s.query(
       `INSERT INTO job_runs (run_id, job, trigger_kind, trigger_detail, partition_key, backfill_id, parent_run, priority, concurrency, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CAST($10 AS TIMESTAMPTZ))`,
-      [runId, spec.job, spec.trigger, spec.detail ?? null, spec.partition ?? null, spec.backfillId ?? null, spec.parentRun ?? null, spec.priority ?? 0, spec.concurrency, now],
+      [
+        runId,
+        spec.job,
+        spec.trigger,
+        spec.detail ?? null,
+        spec.partition ?? null,
+        spec.backfillId ?? null,
+        spec.parentRun ?? null,
+        spec.priority ?? 0,
+        spec.concurrency,
+        now,
+      ],
     );
     const p = spec.policy;
     for (const [seq, task] of spec.tasks.entries()) {
@@ -220,8 +231,12 @@ export class RunQueue {
       );
       await s.query(`UPDATE runs SET status = 'running' WHERE run_id = $1 AND status = 'queued'`, [runId]);
       return {
-        runId, job: String(row.job), task: String(row.task), attempt,
-        partition: (row.partition_key as string | null) ?? undefined, timeoutMs: Number(row.timeout_ms),
+        runId,
+        job: String(row.job),
+        task: String(row.task),
+        attempt,
+        partition: (row.partition_key as string | null) ?? undefined,
+        timeoutMs: Number(row.timeout_ms),
       };
     });
   }
@@ -231,7 +246,10 @@ export class RunQueue {
    * longer the task's current one (it was declared lost while this worker was too slow to report, and may be
    * running elsewhere already).
    */
-  async heartbeat(worker: string, tasks: readonly { runId: string; task: string; attempt: number }[]): Promise<{ runId: string; task: string; reason: 'cancelled' | 'lost' }[]> {
+  async heartbeat(
+    worker: string,
+    tasks: readonly { runId: string; task: string; attempt: number }[],
+  ): Promise<{ runId: string; task: string; reason: 'cancelled' | 'lost' }[]> {
     if (tasks.length === 0) return [];
     return this.driver.transaction(async (s) => {
       const stop: { runId: string; task: string; reason: 'cancelled' | 'lost' }[] = [];
@@ -274,15 +292,31 @@ export class RunQueue {
       await s.query(
         `UPDATE task_attempts SET finished_at = CAST($4 AS TIMESTAMPTZ), status = $5, error = $6, summary_json = $7, logs = COALESCE($8, logs)
           WHERE run_id = $1 AND task = $2 AND attempt = $3 AND status = 'running'`,
-        [claim.runId, claim.task, claim.attempt, now.toISOString(), outcome.status, outcome.error ?? null, outcome.summary ? JSON.stringify(outcome.summary) : null, logs],
+        [
+          claim.runId,
+          claim.task,
+          claim.attempt,
+          now.toISOString(),
+          outcome.status,
+          outcome.error ?? null,
+          outcome.summary ? JSON.stringify(outcome.summary) : null,
+          logs,
+        ],
       );
       if (!task) return {};
       const set = (status: TaskStatus, extra: { notBefore?: Date; error?: string | null; maxAttempts?: number } = {}) =>
         s.query(
           `UPDATE run_tasks SET status = $3, finished_at = CAST($4 AS TIMESTAMPTZ), error = $5, not_before = CAST($6 AS TIMESTAMPTZ), max_attempts = $7, worker = CASE WHEN $3 = 'pending' THEN NULL ELSE worker END
             WHERE run_id = $1 AND task = $2`,
-          [claim.runId, claim.task, status, status === 'pending' ? null : now.toISOString(), extra.error ?? null,
-            (extra.notBefore ?? now).toISOString(), extra.maxAttempts ?? Number(task.max_attempts)],
+          [
+            claim.runId,
+            claim.task,
+            status,
+            status === 'pending' ? null : now.toISOString(),
+            extra.error ?? null,
+            (extra.notBefore ?? now).toISOString(),
+            extra.maxAttempts ?? Number(task.max_attempts),
+          ],
         );
       let retryAt: Date | undefined;
       const run = await s.query(`SELECT status FROM runs WHERE run_id = $1`, [claim.runId]);
@@ -318,10 +352,11 @@ export class RunQueue {
     }
     stop.delete(failed);
     for (const task of stop) {
-      await s.query(
-        `UPDATE run_tasks SET status = 'upstream_failed', error = $3 WHERE run_id = $1 AND task = $2 AND status = 'pending'`,
-        [runId, task, `not run: ${failed} failed`],
-      );
+      await s.query(`UPDATE run_tasks SET status = 'upstream_failed', error = $3 WHERE run_id = $1 AND task = $2 AND status = 'pending'`, [
+        runId,
+        task,
+        `not run: ${failed} failed`,
+      ]);
     }
   }
 
@@ -345,18 +380,23 @@ export class RunQueue {
     );
     if (!updated[0]) return undefined;
     return {
-      runId, job: String(run.job), status, partition: (run.partition_key as string | null) ?? undefined, trigger: String(run.trigger_kind),
-      error, startedAt: run.started_at as Date, finishedAt: now,
+      runId,
+      job: String(run.job),
+      status,
+      partition: (run.partition_key as string | null) ?? undefined,
+      trigger: String(run.trigger_kind),
+      error,
+      startedAt: run.started_at as Date,
+      finishedAt: now,
     };
   }
 
   /** Running tasks whose worker has not reported for `lostAfterMs`: their attempt ends as `lost` (and is retried). */
   async reapLost(lostAfterMs: number): Promise<{ runId: string; task: string; worker: string; finishedRun?: FinishedRun }[]> {
     const stale = await this.driver.read((s) =>
-      s.query(
-        `SELECT run_id, task, attempts, worker FROM run_tasks WHERE status = 'running' AND heartbeat_at < current_timestamp - CAST($1 AS INTERVAL)`,
-        [`${lostAfterMs} milliseconds`],
-      ),
+      s.query(`SELECT run_id, task, attempts, worker FROM run_tasks WHERE status = 'running' AND heartbeat_at < current_timestamp - CAST($1 AS INTERVAL)`, [
+        `${lostAfterMs} milliseconds`,
+      ]),
     );
     const reaped = [];
     for (const t of stale) {
@@ -446,7 +486,12 @@ export class RunQueue {
   async saveLogs(claim: { runId: string; task: string; attempt: number }, logs: string): Promise<void> {
     const kept = logs.length > MAX_LOG_CHARS ? `…\n${logs.slice(-MAX_LOG_CHARS)}` : logs;
     await this.driver.transaction((s) =>
-      s.query(`UPDATE task_attempts SET logs = $4 WHERE run_id = $1 AND task = $2 AND attempt = $3 AND status = 'running'`, [claim.runId, claim.task, claim.attempt, kept]),
+      s.query(`UPDATE task_attempts SET logs = $4 WHERE run_id = $1 AND task = $2 AND attempt = $3 AND status = 'running'`, [
+        claim.runId,
+        claim.task,
+        claim.attempt,
+        kept,
+      ]),
     );
   }
 
@@ -458,13 +503,17 @@ export class RunQueue {
           WHERE j.created_at = (SELECT max(j2.created_at) FROM run_tasks t2 JOIN job_runs j2 ON j2.run_id = t2.run_id WHERE t2.task = t.task)`,
       ),
     );
-    return new Map(rows.map((r) => [String(r.task), { status: String(r.status), runId: String(r.run_id), finishedAt: (r.finished_at as Date | null) ?? undefined }]));
+    return new Map(
+      rows.map((r) => [String(r.task), { status: String(r.status), runId: String(r.run_id), finishedAt: (r.finished_at as Date | null) ?? undefined }]),
+    );
   }
 
   /** Raw rows for metrics: finished runs and attempts (with durations), and each job's latest run outside backfills. */
   async statistics(): Promise<{ runs: Row[]; attempts: Row[]; lastRuns: Row[] }> {
     return this.driver.read(async (s) => ({
-      runs: await s.query(`SELECT j.job, r.status, r.started_at, r.finished_at FROM runs r JOIN job_runs j ON j.run_id = r.run_id WHERE r.finished_at IS NOT NULL`),
+      runs: await s.query(
+        `SELECT j.job, r.status, r.started_at, r.finished_at FROM runs r JOIN job_runs j ON j.run_id = r.run_id WHERE r.finished_at IS NOT NULL`,
+      ),
       attempts: await s.query(`SELECT task, status, started_at, finished_at, summary_json FROM task_attempts WHERE finished_at IS NOT NULL`),
       lastRuns: await s.query(
         `SELECT j.job, r.status, r.finished_at FROM runs r JOIN job_runs j ON j.run_id = r.run_id

@@ -9,7 +9,11 @@ import { TributaryError, errorMessage } from '../errors.js';
 export class Schedule {
   private readonly cron: Cron;
 
-  constructor(readonly expression: string, readonly timezone: string, where: string) {
+  constructor(
+    readonly expression: string,
+    readonly timezone: string,
+    where: string,
+  ) {
     checkTimezone(timezone, where);
     try {
       this.cron = new Cron(expression, { timezone, paused: true });

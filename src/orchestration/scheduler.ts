@@ -112,7 +112,12 @@ export class Scheduler {
         if (active.some((r) => r.trigger === 'sensor' && r.detail?.startsWith(`${name}:`))) continue;
         const job = orch.job(sensor.job);
         const partition = job.partitions ? partitionBefore(job.partitions.granularity, now, job.timezone) : undefined;
-        const runId = await orch.queue.fire(stateName, cursor, evaluation.cursor, orch.runSpec(job, { trigger: 'sensor', detail: evaluation.detail, partition }));
+        const runId = await orch.queue.fire(
+          stateName,
+          cursor,
+          evaluation.cursor,
+          orch.runSpec(job, { trigger: 'sensor', detail: evaluation.detail, partition }),
+        );
         if (runId) this.queued(queued, runId, `sensor ${evaluation.detail} → ${sensor.job}`);
       } catch (err) {
         this.options.logger.error({ err: errorMessage(err), sensor: name }, `sensor ${name} could not be evaluated`);
@@ -158,7 +163,13 @@ export async function scheduleInfo(orch: Orchestration, now = new Date()): Promi
     for (const [i, schedule] of job.schedules.entries()) {
       const cursor = await orch.queue.cursor(`schedule:${job.name}:${i}`);
       const fired = cursor ? (JSON.parse(cursor) as { fired?: string }).fired : undefined;
-      out.push({ job: job.name, schedule: schedule.expression, timezone: job.timezone, next: schedule.next(now), lastFired: fired ? new Date(fired) : undefined });
+      out.push({
+        job: job.name,
+        schedule: schedule.expression,
+        timezone: job.timezone,
+        next: schedule.next(now),
+        lastFired: fired ? new Date(fired) : undefined,
+      });
     }
   }
   return out;

@@ -23,13 +23,22 @@ export async function evaluateSensor(name: string, sensor: SensorConfig, lake: L
   if (sensor.kind === 'files') {
     const before = cursor ? (JSON.parse(cursor) as { mtimeMs: number; names: string[] }) : undefined;
     const files = await Promise.all(
-      (await discover(sensor.glob, lake.config.projectDir)).map(async (f) => ({ name: displayPath(f, lake.config.projectDir), mtimeMs: (await stat(f)).mtimeMs })),
+      (await discover(sensor.glob, lake.config.projectDir)).map(async (f) => ({
+        name: displayPath(f, lake.config.projectDir),
+        mtimeMs: (await stat(f)).mtimeMs,
+      })),
     );
     const fresh = files.filter((f) => !before || f.mtimeMs > before.mtimeMs || (f.mtimeMs === before.mtimeMs && !before.names.includes(f.name)));
     const newest = Math.max(before?.mtimeMs ?? 0, ...files.map((f) => f.mtimeMs));
-    const names = files.filter((f) => f.mtimeMs === newest).map((f) => f.name).sort();
+    const names = files
+      .filter((f) => f.mtimeMs === newest)
+      .map((f) => f.name)
+      .sort();
     const next = JSON.stringify({ mtimeMs: newest, names: newest === before?.mtimeMs ? [...new Set([...before.names, ...names])].sort() : names });
-    const shown = fresh.slice(0, 5).map((f) => f.name).join(', ');
+    const shown = fresh
+      .slice(0, 5)
+      .map((f) => f.name)
+      .join(', ');
     return { fire: fresh.length > 0, cursor: next, detail: `${name}: ${fresh.length} new file(s): ${shown}${fresh.length > 5 ? ', …' : ''}` };
   }
   if (sensor.kind === 'table') {
@@ -51,5 +60,9 @@ export async function evaluateSensor(name: string, sensor: SensorConfig, lake: L
   const body = await response.arrayBuffer();
   if (!response.ok) return { fire: false, cursor: cursor ?? JSON.stringify({ identity: '' }), detail: `${name}: ${sensor.url} answered ${response.status}` };
   const identity = response.headers.get('etag') ?? response.headers.get('last-modified') ?? createHash('sha256').update(Buffer.from(body)).digest('hex');
-  return { fire: identity !== before?.identity, cursor: JSON.stringify({ identity }), detail: `${name}: ${sensor.url} answered ${response.status} (${identity.slice(0, 16)})` };
+  return {
+    fire: identity !== before?.identity,
+    cursor: JSON.stringify({ identity }),
+    detail: `${name}: ${sensor.url} answered ${response.status} (${identity.slice(0, 16)})`,
+  };
 }

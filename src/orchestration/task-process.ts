@@ -36,7 +36,16 @@ process.once('message', (request: TaskRequest) => {
 
 async function run(request: TaskRequest): Promise<void> {
   const logger = pino(
-    { level: request.logLevel, base: { runId: request.runId, job: request.job, task: request.task, attempt: request.attempt, ...(request.partition ? { partition: request.partition } : {}) } },
+    {
+      level: request.logLevel,
+      base: {
+        runId: request.runId,
+        job: request.job,
+        task: request.task,
+        attempt: request.attempt,
+        ...(request.partition ? { partition: request.partition } : {}),
+      },
+    },
     pino.destination({ fd: 1, sync: true }),
   );
   const controller = new AbortController();
@@ -54,7 +63,10 @@ async function run(request: TaskRequest): Promise<void> {
     response = { ok: true, summary };
   } catch (err) {
     const message = errorMessage(err).split('\n')[0]!;
-    logger.error({ code: err instanceof TributaryError ? err.code : 'INTERNAL', ...(err instanceof TributaryError ? {} : { stack: (err as Error).stack }) }, message);
+    logger.error(
+      { code: err instanceof TributaryError ? err.code : 'INTERNAL', ...(err instanceof TributaryError ? {} : { stack: (err as Error).stack }) },
+      message,
+    );
     response = { ok: false, error: message, retryable: !(err instanceof TributaryError && (err.code === 'CHECKS_FAILED' || err.code === 'CONFIG_INVALID')) };
   } finally {
     await lake?.close().catch(() => undefined);

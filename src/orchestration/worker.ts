@@ -95,7 +95,8 @@ export class Worker {
     this.wake();
     await this.loop;
     const deadline = Date.now() + graceMs;
-    while ((this.running.size > 0 || this.checking > 0) && Date.now() < deadline) await Promise.race([...[...this.running.values()].map((r) => r.done), sleep(100)]);
+    while ((this.running.size > 0 || this.checking > 0) && Date.now() < deadline)
+      await Promise.race([...[...this.running.values()].map((r) => r.done), sleep(100)]);
     for (const r of this.running.values()) this.kill(r, 'interrupted');
     await Promise.all([...this.running.values()].map((r) => r.done));
   }
@@ -132,10 +133,17 @@ export class Worker {
   /** Heartbeats, log flushes, cancellations, and tasks of dead workers put back in the queue. */
   private async beat(): Promise<void> {
     const running = [...this.running.values()];
-    for (const stop of await this.queue.heartbeat(this.id, running.map((r) => r.claim))) {
+    for (const stop of await this.queue.heartbeat(
+      this.id,
+      running.map((r) => r.claim),
+    )) {
       const r = this.running.get(key(stop));
       if (!r) continue;
-      if (stop.reason === 'lost') this.options.logger.warn({ runId: stop.runId, task: stop.task }, `${stop.task}: this worker was too slow to report and the attempt was declared lost; stopping it`);
+      if (stop.reason === 'lost')
+        this.options.logger.warn(
+          { runId: stop.runId, task: stop.task },
+          `${stop.task}: this worker was too slow to report and the attempt was declared lost; stopping it`,
+        );
       this.kill(r, stop.reason);
     }
     for (const r of running) {
@@ -144,7 +152,10 @@ export class Worker {
       await this.queue.saveLogs(r.claim, r.logs.join('\n'));
     }
     for (const lost of await this.queue.reapLost(this.options.lostAfterMs)) {
-      this.options.logger.warn({ runId: lost.runId, task: lost.task, worker: lost.worker }, `task ${lost.task} of ${lost.runId} was lost with worker ${lost.worker}; it will be retried`);
+      this.options.logger.warn(
+        { runId: lost.runId, task: lost.task, worker: lost.worker },
+        `task ${lost.task} of ${lost.runId} was lost with worker ${lost.worker}; it will be retried`,
+      );
       if (lost.finishedRun) this.options.onRunFinished?.(lost.finishedRun);
     }
   }
@@ -168,18 +179,25 @@ export class Worker {
         return;
       }
       const bindings = { runId: claim.runId, task: claim.task, attempt: claim.attempt };
-      const outcome: AttemptOutcome = why !== undefined
-        ? { status: 'success', summary: { status: 'fresh' }, logs: `${claim.task} is fresh (${why}): done without a task process` }
-        : { status: 'interrupted', error: 'interrupted: the worker was stopped' };
+      const outcome: AttemptOutcome =
+        why !== undefined
+          ? { status: 'success', summary: { status: 'fresh' }, logs: `${claim.task} is fresh (${why}): done without a task process` }
+          : { status: 'interrupted', error: 'interrupted: the worker was stopped' };
       try {
         const { finishedRun } = await this.queue.finishAttempt(claim, outcome);
         if (why !== undefined) this.options.logger.info(bindings, `${claim.task}: fresh, skipped (${why})`);
         if (finishedRun) {
-          this.options.logger.info({ runId: finishedRun.runId, job: finishedRun.job, status: finishedRun.status }, `run ${finishedRun.runId} (${finishedRun.job}) ${finishedRun.status}`);
+          this.options.logger.info(
+            { runId: finishedRun.runId, job: finishedRun.job, status: finishedRun.status },
+            `run ${finishedRun.runId} (${finishedRun.job}) ${finishedRun.status}`,
+          );
           this.options.onRunFinished?.(finishedRun);
         }
       } catch (err) {
-        this.options.logger.error({ ...bindings, err: errorMessage(err) }, 'could not record the attempt; the task will be retried once its heartbeat is stale');
+        this.options.logger.error(
+          { ...bindings, err: errorMessage(err) },
+          'could not record the attempt; the task will be retried once its heartbeat is stale',
+        );
       } finally {
         this.checking--;
         this.wake();
@@ -190,7 +208,12 @@ export class Worker {
   private launch(claim: ClaimedTask): void {
     const { logger } = this.options;
     const request: TaskRequest = {
-      projectDir: this.config.projectDir, runId: claim.runId, job: claim.job, task: claim.task, attempt: claim.attempt, partition: claim.partition,
+      projectDir: this.config.projectDir,
+      runId: claim.runId,
+      job: claim.job,
+      task: claim.task,
+      attempt: claim.attempt,
+      partition: claim.partition,
       logLevel: logger.level === 'silent' ? 'info' : logger.level,
     };
     const child = fork(path.join(path.dirname(here), `task-process${extension}`), [], {
@@ -241,13 +264,22 @@ export class Worker {
           .then(({ retryAt, finishedRun }) => {
             const seconds = ((Date.now() - started) / 1000).toFixed(1);
             if (outcome.status === 'success') logger.info(bindings, `${claim.task}: succeeded in ${seconds} s`);
-            else logger.warn({ ...bindings, status: outcome.status }, `${claim.task}: ${outcome.status} after ${seconds} s: ${outcome.error}${retryAt ? `; retry at ${retryAt.toISOString()}` : ''}`);
+            else
+              logger.warn(
+                { ...bindings, status: outcome.status },
+                `${claim.task}: ${outcome.status} after ${seconds} s: ${outcome.error}${retryAt ? `; retry at ${retryAt.toISOString()}` : ''}`,
+              );
             if (finishedRun) {
-              logger.info({ runId: finishedRun.runId, job: finishedRun.job, status: finishedRun.status }, `run ${finishedRun.runId} (${finishedRun.job}) ${finishedRun.status}`);
+              logger.info(
+                { runId: finishedRun.runId, job: finishedRun.job, status: finishedRun.status },
+                `run ${finishedRun.runId} (${finishedRun.job}) ${finishedRun.status}`,
+              );
               this.options.onRunFinished?.(finishedRun);
             }
           })
-          .catch((err) => logger.error({ ...bindings, err: errorMessage(err) }, 'could not record the attempt; the task will be retried once its heartbeat is stale'))
+          .catch((err) =>
+            logger.error({ ...bindings, err: errorMessage(err) }, 'could not record the attempt; the task will be retried once its heartbeat is stale'),
+          )
           .finally(() => {
             this.running.delete(key(claim));
             this.wake();
@@ -288,7 +320,14 @@ function relay(logger: Logger, line: string): void {
     return;
   }
   const { level, time: _time, pid: _pid, hostname: _host, msg, ...rest } = entry;
-  const method = typeof level === 'number' && level >= 50 ? 'error' : typeof level === 'number' && level >= 40 ? 'warn' : typeof level === 'number' && level < 30 ? 'debug' : 'info';
+  const method =
+    typeof level === 'number' && level >= 50
+      ? 'error'
+      : typeof level === 'number' && level >= 40
+        ? 'warn'
+        : typeof level === 'number' && level < 30
+          ? 'debug'
+          : 'info';
   logger[method](rest, typeof msg === 'string' ? msg : '');
 }
 

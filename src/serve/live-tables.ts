@@ -93,10 +93,20 @@ export class LiveTables {
     await this.lake.engine.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(layer)}`);
     // A snapshot never changes, so a copy in memory is as true as the files, and much faster to query.
     const inMemory = info.rowCount <= this.memoryRows;
-    await this.lake.engine.run(`CREATE OR REPLACE ${inMemory ? 'TABLE' : 'VIEW'} ${view} AS ${this.lake.selectOfFiles(resolved.files, resolved.snapshot.schema)}`);
+    await this.lake.engine.run(
+      `CREATE OR REPLACE ${inMemory ? 'TABLE' : 'VIEW'} ${view} AS ${this.lake.selectOfFiles(resolved.files, resolved.snapshot.schema)}`,
+    );
     // The schema as DuckDB reads it (union of files), which is what filters are typed against.
     const columns = (await this.lake.engine.describe(`SELECT * FROM ${view}`)).map((c) => ({ name: c.name, type: c.type }));
-    this.tables.set(info.name, { name: info.name, snapshotId: info.currentSnapshot, rowCount: info.rowCount, updatedAt: info.updatedAt, columns, view, inMemory });
+    this.tables.set(info.name, {
+      name: info.name,
+      snapshotId: info.currentSnapshot,
+      rowCount: info.rowCount,
+      updatedAt: info.updatedAt,
+      columns,
+      view,
+      inMemory,
+    });
     if (known) this.retired.push({ table: known, at: Date.now() });
   }
 }

@@ -42,28 +42,55 @@ export function valueSchema(type: string, top = true): JsonSchema {
     return {
       type: 'array',
       description: 'map entries',
-      items: { type: 'object', properties: { key: valueSchema(key!, false), value: nullable(valueSchema(value!, false)) }, required: ['key', 'value'], additionalProperties: false },
+      items: {
+        type: 'object',
+        properties: { key: valueSchema(key!, false), value: nullable(valueSchema(value!, false)) },
+        required: ['key', 'value'],
+        additionalProperties: false,
+      },
     };
   }
   if (head === 'UNION') return { type: 'object', properties: { tag: { type: 'string' }, value: {} }, required: ['tag', 'value'] };
-  if (head === 'ENUM' && args) return { type: 'string', enum: splitTopLevel(args[2]!).map((v) => v.trim().replace(/^'(.*)'$/s, '$1').replace(/''/g, "'")) };
+  if (head === 'ENUM' && args)
+    return {
+      type: 'string',
+      enum: splitTopLevel(args[2]!).map((v) =>
+        v
+          .trim()
+          .replace(/^'(.*)'$/s, '$1')
+          .replace(/''/g, "'"),
+      ),
+    };
   if (head === 'DECIMAL' || head === 'NUMERIC') {
     const precision = Number(args?.[2]?.split(',')[0] ?? 18);
     // Up to 15 significant digits, a decimal survives the trip through a double: always a number.
     if (top && precision <= 15) return { type: 'number' };
-    return top ? { type: ['number', 'string'], description: `${type}: a number, or its exact text when a double cannot hold it` } : { type: 'string', description: `${type} as exact text` };
+    return top
+      ? { type: ['number', 'string'], description: `${type}: a number, or its exact text when a double cannot hold it` }
+      : { type: 'string', description: `${type} as exact text` };
   }
   if (SMALL_INTEGER.test(head)) return { type: 'integer' };
   if (BIG_INTEGER.test(head)) {
-    return top ? { type: ['integer', 'string'], description: `${type}: a number, or its exact text beyond ±2^53` } : { type: 'string', pattern: '^-?\\d+$', description: `${type} as text` };
+    return top
+      ? { type: ['integer', 'string'], description: `${type}: a number, or its exact text beyond ±2^53` }
+      : { type: 'string', pattern: '^-?\\d+$', description: `${type} as text` };
   }
   if (/^(DOUBLE|FLOAT|REAL|FLOAT[48])$/.test(head)) return { anyOf: [{ type: 'number' }, NON_FINITE] };
   if (head === 'BOOLEAN' || head === 'BOOL') return { type: 'boolean' };
   if (head === 'DATE') return { type: 'string', format: 'date' };
-  if (head.startsWith('TIMESTAMP')) return { type: 'string', description: `${type} as DuckDB writes it, e.g. 2024-01-31 13:45:00${head.includes('TIME ZONE') || head === 'TIMESTAMPTZ' ? '+00' : ''}` };
+  if (head.startsWith('TIMESTAMP'))
+    return {
+      type: 'string',
+      description: `${type} as DuckDB writes it, e.g. 2024-01-31 13:45:00${head.includes('TIME ZONE') || head === 'TIMESTAMPTZ' ? '+00' : ''}`,
+    };
   if (head.startsWith('TIME')) return { type: 'string', description: `${type}, e.g. 13:45:00` };
   if (head === 'INTERVAL') {
-    return { type: 'object', properties: { months: { type: 'integer' }, days: { type: 'integer' }, micros: { type: 'string', pattern: '^-?\\d+$' } }, required: ['months', 'days', 'micros'], additionalProperties: false };
+    return {
+      type: 'object',
+      properties: { months: { type: 'integer' }, days: { type: 'integer' }, micros: { type: 'string', pattern: '^-?\\d+$' } },
+      required: ['months', 'days', 'micros'],
+      additionalProperties: false,
+    };
   }
   if (head === 'UUID') return { type: 'string', format: 'uuid' };
   if (head === 'BLOB' || head === 'BYTEA') return { type: 'string', description: 'bytes, printable ones as they are and others as \\xNN escapes' };
@@ -73,7 +100,8 @@ export function valueSchema(type: string, top = true): JsonSchema {
 
 /** `schema`, or null. */
 export function nullable(schema: JsonSchema): JsonSchema {
-  if (typeof schema.type === 'string') return { ...schema, type: [schema.type, 'null'], ...(schema.enum ? { enum: [...(schema.enum as unknown[]), null] } : {}) };
+  if (typeof schema.type === 'string')
+    return { ...schema, type: [schema.type, 'null'], ...(schema.enum ? { enum: [...(schema.enum as unknown[]), null] } : {}) };
   if (Array.isArray(schema.type)) return { ...schema, type: [...(schema.type as string[]), 'null'] };
   if (Array.isArray(schema.anyOf)) return { ...schema, anyOf: [...(schema.anyOf as JsonSchema[]), { type: 'null' }] };
   return schema; // no type: anything, null included
@@ -84,7 +112,9 @@ export function rowSchema(table: string, columns: readonly ColumnInfo[], notNull
   return {
     type: 'object',
     description: `A row of ${table}. With ?fields=, rows hold only the chosen columns.`,
-    properties: Object.fromEntries(columns.map((c) => [c.name, { ...(notNull.has(c.name) ? valueSchema(c.type) : nullable(valueSchema(c.type))), 'x-duckdb-type': c.type }])),
+    properties: Object.fromEntries(
+      columns.map((c) => [c.name, { ...(notNull.has(c.name) ? valueSchema(c.type) : nullable(valueSchema(c.type))), 'x-duckdb-type': c.type }]),
+    ),
     required: columns.map((c) => c.name),
     additionalProperties: false,
   };
@@ -95,7 +125,8 @@ export function filterSchema(type: string): JsonSchema | undefined {
   const head = type.trim().toUpperCase().replace(/\(.*$/s, '');
   if (type.trim().endsWith(']') || /^(STRUCT|MAP|UNION|INTERVAL|BLOB|BYTEA|BIT|JSON)$/.test(head)) return undefined;
   if (SMALL_INTEGER.test(head)) return { type: 'integer' };
-  if (BIG_INTEGER.test(head) || head === 'DECIMAL' || head === 'NUMERIC') return { type: ['number', 'string'], description: `${type} (exact text for values a double cannot hold)` };
+  if (BIG_INTEGER.test(head) || head === 'DECIMAL' || head === 'NUMERIC')
+    return { type: ['number', 'string'], description: `${type} (exact text for values a double cannot hold)` };
   if (/^(DOUBLE|FLOAT|REAL|FLOAT[48])$/.test(head)) return { type: 'number' };
   if (head === 'BOOLEAN' || head === 'BOOL') return { type: 'boolean' };
   if (head === 'DATE') return { type: 'string', format: 'date' };
@@ -109,9 +140,20 @@ export function filterParameters(columns: readonly ColumnInfo[]): JsonSchema[] {
     const schema = filterSchema(column.type);
     if (!schema) continue;
     if (!RESERVED.has(column.name)) parameters.push({ name: column.name, in: 'query', required: false, description: `${column.name} equals`, schema });
-    parameters.push({ name: `${column.name}.in`, in: 'query', required: false, description: `${column.name} is one of these comma-separated values`, schema: { type: 'string', maxLength: 2000 } });
+    parameters.push({
+      name: `${column.name}.in`,
+      in: 'query',
+      required: false,
+      description: `${column.name} is one of these comma-separated values`,
+      schema: { type: 'string', maxLength: 2000 },
+    });
     if (schema.type === 'boolean') continue;
-    for (const [op, words] of [['gt', 'greater than'], ['gte', 'at least'], ['lt', 'less than'], ['lte', 'at most']] as const) {
+    for (const [op, words] of [
+      ['gt', 'greater than'],
+      ['gte', 'at least'],
+      ['lt', 'less than'],
+      ['lte', 'at most'],
+    ] as const) {
       parameters.push({ name: `${column.name}.${op}`, in: 'query', required: false, description: `${column.name} ${words}`, schema });
     }
   }
@@ -171,7 +213,15 @@ export function isPublicPath(path: string): boolean {
   return path === '/health' || path === '/' || path.startsWith('/assets/') || path === '/openapi.json' || path === '/docs' || path.startsWith('/docs/');
 }
 
-type Operation = { operationId?: string; parameters?: JsonSchema[]; responses?: Record<string, JsonSchema>; tags?: string[]; security?: unknown[]; summary?: string; description?: string };
+type Operation = {
+  operationId?: string;
+  parameters?: JsonSchema[];
+  responses?: Record<string, JsonSchema>;
+  tags?: string[];
+  security?: unknown[];
+  summary?: string;
+  description?: string;
+};
 type Document = { paths: Record<string, Record<string, Operation>>; components?: { schemas?: Record<string, JsonSchema>; securitySchemes?: unknown } };
 
 /**
@@ -192,11 +242,17 @@ export class OpenApiDocument {
 
   /** The document for the snapshots served now. */
   get(): Promise<Document> {
-    const key = this.ctx.live.list().map((t) => t.view).join('|');
+    const key = this.ctx.live
+      .list()
+      .map((t) => t.view)
+      .join('|');
     if (this.built?.key !== key) {
       const doc = this.build();
       this.built = { key, doc };
-      void doc.then((d) => (this.latest = d), () => (this.built = undefined));
+      void doc.then(
+        (d) => (this.latest = d),
+        () => (this.built = undefined),
+      );
     }
     return this.built.doc;
   }
@@ -229,8 +285,20 @@ export class OpenApiDocument {
             { name: 'limit', in: 'query', required: false, description: 'rows per page', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
             { name: 'offset', in: 'query', required: false, schema: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 } },
             { name: 'cursor', in: 'query', required: false, description: 'next_cursor of the previous page', schema: { type: 'string', maxLength: 200 } },
-            { name: 'sort', in: 'query', required: false, description: `columns, \`-\` for descending (${columns})`, schema: { type: 'string', maxLength: 500 } },
-            { name: 'fields', in: 'query', required: false, description: `columns to return, comma-separated (${columns})`, schema: { type: 'string', maxLength: 2000 } },
+            {
+              name: 'sort',
+              in: 'query',
+              required: false,
+              description: `columns, \`-\` for descending (${columns})`,
+              schema: { type: 'string', maxLength: 500 },
+            },
+            {
+              name: 'fields',
+              in: 'query',
+              required: false,
+              description: `columns to return, comma-separated (${columns})`,
+              schema: { type: 'string', maxLength: 2000 },
+            },
             ...filterParameters(table.columns),
           ],
           responses: { '200': json('A page of rows', pageSchema(ref(table), { table: table.name })) },
@@ -244,7 +312,18 @@ export class OpenApiDocument {
             tags: ['tables'],
             operationId: `get_${id}`,
             summary: `One row of ${table.name} by ${key.join(', ')}${key.length > 1 ? ' (values joined by `,`)' : ''}`,
-            parameters: [{ name: 'key', in: 'path', required: true, description: key.join(','), schema: key.length === 1 ? (filterSchema(table.columns.find((c) => c.name === key[0])?.type ?? 'VARCHAR') ?? { type: 'string' }) : { type: 'string', maxLength: 500 } }],
+            parameters: [
+              {
+                name: 'key',
+                in: 'path',
+                required: true,
+                description: key.join(','),
+                schema:
+                  key.length === 1
+                    ? (filterSchema(table.columns.find((c) => c.name === key[0])?.type ?? 'VARCHAR') ?? { type: 'string' })
+                    : { type: 'string', maxLength: 500 },
+              },
+            ],
             responses: { '200': json('The row', rowResponseSchema(ref(table), table.name)) },
           },
         };
@@ -258,21 +337,60 @@ export class OpenApiDocument {
             operationId: `aggregate_${id}`,
             summary: `Declared measures of ${table.name}, by declared dimensions and/or a period`,
             parameters: [
-              { name: 'measure', in: 'query', required: true, style: 'form', explode: true, description: 'a declared measure; repeat for several', schema: { anyOf: [{ type: 'string', enum: settings.measures }, { type: 'array', items: { type: 'string', enum: settings.measures }, minItems: 1, maxItems: 10 }] } },
-              ...(dims.length ? [{ name: 'by', in: 'query', required: false, description: `declared dimensions, comma-separated (${dims.map((d) => d.name).join(', ')})`, schema: { type: 'string', maxLength: 500 } }] : []),
-              ...(settings.timeColumn ? [{ name: 'period', in: 'query', required: false, description: `buckets of ${settings.timeColumn}`, schema: { type: 'string', enum: ['day', 'week', 'month', 'quarter', 'year'] } }] : []),
+              {
+                name: 'measure',
+                in: 'query',
+                required: true,
+                style: 'form',
+                explode: true,
+                description: 'a declared measure; repeat for several',
+                schema: {
+                  anyOf: [
+                    { type: 'string', enum: settings.measures },
+                    { type: 'array', items: { type: 'string', enum: settings.measures }, minItems: 1, maxItems: 10 },
+                  ],
+                },
+              },
+              ...(dims.length
+                ? [
+                    {
+                      name: 'by',
+                      in: 'query',
+                      required: false,
+                      description: `declared dimensions, comma-separated (${dims.map((d) => d.name).join(', ')})`,
+                      schema: { type: 'string', maxLength: 500 },
+                    },
+                  ]
+                : []),
+              ...(settings.timeColumn
+                ? [
+                    {
+                      name: 'period',
+                      in: 'query',
+                      required: false,
+                      description: `buckets of ${settings.timeColumn}`,
+                      schema: { type: 'string', enum: ['day', 'week', 'month', 'quarter', 'year'] },
+                    },
+                  ]
+                : []),
               ...filterParameters(table.columns),
             ],
             responses: {
-              '200': json('One row per group, holding the requested dimensions and measures', pageSchema({
-                type: 'object',
-                properties: {
-                  ...(settings.timeColumn ? { period: { type: 'string', format: 'date', description: 'first day of the period' } } : {}),
-                  ...Object.fromEntries(dims.map((d) => [d.name, nullable(valueSchema(d.type))])),
-                  ...Object.fromEntries(settings.measures.map((m) => [m, nullable(valueSchema(measureTypes.get(m) ?? 'UNKNOWN'))])),
-                },
-                additionalProperties: false,
-              }, { table: table.name })),
+              '200': json(
+                'One row per group, holding the requested dimensions and measures',
+                pageSchema(
+                  {
+                    type: 'object',
+                    properties: {
+                      ...(settings.timeColumn ? { period: { type: 'string', format: 'date', description: 'first day of the period' } } : {}),
+                      ...Object.fromEntries(dims.map((d) => [d.name, nullable(valueSchema(d.type))])),
+                      ...Object.fromEntries(settings.measures.map((m) => [m, nullable(valueSchema(measureTypes.get(m) ?? 'UNKNOWN'))])),
+                    },
+                    additionalProperties: false,
+                  },
+                  { table: table.name },
+                ),
+              ),
             },
           },
         };
@@ -363,7 +481,11 @@ function json(description: string, schema: JsonSchema): JsonSchema {
 
 /** `get /api/v1/orchestration/runs/{runId}` → `get_orchestration_runs_by_runId`. */
 export function operationName(method: string, path: string): string {
-  const words = path.replace(/^\/api\/v1\//, '/').split('/').filter(Boolean).map((part) => (part.startsWith('{') ? `by_${part.slice(1, -1)}` : part));
+  const words = path
+    .replace(/^\/api\/v1\//, '/')
+    .split('/')
+    .filter(Boolean)
+    .map((part) => (part.startsWith('{') ? `by_${part.slice(1, -1)}` : part));
   return [method.toLowerCase(), ...words].join('_').replace(/[^A-Za-z0-9_]+/g, '_');
 }
 

@@ -21,11 +21,13 @@ export class Reader {
 
   async rows(sql: string, params: readonly unknown[] = []): Promise<JsonRow[]> {
     const slot = this.connections[this.next++ % this.connections.length]!;
-    const run = slot.busy.catch(() => undefined).then(async () => {
-      const reader = await slot.conn.runAndReadAll(sql, params as DuckDBValue[]);
-      const columns = reader.columnNames().map((name, i) => ({ name, type: reader.columnTypes()[i]!.toString() }));
-      return reader.getRowObjectsJson().map((row) => exactNumbers(row, columns) as JsonRow);
-    });
+    const run = slot.busy
+      .catch(() => undefined)
+      .then(async () => {
+        const reader = await slot.conn.runAndReadAll(sql, params as DuckDBValue[]);
+        const columns = reader.columnNames().map((name, i) => ({ name, type: reader.columnTypes()[i]!.toString() }));
+        return reader.getRowObjectsJson().map((row) => exactNumbers(row, columns) as JsonRow);
+      });
     slot.busy = run;
     return run;
   }

@@ -28,7 +28,10 @@ import type { Logger } from '../util/logger.js';
  * The HTTP server: generic table API, declared endpoints, OpenAPI at /openapi.json with docs at /docs, the dashboard
  * at /, /health, and Prometheus metrics at /metrics. Built as Fastify plugins; every route validates its input against its schema.
  */
-export async function buildServer(lake: Lake, options: { logger?: Logger; orchestration?: Orchestration } = {}): Promise<{ app: FastifyInstance; ctx: ServeContext }> {
+export async function buildServer(
+  lake: Lake,
+  options: { logger?: Logger; orchestration?: Orchestration } = {},
+): Promise<{ app: FastifyInstance; ctx: ServeContext }> {
   const settings = lake.config.serve;
   // Runs, schedules and the asset graph are served by `serve` too (read from the catalog), not only by `dev`.
   const orchestration = options.orchestration ?? (await Orchestration.open(lake));
@@ -44,7 +47,15 @@ export async function buildServer(lake: Lake, options: { logger?: Logger; orches
     table(layer, table) {
       const name = `${layer}.${table}`;
       const found = live.isExposed(name) ? live.get(name) : undefined;
-      if (!found) throw new NotFound(`table ${name} is not served (exposed tables: ${live.list().map((t) => t.name).join(', ') || 'none'})`);
+      if (!found)
+        throw new NotFound(
+          `table ${name} is not served (exposed tables: ${
+            live
+              .list()
+              .map((t) => t.name)
+              .join(', ') || 'none'
+          })`,
+        );
       return found;
     },
     served: (name) => settings.tables?.[name] ?? {},
@@ -67,18 +78,23 @@ export async function buildServer(lake: Lake, options: { logger?: Logger; orches
   app.setErrorHandler((error: Error & { validation?: unknown; validationContext?: string; statusCode?: number; instancePath?: string }, _request, reply) => {
     if (error.validation) {
       const detail = (error.validation as { instancePath?: string; params?: { missingProperty?: string; additionalProperty?: string } }[])[0];
-      const parameter = detail?.params?.additionalProperty ?? detail?.params?.missingProperty ?? (detail?.instancePath?.replace(/^\//, '') || error.validationContext || 'request');
+      const parameter =
+        detail?.params?.additionalProperty ??
+        detail?.params?.missingProperty ??
+        (detail?.instancePath?.replace(/^\//, '') || error.validationContext || 'request');
       const message = detail?.params?.additionalProperty ? `unknown parameter "${detail.params.additionalProperty}"` : error.message;
       return reply.code(400).send({ error: 'bad_request', parameter, message });
     }
     // A value DuckDB could not convert to the column's type (checks in table-query catch most before this).
-    if (/Conversion Error|Could not convert/i.test(error.message)) return reply.code(400).send({ error: 'bad_request', message: 'a parameter value does not fit its column type' });
+    if (/Conversion Error|Could not convert/i.test(error.message))
+      return reply.code(400).send({ error: 'bad_request', message: 'a parameter value does not fit its column type' });
     if (error.statusCode === 429) return reply.code(429).send({ error: 'too_many_requests', message: error.message });
     if (error.statusCode === 413) return reply.code(413).send({ error: 'payload_too_large', message: error.message });
     if (error instanceof BadRequest) return reply.code(400).send({ error: 'bad_request', parameter: error.parameter, message: error.message });
     if (error instanceof NotFound) return reply.code(404).send({ error: 'not_found', message: error.message });
     if (error instanceof TributaryError && error.code === 'TABLE_NOT_FOUND') return reply.code(404).send({ error: 'not_found', message: error.message });
-    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return reply.code(error.statusCode).send({ error: 'bad_request', message: error.message });
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500)
+      return reply.code(error.statusCode).send({ error: 'bad_request', message: error.message });
     // Never a stack trace or SQL text in a response: the log has them.
     reply.log.error(error);
     return reply.code(500).send({ error: 'internal', message: 'internal error; see the server log' });
@@ -135,7 +151,11 @@ export async function buildServer(lake: Lake, options: { logger?: Logger; orches
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: `${lake.config.name} — Tributary API`, version: VERSION, description: 'Tables of the lake at their current snapshot; every response names the snapshot it was read from.' },
+      info: {
+        title: `${lake.config.name} — Tributary API`,
+        version: VERSION,
+        description: 'Tables of the lake at their current snapshot; every response names the snapshot it was read from.',
+      },
       ...(tokens.length ? { components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }, security: [{ bearer: [] }] } : {}),
     },
   });
@@ -143,7 +163,11 @@ export async function buildServer(lake: Lake, options: { logger?: Logger; orches
   const notNull = (table: string) => {
     if (orchestration.graph.assets.get(table)?.kind !== 'model') return new Set<string>();
     // A model's snapshot is published only when its blocking checks pass: a `not_null` check guarantees a value.
-    return new Set((lake.config.checks[table] ?? []).filter((c) => c.kind === 'not_null' && (c.severity ?? 'error') === 'error').map((c) => (c as { column: string }).column));
+    return new Set(
+      (lake.config.checks[table] ?? [])
+        .filter((c) => c.kind === 'not_null' && (c.severity ?? 'error') === 'error')
+        .map((c) => (c as { column: string }).column),
+    );
   };
   const openapi = new OpenApiDocument(app, ctx, { auth: tokens.length > 0, notNull });
   await app.register(swaggerUi, {
@@ -160,15 +184,31 @@ export async function buildServer(lake: Lake, options: { logger?: Logger; orches
       status: { type: 'string', enum: ['ok', 'degraded'] },
       tables: { type: 'integer', description: 'tables served (without auth only)' },
       snapshots: { type: 'object', additionalProperties: { type: 'integer' }, description: 'snapshot served per table (without auth only)' },
-      errors: { type: 'array', items: { type: 'object', properties: { table: { type: 'string' }, error: { type: 'string' } }, required: ['table', 'error'], additionalProperties: false } },
+      errors: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: { table: { type: 'string' }, error: { type: 'string' } },
+          required: ['table', 'error'],
+          additionalProperties: false,
+        },
+      },
     },
     required: ['status'],
     additionalProperties: false,
   };
-  app.get('/health', { schema: { tags: ['health'], operationId: 'get_health', summary: 'Liveness and what is served', response: { 200: health } } }, async () =>
-    tokens.length
-      ? { status: live.errors().length ? 'degraded' : 'ok' }
-      : { status: live.errors().length ? 'degraded' : 'ok', tables: live.list().length, snapshots: Object.fromEntries(live.list().map((t) => [t.name, t.snapshotId])), errors: live.errors() },
+  app.get(
+    '/health',
+    { schema: { tags: ['health'], operationId: 'get_health', summary: 'Liveness and what is served', response: { 200: health } } },
+    async () =>
+      tokens.length
+        ? { status: live.errors().length ? 'degraded' : 'ok' }
+        : {
+            status: live.errors().length ? 'degraded' : 'ok',
+            tables: live.list().length,
+            snapshots: Object.fromEntries(live.list().map((t) => [t.name, t.snapshotId])),
+            errors: live.errors(),
+          },
   );
   app.get('/openapi.json', { schema: { hide: true } }, async () => openapi.get());
 

@@ -35,8 +35,13 @@ export const RESERVED = new Set(['limit', 'offset', 'cursor', 'sort', 'fields'])
 const INTEGER = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT)$/i;
 const NUMERIC = /^(FLOAT|REAL|DOUBLE|DECIMAL)/i;
 const RANGES: Record<string, [bigint, bigint]> = {
-  TINYINT: [-128n, 127n], SMALLINT: [-32768n, 32767n], INTEGER: [-2147483648n, 2147483647n],
-  BIGINT: [-9223372036854775808n, 9223372036854775807n], UTINYINT: [0n, 255n], USMALLINT: [0n, 65535n], UINTEGER: [0n, 4294967295n],
+  TINYINT: [-128n, 127n],
+  SMALLINT: [-32768n, 32767n],
+  INTEGER: [-2147483648n, 2147483647n],
+  BIGINT: [-9223372036854775808n, 9223372036854775807n],
+  UTINYINT: [0n, 255n],
+  USMALLINT: [0n, 65535n],
+  UINTEGER: [0n, 4294967295n],
 };
 
 const OPS = ['eq', 'in', 'gt', 'gte', 'lt', 'lte'];
@@ -92,7 +97,8 @@ function checkValue(table: LiveTable, column: string, value: string, parameter: 
     if (!d || d.getUTCMonth() !== +m![2]! - 1 || d.getUTCDate() !== +m![3]!) throw bad('a date YYYY-MM-DD');
   } else if (type.startsWith('TIMESTAMP')) {
     // As the API writes them too: `2024-01-31 13:45:00+00` (DuckDB's text for TIMESTAMPTZ) filters as it reads.
-    if (!/^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/.test(value) || Number.isNaN(Date.parse(value))) throw bad('a timestamp');
+    if (!/^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/.test(value) || Number.isNaN(Date.parse(value)))
+      throw bad('a timestamp');
   } else if (type === 'BOOLEAN') {
     if (!/^(true|false)$/i.test(value)) throw bad('true or false');
   }
@@ -100,14 +106,22 @@ function checkValue(table: LiveTable, column: string, value: string, parameter: 
 
 export function parseSort(table: LiveTable, sort: string | undefined): ListRequest['sort'] {
   if (!sort) return [];
-  return sort.split(',').filter(Boolean).map((s) => {
-    const descending = s.startsWith('-');
-    return { column: requireColumn(table, descending ? s.slice(1) : s, 'sort'), descending };
-  });
+  return sort
+    .split(',')
+    .filter(Boolean)
+    .map((s) => {
+      const descending = s.startsWith('-');
+      return { column: requireColumn(table, descending ? s.slice(1) : s, 'sort'), descending };
+    });
 }
 
 export function parseFields(table: LiveTable, fields: string | undefined): string[] | undefined {
-  return fields ? fields.split(',').filter(Boolean).map((f) => requireColumn(table, f, 'fields')) : undefined;
+  return fields
+    ? fields
+        .split(',')
+        .filter(Boolean)
+        .map((f) => requireColumn(table, f, 'fields'))
+    : undefined;
 }
 
 /**
@@ -155,10 +169,7 @@ export function listSql(table: LiveTable, req: ListRequest): { sql: string; coun
 
 /** Opaque pagination cursor: the next offset, tied to the snapshot it pages through. */
 /** Splits the window total off a page's rows; an empty page needs the count query. */
-export async function pageWithTotal<R extends Record<string, unknown>>(
-  rows: R[],
-  count: () => Promise<number>,
-): Promise<{ rows: R[]; total: number }> {
+export async function pageWithTotal<R extends Record<string, unknown>>(rows: R[], count: () => Promise<number>): Promise<{ rows: R[]; total: number }> {
   if (rows.length === 0) return { rows, total: await count() };
   const total = Number(rows[0]![TOTAL]);
   for (const row of rows) delete row[TOTAL];

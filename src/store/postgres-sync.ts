@@ -87,10 +87,16 @@ export function pgColumn(duck: string, column: string): { type: string; select: 
  * current snapshot is already in the store is skipped without writing anything.
  */
 export async function syncStore(lake: Lake, store: StoreSettings, only: readonly string[] = []): Promise<TableSyncReport[]> {
-  const location = resolveCatalog(store.url.includes('?schema=') ? store.url : `${store.url}${store.url.includes('?') ? '&' : '?'}schema=public`, lake.config.projectDir, lake.config.lakePath, 'store.url');
+  const location = resolveCatalog(
+    store.url.includes('?schema=') ? store.url : `${store.url}${store.url.includes('?') ? '&' : '?'}schema=public`,
+    lake.config.projectDir,
+    lake.config.lakePath,
+    'store.url',
+  );
   if (location.kind !== 'postgres') throw new TributaryError('CONFIG_INVALID', 'store.url: expected a postgres:// URL');
   for (const name of only) {
-    if (!store.tables[name]) throw new TributaryError('USAGE', `store: ${name} is not in store.tables`, { hint: `synced tables: ${Object.keys(store.tables).join(', ')}` });
+    if (!store.tables[name])
+      throw new TributaryError('USAGE', `store: ${name} is not in store.tables`, { hint: `synced tables: ${Object.keys(store.tables).join(', ')}` });
   }
   const server = location.url.replace(/:[^:@/]*@/, ':***@');
   const client = new pg.Client({ connectionString: location.url, application_name: 'tributary sync' });
@@ -130,15 +136,33 @@ export async function syncStore(lake: Lake, store: StoreSettings, only: readonly
 }
 
 /** What `_tributary_sync` says per synced table (none when nothing was synced yet). */
-export async function storeRefreshTimes(store: StoreSettings, projectDir: string, lakePath: string): Promise<Record<string, { snapshot: number; syncedAt: string; refreshSeconds: number | null }>> {
-  const location = resolveCatalog(store.url.includes('?schema=') ? store.url : `${store.url}${store.url.includes('?') ? '&' : '?'}schema=public`, projectDir, lakePath, 'store.url');
+export async function storeRefreshTimes(
+  store: StoreSettings,
+  projectDir: string,
+  lakePath: string,
+): Promise<Record<string, { snapshot: number; syncedAt: string; refreshSeconds: number | null }>> {
+  const location = resolveCatalog(
+    store.url.includes('?schema=') ? store.url : `${store.url}${store.url.includes('?') ? '&' : '?'}schema=public`,
+    projectDir,
+    lakePath,
+    'store.url',
+  );
   if (location.kind !== 'postgres') return {};
   const client = new pg.Client({ connectionString: location.url, connectionTimeoutMillis: 2000, application_name: 'tributary' });
   client.on('error', () => undefined);
   try {
     await client.connect();
     const { rows } = await client.query(`SELECT source_table, source_snapshot, synced_at, refresh_seconds FROM ${quoteIdent(location.schema)}._tributary_sync`);
-    return Object.fromEntries(rows.map((r) => [String(r.source_table), { snapshot: Number(r.source_snapshot), syncedAt: (r.synced_at as Date).toISOString(), refreshSeconds: r.refresh_seconds === null ? null : Number(r.refresh_seconds) }]));
+    return Object.fromEntries(
+      rows.map((r) => [
+        String(r.source_table),
+        {
+          snapshot: Number(r.source_snapshot),
+          syncedAt: (r.synced_at as Date).toISOString(),
+          refreshSeconds: r.refresh_seconds === null ? null : Number(r.refresh_seconds),
+        },
+      ]),
+    );
   } catch {
     return {}; // no store yet, or unreachable: the lake's own times are still reported
   } finally {
@@ -146,14 +170,30 @@ export async function storeRefreshTimes(store: StoreSettings, projectDir: string
   }
 }
 
-async function syncTable(lake: Lake, client: pg.Client, schema: string, name: string, spec: StoreSettings['tables'][string], onDelete: 'delete' | 'flag'): Promise<TableSyncReport> {
+async function syncTable(
+  lake: Lake,
+  client: pg.Client,
+  schema: string,
+  name: string,
+  spec: StoreSettings['tables'][string],
+  onDelete: 'delete' | 'flag',
+): Promise<TableSyncReport> {
   const resolved = await lake.catalog.resolveSnapshot(name);
   if (!resolved) throw new TributaryError('TABLE_NOT_FOUND', `store: ${name} has no snapshot yet`, { hint: 'run `tributary run` first' });
   const { snapshot } = resolved;
   const targetName = spec.target ?? name.replace('.', '_');
   const target = `${schema}.${quoteIdent(targetName)}`;
   const key = [spec.key].flat();
-  const report: TableSyncReport = { table: name, target: targetName, snapshot: snapshot.snapshotId, skipped: false, rowsInSnapshot: snapshot.rowCount, rowsUpserted: 0, rowsDeleted: 0, refreshSeconds: undefined };
+  const report: TableSyncReport = {
+    table: name,
+    target: targetName,
+    snapshot: snapshot.snapshotId,
+    skipped: false,
+    rowsInSnapshot: snapshot.rowCount,
+    rowsUpserted: 0,
+    rowsDeleted: 0,
+    refreshSeconds: undefined,
+  };
   const columns: ColumnInfo[] = snapshot.schema;
   for (const k of key) {
     if (!columns.some((c) => c.name === k)) throw new TributaryError('CONFIG_INVALID', `store.tables.${name}.key: ${name} has no column "${k}"`);
@@ -161,13 +201,24 @@ async function syncTable(lake: Lake, client: pg.Client, schema: string, name: st
   // Indexes: the ones declared here, and one per dimension and time column the API declares for the table (what
   // applications filter and group the store's copy by).
   const served = lake.config.serve.tables?.[name];
-  const indexes = [...(spec.indexes ?? []).map((i) => [i].flat()), ...(served?.dimensions ?? []).map((d) => [d]), ...(served?.timeColumn ? [[served.timeColumn]] : [])];
+  const indexes = [
+    ...(spec.indexes ?? []).map((i) => [i].flat()),
+    ...(served?.dimensions ?? []).map((d) => [d]),
+    ...(served?.timeColumn ? [[served.timeColumn]] : []),
+  ];
   for (const [i, index] of (spec.indexes ?? []).entries()) {
     for (const c of [index].flat()) {
-      if (!columns.some((col) => col.name === c)) throw new TributaryError('CONFIG_INVALID', `store.tables.${name}.indexes[${i}]: ${name} has no column "${c}"`);
+      if (!columns.some((col) => col.name === c))
+        throw new TributaryError('CONFIG_INVALID', `store.tables.${name}.indexes[${i}]: ${name} has no column "${c}"`);
     }
   }
-  const uniqueIndexes = [...new Map(indexes.filter((cols) => cols.every((c) => columns.some((col) => col.name === c)) && cols.join() !== key.join()).map((cols) => [cols.join('\u0000'), cols])).values()];
+  const uniqueIndexes = [
+    ...new Map(
+      indexes
+        .filter((cols) => cols.every((c) => columns.some((col) => col.name === c)) && cols.join() !== key.join())
+        .map((cols) => [cols.join('\u0000'), cols]),
+    ).values(),
+  ];
   const done = await client.query(`SELECT source_snapshot FROM ${schema}._tributary_sync WHERE target = $1 AND source_table = $2`, [targetName, name]);
   if (done.rows[0] && Number(done.rows[0].source_snapshot) === snapshot.snapshotId) return { ...report, skipped: true };
 
@@ -187,7 +238,9 @@ async function syncTable(lake: Lake, client: pg.Client, schema: string, name: st
     const batch = Math.max(1, Math.floor(MAX_PARAMETERS / (columns.length + 2)));
     // Rows go in batches from DuckDB (never the whole table in JS), each with a hash of its content.
     const select = lake.selectOfFiles(resolved.files, snapshot.schema);
-    const stream = await lake.engine.connection.stream(`SELECT ${mapped.map((m) => m.select).join(', ')}, md5(CAST(to_json(t) AS VARCHAR)) AS _row_hash FROM (${select}) AS t`);
+    const stream = await lake.engine.connection.stream(
+      `SELECT ${mapped.map((m) => m.select).join(', ')}, md5(CAST(to_json(t) AS VARCHAR)) AS _row_hash FROM (${select}) AS t`,
+    );
     const now = new Date().toISOString();
     for (;;) {
       const chunk = await stream.fetchChunk();
@@ -216,9 +269,10 @@ async function syncTable(lake: Lake, client: pg.Client, schema: string, name: st
         ON CONFLICT (${keyCols}) DO UPDATE SET ${set}
         WHERE ${target}._row_hash IS DISTINCT FROM EXCLUDED._row_hash OR ${target}._deleted`);
     const gone = `NOT EXISTS (SELECT 1 FROM _staging s WHERE ${key.map((k) => `s.${quoteIdent(k)} = ${target}.${quoteIdent(k)}`).join(' AND ')})`;
-    const deleted = onDelete === 'delete'
-      ? await client.query(`DELETE FROM ${target} WHERE ${gone}`)
-      : await client.query(`UPDATE ${target} SET _deleted = TRUE, _synced_at = $1 WHERE NOT _deleted AND ${gone}`, [now]);
+    const deleted =
+      onDelete === 'delete'
+        ? await client.query(`DELETE FROM ${target} WHERE ${gone}`)
+        : await client.query(`UPDATE ${target} SET _deleted = TRUE, _synced_at = $1 WHERE NOT _deleted AND ${gone}`, [now]);
     const refresh = (Date.now() - snapshot.committedAt.getTime()) / 1000;
     await client.query(
       `INSERT INTO ${schema}._tributary_sync (target, source_table, source_snapshot, gold_committed_at, synced_at, rows_in_snapshot, rows_upserted, rows_deleted, refresh_seconds)
@@ -232,6 +286,8 @@ async function syncTable(lake: Lake, client: pg.Client, schema: string, name: st
   } catch (err) {
     if (isConnectionError(err)) throw err; // reported once, naming the server, by syncStore
     await client.query('ROLLBACK').catch(() => undefined);
-    throw err instanceof TributaryError ? err : new TributaryError('CATALOG_ERROR', `store: syncing ${name} into ${targetName}: ${errorMessage(err).split('\n')[0]}`, { cause: err });
+    throw err instanceof TributaryError
+      ? err
+      : new TributaryError('CATALOG_ERROR', `store: syncing ${name} into ${targetName}: ${errorMessage(err).split('\n')[0]}`, { cause: err });
   }
 }

@@ -81,7 +81,9 @@ export async function replayDeadLetters(
     // Dead letters written before headers were kept have none (the column may not exist in any file yet).
     const columns = (await lake.engine.describe(`SELECT * FROM ${stream.dlqTable}`)).map((c) => c.name);
     const headersColumn = columns.includes('headers') ? '"headers"' : 'NULL AS "headers"';
-    const rows = await lake.engine.all(`SELECT "topic", "partition", "offset", "key", payload, ${headersColumn} FROM ${stream.dlqTable} ORDER BY "partition", "offset"`);
+    const rows = await lake.engine.all(
+      `SELECT "topic", "partition", "offset", "key", payload, ${headersColumn} FROM ${stream.dlqTable} ORDER BY "partition", "offset"`,
+    );
     const sourcePartitions = (await log.partitions(stream.topic)) ?? 0;
     const replays = await lake.catalog.dlqReplays(name);
     const wanted = edits ?? (options.only ? new Map(options.only.map((o) => [`${o.partition}/${o.offset}`, undefined])) : undefined);
@@ -112,7 +114,9 @@ export async function replayDeadLetters(
     }
     const missing = wanted ? [...wanted.keys()] : [];
     if (missing.length) {
-      throw new TributaryError('USAGE', `no dead letter of ${name} at partition/offset ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? '…' : ''}`, { hint: `see tributary dlq ls ${name}` });
+      throw new TributaryError('USAGE', `no dead letter of ${name} at partition/offset ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? '…' : ''}`, {
+        hint: `see tributary dlq ls ${name}`,
+      });
     }
     if (records.length) {
       await producer.send(records);

@@ -42,7 +42,16 @@ function firstInvalidUtf8(bytes: Buffer): number {
 export const LAKE_TIME_RANGE = { min: -62_135_596_800_000 /* 0001-01-01T00:00:00Z */, max: 253_402_300_799_999 /* 9999-12-31T23:59:59.999Z */ } as const;
 
 export type DecodeFailure = {
-  code: 'too_large' | 'empty' | 'unparseable' | 'not_an_object' | 'invalid_field' | 'missing_event_time' | 'event_time_out_of_range' | 'map_failed' | 'processing_failed';
+  code:
+    | 'too_large'
+    | 'empty'
+    | 'unparseable'
+    | 'not_an_object'
+    | 'invalid_field'
+    | 'missing_event_time'
+    | 'event_time_out_of_range'
+    | 'map_failed'
+    | 'processing_failed';
   message: string;
 };
 
@@ -54,11 +63,13 @@ export interface FieldCheck {
 
 /** The checks of declared fields, but the event-time field's (see decodeEvent). */
 export function fieldChecks(fields: Record<string, string> | undefined, eventTime?: string): FieldCheck[] {
-  return Object.entries(fields ?? {}).filter(([name]) => name !== eventTime).map(([name, spec]) => ({
-    name,
-    type: spec.replace('?', '') as FieldType,
-    required: !spec.endsWith('?'),
-  }));
+  return Object.entries(fields ?? {})
+    .filter(([name]) => name !== eventTime)
+    .map(([name, spec]) => ({
+      name,
+      type: spec.replace('?', '') as FieldType,
+      required: !spec.endsWith('?'),
+    }));
 }
 
 /** Decodes and validates one record value (the event-time field is the caller's to check: it parses it anyway). */
@@ -79,7 +90,12 @@ export function decodeEvent(
     return { failure: { code: 'unparseable', message: `cannot decode: ${err instanceof Error ? err.message : String(err)}` } };
   }
   if (decoded === null || typeof decoded !== 'object' || Array.isArray(decoded)) {
-    return { failure: { code: 'not_an_object', message: `expected an object, got ${Array.isArray(decoded) ? 'an array' : decoded === null ? 'null' : typeof decoded}` } };
+    return {
+      failure: {
+        code: 'not_an_object',
+        message: `expected an object, got ${Array.isArray(decoded) ? 'an array' : decoded === null ? 'null' : typeof decoded}`,
+      },
+    };
   }
   const event = decoded as StreamEvent;
   for (const check of checks) {
@@ -103,7 +119,8 @@ function typeProblem(v: unknown, type: FieldType): string | undefined {
       return typeof v === 'number' ? undefined : `expected a number, got ${describe(v)}`;
     case 'integer':
       if (typeof v === 'number' && !Number.isFinite(v)) return 'number out of range (too large for a double: it reads as infinity)';
-      if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) return `integer out of range: ${v} is beyond ±2^53, where integers are no longer exact`;
+      if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v))
+        return `integer out of range: ${v} is beyond ±2^53, where integers are no longer exact`;
       return typeof v === 'number' && Number.isInteger(v) ? undefined : `expected an integer, got ${describe(v)}`;
     case 'boolean':
       return typeof v === 'boolean' ? undefined : `expected true or false, got ${describe(v)}`;

@@ -54,7 +54,10 @@ export function compileStream(name: string, config: StreamConfig): CompiledStrea
   const declared = new Map(fieldChecks(config.fields).map((c) => [c.name, c.type]));
   const checks = fieldChecks(config.fields, config.eventTime);
   if (config.fields && !config.map && declared.get(config.eventTime) === undefined) {
-    throw new TributaryError('CONFIG_INVALID', `${where}.eventTime: "${config.eventTime}" is not among the declared fields (${[...declared.keys()].join(', ')})`);
+    throw new TributaryError(
+      'CONFIG_INVALID',
+      `${where}.eventTime: "${config.eventTime}" is not among the declared fields (${[...declared.keys()].join(', ')})`,
+    );
   }
   const outputs = Object.entries(config.outputs).map(([table, output]) => compileOutput(`${where}.outputs.${table}`, table, output, config, declared));
   const landing = config.landing === false ? undefined : (config.landing ?? `bronze.${base}_raw`);
@@ -74,8 +77,12 @@ export function compileStream(name: string, config: StreamConfig): CompiledStrea
     eventTime: config.eventTime,
     watermarkMs: toMillis(config.watermark, `${where}.watermark`),
     idleMs: toMillis(config.idleTimeout ?? '30s', `${where}.idleTimeout`),
-    maxAheadMs: config.eventTimeLimits?.maxAhead === false ? undefined : toMillis(config.eventTimeLimits?.maxAhead ?? '1h', `${where}.eventTimeLimits.maxAhead`),
-    maxBehindMs: config.eventTimeLimits?.maxBehind === false || config.eventTimeLimits?.maxBehind === undefined ? undefined : toMillis(config.eventTimeLimits.maxBehind, `${where}.eventTimeLimits.maxBehind`),
+    maxAheadMs:
+      config.eventTimeLimits?.maxAhead === false ? undefined : toMillis(config.eventTimeLimits?.maxAhead ?? '1h', `${where}.eventTimeLimits.maxAhead`),
+    maxBehindMs:
+      config.eventTimeLimits?.maxBehind === false || config.eventTimeLimits?.maxBehind === undefined
+        ? undefined
+        : toMillis(config.eventTimeLimits.maxBehind, `${where}.eventTimeLimits.maxBehind`),
     filter: config.filter,
     map: config.map,
     outputs,
@@ -99,17 +106,23 @@ function compileOutput(where: string, table: string, output: StreamOutput, confi
   } else {
     const sizeMs = positive(toMillis(w.size, `${where}.window.size`), `${where}.window.size`);
     const advanceMs = w.kind === 'sliding' ? positive(toMillis(w.advance, `${where}.window.advance`), `${where}.window.advance`) : sizeMs;
-    if (advanceMs > sizeMs) throw new TributaryError('CONFIG_INVALID', `${where}.window: advance (${advanceMs} ms) is larger than size (${sizeMs} ms): events would fall between windows`);
+    if (advanceMs > sizeMs)
+      throw new TributaryError(
+        'CONFIG_INVALID',
+        `${where}.window: advance (${advanceMs} ms) is larger than size (${sizeMs} ms): events would fall between windows`,
+      );
     window = { kind: w.kind, sizeMs, advanceMs };
   }
   const groupBy = output.groupBy ?? [];
   const aggregates = Object.entries(output.aggregates).map(([name, spec]) => ({ name, spec }));
   const columns = ['window_start', 'window_end', ...groupBy, ...aggregates.map((a) => a.name), ...(output.emit === 'on-update' ? ['is_final'] : [])];
   const clash = columns.find((c, i) => columns.indexOf(c) !== i);
-  if (clash) throw new TributaryError('CONFIG_INVALID', `${where}: column "${clash}" appears twice (group-by fields, aggregates, window_start/window_end/is_final)`);
+  if (clash)
+    throw new TributaryError('CONFIG_INVALID', `${where}: column "${clash}" appears twice (group-by fields, aggregates, window_start/window_end/is_final)`);
   if (config.fields && !config.map) {
     for (const field of [...groupBy, ...aggregates.flatMap((a) => (a.spec.field ? [a.spec.field] : []))]) {
-      if (!declared.has(field)) throw new TributaryError('CONFIG_INVALID', `${where}: field "${field}" is not among the declared fields (${[...declared.keys()].join(', ')})`);
+      if (!declared.has(field))
+        throw new TributaryError('CONFIG_INVALID', `${where}: field "${field}" is not among the declared fields (${[...declared.keys()].join(', ')})`);
     }
   }
   return {

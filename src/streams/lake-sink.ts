@@ -1,4 +1,14 @@
-import { BLOB, DOUBLE, DuckDBBlobValue, DuckDBDataChunk, DuckDBTimestampTZValue, INTEGER, VARCHAR, type DuckDBAppender, type DuckDBValue } from '@duckdb/node-api';
+import {
+  BLOB,
+  DOUBLE,
+  DuckDBBlobValue,
+  DuckDBDataChunk,
+  DuckDBTimestampTZValue,
+  INTEGER,
+  VARCHAR,
+  type DuckDBAppender,
+  type DuckDBValue,
+} from '@duckdb/node-api';
 import type { TableChange } from '../catalog/types.js';
 import type { Lake } from '../lake/lake.js';
 import { OPEN_FOLDER } from '../lake/lake.js';
@@ -68,7 +78,7 @@ export class LakeSink {
     }
     for (const o of this.outputs) {
       const closed = batch.closed.get(o.table) ?? [];
-      const open = o.emit === 'on-update' ? batch.open.get(o.table) ?? [] : undefined;
+      const open = o.emit === 'on-update' ? (batch.open.get(o.table) ?? []) : undefined;
       const change: TableChange | undefined = closed.length ? await this.flush(o.table, (a) => appendWindows(a, o, closed)) : undefined;
       if (open === undefined) {
         if (change) changes.push(change);
@@ -82,7 +92,13 @@ export class LakeSink {
       }
       const written = open.length ? await this.flush(o.table, (a) => appendWindows(a, o, open), OPEN_FOLDER) : undefined;
       nextOpen[o.table] = written?.addFiles.map((f) => f.path) ?? [];
-      const base = change ?? written ?? { table: o.table, operation: 'append', addFiles: [], schema: await this.lake.engine.describe(`SELECT * FROM ${this.buffers.get(o.table)!}`) };
+      const base = change ??
+        written ?? {
+          table: o.table,
+          operation: 'append',
+          addFiles: [],
+          schema: await this.lake.engine.describe(`SELECT * FROM ${this.buffers.get(o.table)!}`),
+        };
       changes.push({
         ...base,
         addFiles: [...(change?.addFiles ?? []), ...(written?.addFiles ?? [])],
@@ -97,7 +113,13 @@ export class LakeSink {
     const out: TableChange[] = [];
     for (const [table, buffer] of this.buffers) {
       if (except.some((c) => c.table === table) || (await this.lake.catalog.getTable(table))) continue;
-      out.push({ table, operation: 'create', addFiles: [], schema: await this.lake.engine.describe(this.selects.get(table) ?? `SELECT * FROM ${buffer}`), summary: { stream: this.stream.name } });
+      out.push({
+        table,
+        operation: 'create',
+        addFiles: [],
+        schema: await this.lake.engine.describe(this.selects.get(table) ?? `SELECT * FROM ${buffer}`),
+        summary: { stream: this.stream.name },
+      });
     }
     return out;
   }
@@ -237,7 +259,9 @@ function appendLate(a: DuckDBAppender, late: readonly LateEvent[]): void {
     a.appendInteger(l.record.partition);
     a.appendBigInt(BigInt(l.record.offset));
     a.appendVarchar(JSON.stringify(l.event));
-    a.appendVarchar(`window [${new Date(l.windowStart).toISOString()}, ${new Date(l.windowEnd).toISOString()}) of ${l.output} was closed: watermark ${new Date(l.watermark).toISOString()}`);
+    a.appendVarchar(
+      `window [${new Date(l.windowStart).toISOString()}, ${new Date(l.windowEnd).toISOString()}) of ${l.output} was closed: watermark ${new Date(l.watermark).toISOString()}`,
+    );
     a.appendTimestampTZ(now);
     a.endRow();
   }

@@ -145,8 +145,15 @@ export class StreamProcessor {
     const closed = new Map<string, WindowRow[]>();
     const open = new Map<string, WindowRow[]>();
     for (const a of this.aggregators) {
-      closed.set(a.output.table, a.close(this.watermarkMs).map((w) => this.row(a, w, true)));
-      if (a.output.emit === 'on-update') open.set(a.output.table, a.open().map((w) => this.row(a, w, false)));
+      closed.set(
+        a.output.table,
+        a.close(this.watermarkMs).map((w) => this.row(a, w, true)),
+      );
+      if (a.output.emit === 'on-update')
+        open.set(
+          a.output.table,
+          a.open().map((w) => this.row(a, w, false)),
+        );
     }
     return { records, deadLetters, late, closed, open, positions, watermark: this.watermarkMs };
   }
@@ -160,7 +167,10 @@ export class StreamProcessor {
     const rawTime = event[s.eventTime];
     const time = eventTimeOf(rawTime);
     if (time === undefined) {
-      const message = rawTime === undefined || rawTime === null ? `event-time field "${s.eventTime}" is missing` : `event-time field "${s.eventTime}" is not a time: ${JSON.stringify(rawTime)}`;
+      const message =
+        rawTime === undefined || rawTime === null
+          ? `event-time field "${s.eventTime}" is missing`
+          : `event-time field "${s.eventTime}" is not a time: ${JSON.stringify(rawTime)}`;
       return { code: 'missing_event_time', message };
     }
     // Out of bounds: dead-lettered before it can move the watermark (one event dated 9999 would close every window).
@@ -174,7 +184,8 @@ export class StreamProcessor {
       if (s.map) {
         const mapped = s.map(event);
         if (mapped === null || mapped === undefined) return undefined;
-        if (typeof mapped !== 'object' || Array.isArray(mapped)) return { code: 'map_failed', message: `map returned ${Array.isArray(mapped) ? 'an array' : typeof mapped}, not an event object` };
+        if (typeof mapped !== 'object' || Array.isArray(mapped))
+          return { code: 'map_failed', message: `map returned ${Array.isArray(mapped) ? 'an array' : typeof mapped}, not an event object` };
         event = mapped;
       }
     } catch (err) {

@@ -37,7 +37,9 @@ export async function replayStream(
   try {
     const live = await lake.catalog.streamCheckpoint(name, 'live');
     if (!live) {
-      throw new TributaryError('USAGE', `stream ${name} has no committed batch yet: there is nothing to replay over`, { hint: `run it first: tributary stream run ${name}` });
+      throw new TributaryError('USAGE', `stream ${name} has no committed batch yet: there is nothing to replay over`, {
+        hint: `run it first: tributary stream run ${name}`,
+      });
     }
     if (options.from !== 'earliest') {
       const session = stream.outputs.find((o) => o.window.kind === 'session');
@@ -46,9 +48,10 @@ export async function replayStream(
     }
     await lake.catalog.startRun(runId, 'replay');
     const until = new Map(Object.entries(live.offsets).map(([p, o]) => [Number(p), o]));
-    const starts = options.from === 'earliest'
-      ? new Map((await log.offsets(stream.topic)).map((o) => [o.partition, o.start]))
-      : await log.offsetsForTime(stream.topic, options.from.getTime());
+    const starts =
+      options.from === 'earliest'
+        ? new Map((await log.offsets(stream.topic)).map((o) => [o.partition, o.start]))
+        : await log.offsetsForTime(stream.topic, options.from.getTime());
     const positions = new Map([...until.keys()].map((p) => [p, Math.min(starts.get(p) ?? 0, until.get(p)!)]));
     const total = [...until].reduce((n, [p, end]) => n + end - positions.get(p)!, 0);
     const processor = new StreamProcessor(stream);
@@ -75,7 +78,14 @@ export async function replayStream(
     const fromMs = options.from === 'earliest' ? -Infinity : options.from.getTime();
     const watermark = processor.watermark;
     const sink = await LakeSink.open(lake, stream, { outputsOnly: true });
-    const report: ReplayReport = { stream: name, runId, from: options.from === 'earliest' ? 'earliest' : options.from.toISOString(), records: read, tables: [], watermark: Number.isFinite(watermark) ? watermark : null };
+    const report: ReplayReport = {
+      stream: name,
+      runId,
+      from: options.from === 'earliest' ? 'earliest' : options.from.toISOString(),
+      records: read,
+      tables: [],
+      watermark: Number.isFinite(watermark) ? watermark : null,
+    };
     for (const output of stream.outputs) {
       // Windows that began before `from` saw only part of their events in the replay: the live rows stay.
       const rows = emitted.get(output.table)!.filter((w) => w.start >= fromMs);
@@ -106,7 +116,13 @@ function sqlTime(ms: number): string {
  * One new snapshot of `table`: its rows outside the recomputed range, plus the replay's rows. Optimistic: files the
  * live stream appends meanwhile are left alone (they hold later windows); a concurrent compaction makes us retry.
  */
-async function replaceWindows(lake: Lake, table: string, buffer: string, replaced: string, runId: string): Promise<{ replaced: number; snapshotId: number | undefined }> {
+async function replaceWindows(
+  lake: Lake,
+  table: string,
+  buffer: string,
+  replaced: string,
+  runId: string,
+): Promise<{ replaced: number; snapshotId: number | undefined }> {
   for (let attempt = 1; ; attempt++) {
     const resolved = (await lake.catalog.getTable(table)) ? await lake.catalog.resolveSnapshot(table) : undefined;
     const files = (resolved?.files ?? []).filter((f) => !f.path.includes(`/${OPEN_FOLDER}/`));

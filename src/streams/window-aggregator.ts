@@ -98,7 +98,10 @@ export class WindowAggregator {
     for (const s of states) {
       if (this.output.window.kind === 'session') {
         const group = groupId(s.keys);
-        this.sessions.set(group, [...(this.sessions.get(group) ?? []), s].sort((a, b) => a.start - b.start));
+        this.sessions.set(
+          group,
+          [...(this.sessions.get(group) ?? []), s].sort((a, b) => a.start - b.start),
+        );
       } else {
         let groups = this.fixed.get(s.start);
         if (!groups) this.fixed.set(s.start, (groups = new Map()));
@@ -128,7 +131,10 @@ export class WindowAggregator {
     this.accumulate(merged.acc, event);
     for (const s of overlapping) this.merge(merged.acc, s.acc);
     rest.push(merged);
-    this.sessions.set(group, rest.sort((a, b) => a.start - b.start));
+    this.sessions.set(
+      group,
+      rest.sort((a, b) => a.start - b.start),
+    );
     return true;
   }
 

@@ -131,19 +131,19 @@ export async function runStream(config: ResolvedConfig, name: string, options: S
       // On a conflict, Lake.commit removes the files itself; on an unknown outcome (connection lost during COMMIT)
       // they must stay, since the commit may have landed; vacuum removes them if it did not.
       await lake.commit({
-          runId,
-          changes,
-          checkpoint: {
-            stream: name,
-            run: 'live',
-            topic: stream.topic,
-            expectedSeq: seq,
-            offsets: Object.fromEntries(committed),
-            watermark: Number.isFinite(result.watermark) ? result.watermark : null,
-            // The processor state was serialised when the batch was processed; open files are only known now.
-            state: `{"processor":${state},"openFiles":${JSON.stringify(nextOpen)},"previousOffsets":${JSON.stringify(previousOffsets)}}`,
-          },
-        });
+        runId,
+        changes,
+        checkpoint: {
+          stream: name,
+          run: 'live',
+          topic: stream.topic,
+          expectedSeq: seq,
+          offsets: Object.fromEntries(committed),
+          watermark: Number.isFinite(result.watermark) ? result.watermark : null,
+          // The processor state was serialised when the batch was processed; open files are only known now.
+          state: `{"processor":${state},"openFiles":${JSON.stringify(nextOpen)},"previousOffsets":${JSON.stringify(previousOffsets)}}`,
+        },
+      });
       seq++;
       openFiles = nextOpen;
       previousOffsets = Object.fromEntries(committed);
@@ -160,12 +160,22 @@ export async function runStream(config: ResolvedConfig, name: string, options: S
       if (stream.compactEvery > 0 && report.batches % stream.compactEvery === 0) await compactTables(lake, stream);
       if (options.onBatch) {
         // Only for the lag figure: a failed lookup keeps the previous ends rather than failing a committed batch.
-        if (report.batches % 20 === 1) ends = await log.offsets(stream.topic).then((o) => new Map(o.map((x) => [x.partition, x.end])), () => ends);
+        if (report.batches % 20 === 1)
+          ends = await log.offsets(stream.topic).then(
+            (o) => new Map(o.map((x) => [x.partition, x.end])),
+            () => ends,
+          );
         let lag = 0;
         for (const [p, end] of ends) lag += Math.max(0, end - (committed.get(p) ?? 0));
         options.onBatch({
-          batch: report.batches, records: records.length, deadLetters: result.deadLetters.length, late: result.late.length,
-          emitted, watermark: report.watermark, lag, commitMs: Math.round(performance.now() - started),
+          batch: report.batches,
+          records: records.length,
+          deadLetters: result.deadLetters.length,
+          late: result.late.length,
+          emitted,
+          watermark: report.watermark,
+          lag,
+          commitMs: Math.round(performance.now() - started),
         });
       }
     };
@@ -208,7 +218,13 @@ export async function runStream(config: ResolvedConfig, name: string, options: S
  * stream publishes the checkpoint's offsets after each commit, and may have stopped just before doing so).
  * Undefined when the group agrees, has no offsets, or cannot be read.
  */
-async function movedGroupOffsets(log: Log, name: string, topic: string, offsets: Record<string, number>, previous: Record<string, number> | undefined): Promise<Map<number, number> | undefined> {
+async function movedGroupOffsets(
+  log: Log,
+  name: string,
+  topic: string,
+  offsets: Record<string, number>,
+  previous: Record<string, number> | undefined,
+): Promise<Map<number, number> | undefined> {
   const group = await log.groupOffsets(streamGroup(name), topic).catch(() => new Map<number, number>());
   const moved = new Map(
     [...group].filter(([p, o]) => {
@@ -314,4 +330,3 @@ async function compactTables(lake: Lake, stream: CompiledStream): Promise<void> 
     }
   }
 }
-

@@ -16,6 +16,8 @@ export function createLogger(name: string, options: { pretty?: boolean; level?: 
   const level = wanted;
   const readable = options.pretty ?? Boolean(process.stderr.isTTY);
   // Synchronous in both cases: a crash never loses the lines before it.
-  const destination = readable ? pretty({ destination: 2, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }) : pino.destination({ fd: 2, sync: true });
+  const destination = readable
+    ? pretty({ destination: 2, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
+    : pino.destination({ fd: 2, sync: true });
   return pino({ name, level, base: { pid: process.pid } }, destination);
 }

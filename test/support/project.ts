@@ -9,7 +9,7 @@ import { tempDir } from './helpers.js';
 /** A throwaway project folder with an open lake, closed after the test file. */
 export async function openTestLake(
   config: TributaryConfig = {},
-  options: { catalog?: CatalogLocation; /** A folder of this name inside the temporary one is the project. */ folderName?: string } = {},
+  options: { catalog?: CatalogLocation /** A folder of this name inside the temporary one is the project. */; folderName?: string } = {},
 ): Promise<{ lake: Lake; dir: string; write: (rel: string, content: string | Buffer) => string }> {
   const dir = options.folderName ? path.join(tempDir('trib-project-'), options.folderName) : tempDir('trib-project-');
   mkdirSync(dir, { recursive: true });

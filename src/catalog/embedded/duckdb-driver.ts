@@ -110,24 +110,26 @@ class CatalogFile {
   }
 
   exclusive<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-    const run = this.queue.catch(() => undefined).then(async () => {
-      if (this.idleTimer) clearTimeout(this.idleTimer);
-      this.idleTimer = undefined;
-      if (!this.held) {
-        const instance = await this.openFile();
-        this.held = { instance, conn: await instance.connect() };
-      }
-      try {
-        return await fn(this.held.conn);
-      } finally {
-        // Another process is waiting for the file: hand it over now rather than lingering.
-        if (othersWaiting(this.location)) this.closeHeld();
-        else {
-          this.idleTimer = setTimeout(() => void this.queue.catch(() => undefined).then(() => this.idle()), LINGER_MS);
-          this.idleTimer.unref();
+    const run = this.queue
+      .catch(() => undefined)
+      .then(async () => {
+        if (this.idleTimer) clearTimeout(this.idleTimer);
+        this.idleTimer = undefined;
+        if (!this.held) {
+          const instance = await this.openFile();
+          this.held = { instance, conn: await instance.connect() };
         }
-      }
-    });
+        try {
+          return await fn(this.held.conn);
+        } finally {
+          // Another process is waiting for the file: hand it over now rather than lingering.
+          if (othersWaiting(this.location)) this.closeHeld();
+          else {
+            this.idleTimer = setTimeout(() => void this.queue.catch(() => undefined).then(() => this.idle()), LINGER_MS);
+            this.idleTimer.unref();
+          }
+        }
+      });
     this.queue = run;
     return run;
   }

@@ -20,8 +20,7 @@ export class PostgresCatalogDriver implements CatalogDriver {
     this.location = `${safe.toString()} (schema ${schema})`;
     this.schema = schema;
     const types = {
-      getTypeParser: (oid: number, format?: string) =>
-        oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text'),
+      getTypeParser: (oid: number, format?: string) => (oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')),
     };
     this.pool = new pg.Pool({ connectionString: url, max: 4, types, options: `-c search_path=${schema}`, application_name: 'tributary catalog' });
     // A server restart makes every client emit 'error': without a listener Node kills the process. Idle clients'

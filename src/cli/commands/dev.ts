@@ -48,14 +48,22 @@ export function devCommand(): Command {
 
       const next = (await scheduleInfo(orch)).filter((s) => s.next).sort((a, b) => a.next!.getTime() - b.next!.getTime())[0];
       const summary = {
-        listening: address, jobs: orch.jobs.size, sensors: Object.keys(config.sensors).length, automated: orch.automated, streams,
+        listening: address,
+        jobs: orch.jobs.size,
+        sensors: Object.keys(config.sensors).length,
+        automated: orch.automated,
+        streams,
         nextSchedule: next ? { job: next.job, at: next.next!.toISOString() } : null,
       };
-      print(globals(cmd).json ? JSON.stringify(summary) : [
-        `tributary dev: ${config.name} at ${address}  (dashboard /, API /api/v1, docs /docs, metrics /metrics)`,
-        `  ${orch.jobs.size} job(s)${next ? `, next: ${next.job} at ${next.next!.toISOString()}` : ''} · ${summary.sensors} sensor(s) · automation: ${orch.automated.join(', ') || 'none'} · streams: ${streams.join(', ') || 'none'}`,
-        '  Ctrl-C stops: running tasks get 10 s to finish (or go back to the queue), streams commit their batch.',
-      ].join('\n'));
+      print(
+        globals(cmd).json
+          ? JSON.stringify(summary)
+          : [
+              `tributary dev: ${config.name} at ${address}  (dashboard /, API /api/v1, docs /docs, metrics /metrics)`,
+              `  ${orch.jobs.size} job(s)${next ? `, next: ${next.job} at ${next.next!.toISOString()}` : ''} · ${summary.sensors} sensor(s) · automation: ${orch.automated.join(', ') || 'none'} · streams: ${streams.join(', ') || 'none'}`,
+              '  Ctrl-C stops: running tasks get 10 s to finish (or go back to the queue), streams commit their batch.',
+            ].join('\n'),
+      );
 
       await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
       logger.info('stopping');

@@ -17,14 +17,26 @@ export function dlqCommand(): Command {
     .action(async (name: string, opts: { pending?: boolean }, cmd: Command) => {
       const config = await loadConfig(projectDir(cmd), { required: true });
       const entries = await listDeadLetters(config, name, { pending: Boolean(opts.pending) });
-      emit(cmd, entries.map((e) => ({ ...e, payload: e.payloadText })), () =>
-        entries.length === 0
-          ? `${name}: no dead letters`
-          : renderTable(
-              ['partition', 'offset', 'error_code', 'error', 'bytes', 'payload', 'failed_at', 'replayed_at'],
-              entries.map((e) => ({ partition: e.partition, offset: e.offset, error_code: e.errorCode, error: e.error, bytes: e.bytes, payload: e.payloadText ?? '(binary or large)', failed_at: e.failedAt, replayed_at: e.replayedAt ?? '' })),
-              50,
-            ),
+      emit(
+        cmd,
+        entries.map((e) => ({ ...e, payload: e.payloadText })),
+        () =>
+          entries.length === 0
+            ? `${name}: no dead letters`
+            : renderTable(
+                ['partition', 'offset', 'error_code', 'error', 'bytes', 'payload', 'failed_at', 'replayed_at'],
+                entries.map((e) => ({
+                  partition: e.partition,
+                  offset: e.offset,
+                  error_code: e.errorCode,
+                  error: e.error,
+                  bytes: e.bytes,
+                  payload: e.payloadText ?? '(binary or large)',
+                  failed_at: e.failedAt,
+                  replayed_at: e.replayedAt ?? '',
+                })),
+                50,
+              ),
       );
     });
 
@@ -42,7 +54,12 @@ export function dlqCommand(): Command {
         return { partition: Number(m[1]), offset: Number(m[2]) };
       });
       const report = await replayDeadLetters(config, name, { ...(opts.file ? { file: path.resolve(opts.file) } : {}), ...(only ? { only } : {}) });
-      emit(cmd, report, () => `${name}: ${report.replayed} dead letters re-injected into ${report.topic} (${report.edited} corrected)${report.skipped ? ` · ${report.skipped} already replayed, skipped` : ''}`);
+      emit(
+        cmd,
+        report,
+        () =>
+          `${name}: ${report.replayed} dead letters re-injected into ${report.topic} (${report.edited} corrected)${report.skipped ? ` · ${report.skipped} already replayed, skipped` : ''}`,
+      );
     });
   return dlq;
 }

@@ -17,7 +17,9 @@ export function ingestCommand(): Command {
     .addOption(new Option('--encoding <name>', 'ad hoc CSV: text encoding').choices(['utf-8', 'latin-1', 'utf-16']))
     .addOption(new Option('--on-error <policy>', 'ad hoc: bad rows/files policy').choices(['reject', 'quarantine', 'fail']))
     .option('--strict', 'a declared source whose glob matches no file is an error (default: a warning)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   tributary ingest                       run every declared source
   tributary ingest achats clients        run two sources
@@ -26,30 +28,53 @@ Examples:
 Files already ingested (same content hash) are skipped; a changed file replaces its previous version's rows
 (onChange: 'keep' in the source keeps every version).
 Unreadable or invalid files go to quarantine (see \`tributary quarantine ls\`); rows that fail type
-conversion go to the table <layer.table>_rejects with file, line and reason.`)
-    .action(async (args: string[], opts: { into?: string; format?: FileSourceConfig['format']; delimiter?: string; header: boolean; encoding?: CsvOptions['encoding']; onError?: FileSourceConfig['onError']; strict?: boolean }, cmd: Command) => {
-      const progress = new Progress(!globals(cmd).json);
-      const onProgress = (p: IngestProgress) =>
-        progress.update(
-          p.phase === 'hashing'
-            ? `${p.source}: hashing ${p.done}/${p.total} files`
-            : `${p.source}: ${p.phase} ${formatBytes(p.done)} / ${formatBytes(p.total)}${p.total ? ` (${Math.floor((100 * p.done) / p.total)}%)` : ''}`,
-        );
-      const report = await withLake(cmd, async (lake) => {
-        try {
-          if (opts.into) {
-            if (args.length === 0) throw new TributaryError('USAGE', 'ingest --into: give at least one path or glob');
-            const csv: CsvOptions = { ...(opts.delimiter ? { delimiter: opts.delimiter } : {}), ...(opts.header === false ? { header: false } : {}), ...(opts.encoding ? { encoding: opts.encoding } : {}) };
-            const overrides = { ...(opts.format ? { format: opts.format } : {}), ...(Object.keys(csv).length ? { csv } : {}), ...(opts.onError ? { onError: opts.onError } : {}) };
-            return await runIngestFiles(lake, args, opts.into, overrides, { onProgress });
+conversion go to the table <layer.table>_rejects with file, line and reason.`,
+    )
+    .action(
+      async (
+        args: string[],
+        opts: {
+          into?: string;
+          format?: FileSourceConfig['format'];
+          delimiter?: string;
+          header: boolean;
+          encoding?: CsvOptions['encoding'];
+          onError?: FileSourceConfig['onError'];
+          strict?: boolean;
+        },
+        cmd: Command,
+      ) => {
+        const progress = new Progress(!globals(cmd).json);
+        const onProgress = (p: IngestProgress) =>
+          progress.update(
+            p.phase === 'hashing'
+              ? `${p.source}: hashing ${p.done}/${p.total} files`
+              : `${p.source}: ${p.phase} ${formatBytes(p.done)} / ${formatBytes(p.total)}${p.total ? ` (${Math.floor((100 * p.done) / p.total)}%)` : ''}`,
+          );
+        const report = await withLake(cmd, async (lake) => {
+          try {
+            if (opts.into) {
+              if (args.length === 0) throw new TributaryError('USAGE', 'ingest --into: give at least one path or glob');
+              const csv: CsvOptions = {
+                ...(opts.delimiter ? { delimiter: opts.delimiter } : {}),
+                ...(opts.header === false ? { header: false } : {}),
+                ...(opts.encoding ? { encoding: opts.encoding } : {}),
+              };
+              const overrides = {
+                ...(opts.format ? { format: opts.format } : {}),
+                ...(Object.keys(csv).length ? { csv } : {}),
+                ...(opts.onError ? { onError: opts.onError } : {}),
+              };
+              return await runIngestFiles(lake, args, opts.into, overrides, { onProgress });
+            }
+            return await runIngest(lake, args, { onProgress, ...(opts.strict ? { strict: true } : {}) });
+          } finally {
+            progress.done();
           }
-          return await runIngest(lake, args, { onProgress, ...(opts.strict ? { strict: true } : {}) });
-        } finally {
-          progress.done();
-        }
-      });
-      emit(cmd, report, () => describe(report));
-    });
+        });
+        emit(cmd, report, () => describe(report));
+      },
+    );
 }
 
 function describe(report: IngestRunReport): string {
@@ -67,7 +92,8 @@ function describe(report: IngestRunReport): string {
   lines.push(renderTable(Object.keys(rows[0] ?? { source: '' }), rows));
   for (const s of report.sources) {
     for (const q of s.quarantined) lines.push(`quarantined #${q.id} ${q.path}: ${q.reason}`);
-    for (const q of s.stillQuarantined) lines.push(`still quarantined #${q.id} ${q.path} (unchanged since; \`tributary quarantine retry ${q.id}\` after fixing the config)`);
+    for (const q of s.stillQuarantined)
+      lines.push(`still quarantined #${q.id} ${q.path} (unchanged since; \`tributary quarantine retry ${q.id}\` after fixing the config)`);
     for (const f of s.ingested) if (f.replacedRows) lines.push(`${f.path} changed: its new version replaced the ${f.replacedRows} row(s) of the previous one`);
     for (const f of s.skipped) lines.push(`warning: skipped ${f.path}: ${f.reason}`);
     for (const w of s.warnings) lines.push(`warning: source ${s.source}: ${w}`);

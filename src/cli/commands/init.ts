@@ -6,7 +6,6 @@ import { TributaryError } from '../../errors.js';
 import { PACKAGE_NAME } from '../../config/load.js';
 import { emit } from '../context.js';
 
-
 const TEMPLATE = fileURLToPath(new URL('../../../templates/project', import.meta.url));
 /** The root of this installation of Tributary (a clone, or node_modules/tributary-data). */
 const INSTALLATION = fileURLToPath(new URL('../../..', import.meta.url));
@@ -27,7 +26,12 @@ export function initCommand(): Command {
       // `npx tributary` then runs the project's own copy, never a registry package of that name.
       const dependency = `file:${INSTALLATION.replace(/[\\/]$/, '')}`;
       const manifest = {
-        name: path.basename(target).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[._-]+/, '') || 'tributary-project',
+        name:
+          path
+            .basename(target)
+            .toLowerCase()
+            .replace(/[^a-z0-9._-]+/g, '-')
+            .replace(/^[._-]+/, '') || 'tributary-project',
         private: true,
         type: 'module',
         scripts: { ingest: 'tributary ingest', build: 'tributary build', serve: 'tributary serve' },
@@ -35,7 +39,16 @@ export function initCommand(): Command {
       };
       writeFileSync(path.join(target, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
       emit(cmd, { created: target, dependency: { [PACKAGE_NAME]: dependency } }, () =>
-        [`created ${target} (depends on ${PACKAGE_NAME} ${dependency})`, '', 'next:', `  cd ${dir}`, '  npm install', '  npx tributary ingest', '  npx tributary build', '  npx tributary lake tables'].join('\n'),
+        [
+          `created ${target} (depends on ${PACKAGE_NAME} ${dependency})`,
+          '',
+          'next:',
+          `  cd ${dir}`,
+          '  npm install',
+          '  npx tributary ingest',
+          '  npx tributary build',
+          '  npx tributary lake tables',
+        ].join('\n'),
       );
     });
 }

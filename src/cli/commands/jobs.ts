@@ -1,7 +1,16 @@
 import { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { Lake } from '../../lake/lake.js';
-import { BACKFILL_PRIORITY, backfillStatus, cancelBackfill, createBackfill, feedBackfills, listBackfills, planBackfill, resumeBackfill } from '../../orchestration/backfill.js';
+import {
+  BACKFILL_PRIORITY,
+  backfillStatus,
+  cancelBackfill,
+  createBackfill,
+  feedBackfills,
+  listBackfills,
+  planBackfill,
+  resumeBackfill,
+} from '../../orchestration/backfill.js';
 import { flushNotifications, projectWorker } from '../../orchestration/notify.js';
 import { Orchestration } from '../../orchestration/orchestration.js';
 import { scheduleInfo } from '../../orchestration/scheduler.js';
@@ -20,12 +29,22 @@ async function withOrchestration<T>(cmd: Command, fn: (orch: Orchestration) => P
  * Runs a worker in this process until `done` says so or Ctrl-C. On Ctrl-C, `onInterrupt` runs first (cancel what
  * this command started), then running attempts are stopped. Returns false when interrupted.
  */
-async function workUntil(orch: Orchestration, logger: Logger, done: () => Promise<boolean>, options: { concurrency?: number; scope: { runId?: string; backfillId?: string }; onInterrupt: () => Promise<void>; tick?: () => Promise<void> }): Promise<boolean> {
+async function workUntil(
+  orch: Orchestration,
+  logger: Logger,
+  done: () => Promise<boolean>,
+  options: { concurrency?: number; scope: { runId?: string; backfillId?: string }; onInterrupt: () => Promise<void>; tick?: () => Promise<void> },
+): Promise<boolean> {
   // Only this command's own work: runs queued by schedules are for `tributary dev` or workers.
   const freshness = await freshnessCheck(orch.lake);
   // A run this worker closes wakes the wait at once (other workers' runs are seen at the next look, 500 ms).
   let wake = () => {};
-  const worker = projectWorker(orch.lake.config, orch.queue, logger, { concurrency: options.concurrency, scope: options.scope, isFresh: freshness.isFresh, onRunFinished: () => wake() });
+  const worker = projectWorker(orch.lake.config, orch.queue, logger, {
+    concurrency: options.concurrency,
+    scope: options.scope,
+    isFresh: freshness.isFresh,
+    onRunFinished: () => wake(),
+  });
   const stop = stopOnSignals();
   worker.start();
   try {
@@ -52,15 +71,24 @@ async function workUntil(orch: Orchestration, logger: Logger, done: () => Promis
 
 /** Waits for a run, executing its tasks here (other workers may take some). Exit code 1 unless it succeeds. */
 async function runToEnd(cmd: Command, orch: Orchestration, runId: string, logger: Logger): Promise<void> {
-  const finished = await workUntil(orch, logger, async () => {
-    const run = await orch.queue.getRun(runId);
-    return run !== undefined && !['queued', 'running'].includes(run.status);
-  }, { scope: { runId }, onInterrupt: async () => void (await orch.queue.cancel(runId).catch(() => undefined)) });
+  const finished = await workUntil(
+    orch,
+    logger,
+    async () => {
+      const run = await orch.queue.getRun(runId);
+      return run !== undefined && !['queued', 'running'].includes(run.status);
+    },
+    { scope: { runId }, onInterrupt: async () => void (await orch.queue.cancel(runId).catch(() => undefined)) },
+  );
   const run = (await orch.queue.getRun(runId))!;
   const tasks = await orch.queue.tasks(runId);
   emit(cmd, { ...run, tasks }, () =>
     [
-      renderTable(['task', 'status', 'attempts', 'seconds', 'error'], tasks.map((t) => ({ task: t.task, status: t.status, attempts: t.attempts, seconds: seconds(t.startedAt, t.finishedAt), error: t.error ?? '' })), 90),
+      renderTable(
+        ['task', 'status', 'attempts', 'seconds', 'error'],
+        tasks.map((t) => ({ task: t.task, status: t.status, attempts: t.attempts, seconds: seconds(t.startedAt, t.finishedAt), error: t.error ?? '' })),
+        90,
+      ),
       `run ${runId} (${run.job}${run.partition ? `, partition ${run.partition}` : ''}): ${run.status}${finished ? '' : ' (interrupted)'}${run.error ? ` — ${run.error}` : ''}`,
     ].join('\n'),
   );
@@ -80,14 +108,29 @@ export function jobsCommand(): Command {
           assets: j.tasks.map((t) => t.key),
           schedule: j.schedules.map((s) => s.expression),
           timezone: j.timezone,
-          next: schedules.filter((s) => s.job === j.name).map((s) => s.next?.toISOString()).filter(Boolean).sort()[0] ?? null,
+          next:
+            schedules
+              .filter((s) => s.job === j.name)
+              .map((s) => s.next?.toISOString())
+              .filter(Boolean)
+              .sort()[0] ?? null,
           partitions: j.partitions ? `${j.partitions.granularity} from ${j.partitions.start}` : null,
         }));
       });
       emit(cmd, list, () =>
         list.length === 0
           ? 'no jobs declared (add jobs: to tributary.config.ts)'
-          : renderTable(['job', 'assets', 'schedule', 'next', 'partitions'], list.map((j) => ({ ...j, assets: j.assets.join(' '), schedule: j.schedule.length ? `${j.schedule.join(', ')} (${j.timezone})` : '-', next: j.next ?? '-', partitions: j.partitions ?? '-' })), 70),
+          : renderTable(
+              ['job', 'assets', 'schedule', 'next', 'partitions'],
+              list.map((j) => ({
+                ...j,
+                assets: j.assets.join(' '),
+                schedule: j.schedule.length ? `${j.schedule.join(', ')} (${j.timezone})` : '-',
+                next: j.next ?? '-',
+                partitions: j.partitions ?? '-',
+              })),
+              70,
+            ),
       );
     });
   jobs
@@ -108,7 +151,9 @@ export function jobsCommand(): Command {
 
 export function backfillCommand(): Command {
   return new Command('backfill')
-    .description("run a partitioned job over a range of partitions: plans those missing or failed, runs them a few at a time (behind fresh scheduled runs); Ctrl-C cancels, `tributary backfills resume` resumes")
+    .description(
+      'run a partitioned job over a range of partitions: plans those missing or failed, runs them a few at a time (behind fresh scheduled runs); Ctrl-C cancels, `tributary backfills resume` resumes',
+    )
     .argument('<job>', 'partitioned job')
     .requiredOption('--from <partition>', 'first day (YYYY-MM-DD) or month (YYYY-MM)')
     .requiredOption('--to <partition>', 'last one, included')
@@ -128,7 +173,9 @@ export function backfillCommand(): Command {
         if (opts.dryRun) return emit(cmd, plan, human);
         const id = await createBackfill(orch, plan, parallelism);
         if (opts.detach) return emit(cmd, { backfillId: id, ...plan }, () => `${human()}\nrecorded backfill ${id}`);
-        process.stderr.write(`${human()}\nbackfill ${id}: running ${parallelism} at a time (Ctrl-C cancels; resume with \`tributary backfills resume ${id}\`)\n`);
+        process.stderr.write(
+          `${human()}\nbackfill ${id}: running ${parallelism} at a time (Ctrl-C cancels; resume with \`tributary backfills resume ${id}\`)\n`,
+        );
         await backfillHere(cmd, orch, id, parallelism);
       });
     });
@@ -136,23 +183,41 @@ export function backfillCommand(): Command {
 
 export function backfillsCommand(): Command {
   const backfills = new Command('backfills').description('backfills recorded in the catalog: list, inspect, cancel, resume');
-  backfills.command('ls').description('recent backfills').action(async (_o: unknown, cmd: Command) => {
-    const list = await withOrchestration(cmd, (orch) => listBackfills(orch));
-    emit(cmd, list, () =>
-      renderTable(['backfill', 'job', 'status', 'partitions', 'done', 'created'], list.map((b) => ({
-        backfill: b.backfillId, job: b.job, status: b.status, partitions: b.partitions.length,
-        done: b.partitions.filter((p) => p.status === 'success').length, created: b.createdAt.toISOString(),
-      }))),
-    );
-  });
-  backfills.command('show').argument('<backfill>').description("a backfill's partitions and their runs").action(async (id: string, _o: unknown, cmd: Command) => {
-    const status = await withOrchestration(cmd, (orch) => backfillStatus(orch, id));
-    emit(cmd, status, () => renderBackfill(status));
-  });
-  backfills.command('cancel').argument('<backfill>').description('stop queuing partitions and cancel the running ones').action(async (id: string, _o: unknown, cmd: Command) => {
-    await withOrchestration(cmd, (orch) => cancelBackfill(orch, id));
-    emit(cmd, { backfillId: id, status: 'cancelled' }, () => `cancelled ${id}; resume with \`tributary backfills resume ${id}\``);
-  });
+  backfills
+    .command('ls')
+    .description('recent backfills')
+    .action(async (_o: unknown, cmd: Command) => {
+      const list = await withOrchestration(cmd, (orch) => listBackfills(orch));
+      emit(cmd, list, () =>
+        renderTable(
+          ['backfill', 'job', 'status', 'partitions', 'done', 'created'],
+          list.map((b) => ({
+            backfill: b.backfillId,
+            job: b.job,
+            status: b.status,
+            partitions: b.partitions.length,
+            done: b.partitions.filter((p) => p.status === 'success').length,
+            created: b.createdAt.toISOString(),
+          })),
+        ),
+      );
+    });
+  backfills
+    .command('show')
+    .argument('<backfill>')
+    .description("a backfill's partitions and their runs")
+    .action(async (id: string, _o: unknown, cmd: Command) => {
+      const status = await withOrchestration(cmd, (orch) => backfillStatus(orch, id));
+      emit(cmd, status, () => renderBackfill(status));
+    });
+  backfills
+    .command('cancel')
+    .argument('<backfill>')
+    .description('stop queuing partitions and cancel the running ones')
+    .action(async (id: string, _o: unknown, cmd: Command) => {
+      await withOrchestration(cmd, (orch) => cancelBackfill(orch, id));
+      emit(cmd, { backfillId: id, status: 'cancelled' }, () => `cancelled ${id}; resume with \`tributary backfills resume ${id}\``);
+    });
   backfills
     .command('resume')
     .argument('<backfill>')
@@ -172,20 +237,25 @@ export function backfillsCommand(): Command {
 async function backfillHere(cmd: Command, orch: Orchestration, id: string, parallelism: number): Promise<void> {
   const logger = createLogger('backfill');
   let reported = 0;
-  const finished = await workUntil(orch, logger, async () => {
-    const status = await backfillStatus(orch, id);
-    const settled = status.partitions.filter((p) => p.status === 'success' || p.status === 'failed').length;
-    if (settled !== reported) {
-      reported = settled;
-      logger.info({ backfillId: id }, `backfill ${id}: ${settled}/${status.partitions.length} partitions done`);
-    }
-    return status.status !== 'running';
-  }, {
-    concurrency: Math.max(parallelism, orch.lake.config.orchestration.workerConcurrency ?? 2),
-    scope: { backfillId: id },
-    tick: async () => void (await feedBackfills(orch)),
-    onInterrupt: async () => void (await cancelBackfill(orch, id).catch(() => undefined)),
-  });
+  const finished = await workUntil(
+    orch,
+    logger,
+    async () => {
+      const status = await backfillStatus(orch, id);
+      const settled = status.partitions.filter((p) => p.status === 'success' || p.status === 'failed').length;
+      if (settled !== reported) {
+        reported = settled;
+        logger.info({ backfillId: id }, `backfill ${id}: ${settled}/${status.partitions.length} partitions done`);
+      }
+      return status.status !== 'running';
+    },
+    {
+      concurrency: Math.max(parallelism, orch.lake.config.orchestration.workerConcurrency ?? 2),
+      scope: { backfillId: id },
+      tick: async () => void (await feedBackfills(orch)),
+      onInterrupt: async () => void (await cancelBackfill(orch, id).catch(() => undefined)),
+    },
+  );
   const status = await backfillStatus(orch, id);
   emit(cmd, status, () => renderBackfill(status) + (finished ? '' : `\ncancelled: resume with \`tributary backfills resume ${id}\``));
   if (status.status !== 'success') process.exitCode = 1;
@@ -194,13 +264,18 @@ async function backfillHere(cmd: Command, orch: Orchestration, id: string, paral
 function renderBackfill(b: Awaited<ReturnType<typeof backfillStatus>>): string {
   return [
     `backfill ${b.backfillId} of ${b.job}: ${b.status} (${b.partitions.filter((p) => p.status === 'success').length}/${b.partitions.length} succeeded, ${b.parallelism} at a time, priority ${BACKFILL_PRIORITY} behind fresh runs)`,
-    renderTable(['partition', 'status', 'run'], b.partitions.map((p) => ({ ...p, run: p.runId ?? '' }))),
+    renderTable(
+      ['partition', 'status', 'run'],
+      b.partitions.map((p) => ({ ...p, run: p.runId ?? '' })),
+    ),
   ].join('\n');
 }
 
 export function workerCommand(): Command {
   return new Command('worker')
-    .description('execute queued tasks (from `jobs run --detach`, schedules, sensors, backfills) until Ctrl-C; run several, on several machines, against one PostgreSQL catalog')
+    .description(
+      'execute queued tasks (from `jobs run --detach`, schedules, sensors, backfills) until Ctrl-C; run several, on several machines, against one PostgreSQL catalog',
+    )
     .option('--concurrency <n>', 'task attempts at once (default: orchestration.workerConcurrency, else 2)')
     .action(async (opts: { concurrency?: string }, cmd: Command) => {
       const config = await loadConfig(projectDir(cmd), { required: true });
@@ -208,7 +283,10 @@ export function workerCommand(): Command {
       const logger = createLogger('worker');
       const orch = await Orchestration.open(lake);
       const freshness = await freshnessCheck(lake);
-      const worker = projectWorker(config, orch.queue, logger, { concurrency: opts.concurrency ? positiveInt(opts.concurrency, '--concurrency') : undefined, isFresh: freshness.isFresh });
+      const worker = projectWorker(config, orch.queue, logger, {
+        concurrency: opts.concurrency ? positiveInt(opts.concurrency, '--concurrency') : undefined,
+        isFresh: freshness.isFresh,
+      });
       const stop = stopOnSignals();
       worker.start();
       logger.info({ worker: worker.id, catalog: lake.catalog.location }, `worker ${worker.id} started`);

@@ -41,7 +41,16 @@ export function lakeCommand(): Command {
       emit(cmd, history, () =>
         renderTable(
           ['snapshot', 'committed_at', 'operation', 'rows', 'files', 'size', 'run', 'expired'],
-          history.map((s) => ({ snapshot: s.snapshotId, committed_at: s.committedAt, operation: s.operation, rows: s.rowCount, files: s.fileCount, size: formatBytes(s.sizeBytes), run: s.runId ?? '', expired: s.expired ? 'yes' : '' })),
+          history.map((s) => ({
+            snapshot: s.snapshotId,
+            committed_at: s.committedAt,
+            operation: s.operation,
+            rows: s.rowCount,
+            files: s.fileCount,
+            size: formatBytes(s.sizeBytes),
+            run: s.runId ?? '',
+            expired: s.expired ? 'yes' : '',
+          })),
         ),
       );
     });
@@ -82,8 +91,11 @@ export function lakeCommand(): Command {
     .action(async (table: string, opts: { to: string }, cmd: Command) => {
       const to = nonNegativeInt(opts.to, '--to');
       const result = await withLake(cmd, (l) => l.rollback(table, to));
-      emit(cmd, { table, to, ...result }, () =>
-        `${table}: snapshot ${result.snapshotId} holds the ${result.rowCount} row(s) of snapshot ${to}${result.forgotten ? `; ${result.forgotten} ingested file(s) after it are forgotten and will be ingested again if still there` : ''}`,
+      emit(
+        cmd,
+        { table, to, ...result },
+        () =>
+          `${table}: snapshot ${result.snapshotId} holds the ${result.rowCount} row(s) of snapshot ${to}${result.forgotten ? `; ${result.forgotten} ingested file(s) after it are forgotten and will be ingested again if still there` : ''}`,
       );
     });
 

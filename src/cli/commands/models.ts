@@ -49,7 +49,12 @@ export function describeChecks(results: readonly CheckResultRecord[], all: boole
     if (r.status === 'pass' && !all) continue;
     const what = r.status === 'pass' ? 'pass' : r.status === 'error' ? `could not run: ${r.error}` : `${r.failingRows} failing row(s)`;
     lines.push(`${r.severity === 'error' && r.status !== 'pass' ? 'FAIL' : r.status === 'pass' ? 'ok  ' : 'WARN'} ${r.table} ${r.check}: ${what}`);
-    if (r.sample.length) lines.push(...renderTable(Object.keys(r.sample[0]!), r.sample, 40).split('\n').map((l) => `       ${l}`));
+    if (r.sample.length)
+      lines.push(
+        ...renderTable(Object.keys(r.sample[0]!), r.sample, 40)
+          .split('\n')
+          .map((l) => `       ${l}`),
+      );
   }
   return lines;
 }
@@ -61,7 +66,12 @@ export function checkCommand(): Command {
     .option('--all', 'also list checks that pass')
     .action(async (targets: string[], opts: { all?: boolean }, cmd: Command) => {
       const report = await withLake(cmd, (lake) => checkTables(lake, targets));
-      emit(cmd, report, () => [...describeChecks(report.results, Boolean(opts.all)), `${report.results.length} check(s), ${report.results.filter((r) => r.status !== 'pass').length} not passing; run ${report.runId}: ${report.status}`].join('\n'));
+      emit(cmd, report, () =>
+        [
+          ...describeChecks(report.results, Boolean(opts.all)),
+          `${report.results.length} check(s), ${report.results.filter((r) => r.status !== 'pass').length} not passing; run ${report.runId}: ${report.status}`,
+        ].join('\n'),
+      );
       if (report.status === 'failed') process.exitCode = 1;
     });
 }

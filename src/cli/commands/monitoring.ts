@@ -16,9 +16,14 @@ export function monitoringCommand(): Command {
     .option('--scrape-interval <duration>', 'Prometheus scrape and evaluation interval', '15s')
     .option('--lag-threshold <records>', 'stream lag that raises TributaryStreamLagHigh', (v) => positiveInt(v, '--lag-threshold'), 10_000)
     .action(async (dir: string, opts: { target?: string; scrapeInterval: string; lagThreshold: number }, cmd: Command) => {
-      if (!/^\d+(ms|s|m|h)$/.test(opts.scrapeInterval)) throw new TributaryError('USAGE', `--scrape-interval: "${opts.scrapeInterval}" is not a Prometheus duration like 15s or 1m`);
+      if (!/^\d+(ms|s|m|h)$/.test(opts.scrapeInterval))
+        throw new TributaryError('USAGE', `--scrape-interval: "${opts.scrapeInterval}" is not a Prometheus duration like 15s or 1m`);
       const config = await loadConfig(projectDir(cmd), { required: true });
-      const result = exportMonitoring(config, path.resolve(dir), { scrapeInterval: opts.scrapeInterval, lagThreshold: opts.lagThreshold, ...(opts.target ? { target: opts.target } : {}) });
+      const result = exportMonitoring(config, path.resolve(dir), {
+        scrapeInterval: opts.scrapeInterval,
+        lagThreshold: opts.lagThreshold,
+        ...(opts.target ? { target: opts.target } : {}),
+      });
       emit(cmd, result, () => [...result.files.map((f) => `wrote ${f}`), `alert rules: ${result.rules.join(', ')}`].join('\n'));
     });
   return monitoring;

@@ -29,20 +29,33 @@ export function produceCommand(): Command {
       try {
         await log.createTopic(topic, opts.partitions);
         const common = { signal: controller.signal, onProgress: (n: number) => progress.update(`${topic}: ${n} records acknowledged`) };
-        const report = opts.from === 'generator'
-          ? await produceGenerated(log, topic, {
-              ...common,
-              rate: opts.rate,
-              pace: opts.pace,
-              lateShare: opts.lateShare,
-              poisonShare: opts.poisonShare,
-              ...(opts.count !== undefined ? { count: opts.count } : {}),
-              ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
-              ...(opts.countries ? { countries: opts.countries.split(',').map((c) => c.trim()).filter(Boolean) } : {}),
-            })
-          : await produceFile(log, topic, path.resolve(opts.from), { ...common, ...(opts.key ? { keyField: opts.key } : {}) });
+        const report =
+          opts.from === 'generator'
+            ? await produceGenerated(log, topic, {
+                ...common,
+                rate: opts.rate,
+                pace: opts.pace,
+                lateShare: opts.lateShare,
+                poisonShare: opts.poisonShare,
+                ...(opts.count !== undefined ? { count: opts.count } : {}),
+                ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+                ...(opts.countries
+                  ? {
+                      countries: opts.countries
+                        .split(',')
+                        .map((c) => c.trim())
+                        .filter(Boolean),
+                    }
+                  : {}),
+              })
+            : await produceFile(log, topic, path.resolve(opts.from), { ...common, ...(opts.key ? { keyField: opts.key } : {}) });
         progress.done();
-        emit(cmd, report, () => `${topic}: ${report.sent} records published and acknowledged (${report.bytes} bytes)${report.late !== undefined ? ` · ${report.late} late · ${report.poison} poison pills` : ''}`);
+        emit(
+          cmd,
+          report,
+          () =>
+            `${topic}: ${report.sent} records published and acknowledged (${report.bytes} bytes)${report.late !== undefined ? ` · ${report.late} late · ${report.poison} poison pills` : ''}`,
+        );
       } finally {
         controller.dispose();
         await log.close();

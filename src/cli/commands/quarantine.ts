@@ -18,7 +18,15 @@ export function quarantineCommand(): Command {
           ? 'quarantine is empty'
           : renderTable(
               ['id', 'status', 'source', 'path', 'reason_code', 'reason', 'quarantined_at'],
-              entries.map((e) => ({ id: e.id, status: e.status, source: e.source, path: e.path, reason_code: e.reasonCode, reason: e.reason, quarantined_at: e.quarantinedAt })),
+              entries.map((e) => ({
+                id: e.id,
+                status: e.status,
+                source: e.source,
+                path: e.path,
+                reason_code: e.reasonCode,
+                reason: e.reason,
+                quarantined_at: e.quarantinedAt,
+              })),
               80,
             ),
       );
@@ -32,7 +40,14 @@ export function quarantineCommand(): Command {
         const e = await l.catalog.getQuarantine(nonNegativeInt(id, 'id'));
         return { ...e, storedCopy: e.storedPath ? l.storage.readPath(e.storedPath) : undefined };
       });
-      emit(cmd, entry, () => Object.entries(entry).map(([k, v]) => `${k}: ${typeof v === 'object' && v !== null && !(v instanceof Date) ? JSON.stringify(v) : v instanceof Date ? v.toISOString() : String(v ?? '')}`).join('\n'));
+      emit(cmd, entry, () =>
+        Object.entries(entry)
+          .map(
+            ([k, v]) =>
+              `${k}: ${typeof v === 'object' && v !== null && !(v instanceof Date) ? JSON.stringify(v) : v instanceof Date ? v.toISOString() : String(v ?? '')}`,
+          )
+          .join('\n'),
+      );
     });
 
   q.command('retry')

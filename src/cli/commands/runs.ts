@@ -21,8 +21,14 @@ export function runsCommand(): Command {
         renderTable(
           ['run', 'kind', 'trigger', 'partition', 'status', 'started_at', 'seconds', 'error'],
           list.map((r) => ({
-            run: r.runId, kind: r.job ? `job ${r.job}` : r.kind, trigger: r.trigger ?? '', partition: r.partition ?? '', status: r.status,
-            started_at: r.startedAt, seconds: seconds(r.startedAt, r.finishedAt), error: r.error ?? '',
+            run: r.runId,
+            kind: r.job ? `job ${r.job}` : r.kind,
+            trigger: r.trigger ?? '',
+            partition: r.partition ?? '',
+            status: r.status,
+            started_at: r.startedAt,
+            seconds: seconds(r.startedAt, r.finishedAt),
+            error: r.error ?? '',
           })),
         ),
       );
@@ -48,26 +54,48 @@ export function runsCommand(): Command {
       emit(cmd, detail, () =>
         [
           `run ${detail.runId} (${detail.job ? `job ${detail.job}` : detail.kind}): ${detail.status}, started ${detail.startedAt.toISOString()}${detail.error ? `, error: ${detail.error}` : ''}`,
-          ...(detail.trigger ? [`triggered by ${detail.trigger}${detail.detail ? `: ${detail.detail}` : ''}${detail.partition ? ` · partition ${detail.partition}` : ''}`] : []),
+          ...(detail.trigger
+            ? [`triggered by ${detail.trigger}${detail.detail ? `: ${detail.detail}` : ''}${detail.partition ? ` · partition ${detail.partition}` : ''}`]
+            : []),
           ...(detail.tasks.length
-            ? [renderTable(
-                ['task', 'status', 'attempts', 'seconds', 'worker', 'error'],
-                detail.tasks.map((t) => ({ task: t.task, status: t.status, attempts: `${t.attempts}/${t.maxAttempts}`, seconds: seconds(t.startedAt, t.finishedAt), worker: t.worker ?? '', error: t.error ?? '' })),
-                90,
-              )]
+            ? [
+                renderTable(
+                  ['task', 'status', 'attempts', 'seconds', 'worker', 'error'],
+                  detail.tasks.map((t) => ({
+                    task: t.task,
+                    status: t.status,
+                    attempts: `${t.attempts}/${t.maxAttempts}`,
+                    seconds: seconds(t.startedAt, t.finishedAt),
+                    worker: t.worker ?? '',
+                    error: t.error ?? '',
+                  })),
+                  90,
+                ),
+              ]
             : []),
           ...detail.attempts
             .filter((a) => opts.logs || (a.status !== 'success' && a.status !== 'running'))
-            .flatMap((a) => [`--- ${a.task} attempt ${a.attempt} on ${a.worker}: ${a.status}${a.error ? ` (${a.error})` : ''}`, ...a.logs.split('\n').filter(Boolean).map(readableLogLine)]),
+            .flatMap((a) => [
+              `--- ${a.task} attempt ${a.attempt} on ${a.worker}: ${a.status}${a.error ? ` (${a.error})` : ''}`,
+              ...a.logs.split('\n').filter(Boolean).map(readableLogLine),
+            ]),
           ...(detail.models.length
-            ? [renderTable(
-                ['model', 'status', 'mode', 'rows_in', 'rows_out', 'snapshot', 'seconds', 'error'],
-                detail.models.map((m) => ({
-                  model: m.model, status: m.status, mode: m.mode ?? '', rows_in: m.rowsIn ?? '', rows_out: m.rowsOut ?? '', snapshot: m.snapshotId ?? '',
-                  seconds: seconds(m.startedAt, m.finishedAt), error: m.error ?? '',
-                })),
-                100,
-              )]
+            ? [
+                renderTable(
+                  ['model', 'status', 'mode', 'rows_in', 'rows_out', 'snapshot', 'seconds', 'error'],
+                  detail.models.map((m) => ({
+                    model: m.model,
+                    status: m.status,
+                    mode: m.mode ?? '',
+                    rows_in: m.rowsIn ?? '',
+                    rows_out: m.rowsOut ?? '',
+                    snapshot: m.snapshotId ?? '',
+                    seconds: seconds(m.startedAt, m.finishedAt),
+                    error: m.error ?? '',
+                  })),
+                  100,
+                ),
+              ]
             : []),
           ...describeChecks(detail.checks, true),
         ].join('\n'),
@@ -75,7 +103,7 @@ export function runsCommand(): Command {
     });
   runs
     .command('retry')
-    .description("run again the tasks of a job run that did not succeed (failed, not run, cancelled), as a new run, and wait for it")
+    .description('run again the tasks of a job run that did not succeed (failed, not run, cancelled), as a new run, and wait for it')
     .argument('<run>', 'job run id')
     .option('--detach', 'only queue the new run')
     .action(async (runId: string, opts: { detach?: boolean }, cmd: Command) => {
@@ -91,7 +119,11 @@ export function runsCommand(): Command {
     .argument('<run>', 'job run id')
     .action(async (runId: string, _opts: unknown, cmd: Command) => {
       const closed = await withOrchestration(cmd, (orch) => orch.queue.cancel(runId));
-      emit(cmd, { runId, status: 'cancelled', closed: Boolean(closed) }, () => `cancelled ${runId}${closed ? '' : ' (running tasks stop at their next heartbeat)'}`);
+      emit(
+        cmd,
+        { runId, status: 'cancelled', closed: Boolean(closed) },
+        () => `cancelled ${runId}${closed ? '' : ' (running tasks stop at their next heartbeat)'}`,
+      );
     });
   return runs;
 }

@@ -19,10 +19,18 @@ export function serveCommand(): Command {
       const port = opts.port !== undefined ? nonNegativeInt(opts.port, '--port') : (config.serve.port ?? 8080);
       const host = opts.host ?? config.serve.host ?? '127.0.0.1';
       const address = await app.listen({ port, host });
-      print(globals(cmd).json ? JSON.stringify({ listening: address }) : `serving ${config.name} at ${address}  (dashboard /, API /api/v1, docs /docs, metrics /metrics)`);
+      print(
+        globals(cmd).json
+          ? JSON.stringify({ listening: address })
+          : `serving ${config.name} at ${address}  (dashboard /, API /api/v1, docs /docs, metrics /metrics)`,
+      );
       // Runs until interrupted; Ctrl-C closes the server and the lake cleanly.
       await new Promise<void>((resolve) => {
-        const stop = () => void app.close().then(() => lake.close()).then(resolve);
+        const stop = () =>
+          void app
+            .close()
+            .then(() => lake.close())
+            .then(resolve);
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });

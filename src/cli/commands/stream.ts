@@ -19,7 +19,8 @@ export function streamCommand(): Command {
     .option('--ignore-group-offsets', "the stream's consumer group was moved (e.g. --reset-offsets): continue from the catalog's checkpoint anyway")
     .option('--from-group-offsets', "the stream's consumer group was moved: start from the group's offsets, with fresh window state")
     .action(async (name: string, opts: { availableNow?: boolean; ignoreGroupOffsets?: boolean; fromGroupOffsets?: boolean }, cmd: Command) => {
-      if (opts.ignoreGroupOffsets && opts.fromGroupOffsets) throw new TributaryError('USAGE', 'stream run: --ignore-group-offsets and --from-group-offsets exclude each other');
+      if (opts.ignoreGroupOffsets && opts.fromGroupOffsets)
+        throw new TributaryError('USAGE', 'stream run: --ignore-group-offsets and --from-group-offsets exclude each other');
       const movedGroup = opts.fromGroupOffsets ? 'adopt' : opts.ignoreGroupOffsets ? 'ignore' : 'refuse';
       const config = await loadConfig(projectDir(cmd), { required: true });
       const controller = stopOnSignals();
@@ -29,7 +30,9 @@ export function streamCommand(): Command {
       const logger = process.stderr.isTTY ? undefined : createLogger('stream');
       let last: Record<string, unknown> = { stream: name, batch: 0 };
       const onBatch = (b: BatchReport) => {
-        progress.update(`${name}: batch ${b.batch} · ${b.records} records · ${b.emitted} windows · ${b.deadLetters} dead · ${b.late} late · lag ${b.lag ?? '?'} · watermark ${b.watermark === null ? '-' : new Date(b.watermark).toISOString()}`);
+        progress.update(
+          `${name}: batch ${b.batch} · ${b.records} records · ${b.emitted} windows · ${b.deadLetters} dead · ${b.late} late · lag ${b.lag ?? '?'} · watermark ${b.watermark === null ? '-' : new Date(b.watermark).toISOString()}`,
+        );
         last = { stream: name, ...b, watermark: b.watermark === null ? null : new Date(b.watermark).toISOString() };
         logger?.debug(last, 'batch committed');
       };
@@ -38,8 +41,11 @@ export function streamCommand(): Command {
       try {
         const report = await runStream(config, name, { availableNow: Boolean(opts.availableNow), signal: controller.signal, onBatch, movedGroup });
         progress.done();
-        emit(cmd, report, () =>
-          `${name}: ${report.records} records in ${report.batches} batches · ${report.emitted} windows emitted · ${report.deadLetters} to the dead-letter queue · ${report.late} late · watermark ${report.watermark === null ? '-' : new Date(report.watermark).toISOString()}`,
+        emit(
+          cmd,
+          report,
+          () =>
+            `${name}: ${report.records} records in ${report.batches} batches · ${report.emitted} windows emitted · ${report.deadLetters} to the dead-letter queue · ${report.late} late · watermark ${report.watermark === null ? '-' : new Date(report.watermark).toISOString()}`,
         );
       } finally {
         if (ticker) clearInterval(ticker);
@@ -56,14 +62,18 @@ export function streamCommand(): Command {
     .action(async (name: string, opts: { from: string }, cmd: Command) => {
       const config = await loadConfig(projectDir(cmd), { required: true });
       const from = opts.from === 'earliest' ? 'earliest' : new Date(opts.from);
-      if (from !== 'earliest' && Number.isNaN(from.getTime())) throw new TributaryError('USAGE', `--from: "${opts.from}" is neither 'earliest' nor an ISO-8601 time`);
+      if (from !== 'earliest' && Number.isNaN(from.getTime()))
+        throw new TributaryError('USAGE', `--from: "${opts.from}" is neither 'earliest' nor an ISO-8601 time`);
       const progress = new Progress(true);
       const report = await replayStream(config, name, { from, onProgress: (read, total) => progress.update(`${name}: replayed ${read} / ${total} records`) });
       progress.done();
       emit(cmd, report, () =>
         [
           `${name}: replayed ${report.records} records from ${report.from}`,
-          renderTable(['table', 'windows', 'replaced', 'snapshot'], report.tables.map((t) => ({ table: t.table, windows: t.windows, replaced: t.replaced, snapshot: t.snapshotId }))),
+          renderTable(
+            ['table', 'windows', 'replaced', 'snapshot'],
+            report.tables.map((t) => ({ table: t.table, windows: t.windows, replaced: t.replaced, snapshot: t.snapshotId })),
+          ),
         ].join('\n'),
       );
     });

@@ -1,9 +1,33 @@
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
 import { TributaryError } from '../../errors.js';
-import { TOPIC_NAME, checkTopicName, toBuffer, type Log, type LogProducer, type LogReader, type LogRecord, type PartitionOffsets, type PollOptions, type ProduceRecord } from '../log.js';
+import {
+  TOPIC_NAME,
+  checkTopicName,
+  toBuffer,
+  type Log,
+  type LogProducer,
+  type LogReader,
+  type LogRecord,
+  type PartitionOffsets,
+  type PollOptions,
+  type ProduceRecord,
+} from '../log.js';
 import { withFileLock } from './file-lock.js';
 import { MAX_RECORD_BYTES, encodeFrame } from './frame.js';
 import { SegmentCursor, listSegments, segmentName } from './partition-files.js';
@@ -37,7 +61,8 @@ export class EmbeddedLog implements Log {
 
   async createTopic(topic: string, partitions: number): Promise<void> {
     checkTopicName(topic);
-    if (!Number.isInteger(partitions) || partitions < 1) throw new TributaryError('USAGE', `topic ${topic}: partitions must be a positive integer, got ${partitions}`);
+    if (!Number.isInteger(partitions) || partitions < 1)
+      throw new TributaryError('USAGE', `topic ${topic}: partitions must be a positive integer, got ${partitions}`);
     const dir = path.join(this.location, topic);
     mkdirSync(dir, { recursive: true });
     // Written aside then linked into place: readers never see a half-written file, and the first creator wins.
@@ -186,7 +211,11 @@ export class EmbeddedLog implements Log {
         encodeFrame({ offset: tail.nextOffset + i, timestamp: r.timestamp ?? now, key: toBuffer(r.key), value: toBuffer(r.value), headers: r.headers ?? {} }),
       );
       const tooLarge = frames.findIndex((f) => f.length - 4 > MAX_RECORD_BYTES);
-      if (tooLarge >= 0) throw new TributaryError('USAGE', `topic ${topic}: a record of ${frames[tooLarge]!.length} bytes is larger than the embedded log's ${MAX_RECORD_BYTES} bytes`);
+      if (tooLarge >= 0)
+        throw new TributaryError(
+          'USAGE',
+          `topic ${topic}: a record of ${frames[tooLarge]!.length} bytes is larger than the embedded log's ${MAX_RECORD_BYTES} bytes`,
+        );
       const bytes = Buffer.concat(frames);
       let file = tail.file;
       if (tail.position > 0 && tail.position + bytes.length > this.segmentBytes) {

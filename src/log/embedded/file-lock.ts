@@ -85,4 +85,3 @@ function mtime(file: string): number {
     return 0;
   }
 }
-

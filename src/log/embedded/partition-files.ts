@@ -74,7 +74,10 @@ export class SegmentCursor {
         const decoded = decodeFrame(view, at);
         if ('frame' in decoded) {
           if (decoded.frame.offset !== this.nextOffset) {
-            throw new TributaryError('IO_ERROR', `${this.file}: expected offset ${this.nextOffset} at byte ${this.position + at}, found ${decoded.frame.offset}`);
+            throw new TributaryError(
+              'IO_ERROR',
+              `${this.file}: expected offset ${this.nextOffset} at byte ${this.position + at}, found ${decoded.frame.offset}`,
+            );
           }
           frames.push(decoded.frame);
           at += decoded.size;

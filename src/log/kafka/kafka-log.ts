@@ -27,7 +27,10 @@ export class KafkaLog implements Log {
       await admin.metadata({ topics: [] });
     } catch (err) {
       await admin.close().catch(() => undefined);
-      throw new TributaryError('IO_ERROR', `Kafka at ${brokers.join(',')} is unreachable: ${errorMessage(err)}`, { hint: 'is the broker running? see docs/kafka.md', cause: err });
+      throw new TributaryError('IO_ERROR', `Kafka at ${brokers.join(',')} is unreachable: ${errorMessage(err)}`, {
+        hint: 'is the broker running? see docs/kafka.md',
+        cause: err,
+      });
     }
     return new KafkaLog(brokers, admin);
   }
@@ -54,7 +57,10 @@ export class KafkaLog implements Log {
 
   async offsets(topic: string): Promise<PartitionOffsets[]> {
     const count = await this.requirePartitions(topic);
-    const [start, end] = await Promise.all([this.listOffsets(topic, count, ListOffsetTimestamps.EARLIEST), this.listOffsets(topic, count, ListOffsetTimestamps.LATEST)]);
+    const [start, end] = await Promise.all([
+      this.listOffsets(topic, count, ListOffsetTimestamps.EARLIEST),
+      this.listOffsets(topic, count, ListOffsetTimestamps.LATEST),
+    ]);
     return Array.from({ length: count }, (_, partition) => ({ partition, start: start.get(partition) ?? 0, end: end.get(partition) ?? 0 }));
   }
 
@@ -74,37 +80,37 @@ export class KafkaLog implements Log {
     // sends to one partition would be taken for duplicates of each other (and dropped).
     let queue: Promise<unknown> = Promise.resolve();
     const send = async (records: readonly ProduceRecord[]) => {
-        if (records.length === 0) return;
-        const partitions = new Map<ProduceRecord, number>();
-        for (const r of records) {
-          const key = r.key === undefined || r.key === null ? undefined : toBuffer(r.key);
-          if (r.partition === undefined && !key?.length) continue; // keyless: the client spreads them
-          let count = counts.get(r.topic);
-          if (count === undefined) counts.set(r.topic, (count = await this.requirePartitions(r.topic)));
-          // Keyed: the Java client's partition (its client's default, `murmur2 >>> 0`, differs for half the keys).
-          if (r.partition === undefined) {
-            partitions.set(r, keyPartition(key!, count));
-            continue;
-          }
-          // The client would silently wrap an out-of-range partition onto another one.
-          if (!Number.isInteger(r.partition) || r.partition < 0 || r.partition >= count) {
-            throw new TributaryError('USAGE', `topic ${r.topic} has ${count} partition(s); there is no partition ${r.partition}`);
-          }
+      if (records.length === 0) return;
+      const partitions = new Map<ProduceRecord, number>();
+      for (const r of records) {
+        const key = r.key === undefined || r.key === null ? undefined : toBuffer(r.key);
+        if (r.partition === undefined && !key?.length) continue; // keyless: the client spreads them
+        let count = counts.get(r.topic);
+        if (count === undefined) counts.set(r.topic, (count = await this.requirePartitions(r.topic)));
+        // Keyed: the Java client's partition (its client's default, `murmur2 >>> 0`, differs for half the keys).
+        if (r.partition === undefined) {
+          partitions.set(r, keyPartition(key!, count));
+          continue;
         }
-        try {
-          await producer.send({
-            messages: records.map((r) => ({
-              topic: r.topic,
-              ...(r.partition !== undefined ? { partition: r.partition } : partitions.has(r) ? { partition: partitions.get(r)! } : {}),
-              ...(r.key !== undefined && r.key !== null ? { key: toBuffer(r.key)! } : {}),
-              value: toBuffer(r.value) ?? Buffer.alloc(0),
-              ...(r.timestamp !== undefined ? { timestamp: BigInt(Math.trunc(r.timestamp)) } : {}),
-              ...(r.headers ? { headers: new Map(Object.entries(r.headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)])) } : {}),
-            })),
-          });
-        } catch (err) {
-          throw kafkaError(`publishing ${records.length} record(s) to ${records[0]!.topic}`, err);
+        // The client would silently wrap an out-of-range partition onto another one.
+        if (!Number.isInteger(r.partition) || r.partition < 0 || r.partition >= count) {
+          throw new TributaryError('USAGE', `topic ${r.topic} has ${count} partition(s); there is no partition ${r.partition}`);
         }
+      }
+      try {
+        await producer.send({
+          messages: records.map((r) => ({
+            topic: r.topic,
+            ...(r.partition !== undefined ? { partition: r.partition } : partitions.has(r) ? { partition: partitions.get(r)! } : {}),
+            ...(r.key !== undefined && r.key !== null ? { key: toBuffer(r.key)! } : {}),
+            value: toBuffer(r.value) ?? Buffer.alloc(0),
+            ...(r.timestamp !== undefined ? { timestamp: BigInt(Math.trunc(r.timestamp)) } : {}),
+            ...(r.headers ? { headers: new Map(Object.entries(r.headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)])) } : {}),
+          })),
+        });
+      } catch (err) {
+        throw kafkaError(`publishing ${records.length} record(s) to ${records[0]!.topic}`, err);
+      }
     };
     return {
       send: (records: readonly ProduceRecord[]) => {

@@ -28,7 +28,14 @@ export class KafkaReader implements LogReader {
 
   static async open(brokers: string[], topic: string, positions: ReadonlyMap<number, number>): Promise<KafkaReader> {
     // The group id is required by the constructor but never used: this reader never joins a group.
-    const consumer = new Consumer({ clientId: 'tributary-reader', groupId: 'tributary-unused', bootstrapBrokers: brokers, autocommit: false, retries: 3, timeout: 30_000 });
+    const consumer = new Consumer({
+      clientId: 'tributary-reader',
+      groupId: 'tributary-unused',
+      bootstrapBrokers: brokers,
+      autocommit: false,
+      retries: 3,
+      timeout: 30_000,
+    });
     const reader = new KafkaReader(consumer, topic, new Map([...positions].map(([p, o]) => [p, BigInt(o)])));
     try {
       await reader.refreshMetadata();
@@ -85,20 +92,32 @@ export class KafkaReader implements LogReader {
             maxWaitTime: Math.max(0, Math.round(maxWaitMs)),
             minBytes: 1,
             maxBytes: FETCH_MAX_BYTES,
-            topics: [{
-              topicId: this.topicId,
-              partitions: partitions.map((partition) => ({ partition, fetchOffset: this.positions_.get(partition)!, partitionMaxBytes: PARTITION_MAX_BYTES, currentLeaderEpoch: -1, lastFetchedEpoch: -1 })),
-            }],
+            topics: [
+              {
+                topicId: this.topicId,
+                partitions: partitions.map((partition) => ({
+                  partition,
+                  fetchOffset: this.positions_.get(partition)!,
+                  partitionMaxBytes: PARTITION_MAX_BYTES,
+                  currentLeaderEpoch: -1,
+                  lastFetchedEpoch: -1,
+                })),
+              },
+            ],
           }),
         ),
       );
     } catch (err) {
       const text = describe(err);
       if (/OFFSET_OUT_OF_RANGE/.test(text)) {
-        throw new TributaryError('IO_ERROR', `Kafka: ${this.topic}: a committed position is no longer held by the broker (deleted by retention, or the topic was recreated): ${text}`, {
-          hint: 'the records in between are gone; replay from earliest, or reset the stream checkpoint',
-          cause: err,
-        });
+        throw new TributaryError(
+          'IO_ERROR',
+          `Kafka: ${this.topic}: a committed position is no longer held by the broker (deleted by retention, or the topic was recreated): ${text}`,
+          {
+            hint: 'the records in between are gone; replay from earliest, or reset the stream checkpoint',
+            cause: err,
+          },
+        );
       }
       // A leader moved or a connection dropped: look the leaders up again and retry.
       if (attempt >= 5) throw kafkaError(`reading ${this.topic}`, err);
@@ -131,7 +150,15 @@ export class KafkaReader implements LogReader {
   }
 }
 
-function toRecord(topic: string, partition: number, offset: bigint, timestamp: bigint, key: Buffer | null, value: Buffer | null, raw: [Buffer | null, Buffer | null][]): LogRecord {
+function toRecord(
+  topic: string,
+  partition: number,
+  offset: bigint,
+  timestamp: bigint,
+  key: Buffer | null,
+  value: Buffer | null,
+  raw: [Buffer | null, Buffer | null][],
+): LogRecord {
   const headers: Headers = {};
   for (const [k, v] of raw) if (k) headers[k.toString()] = v?.toString() ?? '';
   return {

@@ -21,13 +21,22 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: ServeContext): 
   for (const [url, file] of Object.entries(files)) {
     app.get(url, { schema: { hide: true } }, async (_request, reply) => reply.type(file.type).header('Cache-Control', 'public, max-age=300').send(file.body));
   }
-  app.get('/api/v1/dashboard', {
-    schema: { tags: ['dashboard'], operationId: 'get_dashboard', summary: 'The dashboard pages declared in serve.dashboard (or one page per exposed table)', response: { 200: dashboardSchema } },
-  }, async () => ({
-    title: ctx.settings.dashboard?.title ?? `${ctx.lake.config.name} — Tributary`,
-    locale: ctx.settings.dashboard?.locale ?? 'en',
-    pages: ctx.settings.dashboard?.pages ?? defaultPages(ctx),
-  }));
+  app.get(
+    '/api/v1/dashboard',
+    {
+      schema: {
+        tags: ['dashboard'],
+        operationId: 'get_dashboard',
+        summary: 'The dashboard pages declared in serve.dashboard (or one page per exposed table)',
+        response: { 200: dashboardSchema },
+      },
+    },
+    async () => ({
+      title: ctx.settings.dashboard?.title ?? `${ctx.lake.config.name} — Tributary`,
+      locale: ctx.settings.dashboard?.locale ?? 'en',
+      pages: ctx.settings.dashboard?.pages ?? defaultPages(ctx),
+    }),
+  );
 }
 
 const text = { type: 'string' } as const;
@@ -41,7 +50,12 @@ const chartSchema = {
     y: { anyOf: [text, { type: 'array', items: text }] },
     filter: text,
     field: text,
-    granularity: { type: 'object', properties: { param: text, choices: { type: 'array', items: text } }, required: ['param', 'choices'], additionalProperties: false },
+    granularity: {
+      type: 'object',
+      properties: { param: text, choices: { type: 'array', items: text } },
+      required: ['param', 'choices'],
+      additionalProperties: false,
+    },
   },
   required: ['title', 'source', 'type'],
   additionalProperties: false,
@@ -51,7 +65,15 @@ const dashboardSchema = {
   properties: {
     title: text,
     locale: { type: 'string', enum: ['en', 'fr'], description: 'the language of the dashboard’s own words' },
-    pages: { type: 'array', items: { type: 'object', properties: { id: text, title: text, charts: { type: 'array', items: chartSchema } }, required: ['id', 'title', 'charts'], additionalProperties: false } },
+    pages: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { id: text, title: text, charts: { type: 'array', items: chartSchema } },
+        required: ['id', 'title', 'charts'],
+        additionalProperties: false,
+      },
+    },
   },
   required: ['title', 'locale', 'pages'],
   additionalProperties: false,
@@ -70,7 +92,12 @@ function defaultPages(ctx: ServeContext): DashboardPage[] {
       title: 'Pipeline',
       charts: [
         { title: 'Tables', type: 'table' as const, source: '/pipeline-status', field: 'tables' },
-        { title: ctx.settings.dashboard?.locale === 'fr' ? 'Dernières exécutions' : 'Last runs', type: 'table' as const, source: '/pipeline-status', field: 'runs' },
+        {
+          title: ctx.settings.dashboard?.locale === 'fr' ? 'Dernières exécutions' : 'Last runs',
+          type: 'table' as const,
+          source: '/pipeline-status',
+          field: 'runs',
+        },
       ],
     },
   ];

@@ -28,92 +28,117 @@ const page = {
 function listEndpoint(app: FastifyInstance, ctx: ServeContext, path: string, spec: Extract<EndpointSpec, { kind: 'list' }>): void {
   const filters = Object.entries(spec.filters ?? {}).map(([param, f]) => ({ param, ...(typeof f === 'string' ? { column: f, op: 'eq' as const } : f) }));
   const [layer, name] = spec.table.split('.') as [string, string];
-  app.get<{ Querystring: Record<string, string | number | undefined> }>(`/api/v1/${path}`, {
-    schema: {
-      tags: ['endpoints'],
-      operationId: operationName('list', `/${path}`),
-      summary: spec.description ?? `Rows of ${spec.table}`,
-      // Typed from the table's columns in the OpenAPI document once the table has data.
-      response: { 200: pageSchema(anyRow, { table: spec.table, cursor: false }) },
-      querystring: {
-        type: 'object',
-        properties: { ...page, ...Object.fromEntries(filters.map((f) => [f.param, { type: 'string', maxLength: 2000, description: `${f.column} ${f.op}${f.op === 'in' ? ' (comma-separated)' : ''}` }])) },
-        additionalProperties: false,
+  app.get<{ Querystring: Record<string, string | number | undefined> }>(
+    `/api/v1/${path}`,
+    {
+      schema: {
+        tags: ['endpoints'],
+        operationId: operationName('list', `/${path}`),
+        summary: spec.description ?? `Rows of ${spec.table}`,
+        // Typed from the table's columns in the OpenAPI document once the table has data.
+        response: { 200: pageSchema(anyRow, { table: spec.table, cursor: false }) },
+        querystring: {
+          type: 'object',
+          properties: {
+            ...page,
+            ...Object.fromEntries(
+              filters.map((f) => [
+                f.param,
+                { type: 'string', maxLength: 2000, description: `${f.column} ${f.op}${f.op === 'in' ? ' (comma-separated)' : ''}` },
+              ]),
+            ),
+          },
+          additionalProperties: false,
+        },
       },
     },
-  }, async (request) => {
-    const table = ctx.table(layer, name);
-    return ctx.cache.get(`${table.view}|${request.url}`, async () => {
-    const chosen: Filter[] = filters.filter((f) => request.query[f.param] !== undefined).map((f) => ({ column: f.column, op: f.op, value: String(request.query[f.param]), parameter: f.param }));
-    const params: unknown[] = [];
-    const where = whereClause(table, chosen, params);
-    const order = parseSort(table, spec.sort).map((s) => `${quoteIdent(s.column)} ${s.descending ? 'DESC' : 'ASC'}`);
-    const limit = Number(request.query.limit ?? 100);
-    const offset = Number(request.query.offset ?? 0);
-    const { rows, total } = await pageWithTotal(
-      await ctx.reader.rows(`SELECT *, count(*) OVER () AS ${TOTAL} FROM ${table.view} ${where} ORDER BY ${[...order, ...table.columns.map((c) => quoteIdent(c.name))].join(', ')} LIMIT ${limit} OFFSET ${offset}`, params),
-      async () => Number((await ctx.reader.rows(`SELECT count(*) AS n FROM ${table.view} ${where}`, params))[0]!.n),
-    );
-    return { table: table.name, snapshot: table.snapshotId, total, limit, offset, rows };
-    });
-  });
+    async (request) => {
+      const table = ctx.table(layer, name);
+      return ctx.cache.get(`${table.view}|${request.url}`, async () => {
+        const chosen: Filter[] = filters
+          .filter((f) => request.query[f.param] !== undefined)
+          .map((f) => ({ column: f.column, op: f.op, value: String(request.query[f.param]), parameter: f.param }));
+        const params: unknown[] = [];
+        const where = whereClause(table, chosen, params);
+        const order = parseSort(table, spec.sort).map((s) => `${quoteIdent(s.column)} ${s.descending ? 'DESC' : 'ASC'}`);
+        const limit = Number(request.query.limit ?? 100);
+        const offset = Number(request.query.offset ?? 0);
+        const { rows, total } = await pageWithTotal(
+          await ctx.reader.rows(
+            `SELECT *, count(*) OVER () AS ${TOTAL} FROM ${table.view} ${where} ORDER BY ${[...order, ...table.columns.map((c) => quoteIdent(c.name))].join(', ')} LIMIT ${limit} OFFSET ${offset}`,
+            params,
+          ),
+          async () => Number((await ctx.reader.rows(`SELECT count(*) AS n FROM ${table.view} ${where}`, params))[0]!.n),
+        );
+        return { table: table.name, snapshot: table.snapshotId, total, limit, offset, rows };
+      });
+    },
+  );
   if (!spec.key) return;
   const key = spec.key;
-  app.get<{ Params: { id: string } }>(`/api/v1/${path}/:id`, {
-    schema: {
-      tags: ['endpoints'],
-      operationId: operationName('get', `/${path}/{id}`),
-      summary: `One row of ${spec.table} by ${key}`,
-      params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 500 } } },
-      response: { 200: rowResponseSchema(anyRow, spec.table) },
+  app.get<{ Params: { id: string } }>(
+    `/api/v1/${path}/:id`,
+    {
+      schema: {
+        tags: ['endpoints'],
+        operationId: operationName('get', `/${path}/{id}`),
+        summary: `One row of ${spec.table} by ${key}`,
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 500 } } },
+        response: { 200: rowResponseSchema(anyRow, spec.table) },
+      },
     },
-  }, async (request, reply) => {
-    const table = ctx.table(layer, name);
-    const params: unknown[] = [];
-    const where = whereClause(table, [{ column: key, op: 'eq', value: request.params.id, parameter: 'id' }], params);
-    const [row] = await ctx.reader.rows(`SELECT * FROM ${table.view} ${where} LIMIT 1`, params);
-    if (!row) return reply.code(404).send({ error: 'not_found', message: `${spec.table} has no row with ${key} = ${request.params.id}` });
-    return { table: table.name, snapshot: table.snapshotId, row };
-  });
+    async (request, reply) => {
+      const table = ctx.table(layer, name);
+      const params: unknown[] = [];
+      const where = whereClause(table, [{ column: key, op: 'eq', value: request.params.id, parameter: 'id' }], params);
+      const [row] = await ctx.reader.rows(`SELECT * FROM ${table.view} ${where} LIMIT 1`, params);
+      if (!row) return reply.code(404).send({ error: 'not_found', message: `${spec.table} has no row with ${key} = ${request.params.id}` });
+      return { table: table.name, snapshot: table.snapshotId, row };
+    },
+  );
 }
 
 function aggregateEndpoint(app: FastifyInstance, ctx: ServeContext, path: string, spec: Extract<EndpointSpec, { kind: 'aggregate' }>): void {
   const [layer, name] = spec.table.split('.') as [string, string];
   const period = spec.period;
-  app.get<{ Querystring: Record<string, string> }>(`/api/v1/${path}`, {
-    schema: {
-      tags: ['endpoints'],
-      operationId: operationName('get', `/${path}`),
-      summary: spec.description ?? `Aggregates of ${spec.table}`,
-      response: {
-        200: {
+  app.get<{ Querystring: Record<string, string> }>(
+    `/api/v1/${path}`,
+    {
+      schema: {
+        tags: ['endpoints'],
+        operationId: operationName('get', `/${path}`),
+        summary: spec.description ?? `Aggregates of ${spec.table}`,
+        response: {
+          200: {
+            type: 'object',
+            properties: { table: { type: 'string', const: spec.table }, snapshot: { type: 'integer' }, rows: { type: 'array', items: anyRow } },
+            required: ['table', 'snapshot', 'rows'],
+            additionalProperties: false,
+          },
+        },
+        querystring: {
           type: 'object',
-          properties: { table: { type: 'string', const: spec.table }, snapshot: { type: 'integer' }, rows: { type: 'array', items: anyRow } },
-          required: ['table', 'snapshot', 'rows'],
+          properties: period ? { [period.param]: { type: 'string', enum: Object.keys(period.values) } } : {},
+          ...(period ? { required: [period.param] } : {}),
           additionalProperties: false,
         },
       },
-      querystring: {
-        type: 'object',
-        properties: period ? { [period.param]: { type: 'string', enum: Object.keys(period.values) } } : {},
-        ...(period ? { required: [period.param] } : {}),
-        additionalProperties: false,
-      },
     },
-  }, async (request) => {
-    const table = ctx.table(layer, name);
-    return ctx.cache.get(`${table.view}|${request.url}`, async () => {
-    const measures = Object.entries(spec.measures).map(([alias, expr]) => `${expr} AS ${quoteIdent(alias)}`);
-    let sql = `SELECT ${measures.join(', ')} FROM ${table.view}`;
-    if (period) {
-      const unit = period.values[request.query[period.param]!];
-      if (!unit) throw new BadRequest(period.param, `expected one of ${Object.keys(period.values).join(', ')}`);
-      sql = `SELECT CAST(date_trunc('${unit}', ${quoteIdent(period.column)}) AS DATE) AS periode, ${measures.join(', ')} FROM ${table.view} GROUP BY 1 ORDER BY 1`;
-    }
-    const rows = await ctx.reader.rows(sql);
-    return { table: table.name, snapshot: table.snapshotId, rows };
-    });
-  });
+    async (request) => {
+      const table = ctx.table(layer, name);
+      return ctx.cache.get(`${table.view}|${request.url}`, async () => {
+        const measures = Object.entries(spec.measures).map(([alias, expr]) => `${expr} AS ${quoteIdent(alias)}`);
+        let sql = `SELECT ${measures.join(', ')} FROM ${table.view}`;
+        if (period) {
+          const unit = period.values[request.query[period.param]!];
+          if (!unit) throw new BadRequest(period.param, `expected one of ${Object.keys(period.values).join(', ')}`);
+          sql = `SELECT CAST(date_trunc('${unit}', ${quoteIdent(period.column)}) AS DATE) AS periode, ${measures.join(', ')} FROM ${table.view} GROUP BY 1 ORDER BY 1`;
+        }
+        const rows = await ctx.reader.rows(sql);
+        return { table: table.name, snapshot: table.snapshotId, rows };
+      });
+    },
+  );
 }
 
 // The store's sync metadata is read at most every 5 s: one PostgreSQL connection per request would let clients
@@ -127,38 +152,64 @@ function storeTimes(ctx: ServeContext) {
 }
 
 function pipelineEndpoint(app: FastifyInstance, ctx: ServeContext, path: string, spec: Extract<EndpointSpec, { kind: 'pipeline' }>): void {
-  app.get(`/api/v1/${path}`, {
-    schema: { tags: ['pipeline'], operationId: operationName('get', `/${path}`), summary: spec.description ?? `Pipeline ${spec.report}`, response: { 200: spec.report === 'refresh-times' ? refreshTimesSchema : statusSchema } },
-  }, async () => {
-    const tables = await ctx.lake.tables();
-    if (spec.report === 'refresh-times') {
-      const now = Date.now();
-      const store = ctx.lake.config.store ? await storeTimes(ctx) : {};
+  app.get(
+    `/api/v1/${path}`,
+    {
+      schema: {
+        tags: ['pipeline'],
+        operationId: operationName('get', `/${path}`),
+        summary: spec.description ?? `Pipeline ${spec.report}`,
+        response: { 200: spec.report === 'refresh-times' ? refreshTimesSchema : statusSchema },
+      },
+    },
+    async () => {
+      const tables = await ctx.lake.tables();
+      if (spec.report === 'refresh-times') {
+        const now = Date.now();
+        const store = ctx.lake.config.store ? await storeTimes(ctx) : {};
+        return {
+          tables: tables
+            .filter((t) => ctx.live.isExposed(t.name))
+            .map((t) => ({
+              table: t.name,
+              snapshot: t.currentSnapshot,
+              updated_at: t.updatedAt?.toISOString() ?? null,
+              age_seconds: t.updatedAt ? Math.round((now - t.updatedAt.getTime()) / 1000) : null,
+              served_snapshot: ctx.live.get(t.name)?.snapshotId ?? null,
+              // Seed 002's refresh time: from the gold commit to the operational store's commit.
+              store_snapshot: store[t.name]?.snapshot ?? null,
+              store_synced_at: store[t.name]?.syncedAt ?? null,
+              store_refresh_seconds: store[t.name]?.refreshSeconds ?? null,
+            })),
+        };
+      }
+      const runs = await ctx.lake.catalog.listRuns(10);
+      const lastModels = runs.find((r) => r.kind === 'models');
+      const checks = lastModels ? await ctx.lake.catalog.runLog.checkResults(lastModels.runId) : [];
       return {
-        tables: tables.filter((t) => ctx.live.isExposed(t.name)).map((t) => ({
+        status: lastModels?.status ?? 'never_run',
+        tables: tables.map((t) => ({
           table: t.name,
           snapshot: t.currentSnapshot,
+          rows: t.rowCount,
+          files: t.fileCount,
           updated_at: t.updatedAt?.toISOString() ?? null,
-          age_seconds: t.updatedAt ? Math.round((now - t.updatedAt.getTime()) / 1000) : null,
-          served_snapshot: ctx.live.get(t.name)?.snapshotId ?? null,
-          // Seed 002's refresh time: from the gold commit to the operational store's commit.
-          store_snapshot: store[t.name]?.snapshot ?? null,
-          store_synced_at: store[t.name]?.syncedAt ?? null,
-          store_refresh_seconds: store[t.name]?.refreshSeconds ?? null,
         })),
+        runs: runs.map((r) => ({
+          run: r.runId,
+          kind: r.kind,
+          status: r.status,
+          started_at: r.startedAt.toISOString(),
+          finished_at: r.finishedAt?.toISOString() ?? null,
+          error: r.error ?? null,
+        })),
+        failing_checks: checks
+          .filter((c) => c.status !== 'pass')
+          .map((c) => ({ table: c.table, check: c.check, severity: c.severity, status: c.status, failing_rows: c.failingRows ?? null })),
+        quarantined_files: (await ctx.lake.catalog.listQuarantine()).length,
       };
-    }
-    const runs = await ctx.lake.catalog.listRuns(10);
-    const lastModels = runs.find((r) => r.kind === 'models');
-    const checks = lastModels ? await ctx.lake.catalog.runLog.checkResults(lastModels.runId) : [];
-    return {
-      status: lastModels?.status ?? 'never_run',
-      tables: tables.map((t) => ({ table: t.name, snapshot: t.currentSnapshot, rows: t.rowCount, files: t.fileCount, updated_at: t.updatedAt?.toISOString() ?? null })),
-      runs: runs.map((r) => ({ run: r.runId, kind: r.kind, status: r.status, started_at: r.startedAt.toISOString(), finished_at: r.finishedAt?.toISOString() ?? null, error: r.error ?? null })),
-      failing_checks: checks.filter((c) => c.status !== 'pass').map((c) => ({ table: c.table, check: c.check, severity: c.severity, status: c.status, failing_rows: c.failingRows ?? null })),
-      quarantined_files: (await ctx.lake.catalog.listQuarantine()).length,
-    };
-  });
+    },
+  );
 }
 
 const text = { type: 'string' } as const;
@@ -170,16 +221,28 @@ const refreshTimesSchema = obj({
   tables: {
     type: 'array',
     items: obj({
-      table: text, snapshot: { type: 'integer' }, updated_at: timeOrNull, age_seconds: intOrNull, served_snapshot: intOrNull,
-      store_snapshot: intOrNull, store_synced_at: textOrNull, store_refresh_seconds: { type: ['number', 'null'] },
+      table: text,
+      snapshot: { type: 'integer' },
+      updated_at: timeOrNull,
+      age_seconds: intOrNull,
+      served_snapshot: intOrNull,
+      store_snapshot: intOrNull,
+      store_synced_at: textOrNull,
+      store_refresh_seconds: { type: ['number', 'null'] },
     }),
   },
 });
 const statusSchema = obj({
   status: { type: 'string', description: "the last model run's status, or 'never_run'" },
-  tables: { type: 'array', items: obj({ table: text, snapshot: { type: 'integer' }, rows: { type: 'integer' }, files: { type: 'integer' }, updated_at: timeOrNull }) },
+  tables: {
+    type: 'array',
+    items: obj({ table: text, snapshot: { type: 'integer' }, rows: { type: 'integer' }, files: { type: 'integer' }, updated_at: timeOrNull }),
+  },
   runs: { type: 'array', items: obj({ run: text, kind: text, status: text, started_at: text, finished_at: textOrNull, error: textOrNull }) },
-  failing_checks: { type: 'array', items: obj({ table: text, check: text, severity: { type: 'string', enum: ['error', 'warn'] }, status: text, failing_rows: intOrNull }) },
+  failing_checks: {
+    type: 'array',
+    items: obj({ table: text, check: text, severity: { type: 'string', enum: ['error', 'warn'] }, status: text, failing_rows: intOrNull }),
+  },
   quarantined_files: { type: 'integer' },
 });
 
@@ -189,7 +252,9 @@ export function checkEndpointTables(ctx: ServeContext): void {
     if (spec.kind === 'pipeline') continue;
     parseTableName(spec.table, `serve.endpoints.${path}.table`);
     if (!ctx.live.isExposed(spec.table)) {
-      throw new TributaryError('CONFIG_INVALID', `serve.endpoints.${path}.table: ${spec.table} is not exposed`, { hint: `add it (or its layer) to serve.expose` });
+      throw new TributaryError('CONFIG_INVALID', `serve.endpoints.${path}.table: ${spec.table} is not exposed`, {
+        hint: `add it (or its layer) to serve.expose`,
+      });
     }
     // Columns named by the endpoint must exist (checked when the table has data; it may be built later).
     const table = ctx.live.get(spec.table);
@@ -199,9 +264,14 @@ export function checkEndpointTables(ctx: ServeContext): void {
         ? [
             ...Object.entries(spec.filters ?? {}).map(([param, f]) => [`filters.${param}`, typeof f === 'string' ? f : f.column] as const),
             ...(spec.key ? [['key', spec.key] as const] : []),
-            ...(spec.sort ?? '').split(',').filter(Boolean).map((s) => ['sort', s.replace(/^-/, '')] as const),
+            ...(spec.sort ?? '')
+              .split(',')
+              .filter(Boolean)
+              .map((s) => ['sort', s.replace(/^-/, '')] as const),
           ]
-        : spec.period ? [['period.column', spec.period.column] as const] : [];
+        : spec.period
+          ? [['period.column', spec.period.column] as const]
+          : [];
     for (const [setting, column] of named) {
       if (!table.columns.some((c) => c.name === column)) {
         throw new TributaryError('CONFIG_INVALID', `serve.endpoints.${path}.${setting}: ${spec.table} has no column "${column}"`);

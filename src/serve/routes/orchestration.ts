@@ -8,27 +8,86 @@ const textOrNull = { type: ['string', 'null'] } as const;
 const time = { type: 'string', format: 'date-time' } as const;
 const timeOrNull = { type: ['string', 'null'], format: 'date-time' } as const;
 const strings = { type: 'array', items: text } as const;
-const obj = (properties: Record<string, unknown>, extra: { additional?: boolean } = {}) => ({ type: 'object', properties, required: Object.keys(properties), additionalProperties: extra.additional ?? false });
+const obj = (properties: Record<string, unknown>, extra: { additional?: boolean } = {}) => ({
+  type: 'object',
+  properties,
+  required: Object.keys(properties),
+  additionalProperties: extra.additional ?? false,
+});
 
 const assetsResponse = obj({
   assets: {
     type: 'array',
     items: obj({
-      key: text, kind: { type: 'string', enum: ['source', 'model', 'check', 'sync', 'stream'] }, upstream: strings, writes: strings, automated: { type: 'boolean' },
+      key: text,
+      kind: { type: 'string', enum: ['source', 'model', 'check', 'sync', 'stream'] },
+      upstream: strings,
+      writes: strings,
+      automated: { type: 'boolean' },
       status: { type: 'string', description: "the last task's status, 'materialized' when built outside jobs, or 'never run'" },
-      runId: textOrNull, finishedAt: timeOrNull, rows: { type: ['integer', 'null'] }, committedAt: timeOrNull,
+      runId: textOrNull,
+      finishedAt: timeOrNull,
+      rows: { type: ['integer', 'null'] },
+      committedAt: timeOrNull,
     }),
   },
 });
 const runSummary = obj({
-  runId: text, job: textOrNull, kind: { type: 'string', description: "'job', or what the CLI ran: ingest, models, build, checks, stream…" },
-  trigger: text, detail: textOrNull, partition: textOrNull, status: text, createdAt: time, finishedAt: timeOrNull, error: textOrNull,
+  runId: text,
+  job: textOrNull,
+  kind: { type: 'string', description: "'job', or what the CLI ran: ingest, models, build, checks, stream…" },
+  trigger: text,
+  detail: textOrNull,
+  partition: textOrNull,
+  status: text,
+  createdAt: time,
+  finishedAt: timeOrNull,
+  error: textOrNull,
   seconds: { type: ['number', 'null'] },
 });
 const runDetail = obj({
-  run: obj({ runId: text, job: text, status: { type: 'string', enum: ['queued', 'running', 'success', 'failed', 'cancelled'] }, trigger: text, detail: textOrNull, partition: textOrNull, backfillId: textOrNull, parentRun: textOrNull, createdAt: time, finishedAt: timeOrNull, error: textOrNull }),
-  tasks: { type: 'array', items: obj({ task: text, status: { type: 'string', enum: ['pending', 'running', 'success', 'failed', 'upstream_failed', 'cancelled'] }, attempts: { type: 'integer' }, maxAttempts: { type: 'integer' }, notBefore: time, startedAt: timeOrNull, finishedAt: timeOrNull, worker: textOrNull, error: textOrNull, upstream: strings }) },
-  attempts: { type: 'array', items: obj({ task: text, attempt: { type: 'integer' }, worker: text, status: text, startedAt: time, finishedAt: timeOrNull, error: textOrNull, summary: { type: ['object', 'null'], additionalProperties: true }, logs: text }) },
+  run: obj({
+    runId: text,
+    job: text,
+    status: { type: 'string', enum: ['queued', 'running', 'success', 'failed', 'cancelled'] },
+    trigger: text,
+    detail: textOrNull,
+    partition: textOrNull,
+    backfillId: textOrNull,
+    parentRun: textOrNull,
+    createdAt: time,
+    finishedAt: timeOrNull,
+    error: textOrNull,
+  }),
+  tasks: {
+    type: 'array',
+    items: obj({
+      task: text,
+      status: { type: 'string', enum: ['pending', 'running', 'success', 'failed', 'upstream_failed', 'cancelled'] },
+      attempts: { type: 'integer' },
+      maxAttempts: { type: 'integer' },
+      notBefore: time,
+      startedAt: timeOrNull,
+      finishedAt: timeOrNull,
+      worker: textOrNull,
+      error: textOrNull,
+      upstream: strings,
+    }),
+  },
+  attempts: {
+    type: 'array',
+    items: obj({
+      task: text,
+      attempt: { type: 'integer' },
+      worker: text,
+      status: text,
+      startedAt: time,
+      finishedAt: timeOrNull,
+      error: textOrNull,
+      summary: { type: ['object', 'null'], additionalProperties: true },
+      logs: text,
+    }),
+  },
 });
 const schedulesResponse = obj({
   schedules: { type: 'array', items: obj({ job: text, schedule: text, timezone: text, next: timeOrNull, lastFired: timeOrNull }) },
@@ -43,73 +102,151 @@ function nulls<T extends object>(value: T): { [K in keyof T]-?: Exclude<T[K], un
 
 /** Orchestration, read-only: the asset graph with each asset's state, runs with tasks and logs, schedules. */
 export async function orchestrationRoutes(app: FastifyInstance, orch: Orchestration): Promise<void> {
-  app.get('/api/v1/orchestration/assets', {
-    schema: { tags: ['orchestration'], operationId: 'list_assets', summary: 'Assets (sources, models, checks, syncs, streams) with dependencies and state', response: { 200: assetsResponse } },
-  }, async () => {
-    const states = await orch.queue.latestTaskStates();
-    const tables = new Map((await orch.lake.catalog.listTables()).map((t) => [t.name, t]));
-    const automated = new Set(orch.automated);
-    return {
-      assets: orch.graph.order.map((key) => {
-        const asset = orch.graph.assets.get(key)!;
-        const last = states.get(key);
-        const written = asset.writes.map((w) => tables.get(w)).filter((t) => t !== undefined);
-        return {
-          key, kind: asset.kind, upstream: asset.upstream, writes: asset.writes, automated: automated.has(key),
-          // Built outside jobs (`tributary ingest`, `run`, `build`): its table holds data, so it is not "never run".
-          status: last?.status ?? (written.length ? 'materialized' : 'never run'), runId: last?.runId ?? null,
-          finishedAt: last?.finishedAt?.toISOString() ?? written.map((t) => t.updatedAt?.toISOString()).filter(Boolean).sort().at(-1) ?? null,
-          rows: written.length ? written.reduce((n, t) => n + t.rowCount, 0) : null,
-          committedAt: written.map((t) => t.updatedAt?.toISOString()).filter(Boolean).sort().at(-1) ?? null,
-        };
-      }),
-    };
-  });
-
-  app.get('/api/v1/orchestration/runs', {
-    schema: {
-      tags: ['orchestration'], summary: 'Recent runs, newest first: job runs, and ingestion, model, build, check and stream runs started from the CLI',
-      operationId: 'list_runs',
-      querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 }, job: { type: 'string', maxLength: 200, description: 'only the runs of this job' } } },
-      response: { 200: obj({ runs: { type: 'array', items: runSummary } }) },
+  app.get(
+    '/api/v1/orchestration/assets',
+    {
+      schema: {
+        tags: ['orchestration'],
+        operationId: 'list_assets',
+        summary: 'Assets (sources, models, checks, syncs, streams) with dependencies and state',
+        response: { 200: assetsResponse },
+      },
     },
-  }, async (request) => {
-    const q = request.query as { limit: number; job?: string };
-    const jobRuns = (await orch.queue.listRuns({ limit: q.limit, job: q.job })).map((r) => ({
-      runId: r.runId, job: r.job, kind: 'job', trigger: r.trigger, detail: r.detail ?? null, partition: r.partition ?? null, status: r.status, createdAt: r.createdAt,
-      finishedAt: r.finishedAt ?? null, error: r.error ?? null, seconds: r.finishedAt ? (r.finishedAt.getTime() - r.createdAt.getTime()) / 1000 : null,
-    }));
-    const others = q.job
-      ? []
-      : (await orch.lake.catalog.listRuns(q.limit)).filter((r) => !r.job && r.kind !== 'job').map((r) => ({
-          runId: r.runId, job: null, kind: r.kind, trigger: 'command', detail: null, partition: null, status: r.status, createdAt: r.startedAt, finishedAt: r.finishedAt ?? null,
-          error: r.error ?? null, seconds: r.finishedAt ? (r.finishedAt.getTime() - r.startedAt.getTime()) / 1000 : null,
-        }));
-    const runs = [...jobRuns, ...others].sort((a, b) => new Date(b.createdAt).getTime() - new Date(a.createdAt).getTime()).slice(0, q.limit);
-    return { runs };
-  });
-
-  app.get('/api/v1/orchestration/runs/:runId', {
-    schema: {
-      tags: ['orchestration'], summary: 'One job run: its tasks, and every attempt with its logs',
-      operationId: 'get_run',
-      params: { type: 'object', properties: { runId: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$', maxLength: 200 } }, required: ['runId'] },
-      response: { 200: runDetail },
+    async () => {
+      const states = await orch.queue.latestTaskStates();
+      const tables = new Map((await orch.lake.catalog.listTables()).map((t) => [t.name, t]));
+      const automated = new Set(orch.automated);
+      return {
+        assets: orch.graph.order.map((key) => {
+          const asset = orch.graph.assets.get(key)!;
+          const last = states.get(key);
+          const written = asset.writes.map((w) => tables.get(w)).filter((t) => t !== undefined);
+          return {
+            key,
+            kind: asset.kind,
+            upstream: asset.upstream,
+            writes: asset.writes,
+            automated: automated.has(key),
+            // Built outside jobs (`tributary ingest`, `run`, `build`): its table holds data, so it is not "never run".
+            status: last?.status ?? (written.length ? 'materialized' : 'never run'),
+            runId: last?.runId ?? null,
+            finishedAt:
+              last?.finishedAt?.toISOString() ??
+              written
+                .map((t) => t.updatedAt?.toISOString())
+                .filter(Boolean)
+                .sort()
+                .at(-1) ??
+              null,
+            rows: written.length ? written.reduce((n, t) => n + t.rowCount, 0) : null,
+            committedAt:
+              written
+                .map((t) => t.updatedAt?.toISOString())
+                .filter(Boolean)
+                .sort()
+                .at(-1) ?? null,
+          };
+        }),
+      };
     },
-  }, async (request) => {
-    const { runId } = request.params as { runId: string };
-    const run = await orch.queue.getRun(runId);
-    if (!run) throw new NotFound(`no job run ${runId}`);
-    return { run: nulls(run), tasks: (await orch.queue.tasks(runId)).map(nulls), attempts: (await orch.queue.attempts(runId)).map(nulls) };
-  });
+  );
 
-  app.get('/api/v1/orchestration/schedules', {
-    schema: { tags: ['orchestration'], operationId: 'list_schedules', summary: 'Schedules with their next fire times, sensors, and automated models', response: { 200: schedulesResponse } },
-  }, async () => ({
-    schedules: (await scheduleInfo(orch)).map(nulls),
-    sensors: await Promise.all(Object.entries(orch.lake.config.sensors).map(async ([name, s]) => ({
-      name, kind: s.kind, job: s.job, interval: s.interval ?? '30s', cursor: (await orch.queue.cursor(`sensor:${name}`)) ?? null,
-    }))),
-    automated: orch.automated,
-  }));
+  app.get(
+    '/api/v1/orchestration/runs',
+    {
+      schema: {
+        tags: ['orchestration'],
+        summary: 'Recent runs, newest first: job runs, and ingestion, model, build, check and stream runs started from the CLI',
+        operationId: 'list_runs',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+            job: { type: 'string', maxLength: 200, description: 'only the runs of this job' },
+          },
+        },
+        response: { 200: obj({ runs: { type: 'array', items: runSummary } }) },
+      },
+    },
+    async (request) => {
+      const q = request.query as { limit: number; job?: string };
+      const jobRuns = (await orch.queue.listRuns({ limit: q.limit, job: q.job })).map((r) => ({
+        runId: r.runId,
+        job: r.job,
+        kind: 'job',
+        trigger: r.trigger,
+        detail: r.detail ?? null,
+        partition: r.partition ?? null,
+        status: r.status,
+        createdAt: r.createdAt,
+        finishedAt: r.finishedAt ?? null,
+        error: r.error ?? null,
+        seconds: r.finishedAt ? (r.finishedAt.getTime() - r.createdAt.getTime()) / 1000 : null,
+      }));
+      const others = q.job
+        ? []
+        : (await orch.lake.catalog.listRuns(q.limit))
+            .filter((r) => !r.job && r.kind !== 'job')
+            .map((r) => ({
+              runId: r.runId,
+              job: null,
+              kind: r.kind,
+              trigger: 'command',
+              detail: null,
+              partition: null,
+              status: r.status,
+              createdAt: r.startedAt,
+              finishedAt: r.finishedAt ?? null,
+              error: r.error ?? null,
+              seconds: r.finishedAt ? (r.finishedAt.getTime() - r.startedAt.getTime()) / 1000 : null,
+            }));
+      const runs = [...jobRuns, ...others].sort((a, b) => new Date(b.createdAt).getTime() - new Date(a.createdAt).getTime()).slice(0, q.limit);
+      return { runs };
+    },
+  );
+
+  app.get(
+    '/api/v1/orchestration/runs/:runId',
+    {
+      schema: {
+        tags: ['orchestration'],
+        summary: 'One job run: its tasks, and every attempt with its logs',
+        operationId: 'get_run',
+        params: { type: 'object', properties: { runId: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$', maxLength: 200 } }, required: ['runId'] },
+        response: { 200: runDetail },
+      },
+    },
+    async (request) => {
+      const { runId } = request.params as { runId: string };
+      const run = await orch.queue.getRun(runId);
+      if (!run) throw new NotFound(`no job run ${runId}`);
+      return { run: nulls(run), tasks: (await orch.queue.tasks(runId)).map(nulls), attempts: (await orch.queue.attempts(runId)).map(nulls) };
+    },
+  );
+
+  app.get(
+    '/api/v1/orchestration/schedules',
+    {
+      schema: {
+        tags: ['orchestration'],
+        operationId: 'list_schedules',
+        summary: 'Schedules with their next fire times, sensors, and automated models',
+        response: { 200: schedulesResponse },
+      },
+    },
+    async () => ({
+      schedules: (await scheduleInfo(orch)).map(nulls),
+      sensors: await Promise.all(
+        Object.entries(orch.lake.config.sensors).map(async ([name, s]) => ({
+          name,
+          kind: s.kind,
+          job: s.job,
+          interval: s.interval ?? '30s',
+          cursor: (await orch.queue.cursor(`sensor:${name}`)) ?? null,
+        })),
+      ),
+      automated: orch.automated,
+    }),
+  );
 }

@@ -2,7 +2,18 @@ import type { FastifyInstance } from 'fastify';
 import { quoteIdent } from '../../lake/table-name.js';
 import type { ServeContext } from '../context.js';
 import { pageSchema, rowResponseSchema } from '../openapi.js';
-import { BadRequest, decodeCursor, encodeCursor, listSql, pageWithTotal, parseFields, parseFilters, parseSort, requireColumn, whereClause } from '../table-query.js';
+import {
+  BadRequest,
+  decodeCursor,
+  encodeCursor,
+  listSql,
+  pageWithTotal,
+  parseFields,
+  parseFilters,
+  parseSort,
+  requireColumn,
+  whereClause,
+} from '../table-query.js';
 
 const tableParams = {
   type: 'object',
@@ -39,7 +50,15 @@ const tablesResponse = {
           rows: { type: 'integer' },
           updated_at: { type: ['string', 'null'], format: 'date-time' },
           key: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }, { type: 'null' }] },
-          columns: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, type: { type: 'string', description: 'DuckDB type' } }, required: ['name', 'type'], additionalProperties: false } },
+          columns: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { name: { type: 'string' }, type: { type: 'string', description: 'DuckDB type' } },
+              required: ['name', 'type'],
+              additionalProperties: false,
+            },
+          },
           measures: { type: 'array', items: { type: 'string' } },
           dimensions: { type: 'array', items: { type: 'string' } },
         },
@@ -54,68 +73,109 @@ const tablesResponse = {
 
 /** The generic API: every exposed table, listed, paged, filtered, sorted, by key, and aggregated. */
 export async function tableRoutes(app: FastifyInstance, ctx: ServeContext): Promise<void> {
-  app.get('/api/v1/tables', {
-    schema: {
-      tags: ['tables'],
-      operationId: 'list_tables',
-      summary: 'Exposed tables with their schema and freshness',
-      response: { 200: tablesResponse },
+  app.get(
+    '/api/v1/tables',
+    {
+      schema: {
+        tags: ['tables'],
+        operationId: 'list_tables',
+        summary: 'Exposed tables with their schema and freshness',
+        response: { 200: tablesResponse },
+      },
     },
-  }, async () => ({
-    tables: ctx.live.list().map((t) => ({
-      name: t.name,
-      snapshot: t.snapshotId,
-      rows: t.rowCount,
-      updated_at: t.updatedAt?.toISOString() ?? null,
-      key: ctx.served(t.name).key ?? null,
-      columns: t.columns,
-      measures: ctx.served(t.name).measures ?? [],
-      dimensions: ctx.served(t.name).dimensions ?? [],
-    })),
-  }));
+    async () => ({
+      tables: ctx.live.list().map((t) => ({
+        name: t.name,
+        snapshot: t.snapshotId,
+        rows: t.rowCount,
+        updated_at: t.updatedAt?.toISOString() ?? null,
+        key: ctx.served(t.name).key ?? null,
+        columns: t.columns,
+        measures: ctx.served(t.name).measures ?? [],
+        dimensions: ctx.served(t.name).dimensions ?? [],
+      })),
+    }),
+  );
 
-  app.get<{ Params: { layer: string; table: string }; Querystring: Record<string, string | number | undefined> }>('/api/v1/tables/:layer/:table', {
-    schema: { tags: ['tables'], operationId: 'list_table_rows', summary: 'Rows of any served table: paged, filtered, sorted', params: tableParams, querystring: listQuery, response: { 200: rowsResponse } },
-  }, async (request) => {
-    const table = ctx.table(request.params.layer, request.params.table);
-    return ctx.cache.get(`${table.view}|${request.url}`, async () => {
-    const q = request.query;
-    let offset = Number(q.offset ?? 0);
-    if (q.cursor !== undefined) {
-      const cursor = decodeCursor(String(q.cursor));
-      if (cursor.snapshotId !== table.snapshotId) throw new BadRequest('cursor', `the table moved from snapshot ${cursor.snapshotId} to ${table.snapshotId}; start again without a cursor`);
-      offset = cursor.offset;
-    }
-    const limit = Number(q.limit ?? 100);
-    const req = { filters: parseFilters(table, q), sort: parseSort(table, q.sort as string | undefined), fields: parseFields(table, q.fields as string | undefined), limit, offset };
-    const { sql, countSql, params } = listSql(table, req);
-    const { rows, total } = await pageWithTotal(await ctx.reader.rows(sql, params), async () => Number((await ctx.reader.rows(countSql, params))[0]!.n));
-    return { table: table.name, snapshot: table.snapshotId, total, limit, offset, next_cursor: offset + rows.length < total ? encodeCursor(offset + rows.length, table.snapshotId) : null, rows };
-    });
-  });
-
-  app.get<{ Params: { layer: string; table: string; key: string } }>('/api/v1/tables/:layer/:table/:key', {
-    schema: {
-      tags: ['tables'],
-      operationId: 'get_table_row',
-      summary: 'One row by the key declared in serve.tables (composite keys: values joined by `,`)',
-      params: { ...tableParams, required: ['layer', 'table', 'key'], properties: { ...tableParams.properties, key: { type: 'string', maxLength: 500 } } },
-      response: { 200: rowResponseSchema(anyRow) },
+  app.get<{ Params: { layer: string; table: string }; Querystring: Record<string, string | number | undefined> }>(
+    '/api/v1/tables/:layer/:table',
+    {
+      schema: {
+        tags: ['tables'],
+        operationId: 'list_table_rows',
+        summary: 'Rows of any served table: paged, filtered, sorted',
+        params: tableParams,
+        querystring: listQuery,
+        response: { 200: rowsResponse },
+      },
     },
-  }, async (request, reply) => {
-    const table = ctx.table(request.params.layer, request.params.table);
-    const key = [ctx.served(table.name).key ?? []].flat();
-    if (key.length === 0) throw new BadRequest('key', `${table.name} declares no key (serve.tables['${table.name}'].key)`);
-    const values = key.length === 1 ? [request.params.key] : request.params.key.split(',');
-    if (values.length !== key.length) throw new BadRequest('key', `${table.name} is keyed by ${key.join(', ')}: give ${key.length} values joined by ","`);
-    const params: unknown[] = [];
-    const where = whereClause(table, key.map((column, i) => ({ column: requireColumn(table, column, 'key'), op: 'eq' as const, value: values[i]!, parameter: 'key' })), params);
-    const [row] = await ctx.reader.rows(`SELECT * FROM ${table.view} ${where} LIMIT 1`, params);
-    if (!row) return reply.code(404).send({ error: 'not_found', message: `${table.name} has no row with ${key.join(', ')} = ${request.params.key}` });
-    return { table: table.name, snapshot: table.snapshotId, row };
-  });
+    async (request) => {
+      const table = ctx.table(request.params.layer, request.params.table);
+      return ctx.cache.get(`${table.view}|${request.url}`, async () => {
+        const q = request.query;
+        let offset = Number(q.offset ?? 0);
+        if (q.cursor !== undefined) {
+          const cursor = decodeCursor(String(q.cursor));
+          if (cursor.snapshotId !== table.snapshotId)
+            throw new BadRequest('cursor', `the table moved from snapshot ${cursor.snapshotId} to ${table.snapshotId}; start again without a cursor`);
+          offset = cursor.offset;
+        }
+        const limit = Number(q.limit ?? 100);
+        const req = {
+          filters: parseFilters(table, q),
+          sort: parseSort(table, q.sort as string | undefined),
+          fields: parseFields(table, q.fields as string | undefined),
+          limit,
+          offset,
+        };
+        const { sql, countSql, params } = listSql(table, req);
+        const { rows, total } = await pageWithTotal(await ctx.reader.rows(sql, params), async () => Number((await ctx.reader.rows(countSql, params))[0]!.n));
+        return {
+          table: table.name,
+          snapshot: table.snapshotId,
+          total,
+          limit,
+          offset,
+          next_cursor: offset + rows.length < total ? encodeCursor(offset + rows.length, table.snapshotId) : null,
+          rows,
+        };
+      });
+    },
+  );
 
-  app.get<{ Params: { layer: string; table: string }; Querystring: { measure: string | string[]; by?: string; period?: string } & Record<string, string | string[] | undefined> }>(
+  app.get<{ Params: { layer: string; table: string; key: string } }>(
+    '/api/v1/tables/:layer/:table/:key',
+    {
+      schema: {
+        tags: ['tables'],
+        operationId: 'get_table_row',
+        summary: 'One row by the key declared in serve.tables (composite keys: values joined by `,`)',
+        params: { ...tableParams, required: ['layer', 'table', 'key'], properties: { ...tableParams.properties, key: { type: 'string', maxLength: 500 } } },
+        response: { 200: rowResponseSchema(anyRow) },
+      },
+    },
+    async (request, reply) => {
+      const table = ctx.table(request.params.layer, request.params.table);
+      const key = [ctx.served(table.name).key ?? []].flat();
+      if (key.length === 0) throw new BadRequest('key', `${table.name} declares no key (serve.tables['${table.name}'].key)`);
+      const values = key.length === 1 ? [request.params.key] : request.params.key.split(',');
+      if (values.length !== key.length) throw new BadRequest('key', `${table.name} is keyed by ${key.join(', ')}: give ${key.length} values joined by ","`);
+      const params: unknown[] = [];
+      const where = whereClause(
+        table,
+        key.map((column, i) => ({ column: requireColumn(table, column, 'key'), op: 'eq' as const, value: values[i]!, parameter: 'key' })),
+        params,
+      );
+      const [row] = await ctx.reader.rows(`SELECT * FROM ${table.view} ${where} LIMIT 1`, params);
+      if (!row) return reply.code(404).send({ error: 'not_found', message: `${table.name} has no row with ${key.join(', ')} = ${request.params.key}` });
+      return { table: table.name, snapshot: table.snapshotId, row };
+    },
+  );
+
+  app.get<{
+    Params: { layer: string; table: string };
+    Querystring: { measure: string | string[]; by?: string; period?: string } & Record<string, string | string[] | undefined>;
+  }>(
     '/api/v1/aggregations/:layer/:table',
     {
       schema: {
@@ -127,7 +187,13 @@ export async function tableRoutes(app: FastifyInstance, ctx: ServeContext): Prom
           type: 'object',
           required: ['measure'],
           properties: {
-            measure: { anyOf: [{ type: 'string', maxLength: 200 }, { type: 'array', items: { type: 'string', maxLength: 200 }, maxItems: 10 }], description: 'a declared measure, e.g. sum(line_total); repeatable' },
+            measure: {
+              anyOf: [
+                { type: 'string', maxLength: 200 },
+                { type: 'array', items: { type: 'string', maxLength: 200 }, maxItems: 10 },
+              ],
+              description: 'a declared measure, e.g. sum(line_total); repeatable',
+            },
             by: { type: 'string', maxLength: 500, description: 'declared dimensions, comma-separated' },
             period: { type: 'string', enum: ['day', 'week', 'month', 'quarter', 'year'] },
           },
@@ -140,26 +206,31 @@ export async function tableRoutes(app: FastifyInstance, ctx: ServeContext): Prom
     async (request) => {
       const table = ctx.table(request.params.layer, request.params.table);
       return ctx.cache.get(`${table.view}|${request.url}`, async () => {
-      const served = ctx.served(table.name);
-      const { measure, by, period, ...rest } = request.query;
-      const measures = [measure].flat().map((m) => {
-        if (!(served.measures ?? []).includes(m)) throw new BadRequest('measure', `"${m}" is not a declared measure of ${table.name} (declared: ${(served.measures ?? []).join(', ') || 'none'})`);
-        return m;
-      });
-      const dims = (by ?? '').split(',').filter(Boolean).map((d) => {
-        if (!(served.dimensions ?? []).includes(d)) throw new BadRequest('by', `"${d}" is not a declared dimension of ${table.name} (declared: ${(served.dimensions ?? []).join(', ') || 'none'})`);
-        return quoteIdent(d);
-      });
-      if (period) {
-        if (!served.timeColumn) throw new BadRequest('period', `${table.name} declares no timeColumn`);
-        dims.unshift(`CAST(date_trunc('${period}', ${quoteIdent(served.timeColumn)}) AS DATE) AS period`);
-      }
-      const params: unknown[] = [];
-      const where = whereClause(table, parseFilters(table, rest), params);
-      const select = [...dims, ...measures.map((m) => `${m} AS ${quoteIdent(m)}`)].join(', ');
-      const group = dims.length ? `GROUP BY ALL ORDER BY ALL` : '';
-      const rows = await ctx.reader.rows(`SELECT ${select} FROM ${table.view} ${where} ${group}`, params);
-      return { table: table.name, snapshot: table.snapshotId, total: rows.length, limit: rows.length, offset: 0, next_cursor: null, rows };
+        const served = ctx.served(table.name);
+        const { measure, by, period, ...rest } = request.query;
+        const measures = [measure].flat().map((m) => {
+          if (!(served.measures ?? []).includes(m))
+            throw new BadRequest('measure', `"${m}" is not a declared measure of ${table.name} (declared: ${(served.measures ?? []).join(', ') || 'none'})`);
+          return m;
+        });
+        const dims = (by ?? '')
+          .split(',')
+          .filter(Boolean)
+          .map((d) => {
+            if (!(served.dimensions ?? []).includes(d))
+              throw new BadRequest('by', `"${d}" is not a declared dimension of ${table.name} (declared: ${(served.dimensions ?? []).join(', ') || 'none'})`);
+            return quoteIdent(d);
+          });
+        if (period) {
+          if (!served.timeColumn) throw new BadRequest('period', `${table.name} declares no timeColumn`);
+          dims.unshift(`CAST(date_trunc('${period}', ${quoteIdent(served.timeColumn)}) AS DATE) AS period`);
+        }
+        const params: unknown[] = [];
+        const where = whereClause(table, parseFilters(table, rest), params);
+        const select = [...dims, ...measures.map((m) => `${m} AS ${quoteIdent(m)}`)].join(', ');
+        const group = dims.length ? `GROUP BY ALL ORDER BY ALL` : '';
+        const rows = await ctx.reader.rows(`SELECT ${select} FROM ${table.view} ${where} ${group}`, params);
+        return { table: table.name, snapshot: table.snapshotId, total: rows.length, limit: rows.length, offset: 0, next_cursor: null, rows };
       });
     },
   );
