@@ -13,5 +13,5 @@ export type { Storage, StoredObject } from './storage/storage.js';
 export { LocalStorage } from './storage/local.js';
 export { Engine, type QueryResult } from './engine/engine.js';
 export { runIngest, runIngestFiles, retryQuarantined, type IngestRunReport } from './ingest/run.js';
-export type { SourceReport, IngestProgress, IngestOptions } from './ingest/ingest.js';
+export type { SourceReport, IngestProgress, IngestOptions } from './sources/connector.js';
 export { TributaryError, type ErrorCode } from './errors.js';

@@ -4,6 +4,7 @@ import { TributaryError } from '../errors.js';
 import type { CatalogDriver, CatalogSession, SqlValue } from './driver.js';
 import { MIGRATIONS } from './migrations.js';
 import { RunLog } from './run-log.js';
+import { SourceStates, saveSourceState } from './source-state.js';
 import type {
   ColumnInfo,
   CommitRequest,
@@ -31,9 +32,12 @@ import type {
 export class Catalog {
   /** Per-model and per-check records of runs. */
   readonly runLog: RunLog;
+  /** Cursor-style sources' states (committed with their rows through `commit`). */
+  readonly sourceStates: SourceStates;
 
   constructor(readonly driver: CatalogDriver) {
     this.runLog = new RunLog(driver);
+    this.sourceStates = new SourceStates(driver);
   }
 
   get location(): string {
@@ -264,12 +268,16 @@ export class Catalog {
           );
         }
         if (request.checkpoint) await saveCheckpoint(s, request.checkpoint);
+        if (request.sourceState) await saveSourceState(s, request.sourceState);
         for (const id of request.resolveQuarantine ?? []) {
           await s.query(`UPDATE quarantine SET status = 'resolved', resolved_at = CAST($2 AS TIMESTAMPTZ) WHERE id = $1`, [id, new Date().toISOString()]);
         }
         return { snapshots };
       });
     } catch (err) {
+      if (this.driver.isUniqueViolation(err) && request.sourceState && !request.ingested?.length) {
+        throw conflict(`source ${request.sourceState.source}`, 'another run of this source committed its first batch at the same time');
+      }
       if (this.driver.isUniqueViolation(err) && request.checkpoint && !request.ingested?.length) {
         throw conflict(`stream ${request.checkpoint.stream}`, 'another worker of this stream committed its first batch at the same time');
       }

@@ -197,4 +197,13 @@ export const MIGRATIONS: readonly string[][] = [
     `ALTER TABLE check_results ADD COLUMN IF NOT EXISTS spec_hash TEXT`,
     `ALTER TABLE check_results ADD COLUMN IF NOT EXISTS snapshots TEXT`,
   ],
+  [
+    // Cursor-style sources (SQL tables, HTTP APIs…): the position their last commit reached, saved in the same
+    // transaction as the rows it covers (the file source keeps its state as ingested_files).
+    `CREATE TABLE IF NOT EXISTS source_state (
+       source TEXT PRIMARY KEY,
+       version BIGINT NOT NULL,
+       state_json TEXT NOT NULL,
+       committed_at TIMESTAMPTZ NOT NULL)`,
+  ],
 ];

@@ -1,3 +1,4 @@
+import type { SourceStateInput } from './source-state.js';
 /** Records the catalog stores, as the library returns them. */
 
 export interface ColumnInfo {
@@ -87,6 +88,8 @@ export interface CommitRequest {
   resolveQuarantine?: number[];
   /** A stream's new position and state, saved with its output (exactly-once). */
   checkpoint?: StreamCheckpointInput;
+  /** A cursor-style source's new state, saved with the rows it covers (exactly-once). */
+  sourceState?: SourceStateInput;
 }
 
 export interface StreamCheckpointInput {

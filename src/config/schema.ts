@@ -1,32 +1,26 @@
 import { z } from 'zod';
+import { sourceConnector, sourceKinds } from '../sources/registry.js';
+import { nearest } from '../util/nearest.js';
 
 /** Runtime validation of a loaded config: config files may be plain JS, so types alone do not protect us. */
 
-const csvOptions = z.strictObject({
-  delimiter: z.string().min(1).optional(),
-  quote: z.string().optional(),
-  escape: z.string().optional(),
-  header: z.boolean().optional(),
-  encoding: z.enum(['utf-8', 'latin-1', 'utf-16']).optional(),
-  skip: z.number().int().nonnegative().optional(),
-  nullValues: z.array(z.string()).optional(),
-  dateFormat: z.string().optional(),
-  timestampFormat: z.string().optional(),
-  maxLineSize: z.number().int().positive().optional(),
-  maxColumns: z.number().int().positive().optional(),
-});
-
-const columnSpec = z.union([z.string().min(1), z.strictObject({ type: z.string().min(1).optional(), required: z.boolean().optional() })]);
-
-const fileSource = z.strictObject({
-  kind: z.literal('files'),
-  glob: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-  into: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/, 'expected a table name layer.table'),
-  format: z.enum(['csv', 'json', 'ndjson', 'parquet']).optional(),
-  csv: csvOptions.optional(),
-  schema: z.strictObject({ columns: z.record(z.string(), columnSpec), strict: z.boolean().optional() }).optional(),
-  onError: z.enum(['fail', 'quarantine', 'reject']).optional(),
-  onChange: z.enum(['replace', 'keep']).optional(),
+/** A source: its kind's own schema (sources/registry.ts) validates the rest, and its errors keep their path. */
+const sourceSchema = z.looseObject({ kind: z.string().min(1) }).transform((value, ctx) => {
+  if (!sourceKinds().includes(value.kind)) {
+    const near = nearest(value.kind, sourceKinds());
+    ctx.addIssue({
+      code: 'custom',
+      path: ['kind'],
+      message: `unknown source kind "${value.kind}" (${near ? `did you mean "${near}"? ` : ''}kinds: ${sourceKinds().join(', ')})`,
+    });
+    return z.NEVER;
+  }
+  const parsed = sourceConnector(value.kind).schema.safeParse(value);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    return z.NEVER;
+  }
+  return parsed.data;
 });
 
 const severity = z.enum(['warn', 'error']).optional();
@@ -234,7 +228,7 @@ export const configSchema = z.strictObject({
     .optional(),
   catalog: z.string().min(1).optional(),
   engine: z.strictObject({ threads: z.number().int().positive().optional(), memoryLimit: z.string().optional() }).optional(),
-  sources: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'source names use letters, digits, _ and -'), fileSource).optional(),
+  sources: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'source names use letters, digits, _ and -'), sourceSchema).optional(),
   models: z.string().min(1).optional(),
   checks: z.record(tableName, z.array(checkSpec)).optional(),
   serve: serveSchema.optional(),

@@ -56,8 +56,16 @@ export interface FileSourceConfig {
   onChange?: 'replace' | 'keep';
 }
 
-/** Later issues add sql, http, ocr and kafka sources to this union. */
-export type SourceConfig = FileSourceConfig;
+/**
+ * Source kinds by name. A kind's folder adds its config type here by declaration merging, so that `defineConfig`
+ * checks its sources: `declare module '…/config/types.js' { interface SourceKinds { sql: SqlSourceConfig } }`.
+ */
+export interface SourceKinds {
+  files: FileSourceConfig;
+}
+
+/** Any source's config: one of the registered kinds (see sources/registry.ts). */
+export type SourceConfig = SourceKinds[keyof SourceKinds];
 
 export type PartitionGranularity = 'day' | 'month' | 'year';
 

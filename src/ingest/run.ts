@@ -7,8 +7,10 @@ import { TributaryError, errorMessage } from '../errors.js';
 import type { Lake } from '../lake/lake.js';
 import { parseTableName } from '../lake/table-name.js';
 import { newId } from '../util/ids.js';
-import { formatFromPath } from './files.js';
-import { adhocSourceName, ingestSource, type IngestOptions, type SourceReport } from './ingest.js';
+import { formatFromPath } from '../sources/files/files.js';
+import type { IngestOptions, SourceReport } from '../sources/connector.js';
+import { adhocSourceName, ingestSource } from '../sources/files/ingest.js';
+import { sourceConnector } from '../sources/registry.js';
 
 export interface IngestRunReport {
   runId: string;
@@ -33,12 +35,28 @@ export async function runIngest(lake: Lake, names: readonly string[] = [], optio
       hint: 'declare sources in tributary.config.ts, or run `tributary ingest <path-or-glob> --into layer.table`',
     });
   }
-  return recordRun(lake, (runId) =>
-    ingestAll(
+  return recordRun(lake, async (runId) => {
+    const reports: SourceReport[] = [];
+    for (const name of selected) reports.push(await ingestDeclared(lake, name, { ...options, runId }));
+    return reports;
+  });
+}
+
+/** Ingests one declared source, whatever its kind, under an existing run (a job's task, or `runIngest`'s run). */
+export async function ingestDeclared(lake: Lake, name: string, options: IngestOptions & { runId: string }): Promise<SourceReport> {
+  const config = lake.config.sources[name];
+  if (!config) throw new TributaryError('SOURCE_NOT_FOUND', `source "${name}" is no longer declared`);
+  const connector = sourceConnector(config.kind, `sources.${name}.kind`);
+  return connector.ingest(
+    {
       lake,
-      selected.map((n) => [n, declared[n]!] as const),
-      { ...options, runId, ...(options.strict ? { requireMatch: true } : {}) },
-    ),
+      name,
+      runId: options.runId,
+      ...(options.partition ? { partition: options.partition } : {}),
+      ...(options.strict ? { strict: true } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    },
+    config,
   );
 }
 
@@ -71,6 +89,7 @@ export async function retryQuarantined(lake: Lake, id: number, options: IngestOp
     throw new TributaryError('USAGE', `quarantine entry ${id} is already ${entry.status}`);
   }
   const declared = lake.config.sources[entry.source];
+  if (declared && declared.kind !== 'files') throw new TributaryError('USAGE', `quarantine entry ${id}: source ${entry.source} is no longer a file source`);
   // Ad hoc sources are not in the config: their options were kept with the entry.
   const kept = (entry.details as { sourceOptions?: Partial<FileSourceConfig> } | undefined)?.sourceOptions ?? {};
   const source: FileSourceConfig = declared ?? {

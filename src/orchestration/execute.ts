@@ -1,7 +1,7 @@
 import { checkTables } from '../checks/run.js';
 import { blocks } from '../checks/checks.js';
 import { TributaryError } from '../errors.js';
-import { ingestSource } from '../ingest/ingest.js';
+import { ingestDeclared } from '../ingest/run.js';
 import type { Lake } from '../lake/lake.js';
 import { runModels } from '../models/run.js';
 import { syncStore } from '../store/postgres-sync.js';
@@ -34,9 +34,7 @@ export async function executeTask(lake: Lake, task: string, ctx: TaskContext): P
   const { logger } = ctx;
   if (task.startsWith('source:')) {
     const name = task.slice('source:'.length);
-    const source = lake.config.sources[name];
-    if (!source) throw new TributaryError('SOURCE_NOT_FOUND', `source "${name}" is no longer declared`);
-    const report = await ingestSource(lake, name, source, { runId: ctx.runId, partition: ctx.partition });
+    const report = await ingestDeclared(lake, name, { runId: ctx.runId, ...(ctx.partition ? { partition: ctx.partition } : {}) });
     logger.info(
       {
         discovered: report.discovered,

@@ -1,6 +1,6 @@
 import { blocks, checkName, checkSnapshots, specHash } from '../checks/checks.js';
 import { Engine } from '../engine/engine.js';
-import { scanSource } from '../ingest/ingest.js';
+import { sourceConnector } from '../sources/registry.js';
 import type { Lake } from '../lake/lake.js';
 import { modelIsFresh } from '../models/run.js';
 
@@ -38,16 +38,10 @@ async function whyFresh(lake: Lake, engine: Engine, task: string, partition: str
 }
 
 async function sourceIsFresh(lake: Lake, name: string, partition: string | undefined): Promise<string | undefined> {
-  const source = lake.config.sources[name];
-  if (!source) return undefined; // the task reports the error
-  const scan = await scanSource(lake, name, source, { partition });
-  if (scan.candidates.length > 0) return undefined;
-  const parts = [
-    `${scan.unchanged} unchanged`,
-    ...(scan.stillQuarantined.length ? [`${scan.stillQuarantined.length} still quarantined`] : []),
-    ...(scan.skipped.length ? [`${scan.skipped.length} removed while scanning`] : []),
-  ];
-  return [`no new content in the ${scan.discovered} file(s) it matches (${parts.join(', ')})`, ...scan.warnings].join('; ');
+  const config = lake.config.sources[name];
+  if (!config) return undefined; // the task reports the error
+  const plan = await sourceConnector(config.kind).plan({ lake, name, ...(partition ? { partition } : {}) }, config);
+  return plan.upToDate ? [plan.summary, ...plan.warnings].join('; ') : undefined;
 }
 
 async function checksAreFresh(lake: Lake, engine: Engine, table: string): Promise<string | undefined> {

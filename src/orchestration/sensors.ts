@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import type { SensorConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
-import { discover, displayPath } from '../ingest/files.js';
+import { discover, displayPath } from '../sources/files/files.js';
 import type { Lake } from '../lake/lake.js';
 
 /** One evaluation of a sensor: whether it fires, the cursor to keep, and why (recorded with the run it starts). */

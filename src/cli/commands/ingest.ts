@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import type { CsvOptions, FileSourceConfig } from '../../config/types.js';
 import { TributaryError } from '../../errors.js';
-import type { IngestProgress } from '../../ingest/ingest.js';
+import type { IngestProgress } from '../../sources/connector.js';
 import { runIngest, runIngestFiles, type IngestRunReport } from '../../ingest/run.js';
 import { emit, globals, withLake } from '../context.js';
 import { Progress, formatBytes, renderTable } from '../output.js';

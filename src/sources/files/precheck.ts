@@ -1,4 +1,4 @@
-import type { CsvOptions, ExpectedSchema, FileFormat } from '../config/types.js';
+import type { CsvOptions, ExpectedSchema, FileFormat } from '../../config/types.js';
 
 /** Why a file is refused before (or while) being read; `code` is stable and machine-readable. */
 export interface Refusal {

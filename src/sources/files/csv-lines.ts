@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import type { CsvOptions } from '../config/types.js';
+import type { CsvOptions } from '../../config/types.js';
 import type { Refusal } from './precheck.js';
 
 /** DuckDB's default `max_line_size` (bytes): a longer line fails the read unless `csv.maxLineSize` raises it. */

@@ -3,8 +3,8 @@ import { createReadStream } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { glob } from 'tinyglobby';
-import type { FileFormat } from '../config/types.js';
-import { TributaryError } from '../errors.js';
+import type { FileFormat } from '../../config/types.js';
+import { TributaryError } from '../../errors.js';
 
 export interface DiscoveredFile {
   /** Absolute path, as DuckDB is given it. */

@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { TableChange } from '../catalog/types.js';
-import type { ErrorPolicy, FileFormat, FileSourceConfig } from '../config/types.js';
-import { fileLiteral, firstLine } from '../engine/engine.js';
-import { TributaryError, errorMessage } from '../errors.js';
-import type { Lake, WrittenFiles } from '../lake/lake.js';
-import { parseTableName, quoteLiteral } from '../lake/table-name.js';
-import { newId } from '../util/ids.js';
+import type { TableChange } from '../../catalog/types.js';
+import type { ErrorPolicy, FileFormat, FileSourceConfig } from '../../config/types.js';
+import { fileLiteral, firstLine } from '../../engine/engine.js';
+import { TributaryError, errorMessage } from '../../errors.js';
+import type { Lake, WrittenFiles } from '../../lake/lake.js';
+import { parseTableName, quoteLiteral } from '../../lake/table-name.js';
+import { newId } from '../../util/ids.js';
+import type { IngestOptions, IngestProgress, IngestedOutcome, QuarantinedOutcome, SourceReport } from '../connector.js';
 import { discover, displayPath, fingerprint, formatFromPath, mapLimit, readHead, type DiscoveredFile } from './files.js';
 import { DEFAULT_MAX_COLUMNS, DEFAULT_MAX_LINE_SIZE, fileLineProblem, headLineProblem, holdsLines, readLeadingLines } from './csv-lines.js';
 import { checkHead, csvHeader, declaredColumns, duplicateColumns, reservedColumns, validateColumns, type Refusal } from './precheck.js';
@@ -15,57 +16,6 @@ import { dataSelect, dropRejectsTables, FILE_COLUMN, rejectsSelect, sourceRelati
 /** A batch is read by one DuckDB scan and committed as one snapshot; bounded so progress and commits are regular. */
 const BATCH_MAX_BYTES = 256 * 1024 * 1024;
 const BATCH_MAX_FILES = 1000;
-
-export interface IngestProgress {
-  source: string;
-  phase: 'hashing' | 'reading' | 'committing';
-  done: number;
-  total: number;
-}
-
-export interface IngestOptions {
-  runId?: string;
-  /** The date partition a job run processes: what `{partition}` in the source's glob stands for. */
-  partition?: string;
-  /** A source whose glob matches no file is an error, not a warning. */
-  strict?: boolean;
-  onProgress?: (progress: IngestProgress) => void;
-}
-
-export interface IngestedOutcome {
-  path: string;
-  hash: string;
-  rows: number;
-  rejectedRows: number;
-  snapshotId: number;
-  /** Rows of the file's previous version taken out of the table by this commit (`onChange: 'replace'`). */
-  replacedRows: number;
-}
-
-export interface QuarantinedOutcome {
-  id: number | undefined;
-  path: string;
-  reasonCode: Refusal['code'];
-  reason: string;
-}
-
-export interface SourceReport {
-  source: string;
-  table: string;
-  discovered: number;
-  /** Files whose content was ingested before (idempotence by hash). */
-  unchanged: number;
-  /** Files still waiting in quarantine with the same content; not retried automatically. */
-  stillQuarantined: { path: string; id: number }[];
-  ingested: IngestedOutcome[];
-  quarantined: QuarantinedOutcome[];
-  /** Files that disappeared between discovery and reading: not ingested, not quarantined; a later run takes them. */
-  skipped: { path: string; reason: string }[];
-  /** Things worth a look that did not stop the run, e.g. a glob that matched no file. */
-  warnings: string[];
-  rows: number;
-  rejectedRows: number;
-}
 
 /** The name under which ad hoc ingestion into a table records its files. */
 export function adhocSourceName(table: string): string {
