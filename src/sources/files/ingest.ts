@@ -7,7 +7,7 @@ import { TributaryError, errorMessage } from '../../errors.js';
 import type { Lake, WrittenFiles } from '../../lake/lake.js';
 import { parseTableName, quoteLiteral } from '../../lake/table-name.js';
 import { newId } from '../../util/ids.js';
-import type { IngestOptions, IngestProgress, IngestedOutcome, QuarantinedOutcome, SourceReport } from '../connector.js';
+import type { IngestOptions, IngestProgress, SourceReport } from '../connector.js';
 import { discover, displayPath, fingerprint, formatFromPath, mapLimit, readHead, type DiscoveredFile } from './files.js';
 import { DEFAULT_MAX_COLUMNS, DEFAULT_MAX_LINE_SIZE, fileLineProblem, headLineProblem, holdsLines, readLeadingLines } from './csv-lines.js';
 import { checkHead, csvHeader, declaredColumns, duplicateColumns, reservedColumns, validateColumns, type Refusal } from './precheck.js';
