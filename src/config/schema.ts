@@ -23,6 +23,9 @@ const sourceSchema = z.looseObject({ kind: z.string().min(1) }).transform((value
   return parsed.data;
 });
 
+// A format's options are checked by its serde when the stream is compiled (streams/definition.ts).
+const serdeSpec = z.union([z.string().min(1), z.looseObject({ kind: z.string().min(1) })]);
+
 const severity = z.enum(['warn', 'error']).optional();
 const tableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/, 'expected a table name layer.table');
 const checkOptions = { severity, name: z.string().min(1).optional() };
@@ -139,7 +142,7 @@ const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function
 const streamSchema = z.strictObject({
   topic: topicName,
   partitions: z.number().int().positive().optional(),
-  format: z.literal('json').optional(),
+  format: serdeSpec.optional(),
   fields: z
     .record(fieldName, z.enum(['string', 'number', 'integer', 'boolean', 'timestamp', 'string?', 'number?', 'integer?', 'boolean?', 'timestamp?']))
     .optional(),
@@ -162,6 +165,7 @@ const streamSchema = z.strictObject({
         allowedLateness: duration.optional(),
         topic: topicName.optional(),
         topicPartitions: z.number().int().positive().optional(),
+        format: serdeSpec.optional(),
       }),
     )
     .refine((o) => Object.keys(o).length > 0, 'declare at least one output table'),

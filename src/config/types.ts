@@ -1,3 +1,4 @@
+import type { SerdeSpec } from '../serdes/serde.js';
 /** The shape of a project's `tributary.config.ts`. Everything is optional except what a source needs to run. */
 
 export type FileFormat = 'csv' | 'json' | 'ndjson' | 'parquet';
@@ -331,6 +332,8 @@ export interface StreamOutput {
   topic?: string;
   /** Partitions of `topic` when the stream creates it (default 1); rows of one window and group share one. */
   topicPartitions?: number;
+  /** The format of the output topic's values (default 'json'). */
+  format?: SerdeSpec;
 }
 
 export interface StreamConfig {
@@ -338,8 +341,8 @@ export interface StreamConfig {
   topic: string;
   /** Partitions of the source topic when the stream creates it (default 1). */
   partitions?: number;
-  /** How record values are decoded (default 'json'). */
-  format?: 'json';
+  /** The format of record values: a registered serde's kind, or `{ kind, …options }` (default 'json'; see serdes/). */
+  format?: SerdeSpec;
   /** Expected fields; an event without a required field, or with a wrong type, goes to the dead-letter queue. */
   fields?: Record<string, FieldType | `${FieldType}?`>;
   /** The field holding the event's time (ISO-8601 string or epoch milliseconds). */

@@ -1,7 +1,9 @@
+import { jsonSerde } from '../serdes/json.js';
+import type { Serde } from '../serdes/index.js';
 import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TributaryError } from '../errors.js';
+import { TributaryError, errorMessage } from '../errors.js';
 import type { Log, ProduceRecord } from '../log/log.js';
 import { SalesEventGenerator, type SalesEventOptions } from './sales-events.js';
 
@@ -25,7 +27,14 @@ const BATCH_RECORDS = 1000;
 const BATCH_BYTES = 4 * 1024 * 1024;
 
 /** Publishes each line of an NDJSON file as one record (the line as-is; empty lines skipped), streaming the file. */
-export async function produceFile(log: Log, topic: string, file: string, options: ProduceOptions & { keyField?: string } = {}): Promise<ProduceReport> {
+export async function produceFile(
+  log: Log,
+  topic: string,
+  file: string,
+  options: ProduceOptions & { keyField?: string /** Default JSON: each line sent as it is. */; format?: Serde } = {},
+): Promise<ProduceReport> {
+  const format = options.format ?? jsonSerde;
+  await format.prepare?.([]);
   if (!existsSync(file)) throw new TributaryError('SOURCE_NOT_FOUND', `--from: ${file} does not exist`);
   const producer = await log.producer();
   const report: ProduceReport = { topic, sent: 0, bytes: 0 };
@@ -42,10 +51,12 @@ export async function produceFile(log: Log, topic: string, file: string, options
   };
   try {
     const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+    let number = 0;
     for await (const line of lines) {
+      number++;
       if (options.signal?.aborted) break;
       if (line.trim() === '') continue;
-      batch.push({ topic, key: options.keyField ? keyOf(line, options.keyField) : null, value: line });
+      batch.push({ topic, key: options.keyField ? keyOf(line, options.keyField) : null, value: encodeLine(format, line, file, number) });
       batchBytes += line.length;
       if (batch.length >= BATCH_RECORDS || batchBytes >= BATCH_BYTES) await flush();
     }
@@ -54,6 +65,22 @@ export async function produceFile(log: Log, topic: string, file: string, options
     await producer.close();
   }
   return report;
+}
+
+/** A line as a record in `format`: the format's own reading of text, or the line parsed as JSON and encoded. */
+function encodeLine(format: Serde, line: string, file: string, number: number): Buffer {
+  if (format.fromText) return format.fromText(line);
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw new TributaryError('USAGE', `${file}:${number}: not JSON, so it cannot be encoded as ${format.kind}`);
+  }
+  try {
+    return format.encode(value);
+  } catch (err) {
+    throw new TributaryError('USAGE', `${file}:${number}: cannot be encoded as ${format.kind}: ${errorMessage(err)}`);
+  }
 }
 
 function keyOf(line: string, field: string): string | null {
@@ -83,6 +110,7 @@ export async function produceGenerated(log: Log, topic: string, options: Generat
   const rate = options.rate ?? 100;
   if (!(rate > 0)) throw new TributaryError('USAGE', `--rate must be a positive number of events per second, got ${rate}`);
   const count = options.count ?? Infinity;
+  await options.format?.prepare?.([]);
   const generator = new SalesEventGenerator(options);
   const producer = await log.producer();
   const report: ProduceReport = { topic, sent: 0, bytes: 0, late: 0, poison: 0 };

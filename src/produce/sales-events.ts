@@ -1,3 +1,5 @@
+import { jsonSerde } from '../serdes/json.js';
+import type { Serde } from '../serdes/index.js';
 import { seededRandom } from '../util/random.js';
 
 /**
@@ -16,6 +18,8 @@ export interface SalesEventOptions {
   poisonShare?: number;
   /** Deterministic output for a seed. */
   seed?: number;
+  /** The format events are encoded in (default JSON); poison pills are bytes no format accepts, or JSON with wrong fields. */
+  format?: Serde;
 }
 
 export interface GeneratedEvent {
@@ -52,7 +56,7 @@ export class SalesEventGenerator {
       montant: Math.round((5 + r() * 495) * 100) / 100,
     };
     if (r() < 0.8) event.produit = PRODUCTS[Math.floor(r() * PRODUCTS.length)];
-    return { key: pays, value: Buffer.from(JSON.stringify(event)), kind: late ? 'late' : 'ok' };
+    return { key: pays, value: (this.options.format ?? jsonSerde).encode(event), kind: late ? 'late' : 'ok' };
   }
 
   private poison(id: string, now: number): Buffer {
@@ -60,9 +64,9 @@ export class SalesEventGenerator {
       case 0:
         return Buffer.from(`{"id": "${id}", "event_time": "${new Date(now).toISOString()}", "pays": "France", "montant": 12.5`); // truncated JSON
       case 1:
-        return Buffer.from(JSON.stringify({ id, event_time: new Date(now).toISOString(), pays: 'France', montant: 'douze euros' }));
+        return (this.options.format ?? jsonSerde).encode({ id, event_time: new Date(now).toISOString(), pays: 'France', montant: 'douze euros' });
       case 2:
-        return Buffer.from(JSON.stringify({ id, pays: 'France', montant: 12.5 }));
+        return (this.options.format ?? jsonSerde).encode({ id, pays: 'France', montant: 12.5 });
       default:
         return Buffer.from(Array.from({ length: 64 }, () => Math.floor(this.random() * 256)));
     }

@@ -1,3 +1,4 @@
+import type { Serde } from '../serdes/index.js';
 import { readFileSync } from 'node:fs';
 import type { ResolvedConfig } from '../config/types.js';
 import { TributaryError } from '../errors.js';
@@ -70,7 +71,8 @@ export async function replayDeadLetters(
   options: { file?: string; only?: { partition: number; offset: number }[]; log?: Log } = {},
 ): Promise<DeadLetterReplayReport> {
   const stream = requireStream(config.streams, name);
-  const edits = options.file ? readEdits(options.file) : undefined;
+  await stream.format.prepare?.([]);
+  const edits = options.file ? readEdits(options.file, stream.format) : undefined;
   const lake = await Lake.open(config);
   const log = options.log ?? (await openLog(config.log));
   const producer = await log.producer();
@@ -133,14 +135,15 @@ export async function replayDeadLetters(
 }
 
 /** Corrected payloads by `partition/offset`; a payload may be a JSON string or an object. */
-function readEdits(file: string): Map<string, string> {
+/** A payload given as text is sent as those bytes; one given as an object is encoded in the stream's format. */
+function readEdits(file: string, format: Serde): Map<string, Buffer> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new TributaryError('SOURCE_NOT_FOUND', `--file: cannot read ${file}: ${(err as Error).message}`);
   }
-  const edits = new Map<string, string>();
+  const edits = new Map<string, Buffer>();
   text.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
     let entry: { partition?: unknown; offset?: unknown; payload?: unknown };
@@ -152,7 +155,10 @@ function readEdits(file: string): Map<string, string> {
     if (!Number.isInteger(entry.partition) || !Number.isInteger(entry.offset) || entry.payload === undefined || entry.payload === null) {
       throw new TributaryError('USAGE', `${file}:${i + 1}: expected {"partition": <int>, "offset": <int>, "payload": <string or object>}`);
     }
-    edits.set(`${entry.partition as number}/${entry.offset as number}`, typeof entry.payload === 'string' ? entry.payload : JSON.stringify(entry.payload));
+    edits.set(
+      `${entry.partition as number}/${entry.offset as number}`,
+      typeof entry.payload === 'string' ? Buffer.from(entry.payload) : format.encode(entry.payload),
+    );
   });
   return edits;
 }

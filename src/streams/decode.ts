@@ -1,42 +1,5 @@
 import type { FieldType, StreamEvent } from '../config/types.js';
-
-/**
- * Turning record bytes into events. Formats are pluggable: JSON now; Avro arrives with the schema registry.
- * A failure is a value, not an exception: the caller sends the record to the dead-letter queue.
- */
-export interface ValueFormat {
-  decode(bytes: Buffer): unknown;
-}
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-export const FORMATS: Record<string, ValueFormat> = {
-  json: {
-    // Invalid UTF-8 is refused rather than turned into U+FFFD ("Fr��ance" would become a group of its own).
-    decode: (bytes) => {
-      let text: string;
-      try {
-        text = strictUtf8.decode(bytes);
-      } catch {
-        const at = firstInvalidUtf8(bytes);
-        throw new Error(`not valid UTF-8${at >= 0 ? ` at byte ${at}` : ''}`);
-      }
-      return JSON.parse(text) as unknown;
-    },
-  },
-};
-
-/** Offset of the first byte that does not start or continue a valid UTF-8 sequence (-1: none). */
-function firstInvalidUtf8(bytes: Buffer): number {
-  for (let i = 0; i < bytes.length; ) {
-    const b = bytes[i]!;
-    const need = b < 0x80 ? 0 : b >= 0xc2 && b < 0xe0 ? 1 : b >= 0xe0 && b < 0xf0 ? 2 : b >= 0xf0 && b < 0xf5 ? 3 : -1;
-    if (need < 0 || i + need >= bytes.length) return i;
-    for (let k = 1; k <= need; k++) if ((bytes[i + k]! & 0xc0) !== 0x80) return i;
-    i += need + 1;
-  }
-  return -1;
-}
+import type { Serde } from '../serdes/index.js';
 
 /** Event times the lake, SQL and the API can all hold: years 0001 to 9999 (UTC). */
 export const LAKE_TIME_RANGE = { min: -62_135_596_800_000 /* 0001-01-01T00:00:00Z */, max: 253_402_300_799_999 /* 9999-12-31T23:59:59.999Z */ } as const;
@@ -75,7 +38,7 @@ export function fieldChecks(fields: Record<string, string> | undefined, eventTim
 /** Decodes and validates one record value (the event-time field is the caller's to check: it parses it anyway). */
 export function decodeEvent(
   value: Buffer | null,
-  format: ValueFormat,
+  format: Serde,
   checks: readonly FieldCheck[],
   maxBytes: number,
 ): { event: StreamEvent; failure?: undefined } | { failure: DecodeFailure } {

@@ -1,7 +1,8 @@
 import type { AggregateSpec, FieldType, StreamConfig, StreamEvent, StreamOutput } from '../config/types.js';
 import { TributaryError } from '../errors.js';
 import { parseTableName } from '../lake/table-name.js';
-import { FORMATS, fieldChecks, type FieldCheck, type ValueFormat } from './decode.js';
+import { createSerde, type Serde } from '../serdes/index.js';
+import { fieldChecks, type FieldCheck } from './decode.js';
 import { toMillis } from './duration.js';
 
 export type CompiledWindow = { kind: 'tumbling' | 'sliding'; sizeMs: number; advanceMs: number } | { kind: 'session'; gapMs: number };
@@ -17,6 +18,8 @@ export interface CompiledOutput {
   emit: 'on-window-close' | 'on-update';
   topic: string | undefined;
   topicPartitions: number;
+  /** The format of the output topic's values (its `format`, default JSON). */
+  topicFormat: Serde;
 }
 
 /** A stream definition checked and resolved: durations in ms, table names filled in. */
@@ -24,7 +27,8 @@ export interface CompiledStream {
   name: string;
   topic: string;
   partitions: number;
-  format: ValueFormat;
+  /** The format of the topic's values (`format`, default JSON). */
+  format: Serde;
   checks: FieldCheck[];
   eventTime: string;
   watermarkMs: number;
@@ -72,7 +76,7 @@ export function compileStream(name: string, config: StreamConfig): CompiledStrea
     name,
     topic: config.topic,
     partitions: config.partitions ?? 1,
-    format: FORMATS[config.format ?? 'json']!,
+    format: createSerde(config.format, `${where}.format`),
     checks,
     eventTime: config.eventTime,
     watermarkMs: toMillis(config.watermark, `${where}.watermark`),
@@ -135,6 +139,7 @@ function compileOutput(where: string, table: string, output: StreamOutput, confi
     emit: output.emit ?? 'on-window-close',
     topic: output.topic,
     topicPartitions: output.topicPartitions ?? 1,
+    topicFormat: createSerde(output.format, `${where}.format`),
   };
 }
 

@@ -68,6 +68,7 @@ export async function replayStream(
         }
         if (batch.length === 0) continue;
         read += batch.length;
+        await stream.format.prepare?.(batch.map((r) => r.value));
         for (const [table, rows] of processor.process(batch).closed) emitted.get(table)!.push(...rows);
         options.onProgress?.(read, total);
       }

@@ -123,7 +123,10 @@ export async function runStream(config: ResolvedConfig, name: string, options: S
       if (report.batches === 0) changes.push(...(await sink.createMissing(changes)));
       try {
         // Topics first: a crash before the commit re-sends them (at least once), a crash after it loses nothing.
-        if (producer) await producer.send(topicRecords(stream, result, topicPartitions));
+        if (producer) {
+          for (const o of stream.outputs) if (o.topic) await o.topicFormat.prepare?.([]);
+          await producer.send(topicRecords(stream, result, topicPartitions));
+        }
       } catch (err) {
         await sink.discard(changes); // nothing committed: the files were never visible
         throw err;
@@ -186,6 +189,7 @@ export async function runStream(config: ResolvedConfig, name: string, options: S
         if (targets && reached(reader.positions(), targets)) break;
         const records = await collect(reader, stream, options.signal);
         if (records.length === 0) continue;
+        await stream.format.prepare?.(records.map((r) => r.value));
         const result = processor.process(records);
         for (const [p, next] of result.positions) positions.set(p, next);
         // Serialised now: processing the next batch mutates the accumulators.
@@ -313,7 +317,7 @@ function topicRecords(stream: CompiledStream, result: BatchResult, partitions: R
       for (const [i, g] of o.groupBy.entries()) value[g] = row.keys[i];
       for (const [i, a] of o.aggregates.entries()) value[a.name] = row.values[i];
       if (o.emit === 'on-update') value.is_final = row.final;
-      out.push({ topic: o.topic, key: JSON.stringify([value.window_start, value.window_end, ...row.keys]), value: JSON.stringify(value) });
+      out.push({ topic: o.topic, key: JSON.stringify([value.window_start, value.window_end, ...row.keys]), value: o.topicFormat.encode(value) });
     }
   }
   return out;

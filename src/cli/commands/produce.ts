@@ -3,6 +3,7 @@ import path from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import { openLog } from '../../log/open.js';
 import { produceFile, produceGenerated } from '../../produce/produce.js';
+import { createSerde } from '../../serdes/index.js';
 import { emit, projectDir, stopOnSignals } from '../context.js';
 import { Progress } from '../output.js';
 import { positiveInt, positiveNumber, share } from '../options.js';
@@ -14,6 +15,7 @@ export function produceCommand(): Command {
     .requiredOption('--from <file|generator>', "an .ndjson file, or 'generator' for sales events")
     .option('--partitions <n>', 'partitions when the topic is created', (v) => positiveInt(v, '--partitions'), 1)
     .option('--key <field>', 'file: use this JSON field as the record key')
+    .option('--format <kind>', "the values' format (default: that of the stream reading the topic, else json: lines sent as they are)")
     .option('--count <n>', 'generator: events to send (default: until Ctrl-C)', (v) => positiveInt(v, '--count'))
     .option('--rate <n>', 'generator: events per second', (v) => positiveNumber(v, '--rate'), 100)
     .option('--no-pace', 'generator: as fast as possible, on a virtual clock advancing 1/rate s per event')
@@ -23,12 +25,15 @@ export function produceCommand(): Command {
     .option('--seed <n>', 'generator: seed, for reproducible events', (v) => positiveInt(v, '--seed'))
     .action(async (topic: string, opts: ProduceOpts, cmd: Command) => {
       const config = await loadConfig(projectDir(cmd), { required: true });
+      // The values are written in the format the stream reading this topic expects, unless told otherwise.
+      const reader = Object.entries(config.streams).find(([, s]) => s.topic === topic);
+      const format = createSerde(opts.format ?? reader?.[1].format, opts.format ? '--format' : `streams.${reader?.[0] ?? ''}.format`);
       const log = await openLog(config.log);
       const controller = stopOnSignals();
       const progress = new Progress(true);
       try {
         await log.createTopic(topic, opts.partitions);
-        const common = { signal: controller.signal, onProgress: (n: number) => progress.update(`${topic}: ${n} records acknowledged`) };
+        const common = { format, signal: controller.signal, onProgress: (n: number) => progress.update(`${topic}: ${n} records acknowledged`) };
         const report =
           opts.from === 'generator'
             ? await produceGenerated(log, topic, {
@@ -67,6 +72,7 @@ interface ProduceOpts {
   from: string;
   partitions: number;
   key?: string;
+  format?: string;
   count?: number;
   rate: number;
   pace: boolean;

@@ -1,0 +1,67 @@
+import type { z } from 'zod';
+import { TributaryError } from '../errors.js';
+import { nearest } from '../util/nearest.js';
+
+/**
+ * A record format: how a value becomes bytes on a topic and back (Kafka Streams' `Serde`, a serializer and a
+ * deserializer together). Streams decode their topic's records with one, output topics and `tributary produce`
+ * encode with one, and dead-letter replay encodes corrected payloads with the stream's.
+ *
+ * `decode` and `encode` are synchronous, on the hot path; what needs the network (fetching a schema by the id a
+ * record carries, registering the writer's schema) happens in `prepare`, awaited once per batch before its records
+ * are decoded or encoded.
+ */
+export interface Serde {
+  readonly kind: string;
+  /** Throws on bytes that are not a value of this format (the record then goes to the dead-letter queue). */
+  decode(bytes: Buffer): unknown;
+  encode(value: unknown): Buffer;
+  /** A line of a text file (`produce --from file`) as a record: by default the line parsed as JSON, then encoded. */
+  fromText?(line: string): Buffer;
+  /** Asynchronous set-up for the records of a batch (values to decode; none when encoding). */
+  prepare?(values: readonly (Buffer | null)[]): Promise<void>;
+}
+
+/** A format's options as written in the config: `'json'`, or `{ kind: 'avro', … }`. */
+export type SerdeSpec = string | ({ kind: string } & Record<string, unknown>);
+
+/** A registered format: its options' schema, and how to make a serde from them. */
+export interface SerdeFactory<O extends { kind: string } = { kind: string }> {
+  readonly kind: O['kind'];
+  readonly schema: z.ZodType<O>;
+  create(options: O): Serde;
+}
+
+const factories = new Map<string, SerdeFactory>();
+
+/** Makes a format available as `format: '<kind>'` (or `{ kind: '<kind>', … }`) in streams and outputs. */
+export function registerSerde<O extends { kind: string }>(factory: SerdeFactory<O>): void {
+  if (factories.has(factory.kind)) throw new TributaryError('CONFIG_INVALID', `format "${factory.kind}" is already registered`);
+  factories.set(factory.kind, factory as unknown as SerdeFactory);
+}
+
+export function unregisterSerde(kind: string): void {
+  if (kind !== 'json') factories.delete(kind);
+}
+
+export function serdeKinds(): string[] {
+  return [...factories.keys()].sort();
+}
+
+/** The serde a spec names; `where` names the setting in errors (an unknown format, a bad option). */
+export function createSerde(spec: SerdeSpec | undefined, where: string): Serde {
+  const options = typeof spec === 'string' ? { kind: spec } : (spec ?? { kind: 'json' });
+  const factory = factories.get(options.kind);
+  if (!factory) {
+    const near = nearest(options.kind, serdeKinds());
+    throw new TributaryError('CONFIG_INVALID', `${where}: unknown format "${options.kind}"`, {
+      hint: `${near ? `did you mean "${near}"? ` : ''}formats: ${serdeKinds().join(', ')}`,
+    });
+  }
+  const parsed = factory.schema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new TributaryError('CONFIG_INVALID', `${where}${issue.path.length ? `.${issue.path.join('.')}` : ''}: ${issue.message}`);
+  }
+  return factory.create(parsed.data);
+}
