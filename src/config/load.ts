@@ -1,3 +1,5 @@
+import { localPathOf } from '../storage/local.js';
+import { schemeOf } from '../storage/storage.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,12 +96,17 @@ export function resolveConfig(raw: unknown, projectDir: string, configFile: stri
   }
   const config = parsed.data as TributaryConfig;
   const dir = path.resolve(projectDir);
-  const lakePath = path.resolve(dir, config.lake?.path ?? 'lake');
+  // A lake on object storage (s3://…) keeps its local scratch (temp files, the embedded catalog) in the project.
+  const configuredLake = config.lake?.path ?? 'lake';
+  const remoteLake = schemeOf(configuredLake) !== 'file';
+  const lakeLocation = remoteLake ? configuredLake : path.resolve(dir, localPathOf(configuredLake));
+  const lakePath = remoteLake ? path.join(dir, '.tributary', 'lake') : lakeLocation;
   return {
     name: config.name ?? path.basename(dir),
     projectDir: dir,
     configFile,
     lakePath,
+    lakeLocation,
     catalog: resolveCatalog(config.catalog, dir, lakePath, `${where}: catalog`),
     engine: config.engine ?? {},
     retention: {

@@ -85,7 +85,7 @@ export interface RetentionSettings {
 }
 
 export interface LakeSettings {
-  /** Where data files live (default './lake'). */
+  /** Where data files live: a folder (default './lake') or a URL of a registered storage (`s3://bucket/prefix`). */
   path?: string;
   retention?: RetentionSettings;
   /** Compaction merges files smaller than this (default 64 MB). */
@@ -404,7 +404,10 @@ export interface ResolvedConfig {
   name: string;
   projectDir: string;
   configFile: string | undefined;
+  /** A local folder: the lake itself, or for a lake on object storage its local scratch (temp files, embedded catalog). */
   lakePath: string;
+  /** Where the lake's files live: a local path or a URL whose scheme names a registered storage (`s3://…`). */
+  lakeLocation: string;
   catalog: CatalogLocation;
   engine: EngineSettings;
   retention: Required<RetentionSettings>;

@@ -1,5 +1,4 @@
 import { existsSync, statSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { escapePath } from 'tinyglobby';
 import type { FileSourceConfig } from '../config/types.js';
@@ -123,11 +122,12 @@ export async function retryQuarantined(lake: Lake, id: number, options: IngestOp
       ],
     };
   }
-  if (!entry.storedPath || !(await lake.storage.exists(entry.storedPath))) {
+  const stored = entry.storedPath ? await lake.storage.stat(entry.storedPath) : undefined;
+  if (!entry.storedPath || !stored) {
     throw new TributaryError('IO_ERROR', `quarantine entry ${id}: the preserved copy ${entry.storedPath ?? '(none)'} is missing from ${lake.storage.root}`);
   }
-  const absPath = lake.storage.readPath(entry.storedPath);
-  const file = { absPath, displayPath: entry.path, sizeBytes: (await stat(absPath)).size, hash: entry.fileHash };
+  await lake.storage.prepareRead([entry.storedPath]);
+  const file = { absPath: lake.storage.readPath(entry.storedPath), displayPath: entry.path, sizeBytes: stored.sizeBytes, hash: entry.fileHash };
   return recordRun(lake, (runId) => ingestAll(lake, [[entry.source, source]], { ...options, runId, explicitFiles: [file], retryQuarantineId: id }));
 }
 

@@ -7,8 +7,7 @@ import type { ColumnInfo, CommitResult, DataFileInput, SnapshotInfo, TableChange
 import type { PartitionGranularity, ResolvedConfig, TableConfig } from '../config/types.js';
 import { Engine, fileLiteral, firstLine, selectFiles, type QueryResult } from '../engine/engine.js';
 import { TributaryError, errorMessage } from '../errors.js';
-import { LocalStorage } from '../storage/local.js';
-import type { Storage } from '../storage/storage.js';
+import { openStorage, type Storage } from '../storage/index.js';
 import { newId } from '../util/ids.js';
 import { nearest } from '../util/nearest.js';
 import { processAlive } from '../util/process.js';
@@ -65,7 +64,15 @@ export class Lake {
         cause: err,
       });
     }
-    return new Lake(config, catalog, new LocalStorage(config.lakePath), engine);
+    let storage: Storage;
+    try {
+      storage = await openStorage(config.lakeLocation, { localDir: config.lakePath });
+    } catch (err) {
+      engine.close();
+      await catalog.close();
+      throw err;
+    }
+    return new Lake(config, catalog, storage, engine);
   }
 
   async close(): Promise<void> {
@@ -95,8 +102,7 @@ export class Lake {
     parseTableName(name);
     const resolved = await this.catalog.resolveSnapshot(name, asOf);
     if (!resolved) return { sql: selectFiles([], []), snapshot: undefined };
-    const files = resolved.files.map((f) => this.storage.readPath(f.path));
-    return { sql: selectFiles(files, resolved.snapshot.schema), snapshot: resolved.snapshot };
+    return { sql: await this.selectOfFiles(resolved.files, resolved.snapshot.schema), snapshot: resolved.snapshot };
   }
 
   /** Mounts tables as DuckDB views named `layer.table`, at their current snapshot or as of a point in time. */
@@ -112,7 +118,8 @@ export class Lake {
   }
 
   /** A SELECT over some of a table's files (paths as the catalog stores them). */
-  selectOfFiles(files: readonly { path: string }[], schema: readonly ColumnInfo[]): string {
+  async selectOfFiles(files: readonly { path: string }[], schema: readonly ColumnInfo[]): Promise<string> {
+    await this.storage.prepareRead(files.map((f) => f.path));
     return selectFiles(
       files.map((f) => this.storage.readPath(f.path)),
       schema,
@@ -195,7 +202,7 @@ export class Lake {
     await this.registerWrite(writeId, prefix);
     let stats: Record<string, unknown>[];
     try {
-      mkdirSync(path.dirname(target), { recursive: true });
+      await this.storage.prepareWrite(target);
       if (options.preserveOrder === false) await this.engine.run('SET preserve_insertion_order = false');
       stats = await this.engine.all(sql, undefined, options.onProgress);
     } catch (err) {
@@ -235,10 +242,11 @@ export class Lake {
           ...(partitionKey ? { partitionKey: decodeURIComponent(partitionKey) } : {}),
         });
       }
-      // The schema is read back from what was written (cheap: a Parquet footer), instead of binding the query twice.
+      // The schema is read back from what was written (cheap: a Parquet footer), instead of binding the query twice;
+      // not finalized yet, the file is where DuckDB wrote it.
       const schemaSource = files[0] ?? (empty[0] ? { path: empty[0] } : undefined);
       schema = schemaSource
-        ? (await this.engine.describe(`SELECT * FROM read_parquet(${fileLiteral(this.storage.readPath(schemaSource.path))})`)).filter(
+        ? (await this.engine.describe(`SELECT * FROM read_parquet(${fileLiteral(this.storage.writePath(schemaSource.path))})`)).filter(
             (c) => c.name !== PART_COLUMN,
           )
         : await this.engine.describe(select);
@@ -403,7 +411,7 @@ export class Lake {
       });
     }
     const resolved = (await this.catalog.resolveSnapshot(table, { snapshotId: to }))!;
-    const written = await this.writeFiles(table, this.selectOfFiles(resolved.files, resolved.snapshot.schema));
+    const written = await this.writeFiles(table, await this.selectOfFiles(resolved.files, resolved.snapshot.schema));
     const result = await this.commit({
       ...(options.runId ? { runId: options.runId } : {}),
       changes: [{ ...this.change(written, 'overwrite', { rollbackTo: to }), operation: 'rollback', expectedSnapshot: info.currentSnapshot }],
@@ -447,12 +455,9 @@ export class Lake {
           ? `${ref.layer}/${ref.table}/data/${writeId}/${PART_COLUMN}=${encodeURIComponent(partitionKey)}/part_0.parquet`
           : `${ref.layer}/${ref.table}/data/${writeId}-${added.length}.parquet`;
         const target = this.storage.writePath(key);
-        mkdirSync(path.dirname(target), { recursive: true });
+        await this.storage.prepareWrite(target);
         const [stats] = await this.engine.all(
-          `COPY (${selectFiles(
-            files.map((f) => this.storage.readPath(f.path)),
-            resolved.snapshot.schema,
-          )}) TO ${quoteLiteral(target)} (FORMAT parquet, COMPRESSION zstd, RETURN_STATS true)`,
+          `COPY (${await this.selectOfFiles(files, resolved.snapshot.schema)}) TO ${quoteLiteral(target)} (FORMAT parquet, COMPRESSION zstd, RETURN_STATS true)`,
         );
         added.push({ path: key, rowCount: Number(stats!.count), sizeBytes: Number(stats!.file_size_bytes), ...(partitionKey ? { partitionKey } : {}) });
         removed.push(...files.map((f) => f.path));

@@ -52,7 +52,7 @@ export async function buildModel(lake: Lake, plan: BuildPlan): Promise<BuildResu
       throw sqlError(model, err);
     });
     const same = model.uniqueKey.map((k) => `n.${quoteIdent(k)} IS NOT DISTINCT FROM e.${quoteIdent(k)}`).join(' AND ');
-    const existing = lake.selectOfFiles(current.files, current.snapshot.schema);
+    const existing = await lake.selectOfFiles(current.files, current.snapshot.schema);
     select = `SELECT * FROM (${existing}) AS e WHERE NOT EXISTS (SELECT 1 FROM ${NEW_ROWS} AS n WHERE ${same}) UNION ALL BY NAME SELECT * FROM ${NEW_ROWS}`;
   }
 
@@ -67,7 +67,7 @@ export async function buildModel(lake: Lake, plan: BuildPlan): Promise<BuildResu
 
   // Audit: the candidate snapshot is what the table would be after the commit.
   const candidateFiles = appendOnly && current ? [...current.files, ...written.files] : written.files;
-  await lake.mountSelect(model.name, lake.selectOfFiles(candidateFiles, written.schema.length ? written.schema : (current?.snapshot.schema ?? [])));
+  await lake.mountSelect(model.name, await lake.selectOfFiles(candidateFiles, written.schema.length ? written.schema : (current?.snapshot.schema ?? [])));
   // Checks see whole tables: an input mounted as its new files only is mounted whole again.
   const others = [...new Set([...plan.checkReads, ...(plan.model.incrementalInput ? [plan.model.incrementalInput] : [])])].filter((t) => t !== model.name);
   const existing = new Set((await lake.tables()).map((t) => t.name));

@@ -204,10 +204,10 @@ async function runOne(lake: Lake, graph: ModelGraph, name: string, runId: string
     for (const read of model.reads) {
       const pinned = await lake.catalog.resolveSnapshot(read, { snapshotId: inputSnapshots[read]! });
       if (mode === 'incremental' && read === input) {
-        await lake.mountSelect(read, lake.selectOfFiles(newInputFiles!, pinned!.snapshot.schema));
+        await lake.mountSelect(read, await lake.selectOfFiles(newInputFiles!, pinned!.snapshot.schema));
         rowsIn -= pinned!.snapshot.rowCount - newInputFiles!.reduce((n, f) => n + f.rowCount, 0);
       } else {
-        await lake.mountSelect(read, lake.selectOfFiles(pinned!.files, pinned!.snapshot.schema));
+        await lake.mountSelect(read, await lake.selectOfFiles(pinned!.files, pinned!.snapshot.schema));
       }
     }
     outcome.rowsIn = rowsIn;

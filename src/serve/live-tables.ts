@@ -94,7 +94,7 @@ export class LiveTables {
     // A snapshot never changes, so a copy in memory is as true as the files, and much faster to query.
     const inMemory = info.rowCount <= this.memoryRows;
     await this.lake.engine.run(
-      `CREATE OR REPLACE ${inMemory ? 'TABLE' : 'VIEW'} ${view} AS ${this.lake.selectOfFiles(resolved.files, resolved.snapshot.schema)}`,
+      `CREATE OR REPLACE ${inMemory ? 'TABLE' : 'VIEW'} ${view} AS ${await this.lake.selectOfFiles(resolved.files, resolved.snapshot.schema)}`,
     );
     // The schema as DuckDB reads it (union of files), which is what filters are typed against.
     const columns = (await this.lake.engine.describe(`SELECT * FROM ${view}`)).map((c) => ({ name: c.name, type: c.type }));

@@ -1,7 +1,7 @@
 import { constants, type Dirent } from 'node:fs';
 import { copyFile, mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Storage, StoredObject } from './storage.js';
+import { registerStorage, type Storage, type StoredObject } from './storage.js';
 
 /** Storage on a local (or mounted) file system, rooted at the lake folder. */
 export class LocalStorage implements Storage {
@@ -13,6 +13,25 @@ export class LocalStorage implements Storage {
 
   writePath(key: string): string {
     return path.join(this.root, key);
+  }
+
+  async prepareWrite(target: string): Promise<void> {
+    // A partitioned write names a folder DuckDB fills; a single file needs its parent.
+    await mkdir(target.endsWith('.parquet') ? path.dirname(target) : target, { recursive: true });
+  }
+
+  async prepareRead(): Promise<void> {
+    // Files on disk are read where they are.
+  }
+
+  async stat(key: string): Promise<StoredObject | undefined> {
+    try {
+      const info = await stat(this.readPath(key));
+      return { key, sizeBytes: info.size, modifiedAt: info.mtime };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
   }
 
   keyOf(writtenPath: string): string {
@@ -102,3 +121,16 @@ async function fsync(target: string): Promise<void> {
     await handle.close();
   }
 }
+
+/** `file:///abs/path`, `file:rel/path` or a bare path. */
+export function localPathOf(location: string): string {
+  if (location.startsWith('file://')) return new URL(location).pathname;
+  if (location.startsWith('file:')) return location.slice('file:'.length);
+  return location;
+}
+
+registerStorage('file', async (location) => {
+  const root = path.resolve(localPathOf(location));
+  await mkdir(root, { recursive: true });
+  return new LocalStorage(root);
+});

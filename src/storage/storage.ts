@@ -1,9 +1,14 @@
+import { TributaryError } from '../errors.js';
+
 /**
  * Where data files live. Objects are immutable and addressed by a key relative to the lake root
- * (`bronze/sales/data/…/part_….parquet`). Local disk today; an S3-compatible backend plugs in here later.
+ * (`bronze/sales/data/…/part_….parquet`). The lake opens its storage from the configured location's scheme
+ * (`openStorage`): a bare path or `file:` is local disk; other schemes (`s3://`) are registered adapters.
  *
- * DuckDB reads and writes the bytes itself, so the interface hands out paths DuckDB can use: a write goes to
- * `writePath(key)` and becomes durable with `finalize(keys)` (fsync here; an upload for object stores).
+ * DuckDB reads and writes the bytes itself, so the interface hands out local paths DuckDB can use: a write goes to
+ * `writePath(key)` (after `prepareWrite`) and becomes durable with `finalize(keys)` (fsync on disk; an upload for an
+ * object store); a read of `readPath(key)` comes after `prepareRead(keys)` (nothing on disk; a cached copy for an
+ * object store). Staging and caching are the adapter's business, never the caller's.
  */
 export interface StoredObject {
   key: string;
@@ -16,6 +21,10 @@ export interface Storage {
   readonly root: string;
   /** Where DuckDB should write the object `key` (may be a staging location). */
   writePath(key: string): string;
+  /** Makes `writePath(…)` (a file, or the folder of a partitioned write) writable by DuckDB. */
+  prepareWrite(path: string): Promise<void>;
+  /** Makes `readPath(key)` of these objects readable by DuckDB. */
+  prepareRead(keys: readonly string[]): Promise<void>;
   /** Maps a path DuckDB reported writing back to its key. */
   keyOf(writtenPath: string): string;
   /** Makes written objects durable before they are committed to the catalog. */
@@ -31,4 +40,38 @@ export interface Storage {
   list(prefix: string): AsyncIterable<StoredObject>;
   delete(keys: readonly string[]): Promise<void>;
   exists(key: string): Promise<boolean>;
+  /** An object's size and time; undefined when it does not exist. */
+  stat(key: string): Promise<StoredObject | undefined>;
+}
+
+/** Opens a storage at a location (the lake's path or URL); `localDir` is the project's own folder for scratch files. */
+export type StorageOpener = (location: string, options: { localDir: string }) => Promise<Storage>;
+
+const openers = new Map<string, StorageOpener>();
+
+/** Makes a URL scheme (`s3`, `gs`…) available as a lake location. A scheme registered twice is refused. */
+export function registerStorage(scheme: string, open: StorageOpener): void {
+  if (openers.has(scheme)) throw new TributaryError('CONFIG_INVALID', `storage scheme "${scheme}:" is already registered`);
+  openers.set(scheme, open);
+}
+
+export function unregisterStorage(scheme: string): void {
+  if (scheme !== 'file') openers.delete(scheme);
+}
+
+/** The scheme of a location (`s3://b/p` → `s3`), or `file` for a path. */
+export function schemeOf(location: string): string {
+  const match = /^([a-z][a-z0-9+.-]+):\/\//i.exec(location);
+  return match ? match[1]!.toLowerCase() : 'file';
+}
+
+export async function openStorage(location: string, options: { localDir: string }): Promise<Storage> {
+  const scheme = schemeOf(location);
+  const open = openers.get(scheme);
+  if (!open) {
+    throw new TributaryError('CONFIG_INVALID', `lake.path: no storage for "${scheme}://" locations (${location})`, {
+      hint: `registered: ${[...openers.keys()].map((s) => `${s}:`).join(', ')}`,
+    });
+  }
+  return open(location, options);
 }

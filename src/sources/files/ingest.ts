@@ -463,6 +463,7 @@ async function supersede(ctx: Ctx, changes: TableChange[], hashes: readonly stri
     if (!(await lake.catalog.getTable(table))) continue;
     const resolved = await lake.catalog.resolveSnapshot(table);
     if (!resolved || resolved.files.length === 0) continue;
+    await lake.storage.prepareRead(resolved.files.map((f) => f.path));
     const byPath = new Map(resolved.files.map((f) => [lake.storage.readPath(f.path), f]));
     const hits = await lake.engine.all(
       `SELECT filename AS file, _file_hash AS h, count(*) AS n FROM read_parquet([${[...byPath.keys()].map(fileLiteral).join(', ')}], filename = true, union_by_name = true)
@@ -473,7 +474,7 @@ async function supersede(ctx: Ctx, changes: TableChange[], hashes: readonly stri
     if (table === ctx.table) for (const r of hits) removed.set(String(r.h), (removed.get(String(r.h)) ?? 0) + Number(r.n));
     const rewritten = await lake.writeFiles(
       table,
-      `SELECT * FROM (${lake.selectOfFiles(affected, resolved.snapshot.schema)}) WHERE _file_hash NOT IN (${list})`,
+      `SELECT * FROM (${await lake.selectOfFiles(affected, resolved.snapshot.schema)}) WHERE _file_hash NOT IN (${list})`,
     );
     pending.push(...rewritten.files.map((f) => f.path));
     const existing = changes.find((c) => c.table === table);
@@ -505,6 +506,7 @@ async function listRejects(ctx: Ctx, plan: ReadPlan, meta: BatchMeta): Promise<R
 async function countRowsByFile(ctx: Ctx, written: WrittenFiles, files: readonly DiscoveredFile[]): Promise<Map<string, number>> {
   if (written.files.length === 0) return new Map();
   if (files.length === 1) return new Map([[files[0]!.hash, written.rowCount]]);
+  await ctx.lake.storage.prepareRead(written.files.map((f) => f.path));
   const list = written.files.map((f) => fileLiteral(ctx.lake.storage.readPath(f.path))).join(', ');
   const rows = await ctx.lake.engine.all(`SELECT _file_hash AS h, count(*) AS n FROM read_parquet([${list}]) GROUP BY 1`);
   return new Map(rows.map((r) => [String(r.h), Number(r.n)]));
