@@ -1,17 +1,14 @@
 import { TributaryError } from '../errors.js';
 import type { ResolvedConfig } from '../config/types.js';
 import type { ModelGraph } from '../models/graph.js';
-import { compileStream } from '../streams/definition.js';
+import { assetKinds } from './kinds/index.js';
 
 /**
- * The unit of orchestration, as in Dagster: every thing the project produces, with what it depends on.
- * - `source:<name>`: a source ingested into its table;
- * - `<layer>.<name>`: a model (its checks run with it);
- * - `check:<table>`: the checks of a table no model builds;
- * - `sync:<table>`: a table upserted into the operational store;
- * - `stream:<name>`: a stream, run over what its topic holds.
+ * The unit of orchestration, as in Dagster: every thing the project produces, with what it depends on. Each kind
+ * declares its own (orchestration/kinds/): `source:<name>`, `<layer>.<name>` (models), `check:<table>`,
+ * `sync:<table>`, `stream:<name>`, and any registered kind.
  */
-export type AssetKind = 'source' | 'model' | 'check' | 'sync' | 'stream';
+export type AssetKind = string;
 
 export interface Asset {
   key: string;
@@ -29,34 +26,20 @@ export class AssetGraph {
 
   constructor(config: ResolvedConfig, models: ModelGraph) {
     const producers = new Map<string, string[]>();
-    const add = (asset: Asset) => {
-      this.assets.set(asset.key, asset);
-      for (const t of asset.writes) producers.set(t, [...(producers.get(t) ?? []), asset.key]);
-    };
-    for (const [name, source] of Object.entries(config.sources)) add({ key: `source:${name}`, kind: 'source', writes: [source.into], upstream: [] });
-    for (const [name, stream] of Object.entries(config.streams)) {
-      const c = compileStream(name, stream);
-      const writes = [...c.outputs.map((o) => o.table), c.landing, c.dlqTable, c.lateTable].filter((t): t is string => t !== undefined);
-      add({ key: `stream:${name}`, kind: 'stream', writes, upstream: [] });
-    }
-    for (const name of models.order) add({ key: name, kind: 'model', writes: [name], upstream: [] });
-    const built = new Set(models.order);
-    for (const table of Object.keys(config.checks)) {
-      if (!built.has(table)) add({ key: `check:${table}`, kind: 'check', writes: [], upstream: [] });
-    }
-    for (const table of Object.keys(config.store?.tables ?? {})) add({ key: `sync:${table}`, kind: 'sync', writes: [], upstream: [] });
-
-    // A reader of a table waits for its checks when it has some (checks gate what is read), else for its producers.
-    const gate = (table: string): string[] => (this.assets.has(`check:${table}`) ? [`check:${table}`] : (producers.get(table) ?? []));
-    for (const name of models.order) this.assets.get(name)!.upstream = unique(models.nodes.get(name)!.upstream.flatMap(gate));
-    for (const asset of this.assets.values()) {
-      if (asset.kind === 'check') {
-        const table = asset.key.slice('check:'.length);
-        asset.upstream = unique(producers.get(table) ?? []);
-      } else if (asset.kind === 'sync') {
-        asset.upstream = unique(gate(asset.key.slice('sync:'.length)));
+    const reads = new Map<string, string[]>();
+    for (const handler of assetKinds()) {
+      for (const declared of handler.declare({ config, models })) {
+        if (this.assets.has(declared.key)) throw new TributaryError('CONFIG_INVALID', `asset ${declared.key} is declared twice`);
+        this.assets.set(declared.key, { key: declared.key, kind: handler.kind, writes: declared.writes, upstream: [] });
+        reads.set(declared.key, declared.reads);
+        for (const t of declared.writes) producers.set(t, [...(producers.get(t) ?? []), declared.key]);
       }
     }
+    // A reader of a table waits for its checks when it has some (checks gate what is read), else for its producers;
+    // the checks themselves wait for the producers.
+    const gate = (table: string, reader: string): string[] =>
+      this.assets.has(`check:${table}`) && reader !== `check:${table}` ? [`check:${table}`] : (producers.get(table) ?? []);
+    for (const asset of this.assets.values()) asset.upstream = unique(reads.get(asset.key)!.flatMap((t) => gate(t, asset.key)));
     this.order = topological(this.assets);
   }
 

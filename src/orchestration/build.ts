@@ -7,6 +7,7 @@ import { loadGraph } from '../models/run.js';
 import { newId } from '../util/ids.js';
 import { createLogger } from '../util/logger.js';
 import { AssetGraph, type AssetKind } from './assets.js';
+import { assetKindOf } from './kinds/index.js';
 import { executeTask, type TaskSummary } from './execute.js';
 
 /** What `tributary build` builds when nothing is selected: dbt's build — sources, models and checks. */
@@ -103,7 +104,7 @@ export async function runBuild(lake: Lake, options: BuildOptions = {}): Promise<
             outcome.rowsIn = typeof summary.rowsIn === 'number' ? summary.rowsIn : undefined;
             outcome.rowsOut = typeof summary.rowsOut === 'number' ? summary.rowsOut : undefined;
           }
-          outcome.detail = describeSummary(asset.kind, summary);
+          outcome.detail = describeSummary(key, summary);
         } catch (err) {
           outcome.status = err instanceof TributaryError && err.code === 'CHECKS_FAILED' ? 'failed_checks' : 'failed';
           const hint = err instanceof TributaryError && err.hint ? ` (${err.hint})` : '';
@@ -125,16 +126,8 @@ export async function runBuild(lake: Lake, options: BuildOptions = {}): Promise<
   }
 }
 
-function describeSummary(kind: AssetKind, s: TaskSummary): string {
-  if (kind === 'source') {
-    const parts = [`${s.filesIngested ?? 0} file(s) ingested`];
-    if (s.unchanged) parts.push(`${String(s.unchanged)} unchanged`);
-    if (s.filesQuarantined) parts.push(`${s.filesQuarantined} quarantined`);
-    if (s.rejectedRows) parts.push(`${s.rejectedRows} row(s) rejected`);
-    return parts.join(', ');
-  }
-  if (kind === 'check' || kind === 'model') return s.checkFailures ? `${s.checkFailures} check(s) not passing` : '';
-  return '';
+function describeSummary(key: string, s: TaskSummary): string {
+  return assetKindOf(key).handler.describe?.(s) ?? '';
 }
 
 function matchesAny(graph: AssetGraph, selector: string): boolean {

@@ -4,6 +4,7 @@
  * snapshot: every lake write becomes visible in one catalog commit. Logs are JSON lines on stdout, bound to the
  * run, task and attempt; the result goes back over the IPC channel.
  */
+import { assetKindOf } from './kinds/index.js';
 import { pino } from 'pino';
 import { loadConfig } from '../config/load.js';
 import { TributaryError, errorMessage } from '../errors.js';
@@ -51,7 +52,7 @@ async function run(request: TaskRequest): Promise<void> {
   const controller = new AbortController();
   process.on('SIGTERM', () => {
     // A stream stops after committing its batch; any other task simply ends (its writes are all or nothing).
-    if (request.task.startsWith('stream:') && !controller.signal.aborted) controller.abort();
+    if (assetKindOf(request.task).handler.stopsGracefully && !controller.signal.aborted) controller.abort();
     else process.exit(143);
   });
   let response: TaskResponse;

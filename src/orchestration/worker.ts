@@ -9,6 +9,7 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../util/logger.js';
 import type { AttemptOutcome, ClaimedTask, FinishedRun, RunQueue } from './queue.js';
 import type { FreshnessTest } from './freshness.js';
+import { assetKindOf } from './kinds/index.js';
 import type { TaskRequest, TaskResponse } from './task-process.js';
 
 export interface WorkerOptions {
@@ -163,7 +164,7 @@ export class Worker {
   /** A task with nothing to do (a fresh model, a source with no new file, checks passed on these snapshots) is finished here; any other gets a task process. */
   private dispatch(claim: ClaimedTask): void {
     const isFresh = this.options.isFresh;
-    if (!isFresh || claim.task.startsWith('sync:') || claim.task.startsWith('stream:')) {
+    if (!isFresh || !assetKindOf(claim.task).handler.isFresh) {
       this.launch(claim);
       return;
     }

@@ -237,7 +237,7 @@ async function syncTable(
     await client.query(`CREATE TEMP TABLE _staging (LIKE ${target} INCLUDING DEFAULTS) ON COMMIT DROP`);
     const batch = Math.max(1, Math.floor(MAX_PARAMETERS / (columns.length + 2)));
     // Rows go in batches from DuckDB (never the whole table in JS), each with a hash of its content.
-    const select = lake.selectOfFiles(resolved.files, snapshot.schema);
+    const select = await lake.selectOfFiles(resolved.files, snapshot.schema);
     const stream = await lake.engine.connection.stream(
       `SELECT ${mapped.map((m) => m.select).join(', ')}, md5(CAST(to_json(t) AS VARCHAR)) AS _row_hash FROM (${select}) AS t`,
     );

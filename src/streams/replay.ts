@@ -127,7 +127,7 @@ async function replaceWindows(
   for (let attempt = 1; ; attempt++) {
     const resolved = (await lake.catalog.getTable(table)) ? await lake.catalog.resolveSnapshot(table) : undefined;
     const files = (resolved?.files ?? []).filter((f) => !f.path.includes(`/${OPEN_FOLDER}/`));
-    const current = resolved ? lake.selectOfFiles(files, resolved.snapshot.schema) : undefined;
+    const current = resolved ? await lake.selectOfFiles(files, resolved.snapshot.schema) : undefined;
     const [counted] = current ? await lake.engine.all(`SELECT count(*) AS n FROM (${current}) WHERE ${replaced}`) : [{ n: 0 }];
     const select = current ? `SELECT * FROM (${current}) WHERE NOT (${replaced}) UNION ALL BY NAME SELECT * FROM ${buffer}` : `SELECT * FROM ${buffer}`;
     const written = await lake.writeFiles(table, select);

@@ -52,6 +52,8 @@ export interface StreamRunOptions {
   onBatch?: (report: BatchReport) => void;
   /** Use this log instead of opening the configured one (tests, benchmarks). */
   log?: Log;
+  /** Use this open lake (a job's task process has one) instead of opening another; it stays open. */
+  lake?: Lake;
   /**
    * When the stream's consumer group was moved by someone else (e.g. `kafka-consumer-groups --reset-offsets`):
    * by default the run refuses to start; 'ignore' continues from the catalog's checkpoint (and overwrites the
@@ -74,7 +76,7 @@ function streamGroup(stream: string): string {
 export async function runStream(config: ResolvedConfig, name: string, options: StreamRunOptions = {}): Promise<StreamRunReport> {
   const stream = requireStream(config.streams, name);
   const log = options.log ?? (await openLog(config.log));
-  const lake = await Lake.open(config);
+  const lake = options.lake ?? (await Lake.open(config));
   const runId = newId('stream');
   let reader: LogReader | undefined;
   let producer: LogProducer | undefined;
@@ -213,7 +215,7 @@ export async function runStream(config: ResolvedConfig, name: string, options: S
     await reader?.close().catch(() => undefined);
     await producer?.close().catch(() => undefined);
     if (!options.log) await log.close().catch(() => undefined);
-    await lake.close();
+    if (!options.lake) await lake.close();
   }
 }
 

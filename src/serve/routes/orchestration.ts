@@ -20,7 +20,7 @@ const assetsResponse = obj({
     type: 'array',
     items: obj({
       key: text,
-      kind: { type: 'string', enum: ['source', 'model', 'check', 'sync', 'stream'] },
+      kind: { type: 'string', description: 'source, model, check, sync, stream, or a registered kind' },
       upstream: strings,
       writes: strings,
       automated: { type: 'boolean' },
