@@ -14,7 +14,7 @@ import { openTestLake, rows } from './support/project.js';
 // The recipe of docs/architecture.md, "Adding a source kind": a connector with its schema, registered with one line.
 // This one reads an in-memory table by an increasing id (what a SQL source does with a cursor column), in batches.
 
-interface MemorySourceConfig {
+export interface MemorySourceConfig {
   kind: 'memory';
   into: string;
   /** The in-memory table read. */

@@ -4,78 +4,25 @@ import type { CheckSpec } from '../config/types.js';
 import type { Engine } from '../engine/engine.js';
 import { firstLine } from '../engine/engine.js';
 import { errorMessage } from '../errors.js';
-import { quoteIdent, quoteLiteral } from '../lake/table-name.js';
-import { tableReferences } from '../models/model.js';
+import { quoteIdent } from '../lake/table-name.js';
+import './builtin.js';
+import { checkKind } from './kinds.js';
 import { plain } from '../util/json.js';
 
 const SAMPLE_ROWS = 5;
 
 export function checkName(spec: CheckSpec): string {
-  if (spec.name) return spec.name;
-  switch (spec.kind) {
-    case 'not_null':
-      return `not_null(${spec.column})`;
-    case 'unique':
-      return `unique(${spec.columns.join(', ')})`;
-    case 'accepted_values':
-      return `accepted_values(${spec.column})`;
-    case 'range':
-      return `range(${spec.column}${spec.min !== undefined ? `, min ${spec.min}` : ''}${spec.max !== undefined ? `, max ${spec.max}` : ''})`;
-    case 'row_count':
-      return `row_count(${spec.min ?? ''}..${spec.max ?? ''})`;
-    case 'freshness':
-      return `freshness(${spec.column}, ${spec.maxAgeHours}h)`;
-    case 'relationships':
-      return `relationships(${spec.column} → ${spec.to}.${spec.field})`;
-    case 'sql':
-      return 'sql';
-  }
+  return spec.name ?? checkKind(spec.kind).name(spec);
 }
 
 /** The query returning the rows that fail the check on `table` (a `layer.table` view). */
 export function failingRowsSql(table: string, spec: CheckSpec): string {
-  const t = table.split('.').map(quoteIdent).join('.');
-  switch (spec.kind) {
-    case 'not_null':
-      return `SELECT * FROM ${t} WHERE ${quoteIdent(spec.column)} IS NULL`;
-    case 'unique': {
-      const cols = spec.columns.map(quoteIdent).join(', ');
-      return `SELECT ${cols}, count(*) AS occurrences FROM ${t} GROUP BY ALL HAVING count(*) > 1 ORDER BY occurrences DESC`;
-    }
-    case 'accepted_values':
-      return `SELECT * FROM ${t} WHERE ${quoteIdent(spec.column)} IS NOT NULL AND ${quoteIdent(spec.column)} NOT IN (${spec.values.map(literal).join(', ')})`;
-    case 'range': {
-      const c = quoteIdent(spec.column);
-      const bounds = [spec.min !== undefined ? `${c} < ${spec.min}` : '', spec.max !== undefined ? `${c} > ${spec.max}` : ''].filter(Boolean);
-      return `SELECT * FROM ${t} WHERE ${bounds.length ? bounds.join(' OR ') : 'false'}`;
-    }
-    case 'row_count': {
-      const bounds = [spec.min !== undefined ? `count(*) < ${spec.min}` : '', spec.max !== undefined ? `count(*) > ${spec.max}` : ''].filter(Boolean);
-      return `SELECT count(*) AS row_count FROM ${t} HAVING ${bounds.length ? bounds.join(' OR ') : 'false'}`;
-    }
-    case 'freshness': {
-      const latest = `max(CAST(${quoteIdent(spec.column)} AS TIMESTAMPTZ))`;
-      return `SELECT ${latest} AS latest FROM ${t} HAVING ${latest} IS NULL OR ${latest} < now() - to_minutes(CAST(${Math.round(spec.maxAgeHours * 60)} AS BIGINT))`;
-    }
-    case 'relationships': {
-      const to = spec.to.split('.').map(quoteIdent).join('.');
-      return `SELECT * FROM ${t} AS child WHERE child.${quoteIdent(spec.column)} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${to} AS parent WHERE parent.${quoteIdent(spec.field)} = child.${quoteIdent(spec.column)})`;
-    }
-    case 'sql':
-      return spec.query.trim().replace(/;\s*$/, '');
-  }
+  return checkKind(spec.kind).failingRows(table.split('.').map(quoteIdent).join('.'), spec);
 }
 
-function literal(v: string | number | boolean): string {
-  return typeof v === 'string' ? quoteLiteral(v) : String(v);
-}
-
-/** Tables a check reads besides its own: they must be built before the check runs. */
+/** Tables the check reads besides its own (a relationship's parent, a custom query's tables). */
 export async function checkDependencies(engine: Engine, table: string, spec: CheckSpec): Promise<string[]> {
-  if (spec.kind === 'relationships') return [spec.to];
-  if (spec.kind === 'sql')
-    return (await tableReferences(engine, failingRowsSql(table, spec), `check ${checkName(spec)} of ${table}`)).filter((t) => t !== table);
-  return [];
+  return (await checkKind(spec.kind).reads?.(spec, engine, table)) ?? [];
 }
 
 /** Runs checks against whatever `table` currently names in the engine (a published or a candidate snapshot). */

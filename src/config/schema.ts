@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import '../checks/builtin.js';
+import { checkKind, checkKinds } from '../checks/kinds.js';
 import { sourceConnector, sourceKinds } from '../sources/registry.js';
+import type { CheckSpec } from './types.js';
 import { nearest } from '../util/nearest.js';
 
 /** Runtime validation of a loaded config: config files may be plain JS, so types alone do not protect us. */
@@ -29,21 +32,25 @@ const serdeSpec = z.union([z.string().min(1), z.looseObject({ kind: z.string().m
 const severity = z.enum(['warn', 'error']).optional();
 const tableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/, 'expected a table name layer.table');
 const checkOptions = { severity, name: z.string().min(1).optional() };
-const checkSpec = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('not_null'), column: z.string().min(1), ...checkOptions }),
-  z.strictObject({ kind: z.literal('unique'), columns: z.array(z.string().min(1)).min(1), ...checkOptions }),
-  z.strictObject({
-    kind: z.literal('accepted_values'),
-    column: z.string().min(1),
-    values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1),
-    ...checkOptions,
-  }),
-  z.strictObject({ kind: z.literal('range'), column: z.string().min(1), min: z.number().optional(), max: z.number().optional(), ...checkOptions }),
-  z.strictObject({ kind: z.literal('row_count'), min: z.number().int().optional(), max: z.number().int().optional(), ...checkOptions }),
-  z.strictObject({ kind: z.literal('freshness'), column: z.string().min(1), maxAgeHours: z.number().positive(), ...checkOptions }),
-  z.strictObject({ kind: z.literal('relationships'), column: z.string().min(1), to: tableName, field: z.string().min(1), ...checkOptions }),
-  z.strictObject({ kind: z.literal('sql'), query: z.string().min(1), ...checkOptions }),
-]);
+/** A check: its kind's own schema (checks/builtin.ts, or a registered kind) with the options every check takes. */
+const checkSpec = z.looseObject({ kind: z.string().min(1) }).transform((value, ctx) => {
+  if (!checkKinds().includes(value.kind)) {
+    const near = nearest(value.kind, checkKinds());
+    ctx.addIssue({
+      code: 'custom',
+      path: ['kind'],
+      message: `unknown check kind "${value.kind}" (${near ? `did you mean "${near}"? ` : ''}kinds: ${checkKinds().join(', ')})`,
+    });
+    return z.NEVER;
+  }
+  const parsed = checkKind(value.kind).schema.extend(checkOptions).strict().safeParse(value);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    return z.NEVER;
+  }
+  // The kind's own schema checked it: the open union CheckSpec is its type (see CheckKinds).
+  return parsed.data as unknown as CheckSpec;
+});
 
 const columns = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 const period = z.enum(['day', 'week', 'month', 'quarter', 'year']);

@@ -107,18 +107,23 @@ export interface CheckOptions {
   name?: string;
 }
 
+/**
+ * Check kinds by name, each with its own options (checks/builtin.ts). A new kind adds its options here by
+ * declaration merging: `declare module '…/config/types.js' { interface CheckKinds { max_length: {…} } }`.
+ */
+export interface CheckKinds {
+  not_null: { kind: 'not_null'; column: string };
+  unique: { kind: 'unique'; columns: string[] };
+  accepted_values: { kind: 'accepted_values'; column: string; values: (string | number | boolean)[] };
+  range: { kind: 'range'; column: string; min?: number; max?: number };
+  row_count: { kind: 'row_count'; min?: number; max?: number };
+  freshness: { kind: 'freshness'; column: string; maxAgeHours: number };
+  relationships: { kind: 'relationships'; column: string; to: string; field: string };
+  sql: { kind: 'sql'; query: string };
+}
+
 /** A data-quality check on one table. Each compiles to a query returning the failing rows. */
-export type CheckSpec = CheckOptions &
-  (
-    | { kind: 'not_null'; column: string }
-    | { kind: 'unique'; columns: string[] }
-    | { kind: 'accepted_values'; column: string; values: (string | number | boolean)[] }
-    | { kind: 'range'; column: string; min?: number; max?: number }
-    | { kind: 'row_count'; min?: number; max?: number }
-    | { kind: 'freshness'; column: string; maxAgeHours: number }
-    | { kind: 'relationships'; column: string; to: string; field: string }
-    | { kind: 'sql'; query: string }
-  );
+export type CheckSpec = CheckOptions & CheckKinds[keyof CheckKinds];
 
 /** How a table is served: its key (for GET by key), and what aggregations may use. */
 export interface ServedTable {

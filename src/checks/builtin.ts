@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import type { CheckKinds } from '../config/types.js';
+import { quoteIdent, quoteLiteral } from '../lake/table-name.js';
+import { tableReferences } from '../models/model.js';
+import { type CheckKind, registerCheckKind } from './kinds.js';
+
+const column = z.string().min(1);
+const tableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/, 'expected a table name layer.table');
+
+function literal(v: string | number | boolean): string {
+  return typeof v === 'string' ? quoteLiteral(v) : String(v);
+}
+
+const notNull: CheckKind<CheckKinds['not_null']> = {
+  kind: 'not_null',
+  schema: z.strictObject({ kind: z.literal('not_null'), column }),
+  name: (s) => `not_null(${s.column})`,
+  failingRows: (t, s) => `SELECT * FROM ${t} WHERE ${quoteIdent(s.column)} IS NULL`,
+};
+
+const unique: CheckKind<CheckKinds['unique']> = {
+  kind: 'unique',
+  schema: z.strictObject({ kind: z.literal('unique'), columns: z.array(column).min(1) }),
+  name: (s) => `unique(${s.columns.join(', ')})`,
+  failingRows: (t, s) => {
+    const cols = s.columns.map(quoteIdent).join(', ');
+    return `SELECT ${cols}, count(*) AS occurrences FROM ${t} GROUP BY ALL HAVING count(*) > 1 ORDER BY occurrences DESC`;
+  },
+};
+
+const acceptedValues: CheckKind<CheckKinds['accepted_values']> = {
+  kind: 'accepted_values',
+  schema: z.strictObject({ kind: z.literal('accepted_values'), column, values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1) }),
+  name: (s) => `accepted_values(${s.column})`,
+  failingRows: (t, s) =>
+    `SELECT * FROM ${t} WHERE ${quoteIdent(s.column)} IS NOT NULL AND ${quoteIdent(s.column)} NOT IN (${s.values.map(literal).join(', ')})`,
+};
+
+const range: CheckKind<CheckKinds['range']> = {
+  kind: 'range',
+  schema: z.strictObject({ kind: z.literal('range'), column, min: z.number().optional(), max: z.number().optional() }),
+  name: (s) => `range(${s.column}${s.min !== undefined ? `, min ${s.min}` : ''}${s.max !== undefined ? `, max ${s.max}` : ''})`,
+  failingRows: (t, s) => {
+    const c = quoteIdent(s.column);
+    const bounds = [s.min !== undefined ? `${c} < ${s.min}` : '', s.max !== undefined ? `${c} > ${s.max}` : ''].filter(Boolean);
+    return `SELECT * FROM ${t} WHERE ${bounds.length ? bounds.join(' OR ') : 'false'}`;
+  },
+};
+
+const rowCount: CheckKind<CheckKinds['row_count']> = {
+  kind: 'row_count',
+  schema: z.strictObject({ kind: z.literal('row_count'), min: z.number().int().optional(), max: z.number().int().optional() }),
+  name: (s) => `row_count(${s.min ?? ''}..${s.max ?? ''})`,
+  failingRows: (t, s) => {
+    const bounds = [s.min !== undefined ? `count(*) < ${s.min}` : '', s.max !== undefined ? `count(*) > ${s.max}` : ''].filter(Boolean);
+    return `SELECT count(*) AS row_count FROM ${t} HAVING ${bounds.length ? bounds.join(' OR ') : 'false'}`;
+  },
+};
+
+const freshness: CheckKind<CheckKinds['freshness']> = {
+  kind: 'freshness',
+  schema: z.strictObject({ kind: z.literal('freshness'), column, maxAgeHours: z.number().positive() }),
+  name: (s) => `freshness(${s.column}, ${s.maxAgeHours}h)`,
+  failingRows: (t, s) => {
+    const latest = `max(CAST(${quoteIdent(s.column)} AS TIMESTAMPTZ))`;
+    return `SELECT ${latest} AS latest FROM ${t} HAVING ${latest} IS NULL OR ${latest} < now() - to_minutes(CAST(${Math.round(s.maxAgeHours * 60)} AS BIGINT))`;
+  },
+};
+
+const relationships: CheckKind<CheckKinds['relationships']> = {
+  kind: 'relationships',
+  schema: z.strictObject({ kind: z.literal('relationships'), column, to: tableName, field: column }),
+  name: (s) => `relationships(${s.column} → ${s.to}.${s.field})`,
+  failingRows: (t, s) => {
+    const to = s.to.split('.').map(quoteIdent).join('.');
+    return `SELECT * FROM ${t} AS child WHERE child.${quoteIdent(s.column)} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${to} AS parent WHERE parent.${quoteIdent(s.field)} = child.${quoteIdent(s.column)})`;
+  },
+  reads: async (s) => [s.to],
+};
+
+const sql: CheckKind<CheckKinds['sql']> = {
+  kind: 'sql',
+  schema: z.strictObject({ kind: z.literal('sql'), query: z.string().min(1) }),
+  name: () => 'sql',
+  failingRows: (_t, s) => s.query.trim().replace(/;\s*$/, ''),
+  reads: async (s, engine, table) => (await tableReferences(engine, sql.failingRows('', s), `check sql of ${table}`)).filter((t) => t !== table),
+};
+
+// The built-in kinds. A new kind is a CheckKind (here or in a file of its own) and one line.
+for (const kind of [notNull, unique, acceptedValues, range, rowCount, freshness, relationships, sql]) registerCheckKind(kind as CheckKind<never>);
