@@ -6,21 +6,10 @@ import { checkTables } from '../src/checks/run.js';
 import { runIngest } from '../src/ingest/run.js';
 import { quoteIdent } from '../src/lake/table-name.js';
 import { runModels } from '../src/models/run.js';
+import type { MaxLength } from './support/extension-types.js';
 import { openTestLake, rows } from './support/project.js';
 
 // The recipe of docs/architecture.md, "Adding a check kind" (dbt's generic test): options, a name, the failing rows.
-
-export interface MaxLength {
-  kind: 'max_length';
-  column: string;
-  max: number;
-}
-
-declare module '../src/config/types.js' {
-  interface CheckKinds {
-    max_length: MaxLength;
-  }
-}
 
 const maxLength: CheckKind<MaxLength> = {
   kind: 'max_length',

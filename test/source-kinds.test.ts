@@ -9,26 +9,13 @@ import { runBuild } from '../src/orchestration/build.js';
 import { appendBatches, type SourceBatch } from '../src/sources/batches.js';
 import type { SourceConnector } from '../src/sources/connector.js';
 import { registerSourceKind, unregisterSourceKind } from '../src/sources/registry.js';
+import type { MemorySourceConfig } from './support/extension-types.js';
 import { openTestLake, rows } from './support/project.js';
 
 // The recipe of docs/architecture.md, "Adding a source kind": a connector with its schema, registered with one line.
 // This one reads an in-memory table by an increasing id (what a SQL source does with a cursor column), in batches.
 
-export interface MemorySourceConfig {
-  kind: 'memory';
-  into: string;
-  /** The in-memory table read. */
-  table: string;
-  batchSize?: number;
-}
-
-// Its config type joins SourceKinds, so defineConfig would type-check `{ kind: 'memory', … }` sources.
-declare module '../src/config/types.js' {
-  interface SourceKinds {
-    memory: MemorySourceConfig;
-  }
-}
-
+// Its config type joins SourceKinds (test/support/extension-types.ts), so defineConfig type-checks `{ kind: 'memory', … }`.
 const TABLES = new Map<string, { id: number; value: string }[]>();
 
 const memory: SourceConnector<MemorySourceConfig> = {
