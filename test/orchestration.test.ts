@@ -11,7 +11,7 @@ import { cancelBackfill, createBackfill, feedBackfills, planBackfill, resumeBack
 import { flushNotifications, projectWorker } from '../src/orchestration/notify.js';
 import { Orchestration } from '../src/orchestration/orchestration.js';
 import { partitionBefore, partitionRange } from '../src/orchestration/partitions.js';
-import { backoffDelay, type RunStatus } from '../src/orchestration/queue.js';
+import { backoffDelay, type RunStatus } from '../src/catalog/stores/run-queue.js';
 import { Schedule } from '../src/orchestration/schedule.js';
 import { Scheduler } from '../src/orchestration/scheduler.js';
 import { evaluateSensor } from '../src/orchestration/sensors.js';

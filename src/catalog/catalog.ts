@@ -4,7 +4,8 @@ import { TributaryError } from '../errors.js';
 import type { CatalogDriver, CatalogSession, SqlValue } from './driver.js';
 import { MIGRATIONS } from './migrations.js';
 import { RunLog } from './run-log.js';
-import { SourceStates, saveSourceState } from './source-state.js';
+import { SourceStates, saveSourceState } from './stores/source-state.js';
+import { Backfills } from './stores/backfills.js';
 import type {
   ColumnInfo,
   CommitRequest,
@@ -34,10 +35,13 @@ export class Catalog {
   readonly runLog: RunLog;
   /** Cursor-style sources' states (committed with their rows through `commit`). */
   readonly sourceStates: SourceStates;
+  /** Backfills and the runs of their partitions. */
+  readonly backfills: Backfills;
 
   constructor(readonly driver: CatalogDriver) {
     this.runLog = new RunLog(driver);
     this.sourceStates = new SourceStates(driver);
+    this.backfills = new Backfills(driver);
   }
 
   get location(): string {

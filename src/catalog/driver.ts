@@ -10,8 +10,18 @@ export interface CatalogSession {
   query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
 }
 
+/**
+ * What differs between the backends' SQL, in one place per backend (Kysely's DialectAdapter): the catalog's queries
+ * are written once and ask the adapter for these fragments, never `if (postgres)`.
+ */
+export interface DialectAdapter {
+  readonly name: string;
+  /** Appended to a `SELECT … LIMIT 1` that claims a row: `FOR UPDATE OF <alias> SKIP LOCKED` where rows lock. */
+  claimLocked(alias: string): string;
+}
+
 export interface CatalogDriver {
-  readonly dialect: 'duckdb' | 'postgres';
+  readonly dialect: DialectAdapter;
   /** Where the catalog lives, for messages (a file path, or a URL without password). */
   readonly location: string;
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */

@@ -1,12 +1,10 @@
 import type { CatalogLocation } from '../config/types.js';
+import { catalogDriver } from './backends.js';
 import { Catalog } from './catalog.js';
-import { DuckDbCatalogDriver } from './embedded/duckdb-driver.js';
-import { PostgresCatalogDriver } from './postgres/pg-driver.js';
 
-/** Picks the driver for a location and brings the schema up to date. */
+/** Opens the driver of a location's backend (catalog/backends.ts) and brings the schema up to date. */
 export async function openCatalog(location: CatalogLocation): Promise<Catalog> {
-  const driver = location.kind === 'embedded' ? new DuckDbCatalogDriver(location.path) : new PostgresCatalogDriver(location.url, location.schema);
-  const catalog = new Catalog(driver);
+  const catalog = new Catalog(catalogDriver(location));
   try {
     await catalog.migrate();
   } catch (err) {

@@ -1,4 +1,4 @@
-import type { SourceStateInput } from './source-state.js';
+import type { SourceStateInput } from './stores/source-state.js';
 /** Records the catalog stores, as the library returns them. */
 
 export interface ColumnInfo {

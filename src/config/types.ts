@@ -402,7 +402,16 @@ export interface StoreSettings {
   onDelete?: 'delete' | 'flag';
 }
 
-export type CatalogLocation = { kind: 'embedded'; path: string } | { kind: 'postgres'; url: string; schema: string };
+/**
+ * Catalog locations by backend kind. A registered backend (catalog/backends.ts) adds `{ kind: '<kind>'; url: string }`
+ * by declaration merging; its locations are written `<kind>://…` in the `catalog` setting.
+ */
+export interface CatalogLocations {
+  embedded: { kind: 'embedded'; path: string };
+  postgres: { kind: 'postgres'; url: string; schema: string };
+}
+
+export type CatalogLocation = CatalogLocations[keyof CatalogLocations];
 
 /** A config after interpolation, validation and defaults, with absolute paths. */
 export interface ResolvedConfig {

@@ -1,3 +1,4 @@
+import { ingestionStatistics } from '../catalog/stores/statistics.js';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Lake } from '../lake/lake.js';
 import type { Orchestration } from '../orchestration/orchestration.js';
@@ -90,12 +91,7 @@ export class RunMetrics {
    * half-filled (Prometheus would take a counter at 0 for a reset), and an overlapping refresh only sets them again.
    */
   async refresh(): Promise<void> {
-    const driver = this.lake.catalog.driver;
-    const { ingested, quarantined, checks } = await driver.read(async (s) => ({
-      ingested: await s.query(`SELECT source, count(*) AS files, sum(rejected_rows) AS rejected FROM ingested_files GROUP BY source`),
-      quarantined: await s.query(`SELECT source, count(*) AS files FROM quarantine GROUP BY source`),
-      checks: await s.query(`SELECT table_name, check_name, count(*) AS n FROM check_results WHERE status <> 'pass' GROUP BY table_name, check_name`),
-    }));
+    const { ingested, quarantined, failingChecks } = await ingestionStatistics(this.lake.catalog.driver);
     const stats = this.orch ? await this.orch.queue.statistics() : undefined;
 
     for (const m of [
@@ -114,11 +110,11 @@ export class RunMetrics {
     ])
       m.reset();
     for (const r of ingested) {
-      this.filesIngested.inc({ source: String(r.source) }, Number(r.files));
-      this.rejectedRows.inc({ source: String(r.source) }, Number(r.rejected ?? 0));
+      this.filesIngested.inc({ source: r.source }, r.files);
+      this.rejectedRows.inc({ source: r.source }, r.rejected);
     }
-    for (const r of quarantined) this.filesQuarantined.inc({ source: String(r.source) }, Number(r.files));
-    for (const r of checks) this.checkFailures.inc({ table: String(r.table_name), check: String(r.check_name) }, Number(r.n));
+    for (const r of quarantined) this.filesQuarantined.inc({ source: r.source }, r.files);
+    for (const r of failingChecks) this.checkFailures.inc({ table: r.table, check: r.check }, r.count);
     if (!this.orch || !stats) return;
     // Every declared job has its series from the start, so that `increase()` and alerts see the first failure.
     for (const job of this.orch.jobs.keys()) {

@@ -3,7 +3,7 @@ import type { OrchestrationSettings, ResolvedConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import { toMillis } from '../streams/duration.js';
 import type { Logger } from '../util/logger.js';
-import type { RunQueue, FinishedRun } from './queue.js';
+import type { RunQueue, FinishedRun } from '../catalog/stores/run-queue.js';
 import { Worker } from './worker.js';
 
 /**

@@ -6,7 +6,7 @@ import { loadGraph } from '../models/run.js';
 import { toMillis } from '../streams/duration.js';
 import { AssetGraph, globToRegExp } from './assets.js';
 import { partitionKey, type Granularity } from './partitions.js';
-import { RunQueue, type RunSpec, type TaskPolicy, type TriggerKind } from './queue.js';
+import { RunQueue, type RunSpec, type TaskPolicy, type TriggerKind } from '../catalog/stores/run-queue.js';
 import { Schedule, checkTimezone } from './schedule.js';
 
 export interface CompiledJob {

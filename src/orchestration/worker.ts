@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import type { ResolvedConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../util/logger.js';
-import type { AttemptOutcome, ClaimedTask, FinishedRun, RunQueue } from './queue.js';
+import type { AttemptOutcome, ClaimedTask, FinishedRun, RunQueue } from '../catalog/stores/run-queue.js';
 import type { FreshnessTest } from './freshness.js';
 import { assetKindOf } from './kinds/index.js';
 import type { TaskRequest, TaskResponse } from './task-process.js';

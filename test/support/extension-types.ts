@@ -23,3 +23,14 @@ declare module '../../src/config/types.js' {
     max_length: MaxLength;
   }
 }
+
+export interface CountingCatalogLocation {
+  kind: 'counting';
+  url: string;
+}
+
+declare module '../../src/config/types.js' {
+  interface CatalogLocations {
+    counting: CountingCatalogLocation;
+  }
+}

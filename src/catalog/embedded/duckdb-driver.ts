@@ -3,7 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { TributaryError, errorMessage } from '../../errors.js';
-import type { CatalogDriver, CatalogSession, Row, SqlValue } from '../driver.js';
+import type { CatalogDriver, CatalogSession, DialectAdapter, Row, SqlValue } from '../driver.js';
 
 /** How long an idle process keeps the catalog file (and its lock) before letting other processes in. */
 const LINGER_MS = 250;
@@ -15,7 +15,8 @@ const LINGER_MS = 250;
  * process killed mid-commit leaves the previous state (recovered on next open).
  */
 export class DuckDbCatalogDriver implements CatalogDriver {
-  readonly dialect = 'duckdb' as const;
+  /** One writer at a time (the file lock): a claim needs no row lock. */
+  readonly dialect: DialectAdapter = { name: 'duckdb', claimLocked: () => '' };
   readonly location: string;
   private readonly file: CatalogFile;
   private closed = false;

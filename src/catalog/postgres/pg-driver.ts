@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { TributaryError, errorMessage } from '../../errors.js';
-import type { CatalogDriver, CatalogSession, Row, SqlValue } from '../driver.js';
+import type { CatalogDriver, CatalogSession, DialectAdapter, Row, SqlValue } from '../driver.js';
 
 const INT8_OID = 20;
 
@@ -9,7 +9,8 @@ const INT8_OID = 20;
  * several catalogs. Concurrency between processes is handled by the catalog's row locks, not here.
  */
 export class PostgresCatalogDriver implements CatalogDriver {
-  readonly dialect = 'postgres' as const;
+  /** Concurrent workers claim different rows: a locked row is skipped, not waited for. */
+  readonly dialect: DialectAdapter = { name: 'postgres', claimLocked: (alias) => `FOR UPDATE OF ${alias} SKIP LOCKED` };
   readonly location: string;
   readonly schema: string;
   private readonly pool: pg.Pool;

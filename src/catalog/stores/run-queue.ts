@@ -1,6 +1,6 @@
-import type { CatalogDriver, CatalogSession, Row } from '../catalog/driver.js';
-import { TributaryError } from '../errors.js';
-import { newId } from '../util/ids.js';
+import type { CatalogDriver, CatalogSession, Row } from '../driver.js';
+import { TributaryError } from '../../errors.js';
+import { newId } from '../../util/ids.js';
 
 /** How a run came to be. */
 export type TriggerKind = 'manual' | 'schedule' | 'sensor' | 'automation' | 'backfill' | 'retry';
@@ -206,7 +206,7 @@ export class RunQueue {
             AND (SELECT count(*) FROM run_tasks x WHERE x.run_id = t.run_id AND x.status = 'running') < j.concurrency
             ${scoped}
           ORDER BY j.priority, j.created_at, t.run_id, t.seq
-          LIMIT 1 ${this.driver.dialect === 'postgres' ? 'FOR UPDATE OF t SKIP LOCKED' : ''}`,
+          LIMIT 1 ${this.driver.dialect.claimLocked('t')}`,
         params,
       );
       const row = rows[0];

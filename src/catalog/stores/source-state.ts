@@ -1,5 +1,5 @@
-import { TributaryError } from '../errors.js';
-import type { CatalogDriver, CatalogSession } from './driver.js';
+import { TributaryError } from '../../errors.js';
+import type { CatalogDriver, CatalogSession } from '../driver.js';
 
 /** A source's position (a cursor, a replication position, a page token) as its connector committed it. */
 export interface SourceState {
