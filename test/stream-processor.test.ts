@@ -54,7 +54,7 @@ describe('stream processor', () => {
       compileStream(
         's',
         definition({
-          outputs: { 'gold.glissant': { window: windows.sliding('5m', '1m'), aggregates: { n: agg.count() } } },
+          outputs: { 'gold.glissant': { window: windows.hopping('5m', '1m'), aggregates: { n: agg.count() } } },
         }),
       ),
     );
@@ -267,8 +267,18 @@ describe('stream processor', () => {
     expect(a.length).toBeGreaterThan(20);
   });
 
+  it("names hopping windows hopping (Kafka Streams' word), and takes 'sliding' as an alias", () => {
+    const hop = compileStream('s', definition({ outputs: { 'gold.x': { window: windows.hopping('5m', '1m'), aggregates: { n: agg.count() } } } }));
+    const alias = compileStream(
+      's',
+      definition({ outputs: { 'gold.x': { window: { kind: 'sliding', size: '5m', advance: '1m' }, aggregates: { n: agg.count() } } } }),
+    );
+    expect(hop.outputs[0]!.window).toEqual({ kind: 'hopping', sizeMs: 300_000, advanceMs: 60_000 });
+    expect(alias.outputs[0]!.window).toEqual(hop.outputs[0]!.window);
+  });
+
   it('refuses definitions that cannot work, naming the setting', () => {
-    expect(() => compileStream('s', definition({ outputs: { 'gold.x': { window: windows.sliding('1m', '5m'), aggregates: { n: agg.count() } } } }))).toThrow(
+    expect(() => compileStream('s', definition({ outputs: { 'gold.x': { window: windows.hopping('1m', '5m'), aggregates: { n: agg.count() } } } }))).toThrow(
       'streams.s.outputs.gold.x.window: advance (300000 ms) is larger than size (60000 ms)',
     );
     expect(() =>

@@ -24,7 +24,7 @@ export default defineConfig({
         },
         // The last 5 minutes, every minute; open windows are visible as they fill (is_final = false).
         'gold.ventes_5min_glissantes': {
-          window: windows.sliding('5m', '1m'),
+          window: windows.hopping('5m', '1m'),
           groupBy: ['pays'],
           aggregates: { total_ventes: agg.sum('montant'), nb_transactions: agg.count(), panier_moyen: agg.avg('montant') },
           emit: 'on-update',

@@ -136,6 +136,8 @@ const duration = z.union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+
 const fieldName = z.string().min(1);
 const windowSpec = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('tumbling'), size: duration }),
+  z.strictObject({ kind: z.literal('hopping'), size: duration, advance: duration }),
+  // An alias of hopping, as earlier versions named it.
   z.strictObject({ kind: z.literal('sliding'), size: duration, advance: duration }),
   z.strictObject({ kind: z.literal('session'), gap: duration }),
 ]);

@@ -309,8 +309,12 @@ export type StreamEvent = Record<string, unknown>;
 
 export type WindowSpec =
   | { kind: 'tumbling'; size: Duration }
-  /** Hopping windows of `size`, one starting every `advance`: an event belongs to size/advance windows. */
-  | { kind: 'sliding'; size: Duration; advance: Duration }
+  /**
+   * Hopping windows of `size`, one starting every `advance`: an event belongs to size/advance windows (Kafka
+   * Streams' word). `'sliding'` is accepted as an alias; Kafka Streams' sliding windows (one per event, by the time
+   * difference between records) are not implemented.
+   */
+  | { kind: 'hopping' | 'sliding'; size: Duration; advance: Duration }
   /** Per key, events closer than `gap` to each other form one window. */
   | { kind: 'session'; gap: Duration };
 

@@ -5,7 +5,7 @@ import { createSerde, type Serde } from '../serdes/index.js';
 import { fieldChecks, type FieldCheck } from './decode.js';
 import { toMillis } from './duration.js';
 
-export type CompiledWindow = { kind: 'tumbling' | 'sliding'; sizeMs: number; advanceMs: number } | { kind: 'session'; gapMs: number };
+export type CompiledWindow = { kind: 'tumbling' | 'hopping'; sizeMs: number; advanceMs: number } | { kind: 'session'; gapMs: number };
 
 export interface CompiledOutput {
   table: string;
@@ -109,13 +109,14 @@ function compileOutput(where: string, table: string, output: StreamOutput, confi
     window = { kind: 'session', gapMs: positive(toMillis(w.gap, `${where}.window.gap`), `${where}.window.gap`) };
   } else {
     const sizeMs = positive(toMillis(w.size, `${where}.window.size`), `${where}.window.size`);
-    const advanceMs = w.kind === 'sliding' ? positive(toMillis(w.advance, `${where}.window.advance`), `${where}.window.advance`) : sizeMs;
+    const hopping = w.kind === 'hopping' || w.kind === 'sliding';
+    const advanceMs = hopping ? positive(toMillis(w.advance, `${where}.window.advance`), `${where}.window.advance`) : sizeMs;
     if (advanceMs > sizeMs)
       throw new TributaryError(
         'CONFIG_INVALID',
         `${where}.window: advance (${advanceMs} ms) is larger than size (${sizeMs} ms): events would fall between windows`,
       );
-    window = { kind: w.kind, sizeMs, advanceMs };
+    window = { kind: hopping ? 'hopping' : 'tumbling', sizeMs, advanceMs };
   }
   const groupBy = output.groupBy ?? [];
   const aggregates = Object.entries(output.aggregates).map(([name, spec]) => ({ name, spec }));

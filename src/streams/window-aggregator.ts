@@ -20,7 +20,7 @@ export interface WindowBounds {
  * events still arriving for it are late. State holds open windows only, so memory follows the watermark.
  */
 export class WindowAggregator {
-  /** Tumbling and sliding windows by start, then group; sessions by group (a sorted list per group). */
+  /** Tumbling and hopping windows by start, then group; sessions by group (a sorted list per group). */
   private readonly fixed = new Map<number, Map<string, WindowState>>();
   private readonly sessions = new Map<string, WindowState[]>();
 
