@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/load.js';
 import type { ResolvedConfig } from '../src/config/types.js';
 import { Lake } from '../src/lake/lake.js';
-import { quoteLiteral } from '../src/lake/table-name.js';
+import { quoteLiteral } from '../src/engine/sql.js';
 import type { Log } from '../src/log/log.js';
 import { openLog } from '../src/log/open.js';
 import { produceGenerated } from '../src/produce/produce.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { quoteLiteral } from '../src/lake/table-name.js';
+import { quoteLiteral } from '../src/engine/sql.js';
 import { AssetGraph } from '../src/orchestration/assets.js';
 import { runBuild } from '../src/orchestration/build.js';
 import { registerAssetKind, unregisterAssetKind, type AssetKindHandler } from '../src/orchestration/kinds/index.js';

@@ -4,7 +4,7 @@ import { resolveConfig } from '../src/config/load.js';
 import { registerCheckKind, unregisterCheckKind, type CheckKind } from '../src/checks/kinds.js';
 import { checkTables } from '../src/checks/run.js';
 import { runIngest } from '../src/ingest/run.js';
-import { quoteIdent } from '../src/lake/table-name.js';
+import { quoteIdent } from '../src/engine/sql.js';
 import { runModels } from '../src/models/run.js';
 import type { MaxLength } from './support/extension-types.js';
 import { openTestLake, rows } from './support/project.js';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { resolveConfig } from '../src/config/load.js';
 import { TributaryError } from '../src/errors.js';
 import { runIngest } from '../src/ingest/run.js';
-import { quoteLiteral } from '../src/lake/table-name.js';
+import { quoteLiteral } from '../src/engine/sql.js';
 import { freshnessCheck } from '../src/orchestration/freshness.js';
 import { runBuild } from '../src/orchestration/build.js';
 import { appendBatches, type SourceBatch } from '../src/sources/batches.js';

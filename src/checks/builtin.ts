@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CheckKinds } from '../config/types.js';
-import { quoteIdent, quoteLiteral } from '../lake/table-name.js';
-import { tableReferences } from '../models/model.js';
+import { quoteIdent, quoteLiteral } from '../engine/sql.js';
+import { tableReferences } from '../engine/references.js';
 import { type CheckKind, registerCheckKind } from './kinds.js';
 
 const column = z.string().min(1);

@@ -4,7 +4,7 @@ import type { CheckSpec } from '../config/types.js';
 import type { Engine } from '../engine/engine.js';
 import { firstLine } from '../engine/engine.js';
 import { errorMessage } from '../errors.js';
-import { quoteIdent } from '../lake/table-name.js';
+import { quoteIdent } from '../engine/sql.js';
 import './builtin.js';
 import { checkKind } from './kinds.js';
 import { plain } from '../util/json.js';

@@ -2,7 +2,7 @@ import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb
 import { TributaryError } from '../errors.js';
 import type { EngineSettings } from '../config/types.js';
 import type { ColumnInfo } from '../catalog/types.js';
-import { quoteIdent, quoteLiteral } from '../lake/table-name.js';
+import { quoteIdent, quoteLiteral } from './sql.js';
 
 export type JsRow = Record<string, unknown>;
 

@@ -12,7 +12,8 @@ import { newId } from '../util/ids.js';
 import { nearest } from '../util/nearest.js';
 import { processAlive } from '../util/process.js';
 import type { AsOf } from './as-of.js';
-import { parseTableName, quoteIdent, quoteLiteral } from './table-name.js';
+import { quoteIdent, quoteLiteral } from '../engine/sql.js';
+import { parseTableName } from './table-name.js';
 
 /** The hidden column a partitioned write is split on; it is not stored in the files. */
 const PART_COLUMN = '__tributary_part';

@@ -20,12 +20,3 @@ export function parseTableName(name: string, where = 'table'): TableRef {
   const [layer, table] = parts as [string, string];
   return { layer, table, name: `${layer}.${table}` };
 }
-
-/** Quotes an identifier for DuckDB / PostgreSQL SQL. */
-export function quoteIdent(ident: string): string {
-  return `"${ident.replaceAll('"', '""')}"`;
-}
-
-export function quoteLiteral(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`;
-}

@@ -4,7 +4,7 @@ import type { DataFile } from '../catalog/types.js';
 import type { CheckSpec } from '../config/types.js';
 import { TributaryError, errorMessage } from '../errors.js';
 import type { Lake, WrittenFiles } from '../lake/lake.js';
-import { quoteIdent } from '../lake/table-name.js';
+import { quoteIdent } from '../engine/sql.js';
 import type { ModelDefinition } from './model.js';
 
 /** How a model is built this time: from all of its inputs, or from the new files of its incremental input. */

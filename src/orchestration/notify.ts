@@ -1,7 +1,7 @@
 import type { FreshnessTest } from './freshness.js';
 import type { OrchestrationSettings, ResolvedConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
-import { toMillis } from '../streams/duration.js';
+import { toMillis } from '../util/duration.js';
 import type { Logger } from '../util/logger.js';
 import type { RunQueue, FinishedRun } from '../catalog/stores/run-queue.js';
 import { Worker } from './worker.js';

@@ -3,7 +3,7 @@ import { TributaryError } from '../errors.js';
 import type { Lake } from '../lake/lake.js';
 import type { ModelGraph } from '../models/graph.js';
 import { loadGraph } from '../models/run.js';
-import { toMillis } from '../streams/duration.js';
+import { toMillis } from '../util/duration.js';
 import { AssetGraph, globToRegExp } from './assets.js';
 import { partitionKey, type Granularity } from './partitions.js';
 import { RunQueue, type RunSpec, type TaskPolicy, type TriggerKind } from '../catalog/stores/run-queue.js';

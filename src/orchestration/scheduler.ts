@@ -1,5 +1,5 @@
 import { errorMessage } from '../errors.js';
-import { toMillis } from '../streams/duration.js';
+import { toMillis } from '../util/duration.js';
 import type { Logger } from '../util/logger.js';
 import { dueAutomatedModels } from './automation.js';
 import { feedBackfills } from './backfill.js';

@@ -1,7 +1,7 @@
 import type { ColumnInfo, TableInfo } from '../catalog/types.js';
 import { errorMessage } from '../errors.js';
 import type { Lake } from '../lake/lake.js';
-import { quoteIdent } from '../lake/table-name.js';
+import { quoteIdent } from '../engine/sql.js';
 
 export interface LiveTable {
   name: string;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ColumnInfo } from '../catalog/types.js';
 import type { EndpointSpec } from '../config/types.js';
-import { quoteIdent } from '../lake/table-name.js';
+import { quoteIdent } from '../engine/sql.js';
 import type { ServeContext } from './context.js';
 import type { LiveTable } from './live-tables.js';
 import { RESERVED } from './table-query.js';

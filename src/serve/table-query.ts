@@ -1,5 +1,5 @@
 import { TributaryError } from '../errors.js';
-import { quoteIdent } from '../lake/table-name.js';
+import { quoteIdent } from '../engine/sql.js';
 import type { LiveTable } from './live-tables.js';
 
 /** A request's failure that the client caused: HTTP 400 naming the parameter. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { parseTableName, quoteLiteral } from '../lake/table-name.js';
+import { parseTableName } from '../lake/table-name.js';
+import { quoteLiteral } from '../engine/sql.js';
 import { newId } from '../util/ids.js';
 import { emptyReport, type SourceConfigBase, type SourceContext, type SourceReport } from './connector.js';
 

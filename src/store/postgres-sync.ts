@@ -7,7 +7,7 @@ import { resolveCatalog } from '../config/load.js';
 import type { StoreSettings } from '../config/types.js';
 import { TributaryError, errorMessage } from '../errors.js';
 import type { Lake } from '../lake/lake.js';
-import { quoteIdent } from '../lake/table-name.js';
+import { quoteIdent } from '../engine/sql.js';
 
 export interface TableSyncReport {
   table: string;

@@ -3,7 +3,7 @@ import { TributaryError } from '../errors.js';
 import { parseTableName } from '../lake/table-name.js';
 import { createSerde, type Serde } from '../serdes/index.js';
 import { fieldChecks, type FieldCheck } from './decode.js';
-import { toMillis } from './duration.js';
+import { toMillis } from '../util/duration.js';
 
 export type CompiledWindow = { kind: 'tumbling' | 'hopping'; sizeMs: number; advanceMs: number } | { kind: 'session'; gapMs: number };
 

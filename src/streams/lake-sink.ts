@@ -12,7 +12,7 @@ import {
 import type { TableChange } from '../catalog/types.js';
 import type { Lake } from '../lake/lake.js';
 import { OPEN_FOLDER } from '../lake/lake.js';
-import { quoteIdent, quoteLiteral } from '../lake/table-name.js';
+import { quoteIdent, quoteLiteral } from '../engine/sql.js';
 import type { LogRecord } from '../log/log.js';
 import type { CompiledOutput, CompiledStream } from './definition.js';
 import type { BatchResult, DeadLetter, LateEvent, WindowRow } from './processor.js';

@@ -1,7 +1,7 @@
 import type { ResolvedConfig } from '../config/types.js';
 import { TributaryError } from '../errors.js';
 import { Lake, OPEN_FOLDER } from '../lake/lake.js';
-import { quoteLiteral } from '../lake/table-name.js';
+import { quoteLiteral } from '../engine/sql.js';
 import type { Log, LogRecord } from '../log/log.js';
 import { openLog } from '../log/open.js';
 import { newId } from '../util/ids.js';

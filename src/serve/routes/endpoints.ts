@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { EndpointSpec } from '../../config/types.js';
 import { TributaryError } from '../../errors.js';
-import { parseTableName, quoteIdent } from '../../lake/table-name.js';
+import { parseTableName } from '../../lake/table-name.js';
+import { quoteIdent } from '../../engine/sql.js';
 import { storeRefreshTimes } from '../../store/postgres-sync.js';
 import type { ServeContext } from '../context.js';
 import { operationName, pageSchema, rowResponseSchema } from '../openapi.js';

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { quoteIdent } from '../../lake/table-name.js';
+import { quoteIdent } from '../../engine/sql.js';
 import type { ServeContext } from '../context.js';
 import { pageSchema, rowResponseSchema } from '../openapi.js';
 import {

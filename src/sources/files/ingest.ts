@@ -5,7 +5,8 @@ import type { ErrorPolicy, FileFormat, FileSourceConfig } from '../../config/typ
 import { fileLiteral, firstLine } from '../../engine/engine.js';
 import { TributaryError, errorMessage } from '../../errors.js';
 import type { Lake, WrittenFiles } from '../../lake/lake.js';
-import { parseTableName, quoteLiteral } from '../../lake/table-name.js';
+import { parseTableName } from '../../lake/table-name.js';
+import { quoteLiteral } from '../../engine/sql.js';
 import { newId } from '../../util/ids.js';
 import type { IngestOptions, IngestProgress, SourceReport } from '../connector.js';
 import { discover, displayPath, fingerprint, formatFromPath, mapLimit, readHead, type DiscoveredFile } from './files.js';

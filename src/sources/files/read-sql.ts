@@ -1,6 +1,6 @@
 import type { CsvOptions, FileFormat } from '../../config/types.js';
 import { fileLiteral } from '../../engine/engine.js';
-import { quoteIdent, quoteLiteral } from '../../lake/table-name.js';
+import { quoteIdent, quoteLiteral } from '../../engine/sql.js';
 import type { DiscoveredFile } from './files.js';
 
 /** The column DuckDB adds with each row's file path; never stored. */
