@@ -101,8 +101,11 @@ describe('lake SQL', () => {
   it('refuses a partition column the table lacks, and leaves no file behind', async () => {
     const { lake } = await openTestLake({ tables: { 'bronze.p': { partitionBy: { column: 'day' } } } });
     await expect(lake.write('bronze.p', 'SELECT 1 AS a', { mode: 'append' })).rejects.toThrow(/partitionBy: column "day" is not in the table/);
-    mkdirSync(path.join(lake.config.lakePath, 'bronze'), { recursive: true });
     expect(await lake.catalog.getTable('bronze.p')).toBeUndefined();
+    // No data file, and no in-flight marker, is left by the refused write.
+    const left: string[] = [];
+    for await (const o of lake.storage.list('')) if (!o.key.startsWith('_catalog/') && !o.key.startsWith('_tmp/')) left.push(o.key);
+    expect(left).toEqual([]);
   });
 });
 
