@@ -209,7 +209,7 @@ describe('OpenAPI', () => {
 describe('security', () => {
   it('requires a bearer token when configured (not for /health), and sends CORS headers only when configured', async () => {
     const config = await loadConfig(dir);
-    config.serve = { ...config.serve, auth: { tokens: ['s3cret-token'] }, cors: { origins: ['https://bi.example.org'] }, rateLimit: { max: 7 } };
+    config.serve = { ...config.serve, auth: { tokens: ['s3cret-token'] }, cors: { origins: ['https://bi.example.org'] }, rateLimit: { max: 30 } };
     const secured = await Lake.open(config);
     const { app: locked } = await buildServer(secured);
     try {
@@ -221,15 +221,30 @@ describe('security', () => {
       expect((await call('/api/v1/tables', { authorization: 'bearer s3cret-token' })).statusCode).toBe(200);
       expect((await call('/api/v1/tables', { authorization: 'BEARER S3CRET-TOKEN' })).statusCode).toBe(401);
       expect((await call('/health')).statusCode).toBe(200);
+      // Every route with data needs the token; the pages without data do not.
+      for (const url of [
+        '/api/v1/clients',
+        '/api/v1/kpis/ca-par-mois',
+        '/api/v1/dashboard',
+        '/api/v1/orchestration/runs',
+        '/api/v1/pipeline-status',
+        '/metrics',
+      ]) {
+        expect((await call(url)).statusCode, url).toBe(401);
+      }
+      for (const url of ['/', '/assets/app.js', '/openapi.json', '/docs/']) expect((await call(url)).statusCode, url).toBe(200);
       // The document says so: 401 on the API, no security on the public paths.
       const spec = (await call('/openapi.json')).json();
       expect(spec.paths['/api/v1/tables'].get.responses['401'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Error' });
-      expect(spec.paths['/health'].get.security).toEqual([]);
-      expect(spec.security).toEqual([{ bearer: [] }]);
+      expect(spec.paths['/api/v1/tables'].get.security).toEqual([{ bearer: [] }]);
+      expect(spec.paths['/api/v1/tables/gold/dim_clients'].get.security).toEqual([{ bearer: [] }]);
+      // Public routes need no token, and say so.
+      expect(spec.paths['/health'].get.security).toBeUndefined();
+      expect(spec.paths['/health'].get.responses['401']).toBeUndefined();
       const cors = await call('/api/v1/tables', { authorization: 'Bearer s3cret-token', origin: 'https://bi.example.org' });
       expect(cors.headers['access-control-allow-origin']).toBe('https://bi.example.org');
       const statuses = [];
-      for (let i = 0; i < 4; i++) statuses.push((await call('/api/v1/tables', { authorization: 'Bearer s3cret-token' })).statusCode);
+      for (let i = 0; i < 20; i++) statuses.push((await call('/api/v1/tables', { authorization: 'Bearer s3cret-token' })).statusCode);
       expect(statuses).toContain(429);
     } finally {
       await locked.close();

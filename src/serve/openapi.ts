@@ -208,11 +208,6 @@ export function rowResponseSchema(row: JsonSchema, table?: string): JsonSchema {
   };
 }
 
-/** Paths that answer without a token (mirrors the auth hook in server.ts). */
-export function isPublicPath(path: string): boolean {
-  return path === '/health' || path === '/' || path.startsWith('/assets/') || path === '/openapi.json' || path === '/docs' || path.startsWith('/docs/');
-}
-
 type Operation = {
   operationId?: string;
   parameters?: JsonSchema[];
@@ -237,7 +232,7 @@ export class OpenApiDocument {
   constructor(
     private readonly app: FastifyInstance,
     private readonly ctx: ServeContext,
-    private readonly options: { auth: boolean; notNull: (table: string) => ReadonlySet<string> },
+    private readonly options: { notNull: (table: string) => ReadonlySet<string> },
   ) {}
 
   /** The document for the snapshots served now. */
@@ -419,6 +414,18 @@ export class OpenApiDocument {
       }
     }
 
+    // The typed table paths are served by the generic routes: they need what those need.
+    const security = doc.paths['/api/v1/tables/{layer}/{table}']?.get?.security;
+    if (security?.length) {
+      for (const table of served) {
+        const [layer, name] = table.name.split('.') as [string, string];
+        for (const p of [`/api/v1/tables/${layer}/${name}`, `/api/v1/tables/${layer}/${name}/{key}`, `/api/v1/aggregations/${layer}/${name}`]) {
+          const op = doc.paths[p]?.get;
+          if (op) op.security = security;
+        }
+      }
+    }
+
     // Every operation: an operationId, and the errors it can answer with.
     const used = new Set<string>();
     for (const [path, methods] of Object.entries(doc.paths)) {
@@ -430,13 +437,13 @@ export class OpenApiDocument {
         const responses = (operation.responses ??= {});
         const codes = [
           ...(operation.parameters?.length ? ['400'] : []),
-          ...(this.options.auth && !isPublicPath(path) ? ['401'] : []),
+          // Routes behind the bearer tokens carry `security` (server.ts, bearerAuth); the typed table paths follow theirs.
+          ...(operation.security?.length ? ['401'] : []),
           ...(path.includes('{') || ['tables', 'aggregations', 'endpoints'].some((t) => operation.tags?.includes(t)) ? ['404'] : []),
           '429',
           '500',
         ];
         for (const code of codes) responses[code] ??= json(ERRORS[code]!, ERROR_REF);
-        if (this.options.auth && isPublicPath(path)) operation.security = [];
       }
     }
     return doc;
@@ -459,7 +466,7 @@ export class OpenApiDocument {
   private async aggregateSchema(table: LiveTable, spec: Extract<EndpointSpec, { kind: 'aggregate' }>): Promise<JsonSchema> {
     const types = await this.describe(table, Object.values(spec.measures));
     const properties: Record<string, JsonSchema> = {
-      ...(spec.period ? { periode: { type: 'string', format: 'date', description: `first day of the period of ${spec.period.column}` } } : {}),
+      ...(spec.period ? { [spec.period.param]: { type: 'string', format: 'date', description: `first day of the period of ${spec.period.column}` } } : {}),
       ...Object.fromEntries(Object.entries(spec.measures).map(([alias, expression]) => [alias, nullable(valueSchema(types.get(expression) ?? 'UNKNOWN'))])),
     };
     return {

@@ -13,14 +13,14 @@ import { NotFound, type ServeContext } from './context.js';
 import { LiveTables } from './live-tables.js';
 import { Reader } from './reader.js';
 import { ResponseCache } from './response-cache.js';
-import { dashboardRoutes } from './routes/dashboard.js';
+import { dashboardApi, dashboardAssets } from './routes/dashboard.js';
 import { orchestrationRoutes } from './routes/orchestration.js';
 import { Orchestration } from '../orchestration/orchestration.js';
 import { checkEndpointTables, endpointRoutes } from './routes/endpoints.js';
 import { tableRoutes } from './routes/tables.js';
 import { BadRequest } from './table-query.js';
 import { VERSION } from '../util/version.js';
-import { isPublicPath, OpenApiDocument } from './openapi.js';
+import { OpenApiDocument } from './openapi.js';
 import { Metrics } from '../monitoring/metrics.js';
 import type { Logger } from '../util/logger.js';
 
@@ -101,9 +101,9 @@ export async function buildServer(
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
 
-  // Security: rate limit per client first (onRequest), CORS only when configured, then bearer tokens (constant-time
-  // comparison) before validation. Public without a token: /health, the dashboard's and docs' static pages (they hold
-  // no data; the browser app asks for a token when the API answers 401), the API description, and CORS preflights.
+  // Security: rate limit per client first (onRequest), CORS only when configured, then bearer tokens on the data
+  // routes (see bearerAuth below). Public without a token: /health, the dashboard's and docs' static pages, the API
+  // description, and CORS preflights.
   const tokens = (settings.auth?.tokens ?? []).filter(Boolean).map(digest);
   // Standard headers on every response: no MIME sniffing, no referrer to other sites, never framed, and a CSP that
   // allows only the server's own scripts (the dashboard and /docs load no inline script and nothing from a CDN).
@@ -135,18 +135,6 @@ export async function buildServer(
     allowList: (request) => request.url === '/health',
   });
   if (settings.cors?.origins.length) await app.register(cors, { origin: settings.cors.origins });
-  if (tokens.length) {
-    app.addHook('preValidation', async (request, reply) => {
-      const path = request.url.split('?')[0]!;
-      if (request.method === 'OPTIONS' || isPublicPath(path)) return;
-      // The scheme is case-insensitive (RFC 7235 §2.1): `bearer x` and `BEARER x` are the same credentials.
-      const match = /^bearer +(\S+) *$/i.exec(request.headers.authorization ?? '');
-      const given = match ? digest(match[1]!) : undefined;
-      if (!given || !tokens.some((t) => timingSafeEqual(t, given))) {
-        return reply.code(401).header('WWW-Authenticate', 'Bearer').send({ error: 'unauthorized', message: 'a valid bearer token is required' });
-      }
-    });
-  }
 
   await app.register(swagger, {
     openapi: {
@@ -156,7 +144,7 @@ export async function buildServer(
         version: VERSION,
         description: 'Tables of the lake at their current snapshot; every response names the snapshot it was read from.',
       },
-      ...(tokens.length ? { components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }, security: [{ bearer: [] }] } : {}),
+      ...(tokens.length ? { components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } } : {}),
     },
   });
   // The document adds what only the data knows (a typed path per served table) to the routes' own schemas.
@@ -169,7 +157,7 @@ export async function buildServer(
         .map((c) => (c as { column: string }).column),
     );
   };
-  const openapi = new OpenApiDocument(app, ctx, { auth: tokens.length > 0, notNull });
+  const openapi = new OpenApiDocument(app, ctx, { notNull });
   await app.register(swaggerUi, {
     routePrefix: '/docs',
     uiHooks: { preHandler: async () => void (await openapi.get()) },
@@ -212,15 +200,22 @@ export async function buildServer(
   );
   app.get('/openapi.json', { schema: { hide: true } }, async () => openapi.get());
 
-  // Prometheus metrics (behind the bearer tokens when they are set: Prometheus sends them with `authorization`).
+  // The dashboard's static pages hold no data: public (the browser app asks for a token when the API answers 401).
+  await app.register(async (ui) => dashboardAssets(ui));
+
   const metrics = new Metrics(lake, orchestration);
   metrics.instrument(app);
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()));
-
-  await app.register(async (api) => tableRoutes(api, ctx));
-  await app.register(async (api) => endpointRoutes(api, ctx));
-  await app.register(async (ui) => dashboardRoutes(ui, ctx));
-  await app.register(async (api) => orchestrationRoutes(api, orchestration));
+  // Everything with data lives in one encapsulated context, behind the bearer tokens when they are set (Fastify's
+  // plugin encapsulation: the hook applies to the routes registered inside, and nothing outside).
+  await app.register(async (api) => {
+    if (tokens.length) await api.register(bearerAuth, { tokens });
+    // Prometheus sends the token with `authorization` (bearer_token in its scrape config).
+    api.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()));
+    await api.register(async (a) => tableRoutes(a, ctx));
+    await api.register(async (a) => endpointRoutes(a, ctx));
+    await api.register(async (a) => dashboardApi(a, ctx));
+    await api.register(async (a) => orchestrationRoutes(a, orchestration));
+  });
 
   live.start(settings.refreshMs ?? 1000);
   app.addHook('onClose', async () => {
@@ -234,3 +229,24 @@ export async function buildServer(
 function digest(token: string): Buffer {
   return createHash('sha256').update(token).digest();
 }
+
+/**
+ * Bearer tokens for the routes of the context it is registered in (wrapped with fastify-plugin semantics by
+ * `skip-override`, so the hooks reach the sibling routes of that context): each route's OpenAPI operation says it
+ * needs one, and a request without a valid token is answered 401 before validation. Tokens are compared as
+ * SHA-256 digests in constant time.
+ */
+async function bearerAuthPlugin(api: FastifyInstance, options: { tokens: Buffer[] }): Promise<void> {
+  api.addHook('onRoute', (route) => {
+    if (!(route.schema as { hide?: boolean } | undefined)?.hide) route.schema = { ...route.schema, security: [{ bearer: [] }] };
+  });
+  api.addHook('preValidation', async (request, reply) => {
+    // The scheme is case-insensitive (RFC 7235 §2.1): `bearer x` and `BEARER x` are the same credentials.
+    const match = /^bearer +(\S+) *$/i.exec(request.headers.authorization ?? '');
+    const given = match ? digest(match[1]!) : undefined;
+    if (!given || !options.tokens.some((t) => timingSafeEqual(t, given))) {
+      return reply.code(401).header('WWW-Authenticate', 'Bearer').send({ error: 'unauthorized', message: 'a valid bearer token is required' });
+    }
+  });
+}
+const bearerAuth = Object.assign(bearerAuthPlugin, { [Symbol.for('skip-override')]: true });

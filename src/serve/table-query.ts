@@ -143,6 +143,31 @@ export function whereClause(table: LiveTable, filters: readonly Filter[], params
   return parts.length ? `WHERE ${parts.join(' AND ')}` : '';
 }
 
+/**
+ * One aggregation query for the generic API and declared endpoints: measures (SQL expressions, validated by the
+ * caller against the declared ones) by dimensions and/or a period of a time column, over filtered rows.
+ */
+export function aggregateSql(
+  table: LiveTable,
+  req: {
+    measures: readonly { expression: string; alias: string }[];
+    dimensions?: readonly string[];
+    period?: { unit: 'day' | 'week' | 'month' | 'quarter' | 'year'; column: string; alias: string };
+    filters?: readonly Filter[];
+  },
+): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const where = whereClause(table, req.filters ?? [], params);
+  const groups = [
+    ...(req.period
+      ? [`CAST(date_trunc('${req.period.unit}', ${quoteIdent(requireColumn(table, req.period.column, 'period'))}) AS DATE) AS ${quoteIdent(req.period.alias)}`]
+      : []),
+    ...(req.dimensions ?? []).map((d) => quoteIdent(requireColumn(table, d, 'by'))),
+  ];
+  const select = [...groups, ...req.measures.map((m) => `${m.expression} AS ${quoteIdent(m.alias)}`)].join(', ');
+  return { sql: `SELECT ${select} FROM ${table.view} ${where} ${groups.length ? 'GROUP BY ALL ORDER BY ALL' : ''}`, params };
+}
+
 /** Name of the window column that carries the filtered total alongside the page (dropped from the rows). */
 export const TOTAL = '__tributary_total';
 

@@ -10,8 +10,8 @@ const ASSETS = fileURLToPath(new URL('../../../dashboard', import.meta.url));
 const require = createRequire(import.meta.url);
 const CHART_JS = path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.min.js');
 
-/** The dashboard at `/`: static assets shipped with the package (no CDN), pages from `serve.dashboard`. */
-export async function dashboardRoutes(app: FastifyInstance, ctx: ServeContext): Promise<void> {
+/** The dashboard at `/`: static assets shipped with the package (no CDN); public, they hold no data. */
+export async function dashboardAssets(app: FastifyInstance): Promise<void> {
   const files: Record<string, { body: Buffer; type: string }> = {
     '/': { body: readFileSync(path.join(ASSETS, 'index.html')), type: 'text/html; charset=utf-8' },
     '/assets/app.js': { body: readFileSync(path.join(ASSETS, 'app.js')), type: 'text/javascript; charset=utf-8' },
@@ -21,6 +21,10 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: ServeContext): 
   for (const [url, file] of Object.entries(files)) {
     app.get(url, { schema: { hide: true } }, async (_request, reply) => reply.type(file.type).header('Cache-Control', 'public, max-age=300').send(file.body));
   }
+}
+
+/** The pages declared in `serve.dashboard` (or one per exposed table), for the dashboard's app. */
+export async function dashboardApi(app: FastifyInstance, ctx: ServeContext): Promise<void> {
   app.get(
     '/api/v1/dashboard',
     {

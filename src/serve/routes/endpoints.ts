@@ -2,20 +2,20 @@ import type { FastifyInstance } from 'fastify';
 import type { EndpointSpec } from '../../config/types.js';
 import { TributaryError } from '../../errors.js';
 import { parseTableName } from '../../lake/table-name.js';
-import { quoteIdent } from '../../engine/sql.js';
 import { storeRefreshTimes } from '../../store/postgres-sync.js';
 import type { ServeContext } from '../context.js';
 import { operationName, pageSchema, rowResponseSchema } from '../openapi.js';
-import { BadRequest, pageWithTotal, parseSort, TOTAL, whereClause, type Filter } from '../table-query.js';
+import { aggregateSql, BadRequest, listSql, pageWithTotal, parseSort, whereClause, type Filter } from '../table-query.js';
 
 /** Endpoints declared in `serve.endpoints` (e.g. seed 002's /api/v1/clients, /kpis/…), built on the generic layer. */
 export async function endpointRoutes(app: FastifyInstance, ctx: ServeContext): Promise<void> {
   // The pipeline's status is always available, for the default dashboard and for monitoring.
   const endpoints: Record<string, EndpointSpec> = { 'pipeline-status': { kind: 'pipeline', report: 'status' }, ...ctx.settings.endpoints };
+  const storeTimes = storeTimesOf(ctx);
   for (const [path, spec] of Object.entries(endpoints)) {
     if (spec.kind === 'list') listEndpoint(app, ctx, path, spec);
     else if (spec.kind === 'aggregate') aggregateEndpoint(app, ctx, path, spec);
-    else pipelineEndpoint(app, ctx, path, spec);
+    else pipelineEndpoint(app, ctx, path, spec, storeTimes);
   }
 }
 
@@ -59,18 +59,11 @@ function listEndpoint(app: FastifyInstance, ctx: ServeContext, path: string, spe
         const chosen: Filter[] = filters
           .filter((f) => request.query[f.param] !== undefined)
           .map((f) => ({ column: f.column, op: f.op, value: String(request.query[f.param]), parameter: f.param }));
-        const params: unknown[] = [];
-        const where = whereClause(table, chosen, params);
-        const order = parseSort(table, spec.sort).map((s) => `${quoteIdent(s.column)} ${s.descending ? 'DESC' : 'ASC'}`);
         const limit = Number(request.query.limit ?? 100);
         const offset = Number(request.query.offset ?? 0);
-        const { rows, total } = await pageWithTotal(
-          await ctx.reader.rows(
-            `SELECT *, count(*) OVER () AS ${TOTAL} FROM ${table.view} ${where} ORDER BY ${[...order, ...table.columns.map((c) => quoteIdent(c.name))].join(', ')} LIMIT ${limit} OFFSET ${offset}`,
-            params,
-          ),
-          async () => Number((await ctx.reader.rows(`SELECT count(*) AS n FROM ${table.view} ${where}`, params))[0]!.n),
-        );
+        // The generic table API's query, with the endpoint's filters and order.
+        const { sql, countSql, params } = listSql(table, { filters: chosen, sort: parseSort(table, spec.sort), fields: undefined, limit, offset });
+        const { rows, total } = await pageWithTotal(await ctx.reader.rows(sql, params), async () => Number((await ctx.reader.rows(countSql, params))[0]!.n));
         return { table: table.name, snapshot: table.snapshotId, total, limit, offset, rows };
       });
     },
@@ -128,31 +121,43 @@ function aggregateEndpoint(app: FastifyInstance, ctx: ServeContext, path: string
     async (request) => {
       const table = ctx.table(layer, name);
       return ctx.cache.get(`${table.view}|${request.url}`, async () => {
-        const measures = Object.entries(spec.measures).map(([alias, expr]) => `${expr} AS ${quoteIdent(alias)}`);
-        let sql = `SELECT ${measures.join(', ')} FROM ${table.view}`;
+        let unit: 'day' | 'week' | 'month' | 'quarter' | 'year' | undefined;
         if (period) {
-          const unit = period.values[request.query[period.param]!];
+          unit = period.values[request.query[period.param]!] as typeof unit;
           if (!unit) throw new BadRequest(period.param, `expected one of ${Object.keys(period.values).join(', ')}`);
-          sql = `SELECT CAST(date_trunc('${unit}', ${quoteIdent(period.column)}) AS DATE) AS periode, ${measures.join(', ')} FROM ${table.view} GROUP BY 1 ORDER BY 1`;
         }
-        const rows = await ctx.reader.rows(sql);
+        // The generic aggregation's query; the period column is named after the endpoint's parameter.
+        const { sql, params } = aggregateSql(table, {
+          measures: Object.entries(spec.measures).map(([alias, expression]) => ({ expression, alias })),
+          ...(period && unit ? { period: { unit, column: period.column, alias: period.param } } : {}),
+        });
+        const rows = await ctx.reader.rows(sql, params);
         return { table: table.name, snapshot: table.snapshotId, rows };
       });
     },
   );
 }
 
-// The store's sync metadata is read at most every 5 s: one PostgreSQL connection per request would let clients
-// exhaust the server's connections.
-let storeMemo: { at: number; value: Promise<Awaited<ReturnType<typeof storeRefreshTimes>>> } | undefined;
-function storeTimes(ctx: ServeContext) {
-  if (!storeMemo || Date.now() - storeMemo.at > 5000) {
-    storeMemo = { at: Date.now(), value: storeRefreshTimes(ctx.lake.config.store!, ctx.lake.config.projectDir, ctx.lake.config.lakePath) };
-  }
-  return storeMemo.value;
+/**
+ * The store's sync metadata, read at most every 5 s per server (one PostgreSQL connection per request would let
+ * clients exhaust the server's connections); no state is shared between server instances.
+ */
+function storeTimesOf(ctx: ServeContext): () => ReturnType<typeof storeRefreshTimes> {
+  let memo: { at: number; value: ReturnType<typeof storeRefreshTimes> } | undefined;
+  return () => {
+    if (!memo || Date.now() - memo.at > 5000)
+      memo = { at: Date.now(), value: storeRefreshTimes(ctx.lake.config.store!, ctx.lake.config.projectDir, ctx.lake.config.lakePath) };
+    return memo.value;
+  };
 }
 
-function pipelineEndpoint(app: FastifyInstance, ctx: ServeContext, path: string, spec: Extract<EndpointSpec, { kind: 'pipeline' }>): void {
+function pipelineEndpoint(
+  app: FastifyInstance,
+  ctx: ServeContext,
+  path: string,
+  spec: Extract<EndpointSpec, { kind: 'pipeline' }>,
+  storeTimes: () => ReturnType<typeof storeRefreshTimes>,
+): void {
   app.get(
     `/api/v1/${path}`,
     {
@@ -167,7 +172,7 @@ function pipelineEndpoint(app: FastifyInstance, ctx: ServeContext, path: string,
       const tables = await ctx.lake.tables();
       if (spec.report === 'refresh-times') {
         const now = Date.now();
-        const store = ctx.lake.config.store ? await storeTimes(ctx) : {};
+        const store = ctx.lake.config.store ? await storeTimes() : {};
         return {
           tables: tables
             .filter((t) => ctx.live.isExposed(t.name))

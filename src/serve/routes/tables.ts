@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { quoteIdent } from '../../engine/sql.js';
 import type { ServeContext } from '../context.js';
 import { pageSchema, rowResponseSchema } from '../openapi.js';
 import {
+  aggregateSql,
   BadRequest,
   decodeCursor,
   encodeCursor,
@@ -219,17 +219,16 @@ export async function tableRoutes(app: FastifyInstance, ctx: ServeContext): Prom
           .map((d) => {
             if (!(served.dimensions ?? []).includes(d))
               throw new BadRequest('by', `"${d}" is not a declared dimension of ${table.name} (declared: ${(served.dimensions ?? []).join(', ') || 'none'})`);
-            return quoteIdent(d);
+            return d;
           });
-        if (period) {
-          if (!served.timeColumn) throw new BadRequest('period', `${table.name} declares no timeColumn`);
-          dims.unshift(`CAST(date_trunc('${period}', ${quoteIdent(served.timeColumn)}) AS DATE) AS period`);
-        }
-        const params: unknown[] = [];
-        const where = whereClause(table, parseFilters(table, rest), params);
-        const select = [...dims, ...measures.map((m) => `${m} AS ${quoteIdent(m)}`)].join(', ');
-        const group = dims.length ? `GROUP BY ALL ORDER BY ALL` : '';
-        const rows = await ctx.reader.rows(`SELECT ${select} FROM ${table.view} ${where} ${group}`, params);
+        if (period && !served.timeColumn) throw new BadRequest('period', `${table.name} declares no timeColumn`);
+        const { sql, params } = aggregateSql(table, {
+          measures: measures.map((m) => ({ expression: m, alias: m })),
+          dimensions: dims,
+          ...(period && served.timeColumn ? { period: { unit: period as 'day', column: served.timeColumn, alias: 'period' } } : {}),
+          filters: parseFilters(table, rest),
+        });
+        const rows = await ctx.reader.rows(sql, params);
         return { table: table.name, snapshot: table.snapshotId, total: rows.length, limit: rows.length, offset: 0, next_cursor: null, rows };
       });
     },
