@@ -9,22 +9,84 @@ export type ErrorCode =
   | 'TABLE_NAME_INVALID'
   | 'TABLE_NOT_FOUND'
   | 'SNAPSHOT_NOT_FOUND'
-  | 'COMMIT_CONFLICT'
-  | 'ALREADY_INGESTED'
-  | 'CATALOG_LOCKED'
-  | 'CATALOG_ERROR'
   | 'SOURCE_NOT_FOUND'
-  | 'INGEST_FAILED'
   | 'QUARANTINE_NOT_FOUND'
+  | 'NOT_FOUND'
+  | 'INVALID_INPUT'
   | 'SQL_READ_ONLY'
   | 'SQL_ERROR'
-  | 'USAGE'
+  | 'CONFLICT'
+  | 'COMMIT_CONFLICT'
+  | 'ALREADY_INGESTED'
+  | 'STREAM_POSITION_MOVED'
+  | 'CATALOG_LOCKED'
+  | 'CATALOG_ERROR'
   | 'IO_ERROR'
   | 'LAKE_IO'
-  | 'STREAM_POSITION_MOVED'
+  | 'INGEST_FAILED'
   | 'CHECKS_FAILED'
   | 'MODEL_FAILED'
   | 'TASK_FAILED';
+
+/**
+ * What kind of failure a code is, which is what callers act on: the CLI's exit code and the API's HTTP status.
+ * - invalid_input: a command's argument, an option, a request parameter, a record that cannot be encoded;
+ * - invalid_config: the project's configuration (or a model's header);
+ * - not_found: a table, snapshot, run, job, source… that does not exist;
+ * - conflict: the state does not allow it now (a run already finished, a folder not empty, a commit that lost a race);
+ * - unavailable: something outside is down or busy (the catalog locked, a disk, a server) — try again;
+ * - failed: the work ran and failed (checks, a model, a task).
+ */
+export type ErrorCategory = 'invalid_input' | 'invalid_config' | 'not_found' | 'conflict' | 'unavailable' | 'failed';
+
+export const ERROR_CATEGORIES: Record<ErrorCode, ErrorCategory> = {
+  CONFIG_NOT_FOUND: 'not_found',
+  CONFIG_INVALID: 'invalid_config',
+  ENV_MISSING: 'invalid_config',
+  TABLE_NAME_INVALID: 'invalid_input',
+  TABLE_NOT_FOUND: 'not_found',
+  SNAPSHOT_NOT_FOUND: 'not_found',
+  SOURCE_NOT_FOUND: 'not_found',
+  QUARANTINE_NOT_FOUND: 'not_found',
+  NOT_FOUND: 'not_found',
+  INVALID_INPUT: 'invalid_input',
+  SQL_READ_ONLY: 'invalid_input',
+  SQL_ERROR: 'invalid_input',
+  CONFLICT: 'conflict',
+  COMMIT_CONFLICT: 'conflict',
+  ALREADY_INGESTED: 'conflict',
+  STREAM_POSITION_MOVED: 'conflict',
+  CATALOG_LOCKED: 'unavailable',
+  CATALOG_ERROR: 'unavailable',
+  IO_ERROR: 'unavailable',
+  LAKE_IO: 'unavailable',
+  INGEST_FAILED: 'failed',
+  CHECKS_FAILED: 'failed',
+  MODEL_FAILED: 'failed',
+  TASK_FAILED: 'failed',
+};
+
+/** The CLI's exit code per category (1 is also a run that finished with failures; 70 an internal error, EX_SOFTWARE). */
+export const EXIT_CODES: Record<ErrorCategory | 'internal', number> = {
+  failed: 1,
+  invalid_input: 2,
+  invalid_config: 3,
+  not_found: 4,
+  conflict: 5,
+  unavailable: 6,
+  internal: 70,
+};
+
+/** The API's HTTP status per category. */
+export const HTTP_STATUSES: Record<ErrorCategory | 'internal', number> = {
+  invalid_input: 400,
+  not_found: 404,
+  conflict: 409,
+  unavailable: 503,
+  invalid_config: 500,
+  failed: 500,
+  internal: 500,
+};
 
 export class TributaryError extends Error {
   readonly code: ErrorCode;
@@ -36,9 +98,18 @@ export class TributaryError extends Error {
     this.code = code;
     this.hint = options.hint;
   }
+
+  get category(): ErrorCategory {
+    return ERROR_CATEGORIES[this.code];
+  }
 }
 
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/** The category of any error: a TributaryError's, or 'internal' for a bug (its stack is worth reporting). */
+export function categoryOf(err: unknown): ErrorCategory | 'internal' {
+  return err instanceof TributaryError ? err.category : 'internal';
 }

@@ -66,18 +66,19 @@ describe('tributary CLI', () => {
   it('prints one clear line and exits non-zero on errors', async () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'tributary.config.ts'), 'export default {};\n');
-    const cases: [string[], RegExp][] = [
-      [['lake', 'show', 'nope', '--project', dir], /"nope" is not a table name of the form layer\.table/],
-      [['lake', 'show', 'bronze.nope', '--project', dir], /table bronze\.nope does not exist/],
-      [['sql', 'DELETE FROM x', '--project', dir], /only SELECT queries are allowed/],
-      [['ingest', 'ghost', '--project', dir], /source "ghost" is not declared/],
-      [['lake', 'show', 'a.b', '--limit', 'many', '--project', dir], /--limit: "many" is not a non-negative integer/],
-      [['lake', 'tables', '--project', path.join(dir, 'missing')], /--project: no tributary\.config\.ts in .*missing/],
-      [['quarantine', 'retry', '42', '--project', dir], /quarantine entry 42 does not exist/],
+    // The exit code says what kind of failure it is: 2 invalid input, 4 not found (see errors.ts and the README).
+    const cases: [string[], RegExp, number][] = [
+      [['lake', 'show', 'nope', '--project', dir], /"nope" is not a table name of the form layer\.table/, 2],
+      [['lake', 'show', 'bronze.nope', '--project', dir], /table bronze\.nope does not exist/, 4],
+      [['sql', 'DELETE FROM x', '--project', dir], /only SELECT queries are allowed/, 2],
+      [['ingest', 'ghost', '--project', dir], /source "ghost" is not declared/, 4],
+      [['lake', 'show', 'a.b', '--limit', 'many', '--project', dir], /--limit: "many" is not a non-negative integer/, 2],
+      [['lake', 'tables', '--project', path.join(dir, 'missing')], /--project: no tributary\.config\.ts in .*missing/, 4],
+      [['quarantine', 'retry', '42', '--project', dir], /quarantine entry 42 does not exist/, 4],
     ];
-    for (const [args, message] of cases) {
+    for (const [args, message, code] of cases) {
       const result = await cli(args);
-      expect(result.code, args.join(' ')).toBe(1);
+      expect(result.code, args.join(' ')).toBe(code);
       expect(result.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
       expect(result.stderr).toMatch(message);
     }
@@ -149,7 +150,7 @@ export default defineConfig({
     const shown = await cli(['runs', 'show', modelRun.runId, '--project', dir]);
     expect(shown.stdout).toMatch(/silver\.v\s+failed_checks/);
     const unknown = await cli(['runs', 'show', 'nope', '--project', dir]);
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(4);
     expect(unknown.stderr).toMatch(/run nope does not exist/);
   }, 120_000);
 });

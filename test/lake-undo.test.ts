@@ -32,7 +32,7 @@ describe('undoing mistakes in a table', () => {
     write('in/a.csv', 'id\n1\n');
     expect((await cli(['ingest', '--project', dir])).code).toBe(0);
     const refused = await cli(['lake', 'drop', 'bronze.sales', '--project', dir]);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/lake drop: this deletes bronze\.sales \(1 rows, 1 snapshot\(s\)\) and every file of it \(pass --yes to confirm\)/);
     const dropped = await cli(['lake', 'drop', 'bronze.sales', '--yes', '--project', dir]);
     expect(dropped.stdout).toMatch(/dropped bronze\.sales: 1 snapshot\(s\), 1 file\(s\) deleted/);

@@ -285,7 +285,8 @@ const one = await client.GET('/api/v1/clients/{id}', { params: { path: { id: Str
 const byId: string | number | null | undefined = one.data?.row.id_client;
 
 const missing = await client.GET('/api/v1/tables/gold/dim_clients/{key}', { params: { path: { key: '987654321' } } });
-const code: 'bad_request' | 'unauthorized' | 'not_found' | 'too_many_requests' | 'payload_too_large' | 'internal' | undefined = missing.error?.error;
+const code: 'bad_request' | 'unauthorized' | 'not_found' | 'conflict' | 'too_many_requests' | 'payload_too_large' | 'unavailable' | 'internal' | undefined =
+  missing.error?.error;
 
 const agg = await client.GET('/api/v1/aggregations/gold/fact_ventes', { params: { query: { measure: ['sum(montant)', 'count(*)'], by: 'segment', period: 'month' } } });
 const period: string | undefined = agg.data?.rows[0]?.period;

@@ -502,7 +502,7 @@ describe('the orchestration CLI', () => {
     ]);
 
     const missing = await cli(['jobs', 'run', 'daily', ...project_]);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('job daily is partitioned by day: name the partition to run');
     const unknown = await cli(['jobs', 'run', 'nightly', ...project_]);
     expect(unknown.stderr).toContain('no job "nightly" (jobs: daily)');

@@ -8,7 +8,7 @@ describe('a project of your own', () => {
     const empty = tempDir('trib-nowhere-');
     for (const args of [['lake', 'tables'], ['ingest'], ['sql', 'SELECT 1'], ['runs', 'ls']]) {
       const r = await cli(args, { cwd: empty });
-      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.code, args.join(' ')).toBe(4);
       expect(r.stderr.trim()).toBe(
         `tributary: no tributary.config.ts in ${empty} or any folder above it: this is not a Tributary project (cd into a project, pass --project <dir>, or create one with \`tributary init <dir>\`)`,
       );

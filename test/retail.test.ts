@@ -103,7 +103,7 @@ describe('examples/retail end to end (tributary demo)', () => {
     expect(first.stdout).toMatch(/Built 16 of 16 models/);
     expect(first.stdout).toMatch(/Quarantined files\n {2}data\/achats_export_manuel\.csv/);
     const again = await cli(['demo', dir]);
-    expect(again.code).toBe(1);
+    expect(again.code).toBe(5);
     expect(again.stderr).toMatch(/is not empty .*--force/);
     const forced = await cli(['demo', dir, '--rows', '600', '--force', '--json']);
     expect(forced.code, forced.stderr).toBe(0);

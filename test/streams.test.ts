@@ -438,7 +438,7 @@ describe('the stream CLI', () => {
     expect(replay.code, replay.stderr).toBe(0);
     expect(replay.stdout).toContain('gold.ventes_live_par_pays');
     const bad = await cli(['stream', 'run', 'nope', ...project]);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(4);
     expect(bad.stderr).toContain('no stream named "nope" (streams: ventes-live)');
     // Ctrl-C on a producer: what it generated is acknowledged before it exits, and it says how much.
     const child = spawn(

@@ -476,7 +476,7 @@ export class Catalog {
     const runs = await this.driver.read((s) =>
       s.query(`SELECT r.*, j.job, j.trigger_kind, j.partition_key FROM runs r LEFT JOIN job_runs j ON j.run_id = r.run_id WHERE r.run_id = $1`, [runId]),
     );
-    if (!runs[0]) throw new TributaryError('USAGE', `run ${runId} does not exist`, { hint: 'see `tributary runs ls`' });
+    if (!runs[0]) throw new TributaryError('NOT_FOUND', `run ${runId} does not exist`, { hint: 'see `tributary runs ls`' });
     return toRun(runs[0]);
   }
 

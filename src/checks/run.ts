@@ -17,7 +17,7 @@ export async function checkTables(lake: Lake, targets: readonly string[] = [], o
   const tables = targets.length ? declared.filter((t) => targets.includes(t) || targets.includes(t.split('.')[0]!)) : declared;
   for (const target of targets) {
     if (!declared.some((t) => t === target || t.split('.')[0] === target)) {
-      throw new TributaryError('USAGE', `no checks are declared for "${target}"`, { hint: `tables with checks: ${declared.join(', ') || 'none'}` });
+      throw new TributaryError('NOT_FOUND', `no checks are declared for "${target}"`, { hint: `tables with checks: ${declared.join(', ') || 'none'}` });
     }
   }
   // Checks of a table nothing produces are a typo: named before anything runs (jobs were checked when loaded).

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { TributaryError, errorMessage } from '../errors.js';
+import { EXIT_CODES, TributaryError, categoryOf, errorMessage } from '../errors.js';
 import { demoCommand } from './commands/demo.js';
 import { ingestCommand } from './commands/ingest.js';
 import { initCommand } from './commands/init.js';
@@ -80,6 +80,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (json) process.stderr.write(`${JSON.stringify({ error: { code, message, ...(hint ? { hint } : {}) } })}\n`);
     else process.stderr.write(`tributary: ${message}${hint ? ` (${hint})` : ''}\n`);
     if (process.env.TRIBUTARY_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-    return 1;
+    // The exit code says what kind of failure it was (errors.ts): 2 invalid input, 3 invalid config, 4 not found…
+    return EXIT_CODES[categoryOf(err)];
   }
 }

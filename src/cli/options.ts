@@ -4,25 +4,25 @@ import { TributaryError } from '../errors.js';
 
 export function nonNegativeInt(value: string, name: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new TributaryError('USAGE', `${name}: "${value}" is not a non-negative integer`);
+  if (!Number.isInteger(n) || n < 0) throw new TributaryError('INVALID_INPUT', `${name}: "${value}" is not a non-negative integer`);
   return n;
 }
 
 export function positiveInt(value: string, name: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new TributaryError('USAGE', `${name}: expected a positive integer, got "${value}"`);
+  if (!Number.isInteger(n) || n < 1) throw new TributaryError('INVALID_INPUT', `${name}: expected a positive integer, got "${value}"`);
   return n;
 }
 
 export function positiveNumber(value: string, name: string): number {
   const n = Number(value);
-  if (!(n > 0)) throw new TributaryError('USAGE', `${name}: expected a positive number, got "${value}"`);
+  if (!(n > 0)) throw new TributaryError('INVALID_INPUT', `${name}: expected a positive number, got "${value}"`);
   return n;
 }
 
 /** A share between 0 and 1. */
 export function share(value: string, name: string): number {
   const n = Number(value);
-  if (!(n >= 0 && n <= 1)) throw new TributaryError('USAGE', `${name}: expected a number between 0 and 1, got "${value}"`);
+  if (!(n >= 0 && n <= 1)) throw new TributaryError('INVALID_INPUT', `${name}: expected a number between 0 and 1, got "${value}"`);
   return n;
 }

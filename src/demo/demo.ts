@@ -46,7 +46,9 @@ export async function runDemo(dir: string, options: DemoOptions = {}): Promise<D
   const target = path.resolve(dir);
   if (existsSync(target) && readdirSync(target).length > 0) {
     if (!options.force) {
-      throw new TributaryError('USAGE', `demo: ${target} is not empty`, { hint: 'pass --force to replace the previous demo there, or choose another folder' });
+      throw new TributaryError('CONFLICT', `demo: ${target} is not empty`, {
+        hint: 'pass --force to replace the previous demo there, or choose another folder',
+      });
     }
     for (const sub of ['lake', 'data', 'models']) rmSync(path.join(target, sub), { recursive: true, force: true });
   }

@@ -85,10 +85,10 @@ export async function runIngestFiles(
 export async function retryQuarantined(lake: Lake, id: number, options: IngestOptions = {}): Promise<IngestRunReport> {
   const entry = await lake.catalog.getQuarantine(id);
   if (entry.status !== 'open') {
-    throw new TributaryError('USAGE', `quarantine entry ${id} is already ${entry.status}`);
+    throw new TributaryError('CONFLICT', `quarantine entry ${id} is already ${entry.status}`);
   }
   const declared = lake.config.sources[entry.source];
-  if (declared && declared.kind !== 'files') throw new TributaryError('USAGE', `quarantine entry ${id}: source ${entry.source} is no longer a file source`);
+  if (declared && declared.kind !== 'files') throw new TributaryError('CONFLICT', `quarantine entry ${id}: source ${entry.source} is no longer a file source`);
   // Ad hoc sources are not in the config: their options were kept with the entry.
   const kept = (entry.details as { sourceOptions?: Partial<FileSourceConfig> } | undefined)?.sourceOptions ?? {};
   const source: FileSourceConfig = declared ?? {

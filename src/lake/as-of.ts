@@ -9,7 +9,7 @@ export function parseAsOf(value: string, where = '--as-of'): AsOf {
   if (/^\d+$/.test(trimmed)) return { snapshotId: Number(trimmed) };
   const time = new Date(trimmed);
   if (Number.isNaN(time.getTime())) {
-    throw new TributaryError('USAGE', `${where}: "${value}" is neither a snapshot id nor a timestamp`, {
+    throw new TributaryError('INVALID_INPUT', `${where}: "${value}" is neither a snapshot id nor a timestamp`, {
       hint: 'e.g. --as-of 3 or --as-of 2026-11-22T10:00:00Z',
     });
   }

@@ -394,7 +394,7 @@ export class Lake {
     const info = await this.catalog.requireTable(table);
     if (!Number.isInteger(to) || to < 1 || to >= info.currentSnapshot) {
       throw new TributaryError(
-        'USAGE',
+        'INVALID_INPUT',
         `lake rollback: ${table} is at snapshot ${info.currentSnapshot}; --to must be an earlier snapshot (1–${info.currentSnapshot - 1})`,
         {
           hint: `see \`tributary lake history ${table}\``,
@@ -404,7 +404,7 @@ export class Lake {
     const history = await this.catalog.history(table);
     const target = history.find((h) => h.snapshotId === to);
     if (!target || target.expired) {
-      throw new TributaryError('USAGE', `lake rollback: snapshot ${to} of ${table} has expired (vacuum deleted its files)`, {
+      throw new TributaryError('NOT_FOUND', `lake rollback: snapshot ${to} of ${table} has expired (vacuum deleted its files)`, {
         hint: `retained snapshots: ${history
           .filter((h) => !h.expired)
           .map((h) => h.snapshotId)

@@ -89,6 +89,6 @@ export const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
 /** Refuses a topic name neither log can hold ('.' and '..' are folders; '_' starts the embedded log's own). */
 export function checkTopicName(topic: string): void {
   if (!TOPIC_NAME.test(topic) || topic === '.' || topic === '..' || topic.startsWith('_')) {
-    throw new TributaryError('USAGE', `topic name "${topic}": use letters, digits, '.', '_' and '-' (not starting with '_'), at most 249 characters`);
+    throw new TributaryError('INVALID_INPUT', `topic name "${topic}": use letters, digits, '.', '_' and '-' (not starting with '_'), at most 249 characters`);
   }
 }

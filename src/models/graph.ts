@@ -47,7 +47,7 @@ export class ModelGraph {
       const target = raw.replace(/^\+|\+$/g, '');
       const base = this.order.filter((n) => n === target || n.split('.')[0] === target);
       if (base.length === 0) {
-        throw new TributaryError('USAGE', `no model or layer named "${target}"`, { hint: `models: ${this.order.join(', ') || 'none'}` });
+        throw new TributaryError('NOT_FOUND', `no model or layer named "${target}"`, { hint: `models: ${this.order.join(', ') || 'none'}` });
       }
       for (const name of base) {
         chosen.add(name);

@@ -95,7 +95,7 @@ export async function producedTables(lake: Lake, models: readonly string[]): Pro
 export async function runModels(lake: Lake, options: RunModelsOptions = {}): Promise<ModelRunReport> {
   const graph = await loadGraph(lake);
   if (graph.order.length === 0) {
-    throw new TributaryError('USAGE', `no models in ${lake.config.modelsPath}`, { hint: 'add SQL files as models/<layer>/<name>.sql' });
+    throw new TributaryError('NOT_FOUND', `no models in ${lake.config.modelsPath}`, { hint: 'add SQL files as models/<layer>/<name>.sql' });
   }
   const selected = graph.select(options.targets ?? []);
   const owned = options.runId === undefined;

@@ -45,7 +45,7 @@ export class AssetGraph {
 
   get(key: string): Asset {
     const asset = this.assets.get(key);
-    if (!asset) throw new TributaryError('USAGE', `no asset "${key}"`, { hint: `assets: ${this.order.join(', ')}` });
+    if (!asset) throw new TributaryError('NOT_FOUND', `no asset "${key}"`, { hint: `assets: ${this.order.join(', ')}` });
     return asset;
   }
 

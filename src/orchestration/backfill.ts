@@ -29,10 +29,10 @@ export interface BackfillStatus {
 export async function planBackfill(orch: Orchestration, jobName: string, from: string, to: string): Promise<BackfillPlan> {
   const job = orch.job(jobName);
   if (!job.partitions)
-    throw new TributaryError('USAGE', `job ${jobName} is not partitioned: nothing to backfill`, { hint: `declare jobs.${jobName}.partitions` });
+    throw new TributaryError('INVALID_INPUT', `job ${jobName} is not partitioned: nothing to backfill`, { hint: `declare jobs.${jobName}.partitions` });
   const start = partitionKey(job.partitions.granularity, job.partitions.start, `jobs.${jobName}.partitions.start`);
   const keys = partitionRange(job.partitions.granularity, from, to);
-  if (keys[0]! < start) throw new TributaryError('USAGE', `--from ${keys[0]} is before the job's first partition (${start})`);
+  if (keys[0]! < start) throw new TributaryError('INVALID_INPUT', `--from ${keys[0]} is before the job's first partition (${start})`);
   const latest = await orch.lake.catalog.backfills.latestRunPerPartition(jobName);
   const plan: BackfillPlan = { job: jobName, planned: [], skipped: [] };
   for (const partition of keys) {
@@ -47,7 +47,7 @@ export async function planBackfill(orch: Orchestration, jobName: string, from: s
 /** Records a backfill; the scheduler (`feedBackfills`) then queues its runs, `parallelism` at a time. */
 export async function createBackfill(orch: Orchestration, plan: BackfillPlan, parallelism: number): Promise<string> {
   if (plan.planned.length === 0)
-    throw new TributaryError('USAGE', `job ${plan.job}: every partition in the range has succeeded or is running: nothing to backfill`);
+    throw new TributaryError('CONFLICT', `job ${plan.job}: every partition in the range has succeeded or is running: nothing to backfill`);
   const id = newId('backfill-');
   await orch.lake.catalog.backfills.create(
     id,
@@ -102,7 +102,7 @@ export async function feedBackfills(orch: Orchestration): Promise<string[]> {
 /** Cancels a backfill: no more runs are queued, and its queued and running runs are cancelled. */
 export async function cancelBackfill(orch: Orchestration, id: string): Promise<FinishedRun[]> {
   const status = await backfillStatus(orch, id);
-  if (status.status !== 'running') throw new TributaryError('USAGE', `backfill ${id} is already ${status.status}`);
+  if (status.status !== 'running') throw new TributaryError('CONFLICT', `backfill ${id} is already ${status.status}`);
   await orch.lake.catalog.backfills.setStatus(id, 'cancelled');
   const finished: FinishedRun[] = [];
   for (const run of await orch.queue.listRuns({ backfillId: id, active: true, limit: 1_000_000 })) {
@@ -115,15 +115,15 @@ export async function cancelBackfill(orch: Orchestration, id: string): Promise<F
 /** Resumes a cancelled (or failed) backfill: partitions without a successful run are queued again. */
 export async function resumeBackfill(orch: Orchestration, id: string): Promise<void> {
   const status = await backfillStatus(orch, id);
-  if (status.status === 'running') throw new TributaryError('USAGE', `backfill ${id} is running`);
-  if (status.status === 'success') throw new TributaryError('USAGE', `backfill ${id} succeeded: nothing to resume`);
+  if (status.status === 'running') throw new TributaryError('CONFLICT', `backfill ${id} is running`);
+  if (status.status === 'success') throw new TributaryError('CONFLICT', `backfill ${id} succeeded: nothing to resume`);
   // Partitions whose runs failed before now get another run (see feedBackfills).
   await orch.lake.catalog.backfills.setStatus(id, 'running');
 }
 
 export async function backfillStatus(orch: Orchestration, id: string): Promise<BackfillStatus> {
   const b = await orch.lake.catalog.backfills.get(id);
-  if (!b) throw new TributaryError('USAGE', `no backfill ${id}`, { hint: 'see `tributary backfill ls`' });
+  if (!b) throw new TributaryError('NOT_FOUND', `no backfill ${id}`, { hint: 'see `tributary backfill ls`' });
   const runs = await orch.queue.listRuns({ backfillId: id, limit: 1_000_000 });
   const partitions = b.partitions.map((partition) => {
     const run = runs.find((r) => r.partition === partition); // newest first

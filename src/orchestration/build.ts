@@ -53,7 +53,7 @@ export async function runBuild(lake: Lake, options: BuildOptions = {}): Promise<
   const excluded = new Set(options.exclude?.length ? graph.select(options.exclude, '--exclude') : []);
   const selected = (selectors.length ? graph.select(selectors, '--select') : []).filter((k) => !excluded.has(k));
   if (selected.length === 0) {
-    throw new TributaryError('USAGE', 'build: nothing to build', {
+    throw new TributaryError('INVALID_INPUT', 'build: nothing to build', {
       hint: 'declare sources or add models (models/<layer>/<name>.sql), or check --select / --exclude',
     });
   }

@@ -82,7 +82,7 @@ export class Orchestration {
   job(name: string): CompiledJob {
     const job = this.jobs.get(name);
     if (!job)
-      throw new TributaryError('USAGE', `no job "${name}"`, {
+      throw new TributaryError('NOT_FOUND', `no job "${name}"`, {
         hint: `jobs: ${[...this.jobs.keys()].join(', ') || 'none declared (add jobs: to tributary.config.ts)'}`,
       });
     return job;
@@ -97,16 +97,16 @@ export class Orchestration {
     let partition: string | undefined;
     if (job.partitions) {
       if (options.partition === undefined) {
-        throw new TributaryError('USAGE', `job ${job.name} is partitioned by ${job.partitions.granularity}: name the partition to run`, {
+        throw new TributaryError('INVALID_INPUT', `job ${job.name} is partitioned by ${job.partitions.granularity}: name the partition to run`, {
           hint: '--partition 2011-01-04, or `tributary backfill`',
         });
       }
       partition = partitionKey(job.partitions.granularity, options.partition, '--partition');
       if (partition < partitionKey(job.partitions.granularity, job.partitions.start, `jobs.${job.name}.partitions.start`)) {
-        throw new TributaryError('USAGE', `job ${job.name}: partition ${partition} is before the first one (${job.partitions.start})`);
+        throw new TributaryError('INVALID_INPUT', `job ${job.name}: partition ${partition} is before the first one (${job.partitions.start})`);
       }
     } else if (options.partition !== undefined) {
-      throw new TributaryError('USAGE', `job ${job.name} is not partitioned: it takes no partition`);
+      throw new TributaryError('INVALID_INPUT', `job ${job.name} is not partitioned: it takes no partition`);
     }
     let tasks = job.tasks;
     if (options.tasks) {
@@ -132,11 +132,11 @@ export class Orchestration {
   /** Runs the tasks of a finished run that did not succeed (failed, not run, cancelled) as a new run. */
   async retry(runId: string): Promise<string> {
     const run = await this.queue.getRun(runId);
-    if (!run) throw new TributaryError('USAGE', `no job run ${runId}`, { hint: 'see `tributary runs ls`' });
+    if (!run) throw new TributaryError('NOT_FOUND', `no job run ${runId}`, { hint: 'see `tributary runs ls`' });
     if (run.status === 'queued' || run.status === 'running')
-      throw new TributaryError('USAGE', `run ${runId} is still ${run.status}`, { hint: `cancel it first: tributary runs cancel ${runId}` });
+      throw new TributaryError('CONFLICT', `run ${runId} is still ${run.status}`, { hint: `cancel it first: tributary runs cancel ${runId}` });
     const tasks = (await this.queue.tasks(runId)).filter((t) => t.status !== 'success').map((t) => t.task);
-    if (tasks.length === 0) throw new TributaryError('USAGE', `run ${runId} succeeded: nothing to retry`);
+    if (tasks.length === 0) throw new TributaryError('CONFLICT', `run ${runId} succeeded: nothing to retry`);
     if (run.job === AUTOMATION_JOB) {
       const deps = this.graph.dependencies(tasks);
       return this.queue.createRun({

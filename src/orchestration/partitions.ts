@@ -10,7 +10,7 @@ export function partitionKey(granularity: Granularity, value: string, where: str
   const key = granularity === 'month' && FORMAT.day.test(value) ? value.slice(0, 7) : value;
   const date = new Date(`${granularity === 'month' ? `${key}-01` : key}T00:00:00Z`);
   if (!FORMAT[granularity].test(key) || Number.isNaN(date.getTime()) || date.toISOString().slice(0, key.length) !== key) {
-    throw new TributaryError('USAGE', `${where}: "${value}" is not a ${granularity === 'day' ? 'date YYYY-MM-DD' : 'month YYYY-MM'}`);
+    throw new TributaryError('INVALID_INPUT', `${where}: "${value}" is not a ${granularity === 'day' ? 'date YYYY-MM-DD' : 'month YYYY-MM'}`);
   }
   return key;
 }
@@ -19,7 +19,7 @@ export function partitionKey(granularity: Granularity, value: string, where: str
 export function partitionRange(granularity: Granularity, from: string, to: string): string[] {
   const first = partitionKey(granularity, from, '--from');
   const last = partitionKey(granularity, to, '--to');
-  if (first > last) throw new TributaryError('USAGE', `--from ${first} is after --to ${last}`);
+  if (first > last) throw new TributaryError('INVALID_INPUT', `--from ${first} is after --to ${last}`);
   const keys: string[] = [];
   for (let key = first; key <= last; key = nextKey(granularity, key)) keys.push(key);
   return keys;

@@ -74,12 +74,12 @@ function encodeLine(format: Serde, line: string, file: string, number: number): 
   try {
     value = JSON.parse(line);
   } catch {
-    throw new TributaryError('USAGE', `${file}:${number}: not JSON, so it cannot be encoded as ${format.kind}`);
+    throw new TributaryError('INVALID_INPUT', `${file}:${number}: not JSON, so it cannot be encoded as ${format.kind}`);
   }
   try {
     return format.encode(value);
   } catch (err) {
-    throw new TributaryError('USAGE', `${file}:${number}: cannot be encoded as ${format.kind}: ${errorMessage(err)}`);
+    throw new TributaryError('INVALID_INPUT', `${file}:${number}: cannot be encoded as ${format.kind}: ${errorMessage(err)}`);
   }
 }
 
@@ -108,7 +108,7 @@ export interface GenerateOptions extends SalesEventOptions {
 /** Publishes generated sales events (see SalesEventGenerator), keyed by country. */
 export async function produceGenerated(log: Log, topic: string, options: GenerateOptions & ProduceOptions = {}): Promise<ProduceReport> {
   const rate = options.rate ?? 100;
-  if (!(rate > 0)) throw new TributaryError('USAGE', `--rate must be a positive number of events per second, got ${rate}`);
+  if (!(rate > 0)) throw new TributaryError('INVALID_INPUT', `--rate must be a positive number of events per second, got ${rate}`);
   const count = options.count ?? Infinity;
   await options.format?.prepare?.([]);
   const generator = new SalesEventGenerator(options);

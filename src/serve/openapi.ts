@@ -164,7 +164,10 @@ export const ERROR_SCHEMA: JsonSchema = {
   type: 'object',
   description: 'Every error response: a stable code, a message for people, and for 400 the parameter at fault.',
   properties: {
-    error: { type: 'string', enum: ['bad_request', 'unauthorized', 'not_found', 'too_many_requests', 'payload_too_large', 'internal'] },
+    error: {
+      type: 'string',
+      enum: ['bad_request', 'unauthorized', 'not_found', 'conflict', 'too_many_requests', 'payload_too_large', 'unavailable', 'internal'],
+    },
     message: { type: 'string' },
     parameter: { type: 'string', description: 'the query or path parameter at fault (400 only)' },
   },

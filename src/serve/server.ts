@@ -6,7 +6,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { TributaryError } from '../errors.js';
+import { HTTP_STATUSES, TributaryError } from '../errors.js';
 import type { Lake } from '../lake/lake.js';
 import { parseTableName } from '../lake/table-name.js';
 import { NotFound, type ServeContext } from './context.js';
@@ -92,7 +92,12 @@ export async function buildServer(
     if (error.statusCode === 413) return reply.code(413).send({ error: 'payload_too_large', message: error.message });
     if (error instanceof BadRequest) return reply.code(400).send({ error: 'bad_request', parameter: error.parameter, message: error.message });
     if (error instanceof NotFound) return reply.code(404).send({ error: 'not_found', message: error.message });
-    if (error instanceof TributaryError && error.code === 'TABLE_NOT_FOUND') return reply.code(404).send({ error: 'not_found', message: error.message });
+    // Other failures a user can act on: the status their category maps to (errors.ts), never a stack trace.
+    if (error instanceof TributaryError && error.category !== 'failed' && error.category !== 'invalid_config') {
+      const status = HTTP_STATUSES[error.category];
+      const code = ({ 400: 'bad_request', 404: 'not_found', 409: 'conflict', 503: 'unavailable' } as const)[status as 400 | 404 | 409 | 503];
+      return reply.code(status).send({ error: code, message: error.message });
+    }
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500)
       return reply.code(error.statusCode).send({ error: 'bad_request', message: error.message });
     // Never a stack trace or SQL text in a response: the log has them.

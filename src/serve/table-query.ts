@@ -8,7 +8,7 @@ export class BadRequest extends TributaryError {
     readonly parameter: string,
     message: string,
   ) {
-    super('USAGE', `${parameter}: ${message}`);
+    super('INVALID_INPUT', `${parameter}: ${message}`);
   }
 }
 

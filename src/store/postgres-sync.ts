@@ -96,7 +96,7 @@ export async function syncStore(lake: Lake, store: StoreSettings, only: readonly
   if (location.kind !== 'postgres') throw new TributaryError('CONFIG_INVALID', 'store.url: expected a postgres:// URL');
   for (const name of only) {
     if (!store.tables[name])
-      throw new TributaryError('USAGE', `store: ${name} is not in store.tables`, { hint: `synced tables: ${Object.keys(store.tables).join(', ')}` });
+      throw new TributaryError('NOT_FOUND', `store: ${name} is not in store.tables`, { hint: `synced tables: ${Object.keys(store.tables).join(', ')}` });
   }
   const server = location.url.replace(/:[^:@/]*@/, ':***@');
   const client = new pg.Client({ connectionString: location.url, application_name: 'tributary sync' });

@@ -116,7 +116,7 @@ export async function replayDeadLetters(
     }
     const missing = wanted ? [...wanted.keys()] : [];
     if (missing.length) {
-      throw new TributaryError('USAGE', `no dead letter of ${name} at partition/offset ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? '…' : ''}`, {
+      throw new TributaryError('NOT_FOUND', `no dead letter of ${name} at partition/offset ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? '…' : ''}`, {
         hint: `see tributary dlq ls ${name}`,
       });
     }
@@ -150,10 +150,10 @@ function readEdits(file: string, format: Serde): Map<string, Buffer> {
     try {
       entry = JSON.parse(line) as typeof entry;
     } catch {
-      throw new TributaryError('USAGE', `${file}:${i + 1}: not a JSON object`);
+      throw new TributaryError('INVALID_INPUT', `${file}:${i + 1}: not a JSON object`);
     }
     if (!Number.isInteger(entry.partition) || !Number.isInteger(entry.offset) || entry.payload === undefined || entry.payload === null) {
-      throw new TributaryError('USAGE', `${file}:${i + 1}: expected {"partition": <int>, "offset": <int>, "payload": <string or object>}`);
+      throw new TributaryError('INVALID_INPUT', `${file}:${i + 1}: expected {"partition": <int>, "offset": <int>, "payload": <string or object>}`);
     }
     edits.set(
       `${entry.partition as number}/${entry.offset as number}`,

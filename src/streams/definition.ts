@@ -153,7 +153,7 @@ export function requireStream(streams: Record<string, StreamConfig>, name: strin
   const config = streams[name];
   if (!config) {
     const known = Object.keys(streams);
-    throw new TributaryError('USAGE', `no stream named "${name}"${known.length ? ` (streams: ${known.join(', ')})` : ' (the config declares no streams)'}`);
+    throw new TributaryError('NOT_FOUND', `no stream named "${name}"${known.length ? ` (streams: ${known.join(', ')})` : ' (the config declares no streams)'}`);
   }
   return compileStream(name, config);
 }

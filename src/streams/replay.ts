@@ -37,14 +37,14 @@ export async function replayStream(
   try {
     const live = await lake.catalog.streamCheckpoint(name, 'live');
     if (!live) {
-      throw new TributaryError('USAGE', `stream ${name} has no committed batch yet: there is nothing to replay over`, {
+      throw new TributaryError('CONFLICT', `stream ${name} has no committed batch yet: there is nothing to replay over`, {
         hint: `run it first: tributary stream run ${name}`,
       });
     }
     if (options.from !== 'earliest') {
       const session = stream.outputs.find((o) => o.window.kind === 'session');
       // A session that began before `from` would be replayed truncated, next to the live row it continues.
-      if (session) throw new TributaryError('USAGE', `--from: ${session.table} has session windows, which can only be replayed from 'earliest'`);
+      if (session) throw new TributaryError('INVALID_INPUT', `--from: ${session.table} has session windows, which can only be replayed from 'earliest'`);
     }
     await lake.catalog.startRun(runId, 'replay');
     const until = new Map(Object.entries(live.offsets).map(([p, o]) => [Number(p), o]));

@@ -413,13 +413,13 @@ export class RunQueue {
   async cancel(runId: string): Promise<FinishedRun | undefined> {
     return this.driver.transaction(async (s) => {
       const rows = await s.query(`SELECT status FROM runs WHERE run_id = $1`, [runId]);
-      if (!rows[0]) throw new TributaryError('USAGE', `no run ${runId}`, { hint: 'see `tributary runs ls`' });
+      if (!rows[0]) throw new TributaryError('NOT_FOUND', `no run ${runId}`, { hint: 'see `tributary runs ls`' });
       if (!['queued', 'running'].includes(String(rows[0].status))) {
-        throw new TributaryError('USAGE', `run ${runId} is already ${String(rows[0].status)}`);
+        throw new TributaryError('CONFLICT', `run ${runId} is already ${String(rows[0].status)}`);
       }
       await this.driver.lock(s, `run:${runId}`);
       const cancelled = await s.query(`UPDATE runs SET status = 'cancelled' WHERE run_id = $1 AND status IN ('queued', 'running') RETURNING run_id`, [runId]);
-      if (!cancelled[0]) throw new TributaryError('USAGE', `run ${runId} has just finished`);
+      if (!cancelled[0]) throw new TributaryError('CONFLICT', `run ${runId} has just finished`);
       await s.query(`UPDATE run_tasks SET status = 'cancelled', error = 'cancelled' WHERE run_id = $1 AND status = 'pending'`, [runId]);
       return this.closeRunIfDone(s, runId, new Date());
     });

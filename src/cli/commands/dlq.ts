@@ -50,7 +50,7 @@ export function dlqCommand(): Command {
       const config = await loadConfig(projectDir(cmd), { required: true });
       const only = opts.only?.map((s) => {
         const m = /^(\d+):(\d+)$/.exec(s);
-        if (!m) throw new TributaryError('USAGE', `--only: "${s}" is not partition:offset`);
+        if (!m) throw new TributaryError('INVALID_INPUT', `--only: "${s}" is not partition:offset`);
         return { partition: Number(m[1]), offset: Number(m[2]) };
       });
       const report = await replayDeadLetters(config, name, { ...(opts.file ? { file: path.resolve(opts.file) } : {}), ...(only ? { only } : {}) });

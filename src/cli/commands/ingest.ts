@@ -54,7 +54,7 @@ conversion go to the table <layer.table>_rejects with file, line and reason.`,
         const report = await withLake(cmd, async (lake) => {
           try {
             if (opts.into) {
-              if (args.length === 0) throw new TributaryError('USAGE', 'ingest --into: give at least one path or glob');
+              if (args.length === 0) throw new TributaryError('INVALID_INPUT', 'ingest --into: give at least one path or glob');
               const csv: CsvOptions = {
                 ...(opts.delimiter ? { delimiter: opts.delimiter } : {}),
                 ...(opts.header === false ? { header: false } : {}),

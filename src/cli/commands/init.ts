@@ -18,7 +18,7 @@ export function initCommand(): Command {
     .action((dir: string, opts: { force?: boolean }, cmd: Command) => {
       const target = path.resolve(dir);
       if (existsSync(target) && readdirSync(target).length > 0 && !opts.force) {
-        throw new TributaryError('USAGE', `init: ${target} is not empty`, { hint: 'choose a new folder or pass --force' });
+        throw new TributaryError('CONFLICT', `init: ${target} is not empty`, { hint: 'choose a new folder or pass --force' });
       }
       cpSync(TEMPLATE, target, { recursive: true });
       renameSync(path.join(target, 'gitignore'), path.join(target, '.gitignore'));

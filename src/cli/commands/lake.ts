@@ -109,11 +109,11 @@ export function lakeCommand(): Command {
         const info = await l.catalog.requireTable(table);
         if (!opts.yes) {
           const what = `${table} (${info.rowCount} rows, ${info.currentSnapshot} snapshot(s)) and every file of it`;
-          if (!process.stdin.isTTY) throw new TributaryError('USAGE', `lake drop: this deletes ${what}`, { hint: 'pass --yes to confirm' });
+          if (!process.stdin.isTTY) throw new TributaryError('INVALID_INPUT', `lake drop: this deletes ${what}`, { hint: 'pass --yes to confirm' });
           const rl = createInterface({ input: process.stdin, output: process.stderr });
           const answer = await new Promise<string>((resolve) => rl.question(`This deletes ${what}. Type the table name to confirm: `, resolve));
           rl.close();
-          if (answer.trim() !== table) throw new TributaryError('USAGE', `lake drop: not confirmed; ${table} is unchanged`);
+          if (answer.trim() !== table) throw new TributaryError('INVALID_INPUT', `lake drop: not confirmed; ${table} is unchanged`);
         }
         return l.drop(table);
       });

@@ -17,7 +17,7 @@ export function monitoringCommand(): Command {
     .option('--lag-threshold <records>', 'stream lag that raises TributaryStreamLagHigh', (v) => positiveInt(v, '--lag-threshold'), 10_000)
     .action(async (dir: string, opts: { target?: string; scrapeInterval: string; lagThreshold: number }, cmd: Command) => {
       if (!/^\d+(ms|s|m|h)$/.test(opts.scrapeInterval))
-        throw new TributaryError('USAGE', `--scrape-interval: "${opts.scrapeInterval}" is not a Prometheus duration like 15s or 1m`);
+        throw new TributaryError('INVALID_INPUT', `--scrape-interval: "${opts.scrapeInterval}" is not a Prometheus duration like 15s or 1m`);
       const config = await loadConfig(projectDir(cmd), { required: true });
       const result = exportMonitoring(config, path.resolve(dir), {
         scrapeInterval: opts.scrapeInterval,

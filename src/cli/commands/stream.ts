@@ -20,7 +20,7 @@ export function streamCommand(): Command {
     .option('--from-group-offsets', "the stream's consumer group was moved: start from the group's offsets, with fresh window state")
     .action(async (name: string, opts: { availableNow?: boolean; ignoreGroupOffsets?: boolean; fromGroupOffsets?: boolean }, cmd: Command) => {
       if (opts.ignoreGroupOffsets && opts.fromGroupOffsets)
-        throw new TributaryError('USAGE', 'stream run: --ignore-group-offsets and --from-group-offsets exclude each other');
+        throw new TributaryError('INVALID_INPUT', 'stream run: --ignore-group-offsets and --from-group-offsets exclude each other');
       const movedGroup = opts.fromGroupOffsets ? 'adopt' : opts.ignoreGroupOffsets ? 'ignore' : 'refuse';
       const config = await loadConfig(projectDir(cmd), { required: true });
       const controller = stopOnSignals();
@@ -63,7 +63,7 @@ export function streamCommand(): Command {
       const config = await loadConfig(projectDir(cmd), { required: true });
       const from = opts.from === 'earliest' ? 'earliest' : new Date(opts.from);
       if (from !== 'earliest' && Number.isNaN(from.getTime()))
-        throw new TributaryError('USAGE', `--from: "${opts.from}" is neither 'earliest' nor an ISO-8601 time`);
+        throw new TributaryError('INVALID_INPUT', `--from: "${opts.from}" is neither 'earliest' nor an ISO-8601 time`);
       const progress = new Progress(true);
       const report = await replayStream(config, name, { from, onProgress: (read, total) => progress.update(`${name}: replayed ${read} / ${total} records`) });
       progress.done();

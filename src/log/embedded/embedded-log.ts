@@ -62,7 +62,7 @@ export class EmbeddedLog implements Log {
   async createTopic(topic: string, partitions: number): Promise<void> {
     checkTopicName(topic);
     if (!Number.isInteger(partitions) || partitions < 1)
-      throw new TributaryError('USAGE', `topic ${topic}: partitions must be a positive integer, got ${partitions}`);
+      throw new TributaryError('INVALID_INPUT', `topic ${topic}: partitions must be a positive integer, got ${partitions}`);
     const dir = path.join(this.location, topic);
     mkdirSync(dir, { recursive: true });
     // Written aside then linked into place: readers never see a half-written file, and the first creator wins.
@@ -134,7 +134,7 @@ export class EmbeddedLog implements Log {
           const key = toBuffer(record.key);
           const partition = record.partition ?? (key ? crc32(key) % count : roundRobin++ % count);
           if (!Number.isInteger(partition) || partition < 0 || partition >= count) {
-            throw new TributaryError('USAGE', `topic ${record.topic} has ${count} partition(s); there is no partition ${partition}`);
+            throw new TributaryError('INVALID_INPUT', `topic ${record.topic} has ${count} partition(s); there is no partition ${partition}`);
           }
           const id = `${record.topic}/${partition}`;
           let group = byPartition.get(id);
@@ -151,7 +151,7 @@ export class EmbeddedLog implements Log {
     const count = await this.requirePartitions(topic);
     const cursors: { partition: number; cursor: SegmentCursor }[] = [];
     for (const [partition, offset] of positions) {
-      if (partition >= count) throw new TributaryError('USAGE', `topic ${topic} has ${count} partition(s); there is no partition ${partition}`);
+      if (partition >= count) throw new TributaryError('INVALID_INPUT', `topic ${topic} has ${count} partition(s); there is no partition ${partition}`);
       cursors.push({ partition, cursor: SegmentCursor.seek(this.partitionDir(topic, partition), offset) });
     }
     let next = 0;
@@ -213,7 +213,7 @@ export class EmbeddedLog implements Log {
       const tooLarge = frames.findIndex((f) => f.length - 4 > MAX_RECORD_BYTES);
       if (tooLarge >= 0)
         throw new TributaryError(
-          'USAGE',
+          'INVALID_INPUT',
           `topic ${topic}: a record of ${frames[tooLarge]!.length} bytes is larger than the embedded log's ${MAX_RECORD_BYTES} bytes`,
         );
       const bytes = Buffer.concat(frames);
@@ -266,7 +266,7 @@ export class EmbeddedLog implements Log {
     const count = await this.partitions(topic);
     if (count === undefined) {
       checkTopicName(topic);
-      throw new TributaryError('USAGE', `topic ${topic} does not exist in the embedded log ${this.location}`, {
+      throw new TributaryError('NOT_FOUND', `topic ${topic} does not exist in the embedded log ${this.location}`, {
         hint: '`tributary produce` and `tributary stream run` create topics; or check the topic name',
       });
     }
@@ -278,7 +278,7 @@ export class EmbeddedLog implements Log {
   }
 
   private groupFile(group: string, topic: string): string {
-    if (!TOPIC_NAME.test(group)) throw new TributaryError('USAGE', `consumer group "${group}": use letters, digits, '.', '_' and '-'`);
+    if (!TOPIC_NAME.test(group)) throw new TributaryError('INVALID_INPUT', `consumer group "${group}": use letters, digits, '.', '_' and '-'`);
     return path.join(this.location, '_groups', group, `${topic}.json`);
   }
 

@@ -94,7 +94,7 @@ export class KafkaLog implements Log {
         }
         // The client would silently wrap an out-of-range partition onto another one.
         if (!Number.isInteger(r.partition) || r.partition < 0 || r.partition >= count) {
-          throw new TributaryError('USAGE', `topic ${r.topic} has ${count} partition(s); there is no partition ${r.partition}`);
+          throw new TributaryError('INVALID_INPUT', `topic ${r.topic} has ${count} partition(s); there is no partition ${r.partition}`);
         }
       }
       try {
@@ -128,7 +128,7 @@ export class KafkaLog implements Log {
   async reader(topic: string, positions: ReadonlyMap<number, number>): Promise<LogReader> {
     const count = await this.requirePartitions(topic);
     for (const p of positions.keys()) {
-      if (p >= count) throw new TributaryError('USAGE', `topic ${topic} has ${count} partition(s); there is no partition ${p}`);
+      if (p >= count) throw new TributaryError('INVALID_INPUT', `topic ${topic} has ${count} partition(s); there is no partition ${p}`);
     }
     return KafkaReader.open(this.brokers, topic, positions);
   }
@@ -153,7 +153,7 @@ export class KafkaLog implements Log {
   private async requirePartitions(topic: string): Promise<number> {
     const count = await this.partitions(topic);
     if (count === undefined) {
-      throw new TributaryError('USAGE', `topic ${topic} does not exist on Kafka at ${this.location}`, {
+      throw new TributaryError('NOT_FOUND', `topic ${topic} does not exist on Kafka at ${this.location}`, {
         hint: '`tributary produce` and `tributary stream run` create topics; or check the topic name',
       });
     }

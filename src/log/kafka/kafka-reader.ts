@@ -68,7 +68,7 @@ export class KafkaReader implements LogReader {
   private async refreshMetadata(): Promise<void> {
     const metadata = await this.consumer.metadata({ topics: [this.topic], forceUpdate: true });
     const topic = metadata.topics.get(this.topic);
-    if (!topic) throw new TributaryError('USAGE', `topic ${this.topic} does not exist on Kafka`);
+    if (!topic) throw new TributaryError('NOT_FOUND', `topic ${this.topic} does not exist on Kafka`);
     this.topicId = topic.id;
     this.leaders = new Map(topic.partitions.map((p, i) => [i, p.leader]));
   }

@@ -84,6 +84,6 @@ export function assetKindOf(key: string): { handler: AssetKindHandler; name: str
   const colon = key.indexOf(':');
   const prefixed = colon > 0 ? kinds.get(key.slice(0, colon)) : undefined;
   if (prefixed) return { handler: prefixed, name: key.slice(colon + 1) };
-  if (colon > 0) throw new TributaryError('USAGE', `no asset kind "${key.slice(0, colon)}" (kinds: ${order.join(', ')})`);
+  if (colon > 0) throw new TributaryError('NOT_FOUND', `no asset kind "${key.slice(0, colon)}" (kinds: ${order.join(', ')})`);
   return { handler: kinds.get('model')!, name: key };
 }

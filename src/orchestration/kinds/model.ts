@@ -9,7 +9,7 @@ export const modelAssets: AssetKindHandler = {
   async execute(lake, task, { runId, logger }) {
     const report = await runModels(lake, { targets: [task], runId });
     const outcome = report.models.find((m) => m.model === task);
-    if (!outcome) throw new TributaryError('USAGE', `model ${task} is no longer in the project`);
+    if (!outcome) throw new TributaryError('NOT_FOUND', `model ${task} is no longer in the project`);
     const failing = outcome.checks.filter((c) => c.status !== 'pass');
     for (const c of failing)
       logger.warn(

@@ -92,7 +92,7 @@ export function formatFromPath(file: string, where: string): FileFormat {
   if (ext === '.json') return 'json';
   if (ext === '.ndjson' || ext === '.jsonl') return 'ndjson';
   if (ext === '.parquet' || ext === '.pq') return 'parquet';
-  throw new TributaryError('USAGE', `${where}: cannot tell the format of ${file} from its extension "${ext}"`, {
+  throw new TributaryError('INVALID_INPUT', `${where}: cannot tell the format of ${file} from its extension "${ext}"`, {
     hint: 'set format: csv | json | ndjson | parquet',
   });
 }

@@ -50,7 +50,7 @@ export async function scanSource(
   const paths = await discover(source.glob, lake.config.projectDir, options.partition);
   scan.discovered = paths.length;
   if (paths.length === 0 && options.requireMatch) {
-    throw new TributaryError('USAGE', `${name.startsWith('adhoc:') ? '' : `sources.${name}: `}no file matches ${[source.glob].flat().join(', ')}`, {
+    throw new TributaryError('INVALID_INPUT', `${name.startsWith('adhoc:') ? '' : `sources.${name}: `}no file matches ${[source.glob].flat().join(', ')}`, {
       hint: name.startsWith('adhoc:')
         ? 'check the path; globs are relative to the current folder'
         : `globs are relative to the project folder ${lake.config.projectDir}`,
