@@ -7,7 +7,7 @@ import type { Lake } from '../lake/lake.js';
 import { parseTableName } from '../lake/table-name.js';
 import { newId } from '../util/ids.js';
 import { formatFromPath } from '../sources/files/files.js';
-import type { IngestOptions, SourceReport } from '../sources/connector.js';
+import { emptyReport, type IngestOptions, type SourceReport } from '../sources/connector.js';
 import { adhocSourceName, ingestSource } from '../sources/files/ingest.js';
 import { sourceConnector } from '../sources/registry.js';
 
@@ -105,21 +105,7 @@ export async function retryQuarantined(lake: Lake, id: number, options: IngestOp
     return {
       runId: '',
       status: 'success',
-      sources: [
-        {
-          source: entry.source,
-          table,
-          discovered: 1,
-          unchanged: 1,
-          stillQuarantined: [],
-          ingested: [],
-          quarantined: [],
-          skipped: [],
-          warnings: [],
-          rows: 0,
-          rejectedRows: 0,
-        },
-      ],
+      sources: [{ ...emptyReport(entry.source, table), discovered: 1, unchanged: 1 }],
     };
   }
   const stored = entry.storedPath ? await lake.storage.stat(entry.storedPath) : undefined;

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { DashboardPage } from '../../config/types.js';
 import type { ServeContext } from '../context.js';
+import { text } from '../schema-parts.js';
 
 const ASSETS = fileURLToPath(new URL('../../../dashboard', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -43,7 +44,6 @@ export async function dashboardApi(app: FastifyInstance, ctx: ServeContext): Pro
   );
 }
 
-const text = { type: 'string' } as const;
 const chartSchema = {
   type: 'object',
   properties: {

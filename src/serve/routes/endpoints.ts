@@ -4,6 +4,7 @@ import { TributaryError } from '../../errors.js';
 import { parseTableName } from '../../lake/table-name.js';
 import { storeRefreshTimes } from '../../store/postgres-sync.js';
 import type { ServeContext } from '../context.js';
+import { intOrNull, obj, text, textOrNull, timeOrNull } from '../schema-parts.js';
 import { operationName, pageSchema, rowResponseSchema } from '../openapi.js';
 import { aggregateSql, BadRequest, listSql, pageWithTotal, parseSort, whereClause, type Filter } from '../table-query.js';
 
@@ -218,11 +219,6 @@ function pipelineEndpoint(
   );
 }
 
-const text = { type: 'string' } as const;
-const textOrNull = { type: ['string', 'null'] } as const;
-const timeOrNull = { type: ['string', 'null'], format: 'date-time' } as const;
-const intOrNull = { type: ['integer', 'null'] } as const;
-const obj = (properties: Record<string, unknown>) => ({ type: 'object', properties, required: Object.keys(properties), additionalProperties: false });
 const refreshTimesSchema = obj({
   tables: {
     type: 'array',

@@ -2,18 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Orchestration } from '../../orchestration/orchestration.js';
 import { scheduleInfo } from '../../orchestration/scheduler.js';
 import { NotFound } from '../context.js';
-
-const text = { type: 'string' } as const;
-const textOrNull = { type: ['string', 'null'] } as const;
-const time = { type: 'string', format: 'date-time' } as const;
-const timeOrNull = { type: ['string', 'null'], format: 'date-time' } as const;
-const strings = { type: 'array', items: text } as const;
-const obj = (properties: Record<string, unknown>, extra: { additional?: boolean } = {}) => ({
-  type: 'object',
-  properties,
-  required: Object.keys(properties),
-  additionalProperties: extra.additional ?? false,
-});
+import { obj, strings, text, textOrNull, time, timeOrNull } from '../schema-parts.js';
 
 const assetsResponse = obj({
   assets: {

@@ -8,7 +8,7 @@ import type { Lake, WrittenFiles } from '../../lake/lake.js';
 import { parseTableName } from '../../lake/table-name.js';
 import { quoteLiteral } from '../../engine/sql.js';
 import { newId } from '../../util/ids.js';
-import type { IngestOptions, IngestProgress, SourceReport } from '../connector.js';
+import { emptyReport, type IngestOptions, type IngestProgress, type SourceReport } from '../connector.js';
 import { discover, displayPath, fingerprint, formatFromPath, mapLimit, readHead, type DiscoveredFile } from './files.js';
 import { DEFAULT_MAX_COLUMNS, DEFAULT_MAX_LINE_SIZE, fileLineProblem, headLineProblem, holdsLines, readLeadingLines } from './csv-lines.js';
 import { checkHead, csvHeader, declaredColumns, duplicateColumns, reservedColumns, validateColumns, type Refusal } from './precheck.js';
@@ -103,19 +103,7 @@ export async function ingestSource(
   const table = parseTableName(source.into, `sources.${name}.into`).name;
   await checkDeclaredTypes(lake, name, source);
   const policy: ErrorPolicy = source.onError ?? 'reject';
-  const report: SourceReport = {
-    source: name,
-    table,
-    discovered: 0,
-    unchanged: 0,
-    stillQuarantined: [],
-    ingested: [],
-    quarantined: [],
-    skipped: [],
-    warnings: [],
-    rows: 0,
-    rejectedRows: 0,
-  };
+  const report: SourceReport = emptyReport(name, table);
   const progress = (phase: IngestProgress['phase'], done: number, total: number) => options.onProgress?.({ source: name, phase, done, total });
 
   // 1. Discover and fingerprint; skip known content.
