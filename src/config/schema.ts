@@ -2,29 +2,37 @@ import { z } from 'zod';
 import '../checks/builtin.js';
 import { checkKind, checkKinds } from '../checks/kinds.js';
 import { sourceConnector, sourceKinds } from '../sources/registry.js';
-import type { CheckSpec } from './types.js';
+import type { CheckSpec, SourceConfig } from './types.js';
 import { nearest } from '../util/nearest.js';
 
 /** Runtime validation of a loaded config: config files may be plain JS, so types alone do not protect us. */
 
-/** A source: its kind's own schema (sources/registry.ts) validates the rest, and its errors keep their path. */
-const sourceSchema = z.looseObject({ kind: z.string().min(1) }).transform((value, ctx) => {
-  if (!sourceKinds().includes(value.kind)) {
-    const near = nearest(value.kind, sourceKinds());
-    ctx.addIssue({
-      code: 'custom',
-      path: ['kind'],
-      message: `unknown source kind "${value.kind}" (${near ? `did you mean "${near}"? ` : ''}kinds: ${sourceKinds().join(', ')})`,
-    });
-    return z.NEVER;
-  }
-  const parsed = sourceConnector(value.kind).schema.safeParse(value);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
-    return z.NEVER;
-  }
-  return parsed.data;
-});
+/**
+ * A value whose `kind` names a registered kind: that kind's own schema validates the rest, and its errors keep their
+ * path (`sources.x.batchSize`, `checks.t.0.max`); an unknown kind is named with the nearest registered one.
+ */
+function registeredKind<T>(what: string, kinds: () => string[], schemaOf: (kind: string) => z.ZodType) {
+  return z.looseObject({ kind: z.string().min(1) }).transform((value, ctx) => {
+    if (!kinds().includes(value.kind)) {
+      const near = nearest(value.kind, kinds());
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kind'],
+        message: `unknown ${what} kind "${value.kind}" (${near ? `did you mean "${near}"? ` : ''}kinds: ${kinds().join(', ')})`,
+      });
+      return z.NEVER;
+    }
+    const parsed = schemaOf(value.kind).safeParse(value);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+      return z.NEVER;
+    }
+    // The kind's own schema checked it: T, an open union of the kinds' types (SourceKinds, CheckKinds), is its type.
+    return parsed.data as T;
+  });
+}
+
+const sourceSchema = registeredKind<SourceConfig>('source', sourceKinds, (kind) => sourceConnector(kind).schema);
 
 // A format's options are checked by its serde when the stream is compiled (streams/definition.ts).
 const serdeSpec = z.union([z.string().min(1), z.looseObject({ kind: z.string().min(1) })]);
@@ -32,25 +40,7 @@ const serdeSpec = z.union([z.string().min(1), z.looseObject({ kind: z.string().m
 const severity = z.enum(['warn', 'error']).optional();
 const tableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/, 'expected a table name layer.table');
 const checkOptions = { severity, name: z.string().min(1).optional() };
-/** A check: its kind's own schema (checks/builtin.ts, or a registered kind) with the options every check takes. */
-const checkSpec = z.looseObject({ kind: z.string().min(1) }).transform((value, ctx) => {
-  if (!checkKinds().includes(value.kind)) {
-    const near = nearest(value.kind, checkKinds());
-    ctx.addIssue({
-      code: 'custom',
-      path: ['kind'],
-      message: `unknown check kind "${value.kind}" (${near ? `did you mean "${near}"? ` : ''}kinds: ${checkKinds().join(', ')})`,
-    });
-    return z.NEVER;
-  }
-  const parsed = checkKind(value.kind).schema.extend(checkOptions).strict().safeParse(value);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
-    return z.NEVER;
-  }
-  // The kind's own schema checked it: the open union CheckSpec is its type (see CheckKinds).
-  return parsed.data as unknown as CheckSpec;
-});
+const checkSpec = registeredKind<CheckSpec>('check', checkKinds, (kind) => checkKind(kind).schema.extend(checkOptions).strict());
 
 const columns = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 const period = z.enum(['day', 'week', 'month', 'quarter', 'year']);
