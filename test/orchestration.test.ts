@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pino } from 'pino';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { Lake } from '../src/lake/lake.js';
 import { runIngest } from '../src/ingest/run.js';
@@ -480,15 +480,25 @@ describe('backfill', () => {
 });
 
 describe('the orchestration CLI', () => {
-  it('lists jobs with next fire times, runs one, shows its tasks and logs, plans a backfill, and names bad input', { timeout: 120_000 }, async () => {
-    const { dir } = await project(
-      `{
+  // One project for the steps below, which run in order (the backfill plan and the cancel read the run made before).
+  let project_: string[] = [];
+  let runId = '';
+  beforeAll(() => {
+    // Only files: the commands below open the project themselves.
+    const dir = tempDir('trib-orch-cli-');
+    mkdirSync(path.join(dir, 'data'));
+    writeFileSync(
+      path.join(dir, 'tributary.config.mjs'),
+      `export default {
       sources: { sales: { kind: 'files', glob: 'data/sales-{partition}.csv', into: 'bronze.sales' } },
       jobs: { daily: { select: ['source:sales'], schedule: '0 2 * * *', timezone: 'Europe/Paris', partitions: { granularity: 'day', start: '2011-01-01' } } },
-    }`,
-      { 'data/sales-2011-01-04.csv': SALES },
+    };\n`,
     );
-    const project_ = ['--project', dir];
+    writeFileSync(path.join(dir, 'data/sales-2011-01-04.csv'), SALES);
+    project_ = ['--project', dir];
+  });
+
+  it('lists jobs with their assets, schedule, time zone, next fire time and partitions', async () => {
     const jobs = JSON.parse((await cli(['jobs', 'ls', '--json', ...project_])).stdout) as { job: string; assets: string[]; next: string; partitions: string }[];
     expect(jobs).toEqual([
       {
@@ -500,33 +510,44 @@ describe('the orchestration CLI', () => {
         partitions: 'day from 2011-01-01',
       },
     ]);
+  });
 
+  it('names bad input: a partitioned job run without its partition, an unknown job, an impossible date', async () => {
     const missing = await cli(['jobs', 'run', 'daily', ...project_]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('job daily is partitioned by day: name the partition to run');
     const unknown = await cli(['jobs', 'run', 'nightly', ...project_]);
+    expect(unknown.code).toBe(4);
     expect(unknown.stderr).toContain('no job "nightly" (jobs: daily)');
+    const bad = await cli(['backfill', 'daily', '--from', '2011-02-30', '--to', '2011-03-01', ...project_]);
+    expect(bad.stderr).toContain('--from: "2011-02-30" is not a date YYYY-MM-DD');
+  });
 
+  it('runs a partition with progress on stderr, and shows its tasks and logs', { timeout: 60_000 }, async () => {
     const ran = await cli(['jobs', 'run', 'daily', '--partition', '2011-01-04', '--json', ...project_]);
     expect(ran.code, ran.stderr).toBe(0);
     const run = JSON.parse(ran.stdout) as { runId: string; status: string; tasks: { task: string; status: string }[] };
     expect(run).toMatchObject({ status: 'success', tasks: [{ task: 'source:sales', status: 'success' }] });
+    runId = run.runId;
     // Progress: the worker's log lines, with the run and task ids, on stderr.
     expect(ran.stderr).toContain(`"runId":"${run.runId}"`);
-
     const shown = await cli(['runs', 'show', run.runId, '--logs', ...project_]);
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).toContain('triggered by manual · partition 2011-01-04');
     expect(shown.stdout).toMatch(/INFO {2}ingested 1 file\(s\) into bronze\.sales/);
     expect((await cli(['runs', 'ls', ...project_])).stdout).toMatch(/job daily\s+manual\s+2011-01-04\s+success/);
+  });
 
+  it('plans a backfill around the partitions that succeeded', async () => {
     const plan = await cli(['backfill', 'daily', '--from', '2011-01-03', '--to', '2011-01-05', '--dry-run', ...project_]);
     expect(plan.stdout).toBe(
       'backfill of daily: 2 partition(s) to run, 1 left alone\n  run   2011-01-03  (missing)\n  run   2011-01-05  (missing)\n  skip  2011-01-04  (success)\n',
     );
-    const bad = await cli(['backfill', 'daily', '--from', '2011-02-30', '--to', '2011-03-01', ...project_]);
-    expect(bad.stderr).toContain('--from: "2011-02-30" is not a date YYYY-MM-DD');
-    const cancel = await cli(['runs', 'cancel', run.runId, ...project_]);
-    expect(cancel.stderr).toContain(`run ${run.runId} is already success`);
+  });
+
+  it('refuses to cancel a finished run (a conflict: exit code 5)', async () => {
+    const cancel = await cli(['runs', 'cancel', runId, ...project_]);
+    expect(cancel.code).toBe(5);
+    expect(cancel.stderr).toContain(`run ${runId} is already success`);
   });
 });
