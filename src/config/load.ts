@@ -95,7 +95,7 @@ export function resolveConfig(raw: unknown, projectDir: string, configFile: stri
     const at = issue.path.length ? issue.path.join('.') : '(root)';
     throw new TributaryError('CONFIG_INVALID', `${configFile ?? where}: ${at}: ${issue.message}`);
   }
-  const config = parsed.data as TributaryConfig;
+  const config: TributaryConfig = parsed.data;
   const dir = path.resolve(projectDir);
   // A lake on object storage (s3://…) keeps its local scratch (temp files, the embedded catalog) in the project.
   const configuredLake = config.lake?.path ?? 'lake';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import '../checks/builtin.js';
 import { checkKind, checkKinds } from '../checks/kinds.js';
 import { sourceConnector, sourceKinds } from '../sources/registry.js';
-import type { CheckSpec, SourceConfig } from './types.js';
+import type { CheckSpec, SourceConfig, StreamEvent, TributaryConfig } from './types.js';
 import { nearest } from '../util/nearest.js';
 
 /** Runtime validation of a loaded config: config files may be plain JS, so types alone do not protect us. */
@@ -137,7 +137,8 @@ const aggregateSpec = z.union([
 ]);
 const columnName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'column names use letters, digits and _');
 const topicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, "topic names use letters, digits, '.', '_' and '-'");
-const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', 'expected a function');
+/** A function the config passes (a stream's filter or map): checked to be one; what it returns is checked when it runs. */
+const fn = <F>() => z.custom<F>((v) => typeof v === 'function', 'expected a function');
 const streamSchema = z.strictObject({
   topic: topicName,
   partitions: z.number().int().positive().optional(),
@@ -151,8 +152,8 @@ const streamSchema = z.strictObject({
   eventTimeLimits: z
     .strictObject({ maxAhead: z.union([duration, z.literal(false)]).optional(), maxBehind: z.union([duration, z.literal(false)]).optional() })
     .optional(),
-  filter: fn.optional(),
-  map: fn.optional(),
+  filter: fn<(event: StreamEvent) => boolean>().optional(),
+  map: fn<(event: StreamEvent) => StreamEvent | null | undefined>().optional(),
   outputs: z
     .record(
       tableName,
@@ -256,3 +257,12 @@ export const configSchema = z.strictObject({
     )
     .optional(),
 });
+
+/**
+ * The config's types (config/types.ts, documented for editors) and this schema are checked against each other by the
+ * compiler, both ways: a field typed one way there and validated another way here fails `tsc`, and the parsed config
+ * needs no cast. (Both-way assignability does not see an optional field present on one side only.)
+ */
+type Parsed = z.output<typeof configSchema>;
+export const parsedIsConfig: (parsed: Parsed) => TributaryConfig = (parsed) => parsed;
+export const configIsParsed: (config: TributaryConfig) => Parsed = (config) => config;
