@@ -124,7 +124,7 @@ describe.each([
       const late = await lake.query(`SELECT count(*) AS n FROM bronze.ventes_live_late`);
       expect(Number(late.rows[0]!.n)).toBe(0); // out-of-orderness (10 s) stays within the watermark (30 s)
 
-      const checkpoint = (await lake.catalog.streamCheckpoint(STREAM))!;
+      const checkpoint = (await lake.catalog.streams.checkpoint(STREAM))!;
       const watermark = checkpoint.watermark!.getTime();
       const truth = tumblingTruth(sales);
       const closedTruth = new Map([...truth].filter(([key]) => Date.parse(key.split('|')[0]!) + 60_000 <= watermark));

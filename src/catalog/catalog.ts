@@ -1,11 +1,12 @@
 import { hostname } from 'node:os';
 import { processAlive } from '../util/process.js';
 import { TributaryError } from '../errors.js';
-import type { CatalogDriver, CatalogSession, SqlValue } from './driver.js';
+import type { CatalogDriver, SqlValue } from './driver.js';
 import { MIGRATIONS } from './migrations.js';
 import { RunLog } from './run-log.js';
 import { SourceStates, saveSourceState } from './stores/source-state.js';
 import { Backfills } from './stores/backfills.js';
+import { StreamStates, saveCheckpoint } from './stores/streams.js';
 import type {
   ColumnInfo,
   CommitRequest,
@@ -16,8 +17,6 @@ import type {
   QuarantineInput,
   RunRecord,
   SnapshotInfo,
-  StreamCheckpoint,
-  StreamCheckpointInput,
   TableInfo,
 } from './types.js';
 
@@ -37,11 +36,14 @@ export class Catalog {
   readonly sourceStates: SourceStates;
   /** Backfills and the runs of their partitions. */
   readonly backfills: Backfills;
+  /** Streams' checkpoints and dead-letter replays. */
+  readonly streams: StreamStates;
 
   constructor(readonly driver: CatalogDriver) {
     this.runLog = new RunLog(driver);
     this.sourceStates = new SourceStates(driver);
     this.backfills = new Backfills(driver);
+    this.streams = new StreamStates(driver);
   }
 
   get location(): string {
@@ -292,45 +294,6 @@ export class Catalog {
       }
       throw err;
     }
-  }
-
-  // ---------------------------------------------------------------- stream checkpoints
-
-  async streamCheckpoint(stream: string, run = 'live'): Promise<StreamCheckpoint | undefined> {
-    const rows = await this.driver.read((s) => s.query(`SELECT * FROM stream_checkpoints WHERE stream = $1 AND run = $2`, [stream, run]));
-    return rows[0] ? toCheckpoint(rows[0]) : undefined;
-  }
-
-  async streamCheckpoints(): Promise<StreamCheckpoint[]> {
-    const rows = await this.driver.read((s) => s.query(`SELECT * FROM stream_checkpoints ORDER BY stream, run`));
-    return rows.map(toCheckpoint);
-  }
-
-  async deleteStreamCheckpoint(stream: string, run: string): Promise<void> {
-    await this.driver.transaction((s) => s.query(`DELETE FROM stream_checkpoints WHERE stream = $1 AND run = $2`, [stream, run]));
-  }
-
-  /** Records dead letters as re-injected into their topic (again: the latest time wins). */
-  async recordDlqReplays(stream: string, topic: string, entries: readonly { partition: number; offset: number; edited: boolean }[]): Promise<void> {
-    await this.driver.transaction(async (s) => {
-      for (const e of entries) {
-        await s.query(
-          `INSERT INTO dlq_replays (stream, topic, source_partition, source_offset, replayed_at, edited) VALUES ($1, $2, $3, $4, CAST($5 AS TIMESTAMPTZ), $6)
-           ON CONFLICT (stream, topic, source_partition, source_offset) DO UPDATE SET replayed_at = EXCLUDED.replayed_at, edited = EXCLUDED.edited`,
-          [stream, topic, e.partition, e.offset, new Date().toISOString(), e.edited],
-        );
-      }
-    });
-  }
-
-  async dlqReplays(stream: string): Promise<Map<string, { replayedAt: Date; edited: boolean }>> {
-    const rows = await this.driver.read((s) => s.query(`SELECT * FROM dlq_replays WHERE stream = $1`, [stream]));
-    return new Map(
-      rows.map((r) => [
-        `${String(r.topic)}/${Number(r.source_partition)}/${Number(r.source_offset)}`,
-        { replayedAt: r.replayed_at as Date, edited: Boolean(r.edited) },
-      ]),
-    );
   }
 
   // ---------------------------------------------------------------- ingestion records
@@ -676,45 +639,5 @@ function toQuarantine(r: Record<string, unknown>): QuarantineEntry {
     runId: (r.run_id as string | null) ?? undefined,
     status: String(r.status) as QuarantineEntry['status'],
     resolvedAt: (r.resolved_at as Date | null) ?? undefined,
-  };
-}
-
-async function saveCheckpoint(s: CatalogSession, c: StreamCheckpointInput): Promise<void> {
-  const values: SqlValue[] = [
-    c.stream,
-    c.run,
-    c.topic,
-    JSON.stringify(c.offsets),
-    c.watermark === null ? null : new Date(c.watermark).toISOString(),
-    c.state,
-    new Date().toISOString(),
-  ];
-  if (c.expectedSeq === 0) {
-    // A concurrent first commit of the same stream violates the primary key: reported as a conflict.
-    await s.query(
-      `INSERT INTO stream_checkpoints (stream, run, seq, topic, offsets_json, watermark, state_json, committed_at)
-       VALUES ($1, $2, 1, $3, $4, CAST($5 AS TIMESTAMPTZ), $6, CAST($7 AS TIMESTAMPTZ))`,
-      values,
-    );
-    return;
-  }
-  const updated = await s.query(
-    `UPDATE stream_checkpoints SET seq = seq + 1, topic = $3, offsets_json = $4, watermark = CAST($5 AS TIMESTAMPTZ), state_json = $6, committed_at = CAST($7 AS TIMESTAMPTZ)
-      WHERE stream = $1 AND run = $2 AND seq = $8 RETURNING seq`,
-    [...values, c.expectedSeq],
-  );
-  if (updated.length !== 1) throw conflict(`stream ${c.stream}`, `its checkpoint moved past ${c.expectedSeq}: another worker of this stream is running`);
-}
-
-function toCheckpoint(r: Record<string, unknown>): StreamCheckpoint {
-  return {
-    stream: String(r.stream),
-    run: String(r.run),
-    seq: Number(r.seq),
-    topic: String(r.topic),
-    offsets: JSON.parse(String(r.offsets_json)) as Record<string, number>,
-    watermark: (r.watermark as Date | null) ?? undefined,
-    state: String(r.state_json),
-    committedAt: r.committed_at as Date,
   };
 }

@@ -32,7 +32,7 @@ export async function listDeadLetters(config: ResolvedConfig, name: string, opti
       `SELECT "topic", "partition", "offset", "timestamp", error_code, error, payload_text, coalesce(octet_length(payload), 0) AS bytes, failed_at
          FROM ${stream.dlqTable} ORDER BY failed_at, "partition", "offset"`,
     );
-    const replays = await lake.catalog.dlqReplays(name);
+    const replays = await lake.catalog.streams.dlqReplays(name);
     const entries = rows.map((r) => ({
       topic: String(r.topic),
       partition: Number(r.partition),
@@ -87,7 +87,7 @@ export async function replayDeadLetters(
       `SELECT "topic", "partition", "offset", "key", payload, ${headersColumn} FROM ${stream.dlqTable} ORDER BY "partition", "offset"`,
     );
     const sourcePartitions = (await log.partitions(stream.topic)) ?? 0;
-    const replays = await lake.catalog.dlqReplays(name);
+    const replays = await lake.catalog.streams.dlqReplays(name);
     const wanted = edits ?? (options.only ? new Map(options.only.map((o) => [`${o.partition}/${o.offset}`, undefined])) : undefined);
     const records: ProduceRecord[] = [];
     const done: { partition: number; offset: number; edited: boolean }[] = [];
@@ -122,7 +122,7 @@ export async function replayDeadLetters(
     }
     if (records.length) {
       await producer.send(records);
-      await lake.catalog.recordDlqReplays(name, String(rows[0]!.topic), done);
+      await lake.catalog.streams.recordDlqReplays(name, String(rows[0]!.topic), done);
     }
     report.replayed = records.length;
     report.edited = done.filter((d) => d.edited).length;

@@ -35,7 +35,7 @@ export async function replayStream(
   const lake = await Lake.open(config);
   const runId = newId('replay');
   try {
-    const live = await lake.catalog.streamCheckpoint(name, 'live');
+    const live = await lake.catalog.streams.checkpoint(name, 'live');
     if (!live) {
       throw new TributaryError('CONFLICT', `stream ${name} has no committed batch yet: there is nothing to replay over`, {
         hint: `run it first: tributary stream run ${name}`,

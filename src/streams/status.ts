@@ -33,7 +33,7 @@ export async function streamStatus(config: ResolvedConfig, options: { log?: Log;
     const out: StreamStatus[] = [];
     for (const [name, definition] of Object.entries(config.streams)) {
       const stream = compileStream(name, definition);
-      const checkpoint = await lake.catalog.streamCheckpoint(name, 'live');
+      const checkpoint = await lake.catalog.streams.checkpoint(name, 'live');
       const exists = (await log.partitions(stream.topic)) !== undefined;
       const offsets = exists ? await log.offsets(stream.topic) : [];
       const partitions = offsets.map((o) => {

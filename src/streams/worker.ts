@@ -84,7 +84,7 @@ export async function runStream(config: ResolvedConfig, name: string, options: S
   await lake.catalog.startRun(runId, 'stream');
   try {
     const topicPartitions = await ensureTopics(log, stream);
-    const checkpoint = await lake.catalog.streamCheckpoint(name, 'live');
+    const checkpoint = await lake.catalog.streams.checkpoint(name, 'live');
     const saved = checkpoint ? (JSON.parse(checkpoint.state) as CheckpointState) : undefined;
     let seq = checkpoint?.seq ?? 0;
     let openFiles = saved?.openFiles ?? {};
