@@ -106,11 +106,11 @@ describe.each(backends)('catalog on %s', (_name, location) => {
   it('keeps quarantine entries, one per content, until resolved or superseded', async () => {
     await withCatalog(async (c) => {
       const q = { source: 'q', path: 'bad.csv', fileHash: 'hq', table: 'bronze.q', reasonCode: 'empty_file', reason: 'empty' };
-      const first = await c.quarantine(q);
-      const again = await c.quarantine(q);
+      const first = await c.quarantine.add(q);
+      const again = await c.quarantine.add(q);
       expect(again.id).toBe(first.id);
-      expect((await c.listQuarantine()).filter((e) => e.source === 'q')).toHaveLength(1);
-      expect((await c.openQuarantineHashes('q')).get('hq')).toBe(first.id);
+      expect((await c.quarantine.list()).filter((e) => e.source === 'q')).toHaveLength(1);
+      expect((await c.quarantine.openHashes('q')).get('hq')).toBe(first.id);
       // A good version of the same path supersedes the entry.
       await c.commit({
         changes: [{ table: 'bronze.q', operation: 'append', addFiles: [file('q/1.parquet')], schema }],
@@ -128,9 +128,9 @@ describe.each(backends)('catalog on %s', (_name, location) => {
           },
         ],
       });
-      expect((await c.getQuarantine(first.id)).status).toBe('superseded');
-      expect((await c.listQuarantine({ all: true })).some((e) => e.id === first.id)).toBe(true);
-      await expect(c.getQuarantine(9999)).rejects.toMatchObject({ code: 'QUARANTINE_NOT_FOUND' });
+      expect((await c.quarantine.get(first.id)).status).toBe('superseded');
+      expect((await c.quarantine.list({ all: true })).some((e) => e.id === first.id)).toBe(true);
+      await expect(c.quarantine.get(9999)).rejects.toMatchObject({ code: 'QUARANTINE_NOT_FOUND' });
     });
   });
 

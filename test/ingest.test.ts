@@ -120,7 +120,7 @@ describe('file ingestion into bronze', () => {
       ['header-only.csv', 0],
     ]);
 
-    const listed = await lake.catalog.listQuarantine();
+    const listed = await lake.catalog.quarantine.list();
     expect(listed).toHaveLength(7);
     // The quarantined input is preserved in the lake, byte for byte.
     for (const entry of listed) expect(await lake.storage.exists(entry.storedPath!)).toBe(true);
@@ -139,7 +139,7 @@ describe('file ingestion into bronze', () => {
     const retried = await retryQuarantined(lake, entry!.id!);
     expect(retried.sources[0]!.rows).toBe(1);
     expect(await rows(lake, 'SELECT name, _source_file FROM bronze.l')).toEqual([{ name: 'café', _source_file: 'in/latin1.csv' }]);
-    expect((await lake.catalog.getQuarantine(entry!.id!)).status).toBe('resolved');
+    expect((await lake.catalog.quarantine.get(entry!.id!)).status).toBe('resolved');
     expect((await runIngest(lake)).sources[0]).toMatchObject({ unchanged: 1, ingested: [] });
   });
 
@@ -228,7 +228,7 @@ describe('file ingestion into bronze', () => {
     const { lake, write } = await openTestLake({ sources: { s: src('*.csv', 'bronze.t', { schema: { columns: { amount: 'DOUBLEE' } } }) } });
     write('a.csv', 'amount\n1\n');
     await expect(runIngest(lake)).rejects.toThrow(/sources\.s\.schema\.columns\.amount: "DOUBLEE" is not a DuckDB type/);
-    expect(await lake.catalog.listQuarantine()).toEqual([]);
+    expect(await lake.catalog.quarantine.list()).toEqual([]);
   });
 
   it('ad hoc: literal paths, folders, a clear error when nothing matches, and retries with the same options', async () => {

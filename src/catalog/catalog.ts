@@ -7,18 +7,8 @@ import { RunLog } from './run-log.js';
 import { SourceStates, saveSourceState } from './stores/source-state.js';
 import { Backfills } from './stores/backfills.js';
 import { StreamStates, saveCheckpoint } from './stores/streams.js';
-import type {
-  ColumnInfo,
-  CommitRequest,
-  CommitResult,
-  DataFile,
-  IngestedFile,
-  QuarantineEntry,
-  QuarantineInput,
-  RunRecord,
-  SnapshotInfo,
-  TableInfo,
-} from './types.js';
+import { Quarantine } from './stores/quarantine.js';
+import type { ColumnInfo, CommitRequest, CommitResult, DataFile, IngestedFile, RunRecord, SnapshotInfo, TableInfo } from './types.js';
 
 /**
  * The catalog: which files make up each snapshot of each table, plus ingestion records, quarantine and runs.
@@ -38,12 +28,15 @@ export class Catalog {
   readonly backfills: Backfills;
   /** Streams' checkpoints and dead-letter replays. */
   readonly streams: StreamStates;
+  /** Quarantined files. */
+  readonly quarantine: Quarantine;
 
   constructor(readonly driver: CatalogDriver) {
     this.runLog = new RunLog(driver);
     this.sourceStates = new SourceStates(driver);
     this.backfills = new Backfills(driver);
     this.streams = new StreamStates(driver);
+    this.quarantine = new Quarantine(driver);
   }
 
   get location(): string {
@@ -324,64 +317,6 @@ export class Catalog {
     }));
   }
 
-  // ---------------------------------------------------------------- quarantine
-
-  /** Records a quarantined file; if the same content of the same source is already open there, returns that entry. */
-  async quarantine(input: QuarantineInput): Promise<QuarantineEntry> {
-    return this.driver.transaction(async (s) => {
-      // Two processes refusing the same file at once must record it once.
-      await this.driver.lock(s, `quarantine:${input.source}:${input.fileHash}`);
-      const existing = await s.query(`SELECT * FROM quarantine WHERE source = $1 AND file_hash = $2 AND status = 'open'`, [input.source, input.fileHash]);
-      if (existing[0]) return toQuarantine(existing[0]);
-      const [row] = await s.query<{ id: number }>(`SELECT nextval('quarantine_ids') AS id`);
-      await s.query(
-        `INSERT INTO quarantine (id, source, path, file_hash, stored_path, target_table, reason_code, reason, details_json, quarantined_at, run_id, status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CAST($10 AS TIMESTAMPTZ), $11, 'open')`,
-        [
-          row!.id,
-          input.source,
-          input.path,
-          input.fileHash,
-          input.storedPath ?? null,
-          input.table,
-          input.reasonCode,
-          input.reason,
-          input.details === undefined ? null : JSON.stringify(input.details),
-          new Date().toISOString(),
-          input.runId ?? null,
-        ],
-      );
-      const [created] = await s.query(`SELECT * FROM quarantine WHERE id = $1`, [row!.id]);
-      return toQuarantine(created!);
-    });
-  }
-
-  async listQuarantine(options: { all?: boolean; source?: string } = {}): Promise<QuarantineEntry[]> {
-    const where: string[] = [];
-    const params: SqlValue[] = [];
-    if (!options.all) where.push(`status = 'open'`);
-    if (options.source !== undefined) {
-      params.push(options.source);
-      where.push(`source = $${params.length}`);
-    }
-    const rows = await this.driver.read((s) => s.query(`SELECT * FROM quarantine ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`, params));
-    return rows.map(toQuarantine);
-  }
-
-  async getQuarantine(id: number): Promise<QuarantineEntry> {
-    const rows = await this.driver.read((s) => s.query(`SELECT * FROM quarantine WHERE id = $1`, [id]));
-    if (!rows[0]) throw new TributaryError('QUARANTINE_NOT_FOUND', `quarantine entry ${id} does not exist`, { hint: 'see `tributary quarantine ls --all`' });
-    return toQuarantine(rows[0]);
-  }
-
-  /** Open quarantine entries of a source, keyed by file hash: such files are not retried on every run. */
-  async openQuarantineHashes(source: string): Promise<Map<string, number>> {
-    const rows = await this.driver.read((s) =>
-      s.query<{ id: number; file_hash: string }>(`SELECT id, file_hash FROM quarantine WHERE source = $1 AND status = 'open'`, [source]),
-    );
-    return new Map(rows.map((r) => [r.file_hash, r.id]));
-  }
-
   // ---------------------------------------------------------------- runs
 
   async startRun(runId: string, kind: string): Promise<void> {
@@ -505,16 +440,6 @@ export class Catalog {
     return rows.map((r) => r.path);
   }
 
-  /** Marks an open quarantine entry resolved (its content turned out to be ingested already). */
-  async resolveQuarantine(id: number): Promise<void> {
-    await this.driver.transaction((s) =>
-      s.query(`UPDATE quarantine SET status = 'resolved', resolved_at = CAST($2 AS TIMESTAMPTZ) WHERE id = $1 AND status = 'open'`, [
-        id,
-        new Date().toISOString(),
-      ]),
-    );
-  }
-
   /**
    * Files a table gained from snapshot `since` to snapshot `until`, for incremental reads. `rewritten` is true when
    * files live at `since` were removed by `until` (an overwrite or compaction): then the gain is not a pure append.
@@ -621,23 +546,5 @@ function toDataFile(r: Record<string, unknown>): DataFile {
     sizeBytes: Number(r.size_bytes),
     partitionKey: (r.partition_key as string | null) ?? undefined,
     addedSnapshot: Number(r.added_snapshot),
-  };
-}
-
-function toQuarantine(r: Record<string, unknown>): QuarantineEntry {
-  return {
-    id: Number(r.id),
-    source: String(r.source),
-    path: String(r.path),
-    fileHash: String(r.file_hash),
-    storedPath: (r.stored_path as string | null) ?? undefined,
-    table: String(r.target_table),
-    reasonCode: String(r.reason_code),
-    reason: String(r.reason),
-    details: r.details_json ? JSON.parse(String(r.details_json)) : undefined,
-    quarantinedAt: r.quarantined_at as Date,
-    runId: (r.run_id as string | null) ?? undefined,
-    status: String(r.status) as QuarantineEntry['status'],
-    resolvedAt: (r.resolved_at as Date | null) ?? undefined,
   };
 }

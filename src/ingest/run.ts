@@ -83,7 +83,7 @@ export async function runIngestFiles(
 
 /** Ingests a quarantined file again (from its preserved copy), with the source's current settings. */
 export async function retryQuarantined(lake: Lake, id: number, options: IngestOptions = {}): Promise<IngestRunReport> {
-  const entry = await lake.catalog.getQuarantine(id);
+  const entry = await lake.catalog.quarantine.get(id);
   if (entry.status !== 'open') {
     throw new TributaryError('CONFLICT', `quarantine entry ${id} is already ${entry.status}`);
   }
@@ -100,7 +100,7 @@ export async function retryQuarantined(lake: Lake, id: number, options: IngestOp
   };
   if ((await lake.catalog.ingestedHashes(entry.source)).has(entry.fileHash)) {
     // The same content was ingested since (e.g. by another process): nothing to do but close the entry.
-    await lake.catalog.resolveQuarantine(id);
+    await lake.catalog.quarantine.resolve(id);
     const table = source.into;
     return {
       runId: '',

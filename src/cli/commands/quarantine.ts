@@ -12,7 +12,7 @@ export function quarantineCommand(): Command {
     .option('--all', 'include resolved and superseded entries')
     .option('--source <name>', 'only this source')
     .action(async (opts: { all?: boolean; source?: string }, cmd: Command) => {
-      const entries = await withLake(cmd, (l) => l.catalog.listQuarantine({ all: Boolean(opts.all), ...(opts.source ? { source: opts.source } : {}) }));
+      const entries = await withLake(cmd, (l) => l.catalog.quarantine.list({ all: Boolean(opts.all), ...(opts.source ? { source: opts.source } : {}) }));
       emit(cmd, entries, () =>
         entries.length === 0
           ? 'quarantine is empty'
@@ -37,7 +37,7 @@ export function quarantineCommand(): Command {
     .argument('<id>', 'quarantine entry id')
     .action(async (id: string, _opts: unknown, cmd: Command) => {
       const entry = await withLake(cmd, async (l) => {
-        const e = await l.catalog.getQuarantine(nonNegativeInt(id, 'id'));
+        const e = await l.catalog.quarantine.get(nonNegativeInt(id, 'id'));
         return { ...e, storedCopy: e.storedPath ? l.storage.readPath(e.storedPath) : undefined };
       });
       emit(cmd, entry, () =>

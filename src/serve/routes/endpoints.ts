@@ -213,7 +213,7 @@ function pipelineEndpoint(
         failing_checks: checks
           .filter((c) => c.status !== 'pass')
           .map((c) => ({ table: c.table, check: c.check, severity: c.severity, status: c.status, failing_rows: c.failingRows ?? null })),
-        quarantined_files: (await ctx.lake.catalog.listQuarantine()).length,
+        quarantined_files: (await ctx.lake.catalog.quarantine.list()).length,
       };
     },
   );

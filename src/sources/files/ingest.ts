@@ -58,7 +58,7 @@ export async function scanSource(
   }
   if (paths.length === 0) scan.warnings.push(`no file matches ${[source.glob].flat().join(', ')} (relative to ${lake.config.projectDir})`);
   const known = await lake.catalog.ingestedHashes(name);
-  const quarantined = await lake.catalog.openQuarantineHashes(name);
+  const quarantined = await lake.catalog.quarantine.openHashes(name);
   let hashed = 0;
   const prints = await mapLimit(paths, 4, async (absPath) => {
     const print = await fingerprint(absPath).catch((err: unknown) => {
@@ -567,7 +567,7 @@ async function refuse(ctx: Ctx, file: DiscoveredFile, refusal: Refusal): Promise
       );
     }
   }
-  const entry = await ctx.lake.catalog.quarantine({
+  const entry = await ctx.lake.catalog.quarantine.add({
     source: ctx.name,
     path: file.displayPath,
     fileHash: file.hash,
