@@ -1,3 +1,4 @@
+import { conflict } from './conflict.js';
 import { hostname } from 'node:os';
 import { processAlive } from '../util/process.js';
 import { TributaryError } from '../errors.js';
@@ -470,10 +471,6 @@ export class Catalog {
     const rows = await this.driver.read((s) => s.query<{ path: string }>(`SELECT path FROM data_files`));
     return new Set(rows.map((r) => r.path));
   }
-}
-
-function conflict(table: string, detail: string): TributaryError {
-  return new TributaryError('COMMIT_CONFLICT', `commit to ${table} lost a race: ${detail}`, { hint: 'run the operation again' });
 }
 
 function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {

@@ -169,8 +169,8 @@ export function resolveCatalog(value: string | undefined, projectDir: string, la
     return { kind: 'postgres', url: url.toString(), schema };
   }
   if (value.startsWith('duckdb:')) return { kind: 'embedded', path: path.resolve(projectDir, value.slice('duckdb:'.length)) };
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1]?.toLowerCase();
+  const scheme = schemeOf(value);
   // A registered backend gets its URL as it is: checking it is the backend's business.
-  if (scheme && isCatalogScheme(scheme)) return { kind: scheme, url: value } as unknown as CatalogLocation;
+  if (isCatalogScheme(scheme)) return { kind: scheme, url: value } as unknown as CatalogLocation;
   throw new TributaryError('CONFIG_INVALID', `${where}: "${value}" is neither 'embedded', 'duckdb:<file>' nor a postgres:// URL`);
 }

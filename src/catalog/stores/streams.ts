@@ -1,4 +1,4 @@
-import { TributaryError } from '../../errors.js';
+import { conflict } from '../conflict.js';
 import type { StreamCheckpoint, StreamCheckpointInput } from '../types.js';
 import type { CatalogDriver, CatalogSession, SqlValue } from '../driver.js';
 
@@ -82,8 +82,4 @@ function toCheckpoint(r: Record<string, unknown>): StreamCheckpoint {
     state: String(r.state_json),
     committedAt: r.committed_at as Date,
   };
-}
-
-function conflict(table: string, detail: string): TributaryError {
-  return new TributaryError('COMMIT_CONFLICT', `commit to ${table} lost a race: ${detail}`, { hint: 'run the operation again' });
 }
