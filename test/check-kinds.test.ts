@@ -1,19 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { resolveConfig } from '../src/config/load.js';
 import { registerCheckKind, unregisterCheckKind, type CheckKind } from '../src/checks/kinds.js';
 import { checkTables } from '../src/checks/run.js';
 import { runIngest } from '../src/ingest/run.js';
 import { quoteIdent } from '../src/engine/sql.js';
 import { runModels } from '../src/models/run.js';
-import type { MaxLength } from './support/extension-types.js';
+import { type MaxLength, maxLengthSchema } from './support/extension-types.js';
 import { openTestLake, rows } from './support/project.js';
 
 // The recipe of docs/architecture.md, "Adding a check kind" (dbt's generic test): options, a name, the failing rows.
 
 const maxLength: CheckKind<MaxLength> = {
   kind: 'max_length',
-  schema: z.strictObject({ kind: z.literal('max_length'), column: z.string().min(1), max: z.number().int().positive() }),
+  schema: maxLengthSchema,
   name: (s) => `max_length(${s.column}, ${s.max})`,
   failingRows: (t, s) => `SELECT * FROM ${t} WHERE length(${quoteIdent(s.column)}) > ${s.max}`,
 };

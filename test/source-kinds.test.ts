@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { resolveConfig } from '../src/config/load.js';
 import { TributaryError } from '../src/errors.js';
 import { runIngest } from '../src/ingest/run.js';
@@ -9,7 +8,7 @@ import { runBuild } from '../src/orchestration/build.js';
 import { appendBatches, type SourceBatch } from '../src/sources/batches.js';
 import type { SourceConnector } from '../src/sources/connector.js';
 import { registerSourceKind, unregisterSourceKind } from '../src/sources/registry.js';
-import type { MemorySourceConfig } from './support/extension-types.js';
+import { type MemorySourceConfig, memorySourceSchema } from './support/extension-types.js';
 import { openTestLake, rows } from './support/project.js';
 
 // The recipe of docs/architecture.md, "Adding a source kind": a connector with its schema, registered with one line.
@@ -20,7 +19,7 @@ const TABLES = new Map<string, { id: number; value: string }[]>();
 
 const memory: SourceConnector<MemorySourceConfig> = {
   kind: 'memory',
-  schema: z.strictObject({ kind: z.literal('memory'), into: z.string(), table: z.string().min(1), batchSize: z.number().int().positive().optional() }),
+  schema: memorySourceSchema,
   async plan(ctx, config) {
     const cursor = ((await ctx.lake.catalog.sourceStates.get(ctx.name))?.state as { id: number } | undefined)?.id ?? 0;
     const pending = (TABLES.get(config.table) ?? []).filter((r) => r.id > cursor).length;

@@ -1,11 +1,27 @@
 import { z } from 'zod';
-import type { CheckKinds } from '../config/types.js';
 import { quoteIdent, quoteLiteral } from '../engine/sql.js';
 import { tableReferences } from '../engine/references.js';
 import { type CheckKind, registerCheckKind } from './kinds.js';
 
+import { tableNameSchema } from '../lake/table-name.js';
+
 const column = z.string().min(1);
-const tableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/, 'expected a table name layer.table');
+
+/** The built-in kinds' options; their types (`BuiltinCheckKinds`) are inferred from these. */
+const schemas = {
+  not_null: z.strictObject({ kind: z.literal('not_null'), column }),
+  unique: z.strictObject({ kind: z.literal('unique'), columns: z.array(column).min(1) }),
+  accepted_values: z.strictObject({ kind: z.literal('accepted_values'), column, values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1) }),
+  range: z.strictObject({ kind: z.literal('range'), column, min: z.number().optional(), max: z.number().optional() }),
+  row_count: z.strictObject({ kind: z.literal('row_count'), min: z.number().int().optional(), max: z.number().int().optional() }),
+  freshness: z.strictObject({ kind: z.literal('freshness'), column, maxAgeHours: z.number().positive() }),
+  relationships: z.strictObject({ kind: z.literal('relationships'), column, to: tableNameSchema, field: column }),
+  sql: z.strictObject({ kind: z.literal('sql'), query: z.string().min(1) }),
+};
+
+/** Check kinds by name (the `CheckKinds` of config/types.ts starts from these). */
+export type BuiltinCheckKinds = { [K in keyof typeof schemas]: z.infer<(typeof schemas)[K]> };
+type CheckKinds = BuiltinCheckKinds;
 
 function literal(v: string | number | boolean): string {
   return typeof v === 'string' ? quoteLiteral(v) : String(v);
@@ -13,14 +29,14 @@ function literal(v: string | number | boolean): string {
 
 const notNull: CheckKind<CheckKinds['not_null']> = {
   kind: 'not_null',
-  schema: z.strictObject({ kind: z.literal('not_null'), column }),
+  schema: schemas.not_null,
   name: (s) => `not_null(${s.column})`,
   failingRows: (t, s) => `SELECT * FROM ${t} WHERE ${quoteIdent(s.column)} IS NULL`,
 };
 
 const unique: CheckKind<CheckKinds['unique']> = {
   kind: 'unique',
-  schema: z.strictObject({ kind: z.literal('unique'), columns: z.array(column).min(1) }),
+  schema: schemas.unique,
   name: (s) => `unique(${s.columns.join(', ')})`,
   failingRows: (t, s) => {
     const cols = s.columns.map(quoteIdent).join(', ');
@@ -30,7 +46,7 @@ const unique: CheckKind<CheckKinds['unique']> = {
 
 const acceptedValues: CheckKind<CheckKinds['accepted_values']> = {
   kind: 'accepted_values',
-  schema: z.strictObject({ kind: z.literal('accepted_values'), column, values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1) }),
+  schema: schemas.accepted_values,
   name: (s) => `accepted_values(${s.column})`,
   failingRows: (t, s) =>
     `SELECT * FROM ${t} WHERE ${quoteIdent(s.column)} IS NOT NULL AND ${quoteIdent(s.column)} NOT IN (${s.values.map(literal).join(', ')})`,
@@ -38,7 +54,7 @@ const acceptedValues: CheckKind<CheckKinds['accepted_values']> = {
 
 const range: CheckKind<CheckKinds['range']> = {
   kind: 'range',
-  schema: z.strictObject({ kind: z.literal('range'), column, min: z.number().optional(), max: z.number().optional() }),
+  schema: schemas.range,
   name: (s) => `range(${s.column}${s.min !== undefined ? `, min ${s.min}` : ''}${s.max !== undefined ? `, max ${s.max}` : ''})`,
   failingRows: (t, s) => {
     const c = quoteIdent(s.column);
@@ -49,7 +65,7 @@ const range: CheckKind<CheckKinds['range']> = {
 
 const rowCount: CheckKind<CheckKinds['row_count']> = {
   kind: 'row_count',
-  schema: z.strictObject({ kind: z.literal('row_count'), min: z.number().int().optional(), max: z.number().int().optional() }),
+  schema: schemas.row_count,
   name: (s) => `row_count(${s.min ?? ''}..${s.max ?? ''})`,
   failingRows: (t, s) => {
     const bounds = [s.min !== undefined ? `count(*) < ${s.min}` : '', s.max !== undefined ? `count(*) > ${s.max}` : ''].filter(Boolean);
@@ -59,7 +75,7 @@ const rowCount: CheckKind<CheckKinds['row_count']> = {
 
 const freshness: CheckKind<CheckKinds['freshness']> = {
   kind: 'freshness',
-  schema: z.strictObject({ kind: z.literal('freshness'), column, maxAgeHours: z.number().positive() }),
+  schema: schemas.freshness,
   name: (s) => `freshness(${s.column}, ${s.maxAgeHours}h)`,
   failingRows: (t, s) => {
     const latest = `max(CAST(${quoteIdent(s.column)} AS TIMESTAMPTZ))`;
@@ -69,7 +85,7 @@ const freshness: CheckKind<CheckKinds['freshness']> = {
 
 const relationships: CheckKind<CheckKinds['relationships']> = {
   kind: 'relationships',
-  schema: z.strictObject({ kind: z.literal('relationships'), column, to: tableName, field: column }),
+  schema: schemas.relationships,
   name: (s) => `relationships(${s.column} → ${s.to}.${s.field})`,
   failingRows: (t, s) => {
     const to = s.to.split('.').map(quoteIdent).join('.');
@@ -80,7 +96,7 @@ const relationships: CheckKind<CheckKinds['relationships']> = {
 
 const sql: CheckKind<CheckKinds['sql']> = {
   kind: 'sql',
-  schema: z.strictObject({ kind: z.literal('sql'), query: z.string().min(1) }),
+  schema: schemas.sql,
   name: () => 'sql',
   failingRows: (_t, s) => s.query.trim().replace(/;\s*$/, ''),
   reads: async (s, engine, table) => (await tableReferences(engine, sql.failingRows('', s), `check sql of ${table}`)).filter((t) => t !== table),

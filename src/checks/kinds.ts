@@ -1,7 +1,20 @@
-import type { z } from 'zod';
+import { z } from 'zod';
+import type { CheckSpec } from '../config/types.js';
 import type { Engine } from '../engine/engine.js';
 import { TributaryError } from '../errors.js';
 import { nearest } from '../util/nearest.js';
+
+export const severitySchema = z.enum(['warn', 'error']);
+export type Severity = z.infer<typeof severitySchema>;
+
+/** Options every check takes, whatever its kind. */
+export const checkOptionsSchema = z.strictObject({
+  /** `error` (default) blocks downstream models, `warn` only reports. */
+  severity: severitySchema.optional(),
+  /** Shown in reports; defaults to a description of the check, e.g. `not_null(id)`. */
+  name: z.string().min(1).optional(),
+});
+export type CheckOptions = z.infer<typeof checkOptionsSchema>;
 
 /**
  * A kind of data-quality check (dbt's generic test): its options' schema (`severity` and `name` are added for every
@@ -19,11 +32,16 @@ export interface CheckKind<S extends { kind: string } = { kind: string }> {
   reads?(spec: S, engine: Engine, table: string): Promise<string[]>;
 }
 
-const kinds = new Map<string, CheckKind>();
+/**
+ * Kinds by name, each with the schema of a whole check of that kind (its options and the common ones). Each kind was
+ * registered with its own spec type; stored here, its schema parses into `CheckSpec`, the union of the kinds' types.
+ */
+const kinds = new Map<string, { kind: CheckKind; spec: z.ZodType<CheckSpec> }>();
 
 export function registerCheckKind<S extends { kind: string }>(kind: CheckKind<S>): void {
   if (kinds.has(kind.kind)) throw new TributaryError('CONFIG_INVALID', `check kind "${kind.kind}" is already registered`);
-  kinds.set(kind.kind, kind as unknown as CheckKind);
+  const spec = kind.schema.extend(checkOptionsSchema.shape).strict() as unknown as z.ZodType<CheckSpec>;
+  kinds.set(kind.kind, { kind: kind as unknown as CheckKind, spec });
 }
 
 const BUILT_IN = new Set(['not_null', 'unique', 'accepted_values', 'range', 'row_count', 'freshness', 'relationships', 'sql']);
@@ -36,11 +54,20 @@ export function checkKinds(): string[] {
   return [...kinds.keys()].sort();
 }
 
-export function checkKind(kind: string): CheckKind {
+function registered(kind: string): { kind: CheckKind; spec: z.ZodType<CheckSpec> } {
   const found = kinds.get(kind);
   if (!found) {
     const near = nearest(kind, checkKinds());
     throw new TributaryError('CONFIG_INVALID', `unknown check kind "${kind}" (${near ? `did you mean "${near}"? ` : ''}kinds: ${checkKinds().join(', ')})`);
   }
   return found;
+}
+
+export function checkKind(kind: string): CheckKind {
+  return registered(kind).kind;
+}
+
+/** The schema of a whole check of this kind: its own options and `severity`, `name`. */
+export function checkSpecSchema(kind: string): z.ZodType<CheckSpec> {
+  return registered(kind).spec;
 }

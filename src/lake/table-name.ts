@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { TributaryError } from '../errors.js';
 
 /** A lake table address: `layer.table` (bronze, silver, gold, or any other namespace). */
@@ -9,6 +10,12 @@ export interface TableRef {
 }
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A table name in a config: `layer.table`, each part letters, digits and underscores. */
+export const tableNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/, 'expected a table name layer.table');
+
+/** A column (or parameter) name in a config: letters, digits and underscores, not starting with a digit. */
+export const identifierSchema = z.string().regex(IDENT, 'names use letters, digits and _');
 
 export function parseTableName(name: string, where = 'table'): TableRef {
   const parts = name.split('.');

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { TributaryError } from '../errors.js';
 import { nearest } from '../util/nearest.js';
 
@@ -22,8 +22,12 @@ export interface Serde {
   prepare?(values: readonly (Buffer | null)[]): Promise<void>;
 }
 
-/** A format's options as written in the config: `'json'`, or `{ kind: 'avro', … }`. */
-export type SerdeSpec = string | ({ kind: string } & Record<string, unknown>);
+/**
+ * A format's options as written in the config: `'json'`, or `{ kind: 'avro', … }`. The kind's own options are checked
+ * by its factory's schema when the serde is made (`createSerde`), naming the setting.
+ */
+export const serdeSpecSchema = z.union([z.string().min(1), z.looseObject({ kind: z.string().min(1) })]);
+export type SerdeSpec = z.infer<typeof serdeSpecSchema>;
 
 /** A registered format: its options' schema, and how to make a serde from them. */
 export interface SerdeFactory<O extends { kind: string } = { kind: string }> {

@@ -1,9 +1,14 @@
+import type { SourceConfig } from '../config/types.js';
 import { TributaryError } from '../errors.js';
 import { nearest } from '../util/nearest.js';
 import type { SourceConfigBase, SourceConnector } from './connector.js';
 import { filesConnector } from './files/connector.js';
 
-const kinds = new Map<string, SourceConnector>();
+/**
+ * Connectors by kind. Each was registered with its own config type; stored here, it takes any source's config: the
+ * kind's own schema is what parses a config of that kind, so each connector only ever sees its own.
+ */
+const kinds = new Map<string, SourceConnector<SourceConfig>>();
 
 /**
  * Makes a source kind available to configs (`sources: { x: { kind: '<kind>', … } }`), ingestion, jobs and freshness
@@ -11,7 +16,7 @@ const kinds = new Map<string, SourceConnector>();
  */
 export function registerSourceKind<C extends SourceConfigBase>(connector: SourceConnector<C>): void {
   if (kinds.has(connector.kind)) throw new TributaryError('CONFIG_INVALID', `source kind "${connector.kind}" is already registered`);
-  kinds.set(connector.kind, connector as unknown as SourceConnector);
+  kinds.set(connector.kind, connector as unknown as SourceConnector<SourceConfig>);
 }
 
 /** Removes a kind (tests that register their own). */
@@ -24,7 +29,7 @@ export function sourceKinds(): string[] {
 }
 
 /** The connector of a kind; an unknown kind is named, with the nearest known one. */
-export function sourceConnector(kind: string, where = 'sources'): SourceConnector {
+export function sourceConnector(kind: string, where = 'sources'): SourceConnector<SourceConfig> {
   const connector = kinds.get(kind);
   if (!connector) {
     const near = nearest(kind, sourceKinds());

@@ -1,35 +1,6 @@
-import { z } from 'zod';
-import type { FileSourceConfig } from '../../config/types.js';
+import { type FileSourceConfig, fileSourceSchema } from './config.js';
 import type { SourceConnector } from '../connector.js';
 import { ingestSource, scanSource } from './ingest.js';
-
-const tableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/, 'expected a table name layer.table');
-const columnSpec = z.union([z.string().min(1), z.strictObject({ type: z.string().min(1).optional(), required: z.boolean().optional() })]);
-export const csvOptions = z.strictObject({
-  delimiter: z.string().min(1).optional(),
-  quote: z.string().optional(),
-  escape: z.string().optional(),
-  header: z.boolean().optional(),
-  encoding: z.enum(['utf-8', 'latin-1', 'utf-16']).optional(),
-  skip: z.number().int().nonnegative().optional(),
-  nullValues: z.array(z.string()).optional(),
-  dateFormat: z.string().optional(),
-  timestampFormat: z.string().optional(),
-  maxLineSize: z.number().int().positive().optional(),
-  maxColumns: z.number().int().positive().optional(),
-});
-
-/** `kind: 'files'`: files matching globs, each content ingested once (by hash), bad files quarantined. */
-export const fileSourceSchema = z.strictObject({
-  kind: z.literal('files'),
-  glob: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-  into: tableName,
-  format: z.enum(['csv', 'json', 'ndjson', 'parquet']).optional(),
-  csv: csvOptions.optional(),
-  schema: z.strictObject({ columns: z.record(z.string(), columnSpec), strict: z.boolean().optional() }).optional(),
-  onError: z.enum(['fail', 'quarantine', 'reject']).optional(),
-  onChange: z.enum(['replace', 'keep']).optional(),
-});
 
 /**
  * The file source on the connector interface: its state is the set of ingested content hashes (ingestion records,
@@ -37,7 +8,7 @@ export const fileSourceSchema = z.strictObject({
  */
 export const filesConnector: SourceConnector<FileSourceConfig> = {
   kind: 'files',
-  schema: fileSourceSchema as z.ZodType<FileSourceConfig>,
+  schema: fileSourceSchema,
   async plan(ctx, config) {
     const scan = await scanSource(ctx.lake, ctx.name, config, { partition: ctx.partition });
     const parts = [
