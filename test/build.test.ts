@@ -41,7 +41,7 @@ describe('tributary build', () => {
       ['silver.sales', 'not_null(country)', 'pass'],
       ['silver.sales', 'unique(id)', 'pass'],
     ]);
-    expect((await lake.catalog.getRun(report.runId)).kind).toBe('build');
+    expect((await lake.catalog.runs.require(report.runId)).kind).toBe('build');
 
     // Again, with nothing new: every model is fresh, and its checks still run and are reported.
     const again = await runBuild(lake, { exclude: ['gold.top'] });

@@ -92,14 +92,17 @@ describe.each(backends)('catalog on %s', (_name, location) => {
           { table: 'bronze.c', operation: 'append', addFiles: [file('c/1.parquet')], schema },
           { table: 'bronze.c_rejects', operation: 'append', addFiles: [file('cr/1.parquet', 1)], schema },
         ],
-        ingested: [record],
+        parts: [c.ingestion.record([record])],
       });
-      expect([...(await c.ingestedHashes('s'))]).toEqual(['h1']);
+      expect([...(await c.ingestion.hashes('s'))]).toEqual(['h1']);
       await expect(
-        c.commit({ changes: [{ table: 'bronze.c', operation: 'append', addFiles: [file('c/2.parquet')], schema }], ingested: [{ ...record, batchId: 'b2' }] }),
+        c.commit({
+          changes: [{ table: 'bronze.c', operation: 'append', addFiles: [file('c/2.parquet')], schema }],
+          parts: [c.ingestion.record([{ ...record, batchId: 'b2' }])],
+        }),
       ).rejects.toMatchObject({ code: 'ALREADY_INGESTED' });
       expect((await c.getTable('bronze.c'))!.currentSnapshot).toBe(1);
-      expect((await c.ingestedFiles('s'))[0]).toMatchObject({ path: 'x.csv', snapshotId: 1, runId: 'r1', rowCount: 10, rejectedRows: 1 });
+      expect((await c.ingestion.files('s'))[0]).toMatchObject({ path: 'x.csv', snapshotId: 1, runId: 'r1', rowCount: 10, rejectedRows: 1 });
     });
   });
 
@@ -114,18 +117,20 @@ describe.each(backends)('catalog on %s', (_name, location) => {
       // A good version of the same path supersedes the entry.
       await c.commit({
         changes: [{ table: 'bronze.q', operation: 'append', addFiles: [file('q/1.parquet')], schema }],
-        ingested: [
-          {
-            source: 'q',
-            fileHash: 'hq2',
-            path: 'bad.csv',
-            sizeBytes: 1,
-            table: 'bronze.q',
-            batchId: 'b',
-            ingestedAt: new Date(),
-            rowCount: 1,
-            rejectedRows: 0,
-          },
+        parts: [
+          c.ingestion.record([
+            {
+              source: 'q',
+              fileHash: 'hq2',
+              path: 'bad.csv',
+              sizeBytes: 1,
+              table: 'bronze.q',
+              batchId: 'b',
+              ingestedAt: new Date(),
+              rowCount: 1,
+              rejectedRows: 0,
+            },
+          ]),
         ],
       });
       expect((await c.quarantine.get(first.id)).status).toBe('superseded');
@@ -136,9 +141,9 @@ describe.each(backends)('catalog on %s', (_name, location) => {
 
   it('records runs', async () => {
     await withCatalog(async (c) => {
-      await c.startRun('run-1', 'ingest');
-      await c.finishRun('run-1', 'success', { files: 2 });
-      const [run] = await c.listRuns(1);
+      await c.runs.start('run-1', 'ingest');
+      await c.runs.finish('run-1', 'success', { files: 2 });
+      const [run] = await c.runs.list({ limit: 1 });
       expect(run).toMatchObject({ runId: 'run-1', kind: 'ingest', status: 'success', summary: { files: 2 } });
       expect(run!.finishedAt).toBeInstanceOf(Date);
     });

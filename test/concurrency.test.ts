@@ -37,7 +37,7 @@ describe.each([
     try {
       const { rows } = await lake.query('SELECT count(*) AS n, count(DISTINCT file) AS files, count(DISTINCT _file_hash) AS hashes FROM bronze.shared');
       expect(rows[0]).toEqual({ n: 6000n, files: 30n, hashes: 30n });
-      expect(await lake.catalog.ingestedFiles('shared')).toHaveLength(30);
+      expect(await lake.catalog.ingestion.files('shared')).toHaveLength(30);
       // The loser's discarded files left nothing behind that vacuum would not remove.
       const report = await lake.vacuum({ orphanMinutes: 0, dryRun: true });
       expect(report.orphanFiles).toBe(0);

@@ -192,11 +192,12 @@ describe('orchestration pages in headless Chromium', () => {
     worker.start();
     const runId = await orch.launch('nightly');
     try {
-      for (let i = 0; i < 600 && ['queued', 'running'].includes((await orch.queue.getRun(runId))!.status); i++) await new Promise((r) => setTimeout(r, 250));
+      for (let i = 0; i < 600 && ['queued', 'running'].includes((await orch.lake.catalog.runs.get(runId))!.status); i++)
+        await new Promise((r) => setTimeout(r, 250));
     } finally {
       await worker.stop(0);
     }
-    expect((await orch.queue.getRun(runId))!.status).toBe('success');
+    expect((await orch.lake.catalog.runs.get(runId))!.status).toBe('success');
 
     const assets = await openPage('_assets');
     const boxes = await assets.page.$$eval('svg.asset-graph g[data-asset]', (gs) =>

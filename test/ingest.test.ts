@@ -35,7 +35,7 @@ describe('file ingestion into bronze', () => {
     expect(await rows(lake, `SELECT count(DISTINCT _file_hash) AS versions, count(*) AS n FROM bronze.s WHERE _source_file = 'in/a.csv'`)).toEqual([
       { versions: 1, n: 3 },
     ]);
-    expect((await lake.catalog.ingestedFiles('s')).map((f) => [f.path, f.rowCount])).toEqual([
+    expect((await lake.catalog.ingestion.files('s')).map((f) => [f.path, f.rowCount])).toEqual([
       ['in/b.csv', 1],
       ['in/a.csv', 3],
     ]);
@@ -156,7 +156,7 @@ describe('file ingestion into bronze', () => {
     f.write('bad.csv', 'id,amount\n1,1\n2,x\n');
     await expect(runIngest(f.lake)).rejects.toThrow(/bad\.csv: line 3, column amount/);
     expect(await f.lake.catalog.getTable('bronze.pf')).toBeUndefined();
-    expect((await f.lake.catalog.listRuns(1))[0]).toMatchObject({ status: 'failed' });
+    expect((await f.lake.catalog.runs.list({ limit: 1 }))[0]).toMatchObject({ status: 'failed' });
   });
 
   it('never drops rows of a column whose inferred type later rows do not fit', async () => {

@@ -163,7 +163,7 @@ describe('materializations', () => {
         ['silver.broken', 'failed'],
       ]),
     );
-    expect((await lake.catalog.getRun(report.runId)).status).toBe('failed');
+    expect((await lake.catalog.runs.require(report.runId)).status).toBe('failed');
   });
 
   it('points a binder error at its line whatever the materialization, header lines and line endings', async () => {

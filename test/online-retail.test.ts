@@ -116,7 +116,9 @@ describe('examples/online-retail on the real UCI Online Retail files', () => {
         expect(report.status).toBe('success');
       }
       // After the first day, silver is merged incrementally from each day's new file.
-      const modes = (await drip.catalog.runLog.modelRuns((await drip.catalog.listRuns(1))[0]!.runId)).find((m) => m.model === 'silver.retail_sales');
+      const modes = (await drip.catalog.runLog.modelRuns((await drip.catalog.runs.list({ limit: 1 }))[0]!.runId)).find(
+        (m) => m.model === 'silver.retail_sales',
+      );
       expect(modes).toMatchObject({ mode: 'incremental' });
       await runIngest(once);
       await runModels(once);

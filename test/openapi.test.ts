@@ -57,7 +57,7 @@ beforeAll(async () => {
   worker.start();
   const runId = await orch.launch('nightly');
   for (let i = 0; i < 600; i++) {
-    const status = (await orch.queue.getRun(runId))?.status;
+    const status = (await orch.lake.catalog.runs.get(runId))?.status;
     if (status && !['queued', 'running'].includes(status)) break;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -71,7 +71,7 @@ describe('tributary worker: several processes sharing one PostgreSQL catalog', (
     onTestFinished(() => lake.close());
     const orch = await Orchestration.open(lake);
     const runStatus = async (runId: string) => {
-      const r = await orch.queue.getRun(runId);
+      const r = await orch.lake.catalog.runs.get(runId);
       return r && !['queued', 'running'].includes(r.status) ? r.status : undefined;
     };
 
@@ -191,7 +191,7 @@ describe('tributary dev', () => {
     const lake = await Lake.open(await loadConfig(dir, { required: true }));
     try {
       const orch = await Orchestration.open(lake);
-      for (const r of await orch.queue.listRuns({ limit: 500 })) {
+      for (const r of await orch.lake.catalog.runs.list({ limit: 500 })) {
         for (const t of await orch.queue.tasks(r.runId)) expect(t.status).not.toBe('running');
       }
       for (const t of await lake.tables()) await lake.query(`select count(*) from ${t.name}`);

@@ -11,7 +11,8 @@ import { cancelBackfill, createBackfill, feedBackfills, planBackfill, resumeBack
 import { flushNotifications, projectWorker } from '../src/orchestration/notify.js';
 import { Orchestration } from '../src/orchestration/orchestration.js';
 import { partitionBefore, partitionRange } from '../src/orchestration/partitions.js';
-import { backoffDelay, type RunStatus } from '../src/catalog/stores/run-queue.js';
+import { backoffDelay } from '../src/catalog/stores/run-queue.js';
+import type { RunStatus } from '../src/catalog/types.js';
 import { Schedule } from '../src/orchestration/schedule.js';
 import { Scheduler } from '../src/orchestration/scheduler.js';
 import { evaluateSensor } from '../src/orchestration/sensors.js';
@@ -102,7 +103,7 @@ async function finished(orch: Orchestration, runId: string, timeoutMs = 90_000):
   return waitFor(
     `run ${runId}`,
     async () => {
-      const run = await orch.queue.getRun(runId);
+      const run = await orch.lake.catalog.runs.get(runId);
       return run && !['queued', 'running'].includes(run.status) ? run.status : undefined;
     },
     timeoutMs,
@@ -199,7 +200,7 @@ describe('runs of jobs', () => {
     const worker2 = startWorker(fixed, 2);
     expect(await finished(fixed, retryId)).toBe('success');
     await worker2.stop(0);
-    expect((await fixed.queue.getRun(retryId))!.parentRun).toBe(runId);
+    expect((await fixed.lake.catalog.runs.get(retryId))!.parentRun).toBe(runId);
   });
 
   it('a task past its timeout is stopped; a cancelled run stops its running task and what was waiting', { timeout: 120_000 }, async () => {
@@ -304,7 +305,7 @@ describe('run queue', () => {
     ]);
     await expect(orch.queue.cancel(second)).rejects.toThrow(/already success/);
     // The other run was never claimed by the scoped workers, and can still be cancelled.
-    expect((await orch.queue.getRun(first))!.status).toBe('queued');
+    expect((await orch.lake.catalog.runs.get(first))!.status).toBe('queued');
     expect((await orch.queue.cancel(first))!.status).toBe('cancelled');
   });
 });
@@ -321,14 +322,14 @@ describe('scheduler', () => {
     expect(await a.tick(new Date('2026-11-23T00:59:00Z'))).toEqual([]);
     const fired = [...(await Promise.all([a.tick(new Date('2026-11-23T01:00:30Z')), b.tick(new Date('2026-11-23T01:00:31Z'))]))].flat();
     expect(fired).toHaveLength(1);
-    const run = (await orch.queue.getRun(fired[0]!))!;
+    const run = (await orch.lake.catalog.runs.get(fired[0]!))!;
     expect(run).toMatchObject({ job: 'daily', trigger: 'schedule', partition: '2026-11-22', status: 'queued' });
     expect(run.detail).toBe('0 2 * * * (Europe/Paris) at 2026-11-23T01:00:00.000Z');
     expect(await a.tick(new Date('2026-11-23T01:05:00Z'))).toEqual([]);
     // Down for three days: the latest missed tick fires once (backfill is for the rest).
     const late = await a.tick(new Date('2026-11-26T09:00:00Z'));
     expect(late).toHaveLength(1);
-    expect((await orch.queue.getRun(late[0]!))!.partition).toBe('2026-11-25');
+    expect((await orch.lake.catalog.runs.get(late[0]!))!.partition).toBe('2026-11-25');
   });
 
   it('sensors fire on new files, a new snapshot, and a changed HTTP answer, and not otherwise', { timeout: 60_000 }, async () => {
@@ -377,11 +378,11 @@ describe('scheduler', () => {
     const scheduler = new Scheduler(orch, { logger: silent });
     const first = await scheduler.tick(new Date());
     expect(first.length).toBeGreaterThanOrEqual(1);
-    const runs = await orch.queue.listRuns({ job: 'ocr' });
+    const runs = await orch.lake.catalog.runs.list({ job: 'ocr' });
     expect(runs.find((r) => r.detail?.startsWith('inbox:'))).toMatchObject({ trigger: 'sensor', status: 'queued' });
     write('inbox/c.csv', 'id\n3\n');
     await scheduler.tick(new Date(Date.now() + 2000));
-    expect((await orch.queue.listRuns({ job: 'ocr' })).filter((r) => r.detail?.startsWith('inbox:'))).toHaveLength(1);
+    expect((await orch.lake.catalog.runs.list({ job: 'ocr' })).filter((r) => r.detail?.startsWith('inbox:'))).toHaveLength(1);
   });
 
   it('automation rebuilds automated models when their inputs change, and only then', { timeout: 120_000 }, async () => {
@@ -401,7 +402,7 @@ describe('scheduler', () => {
       ['silver.sales', []],
       ['gold.daily', ['silver.sales']],
     ]);
-    expect((await orch.queue.getRun(runId!))!.trigger).toBe('automation');
+    expect((await orch.lake.catalog.runs.get(runId!))!.trigger).toBe('automation');
     expect(await scheduler.tick()).toEqual([]); // one automation run at a time
     const worker = startWorker(orch);
     expect(await finished(orch, runId!)).toBe('success');
@@ -445,12 +446,12 @@ describe('backfill', () => {
     const claimed = await orch.queue.claim('probe');
     expect(claimed!.runId).toBe(fresh);
     await orch.queue.finishAttempt(claimed!, { status: 'interrupted' });
-    expect((await orch.queue.getRun(firstRun!))!.partition).toBe('2011-01-02');
+    expect((await orch.lake.catalog.runs.get(firstRun!))!.partition).toBe('2011-01-02');
 
     // Cancel mid-way, then resume: what had not succeeded runs, and the backfill completes.
     await cancelBackfill(orch, id);
     expect((await backfillStatus(orch, id)).status).toBe('cancelled');
-    expect((await orch.queue.getRun(firstRun!))!.status).toBe('cancelled');
+    expect((await orch.lake.catalog.runs.get(firstRun!))!.status).toBe('cancelled');
     await orch.queue.cancel(fresh);
     await resumeBackfill(orch, id);
     const worker2 = startWorker(orch, 2);

@@ -36,20 +36,20 @@ describe.each([
     config.catalog = catalog;
     const lake = await Lake.open(config);
     try {
-      const [seen] = await lake.catalog.listRuns();
+      const [seen] = await lake.catalog.runs.list();
       expect(seen).toMatchObject({
         runId: 'ingest-killed',
         status: 'abandoned',
         error: expect.stringMatching(new RegExp(`pid ${pid} .* ended without finishing`)),
       });
       // A live run of this process is not abandoned.
-      await lake.catalog.startRun('live', 'models');
-      expect((await lake.catalog.getRun('live')).status).toBe('running');
+      await lake.catalog.runs.start('live', 'models');
+      expect((await lake.catalog.runs.require('live')).status).toBe('running');
       // startRun closed the abandoned one in the catalog itself.
-      const stored = await lake.catalog.getRun('ingest-killed');
+      const stored = await lake.catalog.runs.require('ingest-killed');
       expect(stored).toMatchObject({ status: 'abandoned' });
       expect(stored.finishedAt).toBeInstanceOf(Date);
-      await lake.catalog.finishRun('live', 'success', null);
+      await lake.catalog.runs.finish('live', 'success', null);
     } finally {
       await lake.close();
     }

@@ -1,15 +1,15 @@
 import { conflict } from './conflict.js';
-import { hostname } from 'node:os';
-import { processAlive } from '../util/process.js';
 import { TributaryError } from '../errors.js';
 import type { CatalogDriver, SqlValue } from './driver.js';
 import { MIGRATIONS } from './migrations.js';
 import { RunLog } from './run-log.js';
-import { SourceStates, saveSourceState } from './stores/source-state.js';
+import { Ingestion } from './stores/ingestion.js';
+import { SourceStates } from './stores/source-state.js';
 import { Backfills } from './stores/backfills.js';
-import { StreamStates, saveCheckpoint } from './stores/streams.js';
+import { StreamStates } from './stores/streams.js';
 import { Quarantine } from './stores/quarantine.js';
-import type { ColumnInfo, CommitRequest, CommitResult, DataFile, IngestedFile, RunRecord, SnapshotInfo, TableInfo } from './types.js';
+import { Runs } from './stores/runs.js';
+import type { ColumnInfo, CommitRequest, CommitResult, DataFile, SnapshotInfo, TableInfo } from './types.js';
 
 /**
  * The catalog: which files make up each snapshot of each table, plus ingestion records, quarantine and runs.
@@ -23,6 +23,8 @@ import type { ColumnInfo, CommitRequest, CommitResult, DataFile, IngestedFile, R
 export class Catalog {
   /** Per-model and per-check records of runs. */
   readonly runLog: RunLog;
+  /** Ingestion records: the file source's state (committed with their rows through `commit`). */
+  readonly ingestion: Ingestion;
   /** Cursor-style sources' states (committed with their rows through `commit`). */
   readonly sourceStates: SourceStates;
   /** Backfills and the runs of their partitions. */
@@ -31,13 +33,17 @@ export class Catalog {
   readonly streams: StreamStates;
   /** Quarantined files. */
   readonly quarantine: Quarantine;
+  /** Runs of jobs and of commands: started, finished, listed, and closed when their process is gone. */
+  readonly runs: Runs;
 
   constructor(readonly driver: CatalogDriver) {
     this.runLog = new RunLog(driver);
+    this.ingestion = new Ingestion(driver);
     this.sourceStates = new SourceStates(driver);
     this.backfills = new Backfills(driver);
     this.streams = new StreamStates(driver);
     this.quarantine = new Quarantine(driver);
+    this.runs = new Runs(driver);
   }
 
   get location(): string {
@@ -144,8 +150,9 @@ export class Catalog {
   }
 
   /**
-   * Commits changes to one or more tables, and the ingestion records that go with them, in one transaction.
-   * Either every table gets its new snapshot and every record is written, or nothing is.
+   * Commits changes to one or more tables, and the parts the stores add (ingestion records, a source's state, a
+   * stream's checkpoint), in one transaction: either every table gets its new snapshot and every part is written,
+   * or nothing is.
    */
   async commit(request: CommitRequest): Promise<CommitResult> {
     const changes = [...request.changes].sort((a, b) => a.table.localeCompare(b.table));
@@ -227,175 +234,15 @@ export class Catalog {
           await s.query(`UPDATE lake_tables SET current_snapshot = $2 WHERE name = $1`, [change.table, next]);
           snapshots[change.table] = next;
         }
-        for (const f of request.forgetIngested ?? []) {
-          await s.query(`DELETE FROM ingested_files WHERE source = $1 AND file_hash = $2`, [f.source, f.fileHash]);
-        }
-        const records = request.ingested ?? [];
-        for (const record of records) {
-          if (snapshots[record.table] === undefined)
-            throw new Error(`ingestion record for ${record.path} names table ${record.table}, which this commit does not change`);
-        }
-        // Multi-row statements: a batch may carry hundreds of files, and per-statement cost adds up.
-        for (const chunk of chunks(records, 100)) {
-          const values: SqlValue[] = [];
-          const tuples = chunk.map((r) => {
-            const at = values.length;
-            values.push(
-              r.source,
-              r.fileHash,
-              r.path,
-              r.sizeBytes,
-              r.table,
-              snapshots[r.table]!,
-              r.batchId,
-              request.runId ?? null,
-              r.ingestedAt.toISOString(),
-              r.rowCount,
-              r.rejectedRows,
-            );
-            return `(${Array.from({ length: 11 }, (_, k) => (k === 8 ? `CAST($${at + k + 1} AS TIMESTAMPTZ)` : `$${at + k + 1}`)).join(', ')})`;
-          });
-          await s.query(
-            `INSERT INTO ingested_files (source, file_hash, path, size_bytes, table_name, snapshot_id, batch_id, run_id, ingested_at, row_count, rejected_rows) VALUES ${tuples.join(', ')}`,
-            values,
-          );
-          // A good version of a quarantined file (same source and path) supersedes its quarantine entry.
-          const keys = chunk.map((r) => `${r.source}\u001f${r.path}`);
-          await s.query(
-            `UPDATE quarantine SET status = 'superseded', resolved_at = CAST($1 AS TIMESTAMPTZ)
-              WHERE status = 'open' AND source || chr(31) || path IN (${keys.map((_, i) => `$${i + 2}`).join(', ')})`,
-            [new Date().toISOString(), ...keys],
-          );
-        }
-        if (request.checkpoint) await saveCheckpoint(s, request.checkpoint);
-        if (request.sourceState) await saveSourceState(s, request.sourceState);
-        for (const id of request.resolveQuarantine ?? []) {
-          await s.query(`UPDATE quarantine SET status = 'resolved', resolved_at = CAST($2 AS TIMESTAMPTZ) WHERE id = $1`, [id, new Date().toISOString()]);
-        }
+        for (const part of request.parts ?? []) await part.write(s, { runId: request.runId, snapshots });
         return { snapshots };
       });
     } catch (err) {
-      if (this.driver.isUniqueViolation(err) && request.sourceState && !request.ingested?.length) {
-        throw conflict(`source ${request.sourceState.source}`, 'another run of this source committed its first batch at the same time');
-      }
-      if (this.driver.isUniqueViolation(err) && request.checkpoint && !request.ingested?.length) {
-        throw conflict(`stream ${request.checkpoint.stream}`, 'another worker of this stream committed its first batch at the same time');
-      }
-      if (this.driver.isUniqueViolation(err) && request.ingested?.length) {
-        throw new TributaryError('ALREADY_INGESTED', 'some of these files were ingested concurrently by another process; nothing was committed', {
-          cause: err,
-        });
-      }
+      // A unique constraint a part's rows violated: a concurrent writer recorded them first, as that part reports it.
+      const lost = this.driver.isUniqueViolation(err) ? request.parts?.find((p) => p.lostRace) : undefined;
+      if (lost?.lostRace) throw lost.lostRace(err);
       throw err;
     }
-  }
-
-  // ---------------------------------------------------------------- ingestion records
-
-  async ingestedHashes(source: string): Promise<Set<string>> {
-    const rows = await this.driver.read((s) => s.query<{ file_hash: string }>(`SELECT file_hash FROM ingested_files WHERE source = $1`, [source]));
-    return new Set(rows.map((r) => r.file_hash));
-  }
-
-  async ingestedFiles(source?: string): Promise<IngestedFile[]> {
-    const rows = await this.driver.read((s) =>
-      source === undefined
-        ? s.query(`SELECT * FROM ingested_files ORDER BY ingested_at, path`)
-        : s.query(`SELECT * FROM ingested_files WHERE source = $1 ORDER BY ingested_at, path`, [source]),
-    );
-    return rows.map((r) => ({
-      source: String(r.source),
-      fileHash: String(r.file_hash),
-      path: String(r.path),
-      sizeBytes: Number(r.size_bytes),
-      table: String(r.table_name),
-      snapshotId: Number(r.snapshot_id),
-      batchId: String(r.batch_id),
-      runId: (r.run_id as string | null) ?? undefined,
-      ingestedAt: r.ingested_at as Date,
-      rowCount: Number(r.row_count),
-      rejectedRows: Number(r.rejected_rows),
-    }));
-  }
-
-  // ---------------------------------------------------------------- runs
-
-  async startRun(runId: string, kind: string): Promise<void> {
-    // Runs a killed process left behind are closed first, so that `runs ls` and the dashboard never show them running.
-    await this.reapAbandonedRuns().catch(() => undefined);
-    await this.driver.transaction((s) =>
-      s.query(`INSERT INTO runs (run_id, kind, started_at, status, owner_host, owner_pid) VALUES ($1, $2, CAST($3 AS TIMESTAMPTZ), 'running', $4, $5)`, [
-        runId,
-        kind,
-        new Date().toISOString(),
-        hostname(),
-        process.pid,
-      ]),
-    );
-  }
-
-  /**
-   * Marks `abandoned` the runs still `running` whose process, on this machine, is gone (a kill -9, a crash, a
-   * power cut): they can never finish. Job runs are the queue's (lost workers are retried there). Returns their ids.
-   */
-  async reapAbandonedRuns(): Promise<string[]> {
-    const rows = await this.driver.read((s) =>
-      s.query<{ run_id: string; owner_pid: number }>(
-        `SELECT r.run_id, r.owner_pid FROM runs r LEFT JOIN job_runs j ON j.run_id = r.run_id
-          WHERE r.status = 'running' AND j.run_id IS NULL AND r.owner_host = $1 AND r.owner_pid IS NOT NULL`,
-        [hostname()],
-      ),
-    );
-    const gone = rows.filter((r) => ownerGone(hostname(), Number(r.owner_pid)));
-    for (const r of gone) {
-      await this.driver.transaction((s) =>
-        s.query(`UPDATE runs SET status = 'abandoned', finished_at = CAST($2 AS TIMESTAMPTZ), error = $3 WHERE run_id = $1 AND status = 'running'`, [
-          r.run_id,
-          new Date().toISOString(),
-          abandonedReason(Number(r.owner_pid)),
-        ]),
-      );
-    }
-    return gone.map((r) => r.run_id);
-  }
-
-  async finishRun(runId: string, status: 'success' | 'failed' | 'partial', summary: unknown, error?: string): Promise<void> {
-    await this.driver.transaction((s) =>
-      s.query(`UPDATE runs SET finished_at = CAST($2 AS TIMESTAMPTZ), status = $3, summary_json = $4, error = $5 WHERE run_id = $1`, [
-        runId,
-        new Date().toISOString(),
-        status,
-        JSON.stringify(summary),
-        error ?? null,
-      ]),
-    );
-  }
-
-  async getRun(runId: string): Promise<RunRecord> {
-    const runs = await this.driver.read((s) =>
-      s.query(`SELECT r.*, j.job, j.trigger_kind, j.partition_key FROM runs r LEFT JOIN job_runs j ON j.run_id = r.run_id WHERE r.run_id = $1`, [runId]),
-    );
-    if (!runs[0]) throw new TributaryError('NOT_FOUND', `run ${runId} does not exist`, { hint: 'see `tributary runs ls`' });
-    return toRun(runs[0]);
-  }
-
-  async listRuns(limit = 50): Promise<RunRecord[]> {
-    const rows = await this.driver.read((s) =>
-      s.query(
-        `SELECT r.*, j.job, j.trigger_kind, j.partition_key FROM runs r LEFT JOIN job_runs j ON j.run_id = r.run_id ORDER BY r.started_at DESC, r.run_id DESC LIMIT $1`,
-        [limit],
-      ),
-    );
-    return rows.map(toRun);
-  }
-
-  /** Forgets the ingestion of files that landed in `table` after `snapshot` (a rollback took their rows out). */
-  async forgetIngestedAfter(table: string, snapshot: number): Promise<number> {
-    return this.driver.transaction(async (s) => {
-      const rows = await s.query<{ n: number }>(`SELECT count(*) AS n FROM ingested_files WHERE table_name = $1 AND snapshot_id > $2`, [table, snapshot]);
-      await s.query(`DELETE FROM ingested_files WHERE table_name = $1 AND snapshot_id > $2`, [table, snapshot]);
-      return Number(rows[0]?.n ?? 0);
-    });
   }
 
   /** Removes a table from the catalog (snapshots, files, ingestion records); returns the paths of all its files. */
@@ -506,33 +353,6 @@ function toSnapshot(r: Record<string, unknown>): SnapshotInfo {
     runId: (r.run_id as string | null) ?? undefined,
     summary: r.summary_json ? (JSON.parse(String(r.summary_json)) as Record<string, unknown>) : undefined,
     expired: Boolean(r.expired),
-  };
-}
-
-/** Whether a run's owner was a process of this machine that no longer exists (another machine's cannot be told). */
-function ownerGone(host: unknown, pid: number | undefined): pid is number {
-  return host === hostname() && pid !== undefined && pid !== process.pid && !processAlive(pid);
-}
-
-function abandonedReason(pid: number): string {
-  return `abandoned: its process (pid ${pid} on ${hostname()}) ended without finishing the run (killed or crashed); what it committed stays, the rest was never visible`;
-}
-
-function toRun(r: Record<string, unknown>): RunRecord {
-  // Read as abandoned as soon as its process is gone, before anyone has marked it so.
-  const pid = r.owner_pid === null || r.owner_pid === undefined ? undefined : Number(r.owner_pid);
-  const abandoned = r.status === 'running' && !r.job && ownerGone(r.owner_host, pid);
-  return {
-    runId: String(r.run_id),
-    kind: String(r.kind),
-    startedAt: r.started_at as Date,
-    finishedAt: (r.finished_at as Date | null) ?? undefined,
-    status: abandoned ? 'abandoned' : String(r.status),
-    summary: r.summary_json ? JSON.parse(String(r.summary_json)) : undefined,
-    error: abandoned ? abandonedReason(pid) : ((r.error as string | null) ?? undefined),
-    job: (r.job as string | null) ?? undefined,
-    trigger: (r.trigger_kind as string | null) ?? undefined,
-    partition: (r.partition_key as string | null) ?? undefined,
   };
 }
 

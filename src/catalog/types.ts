@@ -1,4 +1,5 @@
-import type { SourceStateInput } from './stores/source-state.js';
+import type { TributaryError } from '../errors.js';
+import type { CatalogSession } from './driver.js';
 /** Records the catalog stores, as the library returns them. */
 
 export interface ColumnInfo {
@@ -82,14 +83,31 @@ export interface IngestedFile extends IngestRecordInput {
 export interface CommitRequest {
   runId?: string;
   changes: TableChange[];
-  ingested?: IngestRecordInput[];
-  /** Ingestion records to delete in the same transaction (previous versions of files whose rows were replaced). */
-  forgetIngested?: { source: string; fileHash: string }[];
-  resolveQuarantine?: number[];
-  /** A stream's new position and state, saved with its output (exactly-once). */
-  checkpoint?: StreamCheckpointInput;
-  /** A cursor-style source's new state, saved with the rows it covers (exactly-once). */
-  sourceState?: SourceStateInput;
+  /**
+   * What the catalog's stores add to the same transaction: ingestion records (`catalog.ingestion.record`), a
+   * source's new state (`catalog.sourceStates.advance`), a stream's checkpoint (`catalog.streams.advance`), a
+   * quarantine entry resolved (`catalog.quarantine.resolveOnCommit`). The data and its state commit together or not
+   * at all: that is what makes every kind of source and stream exactly-once.
+   */
+  parts?: CommitPart[];
+}
+
+/** What one commit wrote, as each part sees it once the tables have their new snapshots. */
+export interface CommitContext {
+  runId: string | undefined;
+  /** The new snapshot of each table the commit changes. */
+  snapshots: Record<string, number>;
+}
+
+/** Rows a store adds to a commit, written in its transaction after the tables' snapshots. */
+export interface CommitPart {
+  /** Writes the rows; throwing (a COMMIT_CONFLICT when a state moved) refuses the whole commit. */
+  write(session: CatalogSession, commit: CommitContext): Promise<void>;
+  /**
+   * The error to report when the commit fails on a unique constraint: a concurrent writer recorded the same rows
+   * first (a lost race). Absent: such a failure is not this part's.
+   */
+  lostRace?: ((err: unknown) => TributaryError) | undefined;
 }
 
 export interface StreamCheckpointInput {
@@ -149,16 +167,30 @@ export interface QuarantineEntry {
   resolvedAt: Date | undefined;
 }
 
+/**
+ * A run's status. Job runs are `queued` until a worker takes their first task, and may be `cancelled`; a command's
+ * run (ingest, run, check, build, stream) starts `running`, may end `partial`, and is `abandoned` once its process
+ * is gone without finishing it.
+ */
+export type RunStatus = 'queued' | 'running' | 'success' | 'failed' | 'partial' | 'cancelled' | 'abandoned';
+
+/** One run, whoever started it: a job's (queued by a schedule, a sensor, a backfill, by hand) or a command's. */
 export interface RunRecord {
   runId: string;
+  /** 'job' for a job's run; otherwise the command's: ingest, run, check, build, stream, replay… */
   kind: string;
+  /** When it started (a job run: when it was queued). */
   startedAt: Date;
   finishedAt: Date | undefined;
-  status: string;
+  status: RunStatus;
   summary: unknown;
   error: string | undefined;
-  /** Job runs: the job, what triggered the run, and its partition. */
+  /** Job runs: the job, what triggered the run (schedule, sensor, backfill, manual, retry, automation) and why. */
   job?: string;
   trigger?: string;
+  detail?: string;
   partition?: string;
+  backfillId?: string;
+  /** The run this one retries. */
+  parentRun?: string;
 }

@@ -25,7 +25,7 @@ export async function checkTables(lake: Lake, targets: readonly string[] = [], o
   // A job's `check:` task records its results under the job's run.
   const owned = options.runId === undefined;
   const runId = options.runId ?? newId('check-');
-  if (owned) await lake.catalog.startRun(runId, 'checks');
+  if (owned) await lake.catalog.runs.start(runId, 'checks');
   try {
     const results: CheckResultRecord[] = [];
     // The checked tables, and the tables their checks read, are mounted at their current snapshot (not the whole lake).
@@ -60,10 +60,10 @@ export async function checkTables(lake: Lake, targets: readonly string[] = [], o
     }
     await lake.catalog.runLog.recordChecks(results);
     const status = results.some(blocks) ? 'failed' : 'success';
-    if (owned) await lake.catalog.finishRun(runId, status, { checks: results.length, failed: results.filter((r) => r.status !== 'pass').length });
+    if (owned) await lake.catalog.runs.finish(runId, status, { checks: results.length, failed: results.filter((r) => r.status !== 'pass').length });
     return { runId, status, results };
   } catch (err) {
-    if (owned) await lake.catalog.finishRun(runId, 'failed', null, errorMessage(err)).catch(() => undefined);
+    if (owned) await lake.catalog.runs.finish(runId, 'failed', null, errorMessage(err)).catch(() => undefined);
     throw err;
   }
 }

@@ -98,7 +98,7 @@ export async function retryQuarantined(lake: Lake, id: number, options: IngestOp
     ...kept,
     format: kept.format ?? formatFromPath(entry.path, `quarantine entry ${id}`),
   };
-  if ((await lake.catalog.ingestedHashes(entry.source)).has(entry.fileHash)) {
+  if ((await lake.catalog.ingestion.hashes(entry.source)).has(entry.fileHash)) {
     // The same content was ingested since (e.g. by another process): nothing to do but close the entry.
     await lake.catalog.quarantine.resolve(id);
     const table = source.into;
@@ -129,14 +129,14 @@ async function ingestAll(
 
 async function recordRun(lake: Lake, work: (runId: string) => Promise<SourceReport[]>): Promise<IngestRunReport> {
   const runId = newId('ingest-');
-  await lake.catalog.startRun(runId, 'ingest');
+  await lake.catalog.runs.start(runId, 'ingest');
   try {
     const sources = await work(runId);
     const status = sources.some((s) => s.quarantined.length > 0 || s.rejectedRows > 0) ? 'partial' : 'success';
-    await lake.catalog.finishRun(runId, status, summarise(sources));
+    await lake.catalog.runs.finish(runId, status, summarise(sources));
     return { runId, status, sources };
   } catch (err) {
-    await lake.catalog.finishRun(runId, 'failed', null, errorMessage(err)).catch(() => undefined);
+    await lake.catalog.runs.finish(runId, 'failed', null, errorMessage(err)).catch(() => undefined);
     throw err;
   }
 }

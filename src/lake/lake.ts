@@ -417,7 +417,7 @@ export class Lake {
       ...(options.runId ? { runId: options.runId } : {}),
       changes: [{ ...this.change(written, 'overwrite', { rollbackTo: to }), operation: 'rollback', expectedSnapshot: info.currentSnapshot }],
     });
-    const forgotten = await this.catalog.forgetIngestedAfter(table, to);
+    const forgotten = await this.catalog.ingestion.forgetAfter(table, to);
     return { snapshotId: result.snapshots[table]!, rowCount: written.rowCount, forgotten };
   }
 

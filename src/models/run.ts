@@ -100,7 +100,7 @@ export async function runModels(lake: Lake, options: RunModelsOptions = {}): Pro
   const selected = graph.select(options.targets ?? []);
   const owned = options.runId === undefined;
   const runId = options.runId ?? newId('run-');
-  if (owned) await lake.catalog.startRun(runId, 'models');
+  if (owned) await lake.catalog.runs.start(runId, 'models');
   const blocked = new Set<string>();
   const report: ModelRunReport = { runId, status: 'success', models: [], inputChecks: [] };
   try {
@@ -125,10 +125,10 @@ export async function runModels(lake: Lake, options: RunModelsOptions = {}): Pro
     }
     const failed = report.models.some((m) => m.status !== 'success' && m.status !== 'fresh') || report.inputChecks.some(blocks);
     report.status = failed ? 'failed' : 'success';
-    if (owned) await lake.catalog.finishRun(runId, failed ? 'failed' : 'success', summarise(report));
+    if (owned) await lake.catalog.runs.finish(runId, failed ? 'failed' : 'success', summarise(report));
     return report;
   } catch (err) {
-    if (owned) await lake.catalog.finishRun(runId, 'failed', summarise(report), errorMessage(err)).catch(() => undefined);
+    if (owned) await lake.catalog.runs.finish(runId, 'failed', summarise(report), errorMessage(err)).catch(() => undefined);
     throw err;
   }
 }

@@ -105,7 +105,7 @@ export async function cancelBackfill(orch: Orchestration, id: string): Promise<F
   if (status.status !== 'running') throw new TributaryError('CONFLICT', `backfill ${id} is already ${status.status}`);
   await orch.lake.catalog.backfills.setStatus(id, 'cancelled');
   const finished: FinishedRun[] = [];
-  for (const run of await orch.queue.listRuns({ backfillId: id, active: true, limit: 1_000_000 })) {
+  for (const run of await orch.lake.catalog.runs.list({ backfillId: id, active: true, limit: 1_000_000 })) {
     const closed = await orch.queue.cancel(run.runId).catch(() => undefined);
     if (closed) finished.push(closed);
   }
@@ -124,7 +124,7 @@ export async function resumeBackfill(orch: Orchestration, id: string): Promise<v
 export async function backfillStatus(orch: Orchestration, id: string): Promise<BackfillStatus> {
   const b = await orch.lake.catalog.backfills.get(id);
   if (!b) throw new TributaryError('NOT_FOUND', `no backfill ${id}`, { hint: 'see `tributary backfill ls`' });
-  const runs = await orch.queue.listRuns({ backfillId: id, limit: 1_000_000 });
+  const runs = await orch.lake.catalog.runs.list({ backfillId: id, limit: 1_000_000 });
   const partitions = b.partitions.map((partition) => {
     const run = runs.find((r) => r.partition === partition); // newest first
     return { partition, status: run?.status ?? 'waiting', runId: run?.runId };

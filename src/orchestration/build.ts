@@ -59,7 +59,7 @@ export async function runBuild(lake: Lake, options: BuildOptions = {}): Promise<
   }
   const dependencies = graph.dependencies(selected);
   const runId = newId('build-');
-  await lake.catalog.startRun(runId, 'build');
+  await lake.catalog.runs.start(runId, 'build');
   const report: BuildReport = { runId, status: 'success', assets: [], checks: [] };
   // The report says what each asset did; the log (TRIBUTARY_LOG_LEVEL=info for every step) only shows errors.
   const logger = createLogger('build', { level: process.env.TRIBUTARY_LOG_LEVEL ?? 'error' });
@@ -118,10 +118,10 @@ export async function runBuild(lake: Lake, options: BuildOptions = {}): Promise<
     }
     report.checks = await lake.catalog.runLog.checkResults(runId);
     report.status = failed.size ? 'failed' : 'success';
-    await lake.catalog.finishRun(runId, report.status, summarise(report), failed.size ? `${failed.size} asset(s) failed or blocked` : undefined);
+    await lake.catalog.runs.finish(runId, report.status, summarise(report), failed.size ? `${failed.size} asset(s) failed or blocked` : undefined);
     return report;
   } catch (err) {
-    await lake.catalog.finishRun(runId, 'failed', summarise(report), errorMessage(err)).catch(() => undefined);
+    await lake.catalog.runs.finish(runId, 'failed', summarise(report), errorMessage(err)).catch(() => undefined);
     throw err;
   }
 }

@@ -131,8 +131,8 @@ export class Orchestration {
 
   /** Runs the tasks of a finished run that did not succeed (failed, not run, cancelled) as a new run. */
   async retry(runId: string): Promise<string> {
-    const run = await this.queue.getRun(runId);
-    if (!run) throw new TributaryError('NOT_FOUND', `no job run ${runId}`, { hint: 'see `tributary runs ls`' });
+    const run = await this.lake.catalog.runs.get(runId);
+    if (!run?.job) throw new TributaryError('NOT_FOUND', `no job run ${runId}`, { hint: 'see `tributary runs ls`' });
     if (run.status === 'queued' || run.status === 'running')
       throw new TributaryError('CONFLICT', `run ${runId} is still ${run.status}`, { hint: `cancel it first: tributary runs cancel ${runId}` });
     const tasks = (await this.queue.tasks(runId)).filter((t) => t.status !== 'success').map((t) => t.task);

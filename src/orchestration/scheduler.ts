@@ -108,7 +108,7 @@ export class Scheduler {
           continue;
         }
         // One run at a time per sensor: what arrives meanwhile fires the next one (the cursor stays put until then).
-        const active = await orch.queue.listRuns({ job: sensor.job, active: true });
+        const active = await orch.lake.catalog.runs.list({ job: sensor.job, active: true });
         if (active.some((r) => r.trigger === 'sensor' && r.detail?.startsWith(`${name}:`))) continue;
         const job = orch.job(sensor.job);
         const partition = job.partitions ? partitionBefore(job.partitions.granularity, now, job.timezone) : undefined;
@@ -129,7 +129,7 @@ export class Scheduler {
       try {
         // Compare-and-set on a cursor, as schedules do: two schedulers seeing the same due models queue one run.
         const cursor = await orch.queue.cursor('automation');
-        const active = await orch.queue.listRuns({ job: AUTOMATION_JOB, active: true, limit: 1 });
+        const active = await orch.lake.catalog.runs.list({ job: AUTOMATION_JOB, active: true, limit: 1 });
         const due = active.length ? [] : await dueAutomatedModels(orch);
         if (due.length) {
           const spec = { ...orch.automationSpec(due), detail: `inputs changed: ${due.map((t) => t.key).join(', ')}` };

@@ -39,7 +39,7 @@ export async function appendBatches(ctx: SourceContext, config: SourceConfigBase
       const result = await ctx.lake.commit({
         ...(ctx.runId ? { runId: ctx.runId } : {}),
         changes: [ctx.lake.change(written, 'append', { source: ctx.name, batch: batch.describe })],
-        sourceState: { source: ctx.name, expectedVersion: version, state: batch.state },
+        parts: [ctx.lake.catalog.sourceStates.advance({ source: ctx.name, expectedVersion: version, state: batch.state })],
       });
       version++;
       const hash = createHash('sha256').update(JSON.stringify(batch.state)).digest('hex');

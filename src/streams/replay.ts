@@ -46,7 +46,7 @@ export async function replayStream(
       // A session that began before `from` would be replayed truncated, next to the live row it continues.
       if (session) throw new TributaryError('INVALID_INPUT', `--from: ${session.table} has session windows, which can only be replayed from 'earliest'`);
     }
-    await lake.catalog.startRun(runId, 'replay');
+    await lake.catalog.runs.start(runId, 'replay');
     const until = new Map(Object.entries(live.offsets).map(([p, o]) => [Number(p), o]));
     const starts =
       options.from === 'earliest'
@@ -96,10 +96,10 @@ export async function replayStream(
       const result = await replaceWindows(lake, output.table, buffer, replaced, runId);
       report.tables.push({ table: output.table, windows: rows.length, replaced: result.replaced, snapshotId: result.snapshotId });
     }
-    await lake.catalog.finishRun(runId, 'success', report);
+    await lake.catalog.runs.finish(runId, 'success', report);
     return report;
   } catch (err) {
-    await lake.catalog.finishRun(runId, 'failed', {}, err instanceof Error ? err.message : String(err)).catch(() => undefined);
+    await lake.catalog.runs.finish(runId, 'failed', {}, err instanceof Error ? err.message : String(err)).catch(() => undefined);
     throw err;
   } finally {
     if (!options.log) await log.close().catch(() => undefined);

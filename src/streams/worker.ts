@@ -81,7 +81,7 @@ export async function runStream(config: ResolvedConfig, name: string, options: S
   let reader: LogReader | undefined;
   let producer: LogProducer | undefined;
   const report: StreamRunReport = { stream: name, runId, batches: 0, records: 0, deadLetters: 0, late: 0, emitted: 0, positions: {}, watermark: null };
-  await lake.catalog.startRun(runId, 'stream');
+  await lake.catalog.runs.start(runId, 'stream');
   try {
     const topicPartitions = await ensureTopics(log, stream);
     const checkpoint = await lake.catalog.streams.checkpoint(name, 'live');
@@ -138,16 +138,18 @@ export async function runStream(config: ResolvedConfig, name: string, options: S
       await lake.commit({
         runId,
         changes,
-        checkpoint: {
-          stream: name,
-          run: 'live',
-          topic: stream.topic,
-          expectedSeq: seq,
-          offsets: Object.fromEntries(committed),
-          watermark: Number.isFinite(result.watermark) ? result.watermark : null,
-          // The processor state was serialised when the batch was processed; open files are only known now.
-          state: `{"processor":${state},"openFiles":${JSON.stringify(nextOpen)},"previousOffsets":${JSON.stringify(previousOffsets)}}`,
-        },
+        parts: [
+          lake.catalog.streams.advance({
+            stream: name,
+            run: 'live',
+            topic: stream.topic,
+            expectedSeq: seq,
+            offsets: Object.fromEntries(committed),
+            watermark: Number.isFinite(result.watermark) ? result.watermark : null,
+            // The processor state was serialised when the batch was processed; open files are only known now.
+            state: `{"processor":${state},"openFiles":${JSON.stringify(nextOpen)},"previousOffsets":${JSON.stringify(previousOffsets)}}`,
+          }),
+        ],
       });
       seq++;
       openFiles = nextOpen;
@@ -206,10 +208,10 @@ export async function runStream(config: ResolvedConfig, name: string, options: S
       await pending?.catch(() => undefined);
     }
     await pending;
-    await lake.catalog.finishRun(runId, 'success', report);
+    await lake.catalog.runs.finish(runId, 'success', report);
     return report;
   } catch (err) {
-    await lake.catalog.finishRun(runId, 'failed', report, err instanceof Error ? err.message : String(err)).catch(() => undefined);
+    await lake.catalog.runs.finish(runId, 'failed', report, err instanceof Error ? err.message : String(err)).catch(() => undefined);
     throw err;
   } finally {
     await reader?.close().catch(() => undefined);

@@ -1,6 +1,6 @@
 import { TributaryError } from '../../errors.js';
 import type { CatalogDriver, SqlValue } from '../driver.js';
-import type { QuarantineEntry, QuarantineInput } from '../types.js';
+import type { CommitPart, QuarantineEntry, QuarantineInput } from '../types.js';
 
 /** Files set aside with their reason (and a preserved copy), until retried, superseded or resolved. */
 export class Quarantine {
@@ -60,6 +60,15 @@ export class Quarantine {
       s.query<{ id: number; file_hash: string }>(`SELECT id, file_hash FROM quarantine WHERE source = $1 AND status = 'open'`, [source]),
     );
     return new Map(rows.map((r) => [r.file_hash, r.id]));
+  }
+
+  /** A part of a commit: the entry resolved by the commit that ingests its file. */
+  resolveOnCommit(id: number): CommitPart {
+    return {
+      write: async (s) => {
+        await s.query(`UPDATE quarantine SET status = 'resolved', resolved_at = CAST($2 AS TIMESTAMPTZ) WHERE id = $1`, [id, new Date().toISOString()]);
+      },
+    };
   }
 
   /** Marks an open quarantine entry resolved (its content turned out to be ingested already). */

@@ -65,22 +65,7 @@ export interface FinishedRun {
   finishedAt: Date;
 }
 
-export type RunStatus = 'queued' | 'running' | 'success' | 'failed' | 'cancelled';
 export type TaskStatus = 'pending' | 'running' | 'success' | 'failed' | 'upstream_failed' | 'cancelled';
-
-export interface JobRunInfo {
-  runId: string;
-  job: string;
-  status: RunStatus;
-  trigger: string;
-  detail: string | undefined;
-  partition: string | undefined;
-  backfillId: string | undefined;
-  parentRun: string | undefined;
-  createdAt: Date;
-  finishedAt: Date | undefined;
-  error: string | undefined;
-}
 
 export interface TaskInfo {
   task: string;
@@ -425,29 +410,6 @@ export class RunQueue {
     });
   }
 
-  async listRuns(filter: { job?: string; backfillId?: string; limit?: number; active?: boolean } = {}): Promise<JobRunInfo[]> {
-    const where: string[] = [];
-    const params: (string | number)[] = [];
-    if (filter.job) where.push(`j.job = $${params.push(filter.job)}`);
-    if (filter.backfillId) where.push(`j.backfill_id = $${params.push(filter.backfillId)}`);
-    if (filter.active) where.push(`r.status IN ('queued', 'running')`);
-    const rows = await this.driver.read((s) =>
-      s.query(
-        `SELECT r.run_id, r.status, r.finished_at, r.error, j.* FROM runs r JOIN job_runs j ON j.run_id = r.run_id
-          ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY j.created_at DESC, r.run_id DESC LIMIT ${Math.max(1, filter.limit ?? 50)}`,
-        params,
-      ),
-    );
-    return rows.map(toRunInfo);
-  }
-
-  async getRun(runId: string): Promise<JobRunInfo | undefined> {
-    const rows = await this.driver.read((s) =>
-      s.query(`SELECT r.run_id, r.status, r.finished_at, r.error, j.* FROM runs r JOIN job_runs j ON j.run_id = r.run_id WHERE r.run_id = $1`, [runId]),
-    );
-    return rows[0] ? toRunInfo(rows[0]) : undefined;
-  }
-
   async tasks(runId: string): Promise<TaskInfo[]> {
     return this.driver.read(async (s) => {
       const deps = await s.query(`SELECT task, upstream FROM run_task_deps WHERE run_id = $1`, [runId]);
@@ -539,20 +501,4 @@ async function setCursor(s: CatalogSession, name: string, expected: string | und
     [name, expected, next, now],
   );
   return rows.length > 0;
-}
-
-function toRunInfo(r: Row): JobRunInfo {
-  return {
-    runId: String(r.run_id),
-    job: String(r.job),
-    status: String(r.status) as RunStatus,
-    trigger: String(r.trigger_kind),
-    detail: (r.trigger_detail as string | null) ?? undefined,
-    partition: (r.partition_key as string | null) ?? undefined,
-    backfillId: (r.backfill_id as string | null) ?? undefined,
-    parentRun: (r.parent_run as string | null) ?? undefined,
-    createdAt: r.created_at as Date,
-    finishedAt: (r.finished_at as Date | null) ?? undefined,
-    error: (r.error as string | null) ?? undefined,
-  };
 }

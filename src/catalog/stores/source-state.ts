@@ -1,5 +1,7 @@
 import { TributaryError } from '../../errors.js';
+import { conflict } from '../conflict.js';
 import type { CatalogDriver, CatalogSession } from '../driver.js';
+import type { CommitPart } from '../types.js';
 
 /** A source's position (a cursor, a replication position, a page token) as its connector committed it. */
 export interface SourceState {
@@ -29,14 +31,24 @@ export class SourceStates {
       : undefined;
   }
 
+  /**
+   * A part of a commit: the source's new state, saved with the rows it covers; refused (COMMIT_CONFLICT) when
+   * another run moved it first, or committed its first batch at the same time.
+   */
+  advance(input: SourceStateInput): CommitPart {
+    return {
+      write: (s) => saveSourceState(s, input),
+      lostRace: () => conflict(`source ${input.source}`, 'another run of this source committed its first batch at the same time'),
+    };
+  }
+
   /** Forgets a source's state: its next ingestion starts from the beginning. */
   async reset(source: string): Promise<void> {
     await this.driver.transaction((s) => s.query(`DELETE FROM source_state WHERE source = $1`, [source]));
   }
 }
 
-/** Saves a state in the commit's transaction; refused (COMMIT_CONFLICT) when another run moved it first. */
-export async function saveSourceState(s: CatalogSession, input: SourceStateInput): Promise<void> {
+async function saveSourceState(s: CatalogSession, input: SourceStateInput): Promise<void> {
   const now = new Date().toISOString();
   const json = JSON.stringify(input.state);
   if (input.expectedVersion === 0) {

@@ -1,10 +1,21 @@
 import { conflict } from '../conflict.js';
-import type { StreamCheckpoint, StreamCheckpointInput } from '../types.js';
+import type { CommitPart, StreamCheckpoint, StreamCheckpointInput } from '../types.js';
 import type { CatalogDriver, CatalogSession, SqlValue } from '../driver.js';
 
 /** Streams' checkpoints (offsets, watermark and state, saved by `Catalog.commit` with each batch) and DLQ replays. */
 export class StreamStates {
   constructor(private readonly driver: CatalogDriver) {}
+
+  /**
+   * A part of a commit: the stream's new position and state, saved with the output it produced (exactly-once);
+   * refused (COMMIT_CONFLICT) when another worker of the stream moved the checkpoint first.
+   */
+  advance(input: StreamCheckpointInput): CommitPart {
+    return {
+      write: (s) => saveCheckpoint(s, input),
+      lostRace: () => conflict(`stream ${input.stream}`, 'another worker of this stream committed its first batch at the same time'),
+    };
+  }
 
   async checkpoint(stream: string, run = 'live'): Promise<StreamCheckpoint | undefined> {
     const rows = await this.driver.read((s) => s.query(`SELECT * FROM stream_checkpoints WHERE stream = $1 AND run = $2`, [stream, run]));
@@ -44,7 +55,7 @@ export class StreamStates {
   }
 }
 
-export async function saveCheckpoint(s: CatalogSession, c: StreamCheckpointInput): Promise<void> {
+async function saveCheckpoint(s: CatalogSession, c: StreamCheckpointInput): Promise<void> {
   const values: SqlValue[] = [
     c.stream,
     c.run,

@@ -75,12 +75,12 @@ async function runToEnd(cmd: Command, orch: Orchestration, runId: string, logger
     orch,
     logger,
     async () => {
-      const run = await orch.queue.getRun(runId);
+      const run = await orch.lake.catalog.runs.get(runId);
       return run !== undefined && !['queued', 'running'].includes(run.status);
     },
     { scope: { runId }, onInterrupt: async () => void (await orch.queue.cancel(runId).catch(() => undefined)) },
   );
-  const run = (await orch.queue.getRun(runId))!;
+  const run = (await orch.lake.catalog.runs.get(runId))!;
   const tasks = await orch.queue.tasks(runId);
   emit(cmd, { ...run, tasks }, () =>
     [

@@ -14,8 +14,8 @@ export function runsCommand(): Command {
     .option('--limit <n>', 'how many', '20')
     .action(async (opts: { limit: string }, cmd: Command) => {
       const list = await withLake(cmd, async (l) => {
-        await l.catalog.reapAbandonedRuns(); // runs whose process was killed are closed as abandoned, not left running
-        return l.catalog.listRuns(nonNegativeInt(opts.limit, '--limit'));
+        await l.catalog.runs.reapAbandoned(); // runs whose process was killed are closed as abandoned, not left running
+        return l.catalog.runs.list({ limit: nonNegativeInt(opts.limit, '--limit') });
       });
       emit(cmd, list, () =>
         renderTable(
@@ -41,12 +41,11 @@ export function runsCommand(): Command {
     .action(async (runId: string, opts: { logs?: boolean }, cmd: Command) => {
       const detail = await withOrchestration(cmd, async (orch) => {
         const l = orch.lake;
-        const job = await orch.queue.getRun(runId);
+        const run = await l.catalog.runs.require(runId);
         return {
-          ...(await l.catalog.getRun(runId)),
-          ...(job ? { trigger: job.trigger, detail: job.detail, partition: job.partition, parentRun: job.parentRun, backfillId: job.backfillId } : {}),
-          tasks: job ? await orch.queue.tasks(runId) : [],
-          attempts: job ? await orch.queue.attempts(runId) : [],
+          ...run,
+          tasks: run.job ? await orch.queue.tasks(runId) : [],
+          attempts: run.job ? await orch.queue.attempts(runId) : [],
           models: await l.catalog.runLog.modelRuns(runId),
           checks: await l.catalog.runLog.checkResults(runId),
         };

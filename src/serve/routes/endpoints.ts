@@ -190,7 +190,7 @@ function pipelineEndpoint(
             })),
         };
       }
-      const runs = await ctx.lake.catalog.listRuns(10);
+      const runs = await ctx.lake.catalog.runs.list({ limit: 10 });
       const lastModels = runs.find((r) => r.kind === 'models');
       const checks = lastModels ? await ctx.lake.catalog.runLog.checkResults(lastModels.runId) : [];
       return {

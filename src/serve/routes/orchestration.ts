@@ -160,37 +160,20 @@ export async function orchestrationRoutes(app: FastifyInstance, orch: Orchestrat
     },
     async (request) => {
       const q = request.query as { limit: number; job?: string };
-      const jobRuns = (await orch.queue.listRuns({ limit: q.limit, job: q.job })).map((r) => ({
+      // One list for the runs of jobs and of commands (ingest, run, check, build, streams), newest first.
+      const runs = (await orch.lake.catalog.runs.list({ limit: q.limit, ...(q.job ? { job: q.job } : {}) })).map((r) => ({
         runId: r.runId,
-        job: r.job,
-        kind: 'job',
-        trigger: r.trigger,
+        job: r.job ?? null,
+        kind: r.job ? 'job' : r.kind,
+        trigger: r.trigger ?? 'command',
         detail: r.detail ?? null,
         partition: r.partition ?? null,
         status: r.status,
-        createdAt: r.createdAt,
+        createdAt: r.startedAt,
         finishedAt: r.finishedAt ?? null,
         error: r.error ?? null,
-        seconds: r.finishedAt ? (r.finishedAt.getTime() - r.createdAt.getTime()) / 1000 : null,
+        seconds: r.finishedAt ? (r.finishedAt.getTime() - r.startedAt.getTime()) / 1000 : null,
       }));
-      const others = q.job
-        ? []
-        : (await orch.lake.catalog.listRuns(q.limit))
-            .filter((r) => !r.job && r.kind !== 'job')
-            .map((r) => ({
-              runId: r.runId,
-              job: null,
-              kind: r.kind,
-              trigger: 'command',
-              detail: null,
-              partition: null,
-              status: r.status,
-              createdAt: r.startedAt,
-              finishedAt: r.finishedAt ?? null,
-              error: r.error ?? null,
-              seconds: r.finishedAt ? (r.finishedAt.getTime() - r.startedAt.getTime()) / 1000 : null,
-            }));
-      const runs = [...jobRuns, ...others].sort((a, b) => new Date(b.createdAt).getTime() - new Date(a.createdAt).getTime()).slice(0, q.limit);
       return { runs };
     },
   );
@@ -208,9 +191,11 @@ export async function orchestrationRoutes(app: FastifyInstance, orch: Orchestrat
     },
     async (request) => {
       const { runId } = request.params as { runId: string };
-      const run = await orch.queue.getRun(runId);
-      if (!run) throw new NotFound(`no job run ${runId}`);
-      return { run: nulls(run), tasks: (await orch.queue.tasks(runId)).map(nulls), attempts: (await orch.queue.attempts(runId)).map(nulls) };
+      const run = await orch.lake.catalog.runs.get(runId);
+      if (!run?.job) throw new NotFound(`no job run ${runId}`);
+      const { runId: id, job, status, trigger, detail, partition, backfillId, parentRun, startedAt, finishedAt, error } = run;
+      const view = { runId: id, job, status, trigger, detail, partition, backfillId, parentRun, createdAt: startedAt, finishedAt, error };
+      return { run: nulls(view), tasks: (await orch.queue.tasks(runId)).map(nulls), attempts: (await orch.queue.attempts(runId)).map(nulls) };
     },
   );
 

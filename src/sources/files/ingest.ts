@@ -57,7 +57,7 @@ export async function scanSource(
     });
   }
   if (paths.length === 0) scan.warnings.push(`no file matches ${[source.glob].flat().join(', ')} (relative to ${lake.config.projectDir})`);
-  const known = await lake.catalog.ingestedHashes(name);
+  const known = await lake.catalog.ingestion.hashes(name);
   const quarantined = await lake.catalog.quarantine.openHashes(name);
   let hashed = 0;
   const prints = await mapLimit(paths, 4, async (absPath) => {
@@ -132,7 +132,7 @@ export async function ingestSource(
   const previous = new Map<string, string[]>();
   if ((source.onChange ?? 'replace') === 'replace' && candidates.length) {
     const paths = new Set(candidates.map((f) => f.displayPath));
-    for (const f of await lake.catalog.ingestedFiles(name)) {
+    for (const f of await lake.catalog.ingestion.files(name)) {
       if (paths.has(f.path)) previous.set(f.path, [...(previous.get(f.path) ?? []), f.fileHash]);
     }
   }
@@ -405,25 +405,29 @@ async function commitBatch(
     const result = await ctx.lake.commit({
       ...(ctx.options.runId ? { runId: ctx.options.runId } : {}),
       changes,
-      ingested: files.map((f) => ({
-        source: ctx.name,
-        fileHash: f.hash,
-        path: f.displayPath,
-        sizeBytes: f.sizeBytes,
-        table: ctx.table,
-        batchId: meta.batchId,
-        ingestedAt: meta.ingestedAt,
-        rowCount: rowsByFile.get(f.hash) ?? 0,
-        rejectedRows: rejectedRows(f),
-      })),
-      ...(ctx.options.retryQuarantineId !== undefined ? { resolveQuarantine: [ctx.options.retryQuarantineId] } : {}),
-      ...(superseded.length ? { forgetIngested: superseded.map((fileHash) => ({ source: ctx.name, fileHash })) } : {}),
+      parts: [
+        ctx.lake.catalog.ingestion.record(
+          files.map((f) => ({
+            source: ctx.name,
+            fileHash: f.hash,
+            path: f.displayPath,
+            sizeBytes: f.sizeBytes,
+            table: ctx.table,
+            batchId: meta.batchId,
+            ingestedAt: meta.ingestedAt,
+            rowCount: rowsByFile.get(f.hash) ?? 0,
+            rejectedRows: rejectedRows(f),
+          })),
+          superseded.map((fileHash) => ({ source: ctx.name, fileHash })),
+        ),
+        ...(ctx.options.retryQuarantineId !== undefined ? [ctx.lake.catalog.quarantine.resolveOnCommit(ctx.options.retryQuarantineId)] : []),
+      ],
     });
     snapshotId = result.snapshots[ctx.table]!;
   } catch (err) {
     // Lost a race on the same content: the commit was refused whole and its files deleted.
     if (!(err instanceof TributaryError) || err.code !== 'ALREADY_INGESTED') throw err;
-    const known = await ctx.lake.catalog.ingestedHashes(ctx.name);
+    const known = await ctx.lake.catalog.ingestion.hashes(ctx.name);
     const rest = files.filter((f) => !known.has(f.hash));
     if (rest.length === files.length) throw err;
     ctx.report.unchanged += files.length - rest.length;
