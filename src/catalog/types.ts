@@ -174,8 +174,7 @@ export interface QuarantineEntry {
  */
 export type RunStatus = 'queued' | 'running' | 'success' | 'failed' | 'partial' | 'cancelled' | 'abandoned';
 
-/** One run, whoever started it: a job's (queued by a schedule, a sensor, a backfill, by hand) or a command's. */
-export interface RunRecord {
+interface RunBase {
   runId: string;
   /** 'job' for a job's run; otherwise the command's: ingest, run, check, build, stream, replay… */
   kind: string;
@@ -185,12 +184,28 @@ export interface RunRecord {
   status: RunStatus;
   summary: unknown;
   error: string | undefined;
-  /** Job runs: the job, what triggered the run (schedule, sensor, backfill, manual, retry, automation) and why. */
-  job?: string;
-  trigger?: string;
-  detail?: string;
-  partition?: string;
-  backfillId?: string;
-  /** The run this one retries. */
-  parentRun?: string;
 }
+
+/** A run a command started (ingest, run, check, build, a stream). */
+export interface CommandRunRecord extends RunBase {
+  job?: undefined;
+  trigger?: undefined;
+  detail?: undefined;
+  partition?: undefined;
+  backfillId?: undefined;
+  parentRun?: undefined;
+}
+
+/** A job's run: the job, what triggered it (schedule, sensor, backfill, manual, retry, automation) and why. */
+export interface JobRunRecord extends RunBase {
+  job: string;
+  trigger: string;
+  detail: string | undefined;
+  partition: string | undefined;
+  backfillId: string | undefined;
+  /** The run this one retries. */
+  parentRun: string | undefined;
+}
+
+/** One run, whoever started it: a job's (queued by a schedule, a sensor, a backfill, by hand) or a command's. */
+export type RunRecord = CommandRunRecord | JobRunRecord;

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
 import type { ColumnInfo } from '../catalog/types.js';
 import type { EndpointSpec } from '../config/types.js';
 import { quoteIdent } from '../engine/sql.js';
 import type { ServeContext } from './context.js';
 import type { LiveTable } from './live-tables.js';
+import { listPageOf, pageOf, rowOf } from './schema-parts.js';
 import { RESERVED } from './table-query.js';
 
 /** A JSON Schema (2020-12, the dialect of OpenAPI 3.1). */
@@ -184,31 +186,14 @@ const ERRORS: Record<string, string> = {
   '500': 'Internal error; the server log has the details',
 };
 
-/** A page of rows as the table API and list endpoints return it. */
+/** A page of rows as the table API (with a cursor) and list endpoints (without) return it: the routes' own schema. */
 export function pageSchema(rows: JsonSchema, options: { cursor?: boolean; table?: string } = {}): JsonSchema {
-  return {
-    type: 'object',
-    properties: {
-      table: options.table ? { type: 'string', const: options.table } : { type: 'string' },
-      snapshot: { type: 'integer', description: 'the snapshot every row was read from' },
-      total: { type: 'integer', description: 'rows matching the filters, all pages' },
-      limit: { type: 'integer' },
-      offset: { type: 'integer' },
-      ...(options.cursor === false ? {} : { next_cursor: { type: ['string', 'null'], description: 'pass as ?cursor= for the next page; null on the last' } }),
-      rows: { type: 'array', items: rows },
-    },
-    required: ['table', 'snapshot', 'total', 'limit', 'offset', ...(options.cursor === false ? [] : ['next_cursor']), 'rows'],
-    additionalProperties: false,
-  };
+  const row = Type.Unsafe<Record<string, unknown>>(rows);
+  return { ...(options.cursor === false ? listPageOf(row, options.table) : pageOf(row, options.table)) };
 }
 
 export function rowResponseSchema(row: JsonSchema, table?: string): JsonSchema {
-  return {
-    type: 'object',
-    properties: { table: table ? { type: 'string', const: table } : { type: 'string' }, snapshot: { type: 'integer' }, row },
-    required: ['table', 'snapshot', 'row'],
-    additionalProperties: false,
-  };
+  return { ...rowOf(Type.Unsafe<Record<string, unknown>>(row), table) };
 }
 
 type Operation = {

@@ -6,6 +6,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import { Type } from 'typebox';
 import { HTTP_STATUSES, TributaryError } from '../errors.js';
 import type { Lake } from '../lake/lake.js';
 import { parseTableName } from '../lake/table-name.js';
@@ -21,6 +22,7 @@ import { tableRoutes } from './routes/tables.js';
 import { BadRequest } from './table-query.js';
 import { VERSION } from '../util/version.js';
 import { OpenApiDocument } from './openapi.js';
+import { obj, oneOf, text, typed } from './schema-parts.js';
 import { Metrics } from '../monitoring/metrics.js';
 import type { Logger } from '../util/logger.js';
 
@@ -171,37 +173,35 @@ export async function buildServer(
   });
 
   // Open to all: with auth on, it says only whether the server is up, not what it serves.
-  const health = {
-    type: 'object',
-    properties: {
-      status: { type: 'string', enum: ['ok', 'degraded'] },
-      tables: { type: 'integer', description: 'tables served (without auth only)' },
-      snapshots: { type: 'object', additionalProperties: { type: 'integer' }, description: 'snapshot served per table (without auth only)' },
-      errors: {
-        type: 'array',
-        items: {
+  const health = Type.Object(
+    {
+      status: oneOf(['ok', 'degraded']),
+      tables: Type.Optional(Type.Integer({ description: 'tables served (without auth only)' })),
+      snapshots: Type.Optional(
+        Type.Unsafe<Record<string, number>>({
           type: 'object',
-          properties: { table: { type: 'string' }, error: { type: 'string' } },
-          required: ['table', 'error'],
-          additionalProperties: false,
-        },
-      },
+          additionalProperties: { type: 'integer' },
+          description: 'snapshot served per table (without auth only)',
+        }),
+      ),
+      errors: Type.Optional(Type.Array(obj({ table: text, error: text }))),
     },
-    required: ['status'],
-    additionalProperties: false,
-  };
-  app.get(
+    { additionalProperties: false },
+  );
+  typed(app).get(
     '/health',
     { schema: { tags: ['health'], operationId: 'get_health', summary: 'Liveness and what is served', response: { 200: health } } },
-    async () =>
-      tokens.length
-        ? { status: live.errors().length ? 'degraded' : 'ok' }
+    async () => {
+      const status = live.errors().length ? ('degraded' as const) : ('ok' as const);
+      return tokens.length
+        ? { status }
         : {
-            status: live.errors().length ? 'degraded' : 'ok',
+            status,
             tables: live.list().length,
             snapshots: Object.fromEntries(live.list().map((t) => [t.name, t.snapshotId])),
             errors: live.errors(),
-          },
+          };
+    },
   );
   app.get('/openapi.json', { schema: { hide: true } }, async () => openapi.get());
 

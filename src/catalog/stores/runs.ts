@@ -120,8 +120,7 @@ function toRun(r: Record<string, unknown>): RunRecord {
   // Read as abandoned as soon as its process is gone, before anyone has marked it so.
   const pid = r.owner_pid === null || r.owner_pid === undefined ? undefined : Number(r.owner_pid);
   const abandoned = r.status === 'running' && !r.job && ownerGone(r.owner_host, pid);
-  const job = optional(r.job);
-  return {
+  const base = {
     runId: String(r.run_id),
     kind: String(r.kind),
     startedAt: r.started_at as Date,
@@ -129,15 +128,16 @@ function toRun(r: Record<string, unknown>): RunRecord {
     status: abandoned ? 'abandoned' : (String(r.status) as RunRecord['status']),
     summary: r.summary_json ? JSON.parse(String(r.summary_json)) : undefined,
     error: abandoned ? abandonedReason(pid) : optional(r.error),
-    ...(job
-      ? {
-          job,
-          trigger: String(r.trigger_kind),
-          detail: optional(r.trigger_detail),
-          partition: optional(r.partition_key),
-          backfillId: optional(r.backfill_id),
-          parentRun: optional(r.parent_run),
-        }
-      : {}),
+  };
+  const job = optional(r.job);
+  if (!job) return base;
+  return {
+    ...base,
+    job,
+    trigger: String(r.trigger_kind),
+    detail: optional(r.trigger_detail),
+    partition: optional(r.partition_key),
+    backfillId: optional(r.backfill_id),
+    parentRun: optional(r.parent_run),
   };
 }

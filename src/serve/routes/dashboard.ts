@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { DashboardPage } from '../../config/types.js';
 import type { ServeContext } from '../context.js';
-import { text } from '../schema-parts.js';
+import { Type } from 'typebox';
+import { obj, oneOf, strings, text, typed } from '../schema-parts.js';
 
 const ASSETS = fileURLToPath(new URL('../../../dashboard', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -25,8 +26,8 @@ export async function dashboardAssets(app: FastifyInstance): Promise<void> {
 }
 
 /** The pages declared in `serve.dashboard` (or one per exposed table), for the dashboard's app. */
-export async function dashboardApi(app: FastifyInstance, ctx: ServeContext): Promise<void> {
-  app.get(
+export async function dashboardApi(parent: FastifyInstance, ctx: ServeContext): Promise<void> {
+  typed(parent).get(
     '/api/v1/dashboard',
     {
       schema: {
@@ -44,44 +45,21 @@ export async function dashboardApi(app: FastifyInstance, ctx: ServeContext): Pro
   );
 }
 
-const chartSchema = {
-  type: 'object',
-  properties: {
-    title: text,
-    source: { type: 'string', description: 'a path under /api/v1 returning rows' },
-    type: { type: 'string', enum: ['line', 'bar', 'doughnut', 'table', 'kpi'] },
-    x: text,
-    y: { anyOf: [text, { type: 'array', items: text }] },
-    filter: text,
-    field: text,
-    granularity: {
-      type: 'object',
-      properties: { param: text, choices: { type: 'array', items: text } },
-      required: ['param', 'choices'],
-      additionalProperties: false,
-    },
-  },
-  required: ['title', 'source', 'type'],
-  additionalProperties: false,
-};
-const dashboardSchema = {
-  type: 'object',
-  properties: {
-    title: text,
-    locale: { type: 'string', enum: ['en', 'fr'], description: 'the language of the dashboard’s own words' },
-    pages: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: { id: text, title: text, charts: { type: 'array', items: chartSchema } },
-        required: ['id', 'title', 'charts'],
-        additionalProperties: false,
-      },
-    },
-  },
-  required: ['title', 'locale', 'pages'],
-  additionalProperties: false,
-};
+const chartSchema = obj({
+  title: text,
+  source: Type.String({ description: 'a path under /api/v1 returning rows' }),
+  type: oneOf(['line', 'bar', 'doughnut', 'table', 'kpi']),
+  x: Type.Optional(text),
+  y: Type.Optional(Type.Union([text, strings])),
+  filter: Type.Optional(text),
+  field: Type.Optional(text),
+  granularity: Type.Optional(obj({ param: text, choices: strings })),
+});
+const dashboardSchema = obj({
+  title: text,
+  locale: oneOf(['en', 'fr'], { description: 'the language of the dashboard’s own words' }),
+  pages: Type.Array(obj({ id: text, title: text, charts: Type.Array(chartSchema) })),
+});
 
 /** Without declared pages: one page listing the exposed tables, each as a filterable table, plus the pipeline. */
 function defaultPages(ctx: ServeContext): DashboardPage[] {

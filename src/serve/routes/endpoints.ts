@@ -1,15 +1,31 @@
 import type { FastifyInstance } from 'fastify';
+import { type TProperties, Type } from 'typebox';
 import type { EndpointSpec } from '../../config/types.js';
 import { TributaryError } from '../../errors.js';
 import { parseTableName } from '../../lake/table-name.js';
 import { storeRefreshTimes } from '../../store/postgres-sync.js';
-import type { ServeContext } from '../context.js';
-import { intOrNull, obj, text, textOrNull, timeOrNull } from '../schema-parts.js';
-import { operationName, pageSchema, rowResponseSchema } from '../openapi.js';
+import { NotFound, type ServeContext } from '../context.js';
+import { operationName } from '../openapi.js';
+import {
+  anyRow,
+  integer,
+  intOrNull,
+  listPageOf,
+  numberOrNull,
+  obj,
+  oneOf,
+  rowOf,
+  text,
+  textOrNull,
+  timeOrNull,
+  type TypedApp,
+  typed,
+} from '../schema-parts.js';
 import { aggregateSql, BadRequest, listSql, pageWithTotal, parseSort, whereClause, type Filter } from '../table-query.js';
 
 /** Endpoints declared in `serve.endpoints` (e.g. seed 002's /api/v1/clients, /kpis/…), built on the generic layer. */
-export async function endpointRoutes(app: FastifyInstance, ctx: ServeContext): Promise<void> {
+export async function endpointRoutes(parent: FastifyInstance, ctx: ServeContext): Promise<void> {
+  const app = typed(parent);
   // The pipeline's status is always available, for the default dashboard and for monitoring.
   const endpoints: Record<string, EndpointSpec> = { 'pipeline-status': { kind: 'pipeline', report: 'status' }, ...ctx.settings.endpoints };
   const storeTimes = storeTimesOf(ctx);
@@ -20,17 +36,21 @@ export async function endpointRoutes(app: FastifyInstance, ctx: ServeContext): P
   }
 }
 
-const anyRow = { type: 'object', additionalProperties: true } as const;
-
 const page = {
-  limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-  offset: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
-} as const;
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 })),
+};
 
-function listEndpoint(app: FastifyInstance, ctx: ServeContext, path: string, spec: Extract<EndpointSpec, { kind: 'list' }>): void {
+function listEndpoint(app: TypedApp, ctx: ServeContext, path: string, spec: Extract<EndpointSpec, { kind: 'list' }>): void {
   const filters = Object.entries(spec.filters ?? {}).map(([param, f]) => ({ param, ...(typeof f === 'string' ? { column: f, op: 'eq' as const } : f) }));
   const [layer, name] = spec.table.split('.') as [string, string];
-  app.get<{ Querystring: Record<string, string | number | undefined> }>(
+  const filterParams: TProperties = Object.fromEntries(
+    filters.map((f) => [
+      f.param,
+      Type.Optional(Type.String({ maxLength: 2000, description: `${f.column} ${f.op}${f.op === 'in' ? ' (comma-separated)' : ''}` })),
+    ]),
+  );
+  app.get(
     `/api/v1/${path}`,
     {
       schema: {
@@ -38,30 +58,19 @@ function listEndpoint(app: FastifyInstance, ctx: ServeContext, path: string, spe
         operationId: operationName('list', `/${path}`),
         summary: spec.description ?? `Rows of ${spec.table}`,
         // Typed from the table's columns in the OpenAPI document once the table has data.
-        response: { 200: pageSchema(anyRow, { table: spec.table, cursor: false }) },
-        querystring: {
-          type: 'object',
-          properties: {
-            ...page,
-            ...Object.fromEntries(
-              filters.map((f) => [
-                f.param,
-                { type: 'string', maxLength: 2000, description: `${f.column} ${f.op}${f.op === 'in' ? ' (comma-separated)' : ''}` },
-              ]),
-            ),
-          },
-          additionalProperties: false,
-        },
+        response: { 200: listPageOf(anyRow, spec.table) },
+        querystring: Type.Object({ ...page, ...filterParams }, { additionalProperties: false }),
       },
     },
     async (request) => {
       const table = ctx.table(layer, name);
       return ctx.cache.get(`${table.view}|${request.url}`, async () => {
+        const query: Record<string, unknown> = request.query;
         const chosen: Filter[] = filters
-          .filter((f) => request.query[f.param] !== undefined)
-          .map((f) => ({ column: f.column, op: f.op, value: String(request.query[f.param]), parameter: f.param }));
-        const limit = Number(request.query.limit ?? 100);
-        const offset = Number(request.query.offset ?? 0);
+          .filter((f) => query[f.param] !== undefined)
+          .map((f) => ({ column: f.column, op: f.op, value: String(query[f.param]), parameter: f.param }));
+        // Defaults of the schema, filled in by the validator.
+        const { limit = 100, offset = 0 } = request.query;
         // The generic table API's query, with the endpoint's filters and order.
         const { sql, countSql, params } = listSql(table, { filters: chosen, sort: parseSort(table, spec.sort), fields: undefined, limit, offset });
         const { rows, total } = await pageWithTotal(await ctx.reader.rows(sql, params), async () => Number((await ctx.reader.rows(countSql, params))[0]!.n));
@@ -71,52 +80,41 @@ function listEndpoint(app: FastifyInstance, ctx: ServeContext, path: string, spe
   );
   if (!spec.key) return;
   const key = spec.key;
-  app.get<{ Params: { id: string } }>(
+  app.get(
     `/api/v1/${path}/:id`,
     {
       schema: {
         tags: ['endpoints'],
         operationId: operationName('get', `/${path}/{id}`),
         summary: `One row of ${spec.table} by ${key}`,
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 500 } } },
-        response: { 200: rowResponseSchema(anyRow, spec.table) },
+        params: Type.Object({ id: Type.String({ maxLength: 500 }) }),
+        response: { 200: rowOf(anyRow, spec.table) },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const table = ctx.table(layer, name);
       const params: unknown[] = [];
       const where = whereClause(table, [{ column: key, op: 'eq', value: request.params.id, parameter: 'id' }], params);
       const [row] = await ctx.reader.rows(`SELECT * FROM ${table.view} ${where} LIMIT 1`, params);
-      if (!row) return reply.code(404).send({ error: 'not_found', message: `${spec.table} has no row with ${key} = ${request.params.id}` });
+      if (!row) throw new NotFound(`${spec.table} has no row with ${key} = ${request.params.id}`);
       return { table: table.name, snapshot: table.snapshotId, row };
     },
   );
 }
 
-function aggregateEndpoint(app: FastifyInstance, ctx: ServeContext, path: string, spec: Extract<EndpointSpec, { kind: 'aggregate' }>): void {
+function aggregateEndpoint(app: TypedApp, ctx: ServeContext, path: string, spec: Extract<EndpointSpec, { kind: 'aggregate' }>): void {
   const [layer, name] = spec.table.split('.') as [string, string];
   const period = spec.period;
-  app.get<{ Querystring: Record<string, string> }>(
+  const periodParam: TProperties = period ? { [period.param]: oneOf(Object.keys(period.values)) } : {};
+  app.get(
     `/api/v1/${path}`,
     {
       schema: {
         tags: ['endpoints'],
         operationId: operationName('get', `/${path}`),
         summary: spec.description ?? `Aggregates of ${spec.table}`,
-        response: {
-          200: {
-            type: 'object',
-            properties: { table: { type: 'string', const: spec.table }, snapshot: { type: 'integer' }, rows: { type: 'array', items: anyRow } },
-            required: ['table', 'snapshot', 'rows'],
-            additionalProperties: false,
-          },
-        },
-        querystring: {
-          type: 'object',
-          properties: period ? { [period.param]: { type: 'string', enum: Object.keys(period.values) } } : {},
-          ...(period ? { required: [period.param] } : {}),
-          additionalProperties: false,
-        },
+        response: { 200: obj({ table: Type.Literal(spec.table), snapshot: integer, rows: Type.Array(anyRow) }) },
+        querystring: Type.Object(periodParam, { additionalProperties: false }),
       },
     },
     async (request) => {
@@ -124,7 +122,7 @@ function aggregateEndpoint(app: FastifyInstance, ctx: ServeContext, path: string
       return ctx.cache.get(`${table.view}|${request.url}`, async () => {
         let unit: 'day' | 'week' | 'month' | 'quarter' | 'year' | undefined;
         if (period) {
-          unit = period.values[request.query[period.param]!] as typeof unit;
+          unit = period.values[String(request.query[period.param])];
           if (!unit) throw new BadRequest(period.param, `expected one of ${Object.keys(period.values).join(', ')}`);
         }
         // The generic aggregation's query; the period column is named after the endpoint's parameter.
@@ -153,7 +151,7 @@ function storeTimesOf(ctx: ServeContext): () => ReturnType<typeof storeRefreshTi
 }
 
 function pipelineEndpoint(
-  app: FastifyInstance,
+  app: TypedApp,
   ctx: ServeContext,
   path: string,
   spec: Extract<EndpointSpec, { kind: 'pipeline' }>,
@@ -220,32 +218,25 @@ function pipelineEndpoint(
 }
 
 const refreshTimesSchema = obj({
-  tables: {
-    type: 'array',
-    items: obj({
+  tables: Type.Array(
+    obj({
       table: text,
-      snapshot: { type: 'integer' },
+      snapshot: integer,
       updated_at: timeOrNull,
       age_seconds: intOrNull,
       served_snapshot: intOrNull,
       store_snapshot: intOrNull,
       store_synced_at: textOrNull,
-      store_refresh_seconds: { type: ['number', 'null'] },
+      store_refresh_seconds: numberOrNull,
     }),
-  },
+  ),
 });
 const statusSchema = obj({
-  status: { type: 'string', description: "the last model run's status, or 'never_run'" },
-  tables: {
-    type: 'array',
-    items: obj({ table: text, snapshot: { type: 'integer' }, rows: { type: 'integer' }, files: { type: 'integer' }, updated_at: timeOrNull }),
-  },
-  runs: { type: 'array', items: obj({ run: text, kind: text, status: text, started_at: text, finished_at: textOrNull, error: textOrNull }) },
-  failing_checks: {
-    type: 'array',
-    items: obj({ table: text, check: text, severity: { type: 'string', enum: ['error', 'warn'] }, status: text, failing_rows: intOrNull }),
-  },
-  quarantined_files: { type: 'integer' },
+  status: Type.String({ description: "the last model run's status, or 'never_run'" }),
+  tables: Type.Array(obj({ table: text, snapshot: integer, rows: integer, files: integer, updated_at: timeOrNull })),
+  runs: Type.Array(obj({ run: text, kind: text, status: text, started_at: text, finished_at: textOrNull, error: textOrNull })),
+  failing_checks: Type.Array(obj({ table: text, check: text, severity: oneOf(['error', 'warn']), status: text, failing_rows: intOrNull })),
+  quarantined_files: integer,
 });
 
 /** Endpoints must read exposed tables: a mistake here fails at startup, not on every request. */

@@ -1,30 +1,30 @@
 import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
 import type { Orchestration } from '../../orchestration/orchestration.js';
 import { scheduleInfo } from '../../orchestration/scheduler.js';
 import { NotFound } from '../context.js';
-import { obj, strings, text, textOrNull, time, timeOrNull } from '../schema-parts.js';
+import { integer, intOrNull, numberOrNull, obj, oneOf, strings, text, textOrNull, time, timeOrNull, typed } from '../schema-parts.js';
 
 const assetsResponse = obj({
-  assets: {
-    type: 'array',
-    items: obj({
+  assets: Type.Array(
+    obj({
       key: text,
-      kind: { type: 'string', description: 'source, model, check, sync, stream, or a registered kind' },
+      kind: Type.String({ description: 'source, model, check, sync, stream, or a registered kind' }),
       upstream: strings,
       writes: strings,
-      automated: { type: 'boolean' },
-      status: { type: 'string', description: "the last task's status, 'materialized' when built outside jobs, or 'never run'" },
+      automated: Type.Boolean(),
+      status: Type.String({ description: "the last task's status, 'materialized' when built outside jobs, or 'never run'" }),
       runId: textOrNull,
       finishedAt: timeOrNull,
-      rows: { type: ['integer', 'null'] },
+      rows: intOrNull,
       committedAt: timeOrNull,
     }),
-  },
+  ),
 });
 const runSummary = obj({
   runId: text,
   job: textOrNull,
-  kind: { type: 'string', description: "'job', or what the CLI ran: ingest, models, build, checks, stream…" },
+  kind: Type.String({ description: "'job', or what the CLI ran: ingest, models, build, checks, stream…" }),
   trigger: text,
   detail: textOrNull,
   partition: textOrNull,
@@ -32,13 +32,13 @@ const runSummary = obj({
   createdAt: time,
   finishedAt: timeOrNull,
   error: textOrNull,
-  seconds: { type: ['number', 'null'] },
+  seconds: numberOrNull,
 });
 const runDetail = obj({
   run: obj({
     runId: text,
     job: text,
-    status: { type: 'string', enum: ['queued', 'running', 'success', 'failed', 'cancelled'] },
+    status: oneOf(['queued', 'running', 'success', 'failed', 'partial', 'cancelled', 'abandoned']),
     trigger: text,
     detail: textOrNull,
     partition: textOrNull,
@@ -48,13 +48,12 @@ const runDetail = obj({
     finishedAt: timeOrNull,
     error: textOrNull,
   }),
-  tasks: {
-    type: 'array',
-    items: obj({
+  tasks: Type.Array(
+    obj({
       task: text,
-      status: { type: 'string', enum: ['pending', 'running', 'success', 'failed', 'upstream_failed', 'cancelled'] },
-      attempts: { type: 'integer' },
-      maxAttempts: { type: 'integer' },
+      status: oneOf(['pending', 'running', 'success', 'failed', 'upstream_failed', 'cancelled']),
+      attempts: integer,
+      maxAttempts: integer,
       notBefore: time,
       startedAt: timeOrNull,
       finishedAt: timeOrNull,
@@ -62,35 +61,44 @@ const runDetail = obj({
       error: textOrNull,
       upstream: strings,
     }),
-  },
-  attempts: {
-    type: 'array',
-    items: obj({
+  ),
+  attempts: Type.Array(
+    obj({
       task: text,
-      attempt: { type: 'integer' },
+      attempt: integer,
       worker: text,
       status: text,
       startedAt: time,
       finishedAt: timeOrNull,
       error: textOrNull,
-      summary: { type: ['object', 'null'], additionalProperties: true },
+      summary: Type.Unsafe<unknown>({ type: ['object', 'null'], additionalProperties: true }),
       logs: text,
     }),
-  },
+  ),
 });
 const schedulesResponse = obj({
-  schedules: { type: 'array', items: obj({ job: text, schedule: text, timezone: text, next: timeOrNull, lastFired: timeOrNull }) },
-  sensors: { type: 'array', items: obj({ name: text, kind: text, job: text, interval: text, cursor: textOrNull }) },
+  schedules: Type.Array(obj({ job: text, schedule: text, timezone: text, next: timeOrNull, lastFired: timeOrNull })),
+  sensors: Type.Array(obj({ name: text, kind: text, job: text, interval: text, cursor: textOrNull })),
   automated: strings,
 });
+const runsQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    job: Type.Optional(Type.String({ maxLength: 200, description: 'only the runs of this job' })),
+  },
+  { additionalProperties: false },
+);
+const runParams = Type.Object({ runId: Type.String({ pattern: '^[A-Za-z0-9_.-]+$', maxLength: 200 }) });
 
 /** The same object with its undefined properties as null: clients get every declared property, always. */
-function nulls<T extends object>(value: T): { [K in keyof T]-?: Exclude<T[K], undefined> | null } {
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, v === undefined ? null : v])) as { [K in keyof T]-?: Exclude<T[K], undefined> | null };
+type Nulls<T> = { [K in keyof T]-?: undefined extends T[K] ? Exclude<T[K], undefined> | null : T[K] };
+function nulls<T extends object>(value: T): Nulls<T> {
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, v === undefined ? null : v])) as Nulls<T>;
 }
 
 /** Orchestration, read-only: the asset graph with each asset's state, runs with tasks and logs, schedules. */
-export async function orchestrationRoutes(app: FastifyInstance, orch: Orchestration): Promise<void> {
+export async function orchestrationRoutes(parent: FastifyInstance, orch: Orchestration): Promise<void> {
+  const app = typed(parent);
   app.get(
     '/api/v1/orchestration/assets',
     {
@@ -147,21 +155,14 @@ export async function orchestrationRoutes(app: FastifyInstance, orch: Orchestrat
         tags: ['orchestration'],
         summary: 'Recent runs, newest first: job runs, and ingestion, model, build, check and stream runs started from the CLI',
         operationId: 'list_runs',
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
-            job: { type: 'string', maxLength: 200, description: 'only the runs of this job' },
-          },
-        },
-        response: { 200: obj({ runs: { type: 'array', items: runSummary } }) },
+        querystring: runsQuery,
+        response: { 200: obj({ runs: Type.Array(runSummary) }) },
       },
     },
     async (request) => {
-      const q = request.query as { limit: number; job?: string };
+      const q = request.query;
       // One list for the runs of jobs and of commands (ingest, run, check, build, streams), newest first.
-      const runs = (await orch.lake.catalog.runs.list({ limit: q.limit, ...(q.job ? { job: q.job } : {}) })).map((r) => ({
+      const runs = (await orch.lake.catalog.runs.list({ limit: q.limit ?? 50, ...(q.job ? { job: q.job } : {}) })).map((r) => ({
         runId: r.runId,
         job: r.job ?? null,
         kind: r.job ? 'job' : r.kind,
@@ -185,12 +186,12 @@ export async function orchestrationRoutes(app: FastifyInstance, orch: Orchestrat
         tags: ['orchestration'],
         summary: 'One job run: its tasks, and every attempt with its logs',
         operationId: 'get_run',
-        params: { type: 'object', properties: { runId: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$', maxLength: 200 } }, required: ['runId'] },
+        params: runParams,
         response: { 200: runDetail },
       },
     },
     async (request) => {
-      const { runId } = request.params as { runId: string };
+      const { runId } = request.params;
       const run = await orch.lake.catalog.runs.get(runId);
       if (!run?.job) throw new NotFound(`no job run ${runId}`);
       const { runId: id, job, status, trigger, detail, partition, backfillId, parentRun, startedAt, finishedAt, error } = run;
@@ -216,7 +217,8 @@ export async function orchestrationRoutes(app: FastifyInstance, orch: Orchestrat
           name,
           kind: s.kind,
           job: s.job,
-          interval: s.interval ?? '30s',
+          // As written in the config; a number of milliseconds as '<n>ms'.
+          interval: typeof s.interval === 'number' ? `${s.interval}ms` : (s.interval ?? '30s'),
           cursor: (await orch.queue.cursor(`sensor:${name}`)) ?? null,
         })),
       ),

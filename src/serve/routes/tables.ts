@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { ServeContext } from '../context.js';
-import { pageSchema, rowResponseSchema } from '../openapi.js';
+import { Type } from 'typebox';
+import { NotFound, type ServeContext } from '../context.js';
+import { anyRow, integer, obj, oneOf, pageOf, rowOf, strings, text, timeOrNull, typed } from '../schema-parts.js';
 import {
   aggregateSql,
   BadRequest,
@@ -15,64 +16,60 @@ import {
   whereClause,
 } from '../table-query.js';
 
-const tableParams = {
-  type: 'object',
-  required: ['layer', 'table'],
-  properties: { layer: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, table: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } },
-} as const;
+const identifier = Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' });
+const tableParams = Type.Object({ layer: identifier, table: identifier });
+const rowParams = Type.Object({ layer: identifier, table: identifier, key: Type.String({ maxLength: 500 }) });
 
-const listQuery = {
-  type: 'object',
-  properties: {
-    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100, description: 'rows per page' },
-    offset: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
-    cursor: { type: 'string', maxLength: 200, description: 'next_cursor of the previous page' },
-    sort: { type: 'string', maxLength: 500, description: 'columns, `-` for descending: `-revenue,country`' },
-    fields: { type: 'string', maxLength: 2000, description: 'columns to return: `country,revenue`' },
+/** Any other parameter filters on a column (`col=v`, `col.in=a,b`, `col.gt=v`): values are strings. */
+const filterParameters = Type.String({ maxLength: 2000 });
+const listQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'rows per page' })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 })),
+    cursor: Type.Optional(Type.String({ maxLength: 200, description: 'next_cursor of the previous page' })),
+    sort: Type.Optional(Type.String({ maxLength: 500, description: 'columns, `-` for descending: `-revenue,country`' })),
+    fields: Type.Optional(Type.String({ maxLength: 2000, description: 'columns to return: `country,revenue`' })),
   },
-  additionalProperties: { type: 'string', maxLength: 2000 },
-  description: 'Any other parameter filters on a column: `col=v`, `col.in=a,b`, `col.gt|gte|lt|lte=v`.',
-} as const;
+  {
+    additionalProperties: filterParameters,
+    description: 'Any other parameter filters on a column: `col=v`, `col.in=a,b`, `col.gt|gte|lt|lte=v`.',
+  },
+);
+const aggregateQuery = Type.Object(
+  {
+    measure: Type.Union([Type.String({ maxLength: 200 }), Type.Array(Type.String({ maxLength: 200 }), { maxItems: 10 })], {
+      description: 'a declared measure, e.g. sum(line_total); repeatable',
+    }),
+    by: Type.Optional(Type.String({ maxLength: 500, description: 'declared dimensions, comma-separated' })),
+    period: Type.Optional(oneOf(['day', 'week', 'month', 'quarter', 'year'])),
+  },
+  { additionalProperties: filterParameters, description: 'Other parameters filter rows before aggregating, as in the table API.' },
+);
 
-// Any table's rows; each served table also has its own typed path in the OpenAPI document (see openapi.ts).
-const anyRow = { type: 'object', additionalProperties: true, description: 'a row; the typed path of each table gives its columns' };
-const rowsResponse = pageSchema(anyRow);
-const tablesResponse = {
-  type: 'object',
-  properties: {
-    tables: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          name: { type: 'string' },
-          snapshot: { type: 'integer' },
-          rows: { type: 'integer' },
-          updated_at: { type: ['string', 'null'], format: 'date-time' },
-          key: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }, { type: 'null' }] },
-          columns: {
-            type: 'array',
-            items: {
-              type: 'object',
-              properties: { name: { type: 'string' }, type: { type: 'string', description: 'DuckDB type' } },
-              required: ['name', 'type'],
-              additionalProperties: false,
-            },
-          },
-          measures: { type: 'array', items: { type: 'string' } },
-          dimensions: { type: 'array', items: { type: 'string' } },
-        },
-        required: ['name', 'snapshot', 'rows', 'updated_at', 'key', 'columns', 'measures', 'dimensions'],
-        additionalProperties: false,
-      },
-    },
-  },
-  required: ['tables'],
-  additionalProperties: false,
-};
+const rowsResponse = pageOf(anyRow);
+const tablesResponse = obj({
+  tables: Type.Array(
+    obj({
+      name: text,
+      snapshot: integer,
+      rows: integer,
+      updated_at: timeOrNull,
+      key: Type.Union([text, strings, Type.Null()]),
+      columns: Type.Array(obj({ name: text, type: Type.String({ description: 'DuckDB type' }) })),
+      measures: strings,
+      dimensions: strings,
+    }),
+  ),
+});
+
+/** The filter parameters of a query: those it does not name itself (the validator checked they are strings). */
+function filterParams(query: object, own: readonly string[]): Record<string, string> {
+  return Object.fromEntries(Object.entries(query).filter(([k, v]) => !own.includes(k) && typeof v === 'string')) as Record<string, string>;
+}
 
 /** The generic API: every exposed table, listed, paged, filtered, sorted, by key, and aggregated. */
-export async function tableRoutes(app: FastifyInstance, ctx: ServeContext): Promise<void> {
+export async function tableRoutes(parent: FastifyInstance, ctx: ServeContext): Promise<void> {
+  const app = typed(parent);
   app.get(
     '/api/v1/tables',
     {
@@ -97,7 +94,7 @@ export async function tableRoutes(app: FastifyInstance, ctx: ServeContext): Prom
     }),
   );
 
-  app.get<{ Params: { layer: string; table: string }; Querystring: Record<string, string | number | undefined> }>(
+  app.get(
     '/api/v1/tables/:layer/:table',
     {
       schema: {
@@ -113,18 +110,18 @@ export async function tableRoutes(app: FastifyInstance, ctx: ServeContext): Prom
       const table = ctx.table(request.params.layer, request.params.table);
       return ctx.cache.get(`${table.view}|${request.url}`, async () => {
         const q = request.query;
-        let offset = Number(q.offset ?? 0);
+        let offset = q.offset ?? 0;
         if (q.cursor !== undefined) {
-          const cursor = decodeCursor(String(q.cursor));
+          const cursor = decodeCursor(q.cursor);
           if (cursor.snapshotId !== table.snapshotId)
             throw new BadRequest('cursor', `the table moved from snapshot ${cursor.snapshotId} to ${table.snapshotId}; start again without a cursor`);
           offset = cursor.offset;
         }
-        const limit = Number(q.limit ?? 100);
+        const limit = q.limit ?? 100;
         const req = {
-          filters: parseFilters(table, q),
-          sort: parseSort(table, q.sort as string | undefined),
-          fields: parseFields(table, q.fields as string | undefined),
+          filters: parseFilters(table, filterParams(q, ['limit', 'offset', 'cursor', 'sort', 'fields'])),
+          sort: parseSort(table, q.sort),
+          fields: parseFields(table, q.fields),
           limit,
           offset,
         };
@@ -143,18 +140,18 @@ export async function tableRoutes(app: FastifyInstance, ctx: ServeContext): Prom
     },
   );
 
-  app.get<{ Params: { layer: string; table: string; key: string } }>(
+  app.get(
     '/api/v1/tables/:layer/:table/:key',
     {
       schema: {
         tags: ['tables'],
         operationId: 'get_table_row',
         summary: 'One row by the key declared in serve.tables (composite keys: values joined by `,`)',
-        params: { ...tableParams, required: ['layer', 'table', 'key'], properties: { ...tableParams.properties, key: { type: 'string', maxLength: 500 } } },
-        response: { 200: rowResponseSchema(anyRow) },
+        params: rowParams,
+        response: { 200: rowOf(anyRow) },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const table = ctx.table(request.params.layer, request.params.table);
       const key = [ctx.served(table.name).key ?? []].flat();
       if (key.length === 0) throw new BadRequest('key', `${table.name} declares no key (serve.tables['${table.name}'].key)`);
@@ -167,15 +164,12 @@ export async function tableRoutes(app: FastifyInstance, ctx: ServeContext): Prom
         params,
       );
       const [row] = await ctx.reader.rows(`SELECT * FROM ${table.view} ${where} LIMIT 1`, params);
-      if (!row) return reply.code(404).send({ error: 'not_found', message: `${table.name} has no row with ${key.join(', ')} = ${request.params.key}` });
+      if (!row) throw new NotFound(`${table.name} has no row with ${key.join(', ')} = ${request.params.key}`);
       return { table: table.name, snapshot: table.snapshotId, row };
     },
   );
 
-  app.get<{
-    Params: { layer: string; table: string };
-    Querystring: { measure: string | string[]; by?: string; period?: string } & Record<string, string | string[] | undefined>;
-  }>(
+  app.get(
     '/api/v1/aggregations/:layer/:table',
     {
       schema: {
@@ -183,23 +177,7 @@ export async function tableRoutes(app: FastifyInstance, ctx: ServeContext): Prom
         operationId: 'aggregate_table',
         summary: 'Aggregate declared measures by declared dimensions and/or a period of the time column',
         params: tableParams,
-        querystring: {
-          type: 'object',
-          required: ['measure'],
-          properties: {
-            measure: {
-              anyOf: [
-                { type: 'string', maxLength: 200 },
-                { type: 'array', items: { type: 'string', maxLength: 200 }, maxItems: 10 },
-              ],
-              description: 'a declared measure, e.g. sum(line_total); repeatable',
-            },
-            by: { type: 'string', maxLength: 500, description: 'declared dimensions, comma-separated' },
-            period: { type: 'string', enum: ['day', 'week', 'month', 'quarter', 'year'] },
-          },
-          additionalProperties: { type: 'string', maxLength: 2000 },
-          description: 'Other parameters filter rows before aggregating, as in the table API.',
-        },
+        querystring: aggregateQuery,
         response: { 200: rowsResponse },
       },
     },
@@ -207,7 +185,7 @@ export async function tableRoutes(app: FastifyInstance, ctx: ServeContext): Prom
       const table = ctx.table(request.params.layer, request.params.table);
       return ctx.cache.get(`${table.view}|${request.url}`, async () => {
         const served = ctx.served(table.name);
-        const { measure, by, period, ...rest } = request.query;
+        const { measure, by, period } = request.query;
         const measures = [measure].flat().map((m) => {
           if (!(served.measures ?? []).includes(m))
             throw new BadRequest('measure', `"${m}" is not a declared measure of ${table.name} (declared: ${(served.measures ?? []).join(', ') || 'none'})`);
@@ -225,8 +203,8 @@ export async function tableRoutes(app: FastifyInstance, ctx: ServeContext): Prom
         const { sql, params } = aggregateSql(table, {
           measures: measures.map((m) => ({ expression: m, alias: m })),
           dimensions: dims,
-          ...(period && served.timeColumn ? { period: { unit: period as 'day', column: served.timeColumn, alias: 'period' } } : {}),
-          filters: parseFilters(table, rest),
+          ...(period && served.timeColumn ? { period: { unit: period, column: served.timeColumn, alias: 'period' } } : {}),
+          filters: parseFilters(table, filterParams(request.query, ['measure', 'by', 'period'])),
         });
         const rows = await ctx.reader.rows(sql, params);
         return { table: table.name, snapshot: table.snapshotId, total: rows.length, limit: rows.length, offset: 0, next_cursor: null, rows };
