@@ -2,14 +2,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { Lake } from '../src/lake/lake.js';
 import { Orchestration } from '../src/orchestration/orchestration.js';
 import { PG_URL, ROOT, cli, freePort, run, tempDir } from './support/helpers.js';
 
 /** A long-running CLI command (dev, worker) from source, with its output collected. */
-function start(args: readonly string[]): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
+function start(
+  args: readonly string[],
+  cleanup: (fn: () => void) => void = onTestFinished,
+): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fixtures/cli.ts'), ...args], {
     cwd: ROOT,
     env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'info' },
@@ -19,7 +22,7 @@ function start(args: readonly string[]): { child: ChildProcess; out: () => strin
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  onTestFinished(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
+  cleanup(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
   return { child, out: () => out, exited };
 }
 
@@ -109,11 +112,28 @@ describe('tributary worker: several processes sharing one PostgreSQL catalog', (
   });
 });
 
-describe('tributary dev', () => {
-  it('runs schedules, the worker, API and metrics in one process; Prometheus sees a failed job and fires its alert; Ctrl-C stops cleanly', {
-    timeout: 240_000,
-  }, async () => {
-    const dir = project(
+describe('tributary dev: schedules, a worker, the API and metrics in one process', () => {
+  // One dev process through its life, in order: started, scraped by Prometheus, running a schedule and a failing
+  // job, then stopped with Ctrl-C.
+  const cleanups: (() => void)[] = [];
+  afterAll(() => {
+    for (const fn of cleanups) fn();
+  });
+  let dir: string;
+  let port: number;
+  let dev: ReturnType<typeof start>;
+  let promPort: number;
+  let runId: string;
+  const api = async (p: string) => (await fetch(`http://127.0.0.1:${port}/api/v1${p}`)).json() as Promise<Record<string, unknown>>;
+  const query = async (q: string) =>
+    (
+      (await (await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as {
+        data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+      }
+    ).data.result;
+
+  beforeAll(async () => {
+    dir = project(
       `{
       sources: { sales: { kind: 'files', glob: 'data/*.csv', into: 'bronze.sales' } },
       checks: { 'bronze.sales': [{ kind: 'accepted_values', column: 'amount', values: [10] }] },
@@ -127,48 +147,53 @@ describe('tributary dev', () => {
         'models/gold/daily.sql': 'select 1 as one',
       },
     );
-    const port = await freePort();
-    const dev = start(['dev', '--port', String(port), '--project', dir]);
+    port = await freePort();
+    dev = start(['dev', '--port', String(port), '--project', dir], (fn) => cleanups.push(fn));
     await waitFor('dev to listen', async () => dev.out().includes('tributary dev:'));
-    expect(dev.out()).toMatch(/2 job\(s\), next: ticking at/);
+  }, 120_000);
 
+  it('starts listening, and names its jobs and the next fire time', () => {
+    expect(dev.out()).toMatch(/2 job\(s\), next: ticking at/);
+  });
+
+  it('exports a Prometheus config and alert rules that promtool accepts, and Prometheus scrapes it', { timeout: 120_000 }, async () => {
     const out = tempDir('trib-devprom-');
     const exported = await cli(['monitoring', 'export', out, '--target', `127.0.0.1:${port}`, '--scrape-interval', '3s', '--project', dir]);
     expect(exported.code, exported.stderr).toBe(0);
     const rules = await run('promtool', ['check', 'rules', path.join(out, 'tributary-alerts.yml')]);
     expect(rules.code, rules.stdout + rules.stderr).toBe(0);
     expect(rules.stdout).toContain('SUCCESS: 4 rules found');
-    const promPort = await freePort();
+    promPort = await freePort();
     const prometheus = spawn(
       'prometheus',
       [`--config.file=${path.join(out, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(out, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`],
       { stdio: 'ignore' },
     );
-    onTestFinished(() => void prometheus.kill('SIGTERM'));
-    const query = async (q: string) =>
-      (
-        (await (await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as {
-          data: { result: { metric: Record<string, string>; value: [number, string] }[] };
-        }
-      ).data.result;
+    cleanups.push(() => void prometheus.kill('SIGTERM'));
     // Before any failure, the job's series exists at 0.
     await waitFor('a first scrape', async () => (await query('tributary_job_last_run_failed{job_name="nightly"}'))[0]?.value[1] === '0');
+  });
 
-    // The schedule fires inside dev, and dev's worker runs it.
-    const api = async (p: string) => (await fetch(`http://127.0.0.1:${port}/api/v1${p}`)).json() as Promise<Record<string, unknown>>;
+  it('fires a due schedule, and its own worker runs it', { timeout: 120_000 }, async () => {
     await waitFor('a scheduled run to succeed', async () =>
       ((await api('/orchestration/runs?job=ticking')).runs as { trigger: string; status: string }[]).some(
         (r) => r.trigger === 'schedule' && r.status === 'success',
       ),
     );
+  });
 
+  it('runs a job queued from another terminal; its failure shows in the API with the failing task’s logs', { timeout: 120_000 }, async () => {
     const queued = await cli(['jobs', 'run', 'nightly', '--detach', '--json', '--project', dir]);
     expect(queued.code, queued.stderr).toBe(0);
-    const runId = (JSON.parse(queued.stdout) as { runId: string }).runId;
+    runId = (JSON.parse(queued.stdout) as { runId: string }).runId;
     await waitFor('the run to fail', async () => ((await api(`/orchestration/runs/${runId}`)).run as { status: string }).status === 'failed');
     const detail = await api(`/orchestration/runs/${runId}`);
     expect((detail.attempts as { task: string; logs: string }[]).find((a) => a.task === 'check:bronze.sales')!.logs).toContain('accepted_values(amount)');
+    // Dev's own log lines carry the run and task ids.
+    expect(dev.out()).toMatch(new RegExp(`"runId":"${runId}".*"task":"check:bronze.sales"`));
+  });
 
+  it('Prometheus sees the failed job, fires TributaryJobFailed, and counts runs, attempts, files and check failures', { timeout: 120_000 }, async () => {
     const firing = await waitFor('TributaryJobFailed to fire', async () => {
       const alerts = (await (await fetch(`http://127.0.0.1:${promPort}/api/v1/alerts`)).json()) as {
         data: { alerts: { labels: Record<string, string>; state: string }[] };
@@ -180,11 +205,9 @@ describe('tributary dev', () => {
     expect(Number((await query('tributary_task_attempts_total{asset="source:sales",status="success"}'))[0]!.value[1])).toBe(1);
     expect(Number((await query('tributary_files_ingested_total{source="sales"}'))[0]!.value[1])).toBe(1);
     expect(Number((await query('sum(tributary_check_failures_total{table="bronze.sales"})'))[0]!.value[1])).toBe(1);
+  });
 
-    // Dev's own log lines carry the run and task ids.
-    expect(dev.out()).toMatch(new RegExp(`"runId":"${runId}".*"task":"check:bronze.sales"`));
-
-    // Ctrl-C, possibly mid-task: dev stops within its grace period, and nothing is left running or half-written.
+  it('stops on Ctrl-C within its grace period, leaving nothing running or half-written', { timeout: 120_000 }, async () => {
     dev.child.kill('SIGINT');
     expect(await dev.exited).toBe(0);
     expect(dev.out()).toContain('"msg":"stopped"');

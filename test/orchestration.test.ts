@@ -277,36 +277,59 @@ describe('runs of jobs', () => {
 });
 
 describe('run queue', () => {
-  it('a worker declared lost learns it at its next heartbeat and its late report is ignored; the reaper spares a worker that reports; claims can be scoped; a finished run cannot be cancelled', {
-    timeout: 60_000,
-  }, async () => {
-    const { orch } = await project(`{
+  const config = `{
       sources: { a: { kind: 'files', glob: 'data/*.csv', into: 'bronze.a' } },
       jobs: { one: { select: ['source:a'], retries: 1, retryDelay: '1ms' } },
-    }`);
-    const first = await orch.launch('one');
-    const second = await orch.launch('one');
-    const slow = (await orch.queue.claim('A', { runId: second }))!;
-    expect(slow).toMatchObject({ runId: second, task: 'source:a', attempt: 1 });
+    }`;
+
+  it('spares a worker that reports within lostAfter, and declares lost one that does not', { timeout: 60_000 }, async () => {
+    const { orch } = await project(config);
+    const runId = await orch.launch('one');
+    const claim = (await orch.queue.claim('A', { runId }))!;
+    expect(claim).toMatchObject({ runId, task: 'source:a', attempt: 1 });
     expect(await orch.queue.reapLost(60_000)).toEqual([]);
     await new Promise((r) => setTimeout(r, 50));
-    expect((await orch.queue.reapLost(1)).map((l) => [l.runId, l.worker])).toEqual([[second, 'A']]);
+    expect((await orch.queue.reapLost(1)).map((l) => [l.runId, l.worker])).toEqual([[runId, 'A']]);
+  });
+
+  it('a worker declared lost learns it at its next heartbeat, and its late report is ignored', { timeout: 60_000 }, async () => {
+    const { orch } = await project(config);
+    const runId = await orch.launch('one');
+    const slow = (await orch.queue.claim('A', { runId }))!;
+    await new Promise((r) => setTimeout(r, 50));
+    await orch.queue.reapLost(1);
     await new Promise((r) => setTimeout(r, 10));
-    const retry = (await orch.queue.claim('B', { runId: second }))!;
+    const retry = (await orch.queue.claim('B', { runId }))!;
     expect(retry.attempt).toBe(2);
-    expect(await orch.queue.heartbeat('A', [slow])).toEqual([{ runId: second, task: 'source:a', reason: 'lost' }]);
+    expect(await orch.queue.heartbeat('A', [slow])).toEqual([{ runId, task: 'source:a', reason: 'lost' }]);
     expect(await orch.queue.heartbeat('B', [retry])).toEqual([]);
     await orch.queue.finishAttempt(slow, { status: 'success' }); // too late: B owns the task now
-    expect((await orch.queue.tasks(second))[0]).toMatchObject({ status: 'running', worker: 'B', attempts: 2 });
-    expect((await orch.queue.finishAttempt(retry, { status: 'success' })).finishedRun).toMatchObject({ runId: second, status: 'success' });
-    expect((await orch.queue.attempts(second)).map((a) => [a.worker, a.status])).toEqual([
+    expect((await orch.queue.tasks(runId))[0]).toMatchObject({ status: 'running', worker: 'B', attempts: 2 });
+    expect((await orch.queue.finishAttempt(retry, { status: 'success' })).finishedRun).toMatchObject({ runId, status: 'success' });
+    expect((await orch.queue.attempts(runId)).map((a) => [a.worker, a.status])).toEqual([
       ['A', 'lost'],
       ['B', 'success'],
     ]);
-    await expect(orch.queue.cancel(second)).rejects.toThrow(/already success/);
-    // The other run was never claimed by the scoped workers, and can still be cancelled.
+  });
+
+  it('a claim scoped to one run leaves the other runs queued', { timeout: 60_000 }, async () => {
+    const { orch } = await project(config);
+    const first = await orch.launch('one');
+    const second = await orch.launch('one');
+    expect(await orch.queue.claim('A', { runId: second })).toMatchObject({ runId: second });
+    expect(await orch.queue.claim('A', { runId: second })).toBeUndefined();
     expect((await orch.lake.catalog.runs.get(first))!.status).toBe('queued');
-    expect((await orch.queue.cancel(first))!.status).toBe('cancelled');
+  });
+
+  it('cancels a queued run, and refuses to cancel a finished one', { timeout: 60_000 }, async () => {
+    const { orch } = await project(config);
+    const queued = await orch.launch('one');
+    const done = await orch.launch('one');
+    const claim = (await orch.queue.claim('A', { runId: done }))!;
+    await orch.queue.finishAttempt(claim, { status: 'success' });
+    await expect(orch.queue.cancel(done)).rejects.toThrow(/already success/);
+    expect((await orch.queue.cancel(queued))!.status).toBe('cancelled');
+    expect((await orch.lake.catalog.runs.get(queued))!.status).toBe('cancelled');
   });
 });
 

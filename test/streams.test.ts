@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import type { ResolvedConfig, StreamConfig } from '../src/config/types.js';
 import { Lake } from '../src/lake/lake.js';
@@ -395,52 +395,65 @@ describe('two workers of one stream', () => {
 });
 
 describe('the stream CLI', () => {
-  it('produces generated events, runs the stream, and reports status, dead letters and replays', async () => {
-    const { dir } = await exampleProject();
-    const project = ['--project', dir];
-    const produced = await cli([
-      'produce',
-      TOPIC,
-      '--from',
-      'generator',
-      '--count',
-      '600',
-      '--rate',
-      '10',
-      '--no-pace',
-      '--seed',
-      '4',
-      '--poison-share',
-      '0.05',
-      '--partitions',
-      '3',
-      '--json',
-      ...project,
-    ]);
+  // One project through the commands in order: produce, run, then what reads its results.
+  let project: string[];
+  let dir: string;
+  let produced: { stdout: string; stderr: string };
+  let sent: { sent: number; poison: number };
+  let run: { code: number | null; stdout: string; stderr: string };
+  beforeAll(async () => {
+    ({ dir } = await exampleProject());
+    project = ['--project', dir];
+    const args = ['--count', '600', '--rate', '10', '--no-pace', '--seed', '4', '--poison-share', '0.05', '--partitions', '3'];
+    produced = await cli(['produce', TOPIC, '--from', 'generator', ...args, '--json', ...project]);
+    sent = JSON.parse(produced.stdout) as { sent: number; poison: number };
+    run = await cli(['stream', 'run', STREAM, '--available-now', '--json', ...project]);
+  }, 120_000);
+
+  it('produce --from generator sends the events it was asked for, poison pills included', () => {
     expect(produced.stderr).toBe('');
-    const p = JSON.parse(produced.stdout) as { sent: number; poison: number };
-    expect(p.sent).toBe(600);
-    const run = await cli(['stream', 'run', STREAM, '--available-now', '--json', ...project]);
+    expect(sent.sent).toBe(600);
+    expect(sent.poison).toBeGreaterThan(0);
+  });
+
+  it('stream run --available-now processes them all, logging JSON lines on stderr when not a terminal', () => {
     expect(run.code, run.stderr).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ records: 600, deadLetters: p.poison });
-    // Not a terminal: structured JSON logs on stderr, with the stream and the batch's figures.
+    expect(JSON.parse(run.stdout)).toMatchObject({ records: 600, deadLetters: sent.poison });
     const logged = run.stderr
       .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l) as { msg: string; stream: string; records: number });
     expect(logged.at(-1)).toMatchObject({ msg: 'stream stopped', stream: STREAM, records: expect.any(Number), lag: 0 });
+  });
+
+  it('stream status shows each partition, with no lag', async () => {
     const status = JSON.parse((await cli(['stream', 'status', '--json', ...project])).stdout) as { lag: number; partitions: unknown[] }[];
     expect(status[0]).toMatchObject({ lag: 0 });
     expect(status[0]!.partitions).toHaveLength(3);
+  });
+
+  it('dlq ls lists every poison pill', async () => {
     const dlq = JSON.parse((await cli(['dlq', 'ls', STREAM, '--json', ...project])).stdout) as unknown[];
-    expect(dlq).toHaveLength(p.poison);
+    expect(dlq).toHaveLength(sent.poison);
+  });
+
+  it('stream replay --from earliest rebuilds the outputs', async () => {
     const replay = await cli(['stream', 'replay', STREAM, '--from', 'earliest', ...project]);
     expect(replay.code, replay.stderr).toBe(0);
     expect(replay.stdout).toContain('gold.ventes_live_par_pays');
+  });
+
+  it('names an unknown stream (exit code 4) and a --from that is not a time', async () => {
     const bad = await cli(['stream', 'run', 'nope', ...project]);
     expect(bad.code).toBe(4);
     expect(bad.stderr).toContain('no stream named "nope" (streams: ventes-live)');
-    // Ctrl-C on a producer: what it generated is acknowledged before it exits, and it says how much.
+    const badFrom = await cli(['stream', 'replay', STREAM, '--from', 'yesterday', ...project]);
+    expect(badFrom.stderr).toContain(`--from: "yesterday" is neither 'earliest' nor an ISO-8601 time`);
+  });
+
+  it('Ctrl-C on a producer: what it generated is acknowledged before it exits, and it says how much', async () => {
+    const before = JSON.parse((await cli(['stream', 'status', '--json', ...project])).stdout) as { partitions: { end: number }[] }[];
+    const endBefore = before[0]!.partitions.reduce((n, p) => n + p.end, 0);
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', path.join(ROOT, 'test/fixtures/cli.ts'), 'produce', TOPIC, '--from', 'generator', '--rate', '400', '--json', ...project],
@@ -452,8 +465,7 @@ describe('the stream CLI', () => {
     const config = await loadConfig(dir);
     const watch = new EmbeddedLog(config.log.kind === 'embedded' ? config.log.path : '');
     const total = async () => (await watch.offsets(TOPIC)).reduce((n, o) => n + o.end, 0);
-    const before = await total();
-    for (let i = 0; i < 300 && (await total()) <= before; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 300 && (await total()) <= endBefore; i++) await new Promise((r) => setTimeout(r, 100));
     await watch.close();
     child.kill('SIGINT');
     const code = await new Promise((r) => child.on('close', r));
@@ -461,8 +473,6 @@ describe('the stream CLI', () => {
     const interrupted = JSON.parse(out) as { sent: number };
     expect(interrupted.sent).toBeGreaterThan(0);
     const after = JSON.parse((await cli(['stream', 'status', '--json', ...project])).stdout) as { partitions: { end: number }[] }[];
-    expect(after[0]!.partitions.reduce((n, p) => n + p.end, 0)).toBe(600 + interrupted.sent);
-    const badFrom = await cli(['stream', 'replay', STREAM, '--from', 'yesterday', ...project]);
-    expect(badFrom.stderr).toContain(`--from: "yesterday" is neither 'earliest' nor an ISO-8601 time`);
+    expect(after[0]!.partitions.reduce((n, p) => n + p.end, 0)).toBe(endBefore + interrupted.sent);
   });
 });
