@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pino } from 'pino';
-import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { Lake } from '../src/lake/lake.js';
 import { runIngest } from '../src/ingest/run.js';
@@ -76,6 +76,7 @@ describe('retry backoff', () => {
 async function project(
   config: string,
   files: Record<string, string> = {},
+  cleanup: (fn: () => Promise<void> | void) => void = onTestFinished,
 ): Promise<{ dir: string; lake: Lake; orch: Orchestration; write: (rel: string, content: string) => void }> {
   const dir = tempDir('trib-orch-');
   const write = (rel: string, content: string) => {
@@ -85,7 +86,7 @@ async function project(
   write('tributary.config.mjs', `export default ${config};\n`);
   for (const [rel, content] of Object.entries(files)) write(rel, content);
   const lake = await Lake.open(await loadConfig(dir, { required: true }));
-  onTestFinished(() => lake.close());
+  cleanup(() => lake.close());
   return { dir, lake, orch: await Orchestration.open(lake), write };
 }
 
@@ -110,10 +111,10 @@ async function finished(orch: Orchestration, runId: string, timeoutMs = 90_000):
   );
 }
 
-function startWorker(orch: Orchestration, concurrency = 2): Worker {
+function startWorker(orch: Orchestration, concurrency = 2, cleanup: (fn: () => Promise<void> | void) => void = onTestFinished): Worker {
   const worker = projectWorker(orch.lake.config, orch.queue, silent, { concurrency });
   worker.start();
-  onTestFinished(() => worker.stop(0));
+  cleanup(() => worker.stop(0));
   return worker;
 }
 
@@ -124,11 +125,21 @@ const BASE_MODELS = {
 };
 
 describe('runs of jobs', () => {
-  it('run tasks in dependency order, independent ones in parallel; a failure is retried, then stops only what depends on it; retry re-runs only what did not succeed', {
-    timeout: 180_000,
-  }, async () => {
-    const { orch, lake, write } = await project(
-      `{
+  describe('a job run with a failing model', () => {
+    // One run of a job whose silver.countries fails, then its retry once fixed; each test reads one behaviour of it.
+    const cleanups: (() => Promise<void> | void)[] = [];
+    afterAll(async () => {
+      for (const fn of cleanups.reverse()) await fn();
+    });
+    let orch: Orchestration;
+    let lake: Lake;
+    let write: (rel: string, content: string) => void;
+    let runId: string;
+    let tasks: Map<string, Awaited<ReturnType<Orchestration['queue']['tasks']>>[number]>;
+    let attempts: Awaited<ReturnType<Orchestration['queue']['attempts']>>;
+    beforeAll(async () => {
+      ({ orch, lake, write } = await project(
+        `{
       sources: {
         sales: { kind: 'files', glob: 'data/sales*.csv', into: 'bronze.sales' },
         countries: { kind: 'files', glob: 'data/countries.csv', into: 'bronze.countries' },
@@ -136,71 +147,84 @@ describe('runs of jobs', () => {
       checks: { 'bronze.sales': [{ kind: 'not_null', column: 'id' }] },
       jobs: { all: { select: ['*'], retries: 1, retryDelay: '200ms', concurrency: 2 } },
     }`,
-      {
-        'data/sales.csv': SALES,
-        'data/countries.csv': 'code,name\nFR,France\n',
-        ...BASE_MODELS,
-        'models/silver/countries.sql': "select code, name, cast('x' as integer) as broken from bronze.countries",
-        'models/gold/countries.sql': 'select count(*) as n from silver.countries',
-      },
-    );
-    const job = orch.job('all');
-    // Every selected asset, each after the assets it waits for.
-    expect(Object.fromEntries(job.tasks.map((t) => [t.key, t.upstream]))).toEqual({
-      'source:countries': [],
-      'silver.countries': ['source:countries'],
-      'gold.countries': ['silver.countries'],
-      'source:sales': [],
-      'check:bronze.sales': ['source:sales'],
-      'silver.sales': ['check:bronze.sales'],
-      'gold.daily': ['silver.sales'],
-    });
-    const order = job.tasks.map((t) => t.key);
-    for (const t of job.tasks) for (const u of t.upstream) expect(order.indexOf(u)).toBeLessThan(order.indexOf(t.key));
-    startWorker(orch, 2);
-    const runId = await orch.launch('all');
-    expect(await finished(orch, runId)).toBe('failed');
-    const tasks = new Map((await orch.queue.tasks(runId)).map((t) => [t.task, t]));
-    expect(Object.fromEntries([...tasks].map(([k, t]) => [k, t.status]))).toEqual({
-      'source:countries': 'success',
-      'silver.countries': 'failed',
-      'gold.countries': 'upstream_failed',
-      'source:sales': 'success',
-      'check:bronze.sales': 'success',
-      'silver.sales': 'success',
-      'gold.daily': 'success',
-    });
-    expect(tasks.get('silver.countries')!.attempts).toBe(2);
-    expect(tasks.get('silver.countries')!.error).toMatch(/Could not convert|Conversion Error/);
-    expect(tasks.get('gold.countries')!.attempts).toBe(0);
-    // Order: every task started after its upstream finished; the two sources ran at the same time.
-    const attempts = await orch.queue.attempts(runId);
-    for (const t of tasks.values()) {
-      for (const u of t.upstream) expect(t.startedAt === undefined || t.startedAt >= tasks.get(u)!.finishedAt!).toBe(true);
-    }
-    const first = (task: string) => attempts.find((a) => a.task === task && a.attempt === 1)!;
-    expect(first('source:sales').startedAt.getTime()).toBeLessThan(first('source:countries').finishedAt!.getTime());
-    expect(first('source:countries').startedAt.getTime()).toBeLessThan(first('source:sales').finishedAt!.getTime());
-    // Both attempts of the failing model are recorded with their logs; the second came after a backoff.
-    const failing = attempts.filter((a) => a.task === 'silver.countries');
-    expect(failing.map((a) => a.status)).toEqual(['failed', 'failed']);
-    expect(failing[1]!.startedAt.getTime() - failing[0]!.finishedAt!.getTime()).toBeGreaterThanOrEqual(100);
-    expect(failing[0]!.logs).toMatch(/"runId":"job-[^"]+","job":"all","task":"silver.countries","attempt":1/);
-    expect(failing[0]!.logs).toMatch(/"level":50/);
-    expect(Number((await lake.query('select total from gold.daily')).rows[0]!.total)).toBe(30);
+        {
+          'data/sales.csv': SALES,
+          'data/countries.csv': 'code,name\nFR,France\n',
+          ...BASE_MODELS,
+          'models/silver/countries.sql': "select code, name, cast('x' as integer) as broken from bronze.countries",
+          'models/gold/countries.sql': 'select count(*) as n from silver.countries',
+        },
+        (fn) => cleanups.push(fn),
+      ));
+      const worker = startWorker(orch, 2, (fn) => cleanups.push(fn));
+      runId = await orch.launch('all');
+      expect(await finished(orch, runId)).toBe('failed');
+      await worker.stop(0);
+      tasks = new Map((await orch.queue.tasks(runId)).map((t) => [t.task, t]));
+      attempts = await orch.queue.attempts(runId);
+    }, 180_000);
 
-    // Fix the model; the retry runs only the failed task and what it had held back.
-    write('models/silver/countries.sql', 'select code, name from bronze.countries');
-    const fixed = await Orchestration.open(lake);
-    const retryId = await fixed.retry(runId);
-    expect((await fixed.queue.tasks(retryId)).map((t) => [t.task, t.upstream])).toEqual([
-      ['silver.countries', []],
-      ['gold.countries', ['silver.countries']],
-    ]);
-    const worker2 = startWorker(fixed, 2);
-    expect(await finished(fixed, retryId)).toBe('success');
-    await worker2.stop(0);
-    expect((await fixed.lake.catalog.runs.get(retryId))!.parentRun).toBe(runId);
+    it('plans every selected asset after the assets it waits for', () => {
+      const job = orch.job('all');
+      expect(Object.fromEntries(job.tasks.map((t) => [t.key, t.upstream]))).toEqual({
+        'source:countries': [],
+        'silver.countries': ['source:countries'],
+        'gold.countries': ['silver.countries'],
+        'source:sales': [],
+        'check:bronze.sales': ['source:sales'],
+        'silver.sales': ['check:bronze.sales'],
+        'gold.daily': ['silver.sales'],
+      });
+      const order = job.tasks.map((t) => t.key);
+      for (const t of job.tasks) for (const u of t.upstream) expect(order.indexOf(u)).toBeLessThan(order.indexOf(t.key));
+    });
+
+    it('starts each task after its upstream finished, and independent ones at the same time', () => {
+      for (const t of tasks.values()) {
+        for (const u of t.upstream) expect(t.startedAt === undefined || t.startedAt >= tasks.get(u)!.finishedAt!).toBe(true);
+      }
+      const first = (task: string) => attempts.find((a) => a.task === task && a.attempt === 1)!;
+      expect(first('source:sales').startedAt.getTime()).toBeLessThan(first('source:countries').finishedAt!.getTime());
+      expect(first('source:countries').startedAt.getTime()).toBeLessThan(first('source:sales').finishedAt!.getTime());
+    });
+
+    it('retries a failed task after a backoff, recording each attempt with its logs', () => {
+      expect(tasks.get('silver.countries')!.attempts).toBe(2);
+      expect(tasks.get('silver.countries')!.error).toMatch(/Could not convert|Conversion Error/);
+      const failing = attempts.filter((a) => a.task === 'silver.countries');
+      expect(failing.map((a) => a.status)).toEqual(['failed', 'failed']);
+      expect(failing[1]!.startedAt.getTime() - failing[0]!.finishedAt!.getTime()).toBeGreaterThanOrEqual(100);
+      expect(failing[0]!.logs).toMatch(/"runId":"job-[^"]+","job":"all","task":"silver.countries","attempt":1/);
+      expect(failing[0]!.logs).toMatch(/"level":50/);
+    });
+
+    it('stops only what depends on the failure: the rest of the run completes', async () => {
+      expect(Object.fromEntries([...tasks].map(([k, t]) => [k, t.status]))).toEqual({
+        'source:countries': 'success',
+        'silver.countries': 'failed',
+        'gold.countries': 'upstream_failed',
+        'source:sales': 'success',
+        'check:bronze.sales': 'success',
+        'silver.sales': 'success',
+        'gold.daily': 'success',
+      });
+      expect(tasks.get('gold.countries')!.attempts).toBe(0);
+      expect(Number((await lake.query('select total from gold.daily')).rows[0]!.total)).toBe(30);
+    });
+
+    it('retry, once the model is fixed, runs only the failed task and what it had held back', { timeout: 180_000 }, async () => {
+      write('models/silver/countries.sql', 'select code, name from bronze.countries');
+      const fixed = await Orchestration.open(lake);
+      const retryId = await fixed.retry(runId);
+      expect((await fixed.queue.tasks(retryId)).map((t) => [t.task, t.upstream])).toEqual([
+        ['silver.countries', []],
+        ['gold.countries', ['silver.countries']],
+      ]);
+      const worker2 = startWorker(fixed, 2);
+      expect(await finished(fixed, retryId)).toBe('success');
+      await worker2.stop(0);
+      expect((await fixed.lake.catalog.runs.get(retryId))!.parentRun).toBe(runId);
+    });
   });
 
   it('a task past its timeout is stopped; a cancelled run stops its running task and what was waiting', { timeout: 120_000 }, async () => {
