@@ -1,5 +1,5 @@
 import type { CatalogLocation } from '../config/types.js';
-import { TributaryError } from '../errors.js';
+import { Registry } from '../util/registry.js';
 import type { CatalogDriver } from './driver.js';
 import { DuckDbCatalogDriver } from './embedded/duckdb-driver.js';
 import { PostgresCatalogDriver } from './postgres/pg-driver.js';
@@ -14,31 +14,30 @@ export interface CatalogBackend {
   open(location: CatalogLocation): CatalogDriver;
 }
 
-const backends = new Map<string, CatalogBackend>();
+const backends = new Registry<CatalogBackend>('catalog backend');
 
+/** Makes `catalog: '<kind>://…'` open this backend. Registering again replaces; the built-in backends stay. */
 export function registerCatalogBackend(backend: CatalogBackend): void {
-  if (backends.has(backend.kind)) throw new TributaryError('CONFIG_INVALID', `catalog backend "${backend.kind}" is already registered`);
-  backends.set(backend.kind, backend);
+  backends.register(backend.kind, backend);
 }
 
 export function unregisterCatalogBackend(kind: string): void {
-  if (kind !== 'embedded' && kind !== 'postgres') backends.delete(kind);
+  backends.unregister(kind);
 }
 
 /** Whether `<scheme>://…` names a registered backend (built-ins have their own syntax: embedded, duckdb:, postgres://). */
 export function isCatalogScheme(scheme: string): boolean {
-  return backends.has(scheme) && scheme !== 'embedded' && scheme !== 'postgres';
+  return backends.has(scheme) && !backends.isBuiltIn(scheme);
 }
 
 export function catalogDriver(location: CatalogLocation): CatalogDriver {
-  const backend = backends.get(location.kind);
-  if (!backend) throw new TributaryError('CONFIG_INVALID', `catalog: no backend for "${location.kind}" (backends: ${[...backends.keys()].join(', ')})`);
-  return backend.open(location);
+  return backends.require(location.kind, 'catalog').open(location);
 }
 
 // The built-in backends. A new one is a folder beside embedded/ and postgres/ and one line here.
-registerCatalogBackend({ kind: 'embedded', open: (l) => new DuckDbCatalogDriver((l as Extract<CatalogLocation, { kind: 'embedded' }>).path) });
-registerCatalogBackend({
+const builtIn = (backend: CatalogBackend) => backends.register(backend.kind, backend, { builtIn: true });
+builtIn({ kind: 'embedded', open: (l) => new DuckDbCatalogDriver((l as Extract<CatalogLocation, { kind: 'embedded' }>).path) });
+builtIn({
   kind: 'postgres',
   open: (l) => {
     const { url, schema } = l as Extract<CatalogLocation, { kind: 'postgres' }>;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { quoteIdent, quoteLiteral } from '../engine/sql.js';
 import { tableReferences } from '../engine/references.js';
-import { type CheckKind, registerCheckKind } from './kinds.js';
+import { type CheckKind, registerBuiltInCheckKind } from './kinds.js';
 
 import { tableNameSchema } from '../lake/table-name.js';
 
@@ -103,4 +103,4 @@ const sql: CheckKind<CheckKinds['sql']> = {
 };
 
 // The built-in kinds. A new kind is a CheckKind (here or in a file of its own) and one line.
-for (const kind of [notNull, unique, acceptedValues, range, rowCount, freshness, relationships, sql]) registerCheckKind(kind as CheckKind<never>);
+for (const kind of [notNull, unique, acceptedValues, range, rowCount, freshness, relationships, sql]) registerBuiltInCheckKind(kind as CheckKind<never>);

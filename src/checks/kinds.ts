@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import type { CheckSpec } from '../config/types.js';
 import type { Engine } from '../engine/engine.js';
-import { TributaryError } from '../errors.js';
-import { nearest } from '../util/nearest.js';
+import { Registry } from '../util/registry.js';
 
 export const severitySchema = z.enum(['warn', 'error']);
 export type Severity = z.infer<typeof severitySchema>;
@@ -36,31 +35,32 @@ export interface CheckKind<S extends { kind: string } = { kind: string }> {
  * Kinds by name, each with the schema of a whole check of that kind (its options and the common ones). Each kind was
  * registered with its own spec type; stored here, its schema parses into `CheckSpec`, the union of the kinds' types.
  */
-const kinds = new Map<string, { kind: CheckKind; spec: z.ZodType<CheckSpec> }>();
+const kinds = new Registry<{ kind: CheckKind; spec: z.ZodType<CheckSpec> }>('check kind');
 
+/** Makes a check kind available to configs. Registering again replaces (a config loaded again); built-ins stay. */
 export function registerCheckKind<S extends { kind: string }>(kind: CheckKind<S>): void {
-  if (kinds.has(kind.kind)) throw new TributaryError('CONFIG_INVALID', `check kind "${kind.kind}" is already registered`);
-  const spec = kind.schema.extend(checkOptionsSchema.shape).strict() as unknown as z.ZodType<CheckSpec>;
-  kinds.set(kind.kind, { kind: kind as unknown as CheckKind, spec });
+  kinds.register(kind.kind, entry(kind));
 }
 
-const BUILT_IN = new Set(['not_null', 'unique', 'accepted_values', 'range', 'row_count', 'freshness', 'relationships', 'sql']);
+/** The built-in kinds (checks/builtin.ts). */
+export function registerBuiltInCheckKind<S extends { kind: string }>(kind: CheckKind<S>): void {
+  kinds.register(kind.kind, entry(kind), { builtIn: true });
+}
+
+function entry<S extends { kind: string }>(kind: CheckKind<S>): { kind: CheckKind; spec: z.ZodType<CheckSpec> } {
+  return { kind: kind as unknown as CheckKind, spec: kind.schema.extend(checkOptionsSchema.shape).strict() as unknown as z.ZodType<CheckSpec> };
+}
 
 export function unregisterCheckKind(kind: string): void {
-  if (!BUILT_IN.has(kind)) kinds.delete(kind);
+  kinds.unregister(kind);
 }
 
 export function checkKinds(): string[] {
-  return [...kinds.keys()].sort();
+  return kinds.names().sort();
 }
 
 function registered(kind: string): { kind: CheckKind; spec: z.ZodType<CheckSpec> } {
-  const found = kinds.get(kind);
-  if (!found) {
-    const near = nearest(kind, checkKinds());
-    throw new TributaryError('CONFIG_INVALID', `unknown check kind "${kind}" (${near ? `did you mean "${near}"? ` : ''}kinds: ${checkKinds().join(', ')})`);
-  }
-  return found;
+  return kinds.require(kind);
 }
 
 export function checkKind(kind: string): CheckKind {

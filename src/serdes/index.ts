@@ -1,7 +1,7 @@
 import { jsonFormat } from './json.js';
-import { registerSerde } from './serde.js';
+import { registerBuiltInSerde } from './serde.js';
 
 export { createSerde, registerSerde, serdeKinds, unregisterSerde, type Serde, type SerdeFactory, type SerdeSpec } from './serde.js';
 
 // The built-in formats. A new format is a file (or folder) under serdes/ and one line here.
-registerSerde(jsonFormat);
+registerBuiltInSerde(jsonFormat);

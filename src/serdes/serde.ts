@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TributaryError } from '../errors.js';
-import { nearest } from '../util/nearest.js';
+import { Registry } from '../util/registry.js';
 
 /**
  * A record format: how a value becomes bytes on a topic and back (Kafka Streams' `Serde`, a serializer and a
@@ -36,32 +36,33 @@ export interface SerdeFactory<O extends { kind: string } = { kind: string }> {
   create(options: O): Serde;
 }
 
-const factories = new Map<string, SerdeFactory>();
+const factories = new Registry<SerdeFactory>('format');
 
-/** Makes a format available as `format: '<kind>'` (or `{ kind: '<kind>', … }`) in streams and outputs. */
+/**
+ * Makes a format available as `format: '<kind>'` (or `{ kind: '<kind>', … }`) in streams and outputs. Registering
+ * again replaces (a config loaded again); a built-in format cannot be replaced.
+ */
 export function registerSerde<O extends { kind: string }>(factory: SerdeFactory<O>): void {
-  if (factories.has(factory.kind)) throw new TributaryError('CONFIG_INVALID', `format "${factory.kind}" is already registered`);
-  factories.set(factory.kind, factory as unknown as SerdeFactory);
+  factories.register(factory.kind, factory as unknown as SerdeFactory);
+}
+
+/** The built-in formats (serdes/index.ts). */
+export function registerBuiltInSerde<O extends { kind: string }>(factory: SerdeFactory<O>): void {
+  factories.register(factory.kind, factory as unknown as SerdeFactory, { builtIn: true });
 }
 
 export function unregisterSerde(kind: string): void {
-  if (kind !== 'json') factories.delete(kind);
+  factories.unregister(kind);
 }
 
 export function serdeKinds(): string[] {
-  return [...factories.keys()].sort();
+  return factories.names().sort();
 }
 
 /** The serde a spec names; `where` names the setting in errors (an unknown format, a bad option). */
 export function createSerde(spec: SerdeSpec | undefined, where: string): Serde {
   const options = typeof spec === 'string' ? { kind: spec } : (spec ?? { kind: 'json' });
-  const factory = factories.get(options.kind);
-  if (!factory) {
-    const near = nearest(options.kind, serdeKinds());
-    throw new TributaryError('CONFIG_INVALID', `${where}: unknown format "${options.kind}"`, {
-      hint: `${near ? `did you mean "${near}"? ` : ''}formats: ${serdeKinds().join(', ')}`,
-    });
-  }
+  const factory = factories.require(options.kind, where);
   const parsed = factory.schema.safeParse(options);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

@@ -1,7 +1,7 @@
 import { constants, type Dirent } from 'node:fs';
 import { copyFile, mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { registerStorage, type Storage, type StoredObject } from './storage.js';
+import { registerBuiltInStorage, type Storage, type StoredObject } from './storage.js';
 
 /** Storage on a local (or mounted) file system, rooted at the lake folder. */
 export class LocalStorage implements Storage {
@@ -129,7 +129,7 @@ export function localPathOf(location: string): string {
   return location;
 }
 
-registerStorage('file', async (location) => {
+registerBuiltInStorage('file', async (location) => {
   const root = path.resolve(localPathOf(location));
   await mkdir(root, { recursive: true });
   return new LocalStorage(root);

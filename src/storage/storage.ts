@@ -1,4 +1,5 @@
 import { TributaryError } from '../errors.js';
+import { Registry } from '../util/registry.js';
 
 /**
  * Where data files live. Objects are immutable and addressed by a key relative to the lake root
@@ -47,16 +48,20 @@ export interface Storage {
 /** Opens a storage at a location (the lake's path or URL); `localDir` is the project's own folder for scratch files. */
 export type StorageOpener = (location: string, options: { localDir: string }) => Promise<Storage>;
 
-const openers = new Map<string, StorageOpener>();
+const openers = new Registry<StorageOpener>('storage scheme');
 
-/** Makes a URL scheme (`s3`, `gs`…) available as a lake location. A scheme registered twice is refused. */
+/** Makes a URL scheme (`s3`, `gs`…) available as a lake location. Registering again replaces; `file` stays. */
 export function registerStorage(scheme: string, open: StorageOpener): void {
-  if (openers.has(scheme)) throw new TributaryError('CONFIG_INVALID', `storage scheme "${scheme}:" is already registered`);
-  openers.set(scheme, open);
+  openers.register(scheme, open);
+}
+
+/** The built-in schemes (storage/index.ts). */
+export function registerBuiltInStorage(scheme: string, open: StorageOpener): void {
+  openers.register(scheme, open, { builtIn: true });
 }
 
 export function unregisterStorage(scheme: string): void {
-  if (scheme !== 'file') openers.delete(scheme);
+  openers.unregister(scheme);
 }
 
 /** The scheme of a location (`s3://b/p` → `s3`), or `file` for a path. */
@@ -70,7 +75,10 @@ export async function openStorage(location: string, options: { localDir: string 
   const open = openers.get(scheme);
   if (!open) {
     throw new TributaryError('CONFIG_INVALID', `lake.path: no storage for "${scheme}://" locations (${location})`, {
-      hint: `registered: ${[...openers.keys()].map((s) => `${s}:`).join(', ')}`,
+      hint: `registered: ${openers
+        .names()
+        .map((s) => `${s}:`)
+        .join(', ')}`,
     });
   }
   return open(location, options);

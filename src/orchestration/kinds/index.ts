@@ -1,5 +1,5 @@
 import { checkAssets } from './check.js';
-import { registerAssetKind } from './kind.js';
+import { registerBuiltInAssetKind } from './kind.js';
 import { modelAssets } from './model.js';
 import { sourceAssets } from './source.js';
 import { streamAssets } from './stream.js';
@@ -19,8 +19,8 @@ export {
 
 // The built-in kinds, in declaration order (checks after models: a model's table has no check asset). A new kind is
 // a file here and one line.
-registerAssetKind(sourceAssets);
-registerAssetKind(streamAssets);
-registerAssetKind(modelAssets);
-registerAssetKind(checkAssets);
-registerAssetKind(syncAssets);
+registerBuiltInAssetKind(sourceAssets);
+registerBuiltInAssetKind(streamAssets);
+registerBuiltInAssetKind(modelAssets);
+registerBuiltInAssetKind(checkAssets);
+registerBuiltInAssetKind(syncAssets);

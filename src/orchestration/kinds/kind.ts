@@ -1,6 +1,7 @@
 import type { ResolvedConfig } from '../../config/types.js';
 import type { Engine } from '../../engine/engine.js';
 import { TributaryError } from '../../errors.js';
+import { Registry } from '../../util/registry.js';
 import type { Lake } from '../../lake/lake.js';
 import type { ModelGraph } from '../../models/graph.js';
 import type { Logger } from '../../util/logger.js';
@@ -59,24 +60,25 @@ export interface AssetKindHandler {
   readonly stopsGracefully?: boolean;
 }
 
-const kinds = new Map<string, AssetKindHandler>();
 /** Kinds in registration order: assets are declared in it (a check needs to know which tables models build). */
-const order: string[] = [];
+const kinds = new Registry<AssetKindHandler>('asset kind');
 
+/** Makes an asset kind part of the graph. Registering again replaces (a config loaded again); built-ins stay. */
 export function registerAssetKind(handler: AssetKindHandler): void {
-  if (kinds.has(handler.kind)) throw new TributaryError('CONFIG_INVALID', `asset kind "${handler.kind}" is already registered`);
-  kinds.set(handler.kind, handler);
-  order.push(handler.kind);
+  kinds.register(handler.kind, handler);
+}
+
+/** The built-in kinds (orchestration/kinds/index.ts). */
+export function registerBuiltInAssetKind(handler: AssetKindHandler): void {
+  kinds.register(handler.kind, handler, { builtIn: true });
 }
 
 export function unregisterAssetKind(kind: string): void {
-  if (!BUILT_IN.has(kind) && kinds.delete(kind)) order.splice(order.indexOf(kind), 1);
+  kinds.unregister(kind);
 }
 
-const BUILT_IN = new Set(['source', 'stream', 'model', 'check', 'sync']);
-
 export function assetKinds(): AssetKindHandler[] {
-  return order.map((k) => kinds.get(k)!);
+  return kinds.values();
 }
 
 /** The kind of an asset key and its name: `source:sales` → source, sales; `gold.kpis` → model, gold.kpis. */
@@ -84,6 +86,6 @@ export function assetKindOf(key: string): { handler: AssetKindHandler; name: str
   const colon = key.indexOf(':');
   const prefixed = colon > 0 ? kinds.get(key.slice(0, colon)) : undefined;
   if (prefixed) return { handler: prefixed, name: key.slice(colon + 1) };
-  if (colon > 0) throw new TributaryError('NOT_FOUND', `no asset kind "${key.slice(0, colon)}" (kinds: ${order.join(', ')})`);
+  if (colon > 0) throw new TributaryError('NOT_FOUND', `no asset kind "${key.slice(0, colon)}" (kinds: ${kinds.names().join(', ')})`);
   return { handler: kinds.get('model')!, name: key };
 }
