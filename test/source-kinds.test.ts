@@ -107,6 +107,8 @@ describe('a source kind added outside the tree (the recipe)', () => {
       expect(await freshness.isFresh('source:events')).toBeUndefined();
       const built = await runBuild(lake);
       expect(built.status).toBe('success');
+      // The build's summary counts in the connector's unit: batches, not files.
+      expect(built.assets.find((a) => a.asset === 'source:events')?.detail).toMatch(/^\d+ batch\(s\) ingested/);
       expect(await rows(lake, 'SELECT id, value FROM silver.events ORDER BY id')).toEqual([1, 2, 3].map((id) => ({ id, value: `V${id}` })));
       expect(await freshness.isFresh('source:events')).toBe('0 row(s) past id 3');
     } finally {

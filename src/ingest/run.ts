@@ -105,7 +105,7 @@ export async function retryQuarantined(lake: Lake, id: number, options: IngestOp
     return {
       runId: '',
       status: 'success',
-      sources: [{ ...emptyReport(entry.source, table), discovered: 1, unchanged: 1 }],
+      sources: [{ ...emptyReport(entry.source, table, 'file'), discovered: 1, unchanged: 1 }],
     };
   }
   const stored = entry.storedPath ? await lake.storage.stat(entry.storedPath) : undefined;

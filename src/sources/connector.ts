@@ -97,6 +97,8 @@ export interface QuarantinedOutcome {
 export interface SourceReport {
   source: string;
   table: string;
+  /** What the counts count, in the singular: 'file' for the file source, 'batch' (the default) for cursor sources. */
+  unit: string;
   /** Units found: files matched, or batches read. */
   discovered: number;
   /** Units ingested before (idempotence by content hash or by state). */
@@ -114,10 +116,11 @@ export interface SourceReport {
 }
 
 /** An empty report, for connectors to fill. */
-export function emptyReport(source: string, table: string): SourceReport {
+export function emptyReport(source: string, table: string, unit = 'batch'): SourceReport {
   return {
     source,
     table,
+    unit,
     discovered: 0,
     unchanged: 0,
     stillQuarantined: [],

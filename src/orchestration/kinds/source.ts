@@ -17,7 +17,7 @@ export const sourceAssets: AssetKindHandler = {
         rejectedRows: report.rejectedRows,
         quarantined: report.quarantined.length,
       },
-      `ingested ${report.ingested.length} file(s) into ${report.table}`,
+      `ingested ${report.ingested.length} ${report.unit}(s) into ${report.table}`,
     );
     for (const q of report.quarantined) logger.warn({ path: q.path, reason: q.reasonCode }, `quarantined ${q.path}: ${q.reason}`);
     return {
@@ -26,6 +26,7 @@ export const sourceAssets: AssetKindHandler = {
       filesQuarantined: report.quarantined.length,
       rejectedRows: report.rejectedRows,
       unchanged: report.unchanged,
+      unit: report.unit,
     };
   },
   async isFresh(lake, _engine, name, partition) {
@@ -35,7 +36,7 @@ export const sourceAssets: AssetKindHandler = {
     return plan.upToDate ? [plan.summary, ...plan.warnings].join('; ') : undefined;
   },
   describe(s) {
-    const parts = [`${s.filesIngested ?? 0} file(s) ingested`];
+    const parts = [`${s.filesIngested ?? 0} ${typeof s.unit === 'string' ? s.unit : 'file'}(s) ingested`];
     if (s.unchanged) parts.push(`${String(s.unchanged)} unchanged`);
     if (s.filesQuarantined) parts.push(`${s.filesQuarantined} quarantined`);
     if (s.rejectedRows) parts.push(`${s.rejectedRows} row(s) rejected`);

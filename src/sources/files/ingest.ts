@@ -103,7 +103,7 @@ export async function ingestSource(
   const table = parseTableName(source.into, `sources.${name}.into`).name;
   await checkDeclaredTypes(lake, name, source);
   const policy: ErrorPolicy = source.onError ?? 'reject';
-  const report: SourceReport = emptyReport(name, table);
+  const report: SourceReport = emptyReport(name, table, 'file');
   const progress = (phase: IngestProgress['phase'], done: number, total: number) => options.onProgress?.({ source: name, phase, done, total });
 
   // 1. Discover and fingerprint; skip known content.
