@@ -1,3 +1,4 @@
+import { chunks } from '../util/chunks.js';
 import { conflict } from './conflict.js';
 import { TributaryError } from '../errors.js';
 import type { CatalogDriver, SqlValue } from './driver.js';
@@ -318,10 +319,6 @@ export class Catalog {
     const rows = await this.driver.read((s) => s.query<{ path: string }>(`SELECT path FROM data_files`));
     return new Set(rows.map((r) => r.path));
   }
-}
-
-function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
 
 function toTableInfo(r: Record<string, unknown>): TableInfo {

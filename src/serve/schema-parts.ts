@@ -50,14 +50,21 @@ export const anyRow = Type.Unsafe<Record<string, unknown>>({
   description: 'a row; the typed path of each table gives its columns',
 });
 
-/** A page of rows as the table API returns it, with `next_cursor` for the next page. */
-export function pageOf<R extends TSchema>(rows: R, table?: string) {
-  return obj({
+/** What every page of rows says about itself: the table, the snapshot read, and where the page is. */
+function pageFields(table: string | undefined) {
+  return {
     table: table ? Type.Literal(table) : text,
     snapshot: Type.Integer({ description: 'the snapshot every row was read from' }),
     total: Type.Integer({ description: 'rows matching the filters, all pages' }),
     limit: integer,
     offset: integer,
+  };
+}
+
+/** A page of rows as the table API returns it, with `next_cursor` for the next page. */
+export function pageOf<R extends TSchema>(rows: R, table?: string) {
+  return obj({
+    ...pageFields(table),
     next_cursor: Type.Unsafe<string | null>({ type: ['string', 'null'], description: 'pass as ?cursor= for the next page; null on the last' }),
     rows: Type.Array(rows),
   });
@@ -65,14 +72,7 @@ export function pageOf<R extends TSchema>(rows: R, table?: string) {
 
 /** A page of rows of a declared list endpoint (paged by limit and offset only). */
 export function listPageOf<R extends TSchema>(rows: R, table?: string) {
-  return obj({
-    table: table ? Type.Literal(table) : text,
-    snapshot: Type.Integer({ description: 'the snapshot every row was read from' }),
-    total: Type.Integer({ description: 'rows matching the filters, all pages' }),
-    limit: integer,
-    offset: integer,
-    rows: Type.Array(rows),
-  });
+  return obj({ ...pageFields(table), rows: Type.Array(rows) });
 }
 
 /** One row by its key. */

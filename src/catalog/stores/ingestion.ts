@@ -1,3 +1,4 @@
+import { chunks } from '../../util/chunks.js';
 import { TributaryError } from '../../errors.js';
 import type { CatalogDriver, SqlValue } from '../driver.js';
 import type { CommitPart, IngestRecordInput, IngestedFile } from '../types.js';
@@ -85,10 +86,6 @@ export class Ingestion {
         : undefined,
     };
   }
-}
-
-function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
 
 function toIngestedFile(r: Record<string, unknown>): IngestedFile {
