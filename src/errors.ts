@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'CATALOG_LOCKED'
   | 'CATALOG_ERROR'
   | 'IO_ERROR'
+  | 'SOURCE_UNAVAILABLE'
   | 'LAKE_IO'
   | 'INGEST_FAILED'
   | 'CHECKS_FAILED'
@@ -59,6 +60,7 @@ export const ERROR_CATEGORIES: Record<ErrorCode, ErrorCategory> = {
   CATALOG_LOCKED: 'unavailable',
   CATALOG_ERROR: 'unavailable',
   IO_ERROR: 'unavailable',
+  SOURCE_UNAVAILABLE: 'unavailable',
   LAKE_IO: 'unavailable',
   INGEST_FAILED: 'failed',
   CHECKS_FAILED: 'failed',

@@ -1,4 +1,4 @@
-import type { AggregateSpec, CheckOptions, CheckSpec, Duration, FileSourceConfig, StreamConfig, TributaryConfig, WindowSpec } from './types.js';
+import type { AggregateSpec, CheckOptions, CheckSpec, Duration, FileSourceConfig, SqlSourceConfig, StreamConfig, TributaryConfig, WindowSpec } from './types.js';
 
 /** Identity function that gives a config file types and editor completion (the Vite/Vitest pattern). */
 export function defineConfig(config: TributaryConfig): TributaryConfig {
@@ -8,6 +8,32 @@ export function defineConfig(config: TributaryConfig): TributaryConfig {
 /** Declare a file source: files matching `glob` are ingested into the table `into`. */
 export function files(options: Omit<FileSourceConfig, 'kind'>): FileSourceConfig {
   return { kind: 'files', ...options };
+}
+
+/** Declare a database source: a table (or a query) read into the table `into`. */
+export function sql(options: Omit<SqlSourceConfig, 'kind'>): SqlSourceConfig {
+  return { kind: 'sql', ...options };
+}
+
+/**
+ * One source per table of a database, each into the layer `into` under the table's name:
+ * `sources: sqlTables('${PG_URL}', ['orders', 'customers'], { into: 'bronze' })` declares sources `orders` and
+ * `customers` landing in `bronze.orders` and `bronze.customers`. A table given with options (`{ orders: { … } }`)
+ * gets them on top of the shared ones: its disposition, cursor, columns.
+ */
+export function sqlTables(
+  url: string,
+  tables: readonly string[] | Record<string, Partial<Omit<SqlSourceConfig, 'kind' | 'url' | 'table'>>>,
+  options: { into: string; prefix?: string } & Partial<Omit<SqlSourceConfig, 'kind' | 'url' | 'table' | 'into'>>,
+): Record<string, SqlSourceConfig> {
+  const { into: layer, prefix = '', ...shared } = options;
+  const entries = Array.isArray(tables) ? tables.map((t) => [t, {}] as const) : Object.entries(tables);
+  return Object.fromEntries(
+    entries.map(([table, own]) => {
+      const name = `${prefix}${table.split('.').at(-1)!}`;
+      return [name, { kind: 'sql', url, table, into: `${layer}.${name}`, ...shared, ...own }];
+    }),
+  );
 }
 
 /** Data-quality checks, for `checks: { 'layer.table': [ … ] }` in the config. */

@@ -2,6 +2,7 @@ import type { SourceConfig } from '../config/types.js';
 import { Registry } from '../util/registry.js';
 import type { SourceConfigBase, SourceConnector } from './connector.js';
 import { filesConnector } from './files/connector.js';
+import { sqlConnector } from './sql/connector.js';
 
 /**
  * Connectors by kind. Each was registered with its own config type; stored here, it takes any source's config: the
@@ -32,4 +33,4 @@ export function sourceConnector(kind: string, where = 'sources'): SourceConnecto
 }
 
 // The built-in kinds. A new kind is a folder under sources/ and one line here.
-kinds.register(filesConnector.kind, filesConnector as unknown as SourceConnector<SourceConfig>, { builtIn: true });
+for (const connector of [filesConnector, sqlConnector]) kinds.register(connector.kind, connector as unknown as SourceConnector<SourceConfig>, { builtIn: true });

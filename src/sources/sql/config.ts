@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { identifierSchema, tableNameSchema } from '../../lake/table-name.js';
+
+/** The config of a `kind: 'sql'` source: one table (or query) of a database, into one lake table. */
+
+const column = z.string().min(1);
+
+export const sqlCursorSchema = z.strictObject({
+  /** The column whose values only grow as rows are added (an id, `updated_at`…): rows past its last value are read. */
+  column,
+  /** Rows whose cursor is at least this are read the first time (default: every row). */
+  initial: z.union([z.string(), z.number()]).optional(),
+  /**
+   * Columns that order rows sharing one cursor value (default: the table's primary key), so that a batch ending in
+   * the middle of them neither loses nor repeats a row.
+   */
+  tieBreaker: z.union([column, z.array(column).min(1)]).optional(),
+});
+export type SqlCursor = z.infer<typeof sqlCursorSchema>;
+
+export const sqlSourceSchema = z
+  .strictObject({
+    kind: z.literal('sql'),
+    /**
+     * The database: `postgres://user:password@host:port/database`. Write secrets as `${ENV}`; the password is never
+     * printed (errors and logs show `***`).
+     */
+    url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL'),
+    /** Target lake table, `layer.table`. */
+    into: tableNameSchema,
+    /** The table read: `name`, or `schema.name`. */
+    table: z
+      .string()
+      .regex(/^[^.]+(\.[^.]+)?$/, 'expected a table name, or schema.table')
+      .optional(),
+    /** Or a query whose rows are read (`replace` only). */
+    query: z.string().min(1).optional(),
+    /** Columns read (default: all). */
+    columns: z.array(identifierSchema).min(1).optional(),
+    /**
+     * `replace` (default): every run reads the whole table into a new snapshot. `append`: each run reads the rows
+     * past the cursor, committed with the cursor's new value (exactly once).
+     */
+    disposition: z.enum(['replace', 'append']).optional(),
+    cursor: sqlCursorSchema.optional(),
+    /** Rows per batch of an `append` run: each batch is one commit (default 500,000). */
+    batchSize: z.number().int().positive().optional(),
+  })
+  .superRefine((s, ctx) => {
+    if ((s.table === undefined) === (s.query === undefined)) ctx.addIssue({ code: 'custom', path: ['table'], message: 'give either table or query' });
+    if (s.disposition === 'append' && !s.cursor)
+      ctx.addIssue({ code: 'custom', path: ['cursor'], message: "disposition 'append' reads past a cursor: declare cursor.column" });
+    if (s.disposition === 'append' && s.query) ctx.addIssue({ code: 'custom', path: ['query'], message: "disposition 'append' reads a table, not a query" });
+    if (s.cursor && s.disposition !== 'append') ctx.addIssue({ code: 'custom', path: ['cursor'], message: "a cursor is for disposition 'append'" });
+  });
+export type SqlSourceConfig = z.infer<typeof sqlSourceSchema>;

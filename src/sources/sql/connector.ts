@@ -1,0 +1,185 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { quoteIdent as duckIdent, quoteLiteral as duckLiteral } from '../../engine/sql.js';
+import { TributaryError } from '../../errors.js';
+import { parseTableName } from '../../lake/table-name.js';
+import { newId } from '../../util/ids.js';
+import { appendBatches, type SourceBatch } from '../batches.js';
+import { emptyReport, type SourceConnector, type SourceContext } from '../connector.js';
+import { type SqlSourceConfig, sqlSourceSchema } from './config.js';
+import { PostgresReader, type SqlColumn, quoteIdent, quoteLiteral, tableRef } from './postgres.js';
+
+/**
+ * `kind: 'sql'`: a database table read into the lake. `replace` reads it whole into a new snapshot; `append` reads
+ * the rows past a cursor in batches, each committed with the cursor's new value (its state), so that a crash never
+ * skips or repeats a row. Rows stream from the server to a file DuckDB reads (see postgres.ts): memory stays flat.
+ */
+
+/** An `append` source's state: the cursor and tie-breaker values of the last row committed, as the server wrote them. */
+interface CursorState {
+  /** Values of [cursor, ...tieBreaker] of the last row read; undefined: none read yet. */
+  last?: string[];
+}
+
+interface Plan {
+  reader: PostgresReader;
+  columns: SqlColumn[];
+  /** What PostgreSQL selects, without WHERE. */
+  from: string;
+  /** The cursor column and its tie-breakers, with their PostgreSQL types (append only). */
+  keys: { name: string; type: string }[];
+}
+
+async function open(ctx: SourceContext, config: SqlSourceConfig): Promise<Plan> {
+  const where = `sources.${ctx.name}`;
+  const reader = await PostgresReader.connect(config.url, where);
+  try {
+    const projection = config.columns ? config.columns.map(quoteIdent).join(', ') : '*';
+    const base = config.table
+      ? `SELECT ${projection} FROM ${tableRef(config.table)}`
+      : `SELECT ${projection} FROM (${config.query!.trim().replace(/;\s*$/, '')}) AS q`;
+    const columns = await reader.columns(base);
+    const from = `SELECT ${columns.map((c) => c.select).join(', ')} FROM ${config.table ? tableRef(config.table) : `(${config.query!.trim().replace(/;\s*$/, '')}) AS q`}`;
+    let keys: Plan['keys'] = [];
+    if (config.disposition === 'append' && config.cursor) {
+      const tie = config.cursor.tieBreaker ? [config.cursor.tieBreaker].flat() : await reader.primaryKey(config.table!);
+      if (tie.length === 0) {
+        throw new TributaryError(
+          'CONFIG_INVALID',
+          `${where}.cursor.tieBreaker: ${config.table} has no primary key: name the columns that order rows sharing a cursor value`,
+        );
+      }
+      const all = await reader.columns(`SELECT * FROM ${tableRef(config.table!)}`);
+      keys = [config.cursor.column, ...tie.filter((t) => t !== config.cursor!.column)].map((name) => {
+        const column = all.find((c) => c.name === name);
+        if (!column)
+          throw new TributaryError(
+            'CONFIG_INVALID',
+            `${where}.cursor: ${config.table} has no column "${name}" (columns: ${all.map((c) => c.name).join(', ')})`,
+          );
+        return { name, type: column.sourceType };
+      });
+      for (const k of keys)
+        if (!columns.some((c) => c.name === k.name)) throw new TributaryError('CONFIG_INVALID', `${where}.columns: include the cursor column "${k.name}"`);
+    }
+    return { reader, columns, from, keys };
+  } catch (err) {
+    await reader.close();
+    throw err;
+  }
+}
+
+/** Rows past the state: `(cursor, tie…) > (last…)`, or from the initial value; '' for every row. */
+function pastState(plan: Plan, config: SqlSourceConfig, state: CursorState): string {
+  const cols = plan.keys.map((k) => quoteIdent(k.name));
+  const lit = (v: string, i: number) => `CAST(${quoteLiteral(v)} AS ${plan.keys[i]!.type})`;
+  if (state.last) return `(${cols.join(', ')}) > (${state.last.map(lit).join(', ')})`;
+  if (config.cursor?.initial !== undefined) return `${cols[0]} >= ${lit(String(config.cursor.initial), 0)}`;
+  return '';
+}
+
+/** DuckDB's SELECT over a CSV file PostgreSQL wrote: every column typed as the lake stores it. */
+function readCsv(file: string, columns: SqlColumn[]): string {
+  const spec = `{${columns.map((c) => `${duckLiteral(c.name)}: 'VARCHAR'`).join(', ')}}`;
+  const csv = `read_csv(${duckLiteral(file)}, columns = ${spec}, header = false, delim = ',', quote = '"', escape = '"', nullstr = '', allow_quoted_nulls = false, auto_detect = false, max_line_size = 100000000)`;
+  return `SELECT ${columns.map((c) => `${c.read(duckIdent(c.name))} AS ${duckIdent(c.name)}`).join(', ')} FROM ${csv}`;
+}
+
+function scratch(ctx: SourceContext): string {
+  const dir = path.join(ctx.lake.config.lakePath, '_tmp');
+  mkdirSync(dir, { recursive: true });
+  return path.join(dir, `sql-${ctx.name}-${newId('')}.csv`);
+}
+
+export const sqlConnector: SourceConnector<SqlSourceConfig> = {
+  kind: 'sql',
+  schema: sqlSourceSchema,
+
+  async plan(ctx, config) {
+    if (config.disposition !== 'append') return { upToDate: false, summary: `${config.table ?? 'the query'} is read whole at every run`, warnings: [] };
+    const plan = await open(ctx, config);
+    try {
+      const state = ((await ctx.lake.catalog.sourceStates.get(ctx.name))?.state ?? {}) as CursorState;
+      const past = pastState(plan, config, state);
+      const [row] = await plan.reader.query<{ n: string }>(`SELECT count(*) AS n FROM ${tableRef(config.table!)}${past ? ` WHERE ${past}` : ''}`);
+      const n = Number(row?.n ?? 0);
+      return {
+        upToDate: n === 0,
+        summary: `${n} row(s) of ${config.table} past ${state.last ? `${plan.keys[0]!.name} ${state.last[0]}` : 'the start'}`,
+        warnings: [],
+      };
+    } finally {
+      await plan.reader.close();
+    }
+  },
+
+  async ingest(ctx, config) {
+    const plan = await open(ctx, config);
+    try {
+      return config.disposition === 'append' ? await appendPastCursor(ctx, config, plan) : await replaceWhole(ctx, config, plan);
+    } finally {
+      await plan.reader.close();
+    }
+  },
+};
+
+/** `replace`: the whole table (or query) into a new snapshot that replaces the previous one. */
+async function replaceWhole(ctx: SourceContext, config: SqlSourceConfig, plan: Plan) {
+  const table = parseTableName(config.into, `sources.${ctx.name}.into`).name;
+  const report = emptyReport(ctx.name, table);
+  const file = scratch(ctx);
+  try {
+    ctx.onProgress?.({ source: ctx.name, phase: 'reading', done: 0, total: 1 });
+    await plan.reader.copy(plan.from, file);
+    const batchId = newId('b');
+    const select = `SELECT *, CAST(${duckLiteral(new Date().toISOString())} AS TIMESTAMPTZ) AS _ingested_at, ${duckLiteral(ctx.name)} AS _source, ${duckLiteral(batchId)} AS _batch_id FROM (${readCsv(file, plan.columns)})`;
+    const written = await ctx.lake.writeFiles(table, select, { preserveOrder: false });
+    ctx.onProgress?.({ source: ctx.name, phase: 'committing', done: 1, total: 1 });
+    const describe = `${config.table ?? 'query'} (${written.rowCount} rows, full)`;
+    const result = await ctx.lake.commit({
+      ...(ctx.runId ? { runId: ctx.runId } : {}),
+      changes: [ctx.lake.change(written, 'overwrite', { source: ctx.name, batch: describe })],
+    });
+    report.discovered = 1;
+    const hash = createHash('sha256').update(`${batchId}`).digest('hex');
+    report.ingested.push({ path: describe, hash, rows: written.rowCount, rejectedRows: 0, snapshotId: result.snapshots[table]!, replacedRows: 0 });
+    report.rows = written.rowCount;
+    return report;
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+/** `append`: batches of rows past the cursor, in (cursor, tie-breaker) order, each committed with its last row's keys. */
+function appendPastCursor(ctx: SourceContext, config: SqlSourceConfig, plan: Plan) {
+  const batchSize = config.batchSize ?? 500_000;
+  const cols = plan.keys.map((k) => quoteIdent(k.name));
+  const order = cols.join(', ');
+  return appendBatches(ctx, config, async function* (committed): AsyncIterable<SourceBatch> {
+    let state = (committed ?? {}) as CursorState;
+    for (;;) {
+      const past = pastState(plan, config, state);
+      const whereSql = past ? ` WHERE ${past}` : '';
+      // The batch's last row, found by the server in its own order (its collation), then the batch up to it: rows
+      // sharing the last cursor value are kept apart by the tie-breaker, never split or repeated.
+      const [boundary] = await plan.reader.query<Record<string, string>>(
+        `SELECT ${cols.map((c, i) => `${c}::text AS k${i}`).join(', ')} FROM (SELECT ${order} FROM ${tableRef(config.table!)}${whereSql} ORDER BY ${order} LIMIT ${batchSize}) AS b ORDER BY ${cols.map((c) => `${c} DESC`).join(', ')} LIMIT 1`,
+      );
+      if (!boundary) return;
+      const last = plan.keys.map((_, i) => boundary[`k${i}`]!);
+      const upTo = `(${order}) <= (${last.map((v, i) => `CAST(${quoteLiteral(v)} AS ${plan.keys[i]!.type})`).join(', ')})`;
+      const file = scratch(ctx);
+      ctx.onProgress?.({ source: ctx.name, phase: 'reading', done: 0, total: 1 });
+      await plan.reader.copy(`${plan.from} WHERE ${past ? `${past} AND ` : ''}${upTo} ORDER BY ${order}`, file);
+      const next: CursorState = { last };
+      yield {
+        select: readCsv(file, plan.columns),
+        state: next,
+        describe: `rows of ${config.table} up to ${plan.keys[0]!.name} ${last[0]}`,
+        release: async () => rmSync(file, { force: true }),
+      };
+      state = next;
+    }
+  });
+}

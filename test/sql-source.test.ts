@@ -1,0 +1,254 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sqlTables } from '../src/config/define.js';
+import type { TributaryConfig } from '../src/config/types.js';
+import { runIngest } from '../src/ingest/run.js';
+import { sourceConnector } from '../src/sources/registry.js';
+import { PG_URL, freePort } from './support/helpers.js';
+import { openTestLake } from './support/project.js';
+
+// The `sql` source against the machine's real PostgreSQL: a schema of this test file's own, dropped afterwards.
+const schema = `t_sqlsrc_${process.pid}`;
+const client = new pg.Client({ connectionString: PG_URL });
+
+beforeAll(async () => {
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
+  await client.query(`CREATE TYPE ${schema}.mood AS ENUM ('happy', 'sad')`);
+  await client.query(`CREATE TABLE ${schema}.everything (
+    id integer PRIMARY KEY, small smallint, big bigint, amount numeric(12,2), loose numeric, ratio double precision, real4 real,
+    flag boolean, label text, code char(3), day date, at timestamp, at_tz timestamptz, clock time, span interval,
+    uid uuid, doc jsonb, raw bytea, tags text[], scores integer[], mood ${schema}.mood, cash money)`);
+  await client.query(`INSERT INTO ${schema}.everything VALUES
+    (1, -32768, 9007199254740993, 1234567890.12, 3.14159265358979, 0.1, 1.5, true, 'l''été, "quoted"', 'ABC', '2011-01-04',
+     '2011-01-04 10:11:12.123456', '2011-01-04 10:11:12.5+02', '23:59:59.999999', '1 year 2 mons 3 days 04:05:06',
+     'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{"a": [1, 2], "b": null}', '\\x00ff10', '{"x", "y,z", NULL}', '{1,2,3}', 'sad', '12.34'),
+    (2, NULL, NULL, NULL, NULL, 'NaN', NULL, false, '', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '{}', NULL, NULL, NULL)`);
+  await client.query(`CREATE TABLE ${schema}.events (id integer PRIMARY KEY, at integer NOT NULL, what text)`);
+});
+afterAll(async () => {
+  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await client.end();
+});
+
+const rows = async (lake: Awaited<ReturnType<typeof openTestLake>>['lake'], sql: string) => (await lake.query(sql)).rows;
+
+describe('sql source: replace', () => {
+  it('reads a whole table with its types, NULLs and text as they are, and a new run replaces the snapshot', async () => {
+    const config: TributaryConfig = { sources: { every: { kind: 'sql', url: PG_URL, table: `${schema}.everything`, into: 'bronze.everything' } } };
+    const { lake } = await openTestLake(config);
+    const report = await runIngest(lake);
+    expect(report.sources[0]).toMatchObject({ rows: 2, unit: 'batch' });
+    const types = Object.fromEntries((await rows(lake, 'DESCRIBE bronze.everything')).map((r) => [r.column_name, r.column_type]));
+    expect(types).toMatchObject({
+      id: 'INTEGER',
+      small: 'SMALLINT',
+      big: 'BIGINT',
+      amount: 'DECIMAL(12,2)',
+      loose: 'DECIMAL(38,9)',
+      ratio: 'DOUBLE',
+      real4: 'FLOAT',
+      flag: 'BOOLEAN',
+      label: 'VARCHAR',
+      day: 'DATE',
+      at: 'TIMESTAMP',
+      at_tz: 'TIMESTAMP WITH TIME ZONE',
+      clock: 'TIME',
+      span: 'INTERVAL',
+      uid: 'UUID',
+      doc: 'JSON',
+      raw: 'BLOB',
+      tags: 'VARCHAR[]',
+      scores: 'INTEGER[]',
+      mood: 'VARCHAR',
+      cash: 'DECIMAL(38,2)',
+    });
+    const [one, two] = await rows(
+      lake,
+      `SELECT id, small, CAST(big AS VARCHAR) AS big, CAST(amount AS VARCHAR) AS amount, CAST(loose AS VARCHAR) AS loose, ratio, flag, label, code,
+              CAST(day AS VARCHAR) AS day, CAST("at" AS VARCHAR) AS at_text, CAST(epoch_ms(at_tz) AS DOUBLE) AS at_ms, CAST(clock AS VARCHAR) AS clock,
+              span = INTERVAL 14 MONTH + INTERVAL 3 DAY + INTERVAL 14706 SECOND AS span_ok, CAST(uid AS VARCHAR) AS uid,
+              doc->>'$.a[1]' AS doc_a1, hex(raw) AS raw, tags, scores, mood, CAST(cash AS VARCHAR) AS cash
+         FROM bronze.everything ORDER BY id`,
+    );
+    expect(one).toMatchObject({
+      id: 1,
+      small: -32768,
+      big: '9007199254740993',
+      amount: '1234567890.12',
+      loose: '3.141592654',
+      ratio: 0.1,
+      flag: true,
+      label: 'l\'été, "quoted"',
+      code: 'ABC',
+      day: '2011-01-04',
+      at_text: '2011-01-04 10:11:12.123456',
+      at_ms: Date.parse('2011-01-04T08:11:12.500Z'),
+      clock: '23:59:59.999999',
+      span_ok: true,
+      uid: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+      doc_a1: '2',
+      raw: '00FF10',
+      tags: ['x', 'y,z', null],
+      scores: [1, 2, 3],
+      mood: 'sad',
+      cash: '12.34',
+    });
+    // NULL stays NULL, the empty string stays empty, NaN stays NaN, an empty array stays empty.
+    expect(two).toMatchObject({ id: 2, small: null, big: null, amount: null, flag: false, label: '', code: null, day: null, tags: [], scores: null });
+    expect(Number.isNaN(two!.ratio)).toBe(true);
+    // Lineage columns, as every source gives them.
+    expect((await rows(lake, 'SELECT DISTINCT _source FROM bronze.everything'))[0]).toEqual({ _source: 'every' });
+
+    await client.query(`DELETE FROM ${schema}.everything WHERE id = 2`);
+    try {
+      await runIngest(lake);
+      expect(await rows(lake, 'SELECT id FROM bronze.everything')).toEqual([{ id: 1 }]);
+      const history = await lake.catalog.history('bronze.everything');
+      expect(history.map((s) => s.operation)).toEqual(['overwrite', 'overwrite']);
+    } finally {
+      await client.query(`INSERT INTO ${schema}.everything (id, flag, label, tags) VALUES (2, false, '', '{}')`);
+    }
+  });
+
+  it('reads a query and a selection of columns', async () => {
+    const { lake } = await openTestLake({
+      sources: {
+        q: { kind: 'sql', url: PG_URL, query: `SELECT id, amount * 2 AS doubled FROM ${schema}.everything WHERE amount IS NOT NULL`, into: 'bronze.q' },
+        c: { kind: 'sql', url: PG_URL, table: `${schema}.everything`, columns: ['id', 'label'], into: 'bronze.c' },
+      },
+    });
+    await runIngest(lake);
+    expect(await rows(lake, 'SELECT id, CAST(doubled AS VARCHAR) AS doubled FROM bronze.q')).toEqual([{ id: 1, doubled: '2469135780.240000000' }]);
+    expect((await rows(lake, 'DESCRIBE bronze.c')).map((r) => r.column_name)).toEqual(['id', 'label', '_ingested_at', '_source', '_batch_id']);
+  });
+});
+
+describe('sqlTables', () => {
+  it('declares one source per table, each into the layer under its name, with its own options on top', async () => {
+    const sources = sqlTables(PG_URL, { [`${schema}.everything`]: {}, [`${schema}.events`]: { columns: ['id', 'what'] } }, { into: 'bronze', prefix: 'pg_' });
+    expect(Object.keys(sources)).toEqual(['pg_everything', 'pg_events']);
+    expect(sources.pg_events).toEqual({ kind: 'sql', url: PG_URL, table: `${schema}.events`, into: 'bronze.pg_events', columns: ['id', 'what'] });
+    const { lake } = await openTestLake({ sources });
+    const report = await runIngest(lake);
+    expect(report.sources.map((s) => [s.source, s.table])).toEqual([
+      ['pg_everything', 'bronze.pg_everything'],
+      ['pg_events', 'bronze.pg_events'],
+    ]);
+    expect((await rows(lake, 'DESCRIBE bronze.pg_events')).map((r) => r.column_name).slice(0, 2)).toEqual(['id', 'what']);
+  });
+});
+
+describe('sql source: append past a cursor', () => {
+  it('reads rows past the cursor in batches; rows sharing a cursor value across batches are neither lost nor repeated', async () => {
+    // 10 rows, cursor values with ties (three rows at 2, four at 5), read 3 at a time.
+    const at = [1, 2, 2, 2, 3, 4, 5, 5, 5, 5];
+    await client.query(`INSERT INTO ${schema}.events SELECT i, (ARRAY[${at.join(',')}])[i], 'e' || i FROM generate_series(1, 10) AS i`);
+    const { lake } = await openTestLake({
+      sources: {
+        ev: { kind: 'sql', url: PG_URL, table: `${schema}.events`, into: 'bronze.events', disposition: 'append', cursor: { column: 'at' }, batchSize: 3 },
+      },
+    });
+    const first = await runIngest(lake);
+    expect(first.sources[0]).toMatchObject({ rows: 10 });
+    expect(first.sources[0]!.ingested.map((b) => b.rows)).toEqual([3, 3, 3, 1]);
+    const ids = async () => (await rows(lake, 'SELECT id FROM bronze.events ORDER BY id')).map((r) => r.id);
+    expect(await ids()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const ctx = { lake, name: 'ev' };
+    const config = lake.config.sources.ev!;
+    expect(await sourceConnector('sql').plan(ctx, config)).toMatchObject({ upToDate: true });
+
+    // New rows, two of them at the last cursor value already read (5): the tie-breaker (the primary key) takes them.
+    await client.query(`INSERT INTO ${schema}.events VALUES (11, 5, 'late tie'), (12, 5, 'late tie'), (13, 6, 'new')`);
+    expect(await sourceConnector('sql').plan(ctx, config)).toMatchObject({ upToDate: false, summary: '3 row(s) of ' + `${schema}.events past at 5` });
+    const second = await runIngest(lake);
+    expect(second.sources[0]).toMatchObject({ rows: 3 });
+    expect(await ids()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+    // A run with nothing new commits nothing.
+    const before = (await lake.catalog.getTable('bronze.events'))!.currentSnapshot;
+    expect((await runIngest(lake)).sources[0]).toMatchObject({ rows: 0 });
+    expect((await lake.catalog.getTable('bronze.events'))!.currentSnapshot).toBe(before);
+    // The cursor is source state, committed with the rows.
+    expect((await lake.catalog.sourceStates.get('ev'))!.state).toEqual({ last: ['6', '13'] });
+  });
+
+  it('starts from an initial value', async () => {
+    const { lake } = await openTestLake({
+      sources: {
+        ev: { kind: 'sql', url: PG_URL, table: `${schema}.events`, into: 'bronze.recent', disposition: 'append', cursor: { column: 'at', initial: 5 } },
+      },
+    });
+    await runIngest(lake);
+    expect((await rows(lake, 'SELECT min("at") AS lo, CAST(count(*) AS INTEGER) AS n FROM bronze.recent'))[0]).toEqual({ lo: 5, n: 7 });
+  });
+});
+
+describe('sql source: bad input and faults', () => {
+  it('validates its config: table or query, a cursor for append', async () => {
+    const { resolveConfig } = await import('../src/config/load.js');
+    expect(() => resolveConfig({ sources: { s: { kind: 'sql', url: PG_URL, into: 'bronze.s' } } } as never, '/tmp', undefined)).toThrow(
+      /sources\.s\.table: give either table or query/,
+    );
+    expect(() =>
+      resolveConfig({ sources: { s: { kind: 'sql', url: PG_URL, table: 'x', into: 'bronze.s', disposition: 'append' } } } as never, '/tmp', undefined),
+    ).toThrow(/sources\.s\.cursor: disposition 'append' reads past a cursor/);
+  });
+
+  it('names an unknown table and an unknown column', async () => {
+    const { lake } = await openTestLake({
+      sources: {
+        t: { kind: 'sql', url: PG_URL, table: `${schema}.nope`, into: 'bronze.t' },
+        c: { kind: 'sql', url: PG_URL, table: `${schema}.events`, columns: ['id', 'nope'], into: 'bronze.c' },
+      },
+    });
+    await expect(runIngest(lake, ['t'])).rejects.toThrow(/sources\.t: relation "t_sqlsrc_\d+\.nope" does not exist/);
+    await expect(runIngest(lake, ['c'])).rejects.toThrow(/sources\.c: column "nope" does not exist/);
+    expect(await lake.catalog.getTable('bronze.t')).toBeUndefined();
+  });
+
+  it('a connection lost mid-run commits nothing half-read; the next run resumes after the last committed batch', { timeout: 120_000 }, async () => {
+    await client.query(`CREATE TABLE ${schema}.big (id integer PRIMARY KEY, at integer NOT NULL, pad text)`);
+    await client.query(`INSERT INTO ${schema}.big SELECT i, i / 7, repeat('x', 40) FROM generate_series(1, 400000) AS i`);
+    const { lake } = await openTestLake({
+      sources: {
+        bigsrc: { kind: 'sql', url: PG_URL, table: `${schema}.big`, into: 'bronze.big', disposition: 'append', cursor: { column: 'at' }, batchSize: 20_000 },
+      },
+    });
+    const running = runIngest(lake).then(
+      () => undefined,
+      (err: unknown) => err as { code: string; message: string },
+    );
+    // Once a first batch is committed, the server ends the source's connection (as a restart or a network cut would).
+    for (let i = 0; i < 600 && !(await lake.catalog.sourceStates.get('bigsrc')); i++) await new Promise((r) => setTimeout(r, 20));
+    await client.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'tributary sources.bigsrc'`);
+    const failure = await running;
+    expect(failure).toMatchObject({ code: 'SOURCE_UNAVAILABLE' });
+    expect(failure!.message).toMatch(/sources\.bigsrc: PostgreSQL failed/);
+    // What is in the table is exactly the committed batches: whole batches, no row twice.
+    const partial = (await rows(lake, 'SELECT CAST(count(*) AS INTEGER) AS n, CAST(count(DISTINCT id) AS INTEGER) AS d FROM bronze.big'))[0]!;
+    expect(partial.n).toBe(partial.d);
+    expect(Number(partial.n) % 20_000).toBe(0);
+    expect(partial.n).toBeLessThan(400_000);
+    // The next run reads from there: every row once.
+    await runIngest(lake);
+    expect((await rows(lake, 'SELECT CAST(count(*) AS INTEGER) AS n, CAST(count(DISTINCT id) AS INTEGER) AS d FROM bronze.big'))[0]).toEqual({
+      n: 400_000,
+      d: 400_000,
+    });
+  });
+
+  it('names a server that is down by host and port, never printing the password', async () => {
+    const port = await freePort();
+    const url = `postgres://reader:s3cret@127.0.0.1:${port}/shop`;
+    const { lake } = await openTestLake({ sources: { down: { kind: 'sql', url, table: 'orders', into: 'bronze.down' } } });
+    const failure = await runIngest(lake).then(
+      () => undefined,
+      (err: unknown) => err as { code: string; message: string; hint?: string },
+    );
+    expect(failure).toMatchObject({ code: 'SOURCE_UNAVAILABLE' });
+    expect(failure!.message).toMatch(new RegExp(`sources\\.down: cannot read PostgreSQL at 127\\.0\\.0\\.1:${port} \\(database shop\\)`));
+    expect(`${failure!.message} ${failure!.hint}`).not.toContain('s3cret');
+    expect(failure!.hint).toContain(`postgres://reader:***@127.0.0.1:${port}/shop`);
+    expect(await lake.catalog.getTable('bronze.down')).toBeUndefined();
+  });
+});
