@@ -160,7 +160,7 @@ describe('sql source: append past a cursor', () => {
 
     // New rows, two of them at the last cursor value already read (5): the tie-breaker (the primary key) takes them.
     await client.query(`INSERT INTO ${schema}.events VALUES (11, 5, 'late tie'), (12, 5, 'late tie'), (13, 6, 'new')`);
-    expect(await sourceConnector('sql').plan(ctx, config)).toMatchObject({ upToDate: false, summary: '3 row(s) of ' + `${schema}.events past at 5` });
+    expect(await sourceConnector('sql').plan(ctx, config)).toMatchObject({ upToDate: false, summary: `3 row(s) of ${schema}.events past at 5` });
     const second = await runIngest(lake);
     expect(second.sources[0]).toMatchObject({ rows: 3 });
     expect(await ids()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);

@@ -1,4 +1,14 @@
-import type { AggregateSpec, CheckOptions, CheckSpec, Duration, FileSourceConfig, SqlSourceConfig, StreamConfig, TributaryConfig, WindowSpec } from './types.js';
+import type {
+  AggregateSpec,
+  CheckOptions,
+  CheckSpec,
+  Duration,
+  FileSourceConfig,
+  SqlSourceConfig,
+  StreamConfig,
+  TributaryConfig,
+  WindowSpec,
+} from './types.js';
 
 /** Identity function that gives a config file types and editor completion (the Vite/Vitest pattern). */
 export function defineConfig(config: TributaryConfig): TributaryConfig {

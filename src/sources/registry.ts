@@ -33,4 +33,5 @@ export function sourceConnector(kind: string, where = 'sources'): SourceConnecto
 }
 
 // The built-in kinds. A new kind is a folder under sources/ and one line here.
-for (const connector of [filesConnector, sqlConnector]) kinds.register(connector.kind, connector as unknown as SourceConnector<SourceConfig>, { builtIn: true });
+for (const connector of [filesConnector, sqlConnector])
+  kinds.register(connector.kind, connector as unknown as SourceConnector<SourceConfig>, { builtIn: true });
