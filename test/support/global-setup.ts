@@ -1,5 +1,6 @@
 import { execSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import mariadb from 'mariadb';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 // @ts-expect-error: a plain ESM script without types (scripts/ is not compiled)
@@ -19,6 +20,7 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   provisionSystemPackages();
   await startPostgres();
+  await startMariaDb();
   const broker = (await startKafkaBroker({ log: (m: string) => process.stderr.write(`kafka: ${m}\n`) })) as { bootstrap: string; stop: () => Promise<void> };
   project.provide('kafkaBootstrap', broker.bootstrap);
   return () => broker.stop();
@@ -70,6 +72,30 @@ async function startPostgres(): Promise<void> {
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error('PostgreSQL did not come up on 127.0.0.1:5432');
+}
+
+/** MariaDB on 127.0.0.1:3306 (root, no password) for the `sql` source's MySQL tests, started as the machine starts it. */
+async function startMariaDb(): Promise<void> {
+  const up = async () => {
+    try {
+      const conn = await mariadb.createConnection({ host: '127.0.0.1', port: 3306, user: 'root', connectTimeout: 1000 });
+      await conn.end();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (await up()) return;
+  try {
+    execSync('start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd', { stdio: 'inherit' });
+  } catch (err) {
+    throw new Error(`MariaDB is not running on 127.0.0.1:3306 and could not be started: ${(err as Error).message}`);
+  }
+  for (let i = 0; i < 100; i++) {
+    if (await up()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('MariaDB did not come up on 127.0.0.1:3306');
 }
 
 async function reachable(): Promise<boolean> {

@@ -22,13 +22,13 @@ export const sqlSourceSchema = z
   .strictObject({
     kind: z.literal('sql'),
     /**
-     * The database: `postgres://user:password@host:port/database`. Write secrets as `${ENV}`; the password is never
-     * printed (errors and logs show `***`).
+     * The database: `postgres://user:password@host:port/database`, `mysql://…` or `mariadb://…`. Write secrets as
+     * `${ENV}`; the password is never printed (errors and logs show `***`).
      */
-    url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL'),
+    url: z.string().regex(/^(postgres(ql)?|mysql|mariadb):\/\//, 'expected a postgres://, mysql:// or mariadb:// URL'),
     /** Target lake table, `layer.table`. */
     into: tableNameSchema,
-    /** The table read: `name`, or `schema.name`. */
+    /** The table read: `name`, or `schema.name` (PostgreSQL) / `database.name` (MySQL). */
     table: z
       .string()
       .regex(/^[^.]+(\.[^.]+)?$/, 'expected a table name, or schema.table')

@@ -8,7 +8,7 @@ import { newId } from '../../util/ids.js';
 import { appendBatches, type SourceBatch } from '../batches.js';
 import { emptyReport, type SourceConnector, type SourceContext } from '../connector.js';
 import { type SqlSourceConfig, sqlSourceSchema } from './config.js';
-import { PostgresReader, type SqlColumn, quoteIdent, quoteLiteral, tableRef } from './postgres.js';
+import { openReader, type SqlColumn, type SqlReader } from './reader.js';
 
 /**
  * `kind: 'sql'`: a database table read into the lake. `replace` reads it whole into a new snapshot; `append` reads
@@ -23,7 +23,7 @@ interface CursorState {
 }
 
 interface Plan {
-  reader: PostgresReader;
+  reader: SqlReader;
   columns: SqlColumn[];
   /** What PostgreSQL selects, without WHERE. */
   from: string;
@@ -33,7 +33,9 @@ interface Plan {
 
 async function open(ctx: SourceContext, config: SqlSourceConfig): Promise<Plan> {
   const where = `sources.${ctx.name}`;
-  const reader = await PostgresReader.connect(config.url, where);
+  const reader = await openReader(config.url, where);
+  const tableRef = (t: string) => reader.tableRef(t);
+  const quoteIdent = (n: string) => reader.quoteIdent(n);
   try {
     const projection = config.columns ? config.columns.map(quoteIdent).join(', ') : '*';
     const base = config.table
@@ -72,8 +74,8 @@ async function open(ctx: SourceContext, config: SqlSourceConfig): Promise<Plan> 
 
 /** Rows past the state: `(cursor, tie…) > (last…)`, or from the initial value; '' for every row. */
 function pastState(plan: Plan, config: SqlSourceConfig, state: CursorState): string {
-  const cols = plan.keys.map((k) => quoteIdent(k.name));
-  const lit = (v: string, i: number) => `CAST(${quoteLiteral(v)} AS ${plan.keys[i]!.type})`;
+  const cols = plan.keys.map((k) => plan.reader.quoteIdent(k.name));
+  const lit = (v: string, i: number) => plan.reader.literal(v, plan.keys[i]!.type);
   if (state.last) return `(${cols.join(', ')}) > (${state.last.map(lit).join(', ')})`;
   if (config.cursor?.initial !== undefined) return `${cols[0]} >= ${lit(String(config.cursor.initial), 0)}`;
   return '';
@@ -102,7 +104,7 @@ export const sqlConnector: SourceConnector<SqlSourceConfig> = {
     try {
       const state = ((await ctx.lake.catalog.sourceStates.get(ctx.name))?.state ?? {}) as CursorState;
       const past = pastState(plan, config, state);
-      const [row] = await plan.reader.query<{ n: string }>(`SELECT count(*) AS n FROM ${tableRef(config.table!)}${past ? ` WHERE ${past}` : ''}`);
+      const [row] = await plan.reader.query<{ n: string }>(`SELECT count(*) AS n FROM ${plan.reader.tableRef(config.table!)}${past ? ` WHERE ${past}` : ''}`);
       const n = Number(row?.n ?? 0);
       return {
         upToDate: n === 0,
@@ -154,7 +156,8 @@ async function replaceWhole(ctx: SourceContext, config: SqlSourceConfig, plan: P
 /** `append`: batches of rows past the cursor, in (cursor, tie-breaker) order, each committed with its last row's keys. */
 function appendPastCursor(ctx: SourceContext, config: SqlSourceConfig, plan: Plan) {
   const batchSize = config.batchSize ?? 500_000;
-  const cols = plan.keys.map((k) => quoteIdent(k.name));
+  const { reader } = plan;
+  const cols = plan.keys.map((k) => reader.quoteIdent(k.name));
   const order = cols.join(', ');
   return appendBatches(ctx, config, async function* (committed): AsyncIterable<SourceBatch> {
     let state = (committed ?? {}) as CursorState;
@@ -164,11 +167,11 @@ function appendPastCursor(ctx: SourceContext, config: SqlSourceConfig, plan: Pla
       // The batch's last row, found by the server in its own order (its collation), then the batch up to it: rows
       // sharing the last cursor value are kept apart by the tie-breaker, never split or repeated.
       const [boundary] = await plan.reader.query<Record<string, string>>(
-        `SELECT ${cols.map((c, i) => `${c}::text AS k${i}`).join(', ')} FROM (SELECT ${order} FROM ${tableRef(config.table!)}${whereSql} ORDER BY ${order} LIMIT ${batchSize}) AS b ORDER BY ${cols.map((c) => `${c} DESC`).join(', ')} LIMIT 1`,
+        `SELECT ${cols.map((c, i) => `${reader.asText(c)} AS k${i}`).join(', ')} FROM (SELECT ${order} FROM ${reader.tableRef(config.table!)}${whereSql} ORDER BY ${order} LIMIT ${batchSize}) AS b ORDER BY ${cols.map((c) => `${c} DESC`).join(', ')} LIMIT 1`,
       );
       if (!boundary) return;
       const last = plan.keys.map((_, i) => boundary[`k${i}`]!);
-      const upTo = `(${order}) <= (${last.map((v, i) => `CAST(${quoteLiteral(v)} AS ${plan.keys[i]!.type})`).join(', ')})`;
+      const upTo = `(${order}) <= (${last.map((v, i) => reader.literal(v, plan.keys[i]!.type)).join(', ')})`;
       const file = scratch(ctx);
       ctx.onProgress?.({ source: ctx.name, phase: 'reading', done: 0, total: 1 });
       await plan.reader.copy(`${plan.from} WHERE ${past ? `${past} AND ` : ''}${upTo} ORDER BY ${order}`, file);

@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { TributaryError, errorMessage } from '../../errors.js';
+import { type SqlColumn, type SqlReader, unreachable } from './reader.js';
 
 /**
  * Reading a PostgreSQL table: its columns' types, mapped to DuckDB's, and its rows streamed out by
@@ -10,24 +11,6 @@ import { TributaryError, errorMessage } from '../../errors.js';
  * table's size: rows go from the socket to the file). Values the CSV text cannot carry exactly are converted on the
  * server side (bytea as base64, arrays as JSON, money as numeric) and back on DuckDB's side.
  */
-
-/** A column as read: its PostgreSQL type, what DuckDB makes of it, and the expressions on either side. */
-export interface SqlColumn {
-  name: string;
-  /** PostgreSQL's name for the type, e.g. `numeric(12,2)`, `timestamp with time zone`. */
-  sourceType: string;
-  /** The DuckDB type the lake stores. */
-  duckType: string;
-  /** The expression PostgreSQL selects (the column, or a conversion to text DuckDB can read back exactly). */
-  select: string;
-  /** The expression DuckDB computes from the CSV's text value `v` (quoted column name given). */
-  read: (v: string) => string;
-}
-
-/** The URL with its password masked, for messages and logs. */
-export function maskUrl(url: string): string {
-  return url.replace(/^([a-z+]+:\/\/[^:/@]*):[^@]*@/i, '$1:***@');
-}
 
 export function quoteIdent(ident: string): string {
   return `"${ident.replaceAll('"', '""')}"`;
@@ -50,7 +33,7 @@ interface PgType {
   typelem: number;
 }
 
-export class PostgresReader {
+export class PostgresReader implements SqlReader {
   private constructor(
     private readonly client: pg.Client,
     readonly where: string,
@@ -70,10 +53,7 @@ export class PostgresReader {
     } catch (err) {
       await client.end().catch(() => undefined);
       const { host, port, database } = client;
-      throw new TributaryError('SOURCE_UNAVAILABLE', `${where}: cannot read PostgreSQL at ${host}:${port} (database ${database}): ${errorMessage(err)}`, {
-        hint: `check that the server runs and the URL is right: ${maskUrl(url)}`,
-        cause: err,
-      });
+      throw unreachable(where, 'PostgreSQL', `${host}:${port} (database ${database})`, url, err);
     }
     return new PostgresReader(client, where);
   }
@@ -83,6 +63,22 @@ export class PostgresReader {
   }
 
   /** Runs a query; errors name the source, and a missing table or column by its name. */
+  quoteIdent(name: string): string {
+    return quoteIdent(name);
+  }
+
+  tableRef(table: string): string {
+    return tableRef(table);
+  }
+
+  literal(value: string, sourceType: string): string {
+    return `CAST(${quoteLiteral(value)} AS ${sourceType})`;
+  }
+
+  asText(column: string): string {
+    return `${column}::text`;
+  }
+
   async query<R extends Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<R[]> {
     try {
       return (await this.client.query<R>(sql, params)).rows;
