@@ -109,6 +109,33 @@ describe('sql source on MySQL/MariaDB', () => {
     expect((await lake.catalog.sourceStates.get('ev'))!.state).toEqual({ last: ['6', '13'] });
   });
 
+  it('merges on the primary key past a cursor: updates replace, soft-deleted rows leave', async () => {
+    await conn.query(`CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(20), deleted_at DATETIME NULL, version INT NOT NULL)`);
+    await conn.query(`INSERT INTO customers VALUES (1, 'Ana', NULL, 1), (2, 'Bo', NULL, 1)`);
+    const { lake } = await openTestLake({
+      sources: {
+        c: {
+          kind: 'sql',
+          url: URL,
+          table: 'customers',
+          into: 'bronze.customers',
+          disposition: 'merge',
+          softDelete: 'deleted_at',
+          cursor: { column: 'version' },
+        },
+      },
+    });
+    await runIngest(lake);
+    await conn.query(`UPDATE customers SET name = 'Ana Maria', version = 2 WHERE id = 1`);
+    await conn.query(`UPDATE customers SET deleted_at = '2026-12-01 10:00:00', version = 2 WHERE id = 2`);
+    await conn.query(`INSERT INTO customers VALUES (3, 'Cy', NULL, 2)`);
+    expect((await runIngest(lake)).sources[0]).toMatchObject({ rows: 3 });
+    expect(await rows(lake, 'SELECT id, name FROM bronze.customers ORDER BY id')).toEqual([
+      { id: 1, name: 'Ana Maria' },
+      { id: 3, name: 'Cy' },
+    ]);
+  });
+
   it('names an unknown table, and a server that is down by host and port without its password', async () => {
     const port = await freePort();
     const { lake } = await openTestLake({

@@ -183,6 +183,67 @@ describe('sql source: append past a cursor', () => {
   });
 });
 
+describe('sql source: merge on the primary key', () => {
+  it('keeps the current row per key: updates replace, new rows join, soft-deleted rows leave; with a cursor only changed rows are read', async () => {
+    await client.query(
+      `CREATE TABLE ${schema}.customers (id integer PRIMARY KEY, name text, country text, deleted boolean NOT NULL DEFAULT false, version integer NOT NULL)`,
+    );
+    await client.query(`INSERT INTO ${schema}.customers VALUES (1, 'Ana', 'FR', false, 1), (2, 'Bo', 'DE', false, 1), (3, 'Cy', 'FR', false, 1)`);
+    const { lake } = await openTestLake({
+      sources: {
+        full: { kind: 'sql', url: PG_URL, table: `${schema}.customers`, into: 'bronze.customers_full', disposition: 'merge', softDelete: 'deleted' },
+        inc: {
+          kind: 'sql',
+          url: PG_URL,
+          table: `${schema}.customers`,
+          into: 'bronze.customers_inc',
+          disposition: 'merge',
+          softDelete: 'deleted',
+          cursor: { column: 'version' },
+        },
+      },
+    });
+    const current = async (t: string) => rows(lake, `SELECT id, name, country FROM bronze.${t} ORDER BY id`);
+    await runIngest(lake);
+    for (const t of ['customers_full', 'customers_inc']) expect((await current(t)).map((r) => r.id)).toEqual([1, 2, 3]);
+
+    // An update, a new customer, a soft delete, each moving the row's version forward.
+    await client.query(`UPDATE ${schema}.customers SET name = 'Ana Maria', version = 2 WHERE id = 1`);
+    await client.query(`INSERT INTO ${schema}.customers VALUES (4, 'Di', 'ES', false, 2)`);
+    await client.query(`UPDATE ${schema}.customers SET deleted = true, version = 2 WHERE id = 2`);
+    const report = await runIngest(lake);
+    const expected = [
+      { id: 1, name: 'Ana Maria', country: 'FR' },
+      { id: 3, name: 'Cy', country: 'FR' },
+      { id: 4, name: 'Di', country: 'ES' },
+    ];
+    expect(await current('customers_full')).toEqual(expected);
+    expect(await current('customers_inc')).toEqual(expected);
+    // The full merge read every row; the incremental one only the three that changed.
+    expect(report.sources.map((r) => [r.source, r.rows])).toEqual([
+      ['full', 4],
+      ['inc', 3],
+    ]);
+    expect((await lake.catalog.history('bronze.customers_inc')).map((h) => h.operation)).toEqual(['merge', 'merge']);
+    // Nothing past the cursor: nothing committed.
+    const before = (await lake.catalog.getTable('bronze.customers_inc'))!.currentSnapshot;
+    expect((await runIngest(lake, ['inc'])).sources[0]).toMatchObject({ rows: 0 });
+    expect((await lake.catalog.getTable('bronze.customers_inc'))!.currentSnapshot).toBe(before);
+  });
+
+  it('names a table without a primary key, and options that belong to another disposition', async () => {
+    const { resolveConfig } = await import('../src/config/load.js');
+    expect(() =>
+      resolveConfig({ sources: { s: { kind: 'sql', url: PG_URL, table: 'x', into: 'bronze.s', softDelete: 'deleted' } } } as never, '/tmp', undefined),
+    ).toThrow(/sources\.s\.softDelete: softDelete is for disposition 'merge'/);
+    await client.query(`CREATE TABLE ${schema}.nokey (a integer, b text)`);
+    const { lake } = await openTestLake({
+      sources: { nk: { kind: 'sql', url: PG_URL, table: `${schema}.nokey`, into: 'bronze.nokey', disposition: 'merge' } },
+    });
+    await expect(runIngest(lake)).rejects.toThrow(/sources\.nk\.primaryKey: t_sqlsrc_\d+\.nokey has no primary key/);
+  });
+});
+
 describe('sql source: bad input and faults', () => {
   it('validates its config: table or query, a cursor for append', async () => {
     const { resolveConfig } = await import('../src/config/load.js');

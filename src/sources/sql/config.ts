@@ -39,10 +39,19 @@ export const sqlSourceSchema = z
     columns: z.array(identifierSchema).min(1).optional(),
     /**
      * `replace` (default): every run reads the whole table into a new snapshot. `append`: each run reads the rows
-     * past the cursor, committed with the cursor's new value (exactly once).
+     * past the cursor, committed with the cursor's new value (exactly once). `merge`: the lake table keeps the current
+     * row per primary key; each run reads the table (or, with a cursor, the rows past it) and replaces the rows of
+     * the keys it read.
      */
-    disposition: z.enum(['replace', 'append']).optional(),
+    disposition: z.enum(['replace', 'append', 'merge']).optional(),
     cursor: sqlCursorSchema.optional(),
+    /** `merge`: the columns identifying a row (default: the table's primary key). */
+    primaryKey: z.union([column, z.array(column).min(1)]).optional(),
+    /**
+     * `merge`: a column saying a row was deleted at the source (a boolean that is true, or a `deleted_at` that is
+     * set): such rows are taken out of the lake table instead of kept.
+     */
+    softDelete: column.optional(),
     /** Rows per batch of an `append` run: each batch is one commit (default 500,000). */
     batchSize: z.number().int().positive().optional(),
   })
@@ -51,6 +60,12 @@ export const sqlSourceSchema = z
     if (s.disposition === 'append' && !s.cursor)
       ctx.addIssue({ code: 'custom', path: ['cursor'], message: "disposition 'append' reads past a cursor: declare cursor.column" });
     if (s.disposition === 'append' && s.query) ctx.addIssue({ code: 'custom', path: ['query'], message: "disposition 'append' reads a table, not a query" });
-    if (s.cursor && s.disposition !== 'append') ctx.addIssue({ code: 'custom', path: ['cursor'], message: "a cursor is for disposition 'append'" });
+    if (s.cursor && s.disposition !== 'append' && s.disposition !== 'merge')
+      ctx.addIssue({ code: 'custom', path: ['cursor'], message: "a cursor is for disposition 'append' or 'merge'" });
+    if (s.disposition === 'merge' && s.query && !s.primaryKey)
+      ctx.addIssue({ code: 'custom', path: ['primaryKey'], message: 'merging the rows of a query needs their primaryKey' });
+    if (s.disposition === 'merge' && s.cursor && s.query) ctx.addIssue({ code: 'custom', path: ['query'], message: 'a cursor reads a table, not a query' });
+    for (const key of ['primaryKey', 'softDelete'] as const)
+      if (s[key] !== undefined && s.disposition !== 'merge') ctx.addIssue({ code: 'custom', path: [key], message: `${key} is for disposition 'merge'` });
   });
 export type SqlSourceConfig = z.infer<typeof sqlSourceSchema>;

@@ -27,8 +27,10 @@ interface Plan {
   columns: SqlColumn[];
   /** What PostgreSQL selects, without WHERE. */
   from: string;
-  /** The cursor column and its tie-breakers, with their PostgreSQL types (append only). */
+  /** The cursor column and its tie-breakers, with their types on the server (when there is a cursor). */
   keys: { name: string; type: string }[];
+  /** `merge`: the columns identifying a row. */
+  primaryKey: string[];
 }
 
 async function open(ctx: SourceContext, config: SqlSourceConfig): Promise<Plan> {
@@ -44,7 +46,7 @@ async function open(ctx: SourceContext, config: SqlSourceConfig): Promise<Plan> 
     const columns = await reader.columns(base);
     const from = `SELECT ${columns.map((c) => c.select).join(', ')} FROM ${config.table ? tableRef(config.table) : `(${config.query!.trim().replace(/;\s*$/, '')}) AS q`}`;
     let keys: Plan['keys'] = [];
-    if (config.disposition === 'append' && config.cursor) {
+    if (config.cursor) {
       const tie = config.cursor.tieBreaker ? [config.cursor.tieBreaker].flat() : await reader.primaryKey(config.table!);
       if (tie.length === 0) {
         throw new TributaryError(
@@ -65,7 +67,17 @@ async function open(ctx: SourceContext, config: SqlSourceConfig): Promise<Plan> 
       for (const k of keys)
         if (!columns.some((c) => c.name === k.name)) throw new TributaryError('CONFIG_INVALID', `${where}.columns: include the cursor column "${k.name}"`);
     }
-    return { reader, columns, from, keys };
+    let primaryKey: string[] = [];
+    if (config.disposition === 'merge') {
+      primaryKey = config.primaryKey ? [config.primaryKey].flat() : await reader.primaryKey(config.table!);
+      if (primaryKey.length === 0)
+        throw new TributaryError('CONFIG_INVALID', `${where}.primaryKey: ${config.table} has no primary key: name the columns that identify a row`);
+      for (const k of [...primaryKey, ...(config.softDelete ? [config.softDelete] : [])]) {
+        if (!columns.some((c) => c.name === k))
+          throw new TributaryError('CONFIG_INVALID', `${where}: no column "${k}" among those read (${columns.map((c) => c.name).join(', ')})`);
+      }
+    }
+    return { reader, columns, from, keys, primaryKey };
   } catch (err) {
     await reader.close();
     throw err;
@@ -99,7 +111,7 @@ export const sqlConnector: SourceConnector<SqlSourceConfig> = {
   schema: sqlSourceSchema,
 
   async plan(ctx, config) {
-    if (config.disposition !== 'append') return { upToDate: false, summary: `${config.table ?? 'the query'} is read whole at every run`, warnings: [] };
+    if (!config.cursor) return { upToDate: false, summary: `${config.table ?? 'the query'} is read whole at every run`, warnings: [] };
     const plan = await open(ctx, config);
     try {
       const state = ((await ctx.lake.catalog.sourceStates.get(ctx.name))?.state ?? {}) as CursorState;
@@ -119,7 +131,9 @@ export const sqlConnector: SourceConnector<SqlSourceConfig> = {
   async ingest(ctx, config) {
     const plan = await open(ctx, config);
     try {
-      return config.disposition === 'append' ? await appendPastCursor(ctx, config, plan) : await replaceWhole(ctx, config, plan);
+      if (config.disposition === 'append') return await appendPastCursor(ctx, config, plan);
+      if (config.disposition === 'merge') return await mergeByKey(ctx, config, plan);
+      return await replaceWhole(ctx, config, plan);
     } finally {
       await plan.reader.close();
     }
@@ -150,6 +164,79 @@ async function replaceWhole(ctx: SourceContext, config: SqlSourceConfig, plan: P
     return report;
   } finally {
     rmSync(file, { force: true });
+  }
+}
+
+const NEW_ROWS = '__tributary_sql_merge';
+
+/**
+ * `merge`: the rows read (the whole table, or those past the cursor) replace the lake table's rows with the same
+ * key; other rows stay; rows the source marks deleted (`softDelete`) are taken out. One commit, conditional on the
+ * snapshot it merged into, with the cursor's new value when there is one.
+ */
+async function mergeByKey(ctx: SourceContext, config: SqlSourceConfig, plan: Plan) {
+  const table = parseTableName(config.into, `sources.${ctx.name}.into`).name;
+  const report = emptyReport(ctx.name, table);
+  const { reader, keys } = plan;
+  const committed = await ctx.lake.catalog.sourceStates.get(ctx.name);
+  const state = (committed?.state ?? {}) as CursorState;
+  let next: CursorState | undefined;
+  let copy = plan.from;
+  if (config.cursor) {
+    const past = pastState(plan, config, state);
+    const cols = keys.map((k) => reader.quoteIdent(k.name));
+    const [boundary] = await reader.query<Record<string, string>>(
+      `SELECT ${cols.map((c, i) => `${reader.asText(c)} AS k${i}`).join(', ')} FROM ${reader.tableRef(config.table!)}${past ? ` WHERE ${past}` : ''} ORDER BY ${cols.map((c) => `${c} DESC`).join(', ')} LIMIT 1`,
+    );
+    if (!boundary) return report; // nothing past the cursor
+    const last = keys.map((_, i) => boundary[`k${i}`]!);
+    copy = `${plan.from} WHERE ${past ? `${past} AND ` : ''}(${cols.join(', ')}) <= (${last.map((v, i) => reader.literal(v, keys[i]!.type)).join(', ')})`;
+    next = { last };
+  }
+  const file = scratch(ctx);
+  const engine = ctx.lake.engine;
+  try {
+    ctx.onProgress?.({ source: ctx.name, phase: 'reading', done: 0, total: 1 });
+    await reader.copy(copy, file);
+    const batchId = newId('b');
+    await engine.run(
+      `CREATE OR REPLACE TEMP TABLE ${NEW_ROWS} AS SELECT *, CAST(${duckLiteral(new Date().toISOString())} AS TIMESTAMPTZ) AS _ingested_at, ${duckLiteral(ctx.name)} AS _source, ${duckLiteral(batchId)} AS _batch_id FROM (${readCsv(file, plan.columns)})`,
+    );
+    const read = Number((await engine.query(`SELECT count(*) AS n FROM ${NEW_ROWS}`)).rows[0]!.n);
+    const deleted = config.softDelete
+      ? plan.columns.find((c) => c.name === config.softDelete)!.duckType === 'BOOLEAN'
+        ? `${duckIdent(config.softDelete)} IS TRUE`
+        : `${duckIdent(config.softDelete)} IS NOT NULL`
+      : 'false';
+    const same = plan.primaryKey.map((k) => `n.${duckIdent(k)} IS NOT DISTINCT FROM e.${duckIdent(k)}`).join(' AND ');
+    const current = (await ctx.lake.catalog.getTable(table)) ? await ctx.lake.catalog.resolveSnapshot(table) : undefined;
+    const kept = current
+      ? `SELECT * FROM (${await ctx.lake.selectOfFiles(current.files, current.snapshot.schema)}) AS e WHERE NOT EXISTS (SELECT 1 FROM ${NEW_ROWS} AS n WHERE ${same}) UNION ALL BY NAME `
+      : '';
+    const written = await ctx.lake.writeFiles(table, `${kept}SELECT * FROM ${NEW_ROWS} WHERE NOT (${deleted})`, { preserveOrder: false });
+    ctx.onProgress?.({ source: ctx.name, phase: 'committing', done: 1, total: 1 });
+    const describe = `${read} row(s) of ${config.table ?? 'the query'} merged on ${plan.primaryKey.join(', ')}${next ? ` up to ${keys[0]!.name} ${next.last![0]}` : ''}`;
+    const result = await ctx.lake.commit({
+      ...(ctx.runId ? { runId: ctx.runId } : {}),
+      changes: [
+        {
+          ...ctx.lake.change(written, 'overwrite', { source: ctx.name, batch: describe }),
+          operation: 'merge',
+          expectedSnapshot: current?.snapshot.snapshotId ?? 0,
+        },
+      ],
+      parts: next ? [ctx.lake.catalog.sourceStates.advance({ source: ctx.name, expectedVersion: committed?.version ?? 0, state: next })] : [],
+    });
+    report.discovered = 1;
+    const hash = createHash('sha256')
+      .update(JSON.stringify(next ?? batchId))
+      .digest('hex');
+    report.ingested.push({ path: describe, hash, rows: read, rejectedRows: 0, snapshotId: result.snapshots[table]!, replacedRows: 0 });
+    report.rows = read;
+    return report;
+  } finally {
+    rmSync(file, { force: true });
+    await engine.run(`DROP TABLE IF EXISTS ${NEW_ROWS}`).catch(() => undefined);
   }
 }
 
