@@ -172,6 +172,38 @@ describe('sql source: append past a cursor', () => {
     expect((await lake.catalog.sourceStates.get('ev'))!.state).toEqual({ last: ['6', '13'] });
   });
 
+  it('adds a column the source gained; refuses a column whose type changed, unless allowed', async () => {
+    await client.query(`CREATE TABLE ${schema}.evolving (id integer PRIMARY KEY, code text)`);
+    await client.query(`INSERT INTO ${schema}.evolving VALUES (1, '10'), (2, '20')`);
+    const source = { kind: 'sql', url: PG_URL, table: `${schema}.evolving`, into: 'bronze.evolving', disposition: 'append', cursor: { column: 'id' } } as const;
+    const { lake } = await openTestLake({ sources: { evo: source } });
+    await runIngest(lake);
+    await client.query(`ALTER TABLE ${schema}.evolving ADD COLUMN note text`);
+    await client.query(`INSERT INTO ${schema}.evolving VALUES (3, '30', 'new column')`);
+    await runIngest(lake);
+    expect(await rows(lake, 'SELECT id, code, note FROM bronze.evolving ORDER BY id')).toEqual([
+      { id: 1, code: '10', note: null },
+      { id: 2, code: '20', note: null },
+      { id: 3, code: '30', note: 'new column' },
+    ]);
+    await client.query(`ALTER TABLE ${schema}.evolving ALTER COLUMN code TYPE integer USING code::integer`);
+    await client.query(`INSERT INTO ${schema}.evolving VALUES (4, 40, NULL)`);
+    const snapshot = (await lake.catalog.getTable('bronze.evolving'))!.currentSnapshot;
+    await expect(runIngest(lake)).rejects.toThrow(
+      /sources\.evo: column "code" of t_sqlsrc_\d+\.evolving is now integer \(INTEGER in the lake\), but bronze\.evolving holds it as VARCHAR/,
+    );
+    expect((await lake.catalog.getTable('bronze.evolving'))!.currentSnapshot).toBe(snapshot);
+    // Allowed: the new rows come in with the new type, next to the earlier ones.
+    Object.assign(lake.config.sources.evo!, { allowTypeChanges: true });
+    await runIngest(lake);
+    expect((await rows(lake, 'SELECT id, CAST(code AS VARCHAR) AS code FROM bronze.evolving ORDER BY id')).map((r) => r.code)).toEqual([
+      '10',
+      '20',
+      '30',
+      '40',
+    ]);
+  });
+
   it('starts from an initial value', async () => {
     const { lake } = await openTestLake({
       sources: {

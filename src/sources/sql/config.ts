@@ -52,6 +52,11 @@ export const sqlSourceSchema = z
      * set): such rows are taken out of the lake table instead of kept.
      */
     softDelete: column.optional(),
+    /**
+     * A column whose type changed at the source since the lake table was written is refused (`append`, `merge`: the
+     * table would mix two types): true lets the new type in. New columns are always added (NULL in earlier rows).
+     */
+    allowTypeChanges: z.boolean().optional(),
     /** Rows per batch of an `append` run: each batch is one commit (default 500,000). */
     batchSize: z.number().int().positive().optional(),
   })

@@ -106,6 +106,31 @@ function scratch(ctx: SourceContext): string {
   return path.join(dir, `sql-${ctx.name}-${newId('')}.csv`);
 }
 
+/**
+ * `append` and `merge` add rows to what the lake table holds: a column whose type changed at the source is refused
+ * (unless `allowTypeChanges`), naming it with both types, before anything is read. New columns are added.
+ */
+async function checkTypes(ctx: SourceContext, config: SqlSourceConfig, plan: Plan): Promise<void> {
+  if (config.disposition === 'replace' || config.disposition === undefined || config.allowTypeChanges) return;
+  const table = parseTableName(config.into, `sources.${ctx.name}.into`).name;
+  if (!(await ctx.lake.catalog.getTable(table))) return;
+  const current = await ctx.lake.catalog.resolveSnapshot(table);
+  if (!current) return;
+  // DuckDB's own names for the new types, to compare with the snapshot's.
+  const described = await ctx.lake.engine.query(`DESCRIBE SELECT ${plan.columns.map((c) => `CAST(NULL AS ${c.duckType}) AS ${duckIdent(c.name)}`).join(', ')}`);
+  for (const row of described.rows) {
+    const was = current.snapshot.schema.find((c) => c.name === row.column_name);
+    if (was && was.type !== row.column_type) {
+      const column = plan.columns.find((c) => c.name === row.column_name)!;
+      throw new TributaryError(
+        'CONFIG_INVALID',
+        `sources.${ctx.name}: column "${column.name}" of ${config.table} is now ${column.sourceType} (${String(row.column_type)} in the lake), but ${table} holds it as ${was.type}`,
+        { hint: `set allowTypeChanges: true to let the new type in, or read the table again from scratch (disposition 'replace', or drop ${table})` },
+      );
+    }
+  }
+}
+
 export const sqlConnector: SourceConnector<SqlSourceConfig> = {
   kind: 'sql',
   schema: sqlSourceSchema,
@@ -131,6 +156,7 @@ export const sqlConnector: SourceConnector<SqlSourceConfig> = {
   async ingest(ctx, config) {
     const plan = await open(ctx, config);
     try {
+      await checkTypes(ctx, config, plan);
       if (config.disposition === 'append') return await appendPastCursor(ctx, config, plan);
       if (config.disposition === 'merge') return await mergeByKey(ctx, config, plan);
       return await replaceWhole(ctx, config, plan);
