@@ -330,6 +330,47 @@ describe('sql source: bad input and faults', () => {
     });
   });
 
+  it('refuses a row longer than maxRowBytes, quoted or not, naming the setting; nothing is committed', async () => {
+    await client.query(`CREATE TABLE ${schema}.wide (id integer PRIMARY KEY, body text)`);
+    // One value the CSV writes bare, one it quotes (it holds a comma): DuckDB would skip the first silently.
+    await client.query(`INSERT INTO ${schema}.wide VALUES (1, repeat('x', 100000)), (2, 'short')`);
+    await client.query(`CREATE TABLE ${schema}.wide_single (id integer PRIMARY KEY, body text)`);
+    await client.query(`INSERT INTO ${schema}.wide_single VALUES (1, repeat('x', 100000))`);
+    await client.query(`CREATE TABLE ${schema}.wide_quoted (id integer PRIMARY KEY, body text)`);
+    await client.query(`INSERT INTO ${schema}.wide_quoted VALUES (1, repeat('a,b', 40000))`);
+    const { lake } = await openTestLake({
+      sources: {
+        wide: { kind: 'sql', url: PG_URL, table: `${schema}.wide`, into: 'bronze.wide', maxRowBytes: 2048 },
+        single: { kind: 'sql', url: PG_URL, table: `${schema}.wide_single`, into: 'bronze.wide_single', maxRowBytes: 2048 },
+        quoted: { kind: 'sql', url: PG_URL, table: `${schema}.wide_quoted`, into: 'bronze.wide_quoted', maxRowBytes: 2048 },
+        appended: {
+          kind: 'sql',
+          url: PG_URL,
+          table: `${schema}.wide`,
+          into: 'bronze.wide_appended',
+          maxRowBytes: 2048,
+          disposition: 'append',
+          cursor: { column: 'id' },
+        },
+      },
+    });
+    await expect(runIngest(lake, ['wide'])).rejects.toThrow(/sources\.wide: .*maxRowBytes \(2048 bytes as text\)/);
+    // The row DuckDB skips without a word: counted on both sides, the difference refuses the commit.
+    await expect(runIngest(lake, ['single'])).rejects.toThrow(/sources\.single: 1 row\(s\) read from t_sqlsrc_\d+\.wide_single but 0 parsed/);
+    await expect(runIngest(lake, ['quoted'])).rejects.toThrow(
+      /sources\.quoted: the rows of t_sqlsrc_\d+\.wide_quoted could not be read back .*maxRowBytes \(2048/,
+    );
+    await expect(runIngest(lake, ['appended'])).rejects.toThrow(/sources\.appended: .*maxRowBytes \(2048 bytes as text\)/);
+    for (const t of ['bronze.wide', 'bronze.wide_single', 'bronze.wide_quoted', 'bronze.wide_appended'])
+      expect(await lake.catalog.getTable(t), t).toBeUndefined();
+    Object.assign(lake.config.sources.wide!, { maxRowBytes: 200_000 });
+    await runIngest(lake, ['wide']);
+    expect(await rows(lake, 'SELECT id, length(body) AS n FROM bronze.wide ORDER BY id')).toEqual([
+      { id: 1, n: 100000n },
+      { id: 2, n: 5n },
+    ]);
+  });
+
   it('names a server that is down by host and port, never printing the password', async () => {
     const port = await freePort();
     const url = `postgres://reader:s3cret@127.0.0.1:${port}/shop`;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { TributaryError } from '../errors.js';
 import { parseTableName } from '../lake/table-name.js';
 import { quoteLiteral } from '../engine/sql.js';
 import { newId } from '../util/ids.js';
@@ -12,6 +13,13 @@ export interface SourceBatch {
   state: unknown;
   /** What the batch covers, for reports: `rows with id > 1200`, `page 3`. */
   describe: string;
+  /**
+   * Rows the batch must hold, when the connector knows (it counted them as they came): a different count written
+   * means rows were lost or invented on the way (a reader's limit), and the batch is refused before its commit.
+   */
+  expectedRows?: number;
+  /** The error to raise when the rows written are not `expectedRows`. */
+  miscounted?: (written: number) => Error;
   /** Called once the batch is committed or failed: drop its temporary table, delete its temporary file. */
   release?: () => Promise<void>;
 }
@@ -36,6 +44,17 @@ export async function appendBatches(ctx: SourceContext, config: SourceConfigBase
       const batchId = newId('b');
       const select = `SELECT *, CAST(${quoteLiteral(new Date().toISOString())} AS TIMESTAMPTZ) AS _ingested_at, ${quoteLiteral(ctx.name)} AS _source, ${quoteLiteral(batchId)} AS _batch_id FROM (${batch.select})`;
       const written = await ctx.lake.writeFiles(table, select);
+      if (batch.expectedRows !== undefined && written.rowCount !== batch.expectedRows) {
+        await ctx.lake.storage.delete(written.files.map((f) => f.path));
+        await ctx.lake.discardWrites(written.files);
+        throw (
+          batch.miscounted?.(written.rowCount) ??
+          new TributaryError(
+            'INGEST_FAILED',
+            `sources.${ctx.name}: ${batch.describe}: ${batch.expectedRows} row(s) read but ${written.rowCount} written; nothing committed`,
+          )
+        );
+      }
       const result = await ctx.lake.commit({
         ...(ctx.runId ? { runId: ctx.runId } : {}),
         changes: [ctx.lake.change(written, 'append', { source: ctx.name, batch: batch.describe })],

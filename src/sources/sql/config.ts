@@ -57,6 +57,11 @@ export const sqlSourceSchema = z
      * table would mix two types): true lets the new type in. New columns are always added (NULL in earlier rows).
      */
     allowTypeChanges: z.boolean().optional(),
+    /**
+     * Largest row read, as text, in bytes (default 16 MiB). Memory use grows with it (DuckDB reads the rows in
+     * buffers of twice this size); raise it for tables with large documents or binaries.
+     */
+    maxRowBytes: z.number().int().min(1024).optional(),
     /** Rows per batch of an `append` run: each batch is one commit (default 500,000). */
     batchSize: z.number().int().positive().optional(),
   })

@@ -94,10 +94,22 @@ function pastState(plan: Plan, config: SqlSourceConfig, state: CursorState): str
 }
 
 /** DuckDB's SELECT over a CSV file PostgreSQL wrote: every column typed as the lake stores it. */
-function readCsv(file: string, columns: SqlColumn[]): string {
+function readCsv(file: string, columns: SqlColumn[], maxRowBytes = 16 * 1024 * 1024): string {
   const spec = `{${columns.map((c) => `${duckLiteral(c.name)}: 'VARCHAR'`).join(', ')}}`;
-  const csv = `read_csv(${duckLiteral(file)}, columns = ${spec}, header = false, delim = ',', quote = '"', escape = '"', nullstr = '', allow_quoted_nulls = false, auto_detect = false, max_line_size = 100000000)`;
+  const csv = `read_csv(${duckLiteral(file)}, columns = ${spec}, header = false, delim = ',', quote = '"', escape = '"', nullstr = '', allow_quoted_nulls = false, auto_detect = false, max_line_size = ${maxRowBytes}, buffer_size = ${2 * maxRowBytes})`;
   return `SELECT ${columns.map((c) => `${c.read(duckIdent(c.name))} AS ${duckIdent(c.name)}`).join(', ')} FROM ${csv}`;
+}
+
+/**
+ * DuckDB's CSV reader skips, without an error, a row longer than its line limit: rows are counted on both sides,
+ * and a difference refuses the batch before its commit, naming the setting that raises the limit.
+ */
+function miscounted(ctx: SourceContext, config: SqlSourceConfig, read: number, written: number): TributaryError {
+  return new TributaryError(
+    'INVALID_INPUT',
+    `sources.${ctx.name}: ${read} row(s) read from ${config.table ?? 'the query'} but ${written} parsed: a row is longer than maxRowBytes (${config.maxRowBytes ?? 16 * 1024 * 1024} bytes as text); nothing was committed`,
+    { hint: `raise sources.${ctx.name}.maxRowBytes` },
+  );
 }
 
 function scratch(ctx: SourceContext): string {
@@ -160,6 +172,20 @@ export const sqlConnector: SourceConnector<SqlSourceConfig> = {
       if (config.disposition === 'append') return await appendPastCursor(ctx, config, plan);
       if (config.disposition === 'merge') return await mergeByKey(ctx, config, plan);
       return await replaceWhole(ctx, config, plan);
+    } catch (err) {
+      // DuckDB cannot parse the server's CSV: in practice, a quoted value longer than its line limit.
+      const message = err instanceof Error ? err.message : String(err);
+      if (/CSV (Error|Reader)/i.test(message)) {
+        throw new TributaryError(
+          'INVALID_INPUT',
+          `sources.${ctx.name}: the rows of ${config.table ?? 'the query'} could not be read back (${message
+            .split('\n')
+            .find((l) => /CSV Error|quote|line size/i.test(l))
+            ?.trim()}): a row is probably longer than maxRowBytes (${config.maxRowBytes ?? 16 * 1024 * 1024} bytes as text); nothing was committed`,
+          { hint: `raise sources.${ctx.name}.maxRowBytes`, cause: err },
+        );
+      }
+      throw err;
     } finally {
       await plan.reader.close();
     }
@@ -173,10 +199,15 @@ async function replaceWhole(ctx: SourceContext, config: SqlSourceConfig, plan: P
   const file = scratch(ctx);
   try {
     ctx.onProgress?.({ source: ctx.name, phase: 'reading', done: 0, total: 1 });
-    await plan.reader.copy(plan.from, file);
+    const copied = await plan.reader.copy(plan.from, file);
     const batchId = newId('b');
-    const select = `SELECT *, CAST(${duckLiteral(new Date().toISOString())} AS TIMESTAMPTZ) AS _ingested_at, ${duckLiteral(ctx.name)} AS _source, ${duckLiteral(batchId)} AS _batch_id FROM (${readCsv(file, plan.columns)})`;
+    const select = `SELECT *, CAST(${duckLiteral(new Date().toISOString())} AS TIMESTAMPTZ) AS _ingested_at, ${duckLiteral(ctx.name)} AS _source, ${duckLiteral(batchId)} AS _batch_id FROM (${readCsv(file, plan.columns, config.maxRowBytes)})`;
     const written = await ctx.lake.writeFiles(table, select, { preserveOrder: false });
+    if (written.rowCount !== copied) {
+      await ctx.lake.storage.delete(written.files.map((f) => f.path));
+      await ctx.lake.discardWrites(written.files);
+      throw miscounted(ctx, config, copied, written.rowCount);
+    }
     ctx.onProgress?.({ source: ctx.name, phase: 'committing', done: 1, total: 1 });
     const describe = `${config.table ?? 'query'} (${written.rowCount} rows, full)`;
     const result = await ctx.lake.commit({
@@ -223,12 +254,13 @@ async function mergeByKey(ctx: SourceContext, config: SqlSourceConfig, plan: Pla
   const engine = ctx.lake.engine;
   try {
     ctx.onProgress?.({ source: ctx.name, phase: 'reading', done: 0, total: 1 });
-    await reader.copy(copy, file);
+    const copied = await reader.copy(copy, file);
     const batchId = newId('b');
     await engine.run(
-      `CREATE OR REPLACE TEMP TABLE ${NEW_ROWS} AS SELECT *, CAST(${duckLiteral(new Date().toISOString())} AS TIMESTAMPTZ) AS _ingested_at, ${duckLiteral(ctx.name)} AS _source, ${duckLiteral(batchId)} AS _batch_id FROM (${readCsv(file, plan.columns)})`,
+      `CREATE OR REPLACE TEMP TABLE ${NEW_ROWS} AS SELECT *, CAST(${duckLiteral(new Date().toISOString())} AS TIMESTAMPTZ) AS _ingested_at, ${duckLiteral(ctx.name)} AS _source, ${duckLiteral(batchId)} AS _batch_id FROM (${readCsv(file, plan.columns, config.maxRowBytes)})`,
     );
     const read = Number((await engine.query(`SELECT count(*) AS n FROM ${NEW_ROWS}`)).rows[0]!.n);
+    if (read !== copied) throw miscounted(ctx, config, copied, read);
     const deleted = config.softDelete
       ? plan.columns.find((c) => c.name === config.softDelete)!.duckType === 'BOOLEAN'
         ? `${duckIdent(config.softDelete)} IS TRUE`
@@ -287,12 +319,14 @@ function appendPastCursor(ctx: SourceContext, config: SqlSourceConfig, plan: Pla
       const upTo = `(${order}) <= (${last.map((v, i) => reader.literal(v, plan.keys[i]!.type)).join(', ')})`;
       const file = scratch(ctx);
       ctx.onProgress?.({ source: ctx.name, phase: 'reading', done: 0, total: 1 });
-      await plan.reader.copy(`${plan.from} WHERE ${past ? `${past} AND ` : ''}${upTo} ORDER BY ${order}`, file);
+      const copied = await plan.reader.copy(`${plan.from} WHERE ${past ? `${past} AND ` : ''}${upTo} ORDER BY ${order}`, file);
       const next: CursorState = { last };
       yield {
-        select: readCsv(file, plan.columns),
+        select: readCsv(file, plan.columns, config.maxRowBytes),
         state: next,
         describe: `rows of ${config.table} up to ${plan.keys[0]!.name} ${last[0]}`,
+        expectedRows: copied,
+        miscounted: (written) => miscounted(ctx, config, copied, written),
         release: async () => rmSync(file, { force: true }),
       };
       state = next;

@@ -116,17 +116,20 @@ export class MySqlReader implements SqlReader {
     return rows.sort((a, b) => Number(a.Seq_in_index) - Number(b.Seq_in_index)).map((r) => r.Column_name);
   }
 
-  async copy(select: string, file: string): Promise<void> {
+  async copy(select: string, file: string): Promise<number> {
+    let count = 0;
     const field = (v: unknown) => (v === null || v === undefined ? '' : `"${String(v).replaceAll('"', '""')}"`);
     const toCsv = new Transform({
       objectMode: true,
       transform(row: unknown[], _encoding, done) {
+        count++;
         done(null, `${row.map(field).join(',')}\n`);
       },
     });
     try {
       const rows = this.conn.queryStream({ sql: select, rowsAsArray: true, bigIntAsNumber: false, decimalAsNumber: false, dateStrings: true });
       await pipeline(rows, toCsv, createWriteStream(file));
+      return count;
     } catch (err) {
       throw this.failure(err);
     }

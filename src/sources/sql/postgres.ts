@@ -131,9 +131,11 @@ export class PostgresReader implements SqlReader {
   }
 
   /** Streams the rows of a SELECT into a CSV file (no header; NULL is an unquoted empty field). */
-  async copy(select: string, file: string): Promise<void> {
+  async copy(select: string, file: string): Promise<number> {
     try {
-      await pipeline(this.client.query(copyTo(`COPY (${select}) TO STDOUT WITH (FORMAT csv)`)), createWriteStream(file));
+      const rows = this.client.query(copyTo(`COPY (${select}) TO STDOUT WITH (FORMAT csv)`));
+      await pipeline(rows, createWriteStream(file));
+      return rows.rowCount;
     } catch (err) {
       throw this.failure(err);
     }

@@ -15,8 +15,11 @@ export interface SqlReader {
   primaryKey(table: string): Promise<string[]>;
   /** Rows of a query, as the driver returns them; errors name the source (a missing table or column by name). */
   query<R extends Record<string, unknown>>(sql: string): Promise<R[]>;
-  /** Streams the rows of a SELECT into a CSV file: no header, `"` quotes, NULL an unquoted empty field. */
-  copy(select: string, file: string): Promise<void>;
+  /**
+   * Streams the rows of a SELECT into a CSV file (no header, `"` quotes, NULL an unquoted empty field) and returns
+   * how many it wrote, which the connector checks against what DuckDB reads back before anything is committed.
+   */
+  copy(select: string, file: string): Promise<number>;
   quoteIdent(name: string): string;
   /** `name` or `schema.name` (`database.name`), quoted. */
   tableRef(table: string): string;
