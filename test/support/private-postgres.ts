@@ -14,7 +14,8 @@ export interface PrivatePostgres {
   restart(): Promise<void>;
 }
 
-export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+/** `settings` are server settings (`wal_level: 'logical'`), given on its command line. */
+export async function startPrivatePostgres(settings: Record<string, string> = {}): Promise<PrivatePostgres> {
   const versions = readdirSync('/usr/lib/postgresql').sort();
   const bin = path.join('/usr/lib/postgresql', versions.at(-1)!, 'bin');
   const data = path.join(tempDir('trib-pg-'), 'data');
@@ -32,7 +33,10 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const init = await as(path.join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
   if (init.code !== 0) throw new Error(`initdb failed: ${init.stderr}`);
   const ctl = (...args: string[]) => as(path.join(bin, 'pg_ctl'), ['-D', data, '-w', '-l', path.join(data, 'server.log'), ...args]);
-  const options = ['-o', `-p ${port} -k ${data} -c listen_addresses=127.0.0.1 -c fsync=off`];
+  const extra = Object.entries(settings)
+    .map(([k, v]) => ` -c ${k}=${v}`)
+    .join('');
+  const options = ['-o', `-p ${port} -k ${data} -c listen_addresses=127.0.0.1 -c fsync=off${extra}`];
   const started = await ctl(...options, 'start');
   if (started.code !== 0) throw new Error(`pg_ctl start failed: ${started.stderr}${started.stdout}`);
   afterAll(async () => {

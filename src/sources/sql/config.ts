@@ -41,9 +41,17 @@ export const sqlSourceSchema = z
      * `replace` (default): every run reads the whole table into a new snapshot. `append`: each run reads the rows
      * past the cursor, committed with the cursor's new value (exactly once). `merge`: the lake table keeps the current
      * row per primary key; each run reads the table (or, with a cursor, the rows past it) and replaces the rows of
-     * the keys it read.
+     * the keys it read. `cdc` (PostgreSQL): change data capture through logical replication: the table at a
+     * consistent snapshot, then every insert, update and delete as a change row, in commit order, exactly once.
      */
-    disposition: z.enum(['replace', 'append', 'merge']).optional(),
+    disposition: z.enum(['replace', 'append', 'merge', 'cdc']).optional(),
+    /** `cdc`: the replication slot's name (default `tributary_<source>`). */
+    slot: z
+      .string()
+      .regex(/^[a-z0-9_]{1,63}$/, 'slot names use lower-case letters, digits and _')
+      .optional(),
+    /** `cdc`: the publication's name (default: the slot's). */
+    publication: z.string().min(1).optional(),
     cursor: sqlCursorSchema.optional(),
     /** `merge`: the columns identifying a row (default: the table's primary key). */
     primaryKey: z.union([column, z.array(column).min(1)]).optional(),
@@ -75,6 +83,13 @@ export const sqlSourceSchema = z
     if (s.disposition === 'merge' && s.query && !s.primaryKey)
       ctx.addIssue({ code: 'custom', path: ['primaryKey'], message: 'merging the rows of a query needs their primaryKey' });
     if (s.disposition === 'merge' && s.cursor && s.query) ctx.addIssue({ code: 'custom', path: ['query'], message: 'a cursor reads a table, not a query' });
+    if (s.disposition === 'cdc') {
+      if (!/^postgres(ql)?:\/\//.test(s.url))
+        ctx.addIssue({ code: 'custom', path: ['url'], message: "disposition 'cdc' reads PostgreSQL's write-ahead log: a postgres:// URL" });
+      if (!s.table) ctx.addIssue({ code: 'custom', path: ['table'], message: "disposition 'cdc' follows a table" });
+    }
+    for (const key of ['slot', 'publication'] as const)
+      if (s[key] !== undefined && s.disposition !== 'cdc') ctx.addIssue({ code: 'custom', path: [key], message: `${key} is for disposition 'cdc'` });
     for (const key of ['primaryKey', 'softDelete'] as const)
       if (s[key] !== undefined && s.disposition !== 'merge') ctx.addIssue({ code: 'custom', path: [key], message: `${key} is for disposition 'merge'` });
   });

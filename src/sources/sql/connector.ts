@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { quoteIdent as duckIdent, quoteLiteral as duckLiteral } from '../../engine/sql.js';
 import { TributaryError } from '../../errors.js';
 import { parseTableName } from '../../lake/table-name.js';
@@ -8,6 +7,9 @@ import { newId } from '../../util/ids.js';
 import { appendBatches, type SourceBatch } from '../batches.js';
 import { emptyReport, type SourceConnector, type SourceContext } from '../connector.js';
 import { type SqlSourceConfig, sqlSourceSchema } from './config.js';
+import { ingestChanges, slotName } from './cdc.js';
+import { miscounted, readCsv, scratch } from './csv.js';
+import { PostgresReader } from './postgres.js';
 import { openReader, type SqlColumn, type SqlReader } from './reader.js';
 
 /**
@@ -93,29 +95,9 @@ function pastState(plan: Plan, config: SqlSourceConfig, state: CursorState): str
   return '';
 }
 
-/** DuckDB's SELECT over a CSV file PostgreSQL wrote: every column typed as the lake stores it. */
-function readCsv(file: string, columns: SqlColumn[], maxRowBytes = 16 * 1024 * 1024): string {
-  const spec = `{${columns.map((c) => `${duckLiteral(c.name)}: 'VARCHAR'`).join(', ')}}`;
-  const csv = `read_csv(${duckLiteral(file)}, columns = ${spec}, header = false, delim = ',', quote = '"', escape = '"', nullstr = '', allow_quoted_nulls = false, auto_detect = false, max_line_size = ${maxRowBytes}, buffer_size = ${2 * maxRowBytes})`;
-  return `SELECT ${columns.map((c) => `${c.read(duckIdent(c.name))} AS ${duckIdent(c.name)}`).join(', ')} FROM ${csv}`;
-}
-
-/**
- * DuckDB's CSV reader skips, without an error, a row longer than its line limit: rows are counted on both sides,
- * and a difference refuses the batch before its commit, naming the setting that raises the limit.
- */
-function miscounted(ctx: SourceContext, config: SqlSourceConfig, read: number, written: number): TributaryError {
-  return new TributaryError(
-    'INVALID_INPUT',
-    `sources.${ctx.name}: ${read} row(s) read from ${config.table ?? 'the query'} but ${written} parsed: a row is longer than maxRowBytes (${config.maxRowBytes ?? 16 * 1024 * 1024} bytes as text); nothing was committed`,
-    { hint: `raise sources.${ctx.name}.maxRowBytes` },
-  );
-}
-
-function scratch(ctx: SourceContext): string {
-  const dir = path.join(ctx.lake.config.lakePath, '_tmp');
-  mkdirSync(dir, { recursive: true });
-  return path.join(dir, `sql-${ctx.name}-${newId('')}.csv`);
+function postgres(reader: SqlReader): PostgresReader {
+  if (!(reader instanceof PostgresReader)) throw new TributaryError('CONFIG_INVALID', `${reader.where}: disposition 'cdc' reads PostgreSQL only`);
+  return reader;
 }
 
 /**
@@ -123,7 +105,8 @@ function scratch(ctx: SourceContext): string {
  * (unless `allowTypeChanges`), naming it with both types, before anything is read. New columns are added.
  */
 async function checkTypes(ctx: SourceContext, config: SqlSourceConfig, plan: Plan): Promise<void> {
-  if (config.disposition === 'replace' || config.disposition === undefined || config.allowTypeChanges) return;
+  // cdc reads the values as text (arrays as PostgreSQL writes them): its own types, not compared here.
+  if (config.disposition === 'replace' || config.disposition === undefined || config.disposition === 'cdc' || config.allowTypeChanges) return;
   const table = parseTableName(config.into, `sources.${ctx.name}.into`).name;
   if (!(await ctx.lake.catalog.getTable(table))) return;
   const current = await ctx.lake.catalog.resolveSnapshot(table);
@@ -148,6 +131,26 @@ export const sqlConnector: SourceConnector<SqlSourceConfig> = {
   schema: sqlSourceSchema,
 
   async plan(ctx, config) {
+    if (config.disposition === 'cdc') {
+      const state = await ctx.lake.catalog.sourceStates.get(ctx.name);
+      if (!state) return { upToDate: false, summary: `${config.table} has no snapshot yet`, warnings: [] };
+      const plan = await open(ctx, config);
+      try {
+        const slot = slotName(ctx.name, config);
+        const pending = await plan.reader.query(
+          `SELECT 1 FROM pg_logical_slot_peek_binary_changes('${slot}', NULL, 1, 'proto_version', '1', 'publication_names', ${postgres(plan.reader).literal(config.publication ?? slot, 'text')})`,
+        );
+        return {
+          upToDate: pending.length === 0,
+          summary: pending.length
+            ? `changes of ${config.table} past ${(state.state as { lsn: string }).lsn}`
+            : `no change of ${config.table} since ${(state.state as { lsn: string }).lsn}`,
+          warnings: [],
+        };
+      } finally {
+        await plan.reader.close();
+      }
+    }
     if (!config.cursor) return { upToDate: false, summary: `${config.table ?? 'the query'} is read whole at every run`, warnings: [] };
     const plan = await open(ctx, config);
     try {
@@ -169,6 +172,7 @@ export const sqlConnector: SourceConnector<SqlSourceConfig> = {
     const plan = await open(ctx, config);
     try {
       await checkTypes(ctx, config, plan);
+      if (config.disposition === 'cdc') return await ingestChanges(ctx, config, postgres(plan.reader), plan.columns);
       if (config.disposition === 'append') return await appendPastCursor(ctx, config, plan);
       if (config.disposition === 'merge') return await mergeByKey(ctx, config, plan);
       return await replaceWhole(ctx, config, plan);

@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import mariadb, { type Connection } from 'mariadb';
 import { TributaryError, errorMessage } from '../../errors.js';
 import { newId } from '../../util/ids.js';
-import { type SqlColumn, type SqlReader, unreachable } from './reader.js';
+import { csvLine, type SqlColumn, type SqlReader, unreachable } from './reader.js';
 
 /**
  * Reading a MySQL or MariaDB table with MariaDB's connector (which speaks to both): columns' types from
@@ -118,12 +118,11 @@ export class MySqlReader implements SqlReader {
 
   async copy(select: string, file: string): Promise<number> {
     let count = 0;
-    const field = (v: unknown) => (v === null || v === undefined ? '' : `"${String(v).replaceAll('"', '""')}"`);
     const toCsv = new Transform({
       objectMode: true,
       transform(row: unknown[], _encoding, done) {
         count++;
-        done(null, `${row.map(field).join(',')}\n`);
+        done(null, csvLine(row));
       },
     });
     try {

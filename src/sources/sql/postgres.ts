@@ -37,6 +37,7 @@ export class PostgresReader implements SqlReader {
   private constructor(
     private readonly client: pg.Client,
     readonly where: string,
+    private readonly url: string,
   ) {}
 
   /** Connects; a server that cannot be reached is named by host and port, without the password. */
@@ -55,7 +56,7 @@ export class PostgresReader implements SqlReader {
       const { host, port, database } = client;
       throw unreachable(where, 'PostgreSQL', `${host}:${port} (database ${database})`, url, err);
     }
-    return new PostgresReader(client, where);
+    return new PostgresReader(client, where, url);
   }
 
   async close(): Promise<void> {
@@ -118,6 +119,44 @@ export class PostgresReader implements SqlReader {
       [fields.map((f) => f.dataTypeID), fields.map((f) => f.dataTypeModifier)],
     );
     return fields.map((f, i) => mapColumn(f.name, names.find((n) => Number(n.i) === i + 1)!.name, f.dataTypeID, f.dataTypeModifier, types));
+  }
+
+  /**
+   * Creates a logical replication slot (pgoutput) and exports its snapshot: rows read in that snapshot
+   * (`copyInSnapshot`) and the changes the slot streams from its consistent point are exactly the table's history,
+   * with nothing missed or repeated. The snapshot lives until `release`.
+   */
+  async createSlot(slot: string): Promise<{ consistentPoint: string; snapshot: string; release: () => Promise<void> }> {
+    // A replication connection (`replication=database`, which `pg` passes through to the server; its types omit it).
+    const options: pg.ClientConfig & { replication: string } = {
+      connectionString: this.url,
+      replication: 'database',
+      application_name: `tributary ${this.where}`.slice(0, 63),
+    };
+    const replication = new pg.Client(options);
+    replication.on('error', () => undefined);
+    try {
+      await replication.connect();
+      const { rows } = await replication.query(`CREATE_REPLICATION_SLOT ${quoteIdent(slot)} LOGICAL pgoutput EXPORT_SNAPSHOT`);
+      return { consistentPoint: rows[0].consistent_point, snapshot: rows[0].snapshot_name, release: () => replication.end().catch(() => undefined) };
+    } catch (err) {
+      await replication.end().catch(() => undefined);
+      throw this.failure(err);
+    }
+  }
+
+  /** `copy`, in a transaction reading the exported snapshot of a slot. */
+  async copyInSnapshot(snapshot: string, select: string, file: string): Promise<number> {
+    await this.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    try {
+      await this.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(snapshot)}`);
+      const rows = await this.copy(select, file);
+      await this.query('COMMIT');
+      return rows;
+    } catch (err) {
+      await this.client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
   }
 
   /** The primary key's columns, in order (none: an empty list). */
@@ -190,10 +229,17 @@ function mapColumn(name: string, sourceType: string, oid: number, mod: number, t
   const duckType = duckTypeOf(oid, mod, types);
   const t = types.get(oid);
   const col = quoteIdent(name);
-  if (t?.typname === 'bytea') return { name, sourceType, duckType, select: `encode(${col}, 'base64') AS ${col}`, read: (v) => `from_base64(${v})` };
-  if (t?.typname === 'money') return { name, sourceType, duckType, select: `${col}::numeric AS ${col}`, read: (v) => `CAST(${v} AS ${duckType})` };
-  if (t?.typcategory === 'A')
-    return { name, sourceType, duckType, select: `array_to_json(${col})::text AS ${col}`, read: (v) => `CAST(CAST(${v} AS JSON) AS ${duckType})` };
+  // How DuckDB reads PostgreSQL's own text output of a converted column (what logical replication sends).
+  const asText = { duckType: 'VARCHAR', read: (v: string) => v };
+  // bytea as plain hex (base64 would be broken into lines), exact both ways.
+  if (t?.typname === 'bytea')
+    return { name, sourceType, duckType, select: `encode(${col}, 'hex') AS ${col}`, read: (v) => `unhex(${v})`, fromText: { duckType, read: (v) => `unhex(substr(${v}, 3))` } };
+  if (t?.typname === 'money') return { name, sourceType, duckType, select: `${col}::numeric AS ${col}`, read: (v) => `CAST(${v} AS ${duckType})`, fromText: asText };
+  if (t?.typcategory === 'A') {
+    // Arrays as JSON, whose numbers DuckDB reads as doubles: arrays of decimals keep PostgreSQL's exact text instead.
+    if (duckType.startsWith('DECIMAL')) return { name, sourceType, duckType: 'VARCHAR', select: `${col}::text AS ${col}`, read: (v) => v };
+    return { name, sourceType, duckType, select: `array_to_json(${col})::text AS ${col}`, read: (v) => `CAST(CAST(${v} AS JSON) AS ${duckType})`, fromText: asText };
+  }
   if (t?.typname === 'bool') return { name, sourceType, duckType, select: col, read: (v) => `CASE ${v} WHEN 't' THEN true WHEN 'f' THEN false END` };
   // Text, enums and types DuckDB has no equivalent for (inet, geometry…): their text, as PostgreSQL writes it.
   if (duckType === 'VARCHAR') return { name, sourceType, duckType, select: col, read: (v) => v };

@@ -41,6 +41,16 @@ export interface SqlColumn {
   select: string;
   /** The expression DuckDB computes from the CSV's text value `v` (the quoted column name is given). */
   read: (v: string) => string;
+  /**
+   * When `select` converts the column, how DuckDB reads the server's own text output of it instead (what logical
+   * replication sends): its type and expression. Absent: `duckType` and `read` apply to that text as they are.
+   */
+  fromText?: { duckType: string; read: (v: string) => string };
+}
+
+/** One CSV line as the connector's DuckDB reader expects it: every value quoted, NULL an unquoted empty field. */
+export function csvLine(values: readonly unknown[]): string {
+  return `${values.map((v) => (v === null || v === undefined ? '' : `"${String(v).replaceAll('"', '""')}"`)).join(',')}\n`;
 }
 
 /** The URL with its password masked, for messages and logs. */
