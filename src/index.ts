@@ -29,3 +29,5 @@ export { createSerde, registerSerde, type Serde, type SerdeFactory, type SerdeSp
 export { registerCheckKind, type CheckKind } from './checks/kinds.js';
 export { registerAssetKind, type AssetDeclaration, type AssetKindHandler, type TaskContext, type TaskSummary } from './orchestration/kinds/index.js';
 export { EXIT_CODES, HTTP_STATUSES, TributaryError, categoryOf, type ErrorCategory, type ErrorCode } from './errors.js';
+/** The current state (last change per key) of a `cdc` source's table of changes, as SQL. */
+export { currentStateSql } from './sources/sql/cdc.js';

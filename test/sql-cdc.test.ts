@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +8,7 @@ import { runIngest } from '../src/ingest/run.js';
 import { Lake } from '../src/lake/lake.js';
 import { currentStateSql, dropCdc } from '../src/sources/sql/cdc.js';
 import { PostgresReader } from '../src/sources/sql/postgres.js';
-import { ROOT, tempDir } from './support/helpers.js';
+import { ROOT, cli, tempDir } from './support/helpers.js';
 import { openTestLake } from './support/project.js';
 import { startPrivatePostgres } from './support/private-postgres.js';
 
@@ -89,6 +90,27 @@ describe('sql source: change data capture, killed at random points', () => {
     } finally {
       await lake.close();
     }
+  });
+});
+
+describe('tributary sources drop-slot', () => {
+  it('drops a cdc source’s slot and publication from the CLI, and names a source that keeps none', { timeout: 120_000 }, async () => {
+    await client.query(`CREATE TABLE notes (id integer PRIMARY KEY, body text)`);
+    const dir = tempDir('trib-cdc-cli-');
+    writeFileSync(
+      path.join(dir, 'tributary.config.mjs'),
+      `export default { sources: { notes: { kind: 'sql', url: '${url}', table: 'notes', into: 'bronze.notes', disposition: 'cdc' }, whole: { kind: 'sql', url: '${url}', table: 'notes', into: 'bronze.whole' } } };\n`,
+    );
+    const ingested = await cli(['ingest', 'notes', '--project', dir]);
+    expect(ingested.code, ingested.stderr).toBe(0);
+    expect((await client.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name = 'tributary_notes'`)).rows).toHaveLength(1);
+    const dropped = await cli(['sources', 'drop-slot', 'notes', '--project', dir]);
+    expect(dropped.code, dropped.stderr).toBe(0);
+    expect(dropped.stdout).toContain('dropped slot tributary_notes; publication tributary_notes dropped; notes will start over with a snapshot');
+    expect((await client.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name = 'tributary_notes'`)).rows).toHaveLength(0);
+    const wrong = await cli(['sources', 'drop-slot', 'whole', '--project', dir]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('source "whole" is not a cdc source');
   });
 });
 

@@ -16,13 +16,15 @@ beforeAll(async () => {
   await conn.query(`USE ${db}`);
   // Zero dates are what old MySQL applications write: allowed for this session's inserts.
   await conn.query(`SET SESSION sql_mode = ''`);
+  // Inserted in another zone than UTC: the source reads TIMESTAMP columns as instants whatever the sessions' zones.
+  await conn.query(`SET time_zone = '+02:00'`);
   await conn.query(`CREATE TABLE everything (
     id INT PRIMARY KEY, flag TINYINT(1), tiny TINYINT, utiny TINYINT UNSIGNED, small SMALLINT, med MEDIUMINT, uint INT UNSIGNED,
     big BIGINT, ubig BIGINT UNSIGNED, amount DECIMAL(12,2), ratio DOUBLE, f FLOAT, bits BIT(8), label VARCHAR(50), body TEXT,
     kind ENUM('a','b'), day DATE, at DATETIME(6), stamp TIMESTAMP(3) NULL, clock TIME, yr YEAR, raw VARBINARY(10), doc LONGTEXT)`);
   await conn.query(`INSERT INTO everything VALUES
     (1, 1, -128, 255, -32768, 8388607, 4294967295, -9223372036854775808, 18446744073709551615, 1234567890.12, 0.1, 1.5, b'10100101',
-     'l''été, "quoted"', 'line\\nbreak', 'b', '2011-01-04', '2011-01-04 10:11:12.123456', '2011-01-04 10:11:12.500', '23:59:59', 2011,
+     'l''été, "quoted"', 'line\\nbreak', 'b', '2011-01-04', '2011-01-04 10:11:12.123456', '2011-01-04 12:11:12.500', '23:59:59', 2011,
      X'00FF10', '{"a": 1}'),
     (2, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '', NULL, NULL, '0000-00-00', '0000-00-00 00:00:00', NULL, NULL, NULL, NULL, NULL)`);
   await conn.query(`CREATE TABLE events (id INT PRIMARY KEY, at INT NOT NULL, what VARCHAR(20))`);
@@ -109,29 +111,29 @@ describe('sql source on MySQL/MariaDB', () => {
     expect((await lake.catalog.sourceStates.get('ev'))!.state).toEqual({ last: ['6', '13'] });
   });
 
-  it('merges on the primary key past a cursor: updates replace, soft-deleted rows leave', async () => {
-    await conn.query(`CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(20), deleted_at DATETIME NULL, version INT NOT NULL)`);
-    await conn.query(`INSERT INTO customers VALUES (1, 'Ana', NULL, 1), (2, 'Bo', NULL, 1)`);
-    const { lake } = await openTestLake({
-      sources: {
-        c: {
-          kind: 'sql',
-          url: URL,
-          table: 'customers',
-          into: 'bronze.customers',
-          disposition: 'merge',
-          softDelete: 'deleted_at',
-          cursor: { column: 'version' },
-        },
-      },
-    });
+  it('merges on the primary key past a cursor: updates replace, soft-deleted rows leave (a date that is set, a BIT(1) flag)', async () => {
+    await conn.query(
+      `CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(20), deleted_at DATETIME NULL, gone BIT(1) NOT NULL DEFAULT 0, version INT NOT NULL)`,
+    );
+    await conn.query(`INSERT INTO customers (id, name, version) VALUES (1, 'Ana', 1), (2, 'Bo', 1), (4, 'Ed', 1)`);
+    const merge = (softDelete: string, into: string) =>
+      ({ kind: 'sql', url: URL, table: 'customers', into, disposition: 'merge', softDelete, cursor: { column: 'version' } }) as const;
+    const { lake } = await openTestLake({ sources: { c: merge('deleted_at', 'bronze.customers'), g: merge('gone', 'bronze.customers_flag') } });
     await runIngest(lake);
     await conn.query(`UPDATE customers SET name = 'Ana Maria', version = 2 WHERE id = 1`);
     await conn.query(`UPDATE customers SET deleted_at = '2026-12-01 10:00:00', version = 2 WHERE id = 2`);
-    await conn.query(`INSERT INTO customers VALUES (3, 'Cy', NULL, 2)`);
-    expect((await runIngest(lake)).sources[0]).toMatchObject({ rows: 3 });
+    await conn.query(`UPDATE customers SET gone = 1, version = 2 WHERE id = 4`);
+    await conn.query(`INSERT INTO customers (id, name, version) VALUES (3, 'Cy', 2)`);
+    expect((await runIngest(lake)).sources[0]).toMatchObject({ rows: 4 });
     expect(await rows(lake, 'SELECT id, name FROM bronze.customers ORDER BY id')).toEqual([
       { id: 1, name: 'Ana Maria' },
+      { id: 3, name: 'Cy' },
+      { id: 4, name: 'Ed' },
+    ]);
+    // BIT(1) 0 is not deleted; 1 is.
+    expect(await rows(lake, 'SELECT id, name FROM bronze.customers_flag ORDER BY id')).toEqual([
+      { id: 1, name: 'Ana Maria' },
+      { id: 2, name: 'Bo' },
       { id: 3, name: 'Cy' },
     ]);
   });

@@ -124,6 +124,39 @@ describe('sql source: replace', () => {
   });
 });
 
+describe('sql source: edge cases', () => {
+  it('reads long binaries exactly, a query ending in a comment, and skips rows whose cursor is NULL', async () => {
+    await client.query(`CREATE TABLE ${schema}.blobs (id integer PRIMARY KEY, raw bytea, at integer)`);
+    await client.query(
+      `INSERT INTO ${schema}.blobs SELECT i, decode(repeat('00ff10ab', 300), 'hex'), CASE WHEN i = 2 THEN NULL ELSE i END FROM generate_series(1, 3) AS i`,
+    );
+    const { lake } = await openTestLake({
+      sources: {
+        b: { kind: 'sql', url: PG_URL, table: `${schema}.blobs`, into: 'bronze.blobs' },
+        q: { kind: 'sql', url: PG_URL, query: `SELECT id FROM ${schema}.blobs -- the ids`, into: 'bronze.blob_ids' },
+        c: { kind: 'sql', url: PG_URL, table: `${schema}.blobs`, into: 'bronze.blobs_past', disposition: 'append', cursor: { column: 'at' } },
+      },
+    });
+    await runIngest(lake);
+    expect((await rows(lake, 'SELECT DISTINCT octet_length(raw) AS n, md5(raw) AS h FROM bronze.blobs'))[0]!.n).toBe(1200n);
+    const [{ h }] = (await client.query(`SELECT DISTINCT md5(raw) AS h FROM ${schema}.blobs`)).rows;
+    expect((await rows(lake, 'SELECT DISTINCT md5(raw) AS h FROM bronze.blobs'))[0]!.h).toBe(h);
+    expect((await rows(lake, 'SELECT count(*) AS n FROM bronze.blob_ids'))[0]!.n).toBe(3n);
+    // The row with a NULL cursor has no place past a cursor: not read, and nothing fails.
+    expect((await rows(lake, 'SELECT id FROM bronze.blobs_past ORDER BY id')).map((r) => r.id)).toEqual([1, 3]);
+  });
+
+  it('masks a password holding "@", and refuses a float cursor', async () => {
+    const { maskUrl } = await import('../src/sources/sql/reader.js');
+    expect(maskUrl('postgres://u:p@ss@db.example:5432/shop')).toBe('postgres://u:***@db.example:5432/shop');
+    await client.query(`CREATE TABLE ${schema}.floats (id integer PRIMARY KEY, score double precision)`);
+    const { lake } = await openTestLake({
+      sources: { f: { kind: 'sql', url: PG_URL, table: `${schema}.floats`, into: 'bronze.f', disposition: 'append', cursor: { column: 'score' } } },
+    });
+    await expect(runIngest(lake)).rejects.toThrow(/sources\.f\.cursor: "score" is double precision, which cannot order rows exactly as text/);
+  });
+});
+
 describe('sqlTables', () => {
   it('declares one source per table, each into the layer under its name, with its own options on top', async () => {
     const sources = sqlTables(PG_URL, { [`${schema}.everything`]: {}, [`${schema}.events`]: { columns: ['id', 'what'] } }, { into: 'bronze', prefix: 'pg_' });

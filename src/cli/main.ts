@@ -8,6 +8,7 @@ import { checkCommand, graphCommand, runCommand } from './commands/models.js';
 import { quarantineCommand } from './commands/quarantine.js';
 import { runsCommand } from './commands/runs.js';
 import { serveCommand } from './commands/serve.js';
+import { sourcesCommand } from './commands/sources.js';
 import { syncCommand } from './commands/sync.js';
 import { sqlCommand } from './commands/sql.js';
 import { dlqCommand } from './commands/dlq.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
     demoCommand(),
     initCommand(),
     ingestCommand(),
+    sourcesCommand(),
     buildCommand(),
     runCommand(),
     checkCommand(),

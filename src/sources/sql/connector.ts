@@ -44,9 +44,9 @@ async function open(ctx: SourceContext, config: SqlSourceConfig): Promise<Plan> 
     const projection = config.columns ? config.columns.map(quoteIdent).join(', ') : '*';
     const base = config.table
       ? `SELECT ${projection} FROM ${tableRef(config.table)}`
-      : `SELECT ${projection} FROM (${config.query!.trim().replace(/;\s*$/, '')}) AS q`;
+      : `SELECT ${projection} FROM (${config.query!.trim().replace(/;\s*$/, '')}\n) AS q`;
     const columns = await reader.columns(base);
-    const from = `SELECT ${columns.map((c) => c.select).join(', ')} FROM ${config.table ? tableRef(config.table) : `(${config.query!.trim().replace(/;\s*$/, '')}) AS q`}`;
+    const from = `SELECT ${columns.map((c) => c.select).join(', ')} FROM ${config.table ? tableRef(config.table) : `(${config.query!.trim().replace(/;\s*$/, '')}\n) AS q`}`;
     let keys: Plan['keys'] = [];
     if (config.cursor) {
       const tie = config.cursor.tieBreaker ? [config.cursor.tieBreaker].flat() : await reader.primaryKey(config.table!);
@@ -64,6 +64,12 @@ async function open(ctx: SourceContext, config: SqlSourceConfig): Promise<Plan> 
             'CONFIG_INVALID',
             `${where}.cursor: ${config.table} has no column "${name}" (columns: ${all.map((c) => c.name).join(', ')})`,
           );
+        // Values kept as text must compare back exactly: not floats (rounded) nor binary strings (not text).
+        if (/float|double|real|binary|blob|bytea|json/i.test(column.sourceType)) {
+          throw new TributaryError('CONFIG_INVALID', `${where}.cursor: "${name}" is ${column.sourceType}, which cannot order rows exactly as text`, {
+            hint: 'use an integer, decimal, date, time or text column as the cursor and tie-breaker',
+          });
+        }
         return { name, type: column.sourceType };
       });
       for (const k of keys)
@@ -87,12 +93,17 @@ async function open(ctx: SourceContext, config: SqlSourceConfig): Promise<Plan> 
 }
 
 /** Rows past the state: `(cursor, tie…) > (last…)`, or from the initial value; '' for every row. */
+/**
+ * Rows past the state: `(cursor, tie…) > (last…)`, or from the initial value. A row whose cursor or tie-breaker is
+ * NULL has no place in that order: it is never read (docs/sources.md says so).
+ */
 function pastState(plan: Plan, config: SqlSourceConfig, state: CursorState): string {
   const cols = plan.keys.map((k) => plan.reader.quoteIdent(k.name));
   const lit = (v: string, i: number) => plan.reader.literal(v, plan.keys[i]!.type);
-  if (state.last) return `(${cols.join(', ')}) > (${state.last.map(lit).join(', ')})`;
-  if (config.cursor?.initial !== undefined) return `${cols[0]} >= ${lit(String(config.cursor.initial), 0)}`;
-  return '';
+  const known = cols.map((c) => `${c} IS NOT NULL`).join(' AND ');
+  if (state.last) return `${known} AND (${cols.join(', ')}) > (${state.last.map(lit).join(', ')})`;
+  if (config.cursor?.initial !== undefined) return `${known} AND ${cols[0]} >= ${lit(String(config.cursor.initial), 0)}`;
+  return known;
 }
 
 function postgres(reader: SqlReader): PostgresReader {
@@ -265,11 +276,15 @@ async function mergeByKey(ctx: SourceContext, config: SqlSourceConfig, plan: Pla
     );
     const read = Number((await engine.query(`SELECT count(*) AS n FROM ${NEW_ROWS}`)).rows[0]!.n);
     if (read !== copied) throw miscounted(ctx, config, copied, read);
-    const deleted = config.softDelete
-      ? plan.columns.find((c) => c.name === config.softDelete)!.duckType === 'BOOLEAN'
+    // A boolean that is true; a number that is not 0 (MySQL's BIT(1) and TINYINT flags); anything else that is set.
+    const flag = config.softDelete ? plan.columns.find((c) => c.name === config.softDelete)!.duckType : undefined;
+    const deleted = !config.softDelete
+      ? 'false'
+      : flag === 'BOOLEAN'
         ? `${duckIdent(config.softDelete)} IS TRUE`
-        : `${duckIdent(config.softDelete)} IS NOT NULL`
-      : 'false';
+        : /INT|DECIMAL|FLOAT|DOUBLE/.test(flag ?? '')
+          ? `coalesce(${duckIdent(config.softDelete)} <> 0, false)`
+          : `${duckIdent(config.softDelete)} IS NOT NULL`;
     const same = plan.primaryKey.map((k) => `n.${duckIdent(k)} IS NOT DISTINCT FROM e.${duckIdent(k)}`).join(' AND ');
     const current = (await ctx.lake.catalog.getTable(table)) ? await ctx.lake.catalog.resolveSnapshot(table) : undefined;
     const kept = current
@@ -323,7 +338,24 @@ function appendPastCursor(ctx: SourceContext, config: SqlSourceConfig, plan: Pla
       const upTo = `(${order}) <= (${last.map((v, i) => reader.literal(v, plan.keys[i]!.type)).join(', ')})`;
       const file = scratch(ctx);
       ctx.onProgress?.({ source: ctx.name, phase: 'reading', done: 0, total: 1 });
-      const copied = await plan.reader.copy(`${plan.from} WHERE ${past ? `${past} AND ` : ''}${upTo} ORDER BY ${order}`, file);
+      let copied: number;
+      try {
+        copied = await plan.reader.copy(`${plan.from} WHERE ${past ? `${past} AND ` : ''}${upTo} ORDER BY ${order}`, file);
+      } catch (err) {
+        rmSync(file, { force: true });
+        throw err;
+      }
+      if (copied === 0) {
+        // The boundary row exists but the range up to it is empty: its value did not compare back equal to itself.
+        rmSync(file, { force: true });
+        throw new TributaryError(
+          'CONFIG_INVALID',
+          `sources.${ctx.name}.cursor: the value ${last.join(', ')} read from ${config.table} does not compare equal to itself`,
+          {
+            hint: 'use an integer, decimal, date, time or text column as the cursor and tie-breaker',
+          },
+        );
+      }
       const next: CursorState = { last };
       yield {
         select: readCsv(file, plan.columns, config.maxRowBytes),

@@ -16,7 +16,7 @@ export function quoteIdent(ident: string): string {
   return `\`${ident.replaceAll('`', '``')}\``;
 }
 
-/** A string literal, safe whether or not the server treats backslashes as escapes. */
+/** A string literal for a session that treats backslashes as escapes (the reader's sessions do). */
 export function quoteLiteral(value: string): string {
   return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`;
 }
@@ -52,8 +52,13 @@ export class MySqlReader implements SqlReader {
       throw unreachable(where, 'MySQL/MariaDB', `${u.hostname}:${port}${database ? ` (database ${database})` : ''}`, url, err);
     }
     const reader = new MySqlReader(conn, where);
-    // Times in UTC (TIMESTAMP columns are instants), and text DuckDB reads back exactly.
-    await reader.query(`SET time_zone = '+00:00'`);
+    try {
+      // Times in UTC (TIMESTAMP columns are instants); backslashes as escapes, as quoteLiteral writes them.
+      await reader.query(`SET time_zone = '+00:00', sql_mode = REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '')`);
+    } catch (err) {
+      await reader.close();
+      throw err;
+    }
     return reader;
   }
 

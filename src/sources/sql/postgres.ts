@@ -233,12 +233,27 @@ function mapColumn(name: string, sourceType: string, oid: number, mod: number, t
   const asText = { duckType: 'VARCHAR', read: (v: string) => v };
   // bytea as plain hex (base64 would be broken into lines), exact both ways.
   if (t?.typname === 'bytea')
-    return { name, sourceType, duckType, select: `encode(${col}, 'hex') AS ${col}`, read: (v) => `unhex(${v})`, fromText: { duckType, read: (v) => `unhex(substr(${v}, 3))` } };
-  if (t?.typname === 'money') return { name, sourceType, duckType, select: `${col}::numeric AS ${col}`, read: (v) => `CAST(${v} AS ${duckType})`, fromText: asText };
+    return {
+      name,
+      sourceType,
+      duckType,
+      select: `encode(${col}, 'hex') AS ${col}`,
+      read: (v) => `unhex(${v})`,
+      fromText: { duckType, read: (v) => `unhex(substr(${v}, 3))` },
+    };
+  if (t?.typname === 'money')
+    return { name, sourceType, duckType, select: `${col}::numeric AS ${col}`, read: (v) => `CAST(${v} AS ${duckType})`, fromText: asText };
   if (t?.typcategory === 'A') {
     // Arrays as JSON, whose numbers DuckDB reads as doubles: arrays of decimals keep PostgreSQL's exact text instead.
     if (duckType.startsWith('DECIMAL')) return { name, sourceType, duckType: 'VARCHAR', select: `${col}::text AS ${col}`, read: (v) => v };
-    return { name, sourceType, duckType, select: `array_to_json(${col})::text AS ${col}`, read: (v) => `CAST(CAST(${v} AS JSON) AS ${duckType})`, fromText: asText };
+    return {
+      name,
+      sourceType,
+      duckType,
+      select: `array_to_json(${col})::text AS ${col}`,
+      read: (v) => `CAST(CAST(${v} AS JSON) AS ${duckType})`,
+      fromText: asText,
+    };
   }
   if (t?.typname === 'bool') return { name, sourceType, duckType, select: col, read: (v) => `CASE ${v} WHEN 't' THEN true WHEN 'f' THEN false END` };
   // Text, enums and types DuckDB has no equivalent for (inet, geometry…): their text, as PostgreSQL writes it.

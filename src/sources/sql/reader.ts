@@ -55,7 +55,8 @@ export function csvLine(values: readonly unknown[]): string {
 
 /** The URL with its password masked, for messages and logs. */
 export function maskUrl(url: string): string {
-  return url.replace(/^([a-z+]+:\/\/[^:/@]*):[^@]*@/i, '$1:***@');
+  // Up to the last '@' of the authority: a password may hold '@' itself.
+  return url.replace(/^([a-z+]+:\/\/[^:/@]*):[^/]*@/i, '$1:***@');
 }
 
 /** The error for a server that cannot be reached: its host and port, never the password. */
