@@ -147,6 +147,14 @@ describe('sql source: change data capture from PostgreSQL', () => {
       `SELECT id, name, balance::text AS balance, tags::text AS tags, upper(encode(photo, 'hex')) AS photo FROM customers ORDER BY id`,
     );
     expect(current.rows).toEqual(source.rows);
+    // A column added between runs comes in with the changes after it.
+    await client.query(`ALTER TABLE customers ADD COLUMN tier text`);
+    await client.query(`UPDATE customers SET tier = 'gold' WHERE id = 1`);
+    expect((await runIngest(lake)).sources[0]).toMatchObject({ rows: 1 });
+    expect((await lake.query(`SELECT id, tier FROM (${currentStateSql('bronze.customers_changes', ['id'])}) ORDER BY id`)).rows).toEqual([
+      { id: 1, tier: 'gold' },
+      { id: 3, tier: null },
+    ]);
     // Nothing new: nothing landed; the state is the last commit landed.
     expect((await runIngest(lake)).sources[0]).toMatchObject({ rows: 0 });
     expect((await lake.catalog.sourceStates.get('cust'))!.state).toMatchObject({ lsn: expect.stringMatching(/^[0-9A-F]+\/[0-9A-F]+$/) });
