@@ -7,6 +7,7 @@ import { runBuild } from '../src/orchestration/build.js';
 import { buildServer } from '../src/serve/server.js';
 import { copyProjectFiles } from '../src/util/copy-project.js';
 import { PG_URL, ROOT, run, tempDir } from './support/helpers.js';
+import { startPrivatePostgres } from './support/private-postgres.js';
 
 // examples/northwind (seed 001's batch half) on the real Northwind database, loaded by the example's own loader into
 // a database of this test's own on the machine's PostgreSQL. Every gold figure is recomputed by PostgreSQL itself
@@ -77,10 +78,10 @@ const LAKE_GOLD = {
   rfm: 'SELECT customer_id, CAST(recency_days AS INTEGER) AS recency_days, CAST(frequency AS INTEGER) AS frequency, CAST(monetary AS VARCHAR) AS monetary, CAST(r_score AS INTEGER) AS r_score, CAST(f_score AS INTEGER) AS f_score, CAST(m_score AS INTEGER) AS m_score, segment FROM gold.rfm ORDER BY customer_id',
 };
 
-async function expectGoldEqualsPostgres(): Promise<void> {
+async function expectGoldEqualsPostgres(on = source, into = lake): Promise<void> {
   for (const [name, sql] of Object.entries(PG_GOLD)) {
-    const expected = (await source.query(sql)).rows;
-    const actual = (await lake.query(LAKE_GOLD[name as keyof typeof LAKE_GOLD])).rows;
+    const expected = (await on.query(sql)).rows;
+    const actual = (await into.query(LAKE_GOLD[name as keyof typeof LAKE_GOLD])).rows;
     expect(actual, name).toEqual(expected);
   }
 }
@@ -131,5 +132,47 @@ describe('examples/northwind on the real Northwind database', () => {
     expect(Number((await lake.query('SELECT count(*) AS n FROM bronze.orders')).rows[0]!.n)).toBe(832);
     expect((await lake.query("SELECT country FROM bronze.customers WHERE customer_id = 'ALFKI'")).rows).toEqual([{ country: 'UK' }]);
     await expectGoldEqualsPostgres();
+  });
+});
+
+describe('examples/northwind in CDC mode (NORTHWIND_CDC=1), on a server with logical WAL', () => {
+  it('follows orders, lines and customers through the WAL: gold equals PostgreSQL’s answer, before and after changes', { timeout: 240_000 }, async () => {
+    const server = await startPrivatePostgres({ wal_level: 'logical' });
+    const url = server.url.replace(/\/postgres$/, '/northwind');
+    const loaded = await run(process.execPath, [path.join(ROOT, 'examples/northwind/load.mjs'), url]);
+    expect(loaded.code, loaded.stderr).toBe(0);
+    const pgc = new pg.Client({ connectionString: url });
+    await pgc.connect();
+    const dir = path.join(tempDir('trib-nwcdc-'), 'northwind');
+    copyProjectFiles(path.join(ROOT, 'examples/northwind'), dir);
+    Object.assign(process.env, { NORTHWIND_DB: url, NORTHWIND_CDC: '1' });
+    let cdcLake: Lake;
+    try {
+      cdcLake = await Lake.open(await loadConfig(dir, { required: true }));
+    } finally {
+      delete process.env.NORTHWIND_DB;
+      delete process.env.NORTHWIND_CDC;
+    }
+    try {
+      expect(cdcLake.config.sources.orders).toMatchObject({ disposition: 'cdc', into: 'bronze.orders_changes', current: 'bronze.orders' });
+      expect((await runBuild(cdcLake)).status).toBe('success');
+      await expectGoldEqualsPostgres(pgc, cdcLake);
+      await pgc.query(`INSERT INTO orders (order_id, customer_id, employee_id, order_date) VALUES (11078, 'ALFKI', 1, '1998-05-07')`);
+      await pgc.query(`INSERT INTO order_details VALUES (11078, 1, 18.0, 10, 0), (11078, 2, 19.0, 5, 0.1)`);
+      await pgc.query(`UPDATE customers SET country = 'UK' WHERE customer_id = 'ALFKI'`);
+      await pgc.query(`DELETE FROM order_details WHERE order_id = 10248 AND product_id = 11`);
+      expect((await runBuild(cdcLake)).status).toBe('success');
+      // The changes landed as change rows; the mirrors and gold equal PostgreSQL again.
+      expect(
+        (await cdcLake.query(`SELECT _op, count(*) AS n FROM bronze.order_details_changes WHERE _op <> 'snapshot' GROUP BY _op ORDER BY _op`)).rows,
+      ).toEqual([
+        { _op: 'delete', n: 1n },
+        { _op: 'insert', n: 2n },
+      ]);
+      await expectGoldEqualsPostgres(pgc, cdcLake);
+    } finally {
+      await cdcLake.close();
+      await pgc.end();
+    }
   });
 });

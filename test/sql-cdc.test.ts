@@ -116,9 +116,22 @@ describe('tributary sources drop-slot', () => {
 
 describe('sql source: change data capture from PostgreSQL', () => {
   it('lands a consistent snapshot, then inserts, updates and deletes in commit order; the current state equals the table', { timeout: 120_000 }, async () => {
-    const { lake } = await openTestLake({ sources: { cust: { kind: 'sql', url, table: 'customers', into: 'bronze.customers_changes', disposition: 'cdc' } } });
-    const first = await runIngest(lake);
+    const { lake } = await openTestLake({
+      sources: {
+        cust: { kind: 'sql', url, table: 'customers', into: 'bronze.customers_changes', disposition: 'cdc' },
+        // The same table, with a mirror kept at its current state, committed with the changes.
+        mirror: { kind: 'sql', url, table: 'customers', into: 'bronze.mirror_changes', disposition: 'cdc', current: 'bronze.customers_now' },
+      },
+    });
+    const mirrored = async () => {
+      const lakeRows = await lake.query(`SELECT id, name, CAST(balance AS VARCHAR) AS balance FROM bronze.customers_now ORDER BY id`);
+      const pgRows = await client.query(`SELECT id, name, balance::text AS balance FROM customers ORDER BY id`);
+      expect(lakeRows.rows).toEqual(pgRows.rows);
+    };
+    const first = await runIngest(lake, ['cust']);
     expect(first.sources[0]).toMatchObject({ rows: 2 });
+    await runIngest(lake, ['mirror']);
+    await mirrored();
     const slots = await client.query(`SELECT slot_name, plugin FROM pg_replication_slots WHERE slot_name = 'tributary_cust'`);
     expect(slots.rows).toEqual([{ slot_name: 'tributary_cust', plugin: 'pgoutput' }]);
 
@@ -129,6 +142,7 @@ describe('sql source: change data capture from PostgreSQL', () => {
     await client.query(`INSERT INTO customers VALUES (4, 'Di', 1, NULL, NULL, NULL); DELETE FROM customers WHERE id = 4`);
     const second = await runIngest(lake);
     expect(second.sources[0]).toMatchObject({ rows: 6 });
+    await mirrored();
     const ops = (await lake.query(`SELECT _op, id FROM bronze.customers_changes ORDER BY _commit_lsn, _lsn`)).rows;
     expect(ops).toEqual([
       { _op: 'snapshot', id: 1 },
@@ -155,6 +169,11 @@ describe('sql source: change data capture from PostgreSQL', () => {
       { id: 1, tier: 'gold' },
       { id: 3, tier: null },
     ]);
+    // A truncate and new rows in one transaction: the mirror holds the new rows only.
+    await client.query(`BEGIN; TRUNCATE customers; INSERT INTO customers (id, name, balance) VALUES (7, 'Gus', 7); COMMIT`);
+    await runIngest(lake, ['mirror']);
+    await mirrored();
+    await runIngest(lake, ['cust']);
     // Nothing new: nothing landed; the state is the last commit landed.
     expect((await runIngest(lake)).sources[0]).toMatchObject({ rows: 0 });
     expect((await lake.catalog.sourceStates.get('cust'))!.state).toMatchObject({ lsn: expect.stringMatching(/^[0-9A-F]+\/[0-9A-F]+$/) });

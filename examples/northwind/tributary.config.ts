@@ -5,6 +5,10 @@ import { checks, defineConfig, sqlTables } from 'tributary-data';
 //   node examples/northwind/load.mjs            # into postgres://postgres@127.0.0.1:5432/northwind
 // NORTHWIND_DB names another database.
 const db = '${NORTHWIND_DB:-postgres://postgres@127.0.0.1:5432/northwind}';
+// NORTHWIND_CDC=1: orders, their lines and customers follow PostgreSQL's write-ahead log instead (the server needs
+// wal_level = logical): their changes land in bronze.<table>_changes, and bronze.<table> is kept at the current state.
+const cdc = (table: string) => ({ disposition: 'cdc' as const, into: `bronze.${table}_changes`, current: `bronze.${table}` });
+const followed = process.env.NORTHWIND_CDC === '1';
 
 export default defineConfig({
   name: 'northwind',
@@ -12,10 +16,10 @@ export default defineConfig({
     db,
     {
       // Orders and their lines only grow: each run reads those past the last order read.
-      orders: { disposition: 'append', cursor: { column: 'order_id' } },
-      order_details: { disposition: 'append', cursor: { column: 'order_id' } }, // tie-breaker: the key (order_id, product_id)
+      orders: followed ? cdc('orders') : { disposition: 'append', cursor: { column: 'order_id' } },
+      order_details: followed ? cdc('order_details') : { disposition: 'append', cursor: { column: 'order_id' } }, // tie-breaker: the key (order_id, product_id)
       // Customers change (an address, a country): bronze keeps the current row per customer.
-      customers: { disposition: 'merge' },
+      customers: followed ? cdc('customers') : { disposition: 'merge' },
       // Small reference tables, read whole at every run.
       products: {},
       categories: {},

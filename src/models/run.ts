@@ -1,4 +1,5 @@
 import { blocks, checkDependencies, checkSnapshots, runChecks } from '../checks/checks.js';
+import { sourceWrites } from '../sources/registry.js';
 import type { CheckResultRecord, ModelRunRecord } from '../catalog/run-log.js';
 import { TributaryError, errorMessage } from '../errors.js';
 import type { Lake } from '../lake/lake.js';
@@ -72,7 +73,7 @@ export async function producedTables(lake: Lake, models: readonly string[]): Pro
   const { config } = lake;
   const out = new Set<string>(models);
   for (const source of Object.values(config.sources)) {
-    out.add(source.into);
+    for (const table of sourceWrites(source)) out.add(table);
     out.add(`${source.into}_rejects`);
   }
   for (const name of Object.keys(config.streams)) {

@@ -25,6 +25,8 @@ export interface SourceConnector<C extends SourceConfigBase = SourceConfigBase> 
   readonly schema: z.ZodType<C>;
   /** What is new, without reading it. */
   plan(ctx: SourceContext, config: C): Promise<SourcePlan>;
+  /** The lake tables an ingestion writes, for the asset graph (default: `config.into`). */
+  writes?(config: C): string[];
   /** Reads what is new into `config.into` and commits it with the source's state. */
   ingest(ctx: SourceContext, config: C): Promise<SourceReport>;
 }

@@ -27,6 +27,11 @@ export function sourceKinds(): string[] {
   return kinds.names().sort();
 }
 
+/** The lake tables a source writes: its `into`, and what its connector adds (a cdc source's current-state table). */
+export function sourceWrites(config: SourceConfig): string[] {
+  return kinds.get(config.kind)?.writes?.(config) ?? [config.into];
+}
+
 /** The connector of a kind; an unknown kind is named, with the nearest known one. */
 export function sourceConnector(kind: string, where = 'sources'): SourceConnector<SourceConfig> {
   return kinds.require(kind, where);

@@ -1,11 +1,11 @@
 import { ingestDeclared } from '../../ingest/run.js';
-import { sourceConnector } from '../../sources/registry.js';
+import { sourceConnector, sourceWrites } from '../../sources/registry.js';
 import type { AssetKindHandler } from './kind.js';
 
 /** `source:<name>`: a declared source ingested into its table (any source kind, through its connector). */
 export const sourceAssets: AssetKindHandler = {
   kind: 'source',
-  declare: ({ config }) => Object.entries(config.sources).map(([name, source]) => ({ key: `source:${name}`, writes: [source.into], reads: [] })),
+  declare: ({ config }) => Object.entries(config.sources).map(([name, source]) => ({ key: `source:${name}`, writes: sourceWrites(source), reads: [] })),
   async execute(lake, name, { runId, partition, logger }) {
     const report = await ingestDeclared(lake, name, { runId, ...(partition ? { partition } : {}) });
     logger.info(

@@ -42,8 +42,43 @@ function textColumns(columns: SqlColumn[], quote: (n: string) => string): SqlCol
   return columns.map((c) => ({ ...c, select: quote(c.name), ...(c.fromText ? { duckType: c.fromText.duckType, read: c.fromText.read } : {}) }));
 }
 
+const BATCH = '__tributary_cdc_batch';
+
+/**
+ * The current-state table after a batch of changes (`current`): its rows whose key the batch did not change, and
+ * the last change per key the batch made, deletions out; a truncate in the batch drops what came before it.
+ */
+async function currentAfter(
+  ctx: SourceContext,
+  current: string,
+  key: readonly string[],
+  columns: readonly SqlColumn[],
+): Promise<{ select: string; base: number }> {
+  const engine = ctx.lake.engine;
+  const truncated = Number((await engine.query(`SELECT count(*) AS n FROM ${BATCH} WHERE _op = 'truncate'`)).rows[0]!.n) > 0;
+  const after = truncated
+    ? `AND (_commit_lsn, _lsn) > (SELECT (_commit_lsn, _lsn) FROM ${BATCH} WHERE _op = 'truncate' ORDER BY _commit_lsn DESC, _lsn DESC LIMIT 1)`
+    : '';
+  const k = key.map(duckIdent).join(', ');
+  const latest = `SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY ${k} ORDER BY _commit_lsn DESC, _lsn DESC) AS _rn FROM ${BATCH} WHERE _op <> 'truncate' ${after}) WHERE _rn = 1`;
+  const values = `SELECT ${columns.map((c) => duckIdent(c.name)).join(', ')}, _ingested_at, _source, _batch_id FROM (${latest}) WHERE _op <> 'delete'`;
+  const existing = (await ctx.lake.catalog.getTable(current)) ? await ctx.lake.catalog.resolveSnapshot(current) : undefined;
+  if (!existing || truncated) return { select: values, base: existing?.snapshot.snapshotId ?? 0 };
+  const same = key.map((c) => `n.${duckIdent(c)} IS NOT DISTINCT FROM e.${duckIdent(c)}`).join(' AND ');
+  const kept = `SELECT * FROM (${await ctx.lake.selectOfFiles(existing.files, existing.snapshot.schema)}) AS e WHERE NOT EXISTS (SELECT 1 FROM (${latest}) AS n WHERE ${same})`;
+  return { select: `${kept} UNION ALL BY NAME ${values}`, base: existing.snapshot.snapshotId };
+}
+
 export async function ingestChanges(ctx: SourceContext, config: SqlSourceConfig, reader: PostgresReader, columns: SqlColumn[]): Promise<SourceReport> {
   const table = parseTableName(config.into, `sources.${ctx.name}.into`).name;
+  const current = config.current ? parseTableName(config.current, `sources.${ctx.name}.current`).name : undefined;
+  const key = current ? (config.primaryKey ? [config.primaryKey].flat() : await reader.primaryKey(config.table!)) : [];
+  if (current && key.length === 0) {
+    throw new TributaryError(
+      'CONFIG_INVALID',
+      `sources.${ctx.name}.primaryKey: ${config.table} has no primary key: name the columns that identify a row, for ${current}`,
+    );
+  }
   const report = emptyReport(ctx.name, table);
   const slot = slotName(ctx.name, config);
   const publication = config.publication ?? slot;
@@ -75,10 +110,15 @@ export async function ingestChanges(ctx: SourceContext, config: SqlSourceConfig,
       });
       if (written.rowCount !== copied) throw miscounted(ctx, config, copied, written.rowCount);
       const describe = `snapshot of ${config.table} at ${created.consistentPoint}`;
+      const mirror = [];
+      if (current) {
+        const select = `SELECT ${cols.map((c) => duckIdent(c.name)).join(', ')}, ${lineage(batchId)} FROM (${readCsv(file, all, config.maxRowBytes)})`;
+        mirror.push(ctx.lake.change(await ctx.lake.writeFiles(current, select, { preserveOrder: false }), 'overwrite', { source: ctx.name, batch: describe }));
+      }
       const result = await ctx.lake.commit({
         ...(ctx.runId ? { runId: ctx.runId } : {}),
         // A fresh start: the table's earlier history (a slot dropped since) is replaced; time travel keeps it.
-        changes: [ctx.lake.change(written, 'overwrite', { source: ctx.name, batch: describe })],
+        changes: [ctx.lake.change(written, 'overwrite', { source: ctx.name, batch: describe }), ...mirror],
         parts: [ctx.lake.catalog.sourceStates.advance({ source: ctx.name, expectedVersion: 0, state: { lsn: created.consistentPoint } satisfies CdcState })],
       });
       report.discovered++;
@@ -159,14 +199,19 @@ export async function ingestChanges(ctx: SourceContext, config: SqlSourceConfig,
     try {
       if (lastCommit !== undefined && rows > 0) {
         const batchId = newId('b');
-        const written = await ctx.lake.writeFiles(table, `SELECT *, ${lineage(batchId)} FROM (${readCsv(file, all, config.maxRowBytes)})`, {
-          preserveOrder: false,
-        });
+        await ctx.lake.engine.run(`CREATE OR REPLACE TEMP TABLE ${BATCH} AS SELECT *, ${lineage(batchId)} FROM (${readCsv(file, all, config.maxRowBytes)})`);
+        const written = await ctx.lake.writeFiles(table, `SELECT * FROM ${BATCH}`, { preserveOrder: false });
         if (written.rowCount !== rows) throw miscounted(ctx, config, rows, written.rowCount);
         const describe = `${rows} change(s) of ${config.table} up to ${formatLsn(lastCommit)}`;
+        const mirror = [];
+        if (current) {
+          const next = await currentAfter(ctx, current, key, cols);
+          const files = await ctx.lake.writeFiles(current, next.select, { preserveOrder: false });
+          mirror.push({ ...ctx.lake.change(files, 'overwrite', { source: ctx.name, batch: describe }), operation: 'merge', expectedSnapshot: next.base });
+        }
         const result = await ctx.lake.commit({
           ...(ctx.runId ? { runId: ctx.runId } : {}),
-          changes: [ctx.lake.change(written, 'append', { source: ctx.name, batch: describe })],
+          changes: [ctx.lake.change(written, 'append', { source: ctx.name, batch: describe }), ...mirror],
           parts: [
             ctx.lake.catalog.sourceStates.advance({ source: ctx.name, expectedVersion: version, state: { lsn: formatLsn(lastCommit) } satisfies CdcState }),
           ],
@@ -179,6 +224,7 @@ export async function ingestChanges(ctx: SourceContext, config: SqlSourceConfig,
       }
     } finally {
       rmSync(file, { force: true });
+      await ctx.lake.engine.run(`DROP TABLE IF EXISTS ${BATCH}`).catch(() => undefined);
     }
     if (lastEnd === undefined) {
       // A transaction larger than a batch: nothing could be landed whole. Never happens with peek, which ends at a

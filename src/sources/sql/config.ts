@@ -52,6 +52,11 @@ export const sqlSourceSchema = z
       .optional(),
     /** `cdc`: the publication's name (default: the slot's). */
     publication: z.string().min(1).optional(),
+    /**
+     * `cdc`: also keep this lake table at the source table's current state (the changes applied by primary key),
+     * committed with the changes: a mirror of the table that models read as they would read a `replace` source's.
+     */
+    current: tableNameSchema.optional(),
     cursor: sqlCursorSchema.optional(),
     /** `merge`: the columns identifying a row (default: the table's primary key). */
     primaryKey: z.union([column, z.array(column).min(1)]).optional(),
@@ -88,9 +93,10 @@ export const sqlSourceSchema = z
         ctx.addIssue({ code: 'custom', path: ['url'], message: "disposition 'cdc' reads PostgreSQL's write-ahead log: a postgres:// URL" });
       if (!s.table) ctx.addIssue({ code: 'custom', path: ['table'], message: "disposition 'cdc' follows a table" });
     }
-    for (const key of ['slot', 'publication'] as const)
+    for (const key of ['slot', 'publication', 'current'] as const)
       if (s[key] !== undefined && s.disposition !== 'cdc') ctx.addIssue({ code: 'custom', path: [key], message: `${key} is for disposition 'cdc'` });
     for (const key of ['primaryKey', 'softDelete'] as const)
-      if (s[key] !== undefined && s.disposition !== 'merge') ctx.addIssue({ code: 'custom', path: [key], message: `${key} is for disposition 'merge'` });
+      if (s[key] !== undefined && s.disposition !== 'merge' && !(key === 'primaryKey' && s.disposition === 'cdc'))
+        ctx.addIssue({ code: 'custom', path: [key], message: `${key} is for disposition 'merge'` });
   });
 export type SqlSourceConfig = z.infer<typeof sqlSourceSchema>;

@@ -140,6 +140,7 @@ async function checkTypes(ctx: SourceContext, config: SqlSourceConfig, plan: Pla
 export const sqlConnector: SourceConnector<SqlSourceConfig> = {
   kind: 'sql',
   schema: sqlSourceSchema,
+  writes: (config) => [config.into, ...(config.current ? [config.current] : [])],
 
   async plan(ctx, config) {
     if (config.disposition === 'cdc') {
