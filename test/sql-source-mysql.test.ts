@@ -138,6 +138,19 @@ describe('sql source on MySQL/MariaDB', () => {
     ]);
   });
 
+  it('with a lookback on a DATETIME cursor, reads rows committed late behind it, once', async () => {
+    await conn.query(`CREATE TABLE late_dt (id INT PRIMARY KEY, at DATETIME(3) NOT NULL)`);
+    await conn.query(`INSERT INTO late_dt VALUES (1, '2024-01-01 10:00:00'), (2, '2024-01-01 10:05:00')`);
+    const { lake } = await openTestLake({
+      sources: { l: { kind: 'sql', url: URL, table: 'late_dt', into: 'bronze.late_dt', disposition: 'append', cursor: { column: 'at', lookback: '10m' } } },
+    });
+    await runIngest(lake);
+    await conn.query(`INSERT INTO late_dt VALUES (3, '2024-01-01 09:58:00'), (4, '2024-01-01 09:40:00')`);
+    expect((await runIngest(lake)).sources[0]).toMatchObject({ rows: 1 });
+    expect((await runIngest(lake)).sources[0]).toMatchObject({ rows: 0 });
+    expect((await rows(lake, 'SELECT id FROM bronze.late_dt ORDER BY id')).map((r) => r.id)).toEqual([1, 2, 3]);
+  });
+
   it('names an unknown table, and a server that is down by host and port without its password', async () => {
     const port = await freePort();
     const { lake } = await openTestLake({

@@ -237,6 +237,33 @@ describe('sql source: append past a cursor', () => {
     ]);
   });
 
+  it('with a lookback, also reads rows committed late behind the cursor, once each', async () => {
+    await client.query(`CREATE TABLE ${schema}.late (id integer PRIMARY KEY, at integer NOT NULL)`);
+    await client.query(`INSERT INTO ${schema}.late SELECT i, i FROM generate_series(1, 5) AS i`);
+    await client.query(`CREATE TABLE ${schema}.late_ts (id integer PRIMARY KEY, at timestamptz NOT NULL)`);
+    await client.query(`INSERT INTO ${schema}.late_ts VALUES (1, '2024-01-01 10:00:00+00'), (2, '2024-01-01 10:05:00+00')`);
+    const { lake } = await openTestLake({
+      sources: {
+        n: { kind: 'sql', url: PG_URL, table: `${schema}.late`, into: 'bronze.late', disposition: 'append', cursor: { column: 'at', lookback: 2 } },
+        t: { kind: 'sql', url: PG_URL, table: `${schema}.late_ts`, into: 'bronze.late_ts', disposition: 'append', cursor: { column: 'at', lookback: '10m' } },
+      },
+    });
+    await runIngest(lake);
+    const ids = async (t: string) => (await rows(lake, `SELECT id FROM bronze.${t} ORDER BY id`)).map((r) => r.id);
+    // Late rows: behind the last cursor value (5, and 10:05), within the lookback; one too old for it (at 1).
+    await client.query(`INSERT INTO ${schema}.late VALUES (6, 4), (7, 1)`);
+    await client.query(`INSERT INTO ${schema}.late_ts VALUES (3, '2024-01-01 09:58:00+00'), (4, '2024-01-01 09:40:00+00')`);
+    const second = await runIngest(lake);
+    expect(second.sources.map((r) => r.rows)).toEqual([1, 1]);
+    expect(await ids('late')).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(await ids('late_ts')).toEqual([1, 2, 3]);
+    // Again: the window holds nothing new, nothing is committed, nothing is read twice.
+    const snapshot = (await lake.catalog.getTable('bronze.late'))!.currentSnapshot;
+    expect((await runIngest(lake)).sources.map((r) => r.rows)).toEqual([0, 0]);
+    expect((await lake.catalog.getTable('bronze.late'))!.currentSnapshot).toBe(snapshot);
+    expect(await ids('late')).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
   it('starts from an initial value', async () => {
     const { lake } = await openTestLake({
       sources: {

@@ -15,6 +15,12 @@ export const sqlCursorSchema = z.strictObject({
    * the middle of them neither loses nor repeats a row.
    */
   tieBreaker: z.union([column, z.array(column).min(1)]).optional(),
+  /**
+   * Rows committed late, with a cursor value already passed, are read too when within this much of the last value:
+   * a number for a numeric cursor (the last N ids), a duration ('10m', '2h') for a date or time cursor. Rows of that
+   * window already in the lake (same cursor and tie-breaker values) are not read twice.
+   */
+  lookback: z.union([z.number().positive(), z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, "expected a duration like '10m' or '2h'")]).optional(),
 });
 export type SqlCursor = z.infer<typeof sqlCursorSchema>;
 

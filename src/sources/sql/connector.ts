@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import { quoteIdent as duckIdent, quoteLiteral as duckLiteral } from '../../engine/sql.js';
 import { TributaryError } from '../../errors.js';
 import { parseTableName } from '../../lake/table-name.js';
+import { toMillis } from '../../util/duration.js';
 import { newId } from '../../util/ids.js';
 import { appendBatches, type SourceBatch } from '../batches.js';
 import { emptyReport, type SourceConnector, type SourceContext } from '../connector.js';
@@ -318,6 +319,49 @@ async function mergeByKey(ctx: SourceContext, config: SqlSourceConfig, plan: Pla
   }
 }
 
+/**
+ * `append` with `cursor.lookback`: the rows within the lookback of the last committed cursor value and up to it
+ * (rows a late transaction committed behind the cursor), without those the lake already holds (same cursor and
+ * tie-breaker values). A batch of its own, committed with the state unchanged; none when nothing is new.
+ */
+async function lateRows(ctx: SourceContext, config: SqlSourceConfig, plan: Plan, last: string[], lookback: number | string): Promise<SourceBatch | undefined> {
+  const { reader, keys } = plan;
+  const table = parseTableName(config.into, `sources.${ctx.name}.into`).name;
+  const existing = (await ctx.lake.catalog.getTable(table)) ? await ctx.lake.catalog.resolveSnapshot(table) : undefined;
+  if (!existing) return undefined;
+  const cols = keys.map((k) => reader.quoteIdent(k.name));
+  const lastCursor = reader.literal(last[0]!, keys[0]!.type);
+  const from =
+    typeof lookback === 'number'
+      ? `(${lastCursor} - ${lookback})`
+      : reader.minusSeconds(lastCursor, toMillis(lookback, `sources.${ctx.name}.cursor.lookback`) / 1000);
+  const window = `${cols.map((c) => `${c} IS NOT NULL`).join(' AND ')} AND ${cols[0]} >= ${from} AND (${cols.join(', ')}) <= (${last.map((v, i) => reader.literal(v, keys[i]!.type)).join(', ')})`;
+  const file = scratch(ctx);
+  try {
+    const copied = await reader.copy(`${plan.from} WHERE ${window}`, file);
+    const csv = readCsv(file, plan.columns, config.maxRowBytes);
+    const parsed = Number((await ctx.lake.engine.query(`SELECT count(*) AS n FROM (${csv})`)).rows[0]!.n);
+    if (parsed !== copied) throw miscounted(ctx, config, copied, parsed);
+    const same = keys.map((k) => `e.${duckIdent(k.name)} IS NOT DISTINCT FROM n.${duckIdent(k.name)}`).join(' AND ');
+    const select = `SELECT * FROM (${csv}) AS n WHERE NOT EXISTS (SELECT 1 FROM (${await ctx.lake.selectOfFiles(existing.files, existing.snapshot.schema)}) AS e WHERE ${same})`;
+    const fresh = Number((await ctx.lake.engine.query(`SELECT count(*) AS n FROM (${select})`)).rows[0]!.n);
+    if (fresh === 0) {
+      rmSync(file, { force: true });
+      return undefined;
+    }
+    return {
+      select,
+      state: { last } satisfies CursorState,
+      describe: `${fresh} late row(s) of ${config.table} within ${lookback} of ${keys[0]!.name} ${last[0]}`,
+      expectedRows: fresh,
+      release: async () => rmSync(file, { force: true }),
+    };
+  } catch (err) {
+    rmSync(file, { force: true });
+    throw err;
+  }
+}
+
 /** `append`: batches of rows past the cursor, in (cursor, tie-breaker) order, each committed with its last row's keys. */
 function appendPastCursor(ctx: SourceContext, config: SqlSourceConfig, plan: Plan) {
   const batchSize = config.batchSize ?? 500_000;
@@ -326,6 +370,11 @@ function appendPastCursor(ctx: SourceContext, config: SqlSourceConfig, plan: Pla
   const order = cols.join(', ');
   return appendBatches(ctx, config, async function* (committed): AsyncIterable<SourceBatch> {
     let state = (committed ?? {}) as CursorState;
+    const lookback = config.cursor?.lookback;
+    if (lookback !== undefined && state.last) {
+      const late = await lateRows(ctx, config, plan, state.last, lookback);
+      if (late) yield late;
+    }
     for (;;) {
       const past = pastState(plan, config, state);
       const whereSql = past ? ` WHERE ${past}` : '';

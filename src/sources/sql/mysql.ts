@@ -88,6 +88,10 @@ export class MySqlReader implements SqlReader {
     return `CAST(${column} AS CHAR)`;
   }
 
+  minusSeconds(expr: string, seconds: number): string {
+    return `(${expr} - INTERVAL ${seconds} SECOND)`;
+  }
+
   async query<R extends Record<string, unknown>>(sql: string): Promise<R[]> {
     try {
       return (await this.conn.query({ sql, bigIntAsNumber: false, decimalAsNumber: false, dateStrings: true })) as R[];

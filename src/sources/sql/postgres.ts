@@ -80,6 +80,10 @@ export class PostgresReader implements SqlReader {
     return `${column}::text`;
   }
 
+  minusSeconds(expr: string, seconds: number): string {
+    return `(${expr} - make_interval(secs => ${seconds}))`;
+  }
+
   async query<R extends Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<R[]> {
     try {
       return (await this.client.query<R>(sql, params)).rows;

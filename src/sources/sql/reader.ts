@@ -25,6 +25,8 @@ export interface SqlReader {
   tableRef(table: string): string;
   /** A literal of a column's type from the server's own text for it (a cursor value). */
   literal(value: string, sourceType: string): string;
+  /** `expr` (a date or time) minus that many seconds. */
+  minusSeconds(expr: string, seconds: number): string;
   /** A column's value as the server's text (cursor values are kept so, exactly). */
   asText(column: string): string;
   close(): Promise<void>;
