@@ -5,6 +5,11 @@ import { quoteLiteral } from '../engine/sql.js';
 import { newId } from '../util/ids.js';
 import { emptyReport, type SourceConfigBase, type SourceContext, type SourceReport } from './connector.js';
 
+/** The lineage columns every source's rows get, as a SELECT list: when, from which source, in which batch. */
+export function lineageColumns(source: string, batchId: string): string {
+  return `CAST(${quoteLiteral(new Date().toISOString())} AS TIMESTAMPTZ) AS _ingested_at, ${quoteLiteral(source)} AS _source, ${quoteLiteral(batchId)} AS _batch_id`;
+}
+
 /** A batch of a cursor-style source: a DuckDB relation holding its rows, and the state once they are committed. */
 export interface SourceBatch {
   /** A SELECT DuckDB can run (over a temporary table the connector filled, a file it fetched…). */
@@ -42,7 +47,7 @@ export async function appendBatches(ctx: SourceContext, config: SourceConfigBase
     report.discovered++;
     try {
       const batchId = newId('b');
-      const select = `SELECT *, CAST(${quoteLiteral(new Date().toISOString())} AS TIMESTAMPTZ) AS _ingested_at, ${quoteLiteral(ctx.name)} AS _source, ${quoteLiteral(batchId)} AS _batch_id FROM (${batch.select})`;
+      const select = `SELECT *, ${lineageColumns(ctx.name, batchId)} FROM (${batch.select})`;
       const written = await ctx.lake.writeFiles(table, select);
       if (batch.expectedRows !== undefined && written.rowCount !== batch.expectedRows) {
         await ctx.lake.storage.delete(written.files.map((f) => f.path));

@@ -1,8 +1,9 @@
 import { createWriteStream, rmSync } from 'node:fs';
-import { quoteIdent as duckIdent, quoteLiteral as duckLiteral } from '../../engine/sql.js';
+import { quoteIdent as duckIdent } from '../../engine/sql.js';
 import { TributaryError } from '../../errors.js';
 import { parseTableName } from '../../lake/table-name.js';
 import { newId } from '../../util/ids.js';
+import { lineageColumns } from '../batches.js';
 import { emptyReport, type SourceContext, type SourceReport } from '../connector.js';
 import type { SqlSourceConfig } from './config.js';
 import { miscounted, readCsv, scratch } from './csv.js';
@@ -84,8 +85,7 @@ export async function ingestChanges(ctx: SourceContext, config: SqlSourceConfig,
   const publication = config.publication ?? slot;
   const cols = textColumns(columns, (n) => reader.quoteIdent(n));
   const all = [...META, ...cols];
-  const lineage = (batchId: string) =>
-    `CAST(${duckLiteral(new Date().toISOString())} AS TIMESTAMPTZ) AS _ingested_at, ${duckLiteral(ctx.name)} AS _source, ${duckLiteral(batchId)} AS _batch_id`;
+  const lineage = (batchId: string) => lineageColumns(ctx.name, batchId);
 
   let committed = await ctx.lake.catalog.sourceStates.get(ctx.name);
   if (!committed) {

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { quoteIdent as duckIdent, quoteLiteral as duckLiteral } from '../../engine/sql.js';
+import { quoteIdent as duckIdent } from '../../engine/sql.js';
 import { TributaryError } from '../../errors.js';
 import { parseTableName } from '../../lake/table-name.js';
 import { toMillis } from '../../util/duration.js';
 import { newId } from '../../util/ids.js';
-import { appendBatches, type SourceBatch } from '../batches.js';
+import { appendBatches, lineageColumns, type SourceBatch } from '../batches.js';
 import { emptyReport, type SourceConnector, type SourceContext } from '../connector.js';
 import { type SqlSourceConfig, sqlSourceSchema } from './config.js';
 import { ingestChanges, slotName } from './cdc.js';
@@ -43,11 +43,10 @@ async function open(ctx: SourceContext, config: SqlSourceConfig): Promise<Plan> 
   const quoteIdent = (n: string) => reader.quoteIdent(n);
   try {
     const projection = config.columns ? config.columns.map(quoteIdent).join(', ') : '*';
-    const base = config.table
-      ? `SELECT ${projection} FROM ${tableRef(config.table)}`
-      : `SELECT ${projection} FROM (${config.query!.trim().replace(/;\s*$/, '')}\n) AS q`;
-    const columns = await reader.columns(base);
-    const from = `SELECT ${columns.map((c) => c.select).join(', ')} FROM ${config.table ? tableRef(config.table) : `(${config.query!.trim().replace(/;\s*$/, '')}\n) AS q`}`;
+    // A query ends on a line of its own: a trailing `-- comment` must not swallow the closing parenthesis.
+    const relation = config.table ? tableRef(config.table) : `(${config.query!.trim().replace(/;\s*$/, '')}\n) AS q`;
+    const columns = await reader.columns(`SELECT ${projection} FROM ${relation}`);
+    const from = `SELECT ${columns.map((c) => c.select).join(', ')} FROM ${relation}`;
     let keys: Plan['keys'] = [];
     if (config.cursor) {
       const tie = config.cursor.tieBreaker ? [config.cursor.tieBreaker].flat() : await reader.primaryKey(config.table!);
@@ -105,6 +104,30 @@ function pastState(plan: Plan, config: SqlSourceConfig, state: CursorState): str
   if (state.last) return `${known} AND (${cols.join(', ')}) > (${state.last.map(lit).join(', ')})`;
   if (config.cursor?.initial !== undefined) return `${known} AND ${cols[0]} >= ${lit(String(config.cursor.initial), 0)}`;
   return known;
+}
+
+/**
+ * The cursor and tie-breaker values, as the server's text, of the last row past `past` in (cursor, tie-breaker)
+ * order — of the first `limit` rows when given (a batch) — found by the server in its own order (its collation).
+ * Undefined: no row.
+ */
+async function boundary(plan: Plan, table: string, past: string, limit?: number): Promise<string[] | undefined> {
+  const { reader, keys } = plan;
+  const cols = keys.map((k) => reader.quoteIdent(k.name));
+  const where = past ? ` WHERE ${past}` : '';
+  const rows =
+    limit === undefined
+      ? `${reader.tableRef(table)}${where}`
+      : `(SELECT ${cols.join(', ')} FROM ${reader.tableRef(table)}${where} ORDER BY ${cols.join(', ')} LIMIT ${limit}) AS b`;
+  const [row] = await reader.query<Record<string, string>>(
+    `SELECT ${cols.map((c, i) => `${reader.asText(c)} AS k${i}`).join(', ')} FROM ${rows} ORDER BY ${cols.map((c) => `${c} DESC`).join(', ')} LIMIT 1`,
+  );
+  return row ? keys.map((_, i) => row[`k${i}`]!) : undefined;
+}
+
+/** `(cursor, tie…) <= (last…)`: the rows up to a boundary. */
+function upTo(plan: Plan, last: readonly string[]): string {
+  return `(${plan.keys.map((k) => plan.reader.quoteIdent(k.name)).join(', ')}) <= (${last.map((v, i) => plan.reader.literal(v, plan.keys[i]!.type)).join(', ')})`;
 }
 
 function postgres(reader: SqlReader): PostgresReader {
@@ -218,7 +241,7 @@ async function replaceWhole(ctx: SourceContext, config: SqlSourceConfig, plan: P
     ctx.onProgress?.({ source: ctx.name, phase: 'reading', done: 0, total: 1 });
     const copied = await plan.reader.copy(plan.from, file);
     const batchId = newId('b');
-    const select = `SELECT *, CAST(${duckLiteral(new Date().toISOString())} AS TIMESTAMPTZ) AS _ingested_at, ${duckLiteral(ctx.name)} AS _source, ${duckLiteral(batchId)} AS _batch_id FROM (${readCsv(file, plan.columns, config.maxRowBytes)})`;
+    const select = `SELECT *, ${lineageColumns(ctx.name, batchId)} FROM (${readCsv(file, plan.columns, config.maxRowBytes)})`;
     const written = await ctx.lake.writeFiles(table, select, { preserveOrder: false });
     if (written.rowCount !== copied) {
       await ctx.lake.storage.delete(written.files.map((f) => f.path));
@@ -258,13 +281,9 @@ async function mergeByKey(ctx: SourceContext, config: SqlSourceConfig, plan: Pla
   let copy = plan.from;
   if (config.cursor) {
     const past = pastState(plan, config, state);
-    const cols = keys.map((k) => reader.quoteIdent(k.name));
-    const [boundary] = await reader.query<Record<string, string>>(
-      `SELECT ${cols.map((c, i) => `${reader.asText(c)} AS k${i}`).join(', ')} FROM ${reader.tableRef(config.table!)}${past ? ` WHERE ${past}` : ''} ORDER BY ${cols.map((c) => `${c} DESC`).join(', ')} LIMIT 1`,
-    );
-    if (!boundary) return report; // nothing past the cursor
-    const last = keys.map((_, i) => boundary[`k${i}`]!);
-    copy = `${plan.from} WHERE ${past ? `${past} AND ` : ''}(${cols.join(', ')}) <= (${last.map((v, i) => reader.literal(v, keys[i]!.type)).join(', ')})`;
+    const last = await boundary(plan, config.table!, past);
+    if (!last) return report; // nothing past the cursor
+    copy = `${plan.from} WHERE ${past ? `${past} AND ` : ''}${upTo(plan, last)}`;
     next = { last };
   }
   const file = scratch(ctx);
@@ -274,7 +293,7 @@ async function mergeByKey(ctx: SourceContext, config: SqlSourceConfig, plan: Pla
     const copied = await reader.copy(copy, file);
     const batchId = newId('b');
     await engine.run(
-      `CREATE OR REPLACE TEMP TABLE ${NEW_ROWS} AS SELECT *, CAST(${duckLiteral(new Date().toISOString())} AS TIMESTAMPTZ) AS _ingested_at, ${duckLiteral(ctx.name)} AS _source, ${duckLiteral(batchId)} AS _batch_id FROM (${readCsv(file, plan.columns, config.maxRowBytes)})`,
+      `CREATE OR REPLACE TEMP TABLE ${NEW_ROWS} AS SELECT *, ${lineageColumns(ctx.name, batchId)} FROM (${readCsv(file, plan.columns, config.maxRowBytes)})`,
     );
     const read = Number((await engine.query(`SELECT count(*) AS n FROM ${NEW_ROWS}`)).rows[0]!.n);
     if (read !== copied) throw miscounted(ctx, config, copied, read);
@@ -377,20 +396,15 @@ function appendPastCursor(ctx: SourceContext, config: SqlSourceConfig, plan: Pla
     }
     for (;;) {
       const past = pastState(plan, config, state);
-      const whereSql = past ? ` WHERE ${past}` : '';
-      // The batch's last row, found by the server in its own order (its collation), then the batch up to it: rows
-      // sharing the last cursor value are kept apart by the tie-breaker, never split or repeated.
-      const [boundary] = await plan.reader.query<Record<string, string>>(
-        `SELECT ${cols.map((c, i) => `${reader.asText(c)} AS k${i}`).join(', ')} FROM (SELECT ${order} FROM ${reader.tableRef(config.table!)}${whereSql} ORDER BY ${order} LIMIT ${batchSize}) AS b ORDER BY ${cols.map((c) => `${c} DESC`).join(', ')} LIMIT 1`,
-      );
-      if (!boundary) return;
-      const last = plan.keys.map((_, i) => boundary[`k${i}`]!);
-      const upTo = `(${order}) <= (${last.map((v, i) => reader.literal(v, plan.keys[i]!.type)).join(', ')})`;
+      // The batch's last row, then the batch up to it: rows sharing the last cursor value are kept apart by the
+      // tie-breaker, never split or repeated.
+      const last = await boundary(plan, config.table!, past, batchSize);
+      if (!last) return;
       const file = scratch(ctx);
       ctx.onProgress?.({ source: ctx.name, phase: 'reading', done: 0, total: 1 });
       let copied: number;
       try {
-        copied = await plan.reader.copy(`${plan.from} WHERE ${past ? `${past} AND ` : ''}${upTo} ORDER BY ${order}`, file);
+        copied = await plan.reader.copy(`${plan.from} WHERE ${past ? `${past} AND ` : ''}${upTo(plan, last)} ORDER BY ${order}`, file);
       } catch (err) {
         rmSync(file, { force: true });
         throw err;
