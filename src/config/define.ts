@@ -4,6 +4,7 @@ import type {
   CheckSpec,
   Duration,
   FileSourceConfig,
+  HttpSourceConfig,
   SqlSourceConfig,
   StreamConfig,
   TributaryConfig,
@@ -23,6 +24,11 @@ export function files(options: Omit<FileSourceConfig, 'kind'>): FileSourceConfig
 /** Declare a database source: a table (or a query) read into the table `into`. */
 export function sql(options: Omit<SqlSourceConfig, 'kind'>): SqlSourceConfig {
   return { kind: 'sql', ...options };
+}
+
+/** Declare an HTTP source: resources of a REST API, each into a table, every response kept in a raw table. */
+export function http(options: Omit<HttpSourceConfig, 'kind'>): HttpSourceConfig {
+  return { kind: 'http', ...options };
 }
 
 /**

@@ -6,6 +6,7 @@ import type { RetentionSettings, TableConfig } from '../lake/config.js';
 import type { JobConfig, OrchestrationSettings, SensorConfig } from '../orchestration/config.js';
 import type { ServeSettings } from '../serve/config.js';
 import type { FileSourceConfig } from '../sources/files/config.js';
+import type { HttpSourceConfig } from '../sources/http/config.js';
 import type { SqlSourceConfig } from '../sources/sql/config.js';
 import type { StoreSettings } from '../store/config.js';
 import type { StreamConfig } from '../streams/config.js';
@@ -25,6 +26,7 @@ export type { DashboardChart, DashboardPage, EndpointSpec, ServedTable, ServeSet
 export type { SerdeSpec } from '../serdes/serde.js';
 export type { ColumnSpec, CsvOptions, ErrorPolicy, ExpectedSchema, FileFormat, FileSourceConfig } from '../sources/files/config.js';
 export type { SqlCursor, SqlSourceConfig } from '../sources/sql/config.js';
+export type { HttpAuthConfig, HttpResourceConfig, HttpSourceConfig, IncrementalConfig, PaginateConfig } from '../sources/http/config.js';
 export type { StoreSettings } from '../store/config.js';
 export type { AggregateSpec, FieldType, StreamConfig, StreamEvent, StreamOutput, WindowSpec } from '../streams/config.js';
 export type { Duration } from '../util/duration.js';
@@ -39,6 +41,7 @@ export type TributaryConfig = z.infer<typeof configSchema>;
 export interface SourceKinds {
   files: FileSourceConfig;
   sql: SqlSourceConfig;
+  http: HttpSourceConfig;
 }
 
 /** Any source's config: one of the registered kinds (see sources/registry.ts). */

@@ -91,7 +91,8 @@ export interface IngestedOutcome {
 export interface QuarantinedOutcome {
   id: number | undefined;
   path: string;
-  reasonCode: Refusal['code'];
+  /** A file's refusal (`Refusal['code']`), or another kind's reason (`invalid_json`, `no_records`). */
+  reasonCode: Refusal['code'] | (string & {});
   reason: string;
 }
 

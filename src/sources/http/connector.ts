@@ -1,0 +1,678 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream, mkdirSync, rmSync, type WriteStream } from 'node:fs';
+import path from 'node:path';
+import { once } from 'node:events';
+import { quoteIdent as duckIdent, quoteLiteral } from '../../engine/sql.js';
+import { TributaryError, errorMessage } from '../../errors.js';
+import type { CommitPart, TableChange } from '../../catalog/types.js';
+import { parseTableName } from '../../lake/table-name.js';
+import { toMillis } from '../../util/duration.js';
+import { newId } from '../../util/ids.js';
+import { lineageColumns } from '../batches.js';
+import { emptyReport, type SourceConnector, type SourceContext, type SourceReport } from '../connector.js';
+import { HttpClient, HttpStatusError, snippet, type HttpResponse } from './client.js';
+import { type HttpResourceConfig, type HttpSourceConfig, httpSourceSchema } from './config.js';
+import { firstPage, nextPage, type PageRequest } from './paginate.js';
+import { fill, fillDeep, placeholders, selectRecords, valueAt } from './select.js';
+
+/**
+ * `kind: 'http'`: a REST API read into the lake. Each run (a poll) reads every resource's pages, lands every
+ * response as received in the raw table and the records of each resource in its table, and commits them all in one
+ * transaction with the source's new state (the incremental cursors): a crash or a failure before the commit leaves
+ * nothing, a run after it starts from the committed cursors. Responses and records go through files on disk that
+ * DuckDB reads: memory holds a page at a time.
+ */
+
+/** One resource as the run reads it: the source's own, or one of `resources`. */
+interface Resource extends Omit<HttpResourceConfig, 'into'> {
+  name: string;
+  into: string;
+}
+
+interface ResourceState {
+  /** The incremental start of the next run. */
+  cursor?: unknown;
+  /** Hashes of the records whose cursor is the last value: an API that starts at it inclusively repeats them. */
+  boundary?: string[];
+}
+
+/** A source's committed state: polls so far and each resource's incremental position. */
+interface HttpState {
+  polls: number;
+  resources: Record<string, ResourceState>;
+}
+
+/** A response that cannot be read as records: set aside in quarantine, the resource fails for this run. */
+class Malformed extends Error {
+  constructor(
+    readonly code: 'invalid_json' | 'no_records',
+    message: string,
+    readonly response: HttpResponse,
+  ) {
+    super(message);
+  }
+}
+
+/** What a run read of one resource, before its commit. */
+interface ResourceRun {
+  resource: Resource;
+  recordsFile: string;
+  rawFile: string;
+  records: number;
+  pages: number;
+  state?: ResourceState;
+  /** Why it was not committed. */
+  failed?: string;
+}
+
+const ORD = '__tributary_ord';
+
+function resourcesOf(ctx: SourceContext, config: HttpSourceConfig): Resource[] {
+  const where = `sources.${ctx.name}`;
+  const {
+    kind: _k,
+    baseUrl: _b,
+    resources,
+    raw: _r,
+    auth: _a,
+    timeout: _t,
+    retry: _re,
+    rateLimit: _rl,
+    concurrency: _c,
+    circuitBreaker: _cb,
+    maxResponseBytes: _m,
+    ...own
+  } = config;
+  const all: Resource[] = [{ ...own, name: ctx.name }, ...Object.entries(resources ?? {}).map(([name, r]) => ({ ...r, name }))];
+  const names = all.map((r) => r.name);
+  for (const r of all) {
+    if (typeof r.parent === 'string' && !names.includes(r.parent)) {
+      throw new TributaryError('CONFIG_INVALID', `${where}.resources.${r.name}.parent: no resource "${r.parent}" (resources: ${names.join(', ')})`);
+    }
+  }
+  // Parents before their children; a cycle is named.
+  const ordered: Resource[] = [];
+  const visit = (r: Resource, trail: string[]) => {
+    if (ordered.includes(r)) return;
+    if (trail.includes(r.name)) throw new TributaryError('CONFIG_INVALID', `${where}.resources: parents form a cycle (${[...trail, r.name].join(' → ')})`);
+    if (typeof r.parent === 'string') visit(all.find((p) => p.name === r.parent)!, [...trail, r.name]);
+    ordered.push(r);
+  };
+  for (const r of all) visit(r, []);
+  const tables = new Map<string, string>();
+  for (const r of ordered) {
+    const other = tables.get(r.into);
+    if (other) throw new TributaryError('CONFIG_INVALID', `${where}: resources ${other} and ${r.name} both land in ${r.into}`);
+    tables.set(r.into, r.name);
+  }
+  return ordered;
+}
+
+function rawTable(config: HttpSourceConfig): string {
+  return config.raw ?? `${config.into}_raw`;
+}
+
+function clientOf(ctx: SourceContext, config: HttpSourceConfig): HttpClient {
+  const where = `sources.${ctx.name}`;
+  const secrets: string[] = [];
+  const secretParams: string[] = [];
+  const auth = config.auth;
+  if (auth?.type === 'bearer') secrets.push(auth.token);
+  if (auth?.type === 'apiKey') {
+    secrets.push(auth.value);
+    if (auth.query) secretParams.push(auth.query);
+  }
+  if (auth?.type === 'basic') secrets.push(auth.password, Buffer.from(`${auth.username}:${auth.password}`).toString('base64'));
+  return new HttpClient({
+    where,
+    timeoutMs: toMillis(config.timeout ?? '30s', `${where}.timeout`),
+    retries: config.retry?.attempts ?? 5,
+    delayMs: toMillis(config.retry?.delay ?? '500ms', `${where}.retry.delay`),
+    maxDelayMs: toMillis(config.retry?.maxDelay ?? '30s', `${where}.retry.maxDelay`),
+    ...(config.rateLimit ? { rateLimit: config.rateLimit } : {}),
+    concurrency: config.concurrency ?? 4,
+    circuitBreaker: config.circuitBreaker ?? 10,
+    maxResponseBytes: config.maxResponseBytes ?? 64 * 1024 * 1024,
+    secrets,
+    secretParams,
+  });
+}
+
+/** Auth as headers and query parameters. */
+function authOf(config: HttpSourceConfig): { headers: Record<string, string>; query: Record<string, string> } {
+  const auth = config.auth;
+  if (!auth) return { headers: {}, query: {} };
+  if (auth.type === 'bearer') return { headers: { authorization: `Bearer ${auth.token}` }, query: {} };
+  if (auth.type === 'basic') return { headers: { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` }, query: {} };
+  if (auth.query) return { headers: {}, query: { [auth.query]: auth.value } };
+  return { headers: { [auth.header ?? 'x-api-key']: auth.value }, query: {} };
+}
+
+/** Orders cursor values: numbers as numbers, timestamps as instants, other text as text. */
+export function compareCursor(a: unknown, b: unknown): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  const sa = String(a);
+  const sb = String(b);
+  if (/^-?\d+(\.\d+)?$/.test(sa) && /^-?\d+(\.\d+)?$/.test(sb)) return Number(sa) - Number(sb);
+  if (/^\d{4}-\d{2}-\d{2}/.test(sa) && /^\d{4}-\d{2}-\d{2}/.test(sb)) {
+    const ta = Date.parse(sa);
+    const tb = Date.parse(sb);
+    if (!Number.isNaN(ta) && !Number.isNaN(tb) && ta !== tb) return ta - tb;
+    if (ta === tb) return 0;
+  }
+  return sa < sb ? -1 : sa > sb ? 1 : 0;
+}
+
+function hashRecord(record: unknown): string {
+  return createHash('sha256').update(JSON.stringify(record)).digest('hex').slice(0, 32);
+}
+
+async function write(stream: WriteStream, line: string): Promise<void> {
+  if (!stream.write(line)) await once(stream, 'drain');
+}
+
+async function close(stream: WriteStream): Promise<void> {
+  await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+}
+
+/** One run of an HTTP source: the client, the scratch files, the report. */
+class Poll {
+  readonly where: string;
+  readonly client: HttpClient;
+  readonly auth: ReturnType<typeof authOf>;
+  readonly dir: string;
+  readonly report: SourceReport;
+  /** Records of each parent resource this run read, for its children (the fields they use). */
+  readonly parentRows = new Map<string, Record<string, unknown>[]>();
+  /** The fields each parent's children need. */
+  readonly neededFields = new Map<string, Set<string>>();
+  /** The fields a parent's records have, for errors. */
+  readonly parentFields = new Map<string, Set<string>>();
+
+  constructor(
+    readonly ctx: SourceContext,
+    readonly config: HttpSourceConfig,
+    readonly resources: Resource[],
+    readonly state: HttpState,
+  ) {
+    this.where = `sources.${ctx.name}`;
+    this.client = clientOf(ctx, config);
+    this.auth = authOf(config);
+    this.dir = path.join(ctx.lake.config.lakePath, '_tmp', `http-${ctx.name}-${newId('')}`);
+    mkdirSync(this.dir, { recursive: true });
+    this.report = emptyReport(ctx.name, parseTableName(config.into, `${this.where}.into`).name, 'resource');
+    for (const r of resources) {
+      if (typeof r.parent !== 'string') continue;
+      const fields = this.neededFields.get(r.parent) ?? new Set<string>();
+      for (const t of [r.path ?? '', ...Object.values(r.params ?? {}).map(String), JSON.stringify(r.body ?? '')]) {
+        for (const p of placeholders(t)) if (!p.startsWith('$')) fields.add(p);
+      }
+      for (const f of Object.values(r.include ?? {})) fields.add(f);
+      this.neededFields.set(r.parent, fields);
+    }
+  }
+
+  /** Reads one resource's pages (for each parent record, when it has a parent) into its scratch files. */
+  async read(resource: Resource): Promise<ResourceRun> {
+    const run: ResourceRun = {
+      resource,
+      recordsFile: path.join(this.dir, `${resource.name}.records.ndjson`),
+      rawFile: path.join(this.dir, `${resource.name}.raw.ndjson`),
+      records: 0,
+      pages: 0,
+    };
+    const records = createWriteStream(run.recordsFile);
+    const raw = createWriteStream(run.rawFile);
+    try {
+      const previous = this.state.resources[resource.name] ?? {};
+      const incremental = resource.incremental;
+      const start = previous.cursor ?? incremental?.initial;
+      const tracker = incremental ? new CursorTracker(previous, start) : undefined;
+      const keep = this.neededFields.get(resource.name);
+      const parents = await this.parentsOf(resource);
+      let ord = 0;
+      let lastResponseCursor: unknown;
+      const readOne = async (parent: Record<string, unknown>) => {
+        const vars: Record<string, unknown> = { ...parent, ...(start !== undefined ? { $cursor: start } : {}) };
+        for await (const page of this.pages(resource, vars, start)) {
+          run.pages++;
+          await write(raw, `${JSON.stringify(rawRow(resource.name, page.response, run.pages))}\n`);
+          if (incremental?.fromResponse) {
+            const next = valueAt(page.body, incremental.fromResponse);
+            if (next !== undefined && next !== null) lastResponseCursor = next;
+          }
+          for (const item of page.records) {
+            let record: Record<string, unknown> =
+              item !== null && typeof item === 'object' && !Array.isArray(item) ? (item as Record<string, unknown>) : { value: item };
+            if (tracker && incremental?.cursor && !tracker.admit(record, incremental.cursor)) continue;
+            if (resource.include) {
+              record = { ...record };
+              for (const [column, field] of Object.entries(resource.include)) record[column] = valueAt(parent, field) ?? null;
+            }
+            if (keep) {
+              const fields = this.parentFields.get(resource.name) ?? new Set<string>();
+              for (const k of Object.keys(record)) fields.add(k);
+              this.parentFields.set(resource.name, fields);
+              const rows = this.parentRows.get(resource.name) ?? [];
+              rows.push(Object.fromEntries([...keep].map((f) => [f, valueAt(record, f)])));
+              this.parentRows.set(resource.name, rows);
+            }
+            await write(records, `${JSON.stringify({ ...record, [ORD]: ord++ })}\n`);
+            run.records++;
+          }
+        }
+      };
+      if (parents === undefined) await readOne({});
+      else {
+        // Children of several parents at once, within the client's concurrency; the first failure stops the rest.
+        let next = 0;
+        let failure: unknown;
+        const workers = Array.from({ length: Math.min(this.client.options.concurrency, parents.length) }, async () => {
+          while (failure === undefined && next < parents.length) {
+            const parent = parents[next++]!;
+            try {
+              await readOne(parent);
+            } catch (err) {
+              failure ??= err;
+            }
+          }
+        });
+        await Promise.all(workers);
+        if (failure !== undefined) throw failure;
+      }
+      if (incremental) {
+        run.state = incremental.fromResponse
+          ? { cursor: lastResponseCursor ?? start }
+          : { ...(tracker!.max !== undefined ? { cursor: tracker!.max } : {}), boundary: tracker!.boundary() };
+      }
+      return run;
+    } finally {
+      await close(records);
+      await close(raw);
+    }
+  }
+
+  /** The parent records (or query rows) a child resource is read for; undefined: it has no parent. */
+  private async parentsOf(resource: Resource): Promise<Record<string, unknown>[] | undefined> {
+    if (resource.parent === undefined) return undefined;
+    if (typeof resource.parent === 'string') return this.parentRows.get(resource.parent) ?? [];
+    const result = await this.ctx.lake.query(resource.parent.query, { json: { numbers: true } }).catch((err: unknown) => {
+      throw new TributaryError('CONFIG_INVALID', `${this.where}.resources.${resource.name}.parent.query: ${errorMessage(err)}`, { cause: err });
+    });
+    return result.rows as Record<string, unknown>[];
+  }
+
+  /** The pages of one request sequence. */
+  private async *pages(
+    resource: Resource,
+    vars: Record<string, unknown>,
+    start: unknown,
+  ): AsyncIterable<{ response: HttpResponse; body: unknown; records: unknown[] }> {
+    const at = resource.name === this.ctx.name ? this.where : `${this.where}.resources.${resource.name}`;
+    const missing = (name: string): never => {
+      throw new TributaryError(
+        'CONFIG_INVALID',
+        name === '$cursor'
+          ? `${at}: {$cursor} has no value yet: give incremental.initial`
+          : `${at}: the placeholder {${name}} has no value in the parent's record (fields: ${[
+              ...(typeof resource.parent === 'string' ? (this.parentFields.get(resource.parent) ?? []) : Object.keys(vars).filter((k) => !k.startsWith('$'))),
+            ].join(', ')})`,
+      );
+    };
+    const base = this.config.baseUrl.replace(/\/+$/, '');
+    const route = resource.path ? fill(resource.path, vars, missing, true) : '';
+    const url = new URL(`${base}${route && !route.startsWith('/') ? '/' : ''}${route}`);
+    const params: Record<string, string> = {};
+    for (const [k, v] of Object.entries(resource.params ?? {})) params[k] = typeof v === 'string' ? fill(v, vars, missing) : String(v);
+    if (resource.incremental?.param && start !== undefined) params[resource.incremental.param] = typeof start === 'string' ? start : JSON.stringify(start);
+    const body = resource.body === undefined ? undefined : fillDeep(resource.body, vars, missing);
+    const headers = { ...this.auth.headers, ...(this.config.headers ?? {}), ...(resource.headers ?? {}) };
+    let request: PageRequest | undefined = firstPage(resource.paginate, url, params);
+    const seen = new Set<string>();
+    const maxPages = resource.maxPages ?? 10_000;
+    for (let n = 0; request; n++) {
+      if (n >= maxPages) {
+        this.report.warnings.push(`${at}: stopped after maxPages (${maxPages}) pages; raise maxPages if the API has more`);
+        return;
+      }
+      const target = new URL(request.url);
+      for (const [k, v] of Object.entries(request.params)) target.searchParams.set(k, v);
+      for (const [k, v] of Object.entries(this.auth.query)) if (!target.searchParams.has(k)) target.searchParams.set(k, v);
+      const key = target.toString();
+      if (seen.has(key)) {
+        throw new TributaryError(
+          'INGEST_FAILED',
+          `${at}: the API gave the same next page twice (${this.client.mask(key)}): stopped instead of reading it forever; nothing of ${resource.name} committed`,
+        );
+      }
+      seen.add(key);
+      const response = await this.client.fetch({ url: target, method: resource.method ?? 'GET', headers, ...(body !== undefined ? { body } : {}) });
+      let parsed: unknown;
+      try {
+        parsed = response.body.trim() === '' ? undefined : JSON.parse(response.body);
+      } catch (err) {
+        const type = response.headers['content-type'] ?? 'no content type';
+        throw new Malformed(
+          'invalid_json',
+          `${at}: ${response.url} answered ${response.status} with a body that is not JSON (${type}${/html/i.test(type) || /^\s*</.test(response.body) ? ', an HTML page' : ''}: ${errorMessage(err)}): ${snippet(response.body)}`,
+          response,
+        );
+      }
+      if (parsed === undefined) throw new Malformed('invalid_json', `${at}: ${response.url} answered ${response.status} with an empty body`, response);
+      const records = selectRecords(parsed, resource.select);
+      if (!records) {
+        throw new Malformed(
+          'no_records',
+          `${at}: ${response.url}: the record selector ${resource.select ?? '(default)'} finds nothing in the body: ${snippet(response.body)}`,
+          response,
+        );
+      }
+      yield { response, body: parsed, records };
+      if (records.length === 0) return;
+      request = nextPage(resource.paginate, request, { body: parsed, headers: response.headers, records: records.length, url: target }, (m) => {
+        throw new TributaryError('INGEST_FAILED', `${at}: ${m}`);
+      });
+    }
+  }
+
+  /** Sets a malformed response aside: its body kept in the lake's quarantine folder, the reason recorded. */
+  async quarantine(resource: Resource, malformed: Malformed): Promise<void> {
+    const bytes = Buffer.from(malformed.response.body, 'utf8');
+    const hash = createHash('sha256').update(bytes).digest('hex');
+    const storedPath = `_quarantine/${hash.slice(0, 16)}/response.body`;
+    if (!(await this.ctx.lake.storage.exists(storedPath))) await this.ctx.lake.storage.put(storedPath, bytes);
+    const entry = await this.ctx.lake.catalog.quarantine.add({
+      source: this.ctx.name,
+      path: malformed.response.url,
+      fileHash: hash,
+      storedPath,
+      table: parseTableName(resource.into).name,
+      reasonCode: malformed.code,
+      reason: malformed.message,
+      details: { resource: resource.name, status: malformed.response.status, headers: malformed.response.headers, fetchedAt: malformed.response.fetchedAt },
+      ...(this.ctx.runId ? { runId: this.ctx.runId } : {}),
+    });
+    this.report.quarantined.push({ id: entry.id, path: malformed.response.url, reasonCode: malformed.code, reason: malformed.message });
+  }
+
+  close(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** The incremental cursor of one resource: which records are new, the largest value, the records at it. */
+class CursorTracker {
+  max: unknown;
+  private readonly atMax = new Set<string>();
+  private readonly seen: Set<string>;
+
+  constructor(
+    private readonly previous: ResourceState,
+    private readonly start: unknown,
+  ) {
+    this.max = previous.cursor;
+    this.seen = new Set(previous.boundary ?? []);
+    if (previous.cursor !== undefined) for (const h of previous.boundary ?? []) this.atMax.add(h);
+  }
+
+  /** False for a record already read: before the start, or at it and read by the last run. */
+  admit(record: Record<string, unknown>, cursorPath: string): boolean {
+    const value = valueAt(record, cursorPath);
+    if (value === undefined || value === null) return true;
+    const last = this.previous.cursor;
+    if (last !== undefined) {
+      const c = compareCursor(value, last);
+      if (c < 0) return false;
+      if (c === 0 && this.seen.has(hashRecord(record))) return false;
+    } else if (this.start !== undefined && compareCursor(value, this.start) < 0) return false;
+    const hash = hashRecord(record);
+    if (this.max === undefined || compareCursor(value, this.max) > 0) {
+      this.max = value;
+      this.atMax.clear();
+    }
+    if (compareCursor(value, this.max) === 0) this.atMax.add(hash);
+    return true;
+  }
+
+  boundary(): string[] {
+    return [...this.atMax];
+  }
+}
+
+function rawRow(resource: string, response: HttpResponse, page: number) {
+  return {
+    resource,
+    page,
+    url: response.url,
+    status: response.status,
+    headers: JSON.stringify(response.headers),
+    body: response.body,
+    fetched_at: response.fetchedAt.toISOString(),
+    attempts: response.attempts,
+  };
+}
+
+const RAW_COLUMNS = `{resource: 'VARCHAR', page: 'INTEGER', url: 'VARCHAR', status: 'INTEGER', headers: 'JSON', body: 'VARCHAR', fetched_at: 'TIMESTAMPTZ', attempts: 'INTEGER'}`;
+
+/** Inferred types that may be read as the table's type without losing anything. */
+function widens(from: string, to: string): boolean {
+  if (from === to || to === 'VARCHAR' || to === 'JSON' || from === 'JSON') return true;
+  const ints = ['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT'];
+  if (ints.includes(from) && (ints.indexOf(to) >= ints.indexOf(from) || to === 'DOUBLE' || to.startsWith('DECIMAL'))) return true;
+  if (from === 'DATE' && to.startsWith('TIMESTAMP')) return true;
+  return false;
+}
+
+/** The SELECT of a resource's records, typed: declared columns as declared, the table's as the table has them. */
+async function recordsSelect(poll: Poll, run: ResourceRun): Promise<string> {
+  const { ctx } = poll;
+  const file = quoteLiteral(run.recordsFile);
+  const at = run.resource.name === ctx.name ? poll.where : `${poll.where}.resources.${run.resource.name}`;
+  const inferred = await ctx.lake.engine.describe(
+    `SELECT * FROM read_json(${file}, format = 'newline_delimited', sample_size = -1, maximum_object_size = 268435456)`,
+  );
+  const table = parseTableName(run.resource.into).name;
+  const current = (await ctx.lake.catalog.getTable(table)) ? await ctx.lake.catalog.resolveSnapshot(table) : undefined;
+  const declared = run.resource.columns ?? {};
+  const types: [string, string][] = inferred.map((c) => {
+    if (declared[c.name]) return [c.name, declared[c.name]!];
+    const was = current?.snapshot.schema.find((s) => s.name === c.name)?.type;
+    if (was && was !== c.type) {
+      if (!widens(c.type, was)) {
+        throw new TributaryError(
+          'INVALID_INPUT',
+          `${at}: field "${c.name}" now reads as ${c.type}, but ${table} holds it as ${was}; nothing of ${run.resource.name} committed`,
+          { hint: `declare its type in ${at}.columns (e.g. { ${c.name}: '${was === 'BIGINT' ? 'DOUBLE' : 'VARCHAR'}' }), or drop ${table}` },
+        );
+      }
+      return [c.name, was];
+    }
+    return [c.name, c.type];
+  });
+  for (const [name, type] of Object.entries(declared)) if (!types.some(([n]) => n === name)) types.push([name, type]);
+  const columns = `{${types.map(([n, t]) => `${quoteLiteral(n)}: ${quoteLiteral(t)}`).join(', ')}}`;
+  return `SELECT * FROM read_json(${file}, format = 'newline_delimited', columns = ${columns}, maximum_object_size = 268435456)`;
+}
+
+/** Writes one resource's records as its disposition says: the change its commit makes. */
+async function recordsChange(poll: Poll, run: ResourceRun, batchId: string): Promise<{ change?: TableChange; rows: number }> {
+  const { ctx } = poll;
+  const table = parseTableName(run.resource.into).name;
+  const describe = `${run.records} record(s) of ${run.resource.name} in ${run.pages} page(s)`;
+  const at = run.resource.name === ctx.name ? poll.where : `${poll.where}.resources.${run.resource.name}`;
+  let select: string;
+  if (run.records === 0) {
+    // Nothing read: an empty, typed relation for `replace` (the table becomes empty); append and merge add nothing.
+    select = `SELECT NULL::INTEGER AS ${duckIdent(ORD)} WHERE false`;
+  } else {
+    try {
+      select = await recordsSelect(poll, run);
+    } catch (err) {
+      if (err instanceof TributaryError) throw err;
+      throw new TributaryError(
+        'INVALID_INPUT',
+        `${at}: the records do not fit their types: ${errorMessage(err).split('\n')[0]}; nothing of ${run.resource.name} committed`,
+        {
+          hint: `declare the field's type in ${at}.columns`,
+          cause: err,
+        },
+      );
+    }
+  }
+  // Records keep the order the API gave them (ORD, dropped here).
+  const lineage = `SELECT * EXCLUDE (${duckIdent(ORD)}), ${lineageColumns(ctx.name, batchId)} FROM (${select}) ORDER BY ${duckIdent(ORD)}`;
+  const disposition = run.resource.disposition ?? 'append';
+  if (disposition === 'merge' && run.records > 0) {
+    const key = [run.resource.primaryKey!].flat();
+    const current = (await ctx.lake.catalog.getTable(table)) ? await ctx.lake.catalog.resolveSnapshot(table) : undefined;
+    const keyCols = key.map(duckIdent).join(', ');
+    // The last record of a key in this run wins; the table's rows of the keys read are replaced.
+    const fresh = `SELECT * EXCLUDE (${duckIdent(ORD)}), ${lineageColumns(ctx.name, batchId)} FROM (${select}) QUALIFY row_number() OVER (PARTITION BY ${keyCols} ORDER BY ${duckIdent(ORD)} DESC) = 1`;
+    for (const k of key) {
+      if (!(await ctx.lake.engine.describe(select)).some((c) => c.name === k))
+        throw new TributaryError('INVALID_INPUT', `${at}.primaryKey: the records have no field "${k}"; nothing of ${run.resource.name} committed`);
+    }
+    const same = key.map((k) => `n.${duckIdent(k)} IS NOT DISTINCT FROM e.${duckIdent(k)}`).join(' AND ');
+    const merged = current
+      ? `SELECT * FROM (${await ctx.lake.selectOfFiles(current.files, current.snapshot.schema)}) AS e WHERE NOT EXISTS (SELECT 1 FROM (${fresh}) AS n WHERE ${same}) UNION ALL BY NAME SELECT * FROM (${fresh})`
+      : fresh;
+    const written = await ctx.lake.writeFiles(table, merged);
+    return {
+      change: {
+        ...ctx.lake.change(written, 'overwrite', { source: ctx.name, batch: describe }),
+        operation: 'merge',
+        expectedSnapshot: current?.snapshot.snapshotId ?? 0,
+      },
+      rows: run.records,
+    };
+  }
+  if (run.records === 0 && disposition !== 'replace') return { rows: 0 };
+  const written = await ctx.lake.writeFiles(table, lineage);
+  return {
+    change: ctx.lake.change(written, disposition === 'replace' ? 'overwrite' : 'append', { source: ctx.name, batch: describe }),
+    rows: written.rowCount,
+  };
+}
+
+export const httpConnector: SourceConnector<HttpSourceConfig> = {
+  kind: 'http',
+  schema: httpSourceSchema,
+  writes: (config) => [rawTable(config), config.into, ...Object.values(config.resources ?? {}).map((r) => r.into)],
+
+  async plan(ctx, config) {
+    // An API says what is new only when asked: every poll asks.
+    const resources = resourcesOf(ctx, config);
+    return { upToDate: false, summary: `${resources.length} resource(s) of ${new URL(config.baseUrl).host} polled at every run`, warnings: [] };
+  },
+
+  async ingest(ctx, config) {
+    const resources = resourcesOf(ctx, config);
+    const committed = await ctx.lake.catalog.sourceStates.get(ctx.name);
+    const state: HttpState = { polls: 0, resources: {}, ...((committed?.state as HttpState | undefined) ?? {}) };
+    const poll = new Poll(ctx, config, resources, state);
+    const report = poll.report;
+    const written: { path: string }[] = [];
+    try {
+      const runs: ResourceRun[] = [];
+      const failures: string[] = [];
+      for (const [i, resource] of resources.entries()) {
+        report.discovered++;
+        ctx.onProgress?.({ source: ctx.name, phase: 'reading', done: i, total: resources.length });
+        const parentFailed = typeof resource.parent === 'string' ? runs.find((r) => r.resource.name === resource.parent)?.failed : undefined;
+        if (parentFailed) {
+          runs.push({ resource, recordsFile: '', rawFile: '', records: 0, pages: 0, failed: `its parent ${String(resource.parent)} failed` });
+          report.skipped.push({ path: resource.name, reason: `its parent ${String(resource.parent)} was not read` });
+          continue;
+        }
+        try {
+          runs.push(await poll.read(resource));
+        } catch (err) {
+          if (err instanceof Malformed) {
+            await poll.quarantine(resource, err);
+            runs.push({ resource, recordsFile: '', rawFile: '', records: 0, pages: 0, failed: err.message });
+            continue;
+          }
+          // The circuit is open: the API is down; nothing is committed.
+          if (err instanceof TributaryError && err.code === 'SOURCE_UNAVAILABLE' && /circuit open/.test(err.message)) throw err;
+          if (
+            err instanceof TributaryError &&
+            (err instanceof HttpStatusError || err.code === 'SOURCE_UNAVAILABLE' || err.code === 'INGEST_FAILED' || err.code === 'INVALID_INPUT')
+          ) {
+            runs.push({ resource, recordsFile: '', rawFile: '', records: 0, pages: 0, failed: err.message });
+            failures.push(err.message);
+            continue;
+          }
+          throw err;
+        }
+      }
+      const good = runs.filter((r) => !r.failed);
+      ctx.onProgress?.({ source: ctx.name, phase: 'committing', done: resources.length, total: resources.length });
+      const batchId = newId('b');
+      const changes: TableChange[] = [];
+      const tables: { run: ResourceRun; table: string; rows: number }[] = [];
+      for (const run of good) {
+        try {
+          const { change, rows } = await recordsChange(poll, run, batchId);
+          if (change) {
+            changes.push(change);
+            written.push(...change.addFiles);
+          }
+          tables.push({ run, table: parseTableName(run.resource.into).name, rows });
+        } catch (err) {
+          if (!(err instanceof TributaryError) || err.code !== 'INVALID_INPUT') throw err;
+          run.failed = err.message;
+          failures.push(err.message);
+        }
+      }
+      const landed = good.filter((r) => !r.failed);
+      if (landed.some((r) => r.pages > 0)) {
+        const files = landed.filter((r) => r.pages > 0).map((r) => quoteLiteral(r.rawFile));
+        const raw = await ctx.lake.writeFiles(
+          parseTableName(rawTable(config), `${poll.where}.raw`).name,
+          `SELECT *, ${lineageColumns(ctx.name, batchId)} FROM read_json([${files.join(', ')}], format = 'newline_delimited', columns = ${RAW_COLUMNS}, maximum_object_size = ${2 * (config.maxResponseBytes ?? 64 * 1024 * 1024)})`,
+        );
+        written.push(...raw.files);
+        changes.push(ctx.lake.change(raw, 'append', { source: ctx.name, batch: batchId }));
+      }
+      const next: HttpState = { polls: state.polls + 1, resources: { ...state.resources } };
+      for (const r of landed) if (r.state) next.resources[r.resource.name] = r.state;
+      // Entries of a page that reads well now are superseded.
+      const open = (await ctx.lake.catalog.quarantine.list({ source: ctx.name })).filter((e) =>
+        landed.some((r) => parseTableName(r.resource.into).name === e.table),
+      );
+      const parts: CommitPart[] = [
+        ctx.lake.catalog.sourceStates.advance({ source: ctx.name, expectedVersion: committed?.version ?? 0, state: next }),
+        ...open.map((e) => ctx.lake.catalog.quarantine.resolveOnCommit(e.id)),
+      ];
+      const result = await ctx.lake.commit({ ...(ctx.runId ? { runId: ctx.runId } : {}), changes, parts });
+      written.length = 0;
+      for (const { run, table, rows } of tables) {
+        if (run.failed) continue;
+        report.ingested.push({
+          path: `${run.resource.name}: ${run.records} record(s), ${run.pages} page(s)`,
+          hash: createHash('sha256').update(`${batchId}:${run.resource.name}`).digest('hex'),
+          rows,
+          rejectedRows: 0,
+          snapshotId: result.snapshots[table] ?? 0,
+          replacedRows: 0,
+        });
+        report.rows += rows;
+      }
+      if (failures.length) {
+        throw new TributaryError(
+          'INGEST_FAILED',
+          `${failures.join('; ')}${landed.length ? ` (committed: ${landed.map((r) => r.resource.name).join(', ')})` : ''}`,
+        );
+      }
+      return report;
+    } catch (err) {
+      if (written.length) {
+        await ctx.lake.storage.delete(written.map((f) => f.path)).catch(() => undefined);
+        await ctx.lake.discardWrites(written).catch(() => undefined);
+      }
+      throw err;
+    } finally {
+      poll.close();
+    }
+  },
+};
