@@ -151,6 +151,34 @@ describe('operational store (PostgreSQL)', () => {
     ]);
   }, 60_000);
 
+  it('append mode keeps a history: new keys inserted, rows never changed or deleted', async () => {
+    const { lake, dir } = await openTestLake({ sources: { t: { kind: 'files', glob: 'ticks/*.csv', into: 'bronze.ticks' } } });
+    const write = (name: string, body: string) => {
+      mkdirSync(path.join(dir, 'ticks'), { recursive: true });
+      writeFileSync(path.join(dir, 'ticks', name), body);
+    };
+    const schema = storeSchema();
+    const store = { url: `${PG_URL}?schema=${schema}`, tables: { 'bronze.ticks': { key: ['sym', 'at'], mode: 'append' as const, indexes: ['sym', 'at'] } } };
+    write('1.csv', 'sym,at,price\nBTC,1,100\nETH,1,10\n');
+    await runIngest(lake);
+    expect((await syncStore(lake, store))[0]).toMatchObject({ rowsUpserted: 2, rowsDeleted: 0 });
+    write('2.csv', 'sym,at,price\nBTC,2,101\nBTC,1,999\n'); // a repeated key: the history keeps its first row
+    await runIngest(lake);
+    const [second] = await syncStore(lake, store);
+    expect(second).toMatchObject({ rowsInSnapshot: 4, rowsUpserted: 1, rowsDeleted: 0 });
+    // The lake table replaced by a smaller one: the history keeps what it had.
+    await lake.write('bronze.ticks', "SELECT 'SOL' AS sym, 3 AS at, 5 AS price", { mode: 'overwrite' });
+    expect((await syncStore(lake, store))[0]).toMatchObject({ rowsUpserted: 1, rowsDeleted: 0 });
+    expect(await pgRows(`SELECT sym, at, price FROM "${schema}".bronze_ticks ORDER BY sym, at`)).toEqual([
+      { sym: 'BTC', at: '1', price: '100' },
+      { sym: 'BTC', at: '2', price: '101' },
+      { sym: 'ETH', at: '1', price: '10' },
+      { sym: 'SOL', at: '3', price: '5' },
+    ]);
+    const indexes = await pgRows(`SELECT indexname FROM pg_indexes WHERE schemaname = '${schema}' AND tablename = 'bronze_ticks' ORDER BY indexname`);
+    expect(indexes.map((r) => r.indexname)).toEqual(['bronze_ticks_at_idx', 'bronze_ticks_pkey', 'bronze_ticks_sym_idx']);
+  }, 60_000);
+
   it("syncs the retail example's gold tables (seed 002's loader) and names a bad key", async () => {
     const dir = path.join(tempDir('trib-store-'), 'retail');
     await runDemo(dir, { seed: 9, rows: 1200 });

@@ -12,6 +12,14 @@ export const checkOptionsSchema = z.strictObject({
   severity: severitySchema.optional(),
   /** Shown in reports; defaults to a description of the check, e.g. `not_null(id)`. */
   name: z.string().min(1).optional(),
+  /**
+   * An alert of this name fires when the check fails (a rule in `tributary monitoring export` over
+   * `tributary_check_failures_total`): a data alert such as "bitcoin fell more than 10 % in 24 h".
+   */
+  alert: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'alert names use letters, digits and _')
+    .optional(),
 });
 export type CheckOptions = z.infer<typeof checkOptionsSchema>;
 

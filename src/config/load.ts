@@ -126,6 +126,7 @@ export function resolveConfig(raw: unknown, projectDir: string, configFile: stri
     streams: config.streams ?? {},
     jobs: config.jobs ?? {},
     sensors: config.sensors ?? {},
+    probes: config.probes ?? {},
     automate: config.automate ?? [],
     orchestration: config.orchestration ?? {},
   };

@@ -4,7 +4,7 @@ import { checkKinds, checkSpecSchema } from '../checks/kinds.js';
 import { engineSettingsSchema } from '../engine/config.js';
 import { lakeSettingsSchema, tableConfigSchema } from '../lake/config.js';
 import { tableNameSchema } from '../lake/table-name.js';
-import { jobNameSchema, jobSchema, orchestrationSettingsSchema, sensorSchema } from '../orchestration/config.js';
+import { jobNameSchema, jobSchema, orchestrationSettingsSchema, probeSchema, sensorSchema } from '../orchestration/config.js';
 import { serveSettingsSchema } from '../serve/config.js';
 import { sourceConnector, sourceKinds } from '../sources/registry.js';
 import { storeSettingsSchema } from '../store/config.js';
@@ -76,6 +76,8 @@ export const configSchema = z.strictObject({
     .optional(),
   /** Sensors: conditions polled by the scheduler that start a job when they hold. */
   sensors: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'sensor names use letters, digits, _ and -'), sensorSchema).optional(),
+  /** Probes: assets that check a system answers before the assets that need it (`probe:<name>`). */
+  probes: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'probe names use letters, digits, _ and -'), probeSchema).optional(),
   /**
    * Declarative automation: models (names, layers or patterns like 'gold.*') rebuilt as soon as an input table
    * gets a new snapshot, with their automated downstream models, instead of waiting for a schedule.

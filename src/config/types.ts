@@ -3,7 +3,7 @@ import type { BuiltinCheckKinds } from '../checks/builtin.js';
 import type { CheckOptions } from '../checks/kinds.js';
 import type { EngineSettings } from '../engine/config.js';
 import type { RetentionSettings, TableConfig } from '../lake/config.js';
-import type { JobConfig, OrchestrationSettings, SensorConfig } from '../orchestration/config.js';
+import type { JobConfig, OrchestrationSettings, ProbeConfig, SensorConfig } from '../orchestration/config.js';
 import type { ServeSettings } from '../serve/config.js';
 import type { FileSourceConfig } from '../sources/files/config.js';
 import type { HttpSourceConfig } from '../sources/http/config.js';
@@ -21,7 +21,7 @@ import type { configSchema } from './schema.js';
 export type { CheckOptions, Severity } from '../checks/kinds.js';
 export type { EngineSettings } from '../engine/config.js';
 export type { LakeSettings, PartitionGranularity, RetentionSettings, TableConfig } from '../lake/config.js';
-export type { JobConfig, OrchestrationSettings, SensorConfig } from '../orchestration/config.js';
+export type { JobConfig, OrchestrationSettings, ProbeConfig, SensorConfig } from '../orchestration/config.js';
 export type { DashboardChart, DashboardPage, EndpointSpec, ServedTable, ServeSettings } from '../serve/config.js';
 export type { SerdeSpec } from '../serdes/serde.js';
 export type { ColumnSpec, CsvOptions, ErrorPolicy, ExpectedSchema, FileFormat, FileSourceConfig } from '../sources/files/config.js';
@@ -90,6 +90,7 @@ export interface ResolvedConfig {
   streams: Record<string, StreamConfig>;
   jobs: Record<string, JobConfig>;
   sensors: Record<string, SensorConfig>;
+  probes: Record<string, ProbeConfig>;
   automate: string[];
   orchestration: OrchestrationSettings;
 }

@@ -88,6 +88,11 @@ export async function retryQuarantined(lake: Lake, id: number, options: IngestOp
     throw new TributaryError('CONFLICT', `quarantine entry ${id} is already ${entry.status}`);
   }
   const declared = lake.config.sources[entry.source];
+  if (declared && declared.kind === 'http') {
+    throw new TributaryError('CONFLICT', `quarantine entry ${id} is a response of the HTTP source ${entry.source}: an API is asked again, not replayed`, {
+      hint: `run \`tributary ingest ${entry.source}\`: a run that reads ${entry.table} again resolves the entry (its body stays in ${entry.storedPath ?? 'the quarantine folder'})`,
+    });
+  }
   if (declared && declared.kind !== 'files') throw new TributaryError('CONFLICT', `quarantine entry ${id}: source ${entry.source} is no longer a file source`);
   // Ad hoc sources are not in the config: their options were kept with the entry.
   const kept = (entry.details as { sourceOptions?: Partial<FileSourceConfig> } | undefined)?.sourceOptions ?? {};

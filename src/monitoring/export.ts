@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ResolvedConfig } from '../config/types.js';
+import { checkName } from '../checks/checks.js';
 
 export interface MonitoringExportOptions {
   /** host:port Prometheus scrapes (default: the config's serve host and port). */
@@ -129,6 +130,20 @@ function alertRules(config: ResolvedConfig, lagThreshold: number): Rule[] {
         },
       },
     );
+  }
+  // Checks that name an alert: it fires when the check failed in the last 15 minutes, and resolves when it passes.
+  for (const [table, checks] of Object.entries(config.checks)) {
+    for (const check of checks) {
+      if (!check.alert) continue;
+      const name = checkName(check);
+      rules.push({
+        alert: check.alert,
+        expr: `increase(tributary_check_failures_total{table="${table}",check="${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"}[15m]) > 0`,
+        for: '0m',
+        labels: { severity: check.severity === 'warn' ? 'warning' : 'critical' },
+        annotations: { summary: `${table}: check ${name} failed`, description: `The check ${name} of ${table} found failing rows: see \`tributary runs ls\`.` },
+      });
+    }
   }
   // A table is stale past the freshness its checks declare (checks.freshness(column, hours)).
   for (const [table, checks] of Object.entries(config.checks)) {

@@ -27,11 +27,13 @@ export class AssetGraph {
   constructor(config: ResolvedConfig, models: ModelGraph) {
     const producers = new Map<string, string[]>();
     const reads = new Map<string, string[]>();
+    const gates = new Map<string, string[]>();
     for (const handler of assetKinds()) {
       for (const declared of handler.declare({ config, models })) {
         if (this.assets.has(declared.key)) throw new TributaryError('CONFIG_INVALID', `asset ${declared.key} is declared twice`);
         this.assets.set(declared.key, { key: declared.key, kind: handler.kind, writes: declared.writes, upstream: [] });
         reads.set(declared.key, declared.reads);
+        if (declared.before?.length) gates.set(declared.key, declared.before);
         for (const t of declared.writes) producers.set(t, [...(producers.get(t) ?? []), declared.key]);
       }
     }
@@ -40,6 +42,14 @@ export class AssetGraph {
     const gate = (table: string, reader: string): string[] =>
       this.assets.has(`check:${table}`) && reader !== `check:${table}` ? [`check:${table}`] : (producers.get(table) ?? []);
     for (const asset of this.assets.values()) asset.upstream = unique(reads.get(asset.key)!.flatMap((t) => gate(t, asset.key)));
+    for (const [key, waiting] of gates) {
+      for (const other of waiting) {
+        const asset = this.assets.get(other);
+        if (!asset)
+          throw new TributaryError('CONFIG_INVALID', `${key}: before names no asset "${other}"`, { hint: `assets: ${[...this.assets.keys()].join(', ')}` });
+        asset.upstream = unique([...asset.upstream, key]);
+      }
+    }
     this.order = topological(this.assets);
   }
 

@@ -61,6 +61,20 @@ export const sensorSchema = z.discriminatedUnion('kind', [
 ]);
 export type SensorConfig = z.infer<typeof sensorSchema>;
 
+/**
+ * A probe: an asset that checks that a system answers (an API, a database) before the assets that need it run —
+ * seed 004's availability checks, Airflow's HttpSensor and SqlSensor as a task that fails fast with a clear error.
+ */
+export const probeSchema = z.strictObject({
+  /** `http(s)://…` (answers 2xx or 3xx), `postgres://…`, `mysql://…` or `mariadb://…` (answers `SELECT 1`). */
+  url: z.string().regex(/^(https?|postgres(ql)?|mysql|mariadb):\/\//, 'expected an http(s)://, postgres://, mysql:// or mariadb:// URL'),
+  /** No answer within this fails the probe (default '10s'). */
+  timeout: durationSchema.optional(),
+  /** Assets that wait for the probe (`source:coincap`, `sync:gold.prices`): they run only once it passed. */
+  before: z.array(z.string().min(1)).optional(),
+});
+export type ProbeConfig = z.infer<typeof probeSchema>;
+
 export const orchestrationSettingsSchema = z.strictObject({
   /** Tasks one `tributary dev` or `tributary worker` process runs at once (default 2). */
   workerConcurrency: z.number().int().positive().optional(),

@@ -20,6 +20,13 @@ export const storeSettingsSchema = z.strictObject({
         .regex(/^[a-z_][a-z0-9_]*$/)
         .optional(),
       indexes: z.array(columns).optional(),
+      /**
+       * `upsert` (default): the store's table mirrors the lake table (rows upserted by key, keys that left deleted or
+       * flagged). `append`: a history — rows of new keys are inserted, rows already there are never changed or
+       * deleted (the key is the history's, e.g. `[asset_id, ingestion_timestamp]`); only files added since the last
+       * sync are read when the lake table only grew.
+       */
+      mode: z.enum(['upsert', 'append']).optional(),
     }),
   ),
   /** What happens to rows whose key left the source: 'delete' (default) or 'flag' (a `_deleted` column set true). */

@@ -170,6 +170,20 @@ export async function storeRefreshTimes(
   }
 }
 
+/**
+ * The files of the current snapshot that the synced one did not have, when every snapshot since only added files
+ * (appends); undefined when something was removed or rewritten (an overwrite, a compaction), or the synced snapshot
+ * is gone: then every row is read again (and rows already in the store are left as they are).
+ */
+async function filesAddedSince(lake: Lake, table: string, synced: number, current: readonly { path: string }[]): Promise<{ path: string }[] | undefined> {
+  const before = await lake.catalog.resolveSnapshot(table, { snapshotId: synced }).catch(() => undefined);
+  if (!before) return undefined;
+  const now = new Set(current.map((f) => f.path));
+  if (!before.files.every((f) => now.has(f.path))) return undefined;
+  const old = new Set(before.files.map((f) => f.path));
+  return current.filter((f) => !old.has(f.path));
+}
+
 async function syncTable(
   lake: Lake,
   client: pg.Client,
@@ -237,7 +251,13 @@ async function syncTable(
     await client.query(`CREATE TEMP TABLE _staging (LIKE ${target} INCLUDING DEFAULTS) ON COMMIT DROP`);
     const batch = Math.max(1, Math.floor(MAX_PARAMETERS / (columns.length + 2)));
     // Rows go in batches from DuckDB (never the whole table in JS), each with a hash of its content.
-    const select = await lake.selectOfFiles(resolved.files, snapshot.schema);
+    const append = spec.mode === 'append';
+    // A history only grows: when the lake table only grew since the last sync, its new files hold every new row.
+    const since = append && done.rows[0] ? await filesAddedSince(lake, name, Number(done.rows[0].source_snapshot), resolved.files) : undefined;
+    const select =
+      since?.length === 0
+        ? `SELECT * FROM (${await lake.selectOfFiles(resolved.files, snapshot.schema)}) WHERE false`
+        : await lake.selectOfFiles(since ?? resolved.files, snapshot.schema);
     const stream = await lake.engine.connection.stream(
       `SELECT ${mapped.map((m) => m.select).join(', ')}, md5(CAST(to_json(t) AS VARCHAR)) AS _row_hash FROM (${select}) AS t`,
     );
@@ -263,14 +283,19 @@ async function syncTable(
       }
     }
     const set = [...cols.filter((c) => !key.map(quoteIdent).includes(c)), '_row_hash', '_deleted', '_synced_at'].map((c) => `${c} = EXCLUDED.${c}`).join(', ');
-    // Only rows that are new, changed, or coming back from deletion are written.
+    // Only rows that are new, changed, or coming back from deletion are written; a history only gets new keys.
     const upserted = await client.query(`INSERT INTO ${target} (${cols.join(', ')}, _row_hash, _deleted, _synced_at)
         SELECT ${cols.join(', ')}, _row_hash, FALSE, _synced_at FROM _staging
-        ON CONFLICT (${keyCols}) DO UPDATE SET ${set}
-        WHERE ${target}._row_hash IS DISTINCT FROM EXCLUDED._row_hash OR ${target}._deleted`);
+        ON CONFLICT (${keyCols}) ${
+          append
+            ? 'DO NOTHING'
+            : `DO UPDATE SET ${set}
+        WHERE ${target}._row_hash IS DISTINCT FROM EXCLUDED._row_hash OR ${target}._deleted`
+        }`);
     const gone = `NOT EXISTS (SELECT 1 FROM _staging s WHERE ${key.map((k) => `s.${quoteIdent(k)} = ${target}.${quoteIdent(k)}`).join(' AND ')})`;
-    const deleted =
-      onDelete === 'delete'
+    const deleted = append
+      ? { rowCount: 0 }
+      : onDelete === 'delete'
         ? await client.query(`DELETE FROM ${target} WHERE ${gone}`)
         : await client.query(`UPDATE ${target} SET _deleted = TRUE, _synced_at = $1 WHERE NOT _deleted AND ${gone}`, [now]);
     const refresh = (Date.now() - snapshot.committedAt.getTime()) / 1000;

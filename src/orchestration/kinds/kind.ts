@@ -31,6 +31,8 @@ export interface AssetDeclaration {
   writes: string[];
   /** Lake tables it reads: it waits for their checks when they have some, else for what produces them. */
   reads: string[];
+  /** Keys of assets that wait for this one although they read nothing it writes (a probe before a source). */
+  before?: string[];
 }
 
 export interface DeclareContext {

@@ -82,6 +82,8 @@ const resourceFields = {
    * A path that finds nothing quarantines the response.
    */
   select: path.optional(),
+  /** Fields of each response body added to its records, as `column: path` (`{ served_ms: 'timestamp' }`). */
+  responseFields: z.record(z.string(), path).optional(),
   paginate: paginateSchema.optional(),
   /** Pages read per run at most (default 10,000): a guard against an API that never says it is done. */
   maxPages: z.number().int().positive().optional(),

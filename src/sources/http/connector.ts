@@ -245,9 +245,10 @@ class Poll {
             let record: Record<string, unknown> =
               item !== null && typeof item === 'object' && !Array.isArray(item) ? (item as Record<string, unknown>) : { value: item };
             if (tracker && incremental?.cursor && !tracker.admit(record, incremental.cursor)) continue;
-            if (resource.include) {
+            if (resource.include || resource.responseFields) {
               record = { ...record };
-              for (const [column, field] of Object.entries(resource.include)) record[column] = valueAt(parent, field) ?? null;
+              for (const [column, field] of Object.entries(resource.include ?? {})) record[column] = valueAt(parent, field) ?? null;
+              for (const [column, field] of Object.entries(resource.responseFields ?? {})) record[column] = valueAt(page.body, field) ?? null;
             }
             if (keep) {
               const fields = this.parentFields.get(resource.name) ?? new Set<string>();
@@ -296,10 +297,18 @@ class Poll {
   private async parentsOf(resource: Resource): Promise<Record<string, unknown>[] | undefined> {
     if (resource.parent === undefined) return undefined;
     if (typeof resource.parent === 'string') return this.parentRows.get(resource.parent) ?? [];
-    const result = await this.ctx.lake.query(resource.parent.query, { json: { numbers: true } }).catch((err: unknown) => {
-      throw new TributaryError('CONFIG_INVALID', `${this.where}.resources.${resource.name}.parent.query: ${errorMessage(err)}`, { cause: err });
-    });
-    return result.rows as Record<string, unknown>[];
+    const at = resource.name === this.ctx.name ? `${this.where}.parent.query` : `${this.where}.resources.${resource.name}.parent.query`;
+    try {
+      const result = await this.ctx.lake.query(resource.parent.query, { json: { numbers: true } });
+      return result.rows as Record<string, unknown>[];
+    } catch (err) {
+      // A table the query reads does not exist yet (the first run of a pipeline): nothing to read for, yet.
+      if (err instanceof TributaryError && err.code === 'TABLE_NOT_FOUND') {
+        this.report.warnings.push(`${at}: ${err.message}: no request made`);
+        return [];
+      }
+      throw new TributaryError('CONFIG_INVALID', `${at}: ${errorMessage(err)}`, { cause: err });
+    }
   }
 
   /** The pages of one request sequence. */
@@ -501,9 +510,12 @@ async function recordsChange(poll: Poll, run: ResourceRun, batchId: string): Pro
   const describe = `${run.records} record(s) of ${run.resource.name} in ${run.pages} page(s)`;
   const at = run.resource.name === ctx.name ? poll.where : `${poll.where}.resources.${run.resource.name}`;
   let select: string;
+  const exists = Boolean(await ctx.lake.catalog.getTable(table));
+  const declared = Object.entries(run.resource.columns ?? {});
   if (run.records === 0) {
-    // Nothing read: an empty, typed relation for `replace` (the table becomes empty); append and merge add nothing.
-    select = `SELECT NULL::INTEGER AS ${duckIdent(ORD)} WHERE false`;
+    // Nothing read: an empty relation of the declared columns, which `replace` makes the table, and which creates
+    // the table on a first run (models reading it can run before the API had anything); append and merge add nothing.
+    select = `SELECT ${[...declared.map(([n, t]) => `CAST(NULL AS ${t}) AS ${duckIdent(n)}`), `NULL::INTEGER AS ${duckIdent(ORD)}`].join(', ')} WHERE false`;
   } else {
     try {
       select = await recordsSelect(poll, run);
@@ -546,7 +558,7 @@ async function recordsChange(poll: Poll, run: ResourceRun, batchId: string): Pro
       rows: run.records,
     };
   }
-  if (run.records === 0 && disposition !== 'replace') return { rows: 0 };
+  if (run.records === 0 && disposition !== 'replace' && (exists || declared.length === 0)) return { rows: 0 };
   const written = await ctx.lake.writeFiles(table, lineage);
   return {
     change: ctx.lake.change(written, disposition === 'replace' ? 'overwrite' : 'append', { source: ctx.name, batch: describe }),
