@@ -75,12 +75,21 @@ describe('http source: pagination', () => {
   }
 
   it('stops with an error, committing nothing, when the API gives the same next page twice', async () => {
-    api.route('/repeats', (_req, res) => json(res, { data: items(2), next_cursor: 'abc' }));
+    api.route('/repeats', (_req, res, { query }) => json(res, { data: items(2, query.get('c') ? 10 : 1), next_cursor: 'abc' }));
     const lake = await lakeWith({
       loop: { baseUrl: api.url, into: 'bronze.loop', path: '/repeats', paginate: { type: 'cursor', cursor: 'next_cursor', param: 'c' } },
     });
     await expect(runIngest(lake)).rejects.toThrow(/sources\.loop: the API gave the same next page twice \(http:\/\/127\.0\.0\.1:\d+\/repeats\?c=abc\)/);
     expect((await lake.tables()).map((t) => t.name)).toEqual([]);
+  });
+
+  it('stops with an error when the API ignores the page asked for and answers the same page again', async () => {
+    api.route('/ignores', (_req, res) => json(res, { data: items(3) }));
+    const lake = await lakeWith({
+      same: { baseUrl: api.url, into: 'bronze.same', path: '/ignores', paginate: { type: 'offset', limit: 3, offsetParam: 'skip' } },
+    });
+    await expect(runIngest(lake)).rejects.toThrow(/sources\.same: .*\/ignores\?skip=3&limit=3 answered the same page as the request before it/);
+    expect(await lake.tables()).toEqual([]);
   });
 
   it('stops at maxPages with a warning', async () => {

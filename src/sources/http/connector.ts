@@ -338,6 +338,7 @@ class Poll {
     const headers = { ...this.auth.headers, ...(this.config.headers ?? {}), ...(resource.headers ?? {}) };
     let request: PageRequest | undefined = firstPage(resource.paginate, url, params);
     const seen = new Set<string>();
+    let previousBody: string | undefined;
     const maxPages = resource.maxPages ?? 10_000;
     for (let n = 0; request; n++) {
       if (n >= maxPages) {
@@ -376,6 +377,16 @@ class Poll {
           response,
         );
       }
+      // An API that ignores the page asked for answers the same page again: stop rather than land it twice.
+      const bodyHash = createHash('sha256').update(response.body).digest('hex');
+      if (records.length > 0 && bodyHash === previousBody) {
+        throw new TributaryError(
+          'INGEST_FAILED',
+          `${at}: ${response.url} answered the same page as the request before it: the API ignores the paginator's parameters (${JSON.stringify(request.params)}); nothing of ${resource.name} committed`,
+          { hint: 'check paginate (its parameter names) against the API' },
+        );
+      }
+      previousBody = bodyHash;
       yield { response, body: parsed, records };
       if (records.length === 0) return;
       request = nextPage(resource.paginate, request, { body: parsed, headers: response.headers, records: records.length, url: target }, (m) => {
