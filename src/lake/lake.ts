@@ -183,6 +183,11 @@ export class Lake {
       preserveOrder?: boolean;
       /** Write under `data/<folder>/`: `_open` holds a stream's replaceable open windows, which compaction leaves alone. */
       folder?: string;
+      /**
+       * Rows per Parquet row group (DuckDB's default: 122,880). The writer holds a row group in memory: wide rows
+       * (whole HTTP responses, documents) need smaller groups.
+       */
+      rowGroupSize?: number;
     } = {},
   ): Promise<WrittenFiles> {
     const ref = parseTableName(table);
@@ -199,6 +204,8 @@ export class Lake {
       target = this.storage.writePath(`${base}/${writeId}.parquet`);
       sql = `COPY (${select}) TO ${quoteLiteral(target)} (FORMAT parquet, COMPRESSION zstd, RETURN_STATS true)`;
     }
+    if (options.rowGroupSize !== undefined)
+      sql = sql.replace(/, RETURN_STATS true\)$/, `, ROW_GROUP_SIZE ${Math.max(1, Math.floor(options.rowGroupSize))}, RETURN_STATS true)`);
     const prefix = partitionBy ? `${base}/${writeId}` : `${base}/${writeId}.parquet`;
     await this.registerWrite(writeId, prefix);
     let stats: Record<string, unknown>[];

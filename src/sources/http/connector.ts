@@ -60,6 +60,9 @@ interface ResourceRun {
   rawFile: string;
   records: number;
   pages: number;
+  /** Longest line written to each file (bytes): DuckDB's JSON reader sizes its buffers from the limit it is given. */
+  longest: number;
+  longestRaw: number;
   state?: ResourceState;
   /** Why it was not committed. */
   failed?: string;
@@ -220,6 +223,8 @@ class Poll {
       rawFile: path.join(this.dir, `${resource.name}.raw.ndjson`),
       records: 0,
       pages: 0,
+      longest: 0,
+      longestRaw: 0,
     };
     const records = createWriteStream(run.recordsFile);
     const raw = createWriteStream(run.rawFile);
@@ -236,11 +241,14 @@ class Poll {
         const vars: Record<string, unknown> = { ...parent, ...(start !== undefined ? { $cursor: start } : {}) };
         for await (const page of this.pages(resource, vars, start)) {
           run.pages++;
-          await write(raw, `${JSON.stringify(rawRow(resource.name, page.response, run.pages))}\n`);
+          const rawLine = `${JSON.stringify(rawRow(resource.name, page.response, run.pages))}\n`;
+          run.longestRaw = Math.max(run.longestRaw, Buffer.byteLength(rawLine));
+          await write(raw, rawLine);
           if (incremental?.fromResponse) {
             const next = valueAt(page.body, incremental.fromResponse);
             if (next !== undefined && next !== null) lastResponseCursor = next;
           }
+          const lines: string[] = [];
           for (const item of page.records) {
             let record: Record<string, unknown> =
               item !== null && typeof item === 'object' && !Array.isArray(item) ? (item as Record<string, unknown>) : { value: item };
@@ -258,9 +266,14 @@ class Poll {
               rows.push(Object.fromEntries([...keep].map((f) => [f, valueAt(record, f)])));
               this.parentRows.set(resource.name, rows);
             }
-            await write(records, `${JSON.stringify({ ...record, [ORD]: ord++ })}\n`);
+            // The ordinal appended to the record's JSON as it is written (no copy of the record).
+            const text = JSON.stringify(record);
+            const line = text === '{}' ? `{"${ORD}":${ord++}}\n` : `${text.slice(0, -1)},"${ORD}":${ord++}}\n`;
+            if (line.length > run.longest) run.longest = Buffer.byteLength(line);
+            lines.push(line);
             run.records++;
           }
+          if (lines.length) await write(records, lines.join(''));
         }
       };
       if (parents === undefined) await readOne({});
@@ -474,6 +487,14 @@ function rawRow(resource: string, response: HttpResponse, page: number) {
 
 const RAW_COLUMNS = `{resource: 'VARCHAR', page: 'INTEGER', url: 'VARCHAR', status: 'INTEGER', headers: 'JSON', body: 'VARCHAR', fetched_at: 'TIMESTAMPTZ', attempts: 'INTEGER'}`;
 
+/**
+ * DuckDB's `maximum_object_size` for a file whose longest line is known: its default (16 MiB) unless a line is longer.
+ * A larger limit costs memory and time (DuckDB sizes its read buffers from it), so it is never set higher than needed.
+ */
+function objectLimit(longest: number): number {
+  return Math.max(16 * 1024 * 1024, longest + 1024);
+}
+
 /** Inferred types that may be read as the table's type without losing anything. */
 function widens(from: string, to: string): boolean {
   if (from === to || to === 'VARCHAR' || to === 'JSON' || from === 'JSON') return true;
@@ -489,7 +510,7 @@ async function recordsSelect(poll: Poll, run: ResourceRun): Promise<string> {
   const file = quoteLiteral(run.recordsFile);
   const at = run.resource.name === ctx.name ? poll.where : `${poll.where}.resources.${run.resource.name}`;
   const inferred = await ctx.lake.engine.describe(
-    `SELECT * FROM read_json(${file}, format = 'newline_delimited', sample_size = -1, maximum_object_size = 268435456)`,
+    `SELECT * FROM read_json(${file}, format = 'newline_delimited', sample_size = -1, maximum_object_size = ${objectLimit(run.longest)})`,
   );
   const table = parseTableName(run.resource.into).name;
   const current = (await ctx.lake.catalog.getTable(table)) ? await ctx.lake.catalog.resolveSnapshot(table) : undefined;
@@ -511,7 +532,7 @@ async function recordsSelect(poll: Poll, run: ResourceRun): Promise<string> {
   });
   for (const [name, type] of Object.entries(declared)) if (!types.some(([n]) => n === name)) types.push([name, type]);
   const columns = `{${types.map(([n, t]) => `${quoteLiteral(n)}: ${quoteLiteral(t)}`).join(', ')}}`;
-  return `SELECT * FROM read_json(${file}, format = 'newline_delimited', columns = ${columns}, maximum_object_size = 268435456)`;
+  return `SELECT * FROM read_json(${file}, format = 'newline_delimited', columns = ${columns}, maximum_object_size = ${objectLimit(run.longest)})`;
 }
 
 /** Writes one resource's records as its disposition says: the change its commit makes. */
@@ -542,8 +563,9 @@ async function recordsChange(poll: Poll, run: ResourceRun, batchId: string): Pro
       );
     }
   }
-  // Records keep the order the API gave them (ORD, dropped here).
-  const lineage = `SELECT * EXCLUDE (${duckIdent(ORD)}), ${lineageColumns(ctx.name, batchId)} FROM (${select}) ORDER BY ${duckIdent(ORD)}`;
+  // Records keep the order the API gave them: DuckDB reads the file in order (insertion order is preserved); the
+  // ordinal only decides which record of a key wins a merge.
+  const lineage = `SELECT * EXCLUDE (${duckIdent(ORD)}), ${lineageColumns(ctx.name, batchId)} FROM (${select})`;
   const disposition = run.resource.disposition ?? 'append';
   if (disposition === 'merge' && run.records > 0) {
     const key = [run.resource.primaryKey!].flat();
@@ -603,7 +625,16 @@ export const httpConnector: SourceConnector<HttpSourceConfig> = {
         ctx.onProgress?.({ source: ctx.name, phase: 'reading', done: i, total: resources.length });
         const parentFailed = typeof resource.parent === 'string' ? runs.find((r) => r.resource.name === resource.parent)?.failed : undefined;
         if (parentFailed) {
-          runs.push({ resource, recordsFile: '', rawFile: '', records: 0, pages: 0, failed: `its parent ${String(resource.parent)} failed` });
+          runs.push({
+            resource,
+            recordsFile: '',
+            rawFile: '',
+            records: 0,
+            pages: 0,
+            longest: 0,
+            longestRaw: 0,
+            failed: `its parent ${String(resource.parent)} failed`,
+          });
           report.skipped.push({ path: resource.name, reason: `its parent ${String(resource.parent)} was not read` });
           continue;
         }
@@ -612,7 +643,7 @@ export const httpConnector: SourceConnector<HttpSourceConfig> = {
         } catch (err) {
           if (err instanceof Malformed) {
             await poll.quarantine(resource, err);
-            runs.push({ resource, recordsFile: '', rawFile: '', records: 0, pages: 0, failed: err.message });
+            runs.push({ resource, recordsFile: '', rawFile: '', records: 0, pages: 0, longest: 0, longestRaw: 0, failed: err.message });
             continue;
           }
           // The circuit is open: the API is down; nothing is committed.
@@ -621,7 +652,7 @@ export const httpConnector: SourceConnector<HttpSourceConfig> = {
             err instanceof TributaryError &&
             (err instanceof HttpStatusError || err.code === 'SOURCE_UNAVAILABLE' || err.code === 'INGEST_FAILED' || err.code === 'INVALID_INPUT')
           ) {
-            runs.push({ resource, recordsFile: '', rawFile: '', records: 0, pages: 0, failed: err.message });
+            runs.push({ resource, recordsFile: '', rawFile: '', records: 0, pages: 0, longest: 0, longestRaw: 0, failed: err.message });
             failures.push(err.message);
             continue;
           }
@@ -650,9 +681,12 @@ export const httpConnector: SourceConnector<HttpSourceConfig> = {
       const landed = good.filter((r) => !r.failed);
       if (landed.some((r) => r.pages > 0)) {
         const files = landed.filter((r) => r.pages > 0).map((r) => quoteLiteral(r.rawFile));
+        const longestRaw = Math.max(...landed.map((r) => r.longestRaw));
         const raw = await ctx.lake.writeFiles(
           parseTableName(rawTable(config), `${poll.where}.raw`).name,
-          `SELECT *, ${lineageColumns(ctx.name, batchId)} FROM read_json([${files.join(', ')}], format = 'newline_delimited', columns = ${RAW_COLUMNS}, maximum_object_size = ${2 * (config.maxResponseBytes ?? 64 * 1024 * 1024)})`,
+          `SELECT *, ${lineageColumns(ctx.name, batchId)} FROM read_json([${files.join(', ')}], format = 'newline_delimited', columns = ${RAW_COLUMNS}, maximum_object_size = ${objectLimit(longestRaw)})`,
+          // Responses are wide rows: row groups of about 64 MiB, not DuckDB's 122,880 rows held in memory at once.
+          { rowGroupSize: Math.min(122_880, Math.floor((64 * 1024 * 1024) / Math.max(1, longestRaw))) },
         );
         written.push(...raw.files);
         changes.push(ctx.lake.change(raw, 'append', { source: ctx.name, batch: batchId }));
