@@ -4,6 +4,9 @@ import type { HttpSourceConfig, TributaryConfig } from '../src/config/types.js';
 import { runIngest } from '../src/ingest/run.js';
 import { linkNext } from '../src/sources/http/paginate.js';
 import { selectRecords, valueAt } from '../src/sources/http/select.js';
+import { probeAssets } from '../src/orchestration/kinds/probe.js';
+import { createLogger } from '../src/util/logger.js';
+import { PG_URL } from './support/helpers.js';
 import { items, json, startTestApi } from './support/http-api.js';
 import { openTestLake, rows } from './support/project.js';
 
@@ -267,7 +270,7 @@ describe('http source: malformed responses', () => {
       [
         'invalid_json',
         expect.stringMatching(
-          /resources\.html: http:\/\/127\.0\.0\.1:\d+\/html answered 200 with a body that is not JSON \(text\/html, an HTML page: .*\): <html><body><h1>502 Bad Gateway/,
+          /resources\.html: http:\/\/127\.0\.0\.1:\d+\/html answered 200 with a body that is not JSON \(text\/html, an HTML page(, position \d+)?\): <html><body><h1>502 Bad Gateway/,
         ),
       ],
       [
@@ -462,5 +465,236 @@ describe('http source: resources, types', () => {
     await expect(runIngest(hole)).rejects.toThrow(
       /sources\.hole\.resources\.kid: the placeholder \{slug\} has no value in the parent's record \(fields: id, rank\)/,
     );
+  });
+});
+
+describe('http source: what a hostile or careless API does', () => {
+  it('commits a parent and its children together: a child failing leaves the parent cursor where it was', async () => {
+    let historyDown = true;
+    api.route('/fam/assets', (_req, res, { query }) => {
+      const since = Number(query.get('since') ?? 0);
+      json(res, {
+        data: [
+          { id: 'a', v: 1 },
+          { id: 'b', v: 2 },
+        ].filter((r) => r.v > since),
+      });
+    });
+    api.route('/fam/history/*', (req, res) =>
+      historyDown && req.url!.includes('/b') ? json(res, { error: 'gone' }, 404) : json(res, { data: [{ p: req.url!.split('/')[3] }] }),
+    );
+    const lake = await lakeWith({
+      fam: {
+        baseUrl: api.url,
+        path: '/fam/assets',
+        into: 'bronze.fam',
+        incremental: { cursor: 'v', param: 'since' },
+        resources: { hist: { parent: 'fam', path: '/fam/history/{id}', include: { asset: 'id' }, into: 'bronze.fam_hist' } },
+      },
+    });
+    await expect(runIngest(lake)).rejects.toThrow(/resources\.hist: GET .*\/fam\/history\/b answered 404/);
+    expect(await lake.tables()).toEqual([]);
+    // The poll is counted; the parent's cursor did not move.
+    expect((await lake.catalog.sourceStates.get('fam'))!.state).toEqual({ polls: 1, resources: {} });
+    historyDown = false;
+    const report = await runIngest(lake);
+    expect(report.sources[0]!.rows).toBe(4);
+    expect(await rows(lake, 'SELECT asset, p FROM bronze.fam_hist ORDER BY asset')).toEqual([
+      { asset: 'a', p: 'a' },
+      { asset: 'b', p: 'b' },
+    ]);
+  });
+
+  it('follows a Link header that echoes the API key, and sends credentials to the API alone', async () => {
+    const KEY = 'k3y-in-the-query';
+    const other = await startTestApi();
+    other.route('/elsewhere', (_req, res) => json(res, { data: [{ id: 99 }] }));
+    api.route('/linked', (req, res, { query }) => {
+      if (query.get('api_key') !== KEY) return json(res, { error: 'bad key' }, 401);
+      const page = Number(query.get('page') ?? 1);
+      // The key echoed in the next link: in the middle of the query, then last.
+      const next =
+        page === 1
+          ? `<http://${req.headers.host}/linked?api_key=${KEY}&page=2>; rel="next"`
+          : page === 2
+            ? `<http://${req.headers.host}/linked?page=3&api_key=${KEY}>; rel="next"`
+            : '';
+      json(res, { data: page <= 3 ? [{ id: page }] : [] }, 200, next ? { link: next } : {});
+    });
+    const lake = await lakeWith({
+      linked: { baseUrl: api.url, path: '/linked', into: 'bronze.linked', paginate: { type: 'link' }, auth: { type: 'apiKey', value: KEY, query: 'api_key' } },
+    });
+    await runIngest(lake);
+    expect(await ids(lake, 'bronze.linked')).toEqual([1, 2, 3]);
+    const raw = await rows(lake, 'SELECT url, CAST(headers AS VARCHAR) AS headers FROM bronze.linked_raw ORDER BY page');
+    expect(JSON.stringify(raw)).not.toContain(KEY);
+
+    api.route('/up-then-away', (_req, res) => json(res, { data: [{ id: 1 }], next: `${other.url}/elsewhere` }));
+    const leaky = await lakeWith({
+      leaky: {
+        baseUrl: api.url,
+        path: '/up-then-away',
+        into: 'bronze.leaky',
+        paginate: { type: 'next', next: 'next' },
+        auth: { type: 'bearer', token: 'tok-for-api-only' },
+      },
+    });
+    await runIngest(leaky);
+    expect(await ids(leaky, 'bronze.leaky')).toEqual([1, 99]);
+    expect(other.requests.length).toBeGreaterThan(0);
+    expect(other.requests.every((r) => r.headers.authorization === undefined)).toBe(true);
+  });
+
+  it('does not send credentials on when a redirect leaves the API', async () => {
+    const other = await startTestApi();
+    other.route('/landing', (_req, res) => json(res, { data: [{ id: 5 }] }));
+    api.route('/moved', (_req, res) => {
+      res.writeHead(302, { location: `${other.url}/landing` });
+      res.end();
+    });
+    const lake = await lakeWith({
+      moved: { baseUrl: api.url, path: '/moved', into: 'bronze.moved', auth: { type: 'apiKey', value: 'hdr-key-1234', header: 'X-API-Key' } },
+    });
+    await runIngest(lake);
+    expect(await ids(lake, 'bronze.moved')).toEqual([5]);
+    expect(other.requests[0]!.headers['x-api-key']).toBeUndefined();
+    expect(api.requests.find((r) => r.path === '/moved')!.headers['x-api-key']).toBe('hdr-key-1234');
+  });
+
+  it('masks a secret the API echoes in a body: in the raw table, the quarantine and its reason', async () => {
+    const TOKEN = 'echoed-token-5678';
+    api.route('/echo', (req, res) => json(res, { data: [{ id: 1, seen: req.headers.authorization }] }));
+    api.route('/echo-error', (req, res) => json(res, { error: `invalid token ${String(req.headers.authorization).slice(7)}` }));
+    const lake = await lakeWith({
+      echo: {
+        baseUrl: api.url,
+        path: '/echo',
+        into: 'bronze.echo',
+        auth: { type: 'bearer', token: TOKEN },
+        resources: { bad: { path: '/echo-error', select: 'data', into: 'bronze.echo_bad' } },
+      },
+    });
+    const report = await runIngest(lake);
+    expect(report.sources[0]!.quarantined[0]!.reason).toContain('invalid token ***');
+    const raw = await rows(lake, 'SELECT body FROM bronze.echo_raw');
+    expect(raw.length).toBe(1);
+    expect(JSON.stringify(raw)).not.toContain(TOKEN);
+    const [entry] = await lake.catalog.quarantine.list({ source: 'echo' });
+    expect(Buffer.from((await lake.storage.get(entry!.storedPath!))!).toString()).toBe('{"error":"invalid token ***"}');
+    expect(JSON.stringify(entry)).not.toContain(TOKEN);
+  });
+
+  it('keeps integers beyond 2^53 exact, in records, placeholders and cursors', async () => {
+    const big = '1234567890123456789';
+    api.route('/snowflakes', (_req, res, { query }) => {
+      const text = query.get('since') ? '{"data":[]}' : `{"data":[{"id":${big},"price":1.2345678901234567,"n":12}]}`;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(text);
+    });
+    api.route('/snowflakes/*', (req, res) => json(res, { data: [{ url: req.url }] }));
+    const lake = await lakeWith({
+      snow: {
+        baseUrl: api.url,
+        path: '/snowflakes',
+        into: 'bronze.snow',
+        incremental: { cursor: 'id', param: 'since' },
+        resources: { kids: { parent: 'snow', path: '/snowflakes/{id}', include: { parent_id: 'id' }, into: 'bronze.snow_kids' } },
+      },
+    });
+    const first = await runIngest(lake);
+    expect(first.sources[0]!.quarantined).toEqual([]);
+    expect((await lake.query('SELECT CAST(id AS VARCHAR) AS id, price FROM bronze.snow')).rows).toEqual([{ id: big, price: 1.2345678901234567 }]);
+    expect((await lake.query('SELECT url, CAST(parent_id AS VARCHAR) AS parent_id FROM bronze.snow_kids')).rows).toEqual([
+      { url: `/snowflakes/${big}`, parent_id: big },
+    ]);
+    await runIngest(lake);
+    expect(api.requests.filter((r) => r.path === '/snowflakes').at(-1)!.url).toBe(`/snowflakes?since=${big}`);
+  });
+
+  it('fills a dotted placeholder from the parent; a parent record without the field fails its family only', async () => {
+    let withNull = true;
+    api.route('/repos', (_req, res) => json(res, { data: [{ name: 'x', owner: { login: 'ann' } }, ...(withNull ? [{ name: 'y', owner: null }] : [])] }));
+    api.route('/users/*', (req, res) => json(res, { data: [{ login: req.url!.split('/')[2] }] }));
+    const lake = await lakeWith({
+      repos: {
+        baseUrl: api.url,
+        path: '/repos',
+        into: 'bronze.repos',
+        resources: {
+          users: { parent: 'repos', path: '/users/{owner.login}', include: { repo: 'name' }, into: 'bronze.users' },
+          other: { path: '/up', into: 'bronze.other' },
+        },
+      },
+    });
+    await expect(runIngest(lake)).rejects.toThrow(
+      /sources\.repos\.resources\.users: the placeholder \{owner\.login\} has no value in the parent's record .*\(committed: other\)/,
+    );
+    expect(await ids(lake, 'bronze.other')).toEqual([1]);
+    withNull = false;
+    await runIngest(lake);
+    expect(await rows(lake, 'SELECT login, repo FROM bronze.users')).toEqual([{ login: 'ann', repo: 'x' }]);
+  });
+
+  it('replace with an empty answer empties the table and keeps its columns', async () => {
+    let empty = false;
+    api.route('/catalog', (_req, res) => json(res, { data: empty ? [] : [{ sku: 'A', price: 2.5 }] }));
+    const lake = await lakeWith({ cat: { baseUrl: api.url, path: '/catalog', into: 'bronze.cat', disposition: 'replace' } });
+    await runIngest(lake);
+    empty = true;
+    await runIngest(lake);
+    expect((await rows(lake, 'SELECT count(*) AS n FROM bronze.cat'))[0]!.n).toBe(0);
+    expect((await rows(lake, 'DESCRIBE bronze.cat')).map((r) => [r.column_name, r.column_type])).toEqual([
+      ['sku', 'VARCHAR'],
+      ['price', 'DOUBLE'],
+      ['_ingested_at', 'TIMESTAMP WITH TIME ZONE'],
+      ['_source', 'VARCHAR'],
+      ['_batch_id', 'VARCHAR'],
+    ]);
+  });
+
+  it('files one quarantine entry per resource for the same bad page; an incremental resource past maxPages fails', async () => {
+    api.route('/html-b', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<html>bad gateway</html>');
+    });
+    const twice = await lakeWith({
+      twice: { baseUrl: api.url, path: '/html-b', into: 'bronze.t1', resources: { again: { path: '/html-b', into: 'bronze.t2' } } },
+    });
+    await runIngest(twice);
+    expect((await twice.catalog.quarantine.list({ source: 'twice' })).map((e) => e.table)).toEqual(['bronze.t1', 'bronze.t2']);
+    api.route('/many', (_req, res, { query }) => json(res, { data: [{ id: Number(query.get('page')) }] }));
+    const many = await lakeWith({
+      many: { baseUrl: api.url, path: '/many', into: 'bronze.many', paginate: { type: 'page' }, maxPages: 3, incremental: { cursor: 'id', param: 'since' } },
+    });
+    await expect(runIngest(many)).rejects.toThrow(/sources\.many: more than maxPages \(3\) pages; nothing of many committed/);
+    expect(await many.tables()).toEqual([]);
+  });
+
+  it('refuses credentials in the base URL', async () => {
+    await expect(lakeWith({ creds: { baseUrl: 'https://me:pw@api.example.com', into: 'bronze.c' } })).rejects.toThrow(
+      /sources\.creds\.baseUrl: put credentials in auth \(from \$\{ENV\}\), not in the URL/,
+    );
+  });
+});
+
+describe('probes', () => {
+  it('fail with what they got, secrets masked; pass when the system answers', async () => {
+    api.route('/probe-ok', (_req, res) => json(res, { ok: true }));
+    const { lake } = await openTestLake({
+      probes: {
+        creds: { url: 'http://me:s3cretpw@127.0.0.1:9/x', timeout: '2s' },
+        key: { url: `${api.url}/nothing-here?api_key=k-123456`, timeout: '2s' },
+        up: { url: `${api.url}/probe-ok` },
+        db: { url: PG_URL },
+      },
+    });
+    const ctx = { runId: 'r', partition: undefined, logger: createLogger('test', { level: 'silent' }), signal: new AbortController().signal };
+    const creds = await probeAssets.execute(lake, 'creds', ctx).catch((e: Error) => e);
+    expect(String(creds)).toMatch(/probes\.creds: http:\/\/me:\*\*\*@127\.0\.0\.1:9\/x is not available/);
+    expect(String(creds)).not.toContain('s3cretpw');
+    const key = await probeAssets.execute(lake, 'key', ctx).catch((e: Error) => e);
+    expect(String(key)).toMatch(/probes\.key: http:\/\/127\.0\.0\.1:\d+\/nothing-here\?api_key=\*\*\* is not available: answered 404/);
+    await expect(probeAssets.execute(lake, 'up', ctx)).resolves.toEqual({});
+    await expect(probeAssets.execute(lake, 'db', ctx)).resolves.toEqual({});
   });
 });

@@ -177,6 +177,15 @@ describe('operational store (PostgreSQL)', () => {
     ]);
     const indexes = await pgRows(`SELECT indexname FROM pg_indexes WHERE schemaname = '${schema}' AND tablename = 'bronze_ticks' ORDER BY indexname`);
     expect(indexes.map((r) => r.indexname)).toEqual(['bronze_ticks_at_idx', 'bronze_ticks_pkey', 'bronze_ticks_sym_idx']);
+    // The lake table dropped and written again: its snapshot ids start afresh, and the store is not fooled by them.
+    const other = storeSchema();
+    const again = { url: `${PG_URL}?schema=${other}`, tables: { 'gold.hist': { key: 'k', mode: 'append' as const } } };
+    await lake.write('gold.hist', "SELECT 'a' AS k", { mode: 'append' });
+    expect((await syncStore(lake, again))[0]).toMatchObject({ snapshot: 1, rowsUpserted: 1 });
+    await lake.drop('gold.hist');
+    await lake.write('gold.hist', "SELECT 'b' AS k", { mode: 'append' });
+    expect((await syncStore(lake, again))[0]).toMatchObject({ snapshot: 1, skipped: false, rowsUpserted: 1 });
+    expect((await pgRows(`SELECT k FROM "${other}".gold_hist ORDER BY k`)).map((r) => r.k)).toEqual(['a', 'b']);
   }, 60_000);
 
   it("syncs the retail example's gold tables (seed 002's loader) and names a bad key", async () => {

@@ -175,9 +175,15 @@ export async function storeRefreshTimes(
  * (appends); undefined when something was removed or rewritten (an overwrite, a compaction), or the synced snapshot
  * is gone: then every row is read again (and rows already in the store are left as they are).
  */
-async function filesAddedSince(lake: Lake, table: string, synced: number, current: readonly { path: string }[]): Promise<{ path: string }[] | undefined> {
-  const before = await lake.catalog.resolveSnapshot(table, { snapshotId: synced }).catch(() => undefined);
-  if (!before) return undefined;
+async function filesAddedSince(
+  lake: Lake,
+  table: string,
+  synced: { id: number; committedAt: number | undefined },
+  current: readonly { path: string }[],
+): Promise<{ path: string }[] | undefined> {
+  const before = await lake.catalog.resolveSnapshot(table, { snapshotId: synced.id }).catch(() => undefined);
+  // Gone (expired), or another table's snapshot of the same id (the table was dropped and written again).
+  if (!before || before.snapshot.committedAt.getTime() !== synced.committedAt) return undefined;
   const now = new Set(current.map((f) => f.path));
   if (!before.files.every((f) => now.has(f.path))) return undefined;
   const old = new Set(before.files.map((f) => f.path));
@@ -233,8 +239,15 @@ async function syncTable(
         .map((cols) => [cols.join('\u0000'), cols]),
     ).values(),
   ];
-  const done = await client.query(`SELECT source_snapshot FROM ${schema}._tributary_sync WHERE target = $1 AND source_table = $2`, [targetName, name]);
-  if (done.rows[0] && Number(done.rows[0].source_snapshot) === snapshot.snapshotId) return { ...report, skipped: true };
+  const done = await client.query(`SELECT source_snapshot, gold_committed_at FROM ${schema}._tributary_sync WHERE target = $1 AND source_table = $2`, [
+    targetName,
+    name,
+  ]);
+  // A snapshot is known by its id and its commit time: a table dropped and written again starts its ids afresh.
+  const synced = done.rows[0]
+    ? { id: Number(done.rows[0].source_snapshot), committedAt: (done.rows[0].gold_committed_at as Date | null)?.getTime() }
+    : undefined;
+  if (synced && synced.id === snapshot.snapshotId && synced.committedAt === snapshot.committedAt.getTime()) return { ...report, skipped: true };
 
   const cols = columns.map((c) => quoteIdent(c.name));
   const keyCols = key.map(quoteIdent).join(', ');
@@ -253,7 +266,7 @@ async function syncTable(
     // Rows go in batches from DuckDB (never the whole table in JS), each with a hash of its content.
     const append = spec.mode === 'append';
     // A history only grows: when the lake table only grew since the last sync, its new files hold every new row.
-    const since = append && done.rows[0] ? await filesAddedSince(lake, name, Number(done.rows[0].source_snapshot), resolved.files) : undefined;
+    const since = append && synced ? await filesAddedSince(lake, name, synced, resolved.files) : undefined;
     const select =
       since?.length === 0
         ? `SELECT * FROM (${await lake.selectOfFiles(resolved.files, snapshot.schema)}) WHERE false`

@@ -1,6 +1,7 @@
 import mariadb, { type ConnectionConfig } from 'mariadb';
 import pg from 'pg';
 import { TributaryError, errorMessage } from '../../errors.js';
+import { maskCredentials } from '../../sources/http/client.js';
 import { maskUrl } from '../../sources/sql/reader.js';
 import { toMillis } from '../../util/duration.js';
 import type { AssetKindHandler } from './kind.js';
@@ -18,7 +19,7 @@ export const probeAssets: AssetKindHandler = {
     const probe = lake.config.probes[name];
     if (!probe) throw new TributaryError('NOT_FOUND', `no probe "${name}"`, { hint: `probes: ${Object.keys(lake.config.probes).join(', ') || 'none'}` });
     const timeout = toMillis(probe.timeout ?? '10s', `probes.${name}.timeout`);
-    const shown = maskUrl(probe.url);
+    const shown = maskQuery(maskUrl(probe.url));
     const started = Date.now();
     try {
       if (/^https?:/.test(probe.url)) {
@@ -49,7 +50,12 @@ export const probeAssets: AssetKindHandler = {
       }
     } catch (err) {
       const e = err as { name?: string; cause?: { code?: string } };
-      const why = e.name === 'TimeoutError' ? `no answer within ${timeout} ms` : e.cause?.code ? `${e.cause.code}` : errorMessage(err).split('\n')[0];
+      const why =
+        e.name === 'TimeoutError'
+          ? `no answer within ${timeout} ms`
+          : e.cause?.code
+            ? `${e.cause.code}`
+            : maskQuery(maskCredentials((errorMessage(err).split('\n')[0] ?? '').split(probe.url).join(shown)));
       throw new TributaryError('SOURCE_UNAVAILABLE', `probes.${name}: ${shown} is not available: ${why}`, { cause: err });
     }
     logger.info({ url: shown, ms: Date.now() - started }, `${shown} answered`);
@@ -57,6 +63,11 @@ export const probeAssets: AssetKindHandler = {
   },
   describe: () => 'answered',
 };
+
+/** Values of query parameters that look like credentials (`api_key`, `token`, `sig`…) masked. */
+function maskQuery(url: string): string {
+  return url.replace(/([?&][^=&#]*(?:key|token|secret|password|passwd|pwd|auth|sig|signature|credential)[^=&#]*=)[^&#\s]*/gi, '$1***');
+}
 
 function mysqlOptions(url: string): ConnectionConfig {
   const u = new URL(url);

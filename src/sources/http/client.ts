@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TributaryError, errorMessage } from '../../errors.js';
+import { stringifyJson } from './json.js';
 
 /**
  * The HTTP side of an HTTP source, on Node's fetch (undici): timeouts, retries with exponential backoff and full
@@ -26,11 +27,15 @@ export interface HttpClientOptions {
   secrets: string[];
   /** Query parameters whose values are masked in URLs (an API key sent in the query). */
   secretParams: string[];
+  /** Headers (lower case) that carry credentials: not sent on when a redirect leaves the API's origin. */
+  authHeaders: string[];
   /** Sleeps (tests shorten them); default: timers. */
   sleep?: (ms: number) => Promise<void>;
 }
 
 export interface HttpRequest {
+  /** Who asks, for errors (`sources.x.resources.y`; default: the source). */
+  where?: string;
   url: URL;
   method: 'GET' | 'POST';
   headers: Record<string, string>;
@@ -41,7 +46,11 @@ export interface HttpResponse {
   /** The URL fetched, secrets masked. */
   url: string;
   status: number;
+  /** The response's headers, secrets masked (`set-cookie` too): what is stored and shown. */
   headers: Record<string, string>;
+  /** The headers as received, for the paginator (a `Link` header may carry the API key). */
+  rawHeaders: Record<string, string>;
+  /** The body as received (not masked: callers mask what they store or show). */
   body: string;
   fetchedAt: Date;
   /** Attempts it took (1: no retry). */
@@ -80,7 +89,7 @@ export class HttpClient {
     let out = text;
     for (const secret of this.options.secrets) if (secret.length >= 3) out = out.split(secret).join('***');
     for (const param of this.options.secretParams) {
-      out = out.replace(new RegExp(`([?&]${param.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}=)[^&#\\s]*`, 'g'), '$1***');
+      out = out.replace(new RegExp(`([?&]${param.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}=)[^&#\\s<>"',;]*`, 'g'), '$1***');
     }
     return out;
   }
@@ -97,6 +106,7 @@ export class HttpClient {
 
   private async withRetries(request: HttpRequest): Promise<HttpResponse> {
     const shown = this.mask(request.url.toString());
+    const where = request.where ?? this.options.where;
     const { retries, delayMs, maxDelayMs } = this.options;
     for (let attempt = 0; ; attempt++) {
       await this.pace();
@@ -113,34 +123,38 @@ export class HttpClient {
           // Refused: asking again will not help. The API answered, so the circuit does not count it.
           this.failuresInARow = 0;
           throw new HttpStatusError(
-            `${this.options.where}: ${request.method} ${shown} answered ${response.status}: ${this.mask(snippet(response.body))}`,
+            `${where}: ${request.method} ${shown} answered ${response.status}: ${snippet(this.mask(response.body))}`,
             response.status,
             shown,
           );
         }
-        failure = `answered ${response.status}${response.body ? `: ${this.mask(snippet(response.body))}` : ''}`;
+        failure = `answered ${response.status}${response.body ? `: ${snippet(this.mask(response.body))}` : ''}`;
         retryAfter = parseRetryAfter(response.headers['retry-after']);
       } catch (err) {
         if (err instanceof TributaryError) throw err;
-        failure = describeNetworkError(err, this.options.timeoutMs);
+        // A request that cannot be made (a URL fetch refuses) is not a network failure: asking again will not help.
+        if (err instanceof TypeError && err.message !== 'fetch failed' && err.message !== 'terminated' && !(err as { cause?: unknown }).cause) {
+          throw new TributaryError('INGEST_FAILED', `${where}: ${request.method} ${shown} cannot be requested: ${this.mask(maskCredentials(err.message))}`);
+        }
+        failure = this.mask(maskCredentials(describeNetworkError(err, this.options.timeoutMs)));
       }
       this.failuresInARow++;
       if (this.failuresInARow >= this.options.circuitBreaker) {
         throw new TributaryError(
           'SOURCE_UNAVAILABLE',
-          `${this.options.where}: stopped after ${this.failuresInARow} failed requests in a row (circuit open); the last, ${request.method} ${shown}, ${failure}`,
+          `${where}: stopped after ${this.failuresInARow} failed requests in a row (circuit open); the last, ${request.method} ${shown}, ${failure}`,
           { hint: 'the API looks down: nothing of the failing resources was committed; the next run asks again' },
         );
       }
       if (attempt >= retries) {
-        throw new TributaryError('SOURCE_UNAVAILABLE', `${this.options.where}: ${request.method} ${shown} ${failure} (${attempt + 1} attempt(s))`, {
+        throw new TributaryError('SOURCE_UNAVAILABLE', `${where}: ${request.method} ${shown} ${failure} (${attempt + 1} attempt(s))`, {
           hint: 'retries are set by retry.attempts, retry.delay and retry.maxDelay',
         });
       }
       if (retryAfter !== undefined && retryAfter > maxDelayMs) {
         throw new TributaryError(
           'SOURCE_UNAVAILABLE',
-          `${this.options.where}: ${request.method} ${shown} ${failure}, asking to retry after ${Math.ceil(retryAfter / 1000)} s, beyond retry.maxDelay (${Math.ceil(maxDelayMs / 1000)} s)`,
+          `${where}: ${request.method} ${shown} ${failure}, asking to retry after ${Math.ceil(retryAfter / 1000)} s, beyond retry.maxDelay (${Math.ceil(maxDelayMs / 1000)} s)`,
         );
       }
       // Full jitter (AWS's "exponential backoff and jitter"): a random wait up to the exponential bound, so that
@@ -155,13 +169,34 @@ export class HttpClient {
   /** One attempt: the status, headers and whole body within the timeout (a body cut short is a network error). */
   private async once(request: HttpRequest): Promise<Omit<HttpResponse, 'url' | 'attempts'>> {
     const signal = AbortSignal.timeout(this.options.timeoutMs);
-    const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
+    let headers: Record<string, string> = { accept: 'application/json', ...request.headers };
     let body: string | undefined;
     if (request.body !== undefined) {
-      body = JSON.stringify(request.body);
+      body = stringifyJson(request.body);
       headers['content-type'] ??= 'application/json';
     }
-    const response = await fetch(request.url, { method: request.method, headers, ...(body !== undefined ? { body } : {}), signal, redirect: 'follow' });
+    // Redirects are followed here, not by fetch: credentials are not sent on to another origin (fetch only drops
+    // `authorization`, not an API key header), and a 303 becomes a GET.
+    let url = request.url;
+    let method: string = request.method;
+    let response: Response;
+    for (let hops = 0; ; hops++) {
+      response = await fetch(url, { method, headers, ...(body !== undefined ? { body } : {}), signal, redirect: 'manual' });
+      const location = response.headers.get('location');
+      if (![301, 302, 303, 307, 308].includes(response.status) || !location) break;
+      await response.body?.cancel().catch(() => undefined);
+      if (hops >= 5) throw new TypeError(`more than 5 redirects (the last to ${location})`);
+      const next = new URL(location, url);
+      if (next.origin !== request.url.origin) {
+        headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !this.options.authHeaders.includes(k.toLowerCase())));
+        for (const p of this.options.secretParams) next.searchParams.delete(p);
+      }
+      if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
+        method = 'GET';
+        body = undefined;
+      }
+      url = next;
+    }
     const length = Number(response.headers.get('content-length') ?? Number.NaN);
     if (length > this.options.maxResponseBytes) {
       await response.body?.cancel().catch(() => undefined);
@@ -182,10 +217,12 @@ export class HttpClient {
         ),
     );
     const out: Record<string, string> = {};
+    const raw: Record<string, string> = {};
     response.headers.forEach((value, key) => {
+      raw[key] = value;
       out[key] = key === 'set-cookie' ? '***' : this.mask(value);
     });
-    return { status: response.status, headers: out, body: text, fetchedAt: new Date() };
+    return { status: response.status, headers: out, rawHeaders: raw, body: text, fetchedAt: new Date() };
   }
 
   /** Waits for the rate limit: request starts are spaced by 1/rateLimit seconds. */
@@ -235,6 +272,11 @@ async function readBody(response: Response, max: number, tooLarge: () => Error):
 export function snippet(body: string): string {
   const line = body.replace(/\s+/g, ' ').trim();
   return line.length > 200 ? `${line.slice(0, 200)}…` : line || '(empty body)';
+}
+
+/** A URL's user and password (`//user:secret@host`) masked, wherever it appears in a text. */
+export function maskCredentials(text: string): string {
+  return text.replace(/\/\/([^/@\s:]*):[^/@\s]*@/g, '//$1:***@');
 }
 
 /** `Retry-After`: seconds, or an HTTP date; milliseconds from now. */

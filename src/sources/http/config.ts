@@ -131,7 +131,10 @@ export const httpSourceSchema = z
   .strictObject({
     kind: z.literal('http'),
     /** The API's root, `https://api.example.com/v2`; each resource's path is under it. */
-    baseUrl: z.string().regex(/^https?:\/\/[^\s]+$/, 'expected an http(s):// URL'),
+    baseUrl: z
+      .string()
+      .regex(/^https?:\/\/[^\s]+$/, 'expected an http(s):// URL')
+      .refine((u) => !/^https?:\/\/[^/]*@/.test(u), 'put credentials in auth (from ${ENV}), not in the URL'),
     ...resourceFields,
     /** Target lake table of the source's own resource. */
     into: tableNameSchema,
@@ -178,7 +181,7 @@ export const httpSourceSchema = z
       if (spec.incremental) {
         if ((spec.incremental.cursor === undefined) === (spec.incremental.fromResponse === undefined))
           ctx.addIssue({ code: 'custom', path: [...at, 'incremental'], message: 'give either cursor (in the records) or fromResponse (in the body)' });
-        if (r?.parent !== undefined)
+        if (spec.parent !== undefined)
           ctx.addIssue({ code: 'custom', path: [...at, 'incremental'], message: 'a child resource is read for its parents: it has no cursor of its own' });
       }
       if (r && r.parent === name) ctx.addIssue({ code: 'custom', path: [...at, 'parent'], message: 'a resource cannot be its own parent' });

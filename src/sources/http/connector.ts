@@ -13,7 +13,8 @@ import { emptyReport, type SourceConnector, type SourceContext, type SourceRepor
 import { HttpClient, HttpStatusError, snippet, type HttpResponse } from './client.js';
 import { type HttpResourceConfig, type HttpSourceConfig, httpSourceSchema } from './config.js';
 import { firstPage, nextPage, type PageRequest } from './paginate.js';
-import { fill, fillDeep, placeholders, selectRecords, valueAt } from './select.js';
+import { parseJson, plain, stringifyJson } from './json.js';
+import { fill, fillDeep, lookup, placeholders, selectRecords, valueAt } from './select.js';
 
 /**
  * `kind: 'http'`: a REST API read into the lake. Each run (a poll) reads every resource's pages, lands every
@@ -138,6 +139,7 @@ function clientOf(ctx: SourceContext, config: HttpSourceConfig): HttpClient {
     maxResponseBytes: config.maxResponseBytes ?? 64 * 1024 * 1024,
     secrets,
     secretParams,
+    authHeaders: ['authorization', ...(auth?.type === 'apiKey' && !auth.query ? [(auth.header ?? 'x-api-key').toLowerCase()] : [])],
   });
 }
 
@@ -241,12 +243,12 @@ class Poll {
         const vars: Record<string, unknown> = { ...parent, ...(start !== undefined ? { $cursor: start } : {}) };
         for await (const page of this.pages(resource, vars, start)) {
           run.pages++;
-          const rawLine = `${JSON.stringify(rawRow(resource.name, page.response, run.pages))}\n`;
+          const rawLine = `${JSON.stringify(rawRow(resource.name, page.response, run.pages, (t) => this.client.mask(t)))}\n`;
           run.longestRaw = Math.max(run.longestRaw, Buffer.byteLength(rawLine));
           await write(raw, rawLine);
           if (incremental?.fromResponse) {
             const next = valueAt(page.body, incremental.fromResponse);
-            if (next !== undefined && next !== null) lastResponseCursor = next;
+            if (next !== undefined && next !== null) lastResponseCursor = plain(next);
           }
           const lines: string[] = [];
           for (const item of page.records) {
@@ -255,7 +257,7 @@ class Poll {
             if (tracker && incremental?.cursor && !tracker.admit(record, incremental.cursor)) continue;
             if (resource.include || resource.responseFields) {
               record = { ...record };
-              for (const [column, field] of Object.entries(resource.include ?? {})) record[column] = valueAt(parent, field) ?? null;
+              for (const [column, field] of Object.entries(resource.include ?? {})) record[column] = lookup(parent, field) ?? null;
               for (const [column, field] of Object.entries(resource.responseFields ?? {})) record[column] = valueAt(page.body, field) ?? null;
             }
             if (keep) {
@@ -267,9 +269,10 @@ class Poll {
               this.parentRows.set(resource.name, rows);
             }
             // The ordinal appended to the record's JSON as it is written (no copy of the record).
-            const text = JSON.stringify(record);
+            const text = stringifyJson(record);
             const line = text === '{}' ? `{"${ORD}":${ord++}}\n` : `${text.slice(0, -1)},"${ORD}":${ord++}}\n`;
-            if (line.length > run.longest) run.longest = Buffer.byteLength(line);
+            // A UTF-16 unit is at most 3 bytes of UTF-8: the byte length is only counted when it could be the longest.
+            if (line.length * 3 > run.longest) run.longest = Math.max(run.longest, Buffer.byteLength(line));
             lines.push(line);
             run.records++;
           }
@@ -332,8 +335,9 @@ class Poll {
   ): AsyncIterable<{ response: HttpResponse; body: unknown; records: unknown[] }> {
     const at = resource.name === this.ctx.name ? this.where : `${this.where}.resources.${resource.name}`;
     const missing = (name: string): never => {
+      // No start yet is the config's doing; a parent's record without the field fails the resource (the API's doing).
       throw new TributaryError(
-        'CONFIG_INVALID',
+        name === '$cursor' ? 'CONFIG_INVALID' : 'INGEST_FAILED',
         name === '$cursor'
           ? `${at}: {$cursor} has no value yet: give incremental.initial`
           : `${at}: the placeholder {${name}} has no value in the parent's record (fields: ${[
@@ -348,19 +352,32 @@ class Poll {
     for (const [k, v] of Object.entries(resource.params ?? {})) params[k] = typeof v === 'string' ? fill(v, vars, missing) : String(v);
     if (resource.incremental?.param && start !== undefined) params[resource.incremental.param] = typeof start === 'string' ? start : JSON.stringify(start);
     const body = resource.body === undefined ? undefined : fillDeep(resource.body, vars, missing);
-    const headers = { ...this.auth.headers, ...(this.config.headers ?? {}), ...(resource.headers ?? {}) };
+    const headers = { ...(this.config.headers ?? {}), ...(resource.headers ?? {}) };
+    // Credentials go to the API's own origin only: a next page's URL on another host gets none.
+    const origin = new URL(this.config.baseUrl).origin;
     let request: PageRequest | undefined = firstPage(resource.paginate, url, params);
     const seen = new Set<string>();
     let previousBody: string | undefined;
     const maxPages = resource.maxPages ?? 10_000;
     for (let n = 0; request; n++) {
       if (n >= maxPages) {
+        // An incremental resource would commit a cursor past pages it never read: it fails instead.
+        if (resource.incremental) {
+          throw new TributaryError('INGEST_FAILED', `${at}: more than maxPages (${maxPages}) pages; nothing of ${resource.name} committed`, {
+            hint: `raise ${at}.maxPages`,
+          });
+        }
         this.report.warnings.push(`${at}: stopped after maxPages (${maxPages}) pages; raise maxPages if the API has more`);
         return;
       }
       const target = new URL(request.url);
       for (const [k, v] of Object.entries(request.params)) target.searchParams.set(k, v);
-      for (const [k, v] of Object.entries(this.auth.query)) if (!target.searchParams.has(k)) target.searchParams.set(k, v);
+      const own = target.origin === origin;
+      // The key is always the real one (a next URL may echo it, or carry the masked form).
+      for (const [k, v] of Object.entries(this.auth.query)) {
+        if (own) target.searchParams.set(k, v);
+        else target.searchParams.delete(k);
+      }
       const key = target.toString();
       if (seen.has(key)) {
         throw new TributaryError(
@@ -369,15 +386,21 @@ class Poll {
         );
       }
       seen.add(key);
-      const response = await this.client.fetch({ url: target, method: resource.method ?? 'GET', headers, ...(body !== undefined ? { body } : {}) });
+      const response = await this.client.fetch({
+        where: at,
+        url: target,
+        method: resource.method ?? 'GET',
+        headers: own ? { ...this.auth.headers, ...headers } : headers,
+        ...(body !== undefined ? { body } : {}),
+      });
       let parsed: unknown;
       try {
-        parsed = response.body.trim() === '' ? undefined : JSON.parse(response.body);
+        parsed = response.body.trim() === '' ? undefined : parseJson(response.body);
       } catch (err) {
         const type = response.headers['content-type'] ?? 'no content type';
         throw new Malformed(
           'invalid_json',
-          `${at}: ${response.url} answered ${response.status} with a body that is not JSON (${type}${/html/i.test(type) || /^\s*</.test(response.body) ? ', an HTML page' : ''}: ${errorMessage(err)}): ${snippet(response.body)}`,
+          `${at}: ${response.url} answered ${response.status} with a body that is not JSON (${type}${/html/i.test(type) || /^\s*</.test(response.body) ? ', an HTML page' : ''}${err instanceof SyntaxError && /position \d+/.test(err.message) ? `, ${/position \d+/.exec(err.message)![0]}` : ''}): ${snippet(this.client.mask(response.body))}`,
           response,
         );
       }
@@ -386,7 +409,7 @@ class Poll {
       if (!records) {
         throw new Malformed(
           'no_records',
-          `${at}: ${response.url}: the record selector ${resource.select ?? '(default)'} finds nothing in the body: ${snippet(response.body)}`,
+          `${at}: ${response.url}: the record selector ${resource.select ?? '(default)'} finds nothing in the body: ${snippet(this.client.mask(response.body))}`,
           response,
         );
       }
@@ -395,14 +418,14 @@ class Poll {
       if (records.length > 0 && bodyHash === previousBody) {
         throw new TributaryError(
           'INGEST_FAILED',
-          `${at}: ${response.url} answered the same page as the request before it: the API ignores the paginator's parameters (${JSON.stringify(request.params)}); nothing of ${resource.name} committed`,
+          `${at}: ${response.url} answered the same page as the request before it: the API ignores the paginator's parameters (${this.client.mask(JSON.stringify(request.params))}); nothing of ${resource.name} committed`,
           { hint: 'check paginate (its parameter names) against the API' },
         );
       }
       previousBody = bodyHash;
       yield { response, body: parsed, records };
       if (records.length === 0) return;
-      request = nextPage(resource.paginate, request, { body: parsed, headers: response.headers, records: records.length, url: target }, (m) => {
+      request = nextPage(resource.paginate, request, { body: parsed, headers: response.rawHeaders, records: records.length, url: target }, (m) => {
         throw new TributaryError('INGEST_FAILED', `${at}: ${m}`);
       });
     }
@@ -410,8 +433,10 @@ class Poll {
 
   /** Sets a malformed response aside: its body kept in the lake's quarantine folder, the reason recorded. */
   async quarantine(resource: Resource, malformed: Malformed): Promise<void> {
-    const bytes = Buffer.from(malformed.response.body, 'utf8');
-    const hash = createHash('sha256').update(bytes).digest('hex');
+    // The body as received, secrets masked; one entry per resource's table and content.
+    const bytes = Buffer.from(this.client.mask(malformed.response.body), 'utf8');
+    const table = parseTableName(resource.into).name;
+    const hash = createHash('sha256').update(`${table}\n`).update(bytes).digest('hex');
     const storedPath = `_quarantine/${hash.slice(0, 16)}/response.body`;
     if (!(await this.ctx.lake.storage.exists(storedPath))) await this.ctx.lake.storage.put(storedPath, bytes);
     const entry = await this.ctx.lake.catalog.quarantine.add({
@@ -419,7 +444,7 @@ class Poll {
       path: malformed.response.url,
       fileHash: hash,
       storedPath,
-      table: parseTableName(resource.into).name,
+      table,
       reasonCode: malformed.code,
       reason: malformed.message,
       details: { resource: resource.name, status: malformed.response.status, headers: malformed.response.headers, fetchedAt: malformed.response.fetchedAt },
@@ -450,7 +475,7 @@ class CursorTracker {
 
   /** False for a record already read: before the start, or at it and read by the last run. */
   admit(record: Record<string, unknown>, cursorPath: string): boolean {
-    const value = valueAt(record, cursorPath);
+    const value = plain(valueAt(record, cursorPath));
     if (value === undefined || value === null) return true;
     const last = this.previous.cursor;
     if (last !== undefined) {
@@ -472,14 +497,14 @@ class CursorTracker {
   }
 }
 
-function rawRow(resource: string, response: HttpResponse, page: number) {
+function rawRow(resource: string, response: HttpResponse, page: number, mask: (text: string) => string) {
   return {
     resource,
     page,
     url: response.url,
     status: response.status,
     headers: JSON.stringify(response.headers),
-    body: response.body,
+    body: mask(response.body),
     fetched_at: response.fetchedAt.toISOString(),
     attempts: response.attempts,
   };
@@ -545,9 +570,13 @@ async function recordsChange(poll: Poll, run: ResourceRun, batchId: string): Pro
   const exists = Boolean(await ctx.lake.catalog.getTable(table));
   const declared = Object.entries(run.resource.columns ?? {});
   if (run.records === 0) {
-    // Nothing read: an empty relation of the declared columns, which `replace` makes the table, and which creates
-    // the table on a first run (models reading it can run before the API had anything); append and merge add nothing.
-    select = `SELECT ${[...declared.map(([n, t]) => `CAST(NULL AS ${t}) AS ${duckIdent(n)}`), `NULL::INTEGER AS ${duckIdent(ORD)}`].join(', ')} WHERE false`;
+    // Nothing read: an empty relation — of the table's columns when it exists (`replace` empties it, keeping its
+    // schema for the models that read it), else of the declared ones, which creates the table on a first run
+    // (models reading it can run before the API had anything). Append and merge add nothing.
+    const current = exists ? await ctx.lake.catalog.resolveSnapshot(table) : undefined;
+    const lineage = new Set(['_ingested_at', '_source', '_batch_id']);
+    const columns: [string, string][] = current ? current.snapshot.schema.filter((c) => !lineage.has(c.name)).map((c) => [c.name, c.type]) : declared;
+    select = `SELECT ${[...columns.map(([n, t]) => `CAST(NULL AS ${t}) AS ${duckIdent(n)}`), `NULL::INTEGER AS ${duckIdent(ORD)}`].join(', ')} WHERE false`;
   } else {
     try {
       select = await recordsSelect(poll, run);
@@ -662,22 +691,41 @@ export const httpConnector: SourceConnector<HttpSourceConfig> = {
       const good = runs.filter((r) => !r.failed);
       ctx.onProgress?.({ source: ctx.name, phase: 'committing', done: resources.length, total: resources.length });
       const batchId = newId('b');
-      const changes: TableChange[] = [];
-      const tables: { run: ResourceRun; table: string; rows: number }[] = [];
+      const typed = new Map<ResourceRun, { change?: TableChange; table: string; rows: number }>();
       for (const run of good) {
         try {
           const { change, rows } = await recordsChange(poll, run, batchId);
-          if (change) {
-            changes.push(change);
-            written.push(...change.addFiles);
-          }
-          tables.push({ run, table: parseTableName(run.resource.into).name, rows });
+          if (change) written.push(...change.addFiles);
+          typed.set(run, { ...(change ? { change } : {}), table: parseTableName(run.resource.into).name, rows });
         } catch (err) {
           if (!(err instanceof TributaryError) || err.code !== 'INVALID_INPUT') throw err;
           run.failed = err.message;
           failures.push(err.message);
         }
       }
+      // A resource and its children are committed together or not at all: a parent's cursor must not move past
+      // records whose children were not read, and children must not land twice when their parent is read again.
+      const rootOf = (r: Resource): string => {
+        let at = r;
+        while (typeof at.parent === 'string') at = resources.find((x) => x.name === at.parent)!;
+        return at.name;
+      };
+      const failedFamilies = new Map<string, string>();
+      for (const run of runs) if (run.failed && !failedFamilies.has(rootOf(run.resource))) failedFamilies.set(rootOf(run.resource), run.resource.name);
+      for (const run of good) {
+        const family = failedFamilies.get(rootOf(run.resource));
+        if (run.failed || family === undefined) continue;
+        run.failed = `not committed: ${family}, of the same family, failed`;
+        report.skipped.push({ path: run.resource.name, reason: `read, but not committed: ${family}, a resource of the same family, failed` });
+        const files = typed.get(run)?.change?.addFiles ?? [];
+        if (files.length) {
+          await ctx.lake.storage.delete(files.map((f) => f.path)).catch(() => undefined);
+          await ctx.lake.discardWrites(files).catch(() => undefined);
+          const gone = new Set(files.map((f) => f.path));
+          written.splice(0, written.length, ...written.filter((f) => !gone.has(f.path)));
+        }
+      }
+      const changes: TableChange[] = [...typed.entries()].filter(([run, t]) => !run.failed && t.change).map(([, t]) => t.change!);
       const landed = good.filter((r) => !r.failed);
       if (landed.some((r) => r.pages > 0)) {
         const files = landed.filter((r) => r.pages > 0).map((r) => quoteLiteral(r.rawFile));
@@ -703,7 +751,7 @@ export const httpConnector: SourceConnector<HttpSourceConfig> = {
       ];
       const result = await ctx.lake.commit({ ...(ctx.runId ? { runId: ctx.runId } : {}), changes, parts });
       written.length = 0;
-      for (const { run, table, rows } of tables) {
+      for (const [run, { table, rows }] of typed) {
         if (run.failed) continue;
         report.ingested.push({
           path: `${run.resource.name}: ${run.records} record(s), ${run.pages} page(s)`,

@@ -1,3 +1,5 @@
+import { plain } from './json.js';
+
 /**
  * The small JSON paths an HTTP source's config uses: `data`, `results[*]`, `$.data.items`, `meta.next_cursor`,
  * `items[0].id`, `$` (the whole body). Not JSONPath's filters or recursion: a path names one place.
@@ -65,7 +67,13 @@ export function selectRecords(body: unknown, path: string | undefined): unknown[
 
 /** A placeholder's value as text in a URL or a body: strings as they are, other values as JSON. */
 function text(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value);
+  const v = plain(value);
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** A field of a parent's row: kept under its dotted name (`owner.login`), or found along the path. */
+export function lookup(vars: Record<string, unknown>, name: string): unknown {
+  return Object.hasOwn(vars, name) ? vars[name] : valueAt(vars, name);
 }
 
 /**
@@ -74,7 +82,7 @@ function text(value: unknown): string {
  */
 export function fill(template: string, vars: Record<string, unknown>, missing: (name: string) => never, encode = false): string {
   return template.replace(/\{(\$?[A-Za-z_][A-Za-z0-9_.]*)\}/g, (_, name: string) => {
-    const value = name.startsWith('$') ? vars[name] : valueAt(vars, name);
+    const value = name.startsWith('$') ? vars[name] : lookup(vars, name);
     if (value === undefined || value === null) return missing(name);
     return encode ? encodeURIComponent(text(value)) : text(value);
   });
@@ -86,7 +94,7 @@ export function fillDeep(value: unknown, vars: Record<string, unknown>, missing:
     // A string that is one placeholder takes the value's own type (a number stays a number).
     const whole = /^\{(\$?[A-Za-z_][A-Za-z0-9_.]*)\}$/.exec(value);
     if (whole) {
-      const v = whole[1]!.startsWith('$') ? vars[whole[1]!] : valueAt(vars, whole[1]!);
+      const v = whole[1]!.startsWith('$') ? vars[whole[1]!] : lookup(vars, whole[1]!);
       if (v === undefined || v === null) return missing(whole[1]!);
       return v;
     }
