@@ -1,25 +1,16 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { Lake } from '../src/lake/lake.js';
-import { ROOT, TSX, freePort, tempDir } from './support/helpers.js';
+import { freePort, startCli, tempDir } from './support/helpers.js';
 import { items, json, startTestApi } from './support/http-api.js';
 
 // An HTTP source as a long-lived poller, in its own process: `tributary ingest <source> --every`, killed with -9 in
 // the middle of polls and started again, and a second-level schedule in `tributary dev`.
 const api = await startTestApi();
 
-function start(args: readonly string[]): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', TSX, path.join(ROOT, 'test/fixtures/cli.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  onTestFinished(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
-  return { child, out: () => out, exited };
-}
+const start = (args: readonly string[]) => startCli(args);
 
 async function waitFor(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

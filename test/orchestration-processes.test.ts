@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -6,24 +6,10 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { loadConfig } from '../src/config/load.js';
 import { Lake } from '../src/lake/lake.js';
 import { Orchestration } from '../src/orchestration/orchestration.js';
-import { PG_URL, ROOT, cli, freePort, run, tempDir } from './support/helpers.js';
+import { PG_URL, cli, freePort, run, startCli, tempDir } from './support/helpers.js';
 
-/** A long-running CLI command (dev, worker) from source, with its output collected. */
-function start(
-  args: readonly string[],
-  cleanup: (fn: () => void) => void = onTestFinished,
-): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fixtures/cli.ts'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  cleanup(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
-  return { child, out: () => out, exited };
+function start(args: readonly string[], cleanup: (fn: () => void) => void = onTestFinished) {
+  return startCli(args, { env: { TRIBUTARY_LOG_LEVEL: 'info' }, cleanup });
 }
 
 function project(config: string, files: Record<string, string>): string {

@@ -1,11 +1,11 @@
 import { createServer } from 'node:net';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { afterAll } from 'vitest';
+import { afterAll, onTestFinished } from 'vitest';
 import type { CatalogLocation } from '../../src/config/types.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -72,4 +72,25 @@ export function freePort(): Promise<number> {
     });
     server.on('error', reject);
   });
+}
+
+/**
+ * A long-running CLI command (dev, worker, a poller) from source, with its output collected; killed after the test
+ * (or by `cleanup`) if still running.
+ */
+export function startCli(
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cleanup?: (fn: () => void) => void } = {},
+): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', TSX, path.join(ROOT, 'test/fixtures/cli.ts'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  (options.cleanup ?? onTestFinished)(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
+  return { child, out: () => out, exited };
 }
