@@ -1,5 +1,5 @@
 /** Tributary's public library API: what config files and programs import from 'tributary-data'. */
-export { agg, checks, defineConfig, files, http, sql, sqlTables, stream, windows } from './config/define.js';
+export { agg, checks, defineConfig, documents, files, http, sql, sqlTables, stream, windows } from './config/define.js';
 export { loadConfig, resolveConfig } from './config/load.js';
 export type * from './config/types.js';
 export { Lake, type WrittenFiles, type VacuumReport } from './lake/lake.js';

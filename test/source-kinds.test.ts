@@ -50,7 +50,7 @@ describe('a source kind added outside the tree (the recipe)', () => {
       /sources\.e\.batchSize: Too small/,
     );
     expect(() => resolveConfig({ sources: { e: { kind: 'memroy', into: 'bronze.e' } } }, '/tmp', undefined)).toThrow(
-      /sources\.e\.kind: unknown source kind "memroy" \(did you mean "memory"\? kinds: files, http, memory, sql\)/,
+      /sources\.e\.kind: unknown source kind "memroy" \(did you mean "memory"\? kinds: documents, files, http, memory, sql\)/,
     );
   });
 

@@ -4,6 +4,7 @@ import type {
   CheckSpec,
   Duration,
   FileSourceConfig,
+  DocumentsSourceConfig,
   HttpSourceConfig,
   SqlSourceConfig,
   StreamConfig,
@@ -24,6 +25,11 @@ export function files(options: Omit<FileSourceConfig, 'kind'>): FileSourceConfig
 /** Declare a database source: a table (or a query) read into the table `into`. */
 export function sql(options: Omit<SqlSourceConfig, 'kind'>): SqlSourceConfig {
   return { kind: 'sql', ...options };
+}
+
+/** Declare a documents source: PDF and images recognised by Tesseract, one row per document (OCR, type, invoice fields). */
+export function documents(options: Omit<DocumentsSourceConfig, 'kind'>): DocumentsSourceConfig {
+  return { kind: 'documents', ...options };
 }
 
 /** Declare an HTTP source: resources of a REST API, each into a table, every response kept in a raw table. */

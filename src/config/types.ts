@@ -6,6 +6,7 @@ import type { RetentionSettings, TableConfig } from '../lake/config.js';
 import type { JobConfig, OrchestrationSettings, ProbeConfig, SensorConfig } from '../orchestration/config.js';
 import type { ServeSettings } from '../serve/config.js';
 import type { FileSourceConfig } from '../sources/files/config.js';
+import type { DocumentsSourceConfig } from '../sources/documents/config.js';
 import type { HttpSourceConfig } from '../sources/http/config.js';
 import type { SqlSourceConfig } from '../sources/sql/config.js';
 import type { StoreSettings } from '../store/config.js';
@@ -26,6 +27,7 @@ export type { DashboardChart, DashboardPage, EndpointSpec, ServedTable, ServeSet
 export type { SerdeSpec } from '../serdes/serde.js';
 export type { ColumnSpec, CsvOptions, ErrorPolicy, ExpectedSchema, FileFormat, FileSourceConfig } from '../sources/files/config.js';
 export type { SqlCursor, SqlSourceConfig } from '../sources/sql/config.js';
+export type { DocumentsSourceConfig } from '../sources/documents/config.js';
 export type { HttpAuthConfig, HttpResourceConfig, HttpSourceConfig, IncrementalConfig, PaginateConfig } from '../sources/http/config.js';
 export type { StoreSettings } from '../store/config.js';
 export type { AggregateSpec, FieldType, StreamConfig, StreamEvent, StreamOutput, WindowSpec } from '../streams/config.js';
@@ -42,6 +44,7 @@ export interface SourceKinds {
   files: FileSourceConfig;
   sql: SqlSourceConfig;
   http: HttpSourceConfig;
+  documents: DocumentsSourceConfig;
 }
 
 /** Any source's config: one of the registered kinds (see sources/registry.ts). */

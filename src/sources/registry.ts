@@ -1,6 +1,7 @@
 import type { SourceConfig } from '../config/types.js';
 import { Registry } from '../util/registry.js';
 import type { SourceConfigBase, SourceConnector } from './connector.js';
+import { documentsConnector } from './documents/connector.js';
 import { filesConnector } from './files/connector.js';
 import { httpConnector } from './http/connector.js';
 import { sqlConnector } from './sql/connector.js';
@@ -39,5 +40,5 @@ export function sourceConnector(kind: string, where = 'sources'): SourceConnecto
 }
 
 // The built-in kinds. A new kind is a folder under sources/ and one line here.
-for (const connector of [filesConnector, sqlConnector, httpConnector])
+for (const connector of [filesConnector, sqlConnector, httpConnector, documentsConnector])
   kinds.register(connector.kind, connector as unknown as SourceConnector<SourceConfig>, { builtIn: true });
