@@ -3,6 +3,8 @@ import type { Serde } from '../serdes/index.js';
 import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { quoteLiteral } from '../engine/sql.js';
+import { parseJson, stringifyJson } from '../util/lossless-json.js';
 import { TributaryError, errorMessage } from '../errors.js';
 import type { Log, ProduceRecord } from '../log/log.js';
 import { SalesEventGenerator, type SalesEventOptions } from './sales-events.js';
@@ -26,7 +28,12 @@ export interface ProduceOptions {
 const BATCH_RECORDS = 1000;
 const BATCH_BYTES = 4 * 1024 * 1024;
 
-/** Publishes each line of an NDJSON file as one record (the line as-is; empty lines skipped), streaming the file. */
+/**
+ * Publishes a file's records: each line of an NDJSON file as one record (the line as-is, so that a test can send
+ * poison pills; empty lines skipped), or each element of a JSON array file (`[{…}, {…}]`, indented or not), streaming
+ * the file either way. A file whose first line is not a record on its own (pretty-printed JSON that is not an array)
+ * is refused, naming the line, instead of being sent as one record per line of it.
+ */
 export async function produceFile(
   log: Log,
   topic: string,
@@ -50,6 +57,19 @@ export async function produceFile(
     options.onProgress?.(report.sent);
   };
   try {
+    const shape = await fileShape(file);
+    if (shape === 'array') {
+      let number = 0;
+      for await (const text of arrayElements(file)) {
+        number++;
+        if (options.signal?.aborted) break;
+        batch.push({ topic, key: options.keyField ? keyOf(text, options.keyField) : null, value: encodeLine(format, text, `${file} record`, number) });
+        batchBytes += text.length;
+        if (batch.length >= BATCH_RECORDS || batchBytes >= BATCH_BYTES) await flush();
+      }
+      await flush();
+      return report;
+    }
     const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
     let number = 0;
     for await (const line of lines) {
@@ -65,6 +85,67 @@ export async function produceFile(
     await producer.close();
   }
   return report;
+}
+
+/** What a file holds: a JSON array, or lines (NDJSON); pretty-printed JSON that is neither is refused. */
+async function fileShape(file: string): Promise<'array' | 'lines'> {
+  const lines = createInterface({ input: createReadStream(file, { end: 1024 * 1024 }), crlfDelay: Infinity });
+  try {
+    for await (const line of lines) {
+      const text = line.trim();
+      if (text === '') continue;
+      if (text.startsWith('[')) return 'array';
+      if (text.startsWith('{')) {
+        try {
+          JSON.parse(text);
+        } catch {
+          throw new TributaryError(
+            'INVALID_INPUT',
+            `--from ${file}: line 1 is not a record on its own (${JSON.stringify(text.slice(0, 40))}): the file looks like pretty-printed JSON`,
+            {
+              hint: 'give one record per line (NDJSON), or a JSON array of records (`[{…}, {…}]`)',
+            },
+          );
+        }
+      }
+      return 'lines';
+    }
+    return 'lines';
+  } finally {
+    lines.close();
+  }
+}
+
+/** The elements of a JSON array file, each as its JSON text, streamed by DuckDB's JSON reader. */
+async function* arrayElements(file: string): AsyncIterable<string> {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const db = await DuckDBInstance.create(':memory:');
+  const connection = await db.connect();
+  try {
+    let result: Awaited<ReturnType<typeof connection.stream>>;
+    try {
+      result = await connection.stream(`SELECT json FROM read_json_objects(${quoteLiteral(file)}, format = 'array', maximum_object_size = 268435456)`);
+    } catch (err) {
+      throw new TributaryError('INVALID_INPUT', `--from ${file}: not a JSON array of records: ${errorMessage(err).split('\n')[0]}`);
+    }
+    for (;;) {
+      let chunk: Awaited<ReturnType<typeof result.fetchChunk>>;
+      try {
+        chunk = await result.fetchChunk();
+      } catch (err) {
+        throw new TributaryError('INVALID_INPUT', `--from ${file}: not a JSON array of records: ${errorMessage(err).split('\n')[0]}`);
+      }
+      if (!chunk || chunk.rowCount === 0) break;
+      // An indented array's elements span lines: each is sent on one line (integers beyond 2^53 kept exact).
+      for (const row of chunk.getRows()) {
+        const text = String(row[0]);
+        yield /[\r\n]/.test(text) ? stringifyJson(parseJson(text)) : text;
+      }
+    }
+  } finally {
+    connection.closeSync();
+    db.closeSync();
+  }
 }
 
 /** A line as a record in `format`: the format's own reading of text, or the line parsed as JSON and encoded. */

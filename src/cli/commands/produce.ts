@@ -10,9 +10,12 @@ import { positiveInt, positiveNumber, share } from '../options.js';
 
 export function produceCommand(): Command {
   return new Command('produce')
-    .description('publish records to a topic of the configured log: an NDJSON file (one record per line) or generated sales events')
+    .description('publish records to a topic of the configured log: an NDJSON file (one record per line), a JSON array file, or generated sales events')
     .argument('<topic>', 'topic (created if missing)')
-    .requiredOption('--from <file|generator>', "an .ndjson file, or 'generator' for sales events")
+    .requiredOption(
+      '--from <file|generator>',
+      "an NDJSON file (lines sent as they are) or a JSON array file (one record per element), or 'generator' for sales events",
+    )
     .option('--partitions <n>', 'partitions when the topic is created', (v) => positiveInt(v, '--partitions'), 1)
     .option('--key <field>', 'file: use this JSON field as the record key')
     .option('--format <kind>', "the values' format (default: that of the stream reading the topic, else json: lines sent as they are)")

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TributaryError, errorMessage } from '../../errors.js';
-import { stringifyJson } from './json.js';
+import { stringifyJson } from '../../util/lossless-json.js';
 
 /**
  * The HTTP side of an HTTP source, on Node's fetch (undici): timeouts, retries with exponential backoff and full

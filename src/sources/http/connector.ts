@@ -13,7 +13,7 @@ import { emptyReport, type SourceConnector, type SourceContext, type SourceRepor
 import { HttpClient, HttpStatusError, snippet, type HttpResponse } from './client.js';
 import { type HttpResourceConfig, type HttpSourceConfig, httpSourceSchema } from './config.js';
 import { firstPage, nextPage, type PageRequest } from './paginate.js';
-import { parseJson, plain, stringifyJson } from './json.js';
+import { parseJson, plain, stringifyJson } from '../../util/lossless-json.js';
 import { fill, fillDeep, lookup, placeholders, selectRecords, valueAt } from './select.js';
 
 /**

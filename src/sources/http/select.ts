@@ -1,4 +1,4 @@
-import { plain } from './json.js';
+import { plain } from '../../util/lossless-json.js';
 
 /**
  * The small JSON paths an HTTP source's config uses: `data`, `results[*]`, `$.data.items`, `meta.next_cursor`,
