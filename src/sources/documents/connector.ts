@@ -58,7 +58,7 @@ interface Candidate {
   hash: string;
 }
 
-function patterns(ctx: SourceContext, config: DocumentsSourceConfig): string[] {
+function patterns(config: DocumentsSourceConfig): string[] {
   if (config.inbox) return [`${config.inbox.replace(/\/+$/, '')}/*.${EXTENSIONS}`];
   return [config.glob!].flat();
 }
@@ -80,7 +80,7 @@ function moveProcessed(config: DocumentsSourceConfig, projectDir: string, doc: C
 
 async function scan(ctx: SourceContext, config: DocumentsSourceConfig, report: SourceReport) {
   const projectDir = ctx.lake.config.projectDir;
-  const found = await discover(patterns(ctx, config), projectDir);
+  const found = await discover(patterns(config), projectDir);
   const known = await ctx.lake.catalog.ingestion.hashes(ctx.name);
   const quarantined = await ctx.lake.catalog.quarantine.openHashes(ctx.name);
   const todo: Candidate[] = [];
@@ -105,7 +105,7 @@ async function scan(ctx: SourceContext, config: DocumentsSourceConfig, report: S
       todo.push(doc);
     }
   }
-  if (found.length === 0) report.warnings.push(`${patterns(ctx, config).join(', ')} matches no document`);
+  if (found.length === 0) report.warnings.push(`${patterns(config).join(', ')} matches no document`);
   return { todo, done };
 }
 

@@ -163,7 +163,7 @@ function labelled(lines: string[], label: RegExp, exclude?: RegExp): number | un
   let found: number | undefined;
   for (const [i, line] of lines.entries()) {
     const m = label.exec(line);
-    if (!m || (exclude && exclude.test(line))) continue;
+    if (!m || exclude?.test(line)) continue;
     const after = line.slice(m.index + m[0].length);
     const amounts = amountsOn(after);
     const value = amounts.at(-1) ?? (lines[i + 1] && !Object.values(LABELS).some((l) => l.test(lines[i + 1]!)) ? amountsOn(lines[i + 1]!).at(-1) : undefined);
