@@ -251,8 +251,8 @@ describe('the same stream on Kafka', () => {
     const topic = `ventes-${process.pid}-${Date.now() % 100000}`;
     const base = config.streams[STREAM]!;
     const outputs = {
-      'gold.ventes_live_par_pays': { ...base.outputs['gold.ventes_live_par_pays']!, topic: `${topic}.par-pays`, topicPartitions: 3 },
-      'gold.ventes_5min_glissantes': { ...base.outputs['gold.ventes_5min_glissantes']!, topic: `${topic}.glissantes` },
+      'gold.ventes_live_par_pays': { ...base.outputs!['gold.ventes_live_par_pays']!, topic: `${topic}.par-pays`, topicPartitions: 3 },
+      'gold.ventes_5min_glissantes': { ...base.outputs!['gold.ventes_5min_glissantes']!, topic: `${topic}.glissantes` },
     };
     config.streams[STREAM] = { ...base, topic, outputs, dlq: { table: 'bronze.ventes_live_dlq' } };
     const log = await KafkaLog.connect(config.log.brokers);

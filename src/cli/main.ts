@@ -9,6 +9,7 @@ import { quarantineCommand } from './commands/quarantine.js';
 import { runsCommand } from './commands/runs.js';
 import { serveCommand } from './commands/serve.js';
 import { sourcesCommand } from './commands/sources.js';
+import { publishCommand } from './commands/publish.js';
 import { syncCommand } from './commands/sync.js';
 import { sqlCommand } from './commands/sql.js';
 import { dlqCommand } from './commands/dlq.js';
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
     runsCommand(),
     serveCommand(),
     syncCommand(),
+    publishCommand(),
     produceCommand(),
     streamCommand(),
     dlqCommand(),

@@ -127,6 +127,7 @@ export function resolveConfig(raw: unknown, projectDir: string, configFile: stri
     jobs: config.jobs ?? {},
     sensors: config.sensors ?? {},
     probes: config.probes ?? {},
+    publish: config.publish ?? {},
     automate: config.automate ?? [],
     orchestration: config.orchestration ?? {},
   };

@@ -7,6 +7,7 @@ import { tableNameSchema } from '../lake/table-name.js';
 import { jobNameSchema, jobSchema, orchestrationSettingsSchema, probeSchema, sensorSchema } from '../orchestration/config.js';
 import { serveSettingsSchema } from '../serve/config.js';
 import { sourceConnector, sourceKinds } from '../sources/registry.js';
+import { publicationSchema } from '../publish/config.js';
 import { storeSettingsSchema } from '../store/config.js';
 import { streamSchema } from '../streams/config.js';
 import { nearest } from '../util/nearest.js';
@@ -76,6 +77,8 @@ export const configSchema = z.strictObject({
     .optional(),
   /** Sensors: conditions polled by the scheduler that start a job when they hold. */
   sensors: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'sensor names use letters, digits, _ and -'), sensorSchema).optional(),
+  /** Publications: lake tables whose new rows are sent to a topic of the log (`publish:<name>`). */
+  publish: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'publication names use letters, digits, _ and -'), publicationSchema).optional(),
   /** Probes: assets that check a system answers before the assets that need it (`probe:<name>`). */
   probes: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'probe names use letters, digits, _ and -'), probeSchema).optional(),
   /**

@@ -6,6 +6,7 @@ import type { RetentionSettings, TableConfig } from '../lake/config.js';
 import type { JobConfig, OrchestrationSettings, ProbeConfig, SensorConfig } from '../orchestration/config.js';
 import type { ServeSettings } from '../serve/config.js';
 import type { FileSourceConfig } from '../sources/files/config.js';
+import type { PublicationConfig } from '../publish/config.js';
 import type { DocumentsSourceConfig } from '../sources/documents/config.js';
 import type { HttpSourceConfig } from '../sources/http/config.js';
 import type { SqlSourceConfig } from '../sources/sql/config.js';
@@ -28,6 +29,7 @@ export type { SerdeSpec } from '../serdes/serde.js';
 export type { ColumnSpec, CsvOptions, ErrorPolicy, ExpectedSchema, FileFormat, FileSourceConfig } from '../sources/files/config.js';
 export type { SqlCursor, SqlSourceConfig } from '../sources/sql/config.js';
 export type { DocumentsSourceConfig } from '../sources/documents/config.js';
+export type { PublicationConfig } from '../publish/config.js';
 export type { HttpAuthConfig, HttpResourceConfig, HttpSourceConfig, IncrementalConfig, PaginateConfig } from '../sources/http/config.js';
 export type { StoreSettings } from '../store/config.js';
 export type { AggregateSpec, FieldType, StreamConfig, StreamEvent, StreamOutput, WindowSpec } from '../streams/config.js';
@@ -94,6 +96,7 @@ export interface ResolvedConfig {
   jobs: Record<string, JobConfig>;
   sensors: Record<string, SensorConfig>;
   probes: Record<string, ProbeConfig>;
+  publish: Record<string, PublicationConfig>;
   automate: string[];
   orchestration: OrchestrationSettings;
 }

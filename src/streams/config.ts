@@ -100,8 +100,11 @@ export const streamSchema = z.strictObject({
   filter: fn<(event: StreamEvent) => boolean>().optional(),
   /** Reshape events; returning null or undefined drops the event. */
   map: fn<(event: StreamEvent) => StreamEvent | null | undefined>().optional(),
-  /** Lake table name → windowed aggregation. */
-  outputs: z.record(tableNameSchema, streamOutputSchema).refine((o) => Object.keys(o).length > 0, 'declare at least one output table'),
+  /**
+   * Lake table name → windowed aggregation. None: the stream only lands what it consumes (its landing table, dead
+   * letters) — a consumer that keeps a topic's records in the lake, as seed 000's streaming zone.
+   */
+  outputs: z.record(tableNameSchema, streamOutputSchema).optional(),
   /** Raw landing table: every record consumed, as bytes with topic/partition/offset (default `bronze.<stream>_raw`; false: none). */
   landing: z.union([tableNameSchema, z.literal(false)]).optional(),
   /** Dead-letter queue: lake table (default `bronze.<stream>_dlq`) and topic (default `<topic>.dlq`; false: none). */

@@ -63,8 +63,13 @@ export function compileStream(name: string, config: StreamConfig): CompiledStrea
       `${where}.eventTime: "${config.eventTime}" is not among the declared fields (${[...declared.keys()].join(', ')})`,
     );
   }
-  const outputs = Object.entries(config.outputs).map(([table, output]) => compileOutput(`${where}.outputs.${table}`, table, output, config, declared));
+  const outputs = Object.entries(config.outputs ?? {}).map(([table, output]) => compileOutput(`${where}.outputs.${table}`, table, output, config, declared));
   const landing = config.landing === false ? undefined : (config.landing ?? `bronze.${base}_raw`);
+  if (outputs.length === 0 && landing === undefined) {
+    throw new TributaryError('CONFIG_INVALID', `${where}: no outputs and no landing table: the stream would keep nothing`, {
+      hint: 'declare outputs (windowed aggregations), or keep the landing table (landing: true by default)',
+    });
+  }
   const dlqTable = config.dlq?.table ?? `bronze.${base}_dlq`;
   const lateTable = config.lateTable ?? `bronze.${base}_late`;
   const tables = [...outputs.map((o) => o.table), landing, dlqTable, lateTable].filter((t): t is string => t !== undefined);
