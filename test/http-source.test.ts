@@ -698,3 +698,70 @@ describe('probes', () => {
     await expect(probeAssets.execute(lake, 'db', ctx)).resolves.toEqual({});
   });
 });
+
+describe('http source: lookups', () => {
+  it('asks only for the keys the lake uses and the table lacks, in batches, merges them, and names those the API does not know', async () => {
+    const countries: Record<string, { cca2: string; region: string; subregion: string; currencies: Record<string, { name: string }> }> = {
+      FR: { cca2: 'FR', region: 'Europe', subregion: 'Western Europe', currencies: { EUR: { name: 'Euro' } } },
+      DE: { cca2: 'DE', region: 'Europe', subregion: 'Western Europe', currencies: { EUR: { name: 'Euro' } } },
+      IT: { cca2: 'IT', region: 'Europe', subregion: 'Southern Europe', currencies: { EUR: { name: 'Euro' } } },
+      US: { cca2: 'US', region: 'Americas', subregion: 'North America', currencies: { USD: { name: 'United States dollar' } } },
+    };
+    api.route('/v3.1/alpha', (_req, res, { query }) => {
+      const codes = (query.get('codes') ?? '').split(',');
+      const found = codes.map((c) => countries[c]).filter(Boolean);
+      if (found.length === 0) return json(res, { status: 404, message: 'Not Found' }, 404);
+      json(res, found);
+    });
+    const { lake } = await openTestLake({
+      sources: {
+        countries: http({
+          baseUrl: api.url,
+          path: '/v3.1/alpha',
+          params: { codes: '{keys}', fields: 'cca2,region,subregion,currencies' },
+          lookup: { keys: 'SELECT pays FROM bronze.factures', key: 'cca2', batch: 2, ttl: '7d' },
+          columns: { currencies: 'JSON' },
+          into: 'bronze.countries',
+        }),
+      },
+    });
+    // No invoices yet: nothing asked, a warning.
+    const empty = await runIngest(lake);
+    expect(empty.sources[0]!.warnings).toEqual([expect.stringMatching(/lookup\.keys: .*bronze\.factures does not exist.*: nothing looked up/)]);
+    await lake.write('bronze.factures', "SELECT * FROM (VALUES ('FR'), ('DE'), ('FR'), ('XX'), (NULL)) AS t(pays)", { mode: 'append' });
+    const first = await runIngest(lake);
+    expect(first.sources[0]!.warnings).toEqual(['countries: the API has no record for 1 key(s) looked up: XX']);
+    const asked = () => api.requests.filter((r) => r.path === '/v3.1/alpha').map((r) => new URL(r.url, 'http://x').searchParams.get('codes'));
+    expect(asked()).toEqual(['DE,FR', 'XX']);
+    await lake.write('bronze.factures', "SELECT * FROM (VALUES ('IT'), ('US')) AS t(pays)", { mode: 'append' });
+    await runIngest(lake);
+    expect(asked()).toEqual(['DE,FR', 'XX', 'IT,US', 'XX']);
+    expect(await rows(lake, `SELECT cca2, region, json_keys(currencies)[1] AS currency FROM bronze.countries ORDER BY cca2`)).toEqual([
+      { cca2: 'DE', region: 'Europe', currency: 'EUR' },
+      { cca2: 'FR', region: 'Europe', currency: 'EUR' },
+      { cca2: 'IT', region: 'Europe', currency: 'EUR' },
+      { cca2: 'US', region: 'Americas', currency: 'USD' },
+    ]);
+    // Past its ttl, a key is asked again (and merged: still one row per key).
+    const { lake: stale } = await openTestLake({
+      sources: {
+        c: http({
+          baseUrl: api.url,
+          path: '/v3.1/alpha',
+          params: { codes: '{keys}' },
+          lookup: { keys: "SELECT 'FR'", key: 'cca2', ttl: '1s' },
+          columns: { currencies: 'JSON' },
+          into: 'bronze.c',
+        }),
+      },
+    });
+    const before = asked().length;
+    await runIngest(stale);
+    await runIngest(stale);
+    expect(asked().length).toBe(before + 1);
+    await new Promise((r) => setTimeout(r, 1100));
+    await runIngest(stale);
+    expect(asked().slice(before)).toEqual(['FR', 'FR']);
+    expect((await rows(stale, 'SELECT count(*) AS n FROM bronze.c'))[0]!.n).toBe(1);
+  });
+});

@@ -65,6 +65,25 @@ export const incrementalSchema = z.strictObject({
 });
 export type IncrementalConfig = z.infer<typeof incrementalSchema>;
 
+/**
+ * A lookup: the resource is a reference table (countries, currencies, products) kept for the keys the lake uses. The
+ * keys a query returns that the table does not hold yet (or held longer than `ttl`) are asked for, `batch` of them
+ * per request (`{keys}` in the path or params, joined by `separator`), and merged into the table on `key`.
+ */
+export const lookupSchema = z.strictObject({
+  /** A SQL query over the lake whose first column holds the keys wanted (`SELECT DISTINCT pays FROM bronze.factures`). */
+  keys: z.string().min(1),
+  /** The field of the API's records holding the key (`cca2`): the table's key. */
+  key: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a top-level field of the records'),
+  /** Keys per request (default 100). */
+  batch: z.number().int().positive().optional(),
+  /** How keys are joined in `{keys}` (default ','). */
+  separator: z.string().optional(),
+  /** A key looked up longer ago than this is asked again (default: never). */
+  ttl: durationSchema.optional(),
+});
+export type LookupConfig = z.infer<typeof lookupSchema>;
+
 /** What one resource (an endpoint) is: its request, its pages, its records and where they land. */
 const resourceFields = {
   /** Path under `baseUrl` (`/assets`); `{field}` is a field of the parent's record (`/assets/{id}/history`). */
@@ -99,6 +118,7 @@ const resourceFields = {
    * named are read as declared (a value that does not fit fails the run, naming it); others are inferred.
    */
   columns: z.record(z.string(), z.string().min(1)).optional(),
+  lookup: lookupSchema.optional(),
 };
 
 export const httpResourceSchema = z.strictObject({
@@ -174,9 +194,9 @@ export const httpSourceSchema = z
     for (const [name, r] of all) {
       const at = name ? ['resources', name] : [];
       const spec = r ?? s;
-      if (spec.disposition === 'merge' && !spec.primaryKey)
+      if (spec.disposition === 'merge' && !spec.primaryKey && !spec.lookup)
         ctx.addIssue({ code: 'custom', path: [...at, 'primaryKey'], message: "disposition 'merge' needs the primaryKey of the records" });
-      if (spec.primaryKey !== undefined && spec.disposition !== 'merge')
+      if (spec.primaryKey !== undefined && spec.disposition !== 'merge' && !spec.lookup)
         ctx.addIssue({ code: 'custom', path: [...at, 'primaryKey'], message: "primaryKey is for disposition 'merge'" });
       if (spec.incremental) {
         if ((spec.incremental.cursor === undefined) === (spec.incremental.fromResponse === undefined))
@@ -185,6 +205,14 @@ export const httpSourceSchema = z
           ctx.addIssue({ code: 'custom', path: [...at, 'incremental'], message: 'a child resource is read for its parents: it has no cursor of its own' });
       }
       if (r && r.parent === name) ctx.addIssue({ code: 'custom', path: [...at, 'parent'], message: 'a resource cannot be its own parent' });
+      if (spec.lookup) {
+        if (spec.parent !== undefined) ctx.addIssue({ code: 'custom', path: [...at, 'lookup'], message: 'a lookup asks for its keys: it has no parent' });
+        if (spec.incremental) ctx.addIssue({ code: 'custom', path: [...at, 'lookup'], message: 'a lookup asks for its keys: it has no cursor' });
+        if (spec.disposition !== undefined && spec.disposition !== 'merge')
+          ctx.addIssue({ code: 'custom', path: [...at, 'disposition'], message: 'a lookup merges what it reads on its key' });
+        if (![spec.path ?? '', ...Object.values(spec.params ?? {}).map(String)].some((t) => t.includes('{keys}')))
+          ctx.addIssue({ code: 'custom', path: [...at, 'lookup'], message: 'put {keys} in the path or a parameter: where the keys asked for go' });
+      }
       if (spec.include && spec.parent === undefined)
         ctx.addIssue({ code: 'custom', path: [...at, 'include'], message: 'include takes fields of a parent: set parent' });
     }

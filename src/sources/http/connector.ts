@@ -239,6 +239,7 @@ class Poll {
       const parents = await this.parentsOf(resource);
       let ord = 0;
       let lastResponseCursor: unknown;
+      const found = new Set<string>();
       const readOne = async (parent: Record<string, unknown>) => {
         const vars: Record<string, unknown> = { ...parent, ...(start !== undefined ? { $cursor: start } : {}) };
         for await (const page of this.pages(resource, vars, start)) {
@@ -255,6 +256,10 @@ class Poll {
             let record: Record<string, unknown> =
               item !== null && typeof item === 'object' && !Array.isArray(item) ? (item as Record<string, unknown>) : { value: item };
             if (tracker && incremental?.cursor && !tracker.admit(record, incremental.cursor)) continue;
+            if (resource.lookup) {
+              const value = record[resource.lookup.key];
+              if (value !== undefined && value !== null) found.add(String(plain(value)));
+            }
             if (resource.include || resource.responseFields) {
               record = { ...record };
               for (const [column, field] of Object.entries(resource.include ?? {})) record[column] = lookup(parent, field) ?? null;
@@ -297,6 +302,12 @@ class Poll {
         await Promise.all(workers);
         if (failure !== undefined) throw failure;
       }
+      const asked = this.asked.get(resource.name);
+      if (asked && asked.size > 0) {
+        const none = [...asked].filter((k) => !found.has(k));
+        if (none.length)
+          this.report.warnings.push(`${resource.name}: the API has no record for ${none.length} key(s) looked up: ${none.slice(0, 20).join(', ')}`);
+      }
       if (incremental) {
         run.state = incremental.fromResponse
           ? { cursor: lastResponseCursor ?? start }
@@ -309,8 +320,51 @@ class Poll {
     }
   }
 
+  /** Keys each lookup resource asked for, to name those the API had no record for. */
+  readonly asked = new Map<string, Set<string>>();
+
+  /**
+   * A lookup's requests: the keys its query returns that the table does not hold (or held longer than its ttl),
+   * `batch` at a time, as `{keys}`.
+   */
+  private async lookupRequests(resource: Resource): Promise<Record<string, unknown>[]> {
+    const lookup = resource.lookup!;
+    const at = resource.name === this.ctx.name ? `${this.where}.lookup` : `${this.where}.resources.${resource.name}.lookup`;
+    let wanted: string[];
+    try {
+      const result = await this.ctx.lake.query(`SELECT DISTINCT CAST(k AS VARCHAR) AS k FROM (${lookup.keys}) AS q(k) WHERE k IS NOT NULL ORDER BY 1`);
+      wanted = result.rows.map((r) => String(r.k));
+    } catch (err) {
+      if (err instanceof TributaryError && err.code === 'TABLE_NOT_FOUND') {
+        this.report.warnings.push(`${at}.keys: ${err.message}: nothing looked up`);
+        return [];
+      }
+      throw new TributaryError('CONFIG_INVALID', `${at}.keys: ${errorMessage(err)}`, { cause: err });
+    }
+    const table = parseTableName(resource.into).name;
+    const held = new Map<string, number>();
+    const current = (await this.ctx.lake.catalog.getTable(table)) ? await this.ctx.lake.catalog.resolveSnapshot(table) : undefined;
+    // A table created empty on a first run may not have the key column yet: it holds nothing.
+    if (current?.snapshot.schema.some((c) => c.name === lookup.key)) {
+      const result = await this.ctx.lake.query(
+        `SELECT CAST(${duckIdent(lookup.key)} AS VARCHAR) AS k, epoch_ms(max(_ingested_at)) AS at FROM ${table} GROUP BY 1`,
+        { json: { numbers: true } },
+      );
+      for (const r of result.rows) held.set(String(r.k), Number(r.at));
+    }
+    const ttl = lookup.ttl === undefined ? undefined : toMillis(lookup.ttl, `${at}.ttl`);
+    const now = Date.now();
+    const missing = wanted.filter((k) => !held.has(k) || (ttl !== undefined && now - held.get(k)! > ttl));
+    this.asked.set(resource.name, new Set(missing));
+    const batch = lookup.batch ?? 100;
+    const rows: Record<string, unknown>[] = [];
+    for (let i = 0; i < missing.length; i += batch) rows.push({ keys: missing.slice(i, i + batch).join(lookup.separator ?? ',') });
+    return rows;
+  }
+
   /** The parent records (or query rows) a child resource is read for; undefined: it has no parent. */
   private async parentsOf(resource: Resource): Promise<Record<string, unknown>[] | undefined> {
+    if (resource.lookup) return this.lookupRequests(resource);
     if (resource.parent === undefined) return undefined;
     if (typeof resource.parent === 'string') return this.parentRows.get(resource.parent) ?? [];
     const at = resource.name === this.ctx.name ? `${this.where}.parent.query` : `${this.where}.resources.${resource.name}.parent.query`;
@@ -386,13 +440,21 @@ class Poll {
         );
       }
       seen.add(key);
-      const response = await this.client.fetch({
-        where: at,
-        url: target,
-        method: resource.method ?? 'GET',
-        headers: own ? { ...this.auth.headers, ...headers } : headers,
-        ...(body !== undefined ? { body } : {}),
-      });
+      let response: HttpResponse;
+      try {
+        response = await this.client.fetch({
+          where: at,
+          url: target,
+          method: resource.method ?? 'GET',
+          headers: own ? { ...this.auth.headers, ...headers } : headers,
+          ...(body !== undefined ? { body } : {}),
+        });
+      } catch (err) {
+        // A lookup API answers 404 when it knows none of the keys asked (REST Countries does): no record, not a
+        // failure; the keys are named in the report.
+        if (resource.lookup && err instanceof HttpStatusError && err.status === 404) return;
+        throw err;
+      }
       let parsed: unknown;
       try {
         parsed = response.body.trim() === '' ? undefined : parseJson(response.body);
@@ -595,9 +657,9 @@ async function recordsChange(poll: Poll, run: ResourceRun, batchId: string): Pro
   // Records keep the order the API gave them: DuckDB reads the file in order (insertion order is preserved); the
   // ordinal only decides which record of a key wins a merge.
   const lineage = `SELECT * EXCLUDE (${duckIdent(ORD)}), ${lineageColumns(ctx.name, batchId)} FROM (${select})`;
-  const disposition = run.resource.disposition ?? 'append';
+  const disposition = run.resource.lookup ? 'merge' : (run.resource.disposition ?? 'append');
   if (disposition === 'merge' && run.records > 0) {
-    const key = [run.resource.primaryKey!].flat();
+    const key = run.resource.lookup ? [run.resource.lookup.key] : [run.resource.primaryKey!].flat();
     const current = (await ctx.lake.catalog.getTable(table)) ? await ctx.lake.catalog.resolveSnapshot(table) : undefined;
     const keyCols = key.map(duckIdent).join(', ');
     // The last record of a key in this run wins; the table's rows of the keys read are replaced.
@@ -607,8 +669,10 @@ async function recordsChange(poll: Poll, run: ResourceRun, batchId: string): Pro
         throw new TributaryError('INVALID_INPUT', `${at}.primaryKey: the records have no field "${k}"; nothing of ${run.resource.name} committed`);
     }
     const same = key.map((k) => `n.${duckIdent(k)} IS NOT DISTINCT FROM e.${duckIdent(k)}`).join(' AND ');
+    // Rows of a table without the key columns yet (created empty by a first run) cannot match: they all stay.
+    const keyed = current && key.every((k) => current.snapshot.schema.some((c) => c.name === k));
     const merged = current
-      ? `SELECT * FROM (${await ctx.lake.selectOfFiles(current.files, current.snapshot.schema)}) AS e WHERE NOT EXISTS (SELECT 1 FROM (${fresh}) AS n WHERE ${same}) UNION ALL BY NAME SELECT * FROM (${fresh})`
+      ? `SELECT * FROM (${await ctx.lake.selectOfFiles(current.files, current.snapshot.schema)}) AS e ${keyed ? `WHERE NOT EXISTS (SELECT 1 FROM (${fresh}) AS n WHERE ${same})` : ''} UNION ALL BY NAME SELECT * FROM (${fresh})`
       : fresh;
     const written = await ctx.lake.writeFiles(table, merged);
     return {
