@@ -23,7 +23,10 @@ export type ServedTable = z.infer<typeof servedTableSchema>;
  * A named endpoint under /api/v1, declared on top of the generic table API:
  * - list: rows of a table, with fixed query parameters mapped to filters, and GET …/{key} when `key` is set;
  * - aggregate: measures over a table, optionally per period chosen by a parameter;
- * - pipeline: the pipeline's status (tables, last runs, failing checks) or refresh times.
+ * - pipeline: the pipeline's status (tables, last runs, failing checks) or refresh times;
+ * - document: one row's JSON (or STRUCT) column as the whole response, the row picked by query parameters — for
+ *   responses of a fixed shape an application already reads (seed 000's `/summary?date=`), with their JSON Schema;
+ * - values: the distinct values of a column, as `{ <field>: [...] }` (seed 000's `/dates`).
  */
 export const endpointSchema = z.discriminatedUnion('kind', [
   z.strictObject({
@@ -48,6 +51,32 @@ export const endpointSchema = z.discriminatedUnion('kind', [
     description: z.string().optional(),
   }),
   z.strictObject({ kind: z.literal('pipeline'), report: z.enum(['status', 'refresh-times']), description: z.string().optional() }),
+  z.strictObject({
+    kind: z.literal('document'),
+    table: tableNameSchema,
+    /** The column whose value is the response body (JSON or STRUCT). */
+    column: identifierSchema,
+    /** Query parameter → the column it must equal (`{ date: 'date' }`); a parameter left out does not filter. */
+    params: z.record(identifierSchema, identifierSchema).optional(),
+    /** Among the rows left, the one with the largest value of this column is answered (default: the first). */
+    latest: identifierSchema.optional(),
+    /**
+     * JSON Schema of the body: the OpenAPI document's response schema, which Fastify also serializes the body with
+     * (properties an object schema does not declare are left out, unless it allows `additionalProperties`).
+     */
+    schema: z.record(z.string(), z.unknown()).optional(),
+    description: z.string().optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('values'),
+    table: tableNameSchema,
+    column: identifierSchema,
+    /** The response's field holding the list (default: the column's name). */
+    field: identifierSchema.optional(),
+    /** 'asc' (default) or 'desc'. */
+    order: z.enum(['asc', 'desc']).optional(),
+    description: z.string().optional(),
+  }),
 ]);
 export type EndpointSpec = z.infer<typeof endpointSchema>;
 

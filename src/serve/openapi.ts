@@ -397,7 +397,7 @@ export class OpenApiDocument {
         }
         const one = doc.paths[`/api/v1/${path}/{id}`]?.get;
         if (one) one.responses = { ...one.responses, '200': json('The row', rowResponseSchema(ref(table), table.name)) };
-      } else if (list) {
+      } else if (list && spec.kind === 'aggregate') {
         list.responses = { ...list.responses, '200': json('The measures', await this.aggregateSchema(table, spec)) };
       }
     }

@@ -32,6 +32,8 @@ export async function endpointRoutes(parent: FastifyInstance, ctx: ServeContext)
   for (const [path, spec] of Object.entries(endpoints)) {
     if (spec.kind === 'list') listEndpoint(app, ctx, path, spec);
     else if (spec.kind === 'aggregate') aggregateEndpoint(app, ctx, path, spec);
+    else if (spec.kind === 'document') documentEndpoint(app, ctx, path, spec);
+    else if (spec.kind === 'values') valuesEndpoint(app, ctx, path, spec);
     else pipelineEndpoint(app, ctx, path, spec, storeTimes);
   }
 }
@@ -141,6 +143,74 @@ function aggregateEndpoint(app: TypedApp, ctx: ServeContext, path: string, spec:
  * The store's sync metadata, read at most every 5 s per server (one PostgreSQL connection per request would let
  * clients exhaust the server's connections); no state is shared between server instances.
  */
+/** One row's JSON column as the response (`document`). */
+function documentEndpoint(app: TypedApp, ctx: ServeContext, path: string, spec: Extract<EndpointSpec, { kind: 'document' }>): void {
+  const [layer, name] = spec.table.split('.') as [string, string];
+  const params = Object.entries(spec.params ?? {});
+  const body = spec.schema ? Type.Unsafe<unknown>(spec.schema) : Type.Unknown({ description: `the ${spec.column} column of ${spec.table}` });
+  app.get(
+    `/api/v1/${path}`,
+    {
+      schema: {
+        tags: ['endpoints'],
+        operationId: operationName('get', `/${path}`),
+        summary: spec.description ?? `${spec.column} of a row of ${spec.table}`,
+        response: { 200: body },
+        querystring: Type.Object(
+          Object.fromEntries(params.map(([param, column]) => [param, Type.Optional(Type.String({ maxLength: 500, description: `${column} equals` }))])),
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => {
+      const table = ctx.table(layer, name);
+      return ctx.cache.get(`${table.view}|${request.url}`, async () => {
+        const query = request.query as Record<string, string | undefined>;
+        const chosen: Filter[] = params
+          .filter(([param]) => query[param] !== undefined)
+          .map(([param, column]) => ({ column, op: 'eq', value: String(query[param]), parameter: param }));
+        const values: unknown[] = [];
+        const where = whereClause(table, chosen, values);
+        const order = spec.latest ? `ORDER BY "${spec.latest.replace(/"/g, '""')}" DESC NULLS LAST` : '';
+        const [row] = await ctx.reader.rows(`SELECT "${spec.column.replace(/"/g, '""')}" AS doc FROM ${table.view} ${where} ${order} LIMIT 1`, values);
+        if (!row) {
+          throw new NotFound(`${spec.table} has no row${chosen.length ? ` with ${chosen.map((c) => `${c.column} = ${c.value}`).join(' and ')}` : ''}`);
+        }
+        const doc = row.doc;
+        return typeof doc === 'string' && table.columns.find((c) => c.name === spec.column)?.type === 'JSON' ? JSON.parse(doc) : doc;
+      });
+    },
+  );
+}
+
+/** The distinct values of a column (`values`). */
+function valuesEndpoint(app: TypedApp, ctx: ServeContext, path: string, spec: Extract<EndpointSpec, { kind: 'values' }>): void {
+  const [layer, name] = spec.table.split('.') as [string, string];
+  const field = spec.field ?? spec.column;
+  app.get(
+    `/api/v1/${path}`,
+    {
+      schema: {
+        tags: ['endpoints'],
+        operationId: operationName('get', `/${path}`),
+        summary: spec.description ?? `Distinct ${spec.column} of ${spec.table}`,
+        response: { 200: obj({ [field]: Type.Array(Type.Unknown()) }) },
+      },
+    },
+    async () => {
+      const table = ctx.table(layer, name);
+      return ctx.cache.get(`${table.view}|values|${path}`, async () => {
+        const column = `"${spec.column.replace(/"/g, '""')}"`;
+        const rows = await ctx.reader.rows(
+          `SELECT DISTINCT ${column} AS v FROM ${table.view} WHERE ${column} IS NOT NULL ORDER BY 1 ${spec.order === 'desc' ? 'DESC' : 'ASC'}`,
+          [],
+        );
+        return { [field]: rows.map((r) => r.v) };
+      });
+    },
+  );
+}
+
 function storeTimesOf(ctx: ServeContext): () => ReturnType<typeof storeRefreshTimes> {
   let memo: { at: number; value: ReturnType<typeof storeRefreshTimes> } | undefined;
   return () => {
@@ -262,9 +332,17 @@ export function checkEndpointTables(ctx: ServeContext): void {
               .filter(Boolean)
               .map((s) => ['sort', s.replace(/^-/, '')] as const),
           ]
-        : spec.period
-          ? [['period.column', spec.period.column] as const]
-          : [];
+        : spec.kind === 'aggregate'
+          ? spec.period
+            ? [['period.column', spec.period.column] as const]
+            : []
+          : spec.kind === 'document'
+            ? [
+                ['column', spec.column] as const,
+                ...Object.entries(spec.params ?? {}).map(([param, column]) => [`params.${param}`, column] as const),
+                ...(spec.latest ? [['latest', spec.latest] as const] : []),
+              ]
+            : [['column', spec.column] as const];
     for (const [setting, column] of named) {
       if (!table.columns.some((c) => c.name === column)) {
         throw new TributaryError('CONFIG_INVALID', `serve.endpoints.${path}.${setting}: ${spec.table} has no column "${column}"`);
