@@ -53,6 +53,34 @@ describe('invoice fields from text', () => {
     expect(extractInvoice('Facture 77\nTotal HT 10,00\nTVA 2,00\nTotal TTC 13,00').reviewReason).toBe('totals do not add up: HT 10 + TVA 2 = 12, not TTC 13');
   });
 
+  it('is not fooled by what only looks like an amount, a date or a vendor', () => {
+    // An IBAN and a VAT number are no TVA; the invoice's own date beats a delivery date.
+    expect(
+      extractInvoice(
+        'ACME SARL\nFacture n° F-1\nDate de livraison : 10/03/2024\nDate de facture : 15/03/2024\nTotal HT : 1 350,00 €\nTVA 20 % : 270,00 €\nTotal TTC : 1 620,00 €\nIBAN FR7630006000011234567890189\nN° TVA intracommunautaire : FR 40 123456789',
+      ).fields,
+    ).toMatchObject({ invoice_date: '2024-03-15', total_tva: 270, total_ttc: 1620 });
+    // "TVA non applicable, art. 293 B du CGI": no TVA, not 293.
+    expect(
+      extractInvoice('Atelier Martin EI\nFacture n° 7\nTotal HT : 500,00 €\nTVA non applicable, art. 293 B du CGI\nTotal TTC : 500,00 €').fields.total_tva,
+    ).toBe(0);
+    // A customer's block is not the vendor; a total that is not HT + TVA goes to review.
+    const us = extractInvoice(
+      'Jane Doe Design Studio\nBill To: Acme Widgets Ltd\nInvoice # 42\nSubtotal $1,250.00\nTax $100.00\nShipping $35.00\nTotal $1,385.00',
+    );
+    expect(us.fields.vendor).toBe('Jane Doe Design Studio');
+    expect(us.reviewReason).toBe('the total to pay (1385) is not the TTC (1350)');
+    // Credit notes, and dates or payment terms next to an amount.
+    expect(extractInvoice('AVOIR SAS\nFacture n° AV-3\nTotal HT : - 100,00 €\nTVA : - 20,00 €\nTotal TTC : - 120,00 €').fields).toMatchObject({
+      total_ht: -100,
+      total_tva: -20,
+      total_ttc: -120,
+    });
+    expect(extractInvoice('X Ltd\nInvoice # 9\nAmount due: £1,200.00 by 31 March 2024\nSubtotal: £1,000.00\nVAT: £200.00').fields.total_ttc).toBe(1200);
+    expect(parseAmount('7630006000011234567890189')).toBeUndefined();
+    expect([parseAmount('(120,00)'), parseAmount('−120,00')]).toEqual([-120, -120]);
+  });
+
   it("types documents by seed 000's keyword rules, and tells words from a sideways reading", () => {
     expect(detectType('FACTURE n° 12 — Total TTC, TVA, paiement à 30 jours')).toBe('invoice');
     expect(detectType('Curriculum vitae — expérience, formation, diplôme')).toBe('cv');
@@ -158,5 +186,30 @@ describe('documents source: offline', () => {
     );
     expect(probe.code).not.toBeNull();
     expect(readFileSync(attempts, 'utf8').split('\n').filter(Boolean).sort()).toEqual(['connect example.net', 'fetch https://example.org/x']);
+  });
+});
+
+describe('documents source: the inbox', () => {
+  it('reads any extension case, reads a duplicate once and moves it only once its content is committed', { timeout: 120_000 }, async () => {
+    const { lake, dir } = await openTestLake({ sources: { inbox: documents({ inbox: 'in', into: 'bronze.docs' }) } });
+    mkdirSync(path.join(dir, 'in'));
+    const cv = generated.find((d) => d.type === 'cv')!;
+    writeFileSync(path.join(dir, 'in', 'Resume.Pdf'), cv.bytes);
+    writeFileSync(path.join(dir, 'in', 'resume-copy.PDF'), cv.bytes);
+    writeFileSync(path.join(dir, 'in', 'notes.txt'), 'not a document');
+    const first = await runIngest(lake);
+    expect(first.sources[0]).toMatchObject({
+      rows: 1,
+      skipped: [{ path: 'in/resume-copy.PDF', reason: expect.stringMatching(/same content as another document/) }],
+    });
+    expect(readdirSync(path.join(dir, 'in')).sort()).toEqual(['notes.txt', 'processed', 'resume-copy.PDF']);
+    // The copy left behind is work for the next run (its content is committed: it only moves).
+    const connector = (await import('../src/sources/registry.js')).sourceConnector('documents');
+    const plan = await connector.plan({ lake, name: 'inbox' }, lake.config.sources.inbox!);
+    expect(plan.upToDate).toBe(false);
+    const second = await runIngest(lake);
+    expect(second.sources[0]).toMatchObject({ rows: 0, unchanged: 1 });
+    expect(readdirSync(path.join(dir, 'in')).sort()).toEqual(['notes.txt', 'processed']);
+    expect((await connector.plan({ lake, name: 'inbox' }, lake.config.sources.inbox!)).upToDate).toBe(true);
   });
 });

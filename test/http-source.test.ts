@@ -765,3 +765,30 @@ describe('http source: lookups', () => {
     expect((await rows(stale, 'SELECT count(*) AS n FROM bronze.c'))[0]!.n).toBe(1);
   });
 });
+
+describe('http source: lookup keys', () => {
+  it('asks a decimal-written integer key as the integer, once, and names keys that hold the separator', async () => {
+    api.route('/things', (_req, res, { query }) =>
+      json(
+        res,
+        (query.get('ids') ?? '').split(',').map((id) => ({ id: Number(id), name: `thing ${id}` })),
+      ),
+    );
+    const { lake } = await openTestLake({
+      sources: {
+        things: http({
+          baseUrl: api.url,
+          path: '/things',
+          params: { ids: '{keys}' },
+          lookup: { keys: "SELECT * FROM (VALUES ('7.00'), ('7'), ('a,b')) AS t(k)", key: 'id' },
+          into: 'bronze.things',
+        }),
+      },
+    });
+    const first = await runIngest(lake);
+    expect(first.sources[0]!.warnings).toEqual([expect.stringMatching(/1 key\(s\) hold the separator "," and cannot be asked: a,b/)]);
+    await runIngest(lake);
+    expect(api.requests.filter((r) => r.path === '/things').map((r) => r.url)).toEqual(['/things?ids=7']);
+    expect(await rows(lake, 'SELECT id, name FROM bronze.things')).toEqual([{ id: 7, name: 'thing 7' }]);
+  });
+});

@@ -24,12 +24,12 @@ const config: TributaryConfig = {
   },
 };
 
-async function records(lake: Awaited<ReturnType<typeof openTestLake>>['lake']) {
+async function records(lake: Awaited<ReturnType<typeof openTestLake>>['lake'], topic = 'factures-enriched', partitions = [0, 1]) {
   const log = await openLog(lake.config.log);
   try {
     const out: { key: string | null; value: Record<string, unknown>; snapshot: string | undefined }[] = [];
-    for (const partition of [0, 1]) {
-      const reader = await log.reader('factures-enriched', new Map([[partition, 0]]));
+    for (const partition of partitions) {
+      const reader = await log.reader(topic, new Map([[partition, 0]]));
       for (const r of await reader.poll({ maxRecords: 1000, maxWaitMs: 10 }))
         out.push({ key: r.key?.toString() ?? null, value: JSON.parse(r.value!.toString()), snapshot: r.headers['tributary-snapshot'] });
       await reader.close();
@@ -74,6 +74,24 @@ describe('publish a table to a topic', () => {
     await runStream(lake.config, 'consumer', { availableNow: true });
     const landed = await rows(lake, `SELECT json(decode(value)) ->> 'id_facture' AS id FROM bronze.factures_stream ORDER BY id`);
     expect(landed.map((r) => r.id)).toEqual(['F-1', 'F-2', 'F-3', 'F-4', 'F-5']);
+  });
+
+  it('goes on after the table gains or reorders columns, and publishes a table with a column named t', async () => {
+    const { lake } = await openTestLake({ publish: { p: { table: 'silver.items', topic: 'items', key: 'id' } } });
+    await lake.write('silver.items', "SELECT 1 AS id, 'a' AS t", { mode: 'append' });
+    expect(await publishTable(lake, 'p')).toMatchObject({ sent: 1 });
+    // Rewritten with its columns reordered: nothing new.
+    await lake.write('silver.items', "SELECT 'a' AS t, 1 AS id", { mode: 'overwrite' });
+    expect(await publishTable(lake, 'p')).toMatchObject({ sent: 0, selection: 'rows not in snapshot 1' });
+    // A column added, and a row: the row, and the old row again (it changed: its new column now has a value).
+    await lake.write('silver.items', "SELECT 1 AS id, 'a' AS t, 'x' AS extra UNION ALL SELECT 2, 'b', 'y'", { mode: 'overwrite' });
+    expect(await publishTable(lake, 'p')).toMatchObject({ sent: 2 });
+    const values = (await records(lake, 'items', [0])).map((r) => r.value);
+    expect(values).toEqual([
+      { id: 1, t: 'a' },
+      { id: 1, t: 'a', extra: 'x' },
+      { id: 2, t: 'b', extra: 'y' },
+    ]);
   });
 
   it('names a key column the table does not have, and a stream that would keep nothing', async () => {

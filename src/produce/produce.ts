@@ -4,7 +4,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { quoteLiteral } from '../engine/sql.js';
-import { parseJson, stringifyJson } from '../util/lossless-json.js';
+import { parseJson, plain } from '../util/lossless-json.js';
 import { TributaryError, errorMessage } from '../errors.js';
 import type { Log, ProduceRecord } from '../log/log.js';
 import { SalesEventGenerator, type SalesEventOptions } from './sales-events.js';
@@ -95,18 +95,12 @@ async function fileShape(file: string): Promise<'array' | 'lines'> {
       const text = line.trim();
       if (text === '') continue;
       if (text.startsWith('[')) return 'array';
-      if (text.startsWith('{')) {
-        try {
-          JSON.parse(text);
-        } catch {
-          throw new TributaryError(
-            'INVALID_INPUT',
-            `--from ${file}: line 1 is not a record on its own (${JSON.stringify(text.slice(0, 40))}): the file looks like pretty-printed JSON`,
-            {
-              hint: 'give one record per line (NDJSON), or a JSON array of records (`[{…}, {…}]`)',
-            },
-          );
-        }
+      // A line that opens an object and nothing else is pretty-printed JSON; any other first line (a poison pill
+      // included) is a record of an NDJSON file, sent as it is.
+      if (text === '{') {
+        throw new TributaryError('INVALID_INPUT', `--from ${file}: line 1 is not a record on its own ("{"): the file looks like pretty-printed JSON`, {
+          hint: 'give one record per line (NDJSON), or a JSON array of records (`[{…}, {…}]`)',
+        });
       }
       return 'lines';
     }
@@ -139,7 +133,8 @@ async function* arrayElements(file: string): AsyncIterable<string> {
       // An indented array's elements span lines: each is sent on one line (integers beyond 2^53 kept exact).
       for (const row of chunk.getRows()) {
         const text = String(row[0]);
-        yield /[\r\n]/.test(text) ? stringifyJson(parseJson(text)) : text;
+        // A line break inside valid JSON is whitespace between tokens: a space keeps the record exactly as written.
+        yield text.replace(/\r?\n|\r/g, ' ');
       }
     }
   } finally {
@@ -166,8 +161,9 @@ function encodeLine(format: Serde, line: string, file: string, number: number): 
 
 function keyOf(line: string, field: string): string | null {
   try {
-    const v = (JSON.parse(line) as Record<string, unknown>)[field];
-    return v === undefined || v === null ? null : String(v);
+    // Read without losing integers beyond 2^53 (ids): two such keys must not become one.
+    const v = plain((parseJson(line) as Record<string, unknown>)[field]);
+    return v === undefined || v === null ? null : typeof v === 'string' ? v : String(v);
   } catch {
     return null;
   }

@@ -1,4 +1,5 @@
-import { TributaryError } from '../errors.js';
+import { TributaryError, errorMessage } from '../errors.js';
+import { parseJson } from '../util/lossless-json.js';
 import type { Lake } from '../lake/lake.js';
 import type { LogProducer, ProduceRecord } from '../log/log.js';
 import { openLog } from '../log/open.js';
@@ -73,8 +74,14 @@ export async function publishTable(lake: Lake, name: string, options: { signal?:
   try {
     await log.createTopic(publication.topic, publication.partitions ?? 1);
     producer = await log.producer();
-    const key = publication.key ? `CAST(t.${quoteIdent(publication.key)} AS VARCHAR)` : 'NULL';
-    const stream = await lake.engine.connection.stream(`SELECT CAST(to_json(t) AS VARCHAR) AS v, ${key} AS k FROM (${select}) AS t`);
+    const key = publication.key ? `CAST(__tributary_row.${quoteIdent(publication.key)} AS VARCHAR)` : 'NULL';
+    // An alias no column is named (a column `t` would shadow a row alias `t`).
+    const row = '__tributary_row';
+    const stream = await lake.engine.connection
+      .stream(`SELECT CAST(to_json(${row}) AS VARCHAR) AS v, ${key} AS k FROM (${select}) AS ${row}`)
+      .catch((err: unknown) => {
+        throw new TributaryError('SQL_ERROR', `${where}: reading ${publication.table}: ${errorMessage(err).split('\n')[0]}`, { cause: err });
+      });
     const headers = { 'tributary-table': publication.table, 'tributary-snapshot': String(resolved.snapshot.snapshotId) };
     let batch: ProduceRecord[] = [];
     for (;;) {
@@ -85,7 +92,7 @@ export async function publishTable(lake: Lake, name: string, options: { signal?:
         batch.push({
           topic: publication.topic,
           key: k === null ? null : String(k),
-          value: format.fromText ? format.fromText(text) : format.encode(JSON.parse(text)),
+          value: format.fromText ? format.fromText(text) : format.encode(parseJson(text)),
           headers,
         });
         if (batch.length >= BATCH) {
@@ -143,7 +150,13 @@ async function rowsToPublish(
     if (added.length === 0) return `SELECT * FROM (${all}) WHERE false`;
     return lake.selectOfFiles(added, current.snapshot.schema);
   }
-  // Rewritten (a merge, an overwrite, a compaction): the rows the published snapshot did not hold.
+  // Rewritten (a merge, an overwrite, a compaction): the rows the published snapshot did not hold, compared column by
+  // column by name (both sides read with the current schema: a column added since is NULL in the old rows).
   report.selection = `rows not in snapshot ${last.snapshot}`;
-  return `SELECT * FROM (${all}) EXCEPT ALL SELECT * FROM (${await lake.selectOfFiles(before.files, current.snapshot.schema)})`;
+  const columns = current.snapshot.schema.map((c) => quoteIdent(c.name)).join(', ');
+  const had = new Set(before.snapshot.schema.map((c) => c.name));
+  const old = current.snapshot.schema
+    .map((c) => (had.has(c.name) ? `CAST(${quoteIdent(c.name)} AS ${c.type})` : `CAST(NULL AS ${c.type})`) + ` AS ${quoteIdent(c.name)}`)
+    .join(', ');
+  return `SELECT ${columns} FROM (${all}) EXCEPT ALL SELECT ${old} FROM (${await lake.selectOfFiles(before.files, before.snapshot.schema)})`;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { quoteLiteral } from '../../engine/sql.js';
@@ -12,7 +13,7 @@ import { discover, displayPath, fingerprint } from '../files/files.js';
 import { type DocumentsSourceConfig, documentsSourceSchema } from './config.js';
 import { detectType, extractInvoice, type InvoiceFields } from './fields.js';
 import { Ocr, type PageText } from './ocr.js';
-import { openPages, sniff } from './render.js';
+import { openPages, type Pages, sniff } from './render.js';
 
 /**
  * `kind: 'documents'`: PDF, PNG, JPEG and TIFF documents recognised by Tesseract into one row per document — its
@@ -23,7 +24,8 @@ import { openPages, sniff } from './render.js';
  * `<inbox>/processed/` once their commit is done.
  */
 
-const EXTENSIONS = '{pdf,png,jpg,jpeg,tif,tiff,PDF,PNG,JPG,JPEG,TIF,TIFF}';
+/** The extensions an inbox's documents have (any case: `Scan.Pdf` too). */
+const DOCUMENT_FILE = /\.(pdf|png|jpe?g|tiff?)$/i;
 
 const COLUMNS = `{
   file: 'VARCHAR', file_hash: 'VARCHAR', size_bytes: 'BIGINT', media_type: 'VARCHAR', pages: 'INTEGER', pages_read: 'INTEGER',
@@ -59,7 +61,7 @@ interface Candidate {
 }
 
 function patterns(config: DocumentsSourceConfig): string[] {
-  if (config.inbox) return [`${config.inbox.replace(/\/+$/, '')}/*.${EXTENSIONS}`];
+  if (config.inbox) return [`${config.inbox.replace(/\/+$/, '')}/*`];
   return [config.glob!].flat();
 }
 
@@ -67,10 +69,21 @@ function reviewTable(config: DocumentsSourceConfig): string {
   return config.review ?? `${config.into}_review`;
 }
 
-/** Moves a committed inbox document to `processed/` (a name taken there gets the content hash). */
-function moveProcessed(config: DocumentsSourceConfig, projectDir: string, doc: Candidate): void {
+/**
+ * Moves a committed inbox document to `processed/` (a name taken there gets the content hash). A move that fails is
+ * a warning: the document is committed, and the next run moves it.
+ */
+function moveProcessed(config: DocumentsSourceConfig, projectDir: string, doc: Candidate, report: SourceReport): void {
   if (!config.inbox || !existsSync(doc.absPath)) return;
-  const folder = path.resolve(projectDir, config.inbox, 'processed');
+  try {
+    move(config, projectDir, doc);
+  } catch (err) {
+    report.warnings.push(`${doc.displayPath} is committed but could not be moved to processed/: ${errorMessage(err)}; the next run moves it`);
+  }
+}
+
+function move(config: DocumentsSourceConfig, projectDir: string, doc: Candidate): void {
+  const folder = path.resolve(projectDir, config.inbox!, 'processed');
   mkdirSync(folder, { recursive: true });
   const ext = path.extname(doc.absPath);
   let target = path.join(folder, path.basename(doc.absPath));
@@ -80,7 +93,7 @@ function moveProcessed(config: DocumentsSourceConfig, projectDir: string, doc: C
 
 async function scan(ctx: SourceContext, config: DocumentsSourceConfig, report: SourceReport) {
   const projectDir = ctx.lake.config.projectDir;
-  const found = await discover(patterns(config), projectDir);
+  const found = (await discover(patterns(config), projectDir)).filter((f) => !config.inbox || DOCUMENT_FILE.test(f));
   const known = await ctx.lake.catalog.ingestion.hashes(ctx.name);
   const quarantined = await ctx.lake.catalog.quarantine.openHashes(ctx.name);
   const todo: Candidate[] = [];
@@ -96,9 +109,12 @@ async function scan(ctx: SourceContext, config: DocumentsSourceConfig, report: S
       continue;
     }
     const doc = { absPath, displayPath: displayPath(absPath, projectDir), sizeBytes: print.sizeBytes, hash: print.hash };
-    if (known.has(doc.hash) || seen.has(doc.hash)) {
+    if (known.has(doc.hash)) {
       report.unchanged++;
       done.push(doc);
+    } else if (seen.has(doc.hash)) {
+      // The same content as another file of this run: read once; this copy moves once that content is committed.
+      report.skipped.push({ path: doc.displayPath, reason: 'the same content as another document of this run, read once' });
     } else if (quarantined.has(doc.hash)) report.stillQuarantined.push({ path: doc.displayPath, id: quarantined.get(doc.hash)! });
     else {
       seen.add(doc.hash);
@@ -114,17 +130,21 @@ async function recognise(
   ocr: Ocr,
   config: DocumentsSourceConfig,
   doc: Candidate,
-  bytes: Buffer,
+  pages: Pages,
   type: NonNullable<ReturnType<typeof sniff>>,
 ): Promise<DocumentRow> {
   const started = Date.now();
-  const pages = await openPages(bytes, type, config.dpi ?? 300);
   const warnings: string[] = [];
   const texts: PageText[] = [];
   try {
     const limit = Math.min(pages.count, config.maxPages ?? 50);
     if (pages.count > limit) warnings.push(`${pages.count} pages: the first ${limit} were read (maxPages)`);
-    for (let i = 0; i < limit; i++) texts.push(await ocr.page(await pages.image(i), i + 1));
+    // As many pages at once as there are Tesseract workers; a page's image is made when it is its turn.
+    const at = config.workers ?? 1;
+    for (let first = 0; first < limit; first += at) {
+      const batch = Array.from({ length: Math.min(at, limit - first) }, (_, k) => first + k);
+      texts.push(...(await Promise.all(batch.map(async (i) => ocr.page(await pages.image(i), i + 1)))));
+    }
   } finally {
     await pages.close();
   }
@@ -185,8 +205,10 @@ export const documentsConnector: SourceConnector<DocumentsSourceConfig> = {
   async plan(ctx, config) {
     const report = emptyReport(ctx.name, config.into, 'file');
     const { todo } = await scan(ctx, config, report);
+    // An inbox still holding committed documents (a crash between a commit and the moves) has work: moving them.
+    const { done } = await scan(ctx, config, emptyReport(ctx.name, config.into, 'file'));
     return {
-      upToDate: todo.length === 0,
+      upToDate: todo.length === 0 && (!config.inbox || done.length === 0),
       summary: `${todo.length} new document(s) among the ${report.discovered} found (${report.unchanged} read before, ${report.stillQuarantined.length} still quarantined)`,
       warnings: report.warnings,
     };
@@ -198,7 +220,7 @@ export const documentsConnector: SourceConnector<DocumentsSourceConfig> = {
     const review = parseTableName(reviewTable(config), `${where}.review`).name;
     const report = emptyReport(ctx.name, table, 'file');
     const { todo, done } = await scan(ctx, config, report);
-    for (const doc of done) moveProcessed(config, ctx.lake.config.projectDir, doc);
+    for (const doc of done) moveProcessed(config, ctx.lake.config.projectDir, doc, report);
     if (todo.length === 0) return report;
     const ocr = await Ocr.open(
       {
@@ -227,6 +249,11 @@ export const documentsConnector: SourceConnector<DocumentsSourceConfig> = {
             report.skipped.push({ path: doc.displayPath, reason: 'the file was removed after it was found' });
             continue;
           }
+          // The hash recorded is the hash of the bytes recognised: a file still being written is left for later.
+          if (createHash('sha256').update(bytes).digest('hex') !== doc.hash) {
+            report.skipped.push({ path: doc.displayPath, reason: 'the file changed while it was being read; the next run reads it' });
+            continue;
+          }
           const type = sniff(bytes.subarray(0, 8));
           if (!type) {
             await quarantine(
@@ -239,13 +266,16 @@ export const documentsConnector: SourceConnector<DocumentsSourceConfig> = {
             );
             continue;
           }
+          // A document that cannot be opened is the document's fault (quarantined); a recognition that fails is not.
+          let pages: Pages;
           try {
-            rows.push(await recognise(ocr, config, doc, bytes, type));
-            read.push(doc);
+            pages = await openPages(bytes, type, config.dpi ?? 300);
           } catch (err) {
-            if (err instanceof TributaryError) throw err;
             await quarantine(ctx, table, doc, 'unreadable', `${doc.displayPath} cannot be read as ${type}: ${errorMessage(err).split('\n')[0]}`, report);
+            continue;
           }
+          rows.push(await recognise(ocr, config, doc, pages, type));
+          read.push(doc);
         }
         if (rows.length === 0) continue;
         const file = path.join(scratch, `documents-${newId('')}.ndjson`);
@@ -287,7 +317,7 @@ export const documentsConnector: SourceConnector<DocumentsSourceConfig> = {
             report.ingested.push({ path: doc.displayPath, hash: doc.hash, rows: 1, rejectedRows: 0, snapshotId: result.snapshots[table]!, replacedRows: 0 });
             report.rows++;
             if (row.review_reason) report.warnings.push(`${doc.displayPath} needs review: ${row.review_reason}`);
-            moveProcessed(config, ctx.lake.config.projectDir, doc);
+            moveProcessed(config, ctx.lake.config.projectDir, doc, report);
           }
         } catch (err) {
           if (written.length) {

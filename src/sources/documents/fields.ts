@@ -53,20 +53,25 @@ export interface ExtractedInvoice {
 
 const SPACE = '[\\s\\u00a0\\u202f]';
 /** An amount as written: digits with thousands separators (space, nbsp, '.', ',', ''') and two decimals or none. */
-const AMOUNT = `(?:[€$£]${SPACE}?)?-?\\d{1,3}(?:(?:${SPACE}|[.,'’])\\d{3})*(?:[.,]\\d{1,2})?(?!\\d)|(?:[€$£]${SPACE}?)?-?\\d+(?:[.,]\\d{1,2})?(?!\\d)`;
+const AMOUNT = `(?:[-−]${SPACE}?)?(?:[€$£]${SPACE}?)?[-−]?\\d{1,3}(?:(?:${SPACE}|[.,'’])\\d{3})*(?:[.,]\\d{1,2})?(?!\\d)|(?:[-−]${SPACE}?)?(?:[€$£]${SPACE}?)?[-−]?\\d+(?:[.,]\\d{1,2})?(?!\\d)`;
+/** Amounts beyond this are a misread (an IBAN, a VAT number), not money: DECIMAL(18,2) holds 16 integer digits. */
+const LARGEST = 1e15;
 
 /**
  * A written amount as a number: the last '.' or ',' followed by one or two digits is the decimal separator; other
  * separators group thousands. `1 620,00` → 1620, `1,620.00` → 1620, `1.620,00` → 1620, `1620` → 1620.
  */
 export function parseAmount(written: string): number | undefined {
-  const text = written.replace(/[€$£\s\u00a0\u202f'’]/g, '');
+  // A credit note writes `- 120,00`, `−120,00` or `(120,00)`.
+  const negative = /^\s*\(.*\)\s*$/.test(written) || /^[-−]/.test(written.replace(/[€$£\s\u00a0\u202f]/g, ''));
+  const text = written.replace(/[€$£\s\u00a0\u202f'’()]/g, '').replace(/^[-−]+/, '');
   if (!/^-?[\d.,]+$/.test(text)) return undefined;
   const decimal = /[.,](\d{1,2})$/.exec(text);
   const whole = decimal ? text.slice(0, -decimal[0].length) : text;
   if (!/^-?\d+([.,]\d{3})*$/.test(whole) && !/^-?\d+$/.test(whole)) return undefined;
   const n = Number(`${whole.replace(/[.,]/g, '')}${decimal ? `.${decimal[1]}` : ''}`);
-  return Number.isFinite(n) ? n : undefined;
+  if (!Number.isFinite(n) || Math.abs(n) >= LARGEST) return undefined;
+  return negative ? -n : n;
 }
 
 const MONTHS: Record<string, number> = {
@@ -154,8 +159,25 @@ const LABELS = {
 
 /** The amounts on a line, percentages (tax rates) left out. */
 function amountsOn(line: string): number[] {
-  const cleaned = line.replace(new RegExp(`\\d+(?:[.,]\\d+)?${SPACE}*%`, 'g'), ' ');
-  return [...cleaned.matchAll(new RegExp(AMOUNT, 'g'))].map((m) => parseAmount(m[0])).filter((n): n is number => n !== undefined);
+  // What only looks like an amount is left out: tax rates (`20 %`), dates, VAT and IBAN numbers (`FR40123456789`),
+  // legal references (`art. 293 B`, `n° 12`, SIRET), payment terms (`net 30`, `30 jours`).
+  const cleaned = line
+    .replace(new RegExp(`\\d+(?:[.,]\\d+)?${SPACE}*%`, 'g'), ' ')
+    .replace(/\b\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b/g, ' ')
+    .replace(
+      new RegExp(`\\b\\d{1,2}${SPACE}+(?:${MONTH_NAMES})\\.?${SPACE}+\\d{4}\\b|\\b(?:${MONTH_NAMES})\\.?${SPACE}+\\d{1,2},?${SPACE}+\\d{4}\\b`, 'gi'),
+      ' ',
+    )
+    .replace(/\b[A-Z]{2}[\s\u00a0]?\d{2}(?:[\s\u00a0]?[\dA-Z]{2,}){2,}\b/g, ' ')
+    .replace(/\b[A-Z]{2}[\s\u00a0]?\d{2}[\s\u00a0]?\d{6,}\b/g, ' ')
+    .replace(/(?:\bart(?:icle)?\.?|n[°º]\.?|\bno\.|\bsiret|\bsiren|\bintracom\w*|\bvat\s+(?:no|number|id)\.?)\s*[:.]?\s*[\dA-Z][\dA-Z ]*/gi, ' ')
+    .replace(/\b(?:net|within|sous)\s+\d+\s*(?:days?|jours?)?\b|\b\d+\s*(?:days?|jours?)\b/gi, ' ');
+  const found = [...cleaned.matchAll(new RegExp(AMOUNT, 'g'))]
+    .map((m) => ({ text: m[0].trim(), value: parseAmount(m[0]) }))
+    .filter((a) => a.value !== undefined);
+  // Money is written with a currency sign or cents: when a line holds such amounts, its bare integers are not money.
+  const money = found.filter((a) => /[€$£]|[.,]\d{2}$/.test(a.text));
+  return (money.length ? money : found).map((a) => a.value!);
 }
 
 /** The amount a label introduces: on its line after the label, else on the next line. */
@@ -185,9 +207,13 @@ const LEGAL_FORM = /\b(?:SARL|SAS|SASU|SA|EURL|SNC|SCI|GmbH|AG|Ltd\.?|Limited|LL
 
 function vendorOf(lines: string[]): string | null {
   const top = lines.slice(0, 12);
-  const legal = top.find((l) => LEGAL_FORM.test(l) && !LABELS.number.test(l) && /[A-Za-zÀ-ÿ]{3}/.test(l));
+  // The customer's block is not the vendor: a "Client", "Bill to", "Facturé à" line and the three after it.
+  const customerLine = /^\s*(client|customer|bill(?:ed)?\s+to|sold\s+to|factur[ée]\s+[àa]|destinataire|ship\s+to)\b/i;
+  const customer = top.findIndex((l) => customerLine.test(l));
+  const own = top.filter((l, i) => !customerLine.test(l) && (customer < 0 || i < customer || i > customer + 3));
+  const legal = own.find((l) => LEGAL_FORM.test(l) && !LABELS.number.test(l) && /[A-Za-zÀ-ÿ]{3}/.test(l));
   if (legal) return legal.trim();
-  const first = top.find(
+  const first = own.find(
     (l) => /[A-Za-zÀ-ÿ]{3}/.test(l) && !/^\s*(facture|invoice|date|client|bill\s+to|factur[ée]\s+[àa])\b/i.test(l) && !/\d{2}[/.-]\d{2}/.test(l),
   );
   return first?.trim() ?? null;
@@ -206,8 +232,19 @@ function numberOf(lines: string[]): string | null {
   return bare?.[1] ?? null;
 }
 
+const SPECIFIC_DATE =
+  /\b(?:date\s+(?:de\s+(?:la\s+)?facture|d['’]émission|d['’]emission|of\s+issue)|invoice\s+date|date\s+facture|issued(?:\s+on)?|émise?\s+le)\b/i;
+
 function dateOf(lines: string[], monthFirst: boolean): string | null {
+  // The invoice's own date first ("Date de facture"), before any other dated line ("Date de livraison").
   for (const line of lines) {
+    const m = SPECIFIC_DATE.exec(line);
+    if (!m) continue;
+    const date = parseDate(line.slice(m.index), monthFirst);
+    if (date) return date;
+  }
+  for (const line of lines) {
+    if (/livraison|delivery|commande|order|[ée]ch[ée]ance|\bdue\b/i.test(line)) continue;
     const m = LABELS.date.exec(line);
     if (!m || /[ée]ch[ée]ance|due\s+date|due\s+on/i.test(line.slice(0, m.index + m[0].length))) continue;
     const date = parseDate(line.slice(m.index), monthFirst) ?? parseDate(line, monthFirst);
@@ -228,6 +265,12 @@ export function extractInvoice(text: string): ExtractedInvoice {
   let ht = labelled(lines, LABELS.ht);
   let ttc = labelled(lines, LABELS.ttc);
   let tva = labelled(lines, LABELS.tva, /t\.?\s*t\.?\s*c|h\.?\s*t\.?\b|incl|excl|before|including|excluding/i);
+  // A bare "Total" (not HT, not a tax) is what is to pay: it must agree with the TTC read or derived.
+  const bare = labelled(
+    lines,
+    /\b(?:total|amount\s+due|montant\s+d[ûu])\b\s*[:.]?/i,
+    /h\.?\s*t\.?\b|t\.?\s*t\.?\s*c|t\.?v\.?a|tax|vat|sub|excl|incl|net|grand|due\b/i,
+  );
   if (ttc === undefined && ht === undefined) {
     // "Total: 1 620,00 €" alone: the amount to pay.
     const total = labelled(lines, /\btotal\b\s*[:.]?/i);
@@ -257,7 +300,9 @@ export function extractInvoice(text: string): ExtractedInvoice {
   };
   for (const [k, v] of Object.entries(fields)) if (v === null) warnings.push(`no ${k.replace('_', ' ')} found`);
   let reviewReason: string | undefined;
-  if (ht !== undefined && tva !== undefined && ttc !== undefined && Math.abs(ht + tva - ttc) > 0.011) {
+  if (bare !== undefined && ttc !== undefined && Math.abs(bare - ttc) > 0.011) {
+    reviewReason = `the total to pay (${bare}) is not the TTC (${ttc})`;
+  } else if (ht !== undefined && tva !== undefined && ttc !== undefined && Math.abs(ht + tva - ttc) > 0.011) {
     reviewReason = `totals do not add up: HT ${ht} + TVA ${tva} = ${round2(ht + tva)}, not TTC ${ttc}`;
   } else if (ttc === undefined) reviewReason = 'no total found';
   return { fields, warnings, ...(reviewReason ? { reviewReason } : {}) };

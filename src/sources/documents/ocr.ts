@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Image } from '@napi-rs/canvas';
@@ -54,9 +54,24 @@ function gatherLanguages(languages: readonly string[], dir: string, where: strin
     const fast = path.join(path.dirname(pkg.langPath), `${path.basename(pkg.langPath)}_best_int`, `${lang}.traineddata.gz`);
     const source = existsSync(fast) ? fast : path.join(pkg.langPath, `${lang}.traineddata.gz`);
     const file = path.join(target, `${lang}.traineddata.gz`);
-    if (!existsSync(file)) copyFileSync(source, file);
+    // Copied whole or not at all (a temporary file renamed), and again when it is not the package's (a copy cut short).
+    if (!existsSync(file) || statSync(file).size !== statSync(source).size) {
+      const partial = `${file}.${process.pid}.tmp`;
+      copyFileSync(source, partial);
+      renameSync(partial, file);
+    }
   }
   return target;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(error()), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 export class Ocr {
@@ -70,13 +85,12 @@ export class Ocr {
     const scheduler = createScheduler();
     try {
       for (let i = 0; i < options.workers; i++) {
-        const worker = await createWorker(options.languages, 1, {
-          langPath,
-          cachePath: path.join(options.cacheDir, 'cache'),
-          gzip: true,
-          logger: () => undefined,
-          errorHandler: () => undefined,
-        });
+        // No cache of its own: tesseract.js writes it non-atomically, and a cut-short cache breaks every later start.
+        const worker = await withTimeout(
+          createWorker(options.languages, 1, { langPath, cacheMethod: 'none', gzip: true, logger: () => undefined, errorHandler: () => undefined }),
+          120_000,
+          () => new Error(`no worker started within 2 minutes: the trained data in ${langPath} may be damaged (delete the folder to copy it again)`),
+        );
         scheduler.addWorker(worker);
       }
     } catch (err) {

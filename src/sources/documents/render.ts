@@ -41,13 +41,16 @@ export async function openPages(bytes: Buffer, type: MediaType, dpi: number): Pr
 }
 
 function tiffPages(bytes: Buffer): Pages {
-  const ifds = UTIF.decode(new Uint8Array(bytes).buffer).filter((ifd) => ifd.t256 !== undefined);
+  // One copy of the file for UTIF; each page's pixels are dropped once its image is made.
+  const buffer = new Uint8Array(bytes).buffer;
+  const ifds = UTIF.decode(buffer).filter((ifd) => ifd.t256 !== undefined);
   return {
     count: ifds.length,
     image: async (i) => {
       const ifd = ifds[i]!;
-      UTIF.decodeImage(new Uint8Array(bytes).buffer, ifd);
+      UTIF.decodeImage(buffer, ifd);
       const rgba = UTIF.toRGBA8(ifd);
+      delete (ifd as { data?: unknown }).data;
       const canvas = createCanvas(ifd.width, ifd.height);
       const ctx = canvas.getContext('2d');
       const image = ctx.createImageData(ifd.width, ifd.height);

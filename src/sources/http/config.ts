@@ -78,7 +78,7 @@ export const lookupSchema = z.strictObject({
   /** Keys per request (default 100). */
   batch: z.number().int().positive().optional(),
   /** How keys are joined in `{keys}` (default ','). */
-  separator: z.string().optional(),
+  separator: z.string().min(1).optional(),
   /** A key looked up longer ago than this is asked again (default: never). */
   ttl: durationSchema.optional(),
 });

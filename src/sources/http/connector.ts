@@ -112,6 +112,11 @@ function resourcesOf(ctx: SourceContext, config: HttpSourceConfig): Resource[] {
   return ordered;
 }
 
+/** A lookup key as text: `42.00` and `42` are one key. */
+function normaliseKey(key: string): string {
+  return /^-?\d+\.0+$/.test(key) ? key.replace(/\.0+$/, '') : key;
+}
+
 function rawTable(config: HttpSourceConfig): string {
   return config.raw ?? `${config.into}_raw`;
 }
@@ -258,7 +263,7 @@ class Poll {
             if (tracker && incremental?.cursor && !tracker.admit(record, incremental.cursor)) continue;
             if (resource.lookup) {
               const value = record[resource.lookup.key];
-              if (value !== undefined && value !== null) found.add(String(plain(value)));
+              if (value !== undefined && value !== null) found.add(normaliseKey(String(plain(value))));
             }
             if (resource.include || resource.responseFields) {
               record = { ...record };
@@ -333,7 +338,8 @@ class Poll {
     let wanted: string[];
     try {
       const result = await this.ctx.lake.query(`SELECT DISTINCT CAST(k AS VARCHAR) AS k FROM (${lookup.keys}) AS q(k) WHERE k IS NOT NULL ORDER BY 1`);
-      wanted = result.rows.map((r) => String(r.k));
+      // Keys compare as text; an integer written as a decimal (`42.00`, from a NUMERIC column) is that integer.
+      wanted = [...new Set(result.rows.map((r) => normaliseKey(String(r.k))))];
     } catch (err) {
       if (err instanceof TributaryError && err.code === 'TABLE_NOT_FOUND') {
         this.report.warnings.push(`${at}.keys: ${err.message}: nothing looked up`);
@@ -350,15 +356,20 @@ class Poll {
         `SELECT CAST(${duckIdent(lookup.key)} AS VARCHAR) AS k, epoch_ms(max(_ingested_at)) AS at FROM ${table} GROUP BY 1`,
         { json: { numbers: true } },
       );
-      for (const r of result.rows) held.set(String(r.k), Number(r.at));
+      for (const r of result.rows) held.set(normaliseKey(String(r.k)), Number(r.at));
     }
     const ttl = lookup.ttl === undefined ? undefined : toMillis(lookup.ttl, `${at}.ttl`);
     const now = Date.now();
-    const missing = wanted.filter((k) => !held.has(k) || (ttl !== undefined && now - held.get(k)! > ttl));
+    const separator = lookup.separator ?? ',';
+    const unusable = wanted.filter((k) => k.includes(separator));
+    if (unusable.length) {
+      this.report.warnings.push(`${at}: ${unusable.length} key(s) hold the separator "${separator}" and cannot be asked: ${unusable.slice(0, 10).join(' | ')}`);
+    }
+    const missing = wanted.filter((k) => !k.includes(separator) && (!held.has(k) || (ttl !== undefined && now - held.get(k)! > ttl)));
     this.asked.set(resource.name, new Set(missing));
     const batch = lookup.batch ?? 100;
     const rows: Record<string, unknown>[] = [];
-    for (let i = 0; i < missing.length; i += batch) rows.push({ keys: missing.slice(i, i + batch).join(lookup.separator ?? ',') });
+    for (let i = 0; i < missing.length; i += batch) rows.push({ keys: missing.slice(i, i + batch).join(separator) });
     return rows;
   }
 
