@@ -156,7 +156,7 @@ async function rowsToPublish(
   const columns = current.snapshot.schema.map((c) => quoteIdent(c.name)).join(', ');
   const had = new Set(before.snapshot.schema.map((c) => c.name));
   const old = current.snapshot.schema
-    .map((c) => (had.has(c.name) ? `CAST(${quoteIdent(c.name)} AS ${c.type})` : `CAST(NULL AS ${c.type})`) + ` AS ${quoteIdent(c.name)}`)
+    .map((c) => `${had.has(c.name) ? `CAST(${quoteIdent(c.name)} AS ${c.type})` : `CAST(NULL AS ${c.type})`} AS ${quoteIdent(c.name)}`)
     .join(', ');
   return `SELECT ${columns} FROM (${all}) EXCEPT ALL SELECT ${old} FROM (${await lake.selectOfFiles(before.files, before.snapshot.schema)})`;
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { quoteLiteral } from '../../engine/sql.js';
-import { TributaryError, errorMessage } from '../../errors.js';
+import { errorMessage } from '../../errors.js';
 import type { CommitPart, TableChange } from '../../catalog/types.js';
 import { parseTableName } from '../../lake/table-name.js';
 import { chunks } from '../../util/chunks.js';
