@@ -313,6 +313,16 @@ export class Lake {
     }
   }
 
+  /**
+   * Deletes files written but not to be committed (a batch refused, a failure before the commit), and forgets their
+   * writes. Never throws: a file left behind is an orphan that vacuum removes.
+   */
+  async abandon(files: readonly { path: string }[]): Promise<void> {
+    if (files.length === 0) return;
+    await this.storage.delete(files.map((f) => f.path)).catch(() => undefined);
+    await this.discardWrites(files).catch(() => undefined);
+  }
+
   /** Forgets writes whose files the caller deleted without committing them. */
   async discardWrites(files: readonly { path: string }[]): Promise<void> {
     for (const [writeId, prefix] of this.inflight) {

@@ -75,8 +75,7 @@ export async function buildModel(lake: Lake, plan: BuildPlan): Promise<BuildResu
   const checks = await runChecks(lake.engine, model.name, withImplicitChecks(plan), plan.runId);
   plan.onChecks?.(checks);
   if (checks.some(blocks)) {
-    await lake.storage.delete(written.files.map((f) => f.path));
-    await lake.discardWrites(written.files);
+    await lake.abandon(written.files);
     await lake.mount([model.name]).catch(() => undefined); // back to the published snapshot, if any
     return { rowsOut: written.rowCount, snapshotId: undefined, checks, blocked: true };
   }

@@ -50,8 +50,7 @@ export async function appendBatches(ctx: SourceContext, config: SourceConfigBase
       const select = `SELECT *, ${lineageColumns(ctx.name, batchId)} FROM (${batch.select})`;
       const written = await ctx.lake.writeFiles(table, select);
       if (batch.expectedRows !== undefined && written.rowCount !== batch.expectedRows) {
-        await ctx.lake.storage.delete(written.files.map((f) => f.path));
-        await ctx.lake.discardWrites(written.files);
+        await ctx.lake.abandon(written.files);
         throw (
           batch.miscounted?.(written.rowCount) ??
           new TributaryError(

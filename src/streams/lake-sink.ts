@@ -135,8 +135,7 @@ export class LakeSink {
 
   /** Deletes files written for a batch that was not committed. */
   async discard(changes: readonly TableChange[]): Promise<void> {
-    await this.lake.storage.delete(changes.flatMap((c) => c.addFiles.map((f) => f.path))).catch(() => undefined);
-    await this.lake.discardWrites(changes.flatMap((c) => c.addFiles));
+    await this.lake.abandon(changes.flatMap((c) => c.addFiles));
   }
 
   private async buffer(table: string, columns: string): Promise<void> {

@@ -320,10 +320,7 @@ export const documentsConnector: SourceConnector<DocumentsSourceConfig> = {
             moveProcessed(config, ctx.lake.config.projectDir, doc, report);
           }
         } catch (err) {
-          if (written.length) {
-            await ctx.lake.storage.delete(written.map((f) => f.path)).catch(() => undefined);
-            await ctx.lake.discardWrites(written).catch(() => undefined);
-          }
+          await ctx.lake.abandon(written);
           throw err;
         } finally {
           rmSync(file, { force: true });

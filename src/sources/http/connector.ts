@@ -794,8 +794,7 @@ export const httpConnector: SourceConnector<HttpSourceConfig> = {
         report.skipped.push({ path: run.resource.name, reason: `read, but not committed: ${family}, a resource of the same family, failed` });
         const files = typed.get(run)?.change?.addFiles ?? [];
         if (files.length) {
-          await ctx.lake.storage.delete(files.map((f) => f.path)).catch(() => undefined);
-          await ctx.lake.discardWrites(files).catch(() => undefined);
+          await ctx.lake.abandon(files);
           const gone = new Set(files.map((f) => f.path));
           written.splice(0, written.length, ...written.filter((f) => !gone.has(f.path)));
         }
@@ -846,10 +845,7 @@ export const httpConnector: SourceConnector<HttpSourceConfig> = {
       }
       return report;
     } catch (err) {
-      if (written.length) {
-        await ctx.lake.storage.delete(written.map((f) => f.path)).catch(() => undefined);
-        await ctx.lake.discardWrites(written).catch(() => undefined);
-      }
+      await ctx.lake.abandon(written);
       throw err;
     } finally {
       poll.close();

@@ -244,8 +244,7 @@ async function replaceWhole(ctx: SourceContext, config: SqlSourceConfig, plan: P
     const select = `SELECT *, ${lineageColumns(ctx.name, batchId)} FROM (${readCsv(file, plan.columns, config.maxRowBytes)})`;
     const written = await ctx.lake.writeFiles(table, select, { preserveOrder: false });
     if (written.rowCount !== copied) {
-      await ctx.lake.storage.delete(written.files.map((f) => f.path));
-      await ctx.lake.discardWrites(written.files);
+      await ctx.lake.abandon(written.files);
       throw miscounted(ctx, config, copied, written.rowCount);
     }
     ctx.onProgress?.({ source: ctx.name, phase: 'committing', done: 1, total: 1 });
