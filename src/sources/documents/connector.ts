@@ -204,9 +204,8 @@ export const documentsConnector: SourceConnector<DocumentsSourceConfig> = {
 
   async plan(ctx, config) {
     const report = emptyReport(ctx.name, config.into, 'file');
-    const { todo } = await scan(ctx, config, report);
+    const { todo, done } = await scan(ctx, config, report);
     // An inbox still holding committed documents (a crash between a commit and the moves) has work: moving them.
-    const { done } = await scan(ctx, config, emptyReport(ctx.name, config.into, 'file'));
     return {
       upToDate: todo.length === 0 && (!config.inbox || done.length === 0),
       summary: `${todo.length} new document(s) among the ${report.discovered} found (${report.unchanged} read before, ${report.stillQuarantined.length} still quarantined)`,

@@ -675,10 +675,10 @@ async function recordsChange(poll: Poll, run: ResourceRun, batchId: string): Pro
     const keyCols = key.map(duckIdent).join(', ');
     // The last record of a key in this run wins; the table's rows of the keys read are replaced.
     const fresh = `SELECT * EXCLUDE (${duckIdent(ORD)}), ${lineageColumns(ctx.name, batchId)} FROM (${select}) QUALIFY row_number() OVER (PARTITION BY ${keyCols} ORDER BY ${duckIdent(ORD)} DESC) = 1`;
-    for (const k of key) {
-      if (!(await ctx.lake.engine.describe(select)).some((c) => c.name === k))
-        throw new TributaryError('INVALID_INPUT', `${at}.primaryKey: the records have no field "${k}"; nothing of ${run.resource.name} committed`);
-    }
+    const fields = new Set((await ctx.lake.engine.describe(select)).map((c) => c.name));
+    const absent = key.find((k) => !fields.has(k));
+    if (absent !== undefined)
+      throw new TributaryError('INVALID_INPUT', `${at}.primaryKey: the records have no field "${absent}"; nothing of ${run.resource.name} committed`);
     const same = key.map((k) => `n.${duckIdent(k)} IS NOT DISTINCT FROM e.${duckIdent(k)}`).join(' AND ');
     // Rows of a table without the key columns yet (created empty by a first run) cannot match: they all stay.
     const keyed = current && key.every((k) => current.snapshot.schema.some((c) => c.name === k));
