@@ -15,7 +15,12 @@ export class ModelGraph {
   /** Model names, each after everything it depends on. */
   readonly order: string[];
 
-  constructor(models: readonly ModelDefinition[], extraDependencies: Record<string, string[]> = {}) {
+  constructor(
+    models: readonly ModelDefinition[],
+    extraDependencies: Record<string, string[]> = {},
+    /** Per source, the lake tables its queries read (`SourceConnector.lakeQueries`). */
+    readonly sourceReads: ReadonlyMap<string, string[]> = new Map(),
+  ) {
     this.nodes = new Map();
     for (const m of models) this.nodes.set(m.name, { name: m.name, kind: 'model', model: m, upstream: [] });
     for (const m of models) {

@@ -1,5 +1,6 @@
 import { blocks, checkDependencies, checkSnapshots, runChecks } from '../checks/checks.js';
-import { sourceWrites } from '../sources/registry.js';
+import { sourceLakeQueries, sourceWrites } from '../sources/registry.js';
+import { tableReferences } from '../engine/references.js';
 import type { CheckResultRecord, ModelRunRecord } from '../catalog/run-log.js';
 import { TributaryError, errorMessage } from '../errors.js';
 import type { Lake } from '../lake/lake.js';
@@ -65,7 +66,13 @@ export async function loadGraph(lake: Lake): Promise<ModelGraph> {
   for (const [table, specs] of Object.entries(lake.config.checks)) {
     for (const spec of specs) extra[table] = [...(extra[table] ?? []), ...(await checkDependencies(lake.engine, table, spec))];
   }
-  return new ModelGraph(models, extra);
+  const sourceReads = new Map<string, string[]>();
+  for (const [name, source] of Object.entries(lake.config.sources)) {
+    const reads = new Set<string>();
+    for (const sql of sourceLakeQueries(source)) for (const t of await tableReferences(lake.engine, sql, `sources.${name}`)) reads.add(t);
+    if (reads.size) sourceReads.set(name, [...reads].sort());
+  }
+  return new ModelGraph(models, extra, sourceReads);
 }
 
 /** Tables something in the project produces (sources, their rejects, models, streams' tables), and those in the lake. */

@@ -27,6 +27,12 @@ export interface SourceConnector<C extends SourceConfigBase = SourceConfigBase> 
   plan(ctx: SourceContext, config: C): Promise<SourcePlan>;
   /** The lake tables an ingestion writes, for the asset graph (default: `config.into`). */
   writes?(config: C): string[];
+  /**
+   * SQL over the lake that an ingestion runs to decide what to ask for (an HTTP lookup's keys): the tables these
+   * queries read are upstream of the source's asset, so that a job runs it after what produces them. A query feeding
+   * the source from what it lands itself (a gap backfill from the lake) is left out: it would make a cycle.
+   */
+  lakeQueries?(config: C): string[];
   /** Reads what is new into `config.into` and commits it with the source's state. */
   ingest(ctx: SourceContext, config: C): Promise<SourceReport>;
 }

@@ -34,6 +34,11 @@ export function sourceWrites(config: SourceConfig): string[] {
   return kinds.get(config.kind)?.writes?.(config) ?? [config.into];
 }
 
+/** SQL over the lake a source runs before it reads (an HTTP lookup's keys): what its asset waits for. */
+export function sourceLakeQueries(config: SourceConfig): string[] {
+  return kinds.get(config.kind)?.lakeQueries?.(config) ?? [];
+}
+
 /** The connector of a kind; an unknown kind is named, with the nearest known one. */
 export function sourceConnector(kind: string, where = 'sources'): SourceConnector<SourceConfig> {
   return kinds.require(kind, where);

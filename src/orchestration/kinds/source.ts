@@ -5,7 +5,12 @@ import type { AssetKindHandler } from './kind.js';
 /** `source:<name>`: a declared source ingested into its table (any source kind, through its connector). */
 export const sourceAssets: AssetKindHandler = {
   kind: 'source',
-  declare: ({ config }) => Object.entries(config.sources).map(([name, source]) => ({ key: `source:${name}`, writes: sourceWrites(source), reads: [] })),
+  declare: ({ config, models }) =>
+    Object.entries(config.sources).map(([name, source]) => ({
+      key: `source:${name}`,
+      writes: sourceWrites(source),
+      reads: models.sourceReads.get(name) ?? [],
+    })),
   async execute(lake, name, { runId, partition, logger }) {
     const report = await ingestDeclared(lake, name, { runId, ...(partition ? { partition } : {}) });
     logger.info(

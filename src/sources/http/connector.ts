@@ -707,6 +707,8 @@ export const httpConnector: SourceConnector<HttpSourceConfig> = {
   kind: 'http',
   schema: httpSourceSchema,
   writes: (config) => [rawTable(config), config.into, ...Object.values(config.resources ?? {}).map((r) => r.into)],
+  // A lookup's keys come from the tables the lake uses: it runs after them (seed 000's countries after the invoices).
+  lakeQueries: (config) => [config, ...Object.values(config.resources ?? {})].flatMap((r) => (r.lookup ? [r.lookup.keys] : [])),
 
   async plan(ctx, config) {
     // An API says what is new only when asked: every poll asks.
