@@ -13,7 +13,8 @@ async function api(path) {
   const headers = {};
   const token = sessionStorage.getItem('tributary-token');
   if (token) headers.Authorization = `Bearer ${token}`;
-  const response = await fetch(`/api/v1${path}`, { headers });
+  // A path under /api/v1, or a full one (`/api/analytics/…`: endpoints served under serve.endpointsPath).
+  const response = await fetch(path.startsWith('/api/') ? path : `/api/v1${path}`, { headers });
   if (response.status === 401) {
     const given = prompt(T.tokenPrompt);
     if (given) {

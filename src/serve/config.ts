@@ -82,7 +82,10 @@ export type EndpointSpec = z.infer<typeof endpointSchema>;
 
 export const dashboardChartSchema = z.strictObject({
   title: z.string().min(1),
-  /** A path under /api/v1 returning rows (a declared endpoint or a generic table/aggregation URL). */
+  /**
+   * A path under /api/v1 returning rows (a declared endpoint or a generic table/aggregation URL), or a full path
+   * starting with /api/ (an endpoint served under `endpointsPath`).
+   */
   source: z.string().startsWith('/'),
   type: z.enum(['line', 'bar', 'doughnut', 'table', 'kpi']),
   /** Column for the x axis / labels. */
@@ -109,6 +112,15 @@ export const serveSettingsSchema = z.strictObject({
   expose: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\.([A-Za-z_][A-Za-z0-9_]*|\*)$/, 'expected layer.table or layer.*')).optional(),
   tables: z.record(tableNameSchema, servedTableSchema).optional(),
   endpoints: z.record(z.string().regex(/^[a-z0-9][a-z0-9/_-]*$/, 'endpoint paths are lower-case segments, e.g. kpis/ca-par-jour'), endpointSchema).optional(),
+  /**
+   * Where the declared endpoints are served (default '/api/v1'): '/api' serves `analytics/summary` at
+   * /api/analytics/summary, the paths an application already calls (seed 000). The generic table API, the
+   * orchestration API and the dashboard's stay under /api/v1.
+   */
+  endpointsPath: z
+    .string()
+    .regex(/^(\/[a-z0-9_-]+)+$/, "a path of lower-case segments without a trailing slash, e.g. '/api'")
+    .optional(),
   /** Bearer tokens; when any is set, every route but /health needs one. Use ${ENV} to keep them out of the file. */
   auth: z.strictObject({ tokens: z.array(z.string()) }).optional(),
   cors: z.strictObject({ origins: z.array(z.string().min(1)) }).optional(),

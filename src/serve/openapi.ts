@@ -385,7 +385,7 @@ export class OpenApiDocument {
       if (spec.kind === 'pipeline') continue;
       const table = ctx.live.get(spec.table);
       if (!table) continue;
-      const list = doc.paths[`/api/v1/${path}`]?.get;
+      const list = doc.paths[endpointUrl(ctx, path)]?.get;
       if (spec.kind === 'list') {
         if (list) {
           list.responses = { ...list.responses, '200': json('A page of rows', pageSchema(ref(table), { table: table.name, cursor: false })) };
@@ -395,7 +395,7 @@ export class OpenApiDocument {
             if (filter && column && (typeof filter === 'string' || filter.op !== 'in')) parameter.schema = filterSchema(column.type) ?? parameter.schema;
           }
         }
-        const one = doc.paths[`/api/v1/${path}/{id}`]?.get;
+        const one = doc.paths[`${endpointUrl(ctx, path)}/{id}`]?.get;
         if (one) one.responses = { ...one.responses, '200': json('The row', rowResponseSchema(ref(table), table.name)) };
       } else if (list && spec.kind === 'aggregate') {
         list.responses = { ...list.responses, '200': json('The measures', await this.aggregateSchema(table, spec)) };
@@ -472,6 +472,15 @@ export class OpenApiDocument {
 
 function json(description: string, schema: JsonSchema): JsonSchema {
   return { description, content: { 'application/json': { schema } } };
+}
+
+/**
+ * Where a declared endpoint is served: under `serve.endpointsPath` (default /api/v1), as seed 000's FastAPI served
+ * /api/analytics/…; the built-in pipeline status stays at /api/v1/pipeline-status for the dashboard.
+ */
+export function endpointUrl(ctx: ServeContext, path: string): string {
+  const builtIn = path === 'pipeline-status' && !ctx.settings.endpoints?.['pipeline-status'];
+  return `${builtIn ? '/api/v1' : (ctx.settings.endpointsPath ?? '/api/v1')}/${path}`;
 }
 
 /** `get /api/v1/orchestration/runs/{runId}` → `get_orchestration_runs_by_runId`. */

@@ -47,7 +47,7 @@ export async function dashboardApi(parent: FastifyInstance, ctx: ServeContext): 
 
 const chartSchema = obj({
   title: text,
-  source: Type.String({ description: 'a path under /api/v1 returning rows' }),
+  source: Type.String({ description: 'a path under /api/v1 returning rows, or a full path starting with /api/' }),
   type: oneOf(['line', 'bar', 'doughnut', 'table', 'kpi']),
   x: Type.Optional(text),
   y: Type.Optional(Type.Union([text, strings])),

@@ -5,7 +5,7 @@ import { TributaryError } from '../../errors.js';
 import { parseTableName } from '../../lake/table-name.js';
 import { storeRefreshTimes } from '../../store/postgres-sync.js';
 import { NotFound, type ServeContext } from '../context.js';
-import { operationName } from '../openapi.js';
+import { endpointUrl, operationName } from '../openapi.js';
 import {
   anyRow,
   integer,
@@ -53,7 +53,7 @@ function listEndpoint(app: TypedApp, ctx: ServeContext, path: string, spec: Extr
     ]),
   );
   app.get(
-    `/api/v1/${path}`,
+    endpointUrl(ctx, path),
     {
       schema: {
         tags: ['endpoints'],
@@ -83,7 +83,7 @@ function listEndpoint(app: TypedApp, ctx: ServeContext, path: string, spec: Extr
   if (!spec.key) return;
   const key = spec.key;
   app.get(
-    `/api/v1/${path}/:id`,
+    `${endpointUrl(ctx, path)}/:id`,
     {
       schema: {
         tags: ['endpoints'],
@@ -109,7 +109,7 @@ function aggregateEndpoint(app: TypedApp, ctx: ServeContext, path: string, spec:
   const period = spec.period;
   const periodParam: TProperties = period ? { [period.param]: oneOf(Object.keys(period.values)) } : {};
   app.get(
-    `/api/v1/${path}`,
+    endpointUrl(ctx, path),
     {
       schema: {
         tags: ['endpoints'],
@@ -149,7 +149,7 @@ function documentEndpoint(app: TypedApp, ctx: ServeContext, path: string, spec: 
   const params = Object.entries(spec.params ?? {});
   const body = spec.schema ? Type.Unsafe<unknown>(spec.schema) : Type.Unknown({ description: `the ${spec.column} column of ${spec.table}` });
   app.get(
-    `/api/v1/${path}`,
+    endpointUrl(ctx, path),
     {
       schema: {
         tags: ['endpoints'],
@@ -188,7 +188,7 @@ function valuesEndpoint(app: TypedApp, ctx: ServeContext, path: string, spec: Ex
   const [layer, name] = spec.table.split('.') as [string, string];
   const field = spec.field ?? spec.column;
   app.get(
-    `/api/v1/${path}`,
+    endpointUrl(ctx, path),
     {
       schema: {
         tags: ['endpoints'],
@@ -228,7 +228,7 @@ function pipelineEndpoint(
   storeTimes: () => ReturnType<typeof storeRefreshTimes>,
 ): void {
   app.get(
-    `/api/v1/${path}`,
+    endpointUrl(ctx, path),
     {
       schema: {
         tags: ['pipeline'],
