@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { agg, windows } from '../src/config/define.js';
-import type { StreamConfig } from '../src/config/types.js';
+import type { StreamConfig, TributaryConfig } from '../src/config/types.js';
+import { resolveConfig } from '../src/config/load.js';
+import { tempDir } from './support/helpers.js';
 import type { LogRecord } from '../src/log/log.js';
 import { compileStream } from '../src/streams/definition.js';
 import { StreamProcessor } from '../src/streams/processor.js';
@@ -49,7 +51,7 @@ describe('stream processor', () => {
     ]);
   });
 
-  it('puts an event in every sliding window that covers it', () => {
+  it('puts an event in every hopping window that covers it', () => {
     const p = new StreamProcessor(
       compileStream(
         's',
@@ -62,6 +64,20 @@ describe('stream processor', () => {
     const rows = p.process([sale(T0 + 20 * MIN, 'France', 1)]).closed.get('gold.glissant')!;
     expect(rows.map((r) => (r.start - T0) / MIN)).toEqual([-2, -1, 0, 1, 2]);
     expect(rows.every((r) => r.values[0] === 1 && r.end - r.start === 5 * MIN)).toBe(true);
+  });
+
+  it('refuses sliding windows by name: Kafka Streams’ sliding windows are not hopping windows', () => {
+    const config = {
+      streams: {
+        s: {
+          topic: 't',
+          eventTime: 'at',
+          watermark: '1s',
+          outputs: { 'gold.x': { window: { kind: 'sliding', size: '5m', advance: '1m' }, aggregates: { n: agg.count() } } },
+        },
+      },
+    } as unknown as TributaryConfig;
+    expect(() => resolveConfig(config, tempDir('trib-sliding-'), undefined)).toThrow(/window\.kind: 'sliding' windows .*are not available.*kind 'hopping'/);
   });
 
   it('merges session windows per key when events come closer than the gap', () => {
@@ -267,14 +283,9 @@ describe('stream processor', () => {
     expect(a.length).toBeGreaterThan(20);
   });
 
-  it("names hopping windows hopping (Kafka Streams' word), and takes 'sliding' as an alias", () => {
+  it("names hopping windows hopping (Kafka Streams' word)", () => {
     const hop = compileStream('s', definition({ outputs: { 'gold.x': { window: windows.hopping('5m', '1m'), aggregates: { n: agg.count() } } } }));
-    const alias = compileStream(
-      's',
-      definition({ outputs: { 'gold.x': { window: { kind: 'sliding', size: '5m', advance: '1m' }, aggregates: { n: agg.count() } } } }),
-    );
     expect(hop.outputs[0]!.window).toEqual({ kind: 'hopping', sizeMs: 300_000, advanceMs: 60_000 });
-    expect(alias.outputs[0]!.window).toEqual(hop.outputs[0]!.window);
   });
 
   it('refuses definitions that cannot work, naming the setting', () => {

@@ -25,7 +25,7 @@ function definition(extra: Partial<StreamConfig> = {}): StreamConfig {
     watermark: '30s',
     outputs: {
       'gold.par_pays': { window: windows.tumbling('1m'), groupBy: ['pays'], aggregates: { total: agg.sum('montant'), n: agg.count() } },
-      'gold.glissant': { window: windows.sliding('5m', '1m'), aggregates: { n: agg.count() }, emit: 'on-update' },
+      'gold.glissant': { window: windows.hopping('5m', '1m'), aggregates: { n: agg.count() }, emit: 'on-update' },
       'gold.sessions': { window: windows.session('2m'), groupBy: ['pays'], aggregates: { n: agg.count() } },
     },
     ...extra,

@@ -96,8 +96,6 @@ export const windows = {
   tumbling: (size: Duration): WindowSpec => ({ kind: 'tumbling', size }),
   /** Hopping windows: `size` long, one starting every `advance`; '5m' every '1m' puts each event in 5 windows. */
   hopping: (size: Duration, advance: Duration): WindowSpec => ({ kind: 'hopping', size, advance }),
-  /** The same as `hopping` (the name earlier versions used; Kafka Streams calls these windows hopping). */
-  sliding: (size: Duration, advance: Duration): WindowSpec => ({ kind: 'hopping', size, advance }),
   /** Per key, a window lasting while events keep coming less than `gap` apart. */
   session: (gap: Duration): WindowSpec => ({ kind: 'session', gap }),
 };

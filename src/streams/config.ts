@@ -17,17 +17,30 @@ export const fieldTypeSchema = z.enum(['string', 'number', 'integer', 'boolean',
 export type FieldType = z.infer<typeof fieldTypeSchema>;
 const fieldSpec = z.enum([...fieldTypeSchema.options, ...fieldTypeSchema.options.map((t) => `${t}?` as const)]);
 
-export const windowSchema = z.discriminatedUnion('kind', [
+const windowKinds = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('tumbling'), size: durationSchema }),
-  /**
-   * Hopping windows of `size`, one starting every `advance`: an event belongs to size/advance windows (Kafka
-   * Streams' word). `'sliding'` is accepted as an alias, as earlier versions named it; Kafka Streams' sliding windows
-   * (one per event, by the time difference between records) are not implemented.
-   */
-  z.strictObject({ kind: z.enum(['hopping', 'sliding']), size: durationSchema, advance: durationSchema }),
+  /** Hopping windows of `size`, one starting every `advance`: an event belongs to size/advance windows (Kafka Streams' word). */
+  z.strictObject({ kind: z.literal('hopping'), size: durationSchema, advance: durationSchema }),
   /** Per key, events closer than `gap` to each other form one window. */
   z.strictObject({ kind: z.literal('session'), gap: durationSchema }),
 ]);
+
+/**
+ * A window, by kind. `sliding` is refused by name: earlier versions took it for hopping windows, which Kafka Streams'
+ * sliding windows (one per record, by the time difference between records) are not, and those are not implemented.
+ */
+export const windowSchema = z.preprocess((value, ctx) => {
+  if (typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'sliding') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['kind'],
+      message:
+        "'sliding' windows (Kafka Streams' SlidingWindows, one per record) are not available; windows of `size` starting every `advance` are kind 'hopping' (windows.hopping(size, advance))",
+    });
+    return z.NEVER;
+  }
+  return value;
+}, windowKinds);
 export type WindowSpec = z.infer<typeof windowSchema>;
 
 export const aggregateSchema = z.union([

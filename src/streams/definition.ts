@@ -114,7 +114,7 @@ function compileOutput(where: string, table: string, output: StreamOutput, confi
     window = { kind: 'session', gapMs: positive(toMillis(w.gap, `${where}.window.gap`), `${where}.window.gap`) };
   } else {
     const sizeMs = positive(toMillis(w.size, `${where}.window.size`), `${where}.window.size`);
-    const hopping = w.kind === 'hopping' || w.kind === 'sliding';
+    const hopping = w.kind === 'hopping';
     const advanceMs = hopping ? positive(toMillis(w.advance, `${where}.window.advance`), `${where}.window.advance`) : sizeMs;
     if (advanceMs > sizeMs)
       throw new TributaryError(
