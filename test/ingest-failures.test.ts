@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -112,6 +113,28 @@ describe('ingestion batches', () => {
     );
     expect((await lake.vacuum({ orphanMinutes: 0 })).orphanFiles).toBe(1);
     expect(await lake.storage.exists('_inflight/w_dead.json')).toBe(false);
+  });
+
+  it('a writer killed after sending its commit keeps its files while the catalog may still commit them', async () => {
+    const { lake } = await openTestLake();
+    const dead = await run(process.execPath, ['-e', 'console.log(process.pid)']);
+    const marker = (committingAt: Date) =>
+      new TextEncoder().encode(
+        JSON.stringify({
+          prefix: 'bronze/t/data/w_late',
+          pid: Number(dead.stdout.trim()),
+          host: hostname(),
+          startedAt: committingAt.toISOString(),
+          committingAt,
+        }),
+      );
+    await lake.storage.put('bronze/t/data/w_late.parquet', new TextEncoder().encode('committed late'));
+    await lake.storage.put('_inflight/w_late.json', marker(new Date()));
+    expect((await lake.vacuum({ orphanMinutes: 0 })).orphanFiles).toBe(0);
+    expect(await lake.storage.exists('bronze/t/data/w_late.parquet')).toBe(true);
+    // Ten minutes on, the catalog has decided: files it does not hold are orphans.
+    await lake.storage.put('_inflight/w_late.json', marker(new Date(Date.now() - 11 * 60_000)));
+    expect((await lake.vacuum({ orphanMinutes: 0 })).orphanFiles).toBe(1);
   });
 });
 

@@ -206,4 +206,25 @@ export const MIGRATIONS: readonly string[][] = [
        state_json TEXT NOT NULL,
        committed_at TIMESTAMPTZ NOT NULL)`,
   ],
+  [
+    // The schema registry (Confluent's REST API, src/registry/): schemas by global id (one id per distinct schema,
+    // whatever the subjects), the versions of each subject, and compatibility levels ('' is the global one).
+    `CREATE TABLE IF NOT EXISTS registry_schemas (
+       id BIGINT PRIMARY KEY,
+       schema_type TEXT NOT NULL,
+       schema_text TEXT NOT NULL,
+       references_json TEXT NOT NULL,
+       fingerprint TEXT NOT NULL UNIQUE,
+       created_at TIMESTAMPTZ NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS registry_versions (
+       subject TEXT NOT NULL,
+       version BIGINT NOT NULL,
+       schema_id BIGINT NOT NULL,
+       deleted BOOLEAN NOT NULL DEFAULT FALSE,
+       created_at TIMESTAMPTZ NOT NULL,
+       PRIMARY KEY (subject, version))`,
+    `CREATE TABLE IF NOT EXISTS registry_config (
+       subject TEXT PRIMARY KEY,
+       compatibility TEXT NOT NULL)`,
+  ],
 ];

@@ -8,6 +8,7 @@ import { checkCommand, graphCommand, runCommand } from './commands/models.js';
 import { quarantineCommand } from './commands/quarantine.js';
 import { runsCommand } from './commands/runs.js';
 import { serveCommand } from './commands/serve.js';
+import { registryCommand } from './commands/registry.js';
 import { sourcesCommand } from './commands/sources.js';
 import { publishCommand } from './commands/publish.js';
 import { syncCommand } from './commands/sync.js';
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
     quarantineCommand(),
     runsCommand(),
     serveCommand(),
+    registryCommand(),
     syncCommand(),
     publishCommand(),
     produceCommand(),

@@ -28,7 +28,15 @@ interface InflightMarker {
   pid: number;
   host: string;
   startedAt: string;
+  /** When the commit naming these files was sent: from then on the catalog may hold them even if the writer dies. */
+  committingAt?: string;
 }
+
+/**
+ * How long a dead writer's files stay protected after it sent their commit: a PostgreSQL catalog may still commit
+ * the transaction of a client killed mid-COMMIT (the server finishes what it received), seconds later under load.
+ */
+const COMMIT_GRACE_MS = 10 * 60_000;
 
 export interface WrittenFiles {
   table: string;
@@ -45,6 +53,8 @@ export interface WrittenFiles {
 export class Lake {
   /** Writes of this process not yet committed or discarded: write id → key prefix of their files. */
   private readonly inflight = new Map<string, string>();
+  /** The markers of this process's writes in flight, by write id. */
+  private readonly markers = new Map<string, InflightMarker>();
 
   private constructor(
     readonly config: ResolvedConfig,
@@ -297,6 +307,15 @@ export class Lake {
    * stay; if no snapshot references them, vacuum removes them as orphans.
    */
   async commit(request: Parameters<Catalog['commit']>[0]): Promise<CommitResult> {
+    // Marked before the commit is sent: if this process dies during it, vacuum leaves the files to the catalog's
+    // verdict for a while instead of taking them for a killed writer's orphans.
+    const sent = request.changes.flatMap((c) => c.addFiles.map((f) => f.path));
+    for (const [writeId, prefix] of this.inflight) {
+      const marker = this.markers.get(writeId);
+      if (!marker || !sent.some((key) => key.startsWith(prefix))) continue;
+      marker.committingAt = new Date().toISOString();
+      await this.storage.put(markerKey(writeId), new TextEncoder().encode(JSON.stringify(marker)));
+    }
     try {
       return await this.catalog.commit(request);
     } catch (err) {
@@ -338,10 +357,12 @@ export class Lake {
       throw this.lakeIoError(err, `registering a write of ${prefix}`) ?? err;
     }
     this.inflight.set(writeId, prefix);
+    this.markers.set(writeId, marker);
   }
 
   private async releaseWrite(writeId: string): Promise<void> {
     this.inflight.delete(writeId);
+    this.markers.delete(writeId);
     await this.storage.delete([markerKey(writeId)]).catch(() => undefined);
   }
 
@@ -357,8 +378,10 @@ export class Lake {
       } catch {
         continue; // being replaced, or already released
       }
-      // A marker of a process of this machine that is gone was left by a kill; another machine's expires in a day.
-      const alive = marker.host === hostname() ? processAlive(marker.pid) : Date.now() - Date.parse(marker.startedAt) < 86_400_000;
+      // A marker of a process of this machine that is gone was left by a kill — unless the process had sent the
+      // commit, which the catalog may still be finishing; another machine's marker expires in a day.
+      const committing = marker.committingAt !== undefined && Date.now() - Date.parse(marker.committingAt) < COMMIT_GRACE_MS;
+      const alive = marker.host === hostname() ? processAlive(marker.pid) || committing : Date.now() - Date.parse(marker.startedAt) < 86_400_000;
       if (alive) prefixes.push(marker.prefix);
       else stale.push(obj.key);
     }

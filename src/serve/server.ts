@@ -1,4 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { SchemaRegistry } from '../registry/registry.js';
+import { registryRoutes } from '../registry/routes.js';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -220,6 +222,8 @@ export async function buildServer(
     await api.register(async (a) => endpointRoutes(a, ctx));
     await api.register(async (a) => dashboardApi(a, ctx));
     await api.register(async (a) => orchestrationRoutes(a, orchestration));
+    // The schema registry (Confluent's API) of the catalog: base URL http://<host>:<port>/registry for its clients.
+    await api.register(async (a) => registryRoutes(a, new SchemaRegistry(lake.catalog.driver)), { prefix: '/registry' });
   });
 
   live.start(settings.refreshMs ?? 1000);
