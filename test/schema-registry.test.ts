@@ -2,7 +2,9 @@ import type { AddressInfo } from 'node:net';
 import { AvroDeserializer, AvroSerializer, Compatibility, SchemaRegistryClient, SerdeType } from '@confluentinc/schemaregistry';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { loadConfig } from '../src/config/load.js';
+import { loadConfig, resolveConfig } from '../src/config/load.js';
+import { serdeContext } from '../src/registry/open.js';
+import { createSerde } from '../src/serdes/index.js';
 import { Lake } from '../src/lake/lake.js';
 import { SchemaRegistry } from '../src/registry/registry.js';
 import { buildServer } from '../src/serve/server.js';
@@ -221,6 +223,22 @@ describe('tributary registry: a standalone process on a PostgreSQL catalog', () 
       await lake.close();
     }
     expect((await standalone.getLatestSchemaMetadata('wikimedia_changes-value')).id).toBe(2);
+
+    // A project whose `registry` is that server's URL: its Avro format registers and reads there (no catalog of its own is opened).
+    const other = tempDir('trib-registry-client-');
+    writeFileSync(path.join(other, 'user_activity.avsc'), JSON.stringify(USER_ACTIVITY));
+    const config = resolveConfig({ registry: `http://127.0.0.1:${port}` }, other, undefined);
+    const serde = createSerde({ kind: 'avro', schema: 'user_activity.avsc', subject: 'from-http-value' }, 'test', {
+      ...serdeContext(config, async () => {
+        throw new Error('the embedded catalog is not used with an external registry');
+      }),
+    });
+    await serde.prepare?.([]);
+    const bytes = serde.encode({ event_id: 'e', user_id: 'u', event_type: 'VIEW', timestamp: 1, page_id: null, metadata: {} });
+    expect(bytes.readInt32BE(1)).toBe(1);
+    expect(await standalone.getAllVersions('from-http-value')).toEqual([1]);
+    await serde.prepare?.([bytes]);
+    expect(serde.decode(bytes)).toMatchObject({ event_id: 'e', event_type: 'VIEW' });
     registry.child.kill('SIGTERM');
     expect(await registry.exited).toBe(0);
   });

@@ -123,6 +123,7 @@ export function resolveConfig(raw: unknown, projectDir: string, configFile: stri
     serve: config.serve ?? {},
     store: config.store,
     log: resolveLog(config.log, dir, `${where}: log`),
+    registry: config.registry === undefined || config.registry === 'embedded' ? { kind: 'embedded' } : { kind: 'http', url: config.registry },
     streams: config.streams ?? {},
     jobs: config.jobs ?? {},
     sensors: config.sensors ?? {},

@@ -66,6 +66,15 @@ export const configSchema = z.strictObject({
    * as 'kafka://host:port[,host:port…]'. The same streams run on either.
    */
   log: z.string().min(1).optional(),
+  /**
+   * The schema registry Avro formats read and register schemas with: 'embedded' (default: the catalog's own, also
+   * served by `tributary serve` at /registry and by `tributary registry`), or a Confluent-compatible registry's URL
+   * ('http://registry:8081', with user:password@ for basic auth).
+   */
+  registry: z
+    .string()
+    .regex(/^(embedded|https?:\/\/.+)$/, "'embedded', or the registry's http(s):// URL")
+    .optional(),
   /** Stream definitions, by name (letters, digits, '-' and '_'). */
   streams: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'stream names use letters, digits, _ and -'), streamSchema).optional(),
   /** Jobs: selections of assets run together, by hand, on cron schedules or when a sensor fires. */

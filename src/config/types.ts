@@ -73,6 +73,8 @@ export interface CatalogLocations {
 export type CatalogLocation = CatalogLocations[keyof CatalogLocations];
 
 /** A config after interpolation, validation and defaults, with absolute paths. */
+export type RegistryLocation = { kind: 'embedded' } | { kind: 'http'; url: string };
+
 export interface ResolvedConfig {
   name: string;
   projectDir: string;
@@ -92,6 +94,8 @@ export interface ResolvedConfig {
   serve: ServeSettings;
   store: StoreSettings | undefined;
   log: LogLocation;
+  /** The schema registry formats use: the catalog's own (`embedded`), or a Confluent-compatible server's URL. */
+  registry: RegistryLocation;
   streams: Record<string, StreamConfig>;
   jobs: Record<string, JobConfig>;
   sensors: Record<string, SensorConfig>;

@@ -1,3 +1,4 @@
+import { serdeContextOf } from '../registry/open.js';
 import { TributaryError, errorMessage } from '../errors.js';
 import { parseJson } from '../util/lossless-json.js';
 import type { Lake } from '../lake/lake.js';
@@ -62,7 +63,7 @@ export async function publishTable(lake: Lake, name: string, options: { signal?:
     return report;
   }
   const select = await rowsToPublish(lake, publication, resolved, last, report);
-  const format = createSerde(publication.format, `${where}.format`);
+  const format = createSerde(publication.format, `${where}.format`, { ...serdeContextOf(lake), topic: publication.topic });
   await format.prepare?.([]);
   if (publication.key && !resolved.snapshot.schema.some((c) => c.name === publication.key)) {
     throw new TributaryError('CONFIG_INVALID', `${where}.key: ${publication.table} has no column "${publication.key}"`, {

@@ -1,6 +1,17 @@
 import { z } from 'zod';
 import { TributaryError } from '../errors.js';
+import type { RegistryClient } from '../registry/client.js';
 import { Registry } from '../util/registry.js';
+
+/**
+ * What a format may need of where it runs: the project (schema files are relative to it), its schema registry
+ * (opened on first use), and the topic it encodes to or decodes from (a subject's default name).
+ */
+export interface SerdeContext {
+  projectDir?: string;
+  registry?: () => RegistryClient;
+  topic?: string;
+}
 
 /**
  * A record format: how a value becomes bytes on a topic and back (Kafka Streams' `Serde`, a serializer and a
@@ -33,7 +44,7 @@ export type SerdeSpec = z.infer<typeof serdeSpecSchema>;
 export interface SerdeFactory<O extends { kind: string } = { kind: string }> {
   readonly kind: O['kind'];
   readonly schema: z.ZodType<O>;
-  create(options: O): Serde;
+  create(options: O, context: SerdeContext, where: string): Serde;
 }
 
 const factories = new Registry<SerdeFactory>('format');
@@ -60,7 +71,7 @@ export function serdeKinds(): string[] {
 }
 
 /** The serde a spec names; `where` names the setting in errors (an unknown format, a bad option). */
-export function createSerde(spec: SerdeSpec | undefined, where: string): Serde {
+export function createSerde(spec: SerdeSpec | undefined, where: string, context: SerdeContext = {}): Serde {
   const options = typeof spec === 'string' ? { kind: spec } : (spec ?? { kind: 'json' });
   const factory = factories.require(options.kind, where);
   const parsed = factory.schema.safeParse(options);
@@ -68,5 +79,5 @@ export function createSerde(spec: SerdeSpec | undefined, where: string): Serde {
     const issue = parsed.error.issues[0]!;
     throw new TributaryError('CONFIG_INVALID', `${where}${issue.path.length ? `.${issue.path.join('.')}` : ''}: ${issue.message}`);
   }
-  return factory.create(parsed.data);
+  return factory.create(parsed.data, context, where);
 }

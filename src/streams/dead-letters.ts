@@ -1,3 +1,4 @@
+import { serdeContextOf } from '../registry/open.js';
 import type { Serde } from '../serdes/index.js';
 import { readFileSync } from 'node:fs';
 import type { ResolvedConfig } from '../config/types.js';
@@ -70,10 +71,17 @@ export async function replayDeadLetters(
   name: string,
   options: { file?: string; only?: { partition: number; offset: number }[]; log?: Log } = {},
 ): Promise<DeadLetterReplayReport> {
-  const stream = requireStream(config.streams, name);
-  await stream.format.prepare?.([]);
-  const edits = options.file ? readEdits(options.file, stream.format) : undefined;
   const lake = await Lake.open(config);
+  let stream: ReturnType<typeof requireStream>;
+  let edits: ReturnType<typeof readEdits> | undefined;
+  try {
+    stream = requireStream(config.streams, name, serdeContextOf(lake));
+    await stream.format.prepare?.([]);
+    edits = options.file ? readEdits(options.file, stream.format) : undefined;
+  } catch (err) {
+    await lake.close();
+    throw err;
+  }
   const log = options.log ?? (await openLog(config.log));
   const producer = await log.producer();
   try {

@@ -1,7 +1,7 @@
 import type { AggregateSpec, FieldType, StreamConfig, StreamEvent, StreamOutput } from '../config/types.js';
 import { TributaryError } from '../errors.js';
 import { parseTableName } from '../lake/table-name.js';
-import { createSerde, type Serde } from '../serdes/index.js';
+import { createSerde, type Serde, type SerdeContext } from '../serdes/index.js';
 import { fieldChecks, type FieldCheck } from './decode.js';
 import { toMillis } from '../util/duration.js';
 
@@ -52,7 +52,7 @@ export interface CompiledStream {
 
 const SQL_TYPES: Record<FieldType, string> = { string: 'VARCHAR', number: 'DOUBLE', integer: 'BIGINT', boolean: 'BOOLEAN', timestamp: 'VARCHAR' };
 
-export function compileStream(name: string, config: StreamConfig): CompiledStream {
+export function compileStream(name: string, config: StreamConfig, context: SerdeContext = {}): CompiledStream {
   const where = `streams.${name}`;
   const base = name.replace(/-/g, '_').toLowerCase();
   const declared = new Map(fieldChecks(config.fields).map((c) => [c.name, c.type]));
@@ -63,7 +63,9 @@ export function compileStream(name: string, config: StreamConfig): CompiledStrea
       `${where}.eventTime: "${config.eventTime}" is not among the declared fields (${[...declared.keys()].join(', ')})`,
     );
   }
-  const outputs = Object.entries(config.outputs ?? {}).map(([table, output]) => compileOutput(`${where}.outputs.${table}`, table, output, config, declared));
+  const outputs = Object.entries(config.outputs ?? {}).map(([table, output]) =>
+    compileOutput(`${where}.outputs.${table}`, table, output, config, declared, context),
+  );
   const landing = config.landing === false ? undefined : (config.landing ?? `bronze.${base}_raw`);
   if (outputs.length === 0 && landing === undefined) {
     throw new TributaryError('CONFIG_INVALID', `${where}: no outputs and no landing table: the stream would keep nothing`, {
@@ -81,7 +83,7 @@ export function compileStream(name: string, config: StreamConfig): CompiledStrea
     name,
     topic: config.topic,
     partitions: config.partitions ?? 1,
-    format: createSerde(config.format, `${where}.format`),
+    format: createSerde(config.format, `${where}.format`, { ...context, topic: config.topic }),
     checks,
     eventTime: config.eventTime,
     watermarkMs: toMillis(config.watermark, `${where}.watermark`),
@@ -107,7 +109,14 @@ export function compileStream(name: string, config: StreamConfig): CompiledStrea
   };
 }
 
-function compileOutput(where: string, table: string, output: StreamOutput, config: StreamConfig, declared: Map<string, FieldType>): CompiledOutput {
+function compileOutput(
+  where: string,
+  table: string,
+  output: StreamOutput,
+  config: StreamConfig,
+  declared: Map<string, FieldType>,
+  context: SerdeContext,
+): CompiledOutput {
   const w = output.window;
   let window: CompiledWindow;
   if (w.kind === 'session') {
@@ -145,7 +154,7 @@ function compileOutput(where: string, table: string, output: StreamOutput, confi
     emit: output.emit ?? 'on-window-close',
     topic: output.topic,
     topicPartitions: output.topicPartitions ?? 1,
-    topicFormat: createSerde(output.format, `${where}.format`),
+    topicFormat: createSerde(output.format, `${where}.format`, { ...context, ...(output.topic ? { topic: output.topic } : {}) }),
   };
 }
 
@@ -154,11 +163,11 @@ function positive(ms: number, where: string): number {
   return ms;
 }
 
-export function requireStream(streams: Record<string, StreamConfig>, name: string): CompiledStream {
+export function requireStream(streams: Record<string, StreamConfig>, name: string, context: SerdeContext = {}): CompiledStream {
   const config = streams[name];
   if (!config) {
     const known = Object.keys(streams);
     throw new TributaryError('NOT_FOUND', `no stream named "${name}"${known.length ? ` (streams: ${known.join(', ')})` : ' (the config declares no streams)'}`);
   }
-  return compileStream(name, config);
+  return compileStream(name, config, context);
 }

@@ -1,3 +1,4 @@
+import { serdeContext } from '../registry/open.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { TributaryError } from '../errors.js';
 import { Lake, OPEN_FOLDER } from '../lake/lake.js';
@@ -30,9 +31,15 @@ export async function replayStream(
   name: string,
   options: { from: 'earliest' | Date; log?: Log; onProgress?: (read: number, total: number) => void },
 ): Promise<ReplayReport> {
-  const stream = requireStream(config.streams, name);
+  let opened: Lake | undefined;
+  const stream = requireStream(
+    config.streams,
+    name,
+    serdeContext(config, async () => opened!.catalog.driver),
+  );
   const log = options.log ?? (await openLog(config.log));
   const lake = await Lake.open(config);
+  opened = lake;
   const runId = newId('replay');
   try {
     const live = await lake.catalog.streams.checkpoint(name, 'live');

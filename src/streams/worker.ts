@@ -1,3 +1,4 @@
+import { serdeContext } from '../registry/open.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { TributaryError } from '../errors.js';
 import { Lake } from '../lake/lake.js';
@@ -74,9 +75,16 @@ function streamGroup(stream: string): string {
  * committed offsets with the state that went with them, so every record counts exactly once.
  */
 export async function runStream(config: ResolvedConfig, name: string, options: StreamRunOptions = {}): Promise<StreamRunReport> {
-  const stream = requireStream(config.streams, name);
+  // The formats reach the registry through the lake opened below (Avro: schemas by the ids records carry).
+  let opened: Lake | undefined;
+  const stream = requireStream(
+    config.streams,
+    name,
+    serdeContext(config, async () => opened!.catalog.driver),
+  );
   const log = options.log ?? (await openLog(config.log));
   const lake = options.lake ?? (await Lake.open(config));
+  opened = lake;
   const runId = newId('stream');
   let reader: LogReader | undefined;
   let producer: LogProducer | undefined;

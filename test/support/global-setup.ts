@@ -31,6 +31,11 @@ const SYSTEM_PACKAGES: { what: string; present: () => boolean; debian: string[] 
   { what: 'Chromium (the dashboard tests)', present: () => existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'), debian: ['chromium'] },
   { what: 'Prometheus (the metrics tests)', present: () => onPath('prometheus'), debian: ['prometheus'] },
   { what: 'Java and Maven (the Kafka broker)', present: () => onPath('java') && onPath('mvn'), debian: ['openjdk-17-jre-headless', 'maven'] },
+  {
+    what: "Apache Avro's Python library (the Avro interoperability tests)",
+    present: () => spawnSync('/usr/bin/python3', ['-c', 'import avro.io'], { stdio: 'ignore' }).status === 0,
+    debian: ['python3-avro'],
+  },
 ];
 
 function onPath(command: string): boolean {

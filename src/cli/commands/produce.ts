@@ -4,6 +4,8 @@ import { loadConfig } from '../../config/load.js';
 import { openLog } from '../../log/open.js';
 import { produceFile, produceGenerated } from '../../produce/produce.js';
 import { createSerde } from '../../serdes/index.js';
+import { Lake } from '../../lake/lake.js';
+import { serdeContext } from '../../registry/open.js';
 import { emit, projectDir, stopOnSignals } from '../context.js';
 import { Progress } from '../output.js';
 import { positiveInt, positiveNumber, share } from '../options.js';
@@ -19,6 +21,8 @@ export function produceCommand(): Command {
     .option('--partitions <n>', 'partitions when the topic is created', (v) => positiveInt(v, '--partitions'), 1)
     .option('--key <field>', 'file: use this JSON field as the record key')
     .option('--format <kind>', "the values' format (default: that of the stream reading the topic, else json: lines sent as they are)")
+    .option('--schema <file.avsc>', 'avro: the writer schema, registered (or found) under --subject in the schema registry')
+    .option('--subject <name>', 'avro: the subject the schema is registered under (default <topic>-value)')
     .option('--count <n>', 'generator: events to send (default: until Ctrl-C)', (v) => positiveInt(v, '--count'))
     .option('--rate <n>', 'generator: events per second', (v) => positiveNumber(v, '--rate'), 100)
     .option('--no-pace', 'generator: as fast as possible, on a virtual clock advancing 1/rate s per event')
@@ -30,7 +34,14 @@ export function produceCommand(): Command {
       const config = await loadConfig(projectDir(cmd), { required: true });
       // The values are written in the format the stream reading this topic expects, unless told otherwise.
       const reader = Object.entries(config.streams).find(([, s]) => s.topic === topic);
-      const format = createSerde(opts.format ?? reader?.[1].format, opts.format ? '--format' : `streams.${reader?.[0] ?? ''}.format`);
+      const spec =
+        opts.schema || opts.subject
+          ? { kind: opts.format ?? 'avro', ...(opts.schema ? { schema: path.resolve(opts.schema) } : {}), ...(opts.subject ? { subject: opts.subject } : {}) }
+          : (opts.format ?? reader?.[1].format);
+      // The embedded registry lives in the catalog: the lake is opened only if the format asks for a schema.
+      let lake: Lake | undefined;
+      const context = { ...serdeContext(config, async () => (lake ??= await Lake.open(config)).catalog.driver), topic };
+      const format = createSerde(spec, opts.format || opts.schema ? '--format' : `streams.${reader?.[0] ?? ''}.format`, context);
       const log = await openLog(config.log);
       const controller = stopOnSignals();
       const progress = new Progress(true);
@@ -67,6 +78,7 @@ export function produceCommand(): Command {
       } finally {
         controller.dispose();
         await log.close();
+        await lake?.close();
       }
     });
 }
@@ -76,6 +88,8 @@ interface ProduceOpts {
   partitions: number;
   key?: string;
   format?: string;
+  schema?: string;
+  subject?: string;
   count?: number;
   rate: number;
   pace: boolean;
