@@ -6,6 +6,7 @@ import { AvroSerializer, SchemaRegistryClient, SerdeType } from '@confluentinc/s
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TributaryConfig } from '../src/config/types.js';
 import { openLog } from '../src/log/open.js';
+import { publishTable } from '../src/publish/publish.js';
 import { createSerde } from '../src/serdes/index.js';
 import { CatalogRegistryClient } from '../src/registry/client.js';
 import { buildServer } from '../src/serve/server.js';
@@ -41,7 +42,17 @@ const event = (i: number, type: string) => ({
   metadata: { source: 'web' },
 });
 
+const KPI = {
+  type: 'record',
+  name: 'Kpi',
+  fields: [
+    { name: 'pays', type: 'string' },
+    { name: 'n', type: 'long' },
+    { name: 'ca', type: 'double' },
+  ],
+};
 const config: TributaryConfig = {
+  publish: { kpis: { table: 'gold.kpis', topic: 'kpis', key: 'pays', format: { kind: 'avro', schema: 'contracts/kpi.avsc' } } },
   streams: {
     activity: {
       topic: 'user_activity',
@@ -67,6 +78,7 @@ beforeAll(async () => {
   writeFileSync(path.join(dir, 'tributary.config.mjs'), `export default ${JSON.stringify(config)};\n`);
   // The stream reads every record as version 2 (Avro's resolution fills session_id for version 1's records).
   writeFileSync(path.join(dir, 'contracts/user_activity.avsc'), JSON.stringify(USER_ACTIVITY_V2, null, 2));
+  writeFileSync(path.join(dir, 'contracts/kpi.avsc'), JSON.stringify(KPI));
   const { app } = await buildServer(lake);
   await app.listen({ port: 0, host: '127.0.0.1' });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/registry`;
@@ -142,6 +154,26 @@ describe('Avro on a stream (Confluent wire format, schemas from the registry)', 
     const refused = await cli(['produce', 'user_activity', '--from', bad, '--schema', path.join(dir, 'contracts/user_activity.avsc'), '--project', dir]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/bad\.ndjson:1: cannot be encoded as avro: not a value of .*user_activity\.avsc \(at (user_id|event_type)/);
+  });
+
+  it('publishes a table’s rows as Avro, registered under <topic>-value', async () => {
+    await lake.write('gold.kpis', "SELECT 'FR' AS pays, 12 AS n, 120.5 AS ca UNION ALL SELECT 'DE', 7, 70.25", { mode: 'append' });
+    expect(await publishTable(lake, 'kpis')).toMatchObject({ sent: 2 });
+    const log = await openLog(lake.config.log);
+    try {
+      const reader = await log.reader('kpis', new Map([[0, 0]]));
+      const got = await reader.poll({ maxWaitMs: 1000 });
+      await reader.close();
+      const serde = createSerde({ kind: 'avro' }, 'test', { projectDir: dir, registry: () => new CatalogRegistryClient(lake.catalog.driver) });
+      await serde.prepare?.(got.map((r) => r.value));
+      expect(got.map((r) => serde.decode(r.value!)).sort((a, b) => String((a as { pays: string }).pays).localeCompare((b as { pays: string }).pays))).toEqual([
+        { pays: 'DE', n: 7, ca: 70.25 },
+        { pays: 'FR', n: 12, ca: 120.5 },
+      ]);
+    } finally {
+      await log.close();
+    }
+    expect((await fetch(`${base}/subjects/kpis-value/versions`).then((r) => r.json())) as number[]).toEqual([1]);
   });
 
   it('encodes what Apache Avro’s Python library decodes, and decodes what it encodes', { timeout: 60_000 }, async () => {
