@@ -184,7 +184,7 @@ describe('Avro on a stream (Confluent wire format, schemas from the registry)', 
     const bytes = serde.encode(value);
     expect(bytes[0]).toBe(0);
     expect(bytes.readInt32BE(1)).toBe(2); // version 2's id: the schema file is that version
-    const python = String.raw`
+    const python = `
 import io, json, sys, struct
 import avro.io, avro.schema
 schema = avro.schema.parse(open(sys.argv[1]).read())

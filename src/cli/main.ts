@@ -9,6 +9,7 @@ import { quarantineCommand } from './commands/quarantine.js';
 import { runsCommand } from './commands/runs.js';
 import { serveCommand } from './commands/serve.js';
 import { registryCommand } from './commands/registry.js';
+import { contractsCommand } from './commands/contracts.js';
 import { sourcesCommand } from './commands/sources.js';
 import { publishCommand } from './commands/publish.js';
 import { syncCommand } from './commands/sync.js';
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
     runsCommand(),
     serveCommand(),
     registryCommand(),
+    contractsCommand(),
     syncCommand(),
     publishCommand(),
     produceCommand(),

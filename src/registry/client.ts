@@ -14,6 +14,9 @@ export interface RegistryClient {
   version(subject: string, version: number | 'latest'): Promise<SubjectVersion>;
   /** The schema's id under the subject: looked up, or registered when `register` (refused when incompatible). */
   idOf(subject: string, input: SchemaInput, options: { register: boolean }): Promise<number>;
+  /** Would the subject accept the schema under its compatibility level? (`subjectExists`: false for a new subject.) */
+  compatibility(subject: string, input: SchemaInput): Promise<{ compatible: boolean; messages: string[]; subjectExists: boolean }>;
+  register(subject: string, input: SchemaInput): Promise<{ id: number; version: number }>;
 }
 
 /** The registry stored in the project's catalog. */
@@ -37,6 +40,16 @@ export class CatalogRegistryClient implements RegistryClient {
   async idOf(subject: string, input: SchemaInput, options: { register: boolean }): Promise<number> {
     if (options.register) return (await this.registry.register(subject, input)).id;
     return (await this.registry.lookup(subject, input)).id;
+  }
+
+  async compatibility(subject: string, input: SchemaInput) {
+    const subjectExists = (await this.registry.subjects()).includes(subject);
+    return { ...(await this.registry.checkCompatibility(subject, input)), subjectExists };
+  }
+
+  async register(subject: string, input: SchemaInput) {
+    const v = await this.registry.register(subject, input);
+    return { id: v.id, version: v.version };
   }
 }
 
@@ -75,6 +88,21 @@ export class HttpRegistryClient implements RegistryClient {
       references: body.references ?? [],
       deleted: false,
     };
+  }
+
+  async compatibility(subject: string, input: SchemaInput) {
+    const subjects = (await this.call('GET', '/subjects')) as string[];
+    const answer = (await this.call('POST', `/compatibility/subjects/${encodeURIComponent(subject)}/versions?verbose=true`, input)) as {
+      is_compatible: boolean;
+      messages?: string[];
+    };
+    return { compatible: answer.is_compatible, messages: answer.messages ?? [], subjectExists: subjects.includes(subject) };
+  }
+
+  async register(subject: string, input: SchemaInput) {
+    const answer = (await this.call('POST', `/subjects/${encodeURIComponent(subject)}/versions`, input)) as { id: number; version?: number };
+    const version = answer.version ?? (await this.version(subject, 'latest')).version;
+    return { id: answer.id, version };
   }
 
   async idOf(subject: string, input: SchemaInput, options: { register: boolean }): Promise<number> {

@@ -15,6 +15,8 @@ export function registryClient(config: ResolvedConfig, driver: () => Promise<Cat
     schemaById: async (id: number) => (await open()).schemaById(id),
     version: async (subject: string, version: number | 'latest') => (await open()).version(subject, version),
     idOf: async (subject: string, input: SchemaInput, options: { register: boolean }) => (await open()).idOf(subject, input, options),
+    compatibility: async (subject: string, input: SchemaInput) => (await open()).compatibility(subject, input),
+    register: async (subject: string, input: SchemaInput) => (await open()).register(subject, input),
   };
 }
 
