@@ -52,6 +52,7 @@ const KPI = {
   ],
 };
 const config: TributaryConfig = {
+  tables: { 'bronze.user_activity': { partitionBy: { column: 'timestamp', granularity: 'day' } } },
   publish: { kpis: { table: 'gold.kpis', topic: 'kpis', key: 'pays', format: { kind: 'avro', schema: 'contracts/kpi.avsc' } } },
   streams: {
     activity: {
@@ -61,6 +62,8 @@ const config: TributaryConfig = {
       eventTime: 'timestamp',
       watermark: '10m',
       eventTimeLimits: { maxAhead: false },
+      // Seed 003's BigQuery table: the decoded events, typed, partitioned by day.
+      events: 'bronze.user_activity',
       outputs: { 'gold.activity_by_type': { window: { kind: 'tumbling', size: '1m' }, groupBy: ['event_type'], aggregates: { n: { fn: 'count' } } } },
     },
   },
@@ -124,6 +127,22 @@ describe('Avro on a stream (Confluent wire format, schemas from the registry)', 
       { event_type: 'CLICK', n: 3 },
       { event_type: 'VIEW', n: 2 },
     ]);
+    // The events table: every event that passed, typed (version 1's records with session_id filled by the resolution).
+    const events = await rows(lake, 'SELECT event_id, event_type, "timestamp", page_id, session_id, "offset" FROM bronze.user_activity ORDER BY "offset"');
+    expect(events.map((e) => [e.event_id, e.event_type, e.session_id, e.offset])).toEqual([
+      ['e0', 'CLICK', null, 0],
+      ['e1', 'CLICK', null, 1],
+      ['e2', 'CLICK', null, 2],
+      ['e3', 'VIEW', 's3', 3],
+      ['e4', 'VIEW', 's4', 4],
+      ['e1200', 'LOGIN', null, 5],
+    ]);
+    expect((events[0]!.timestamp as Date).getTime()).toBe(T0);
+    const types = await rows(
+      lake,
+      "SELECT column_name AS c, column_type AS t FROM (DESCRIBE SELECT * FROM bronze.user_activity) WHERE column_name IN ('timestamp', 'event_id', 'offset')",
+    );
+    expect(Object.fromEntries(types.map((r) => [r.c, r.t]))).toEqual({ event_id: 'VARCHAR', timestamp: 'TIMESTAMP WITH TIME ZONE', offset: 'BIGINT' });
     const dlq = await rows(lake, 'SELECT "offset", error AS reason FROM bronze.activity_dlq ORDER BY "offset"');
     expect(dlq.map((d) => d.offset)).toEqual([6, 7, 8]);
     expect(String(dlq[0]!.reason)).toMatch(/not the Confluent wire format: first byte 0x7b, expected the magic byte 0/);

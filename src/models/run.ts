@@ -8,7 +8,7 @@ import { newId } from '../util/ids.js';
 import { ModelGraph } from './graph.js';
 import { buildModel, type BuildMode } from './materialize.js';
 import { discoverModels } from './model.js';
-import { compileStream } from '../streams/definition.js';
+import { compileStream, streamTables } from '../streams/definition.js';
 import { nearest } from '../util/nearest.js';
 import type { Engine } from '../engine/engine.js';
 
@@ -86,7 +86,7 @@ export async function producedTables(lake: Lake, models: readonly string[]): Pro
   for (const name of Object.keys(config.streams)) {
     try {
       const s = compileStream(name, config.streams[name]!);
-      for (const t of [...s.outputs.map((o) => o.table), s.landing, s.dlqTable, s.lateTable]) if (t) out.add(t);
+      for (const t of streamTables(s)) out.add(t);
     } catch {
       // an invalid stream is reported when it is run
     }

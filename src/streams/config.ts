@@ -118,6 +118,13 @@ export const streamSchema = z.strictObject({
    * letters) — a consumer that keeps a topic's records in the lake, as seed 000's streaming zone.
    */
   outputs: z.record(tableNameSchema, streamOutputSchema).optional(),
+  /**
+   * A lake table of the decoded events: one row per event that passed its checks (after `filter` and `map`), a typed
+   * column per declared field (`string` VARCHAR, `number` DOUBLE, `integer` BIGINT, `boolean` BOOLEAN, `timestamp`
+   * TIMESTAMPTZ) and the record's `topic`, `partition`, `offset` — seed 003's BigQuery table; partition it by day with
+   * `tables`. Written exactly once, in the commit of its batch. Needs `fields`.
+   */
+  events: tableNameSchema.optional(),
   /** Raw landing table: every record consumed, as bytes with topic/partition/offset (default `bronze.<stream>_raw`; false: none). */
   landing: z.union([tableNameSchema, z.literal(false)]).optional(),
   /** Dead-letter queue: lake table (default `bronze.<stream>_dlq`) and topic (default `<topic>.dlq`; false: none). */

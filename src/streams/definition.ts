@@ -40,6 +40,8 @@ export interface CompiledStream {
   map: ((event: StreamEvent) => StreamEvent | null | undefined) | undefined;
   outputs: CompiledOutput[];
   landing: string | undefined;
+  /** The typed events table (`events`), with its columns: the declared fields. */
+  events: { table: string; columns: { name: string; type: FieldType }[] } | undefined;
   dlqTable: string;
   dlqTopic: string | undefined;
   lateTable: string;
@@ -74,7 +76,13 @@ export function compileStream(name: string, config: StreamConfig, context: Serde
   }
   const dlqTable = config.dlq?.table ?? `bronze.${base}_dlq`;
   const lateTable = config.lateTable ?? `bronze.${base}_late`;
-  const tables = [...outputs.map((o) => o.table), landing, dlqTable, lateTable].filter((t): t is string => t !== undefined);
+  if (config.events && !config.fields)
+    throw new TributaryError('CONFIG_INVALID', `${where}.events: the events table takes its columns from the declared fields: declare \`fields\``);
+  const events = config.events ? { table: config.events, columns: [...declared].map(([n, type]) => ({ name: n, type })) } : undefined;
+  for (const c of events?.columns ?? [])
+    if (['topic', 'partition', 'offset'].includes(c.name))
+      throw new TributaryError('CONFIG_INVALID', `${where}.events: field "${c.name}" clashes with the column of the record's position`);
+  const tables = [...outputs.map((o) => o.table), landing, events?.table, dlqTable, lateTable].filter((t): t is string => t !== undefined);
   for (const t of tables) parseTableName(t);
   const dup = tables.find((t, i) => tables.indexOf(t) !== i);
   if (dup) throw new TributaryError('CONFIG_INVALID', `${where}: table ${dup} is used twice (outputs, landing, dlq and late tables must differ)`);
@@ -98,6 +106,7 @@ export function compileStream(name: string, config: StreamConfig, context: Serde
     map: config.map,
     outputs,
     landing,
+    events,
     dlqTable,
     dlqTopic,
     lateTable,
@@ -161,6 +170,11 @@ function compileOutput(
 function positive(ms: number, where: string): number {
   if (ms <= 0) throw new TributaryError('CONFIG_INVALID', `${where}: must be longer than 0`);
   return ms;
+}
+
+/** Every lake table a stream writes. */
+export function streamTables(s: CompiledStream): string[] {
+  return [...s.outputs.map((o) => o.table), s.landing, s.events?.table, s.dlqTable, s.lateTable].filter((t): t is string => t !== undefined);
 }
 
 export function requireStream(streams: Record<string, StreamConfig>, name: string, context: SerdeContext = {}): CompiledStream {

@@ -16,6 +16,8 @@ import { quoteIdent, quoteLiteral } from '../engine/sql.js';
 import type { LogRecord } from '../log/log.js';
 import type { CompiledOutput, CompiledStream } from './definition.js';
 import type { BatchResult, DeadLetter, LateEvent, WindowRow } from './processor.js';
+import { eventTimeOf } from './decode.js';
+import type { FieldType, StreamEvent } from '../config/types.js';
 
 /** Columns of the tables every stream writes besides its outputs. */
 /**
@@ -57,6 +59,7 @@ export class LakeSink {
         await sink.buffer(stream.landing, RAW_BUFFER_COLUMNS);
         sink.selects.set(stream.landing, rawSelect(stream.topic, sink.buffers.get(stream.landing)!));
       }
+      if (stream.events) await sink.buffer(stream.events.table, eventColumns(stream.events.columns));
       await sink.buffer(stream.dlqTable, DLQ_COLUMNS);
       await sink.buffer(stream.lateTable, LATE_COLUMNS);
     }
@@ -73,6 +76,8 @@ export class LakeSink {
     const nextOpen: Record<string, string[]> = { ...openFiles };
     if (!this.outputsOnly) {
       if (this.stream.landing && batch.records.length) changes.push(await this.flush(this.stream.landing, (a) => appendRaw(a, batch.records)));
+      const events = this.stream.events;
+      if (events && batch.events.length) changes.push(await this.flush(events.table, (a) => appendEvents(a, events.columns, batch.events)));
       if (batch.deadLetters.length) changes.push(await this.flush(this.stream.dlqTable, (a) => appendDeadLetters(a, batch.deadLetters)));
       if (batch.late.length) changes.push(await this.flush(this.stream.lateTable, (a) => appendLate(a, batch.late)));
     }
@@ -174,6 +179,42 @@ function outputColumns(o: CompiledOutput): string {
     ...o.aggregates.map((a) => `${quoteIdent(a.name)} ${a.spec.fn === 'count' ? 'BIGINT' : 'DOUBLE'}`),
     ...(o.emit === 'on-update' ? [`"is_final" BOOLEAN`] : []),
   ].join(', ');
+}
+
+const EVENT_TYPES: Record<FieldType, string> = { string: 'VARCHAR', number: 'DOUBLE', integer: 'BIGINT', boolean: 'BOOLEAN', timestamp: 'TIMESTAMPTZ' };
+
+function eventColumns(columns: readonly { name: string; type: FieldType }[]): string {
+  return [...columns.map((c) => `${quoteIdent(c.name)} ${EVENT_TYPES[c.type]}`), `"topic" VARCHAR`, `"partition" INTEGER`, `"offset" BIGINT`].join(', ');
+}
+
+/** The declared fields of each event, typed (the checks already refused values of another type). */
+function appendEvents(
+  a: DuckDBAppender,
+  columns: readonly { name: string; type: FieldType }[],
+  events: readonly { record: LogRecord; event: StreamEvent }[],
+): void {
+  for (const { record, event } of events) {
+    for (const c of columns) {
+      const v = event[c.name];
+      if (v === undefined || v === null) {
+        a.appendNull();
+        continue;
+      }
+      if (c.type === 'string') a.appendVarchar(typeof v === 'string' ? v : JSON.stringify(v));
+      else if (c.type === 'number') a.appendDouble(Number(v));
+      else if (c.type === 'integer') a.appendBigInt(BigInt(v as number | bigint));
+      else if (c.type === 'boolean') a.appendBoolean(Boolean(v));
+      else {
+        const ms = eventTimeOf(v);
+        if (ms === undefined) a.appendNull();
+        else a.appendTimestampTZ(ts(ms));
+      }
+    }
+    a.appendVarchar(record.topic);
+    a.appendInteger(record.partition);
+    a.appendBigInt(BigInt(record.offset));
+    a.endRow();
+  }
 }
 
 function ts(ms: number): DuckDBTimestampTZValue {

@@ -30,6 +30,8 @@ export interface WindowRow {
 /** What one micro-batch produced, before it is written. */
 export interface BatchResult {
   records: readonly LogRecord[];
+  /** The events that passed (after filter and map), with their record: for the typed events table. */
+  events: { record: LogRecord; event: StreamEvent }[];
   deadLetters: DeadLetter[];
   late: LateEvent[];
   /** Per output table: windows closed by this batch (final rows). */
@@ -118,6 +120,7 @@ export class StreamProcessor {
     const watermark = this.watermarkMs;
     const deadLetters: DeadLetter[] = [];
     const late: LateEvent[] = [];
+    const events: { record: LogRecord; event: StreamEvent }[] = [];
     const positions = new Map<number, number>();
     const earliest = Math.max(LAKE_TIME_RANGE.min, s.maxBehindMs === undefined ? -Infinity : now - s.maxBehindMs);
     const latest = Math.min(LAKE_TIME_RANGE.max, s.maxAheadMs === undefined ? Infinity : now + s.maxAheadMs);
@@ -125,7 +128,7 @@ export class StreamProcessor {
       positions.set(record.partition, record.offset + 1);
       // One record can never fail the batch: whatever goes wrong with it sends it to the dead-letter queue.
       try {
-        const failure = this.processRecord(record, watermark, now, earliest, latest, late);
+        const failure = this.processRecord(record, watermark, now, earliest, latest, late, s.events ? events : undefined);
         if (failure) deadLetters.push({ record, failure });
       } catch (err) {
         deadLetters.push({ record, failure: { code: 'processing_failed', message: `processing failed: ${err instanceof Error ? err.message : String(err)}` } });
@@ -155,11 +158,19 @@ export class StreamProcessor {
           a.open().map((w) => this.row(a, w, false)),
         );
     }
-    return { records, deadLetters, late, closed, open, positions, watermark: this.watermarkMs };
+    return { records, events, deadLetters, late, closed, open, positions, watermark: this.watermarkMs };
   }
 
   /** One record: decoded, checked, timed, filtered, mapped and counted; a failure is returned, not thrown. */
-  private processRecord(record: LogRecord, watermark: number, now: number, earliest: number, latest: number, late: LateEvent[]): DecodeFailure | undefined {
+  private processRecord(
+    record: LogRecord,
+    watermark: number,
+    now: number,
+    earliest: number,
+    latest: number,
+    late: LateEvent[],
+    accepted: { record: LogRecord; event: StreamEvent }[] | undefined,
+  ): DecodeFailure | undefined {
     const s = this.stream;
     const decoded = decodeEvent(record.value, s.format, s.checks, s.maxEventBytes);
     if (decoded.failure) return decoded.failure;
@@ -191,6 +202,7 @@ export class StreamProcessor {
     } catch (err) {
       return { code: 'map_failed', message: `filter/map threw: ${err instanceof Error ? err.message : String(err)}` };
     }
+    accepted?.push({ record, event });
     for (const aggregator of this.aggregators) {
       for (const w of aggregator.add(event, time, watermark)) {
         late.push({ record, output: aggregator.output.table, windowStart: w.start, windowEnd: w.end, eventTime: time, watermark, event });

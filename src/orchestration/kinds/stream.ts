@@ -1,4 +1,4 @@
-import { compileStream } from '../../streams/definition.js';
+import { compileStream, streamTables } from '../../streams/definition.js';
 import { runStream } from '../../streams/worker.js';
 import type { AssetKindHandler } from './kind.js';
 
@@ -11,7 +11,7 @@ export const streamAssets: AssetKindHandler = {
       const c = compileStream(name, stream);
       return {
         key: `stream:${name}`,
-        writes: [...c.outputs.map((o) => o.table), c.landing, c.dlqTable, c.lateTable].filter((t): t is string => t !== undefined),
+        writes: streamTables(c),
         reads: [],
       };
     }),
