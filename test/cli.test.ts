@@ -59,6 +59,13 @@ describe('tributary CLI', () => {
     expect(second.sources[0]).toMatchObject({ unchanged: 2, rows: 1 });
     const runs = JSON.parse((await cli(['runs', 'ls', '--project', dir, '--json'])).stdout);
     expect(runs).toHaveLength(2);
+    // A file with a column the table did not have: the history names the change.
+    writeFileSync(path.join(dir, 'data/sales/2024-04.csv'), 'sale_id,sold_at,customer,amount,channel\n9,2024-04-01 10:00:00,Ana,2.00,web\n');
+    expect((await cli(['ingest', 'sales', '--project', dir])).code).toBe(0);
+    const changed = JSON.parse((await cli(['lake', 'history', 'bronze.sales', '--project', dir, '--json'])).stdout);
+    expect(changed[0].schemaChanges).toEqual(['+channel VARCHAR']);
+    expect(changed[1].schemaChanges).toEqual([]);
+    expect((await cli(['lake', 'history', 'bronze.sales', '--project', dir])).stdout).toMatch(/\+channel VARCHAR/);
     const vacuum = JSON.parse((await cli(['lake', 'vacuum', '--dry-run', '--project', dir, '--json'])).stdout);
     expect(vacuum.dryRun).toBe(true);
   });

@@ -1,3 +1,4 @@
+import { effectiveSchemas, schemaChanges } from '../../lake/schema-diff.js';
 import { createInterface } from 'node:readline';
 import { TributaryError } from '../../errors.js';
 import { Command } from 'commander';
@@ -34,13 +35,16 @@ export function lakeCommand(): Command {
 
   lake
     .command('history')
-    .description('list the snapshots of a table, newest first')
+    .description('list the snapshots of a table, newest first, with the schema changes each made')
     .argument('<table>', 'layer.table')
     .action(async (table: string, _opts: unknown, cmd: Command) => {
-      const history = await withLake(cmd, (l) => l.history(table));
+      const snapshots = await withLake(cmd, (l) => l.history(table));
+      // Newest first: each snapshot's columns compared with its parent's.
+      const columns = effectiveSchemas(snapshots);
+      const history = snapshots.map((s) => ({ ...s, schemaChanges: schemaChanges(columns.get(s.parentId), columns.get(s.snapshotId) ?? s.schema) }));
       emit(cmd, history, () =>
         renderTable(
-          ['snapshot', 'committed_at', 'operation', 'rows', 'files', 'size', 'run', 'expired'],
+          ['snapshot', 'committed_at', 'operation', 'rows', 'files', 'size', 'run', 'expired', 'schema'],
           history.map((s) => ({
             snapshot: s.snapshotId,
             committed_at: s.committedAt,
@@ -50,6 +54,7 @@ export function lakeCommand(): Command {
             size: formatBytes(s.sizeBytes),
             run: s.runId ?? '',
             expired: s.expired ? 'yes' : '',
+            schema: s.schemaChanges.join(', '),
           })),
         ),
       );
