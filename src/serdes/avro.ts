@@ -90,8 +90,8 @@ class AvroSerde implements Serde {
       if (this.writers.has(id)) continue;
       this.writers.set(id, await this.loadWriter(id));
     }
-    if (values.length === 0 && this.encodeId === undefined) {
-      if (!this.readerText) throw new TributaryError('CONFIG_INVALID', `${this.where}.schema: encoding Avro needs the writer's schema (an .avsc file)`);
+    // To encode (no values): the writer's id. A format without a schema only decodes; encode() says so if asked.
+    if (values.length === 0 && this.encodeId === undefined && this.readerText) {
       const subject = this.options.subject ?? (this.context.topic ? `${this.context.topic}-value` : undefined);
       if (!subject) throw new TributaryError('CONFIG_INVALID', `${this.where}.subject: name the subject the schema is registered under`);
       try {
@@ -159,7 +159,8 @@ class AvroSerde implements Serde {
   }
 
   encode(value: unknown): Buffer {
-    if (this.encodeId === undefined || !this.reader) throw new Error(`${this.where}: the Avro writer is not prepared`);
+    if (!this.reader) throw new Error(`${this.where}.schema: encoding Avro needs the writer's schema (an .avsc file)`);
+    if (this.encodeId === undefined) throw new Error(`${this.where}: the Avro writer is not prepared`);
     let body: Buffer;
     try {
       body = this.reader.toBuffer(value);
