@@ -224,6 +224,33 @@ describe('file ingestion into bronze', () => {
     ]);
   });
 
+  it("a file cannot silently change a column's type: its values of another type are rejected, naming the column", async () => {
+    const { lake, write } = await openTestLake({ sources: { s: src('in/*.csv', 'bronze.typed') } });
+    write('in/a.csv', 'id,amount\n1,10\n2,20\n');
+    await runIngest(lake);
+    // Text in a BIGINT column: today's rows are kept, the others rejected; the column stays BIGINT (no widening to text).
+    write('in/b.csv', 'id,amount\n3,30\n4,unknown\n');
+    expect((await runIngest(lake)).sources[0]).toMatchObject({ rows: 1, rejectedRows: 1 });
+    expect(await rows(lake, "SELECT column_type AS t FROM (DESCRIBE SELECT * FROM bronze.typed) WHERE column_name = 'amount'")).toEqual([{ t: 'BIGINT' }]);
+    expect(await rows(lake, 'SELECT line, column_name, error_type FROM bronze.typed_rejects')).toEqual([
+      { line: 3, column_name: 'amount', error_type: 'CAST' },
+    ]);
+  });
+
+  it("schemaContract types 'evolve' widens along the lossless lattice only", async () => {
+    const { lake, write } = await openTestLake({ sources: { s: src('in/*.csv', 'bronze.evolving', { schemaContract: { types: 'evolve' } }) } });
+    write('in/a.csv', 'id,amount\n1,10\n');
+    await runIngest(lake);
+    write('in/b.csv', 'id,amount\n2,2.5\n');
+    expect((await runIngest(lake)).sources[0]).toMatchObject({ rows: 1, rejectedRows: 0 });
+    expect(await rows(lake, "SELECT column_type AS t FROM (DESCRIBE SELECT * FROM bronze.evolving) WHERE column_name = 'amount'")).toEqual([{ t: 'DOUBLE' }]);
+    expect(await rows(lake, 'SELECT sum(amount) AS s FROM bronze.evolving')).toEqual([{ s: 12.5 }]);
+    // To text would lose the type: refused as in 'freeze'.
+    write('in/c.csv', 'id,amount\n3,n/a\n4,4\n');
+    expect((await runIngest(lake)).sources[0]).toMatchObject({ rows: 1, rejectedRows: 1 });
+    expect(await rows(lake, "SELECT column_type AS t FROM (DESCRIBE SELECT * FROM bronze.evolving) WHERE column_name = 'amount'")).toEqual([{ t: 'DOUBLE' }]);
+  });
+
   it('names the setting of a declared type DuckDB does not know, before reading any file', async () => {
     const { lake, write } = await openTestLake({ sources: { s: src('*.csv', 'bronze.t', { schema: { columns: { amount: 'DOUBLEE' } } }) } });
     write('a.csv', 'amount\n1\n');
@@ -240,7 +267,8 @@ describe('file ingestion into bronze', () => {
     write('drop/more/x.csv', Buffer.concat([Buffer.from('column0,column1\ncaf'), Buffer.from([0xe9]), Buffer.from(',1\nb,2,3\n')]));
     const quarantining = await runIngestFiles(lake, 'drop/more', 'bronze.nh', { csv: { encoding: 'latin-1' }, onError: 'quarantine' }, { cwd: dir });
     const [entry] = quarantining.sources[0]!.quarantined;
-    expect(entry).toMatchObject({ reasonCode: 'rows_rejected', reason: expect.stringMatching(/line 3/) });
+    // column0 is a BIGINT in the table: "café" (read as Latin-1) is refused, not turned into text.
+    expect(entry).toMatchObject({ reasonCode: 'rows_rejected', reason: expect.stringMatching(/2 row\(s\) .*line 2: .*column0.*"café" to 'BIGINT'/) });
     // The retry reads the file the way it was first read (Latin-1): refused for the same reason, not for its encoding.
     const retried = await retryQuarantined(lake, entry!.id!);
     expect(retried.sources[0]!.quarantined[0]).toMatchObject({ reasonCode: 'rows_rejected' });

@@ -60,5 +60,13 @@ export const fileSourceSchema = z.strictObject({
    * rows (and rejects) out of the table in the same commit that adds the new ones; 'keep' keeps every version.
    */
   onChange: z.enum(['replace', 'keep']).optional(),
+  /**
+   * What a file may change in the table's schema (dlt's schema contract). `types`: 'freeze' (default) reads the
+   * table's columns with the types they have, so a value of another type is a rejected row naming the column and
+   * the type (quarantined with onError: 'quarantine') and a column never silently becomes text; 'evolve' also
+   * accepts a type the table's widens to without loss (INTEGER → BIGINT → DOUBLE, FLOAT → DOUBLE, DECIMAL → DOUBLE,
+   * DATE → TIMESTAMP) and refuses the others the same way.
+   */
+  schemaContract: z.strictObject({ types: z.enum(['freeze', 'evolve']).optional() }).optional(),
 });
 export type FileSourceConfig = z.infer<typeof fileSourceSchema>;

@@ -6,6 +6,7 @@ import { fileLiteral, firstLine } from '../../engine/engine.js';
 import { TributaryError, errorMessage } from '../../errors.js';
 import type { Lake, WrittenFiles } from '../../lake/lake.js';
 import { parseTableName } from '../../lake/table-name.js';
+import { effectiveSchemas } from '../../lake/schema-diff.js';
 import { quoteLiteral } from '../../engine/sql.js';
 import { newId } from '../../util/ids.js';
 import { emptyReport, type IngestOptions, type IngestProgress, type SourceReport } from '../connector.js';
@@ -146,6 +147,8 @@ export async function ingestSource(
     options,
     columns: new Map(),
     previous,
+    tableTypes: await tableTypes(lake, table),
+    pinned: new Set(),
     done: 0,
     total: candidates.reduce((n, f) => n + f.sizeBytes, 0),
   };
@@ -237,6 +240,10 @@ interface Ctx {
   columns: Map<string, string[]>;
   /** Content hashes of the earlier versions of candidate files, by path (what `onChange: 'replace'` takes out). */
   previous: Map<string, string[]>;
+  /** The types of the table's columns (when it exists): files are read with them (`schemaContract.types`). */
+  tableTypes: Record<string, string>;
+  /** With `types: 'evolve'`: columns a batch tried to change in a way that loses values, read with the table's type. */
+  pinned: Set<string>;
   done: number;
   total: number;
 }
@@ -263,6 +270,29 @@ function declaredTypes(source: FileSourceConfig, columns: readonly string[]): Re
   return out;
 }
 
+const LINEAGE = new Set(['_ingested_at', '_source', '_batch_id', '_source_file', '_file_hash']);
+
+/** The table's columns and types at its current snapshot (an append adds to its parent's columns), lineage aside. */
+async function tableTypes(lake: Lake, table: string): Promise<Record<string, string>> {
+  if (!(await lake.catalog.getTable(table))) return {};
+  const history = await lake.history(table);
+  const current = history.find((s) => !s.expired) ?? history[0];
+  if (!current) return {};
+  const columns = effectiveSchemas(history).get(current.snapshotId) ?? current.schema;
+  return Object.fromEntries(columns.filter((c) => !LINEAGE.has(c.name)).map((c) => [c.name, c.type]));
+}
+
+const INTEGERS = ['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT'];
+/** Does a column of type `from` widen to `to` without losing a value? */
+export function widensWithoutLoss(from: string, to: string): boolean {
+  if (from === to) return true;
+  const f = from.toUpperCase();
+  const t = to.toUpperCase();
+  if (INTEGERS.includes(f) && INTEGERS.includes(t)) return INTEGERS.indexOf(t) >= INTEGERS.indexOf(f);
+  if ((INTEGERS.includes(f) || f === 'FLOAT' || f.startsWith('DECIMAL')) && t === 'DOUBLE') return true;
+  return f === 'DATE' && (t === 'TIMESTAMP' || t === 'TIMESTAMP WITH TIME ZONE');
+}
+
 interface RejectSummary {
   path: string;
   line: number;
@@ -275,10 +305,11 @@ interface RejectSummary {
 async function ingestBatch(ctx: Ctx, shape: Shape, files: DiscoveredFile[], widened: Record<string, string>): Promise<void> {
   const { lake } = ctx;
   const { format } = shape;
-  const declared = declaredTypes(
-    ctx.source,
-    files.flatMap((f) => ctx.columns.get(f.hash) ?? []),
-  );
+  const present = files.flatMap((f) => ctx.columns.get(f.hash) ?? []);
+  // The table's own types first (a file cannot silently change them), then what the config declares.
+  const evolve = ctx.source.schemaContract?.types === 'evolve';
+  const pinned = Object.fromEntries(Object.entries(ctx.tableTypes).filter(([c]) => present.includes(c) && !(c in widened) && (!evolve || ctx.pinned.has(c))));
+  const declared = { ...pinned, ...declaredTypes(ctx.source, present) };
   const meta: BatchMeta = { source: ctx.name, batchId: newId('b'), ingestedAt: new Date() };
   const plan: ReadPlan = {
     format,
@@ -334,6 +365,19 @@ async function ingestBatch(ctx: Ctx, shape: Shape, files: DiscoveredFile[], wide
   };
   let next: (() => Promise<void>) | undefined;
   try {
+    // 'evolve': a type the table's widens to is taken; any other change is read again with the table's type.
+    if (evolve) {
+      const lossy = written.schema.filter((c) => {
+        const was = ctx.tableTypes[c.name];
+        return was !== undefined && !(c.name in declared) && !widensWithoutLoss(was, c.type);
+      });
+      if (lossy.length) {
+        for (const c of lossy) ctx.pinned.add(c.name);
+        await discard();
+        await dropRejects();
+        return ingestBatch(ctx, shape, files, widened);
+      }
+    }
     const rejects = await listRejects(ctx, plan, meta);
     // An inferred type that later rows do not fit is the sampler's mistake, not the data's: widen to text and re-read.
     const widen = [
