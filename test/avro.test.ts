@@ -12,25 +12,14 @@ import { CatalogRegistryClient } from '../src/registry/client.js';
 import { buildServer } from '../src/serve/server.js';
 import { runStream } from '../src/streams/worker.js';
 import { openTestLake, rows } from './support/project.js';
+import { USER_ACTIVITY } from './support/schemas.js';
 import { cli } from './support/helpers.js';
 
 // Avro in Confluent's wire format on a stream: records written by Confluent's own serializer with two versions of
 // seed 003's UserActivity (the second adds an optional field) are read into the lake through the stream's reader
 // schema; bytes that are not the wire format, an unknown schema id and a truncated value go to the dead letters.
 // Then the bytes themselves, checked by Apache Avro's Python library both ways.
-const USER_ACTIVITY_V1 = {
-  type: 'record',
-  name: 'UserActivity',
-  namespace: 'com.monitoring.streaming',
-  fields: [
-    { name: 'event_id', type: 'string' },
-    { name: 'user_id', type: 'string' },
-    { name: 'event_type', type: { type: 'enum', name: 'EventType', symbols: ['CLICK', 'VIEW', 'PURCHASE', 'LOGIN', 'LOGOUT'] } },
-    { name: 'timestamp', type: { type: 'long', logicalType: 'timestamp-millis' } },
-    { name: 'page_id', type: ['null', 'string'], default: null },
-    { name: 'metadata', type: { type: 'map', values: 'string' } },
-  ],
-};
+const USER_ACTIVITY_V1 = USER_ACTIVITY;
 const USER_ACTIVITY_V2 = { ...USER_ACTIVITY_V1, fields: [...USER_ACTIVITY_V1.fields, { name: 'session_id', type: ['null', 'string'], default: null }] };
 const T0 = Date.UTC(2026, 0, 5, 10, 0, 0);
 const event = (i: number, type: string) => ({

@@ -2,20 +2,10 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, tempDir } from './support/helpers.js';
+import { USER_ACTIVITY } from './support/schemas.js';
 
 // `tributary contracts check|register`: seed 003's compatibility gate (§2.4, `mvn schema-registry:test-compatibility`)
 // on the project's own schemas, against its embedded registry, as a CI job would run it.
-const USER_ACTIVITY = {
-  type: 'record',
-  name: 'UserActivity',
-  namespace: 'com.monitoring.streaming',
-  fields: [
-    { name: 'event_id', type: 'string' },
-    { name: 'user_id', type: 'string' },
-    { name: 'event_type', type: { type: 'enum', name: 'EventType', symbols: ['CLICK', 'VIEW', 'PURCHASE', 'LOGIN', 'LOGOUT'] } },
-    { name: 'timestamp', type: { type: 'long', logicalType: 'timestamp-millis' } },
-  ],
-};
 
 describe('tributary contracts', () => {
   it('checks each schema against its subject, registers them, and fails the gate on a breaking change, naming it', { timeout: 120_000 }, async () => {
@@ -33,7 +23,7 @@ describe('tributary contracts', () => {
     expect(registered.stdout).toContain('user_activity-value: id 1, version 1');
 
     // A new producer version: an optional field, compatible under BACKWARD.
-    contract({ ...USER_ACTIVITY, fields: [...USER_ACTIVITY.fields, { name: 'page_id', type: ['null', 'string'], default: null }] });
+    contract({ ...USER_ACTIVITY, fields: [...USER_ACTIVITY.fields, { name: 'referrer', type: ['null', 'string'], default: null }] });
     const compatible = await cli(['contracts', 'check', '--json', '--project', dir]);
     expect(compatible.code, compatible.stderr).toBe(0);
     expect(JSON.parse(compatible.stdout)).toMatchObject([{ subject: 'user_activity-value', status: 'compatible', messages: [] }]);

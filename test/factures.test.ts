@@ -19,7 +19,7 @@ import { loadSeed } from '../examples/factures/load.mjs';
 import { createSimulator, products } from '../examples/factures/simulator.mjs';
 import { generateDocuments } from './support/invoices.js';
 import { rows } from './support/project.js';
-import { ROOT, cli, freePort, startCli, tempDir } from './support/helpers.js';
+import { ROOT, cli, freePort, startCli, tempDir, waitFor } from './support/helpers.js';
 
 // examples/factures (seed 000) fed with the seed's own files: its raw zone (files, the database export loaded into
 // MariaDB, the API invoices) through the three sources, the enrichment from a REST Countries simulator and the
@@ -266,13 +266,3 @@ describe('examples/factures (seed 000) on the seed’s own files', () => {
     }
   });
 });
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { loadConfig } from '../src/config/load.js';
 import { Lake } from '../src/lake/lake.js';
 import { Orchestration } from '../src/orchestration/orchestration.js';
-import { PG_URL, cli, freePort, run, startCli, tempDir } from './support/helpers.js';
+import { PG_URL, cli, freePort, run, startCli, tempDir, waitFor } from './support/helpers.js';
 
 function start(args: readonly string[], cleanup: (fn: () => void) => void = onTestFinished) {
   return startCli(args, { env: { TRIBUTARY_LOG_LEVEL: 'info' }, cleanup });
@@ -19,16 +19,6 @@ function project(config: string, files: Record<string, string>): string {
     writeFileSync(path.join(dir, rel), content);
   }
   return dir;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
 }
 
 const SALES = 'id,amount,day\n1,10,2011-01-04\n2,20,2011-01-04\n';

@@ -10,24 +10,12 @@ import { SchemaRegistry } from '../src/registry/registry.js';
 import { buildServer } from '../src/serve/server.js';
 import { PG_URL, freePort, startCli, tempDir } from './support/helpers.js';
 import { openTestLake } from './support/project.js';
+import { USER_ACTIVITY } from './support/schemas.js';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 // The embedded schema registry against Confluent's own JavaScript client and Avro serializer, configured as for
 // Confluent's server; then the standalone `tributary registry` process sharing a PostgreSQL catalog.
-const USER_ACTIVITY = {
-  type: 'record',
-  name: 'UserActivity',
-  namespace: 'com.monitoring.streaming',
-  fields: [
-    { name: 'event_id', type: 'string' },
-    { name: 'user_id', type: 'string' },
-    { name: 'event_type', type: { type: 'enum', name: 'EventType', symbols: ['CLICK', 'VIEW', 'PURCHASE', 'LOGIN', 'LOGOUT'] } },
-    { name: 'timestamp', type: { type: 'long', logicalType: 'timestamp-millis' } },
-    { name: 'page_id', type: ['null', 'string'], default: null },
-    { name: 'metadata', type: { type: 'map', values: 'string' } },
-  ],
-};
 const withField = (field: Record<string, unknown>) => ({ ...USER_ACTIVITY, fields: [...USER_ACTIVITY.fields, field] });
 const avro = (schema: unknown) => ({ schemaType: 'AVRO', schema: JSON.stringify(schema) });
 

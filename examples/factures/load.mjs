@@ -11,6 +11,7 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } fro
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mariadb from 'mariadb';
+import { random } from './simulator.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PAYS = ['FR', 'DE', 'ES', 'IT'];
@@ -85,18 +86,6 @@ export async function loadSeed({ project = HERE, db = process.env.FACTURES_DB ??
     await conn.end();
   }
   return { files: copied.files, apiFiles: copied.api, dbRows: rows };
-}
-
-// Mulberry32, as the simulator: a day's invoices are a function of the date.
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Seed 000's generate_fake_invoices: amounts HT and TTC drawn independently, as the seed does. */

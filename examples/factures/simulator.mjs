@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 
 const COUNTRIES = JSON.parse(readFileSync(fileURLToPath(new URL('data/countries.json', import.meta.url)), 'utf8'));
 
-// Mulberry32: a small PRNG whose sequence depends on its seed alone.
-function random(seed) {
+// Mulberry32: a small PRNG whose sequence depends on its seed alone (load.mjs draws its invoices with it too).
+export function random(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

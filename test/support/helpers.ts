@@ -94,3 +94,14 @@ export function startCli(
   (options.cleanup ?? onTestFinished)(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
   return { child, out: () => out, exited };
 }
+
+/** Polls `probe` until it gives a value (not undefined or false; a throw counts as not yet), or fails naming `what`. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
