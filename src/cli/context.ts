@@ -86,3 +86,12 @@ export function stopOnSignals(): { signal: AbortSignal; dispose: () => void } {
     },
   };
 }
+
+/** Waits for Ctrl-C or SIGTERM, then runs `close` (a server and its lake) before returning. */
+export function untilStopped(close: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = () => void close().then(resolve);
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

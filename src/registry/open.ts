@@ -22,11 +22,7 @@ export function registryClient(config: ResolvedConfig, driver: () => Promise<Cat
 
 /** What a lake's formats need: its project folder and its registry. */
 export function serdeContextOf(lake: Lake): SerdeContext {
-  let client: RegistryClient | undefined;
-  return {
-    projectDir: lake.config.projectDir,
-    registry: () => (client ??= registryClient(lake.config, async () => lake.catalog.driver)),
-  };
+  return serdeContext(lake.config, async () => lake.catalog.driver);
 }
 
 /**

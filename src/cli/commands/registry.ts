@@ -4,7 +4,7 @@ import { loadConfig } from '../../config/load.js';
 import { Lake } from '../../lake/lake.js';
 import { SchemaRegistry } from '../../registry/registry.js';
 import { registryRoutes } from '../../registry/routes.js';
-import { globals, print, projectDir } from '../context.js';
+import { globals, print, projectDir, untilStopped } from '../context.js';
 import { nonNegativeInt } from '../options.js';
 
 /**
@@ -24,14 +24,6 @@ export function registryCommand(): Command {
       const port = opts.port !== undefined ? nonNegativeInt(opts.port, '--port') : 8081;
       const address = await app.listen({ port, host: opts.host ?? config.serve.host ?? '127.0.0.1' });
       print(globals(cmd).json ? JSON.stringify({ listening: address }) : `schema registry of ${config.name} at ${address} (catalog ${lake.catalog.location})`);
-      await new Promise<void>((resolve) => {
-        const stop = () =>
-          void app
-            .close()
-            .then(() => lake.close())
-            .then(resolve);
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await untilStopped(() => app.close().then(() => lake.close()));
     });
 }

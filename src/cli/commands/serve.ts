@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { buildServer } from '../../serve/server.js';
 import { loadConfig } from '../../config/load.js';
 import { Lake } from '../../lake/lake.js';
-import { globals, print, projectDir } from '../context.js';
+import { globals, print, projectDir, untilStopped } from '../context.js';
 import { nonNegativeInt } from '../options.js';
 import { createLogger } from '../../util/logger.js';
 
@@ -25,14 +25,6 @@ export function serveCommand(): Command {
           : `serving ${config.name} at ${address}  (dashboard /, API /api/v1, docs /docs, metrics /metrics)`,
       );
       // Runs until interrupted; Ctrl-C closes the server and the lake cleanly.
-      await new Promise<void>((resolve) => {
-        const stop = () =>
-          void app
-            .close()
-            .then(() => lake.close())
-            .then(resolve);
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await untilStopped(() => app.close().then(() => lake.close()));
     });
 }
