@@ -131,7 +131,7 @@ describe('the schema registry, by Confluent’s client', () => {
     expect(invalid.status).toBe(422);
     expect(invalid.body).toMatchObject({ error_code: 42201 });
     expect((await call('POST', '/subjects/x-value/versions', { schema: '{}', schemaType: 'PROTOBUF' })).body).toMatchObject({ error_code: 42201 });
-    expect((await call('GET', '/schemas/types')).body).toEqual(['AVRO']);
+    expect((await call('GET', '/schemas/types')).body).toEqual(['AVRO', 'JSON']);
   });
 
   it('soft-deletes, then deletes for good; ids stay readable; references are resolved and protect what they use', async () => {

@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import { type AvroIssue, type AvroJson, AvroNames, parseAvro, readIssues } from './avro/compatibility.js';
 import { RegistryError } from './errors.js';
+import { type JsonSchema, jsonReadIssues } from './json/compatibility.js';
+import { compileJsonSchema, type NamedSchema } from './json/validator.js';
 
 const require = createRequire(import.meta.url);
 const avsc = require('avsc') as typeof import('avsc');
@@ -74,7 +76,43 @@ export const avroFormat: SchemaFormat = {
   },
 };
 
-const formats = new Map<string, SchemaFormat>([[avroFormat.type, avroFormat]]);
+/** The references of a JSON schema, flattened, by the name a `$ref` uses. */
+function namedSchemas(references: readonly ResolvedReference[], out: NamedSchema[] = []): NamedSchema[] {
+  for (const r of references) {
+    namedSchemas(r.references, out);
+    out.push({ name: r.name, schema: parseJson(r.schema) });
+  }
+  return out;
+}
+
+/** JSON Schema (Confluent's `JSON` type): validated by ajv for its draft; compatibility as Confluent defines it. */
+export const jsonSchemaFormat: SchemaFormat = {
+  type: 'JSON',
+  canonical(text, references) {
+    const json = parseJson(text);
+    if (typeof json !== 'boolean' && (typeof json !== 'object' || json === null || Array.isArray(json)))
+      throw new RegistryError(422, 42201, 'Invalid schema: a JSON Schema is an object or a boolean');
+    try {
+      compileJsonSchema(json, namedSchemas(references));
+    } catch (err) {
+      throw new RegistryError(422, 42201, `Invalid schema: ${(err as Error).message}`);
+    }
+    return JSON.stringify(json);
+  },
+  readIssues(reader, readerRefs, writer, writerRefs) {
+    const refs = (list: readonly ResolvedReference[]) => new Map(namedSchemas(list).map((n) => [n.name, n.schema as JsonSchema]));
+    try {
+      return jsonReadIssues(parseJson(reader) as JsonSchema, parseJson(writer) as JsonSchema, refs(readerRefs), refs(writerRefs));
+    } catch (err) {
+      return [{ path: '/', message: (err as Error).message }];
+    }
+  },
+};
+
+const formats = new Map<string, SchemaFormat>([
+  [avroFormat.type, avroFormat],
+  [jsonSchemaFormat.type, jsonSchemaFormat],
+]);
 
 export function schemaFormat(type: string | undefined): SchemaFormat {
   const format = formats.get((type ?? 'AVRO').toUpperCase());

@@ -1,18 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import path from 'node:path';
 import type { Type } from 'avsc';
 import { z } from 'zod';
 import { TributaryError, errorMessage } from '../errors.js';
-import type { RegistryClient } from '../registry/client.js';
-import type { SchemaReference } from '../registry/registry.js';
 import type { Serde, SerdeContext, SerdeFactory } from './serde.js';
+import { HEADER, firstLine, frame, framedId, notFramed, readSchemaFile, requireRegistry, visitReferences, writerId, writerSchema } from './wire.js';
 
 const avsc = createRequire(import.meta.url)('avsc') as typeof import('avsc');
-
-/** Confluent's wire format: magic byte 0, the schema id as 4 bytes big-endian, then the Avro binary encoding. */
-const MAGIC = 0;
-const HEADER = 5;
 
 export const avroOptionsSchema = z.strictObject({
   kind: z.literal('avro'),
@@ -60,13 +53,7 @@ class AvroSerde implements Serde {
     this.loaded = true;
     const { options, context, where } = this;
     if (options.schema) {
-      const file = path.resolve(context.projectDir ?? process.cwd(), options.schema);
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch (err) {
-        throw new TributaryError('CONFIG_INVALID', `${where}.schema: cannot read ${file}: ${errorMessage(err)}`);
-      }
+      const text = readSchemaFile(context, options.schema, where);
       try {
         this.reader = avsc.Type.forSchema(JSON.parse(text) as never);
       } catch (err) {
@@ -76,48 +63,33 @@ class AvroSerde implements Serde {
     }
   }
 
-  private registry(): RegistryClient {
-    if (!this.context.registry) throw new TributaryError('CONFIG_INVALID', `${this.where}: format avro needs the project's schema registry`);
-    return this.context.registry();
-  }
-
   /** Fetches the writer schemas of the ids the values carry (once per id), and, to encode, the writer's id. */
   async prepare(values: readonly (Buffer | null)[]): Promise<void> {
     this.load();
     const ids = new Set<number>();
-    for (const v of values) if (v && v.length >= HEADER && v[0] === MAGIC) ids.add(v.readInt32BE(1));
+    for (const v of values) {
+      const id = framedId(v);
+      if (id !== undefined) ids.add(id);
+    }
     for (const id of ids) {
       if (this.writers.has(id)) continue;
       this.writers.set(id, await this.loadWriter(id));
     }
     // To encode (no values): the writer's id. A format without a schema only decodes; encode() says so if asked.
-    if (values.length === 0 && this.encodeId === undefined && this.readerText) {
-      const subject = this.options.subject ?? (this.context.topic ? `${this.context.topic}-value` : undefined);
-      if (!subject) throw new TributaryError('CONFIG_INVALID', `${this.where}.subject: name the subject the schema is registered under`);
-      try {
-        this.encodeId = await this.registry().idOf(subject, { schema: this.readerText, schemaType: 'AVRO' }, { register: this.options.register ?? true });
-      } catch (err) {
-        throw new TributaryError('CONFIG_INVALID', `${this.where}: schema ${this.options.schema} under subject ${subject}: ${errorMessage(err)}`, {
-          cause: err,
-        });
-      }
-    }
+    if (values.length === 0 && this.encodeId === undefined && this.readerText)
+      this.encodeId = await writerId(this.context, this.options, this.readerText, 'AVRO', this.where);
   }
 
   private async loadWriter(id: number): Promise<WriterEntry> {
-    let stored: Awaited<ReturnType<RegistryClient['schemaById']>>;
-    try {
-      stored = await this.registry().schemaById(id);
-    } catch (err) {
-      // A registry that does not answer fails the batch (it is read again); an id it does not know is the record's fault.
-      if ((err as { errorCode?: number }).errorCode === 40403) return { error: `schema id ${id} is not in the registry (${this.registry().location})` };
-      throw err;
-    }
-    if (stored.schemaType !== 'AVRO') return { error: `schema id ${id} is a ${stored.schemaType} schema, not Avro` };
+    const client = requireRegistry(this.context, this.where, 'avro');
+    const stored = await writerSchema(client, id, 'AVRO');
+    if ('error' in stored) return stored;
     let type: Type;
     try {
       const registry: Record<string, Type> = {};
-      await this.loadReferences(stored.references, registry, new Set());
+      await visitReferences(client, stored.references, (_name, schema) => {
+        avsc.Type.forSchema(JSON.parse(schema) as never, { registry: registry as never });
+      });
       type = avsc.Type.forSchema(JSON.parse(stored.schema) as never, { registry: registry as never });
     } catch (err) {
       return { error: `schema id ${id} cannot be parsed: ${errorMessage(err)}` };
@@ -130,23 +102,9 @@ class AvroSerde implements Serde {
     }
   }
 
-  private async loadReferences(refs: readonly SchemaReference[], registry: Record<string, Type>, seen: Set<string>): Promise<void> {
-    for (const r of refs) {
-      const key = `${r.subject}@${r.version}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const v = await this.registry().version(r.subject, r.version);
-      await this.loadReferences(v.references, registry, seen);
-      avsc.Type.forSchema(JSON.parse(v.schema) as never, { registry: registry as never });
-    }
-  }
-
   decode(bytes: Buffer): unknown {
-    if (bytes.length < HEADER || bytes[0] !== MAGIC)
-      throw new Error(
-        `not the Confluent wire format: ${bytes.length < HEADER ? `${bytes.length} byte(s)` : `first byte 0x${bytes[0]!.toString(16).padStart(2, '0')}`}, expected the magic byte 0 and a 4-byte schema id`,
-      );
-    const id = bytes.readInt32BE(1);
+    const id = framedId(bytes);
+    if (id === undefined) throw notFramed(bytes);
     const writer = this.writers.get(id);
     if (!writer) throw new Error(`schema id ${id} was not fetched (the batch was not prepared)`);
     if (writer.error) throw new Error(writer.error);
@@ -169,15 +127,8 @@ class AvroSerde implements Serde {
       this.reader.isValid(value, { errorHook: (p) => paths.push(p.join('.') || '(the value)') });
       throw new Error(`not a value of ${this.options.schema}${paths.length ? ` (at ${paths.join(', ')})` : ''}: ${firstLine(errorMessage(err))}`);
     }
-    const header = Buffer.alloc(HEADER);
-    header[0] = MAGIC;
-    header.writeInt32BE(this.encodeId, 1);
-    return Buffer.concat([header, body]);
+    return frame(this.encodeId, body);
   }
-}
-
-function firstLine(s: string): string {
-  return s.split('\n')[0]!;
 }
 
 export const avroFormat: SerdeFactory<AvroOptions> = {
