@@ -63,6 +63,13 @@ class AvroSerde implements Serde {
     }
   }
 
+  contract() {
+    this.load();
+    return this.options.schema && this.readerText
+      ? { file: this.options.schema, schemaType: 'AVRO' as const, schema: JSON.parse(this.readerText) as unknown }
+      : undefined;
+  }
+
   /** Fetches the writer schemas of the ids the values carry (once per id), and, to encode, the writer's id. */
   async prepare(values: readonly (Buffer | null)[]): Promise<void> {
     this.load();

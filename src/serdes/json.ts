@@ -85,6 +85,11 @@ class JsonSchemaSerde implements Serde {
     this.text = JSON.stringify(JSON.parse(text));
   }
 
+  contract() {
+    this.load();
+    return this.options.schema && this.text ? { file: this.options.schema, schemaType: 'JSON' as const, schema: JSON.parse(this.text) as unknown } : undefined;
+  }
+
   async prepare(values: readonly (Buffer | null)[]): Promise<void> {
     this.load();
     if (!this.validate)

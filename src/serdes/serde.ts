@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { TributaryError } from '../errors.js';
 import type { RegistryClient } from '../registry/client.js';
+import type { ContractFile } from '../registry/lake-columns.js';
 import { Registry } from '../util/registry.js';
 
 /**
@@ -31,6 +32,8 @@ export interface Serde {
   fromText?(line: string): Buffer;
   /** Asynchronous set-up for the records of a batch (values to decode; none when encoding). */
   prepare?(values: readonly (Buffer | null)[]): Promise<void>;
+  /** The schema every value conforms to (Avro's reader schema, a JSON Schema), when the format has one. */
+  contract?(): ContractFile | undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { AggregateSpec, FieldType, StreamConfig, StreamEvent, StreamOutput } from '../config/types.js';
 import { TributaryError } from '../errors.js';
 import { parseTableName } from '../lake/table-name.js';
+import { type ContractColumn, contractColumns } from '../registry/lake-columns.js';
 import { createSerde, type Serde, type SerdeContext } from '../serdes/index.js';
 import { fieldChecks, type FieldCheck } from './decode.js';
 import { toMillis } from '../util/duration.js';
@@ -40,8 +41,11 @@ export interface CompiledStream {
   map: ((event: StreamEvent) => StreamEvent | null | undefined) | undefined;
   outputs: CompiledOutput[];
   landing: string | undefined;
-  /** The typed events table (`events`), with its columns: the declared fields. */
-  events: { table: string; columns: { name: string; type: FieldType }[] } | undefined;
+  /**
+   * The typed events table (`events`), with its columns: the declared fields, or — without \`fields\` — the columns of
+   * the format's schema (\`contract\`: an Avro reader schema or a JSON Schema, nested types and all).
+   */
+  events: { table: string; columns: { name: string; type: FieldType }[]; contract?: ContractColumn[] } | undefined;
   dlqTable: string;
   dlqTopic: string | undefined;
   lateTable: string;
@@ -65,8 +69,13 @@ export function compileStream(name: string, config: StreamConfig, context: Serde
       `${where}.eventTime: "${config.eventTime}" is not among the declared fields (${[...declared.keys()].join(', ')})`,
     );
   }
+  const format = createSerde(config.format, `${where}.format`, { ...context, topic: config.topic });
+  // Without declared fields, a format with a schema gives the columns (and the group-by columns their types).
+  const contract = !config.fields && format.contract ? format.contract() : undefined;
+  const contractCols = contract ? contractColumns(contract, `${where}.format.schema`) : undefined;
+  const contractTypes = new Map((contractCols ?? []).map((c) => [c.name, c.type]));
   const outputs = Object.entries(config.outputs ?? {}).map(([table, output]) =>
-    compileOutput(`${where}.outputs.${table}`, table, output, config, declared, context),
+    compileOutput(`${where}.outputs.${table}`, table, output, config, declared, context, contractTypes),
   );
   const landing = config.landing === false ? undefined : (config.landing ?? `bronze.${base}_raw`);
   if (outputs.length === 0 && landing === undefined) {
@@ -76,10 +85,15 @@ export function compileStream(name: string, config: StreamConfig, context: Serde
   }
   const dlqTable = config.dlq?.table ?? `bronze.${base}_dlq`;
   const lateTable = config.lateTable ?? `bronze.${base}_late`;
-  if (config.events && !config.fields)
-    throw new TributaryError('CONFIG_INVALID', `${where}.events: the events table takes its columns from the declared fields: declare \`fields\``);
-  const events = config.events ? { table: config.events, columns: [...declared].map(([n, type]) => ({ name: n, type })) } : undefined;
-  for (const c of events?.columns ?? [])
+  if (config.events && !config.fields && !contractCols)
+    throw new TributaryError(
+      'CONFIG_INVALID',
+      `${where}.events: the events table takes its columns from the declared fields or from the format's schema: declare \`fields\`, or give the format a schema`,
+    );
+  const events = config.events
+    ? { table: config.events, columns: [...declared].map(([n, type]) => ({ name: n, type })), ...(contractCols ? { contract: contractCols } : {}) }
+    : undefined;
+  for (const c of [...(events?.columns ?? []), ...(events?.contract ?? [])])
     if (['topic', 'partition', 'offset'].includes(c.name))
       throw new TributaryError('CONFIG_INVALID', `${where}.events: field "${c.name}" clashes with the column of the record's position`);
   const tables = [...outputs.map((o) => o.table), landing, events?.table, dlqTable, lateTable].filter((t): t is string => t !== undefined);
@@ -91,7 +105,7 @@ export function compileStream(name: string, config: StreamConfig, context: Serde
     name,
     topic: config.topic,
     partitions: config.partitions ?? 1,
-    format: createSerde(config.format, `${where}.format`, { ...context, topic: config.topic }),
+    format,
     checks,
     eventTime: config.eventTime,
     watermarkMs: toMillis(config.watermark, `${where}.watermark`),
@@ -125,6 +139,7 @@ function compileOutput(
   config: StreamConfig,
   declared: Map<string, FieldType>,
   context: SerdeContext,
+  contractTypes: ReadonlyMap<string, string>,
 ): CompiledOutput {
   const w = output.window;
   let window: CompiledWindow;
@@ -147,10 +162,14 @@ function compileOutput(
   const clash = columns.find((c, i) => columns.indexOf(c) !== i);
   if (clash)
     throw new TributaryError('CONFIG_INVALID', `${where}: column "${clash}" appears twice (group-by fields, aggregates, window_start/window_end/is_final)`);
-  if (config.fields && !config.map) {
+  const known = config.fields ? declared : contractTypes;
+  if ((config.fields || contractTypes.size) && !config.map) {
     for (const field of [...groupBy, ...aggregates.flatMap((a) => (a.spec.field ? [a.spec.field] : []))]) {
-      if (!declared.has(field))
-        throw new TributaryError('CONFIG_INVALID', `${where}: field "${field}" is not among the declared fields (${[...declared.keys()].join(', ')})`);
+      if (!known.has(field))
+        throw new TributaryError(
+          'CONFIG_INVALID',
+          `${where}: field "${field}" is not among the ${config.fields ? 'declared fields' : "fields of the format's schema"} (${[...known.keys()].join(', ')})`,
+        );
     }
   }
   return {
@@ -158,13 +177,20 @@ function compileOutput(
     window,
     lateness: toMillis(output.allowedLateness ?? 0, `${where}.allowedLateness`),
     groupBy,
-    groupTypes: groupBy.map((f) => SQL_TYPES[declared.get(f) ?? 'string']),
+    groupTypes: groupBy.map((f) => (declared.has(f) ? SQL_TYPES[declared.get(f)!] : groupType(contractTypes.get(f)))),
     aggregates,
     emit: output.emit ?? 'on-window-close',
     topic: output.topic,
     topicPartitions: output.topicPartitions ?? 1,
     topicFormat: createSerde(output.format, `${where}.format`, { ...context, ...(output.topic ? { topic: output.topic } : {}) }),
   };
+}
+
+/** A group column's type from a contract: integers, floats and booleans as the windows hold them; the rest as text. */
+function groupType(type: string | undefined): string {
+  if (type === 'INTEGER' || type === 'BIGINT') return 'BIGINT';
+  if (type === 'FLOAT' || type === 'DOUBLE') return 'DOUBLE';
+  return type === 'BOOLEAN' ? 'BOOLEAN' : 'VARCHAR';
 }
 
 function positive(ms: number, where: string): number {

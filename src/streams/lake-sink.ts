@@ -18,6 +18,7 @@ import type { CompiledOutput, CompiledStream } from './definition.js';
 import type { BatchResult, DeadLetter, LateEvent, WindowRow } from './processor.js';
 import { eventTimeOf } from './decode.js';
 import type { FieldType, StreamEvent } from '../config/types.js';
+import { type ContractColumn, transformStructure } from '../registry/lake-columns.js';
 
 /** Columns of the tables every stream writes besides its outputs. */
 /**
@@ -59,7 +60,11 @@ export class LakeSink {
         await sink.buffer(stream.landing, RAW_BUFFER_COLUMNS);
         sink.selects.set(stream.landing, rawSelect(stream.topic, sink.buffers.get(stream.landing)!));
       }
-      if (stream.events) await sink.buffer(stream.events.table, eventColumns(stream.events.columns));
+      if (stream.events?.contract) {
+        // Events of a contract: each as JSON text, given the contract's types (nested ones too) by json_transform.
+        await sink.buffer(stream.events.table, CONTRACT_EVENT_BUFFER);
+        sink.selects.set(stream.events.table, contractEventsSelect(stream.events.contract, sink.buffers.get(stream.events.table)!));
+      } else if (stream.events) await sink.buffer(stream.events.table, eventColumns(stream.events.columns));
       await sink.buffer(stream.dlqTable, DLQ_COLUMNS);
       await sink.buffer(stream.lateTable, LATE_COLUMNS);
     }
@@ -77,7 +82,12 @@ export class LakeSink {
     if (!this.outputsOnly) {
       if (this.stream.landing && batch.records.length) changes.push(await this.flush(this.stream.landing, (a) => appendRaw(a, batch.records)));
       const events = this.stream.events;
-      if (events && batch.events.length) changes.push(await this.flush(events.table, (a) => appendEvents(a, events.columns, batch.events)));
+      if (events && batch.events.length)
+        changes.push(
+          await this.flush(events.table, (a) =>
+            events.contract ? appendContractEvents(a, events.contract, batch.events) : appendEvents(a, events.columns, batch.events),
+          ),
+        );
       if (batch.deadLetters.length) changes.push(await this.flush(this.stream.dlqTable, (a) => appendDeadLetters(a, batch.deadLetters)));
       if (batch.late.length) changes.push(await this.flush(this.stream.lateTable, (a) => appendLate(a, batch.late)));
     }
@@ -185,6 +195,34 @@ const EVENT_TYPES: Record<FieldType, string> = { string: 'VARCHAR', number: 'DOU
 
 function eventColumns(columns: readonly { name: string; type: FieldType }[]): string {
   return [...columns.map((c) => `${quoteIdent(c.name)} ${EVENT_TYPES[c.type]}`), `"topic" VARCHAR`, `"partition" INTEGER`, `"offset" BIGINT`].join(', ');
+}
+
+const CONTRACT_EVENT_BUFFER = `"event" VARCHAR, "topic" VARCHAR, "partition" INTEGER, "offset" BIGINT`;
+
+/** The contract's columns out of each event's JSON (strict: a value that does not fit fails loudly, never a NULL). */
+function contractEventsSelect(columns: readonly ContractColumn[], buffer: string): string {
+  const blobs = new Set(columns.filter((c) => c.type === 'BLOB').map((c) => c.name));
+  // BLOBs travel as base64 (JSON has no bytes) and are decoded here.
+  const structure = transformStructure(columns.map((c) => (blobs.has(c.name) ? { ...c, type: 'VARCHAR' } : c)));
+  const list = columns.map((c) =>
+    blobs.has(c.name) ? `from_base64(e.r.${quoteIdent(c.name)}) AS ${quoteIdent(c.name)}` : `e.r.${quoteIdent(c.name)} AS ${quoteIdent(c.name)}`,
+  );
+  return `SELECT ${list.join(', ')}, e."topic", e."partition", e."offset" FROM (SELECT json_transform_strict("event", ${quoteLiteral(structure)}) AS r, "topic", "partition", "offset" FROM ${buffer}) AS e`;
+}
+
+function appendContractEvents(a: DuckDBAppender, columns: readonly ContractColumn[], events: readonly { record: LogRecord; event: StreamEvent }[]): void {
+  for (const { record, event } of events) {
+    const row: Record<string, unknown> = {};
+    for (const c of columns) {
+      const v = event[c.name];
+      row[c.name] = v === undefined || v === null ? null : c.toJson(v);
+    }
+    a.appendVarchar(JSON.stringify(row));
+    a.appendVarchar(record.topic);
+    a.appendInteger(record.partition);
+    a.appendBigInt(BigInt(record.offset));
+    a.endRow();
+  }
 }
 
 /** The declared fields of each event, typed (the checks already refused values of another type). */
