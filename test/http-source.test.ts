@@ -438,9 +438,10 @@ describe('http source: resources, types', () => {
     ]);
   });
 
-  it('keeps nested objects as structs, and refuses a field whose type narrows with the field named', async () => {
+  it('keeps nested objects as structs, and refuses a field whose type narrows with the field named (or sets the record aside)', async () => {
     let n: unknown = 1.5;
-    api.route('/nested', (_req, res) => json(res, { data: [{ id: 1, geo: { lat: 48.85, lon: 2.35 }, tags: ['a', 'b'], n }] }));
+    let more: Record<string, unknown> = {};
+    api.route('/nested', (_req, res) => json(res, { data: [{ id: 1, geo: { lat: 48.85, lon: 2.35 }, tags: ['a', 'b'], n, ...more }] }));
     const lake = await lakeWith({ nested: { baseUrl: api.url, into: 'bronze.nested', path: '/nested' } });
     await runIngest(lake);
     const types = Object.fromEntries((await rows(lake, 'DESCRIBE bronze.nested')).map((r) => [r.column_name, r.column_type]));
@@ -449,9 +450,26 @@ describe('http source: resources, types', () => {
     await runIngest(lake);
     n = 'many';
     await expect(runIngest(lake)).rejects.toThrow(
-      /sources\.nested: field "n" now reads as VARCHAR, but bronze\.nested holds it as DOUBLE; nothing of nested committed/,
+      /sources\.nested: column n is VARCHAR, but bronze\.nested holds it as DOUBLE \(schemaContract\.types is 'freeze' by default\); nothing of nested committed/,
     );
     expect(await rows(lake, 'SELECT n FROM bronze.nested ORDER BY _ingested_at')).toEqual([{ n: 1.5 }, { n: 2 }]);
+    // 'discard_row': the record is set aside with its reason, in the table's rejects.
+    Object.assign(lake.config.sources.nested!, { schemaContract: { types: 'discard_row', columns: 'freeze' } });
+    expect((await runIngest(lake)).sources[0]).toMatchObject({ rows: 0, rejectedRows: 1 });
+    const [reject] = await rows(lake, 'SELECT column_name, reason, raw_line FROM bronze.nested_rejects');
+    expect(reject).toMatchObject({
+      column_name: 'n',
+      reason: "column n: the value (VARCHAR) does not fit bronze.nested's DOUBLE (sources.nested.schemaContract.types is 'discard_row')",
+    });
+    expect(JSON.parse(String(reject!.raw_line))).toMatchObject({ id: 1, n: 'many' });
+    // 'freeze' for columns: a new field refuses the poll.
+    n = 3;
+    more = { rating: 5 };
+    await expect(runIngest(lake)).rejects.toThrow(
+      /new column rating \(BIGINT\) is not in bronze\.nested \(sources\.nested\.schemaContract\.columns is 'freeze'\)/,
+    );
+    Object.assign(lake.config.sources.nested!, { schemaContract: { columns: 'evolve' } });
+    expect((await runIngest(lake)).sources[0]!.schemaChanges).toEqual(['nested: new column rating (BIGINT)']);
   });
 
   it('names an unknown parent and a placeholder the parent does not have', async () => {

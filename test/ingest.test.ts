@@ -224,17 +224,62 @@ describe('file ingestion into bronze', () => {
     ]);
   });
 
-  it("a file cannot silently change a column's type: its values of another type are rejected, naming the column", async () => {
+  it("a file cannot silently change a column's type: quarantined naming the column and both types, or its rows set aside with 'discard_row'", async () => {
     const { lake, write } = await openTestLake({ sources: { s: src('in/*.csv', 'bronze.typed') } });
     write('in/a.csv', 'id,amount\n1,10\n2,20\n');
     await runIngest(lake);
-    // Text in a BIGINT column: today's rows are kept, the others rejected; the column stays BIGINT (no widening to text).
+    // Text in a BIGINT column: the file is refused (schemaContract.types 'freeze', the default); the column stays BIGINT.
     write('in/b.csv', 'id,amount\n3,30\n4,unknown\n');
-    expect((await runIngest(lake)).sources[0]).toMatchObject({ rows: 1, rejectedRows: 1 });
+    const refused = (await runIngest(lake)).sources[0]!;
+    expect(refused).toMatchObject({ rows: 0, quarantined: [{ path: 'in/b.csv', reasonCode: 'schema_contract' }] });
+    expect(refused.quarantined[0]!.reason).toMatch(
+      /^column amount reads as VARCHAR, but bronze\.typed holds it as BIGINT \(schemaContract\.types is 'freeze' by default\); first at line 3: .*"unknown"/,
+    );
     expect(await rows(lake, "SELECT column_type AS t FROM (DESCRIBE SELECT * FROM bronze.typed) WHERE column_name = 'amount'")).toEqual([{ t: 'BIGINT' }]);
+    expect(await rows(lake, 'SELECT count(*) AS n FROM bronze.typed')).toEqual([{ n: 2 }]);
+    // 'discard_row': the row that does not fit is set aside with its reason, the others come in.
+    Object.assign(lake.config.sources.s!, { schemaContract: { types: 'discard_row' } });
+    const retried = (await retryQuarantined(lake, refused.quarantined[0]!.id!)).sources[0]!;
+    expect(retried).toMatchObject({ rows: 1, rejectedRows: 1 });
     expect(await rows(lake, 'SELECT line, column_name, error_type FROM bronze.typed_rejects')).toEqual([
       { line: 3, column_name: 'amount', error_type: 'CAST' },
     ]);
+  });
+
+  it("schemaContract columns: 'freeze' quarantines a file with a new column, 'discard_value' drops it, 'discard_row' sets its rows aside", async () => {
+    const { lake, write } = await openTestLake({
+      sources: { s: src('in/*.csv', 'bronze.cols', { schemaContract: { columns: 'freeze' } }) },
+    });
+    write('in/a.csv', 'id,amount\n1,10\n');
+    await runIngest(lake);
+    write('in/b.csv', 'id,amount,coupon\n2,20,\n3,30,WINTER\n');
+    const frozen = (await runIngest(lake)).sources[0]!;
+    expect(frozen.quarantined[0]).toMatchObject({
+      reasonCode: 'schema_contract',
+      reason: expect.stringMatching(/^new column\(s\) coupon not in bronze\.cols \(sources\.s\.schemaContract\.columns is 'freeze'\)/),
+    });
+    Object.assign(lake.config.sources.s!, { schemaContract: { columns: 'discard_value' } });
+    const dropped = (await retryQuarantined(lake, frozen.quarantined[0]!.id!)).sources[0]!;
+    expect(dropped).toMatchObject({ rows: 2, rejectedRows: 0 });
+    expect(dropped.schemaChanges).toEqual(["column coupon of the files dropped (sources.s.schemaContract.columns is 'discard_value')"]);
+    expect((await rows(lake, 'DESCRIBE SELECT * FROM bronze.cols')).map((r) => r.column_name)).not.toContain('coupon');
+
+    Object.assign(lake.config.sources.s!, { schemaContract: { columns: 'discard_row' } });
+    write('in/c.csv', 'id,amount,coupon\n4,40,\n5,50,SPRING\n6,60,\n');
+    const discarded = (await runIngest(lake)).sources[0]!;
+    expect(discarded).toMatchObject({ rows: 2, rejectedRows: 1 });
+    expect(await rows(lake, 'SELECT id FROM bronze.cols ORDER BY id')).toEqual([1, 2, 3, 4, 6].map((id) => ({ id })));
+    const [reject] = await rows(lake, 'SELECT _source_file, line, column_name, error_type, reason, raw_line FROM bronze.cols_rejects');
+    expect(reject).toMatchObject({ _source_file: 'in/c.csv', line: 3, column_name: 'coupon', error_type: 'SCHEMA' });
+    expect(String(reject!.reason)).toBe("column coupon is not in bronze.cols (sources.s.schemaContract.columns is 'discard_row')");
+    expect(JSON.parse(String(reject!.raw_line))).toMatchObject({ id: 5, amount: 50, coupon: 'SPRING' });
+
+    // 'evolve' (the default): the column is added, and the report says so.
+    Object.assign(lake.config.sources.s!, { schemaContract: undefined });
+    write('in/d.csv', 'id,amount,coupon\n7,70,SUMMER\n');
+    const evolved = (await runIngest(lake)).sources[0]!;
+    expect(evolved.schemaChanges).toEqual(['new column coupon (VARCHAR)']);
+    expect(await rows(lake, 'SELECT id, coupon FROM bronze.cols WHERE coupon IS NOT NULL')).toEqual([{ id: 7, coupon: 'SUMMER' }]);
   });
 
   it("schemaContract types 'evolve' widens along the lossless lattice only", async () => {
@@ -247,7 +292,11 @@ describe('file ingestion into bronze', () => {
     expect(await rows(lake, 'SELECT sum(amount) AS s FROM bronze.evolving')).toEqual([{ s: 12.5 }]);
     // To text would lose the type: refused as in 'freeze'.
     write('in/c.csv', 'id,amount\n3,n/a\n4,4\n');
-    expect((await runIngest(lake)).sources[0]).toMatchObject({ rows: 1, rejectedRows: 1 });
+    const refused = (await runIngest(lake)).sources[0]!;
+    expect(refused).toMatchObject({ rows: 0, quarantined: [{ reasonCode: 'schema_contract' }] });
+    expect(refused.quarantined[0]!.reason).toMatch(
+      /column amount reads as VARCHAR, but bronze\.evolving holds it as DOUBLE \(sources\.s\.schemaContract\.types is 'evolve': DOUBLE does not widen to VARCHAR without loss\)/,
+    );
     expect(await rows(lake, "SELECT column_type AS t FROM (DESCRIBE SELECT * FROM bronze.evolving) WHERE column_name = 'amount'")).toEqual([{ t: 'DOUBLE' }]);
   });
 
@@ -268,10 +317,13 @@ describe('file ingestion into bronze', () => {
     const quarantining = await runIngestFiles(lake, 'drop/more', 'bronze.nh', { csv: { encoding: 'latin-1' }, onError: 'quarantine' }, { cwd: dir });
     const [entry] = quarantining.sources[0]!.quarantined;
     // column0 is a BIGINT in the table: "café" (read as Latin-1) is refused, not turned into text.
-    expect(entry).toMatchObject({ reasonCode: 'rows_rejected', reason: expect.stringMatching(/2 row\(s\) .*line 2: .*column0.*"café" to 'BIGINT'/) });
+    expect(entry).toMatchObject({
+      reasonCode: 'schema_contract',
+      reason: expect.stringMatching(/column column0 reads as VARCHAR, but bronze\.nh holds it as BIGINT .*line 2: .*"café" to 'BIGINT'/),
+    });
     // The retry reads the file the way it was first read (Latin-1): refused for the same reason, not for its encoding.
     const retried = await retryQuarantined(lake, entry!.id!);
-    expect(retried.sources[0]!.quarantined[0]).toMatchObject({ reasonCode: 'rows_rejected' });
+    expect(retried.sources[0]!.quarantined[0]).toMatchObject({ reasonCode: 'schema_contract' });
     expect(await rows(lake, 'SELECT count(*) AS n FROM bronze.nh')).toEqual([{ n: 2 }]);
   });
 

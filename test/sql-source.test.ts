@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqlTables } from '../src/config/define.js';
 import type { TributaryConfig } from '../src/config/types.js';
+import { resolveConfig } from '../src/config/load.js';
 import { runIngest } from '../src/ingest/run.js';
 import { sourceConnector } from '../src/sources/registry.js';
 import { PG_URL, freePort } from './support/helpers.js';
@@ -205,7 +206,7 @@ describe('sql source: append past a cursor', () => {
     expect((await lake.catalog.sourceStates.get('ev'))!.state).toEqual({ last: ['6', '13'] });
   });
 
-  it('adds a column the source gained; refuses a column whose type changed, unless allowed', async () => {
+  it('adds a column the source gained; refuses a column whose type changed, unless the schema contract lets it in', async () => {
     await client.query(`CREATE TABLE ${schema}.evolving (id integer PRIMARY KEY, code text)`);
     await client.query(`INSERT INTO ${schema}.evolving VALUES (1, '10'), (2, '20')`);
     const source = { kind: 'sql', url: PG_URL, table: `${schema}.evolving`, into: 'bronze.evolving', disposition: 'append', cursor: { column: 'id' } } as const;
@@ -219,22 +220,41 @@ describe('sql source: append past a cursor', () => {
       { id: 2, code: '20', note: null },
       { id: 3, code: '30', note: 'new column' },
     ]);
+    // The source narrows text to integers: the lake's text column holds them as they are, nothing to refuse.
     await client.query(`ALTER TABLE ${schema}.evolving ALTER COLUMN code TYPE integer USING code::integer`);
     await client.query(`INSERT INTO ${schema}.evolving VALUES (4, 40, NULL)`);
+    await runIngest(lake);
+    expect(await rows(lake, "SELECT column_type AS t FROM (DESCRIBE SELECT * FROM bronze.evolving) WHERE column_name = 'code'")).toEqual([{ t: 'VARCHAR' }]);
+    // A number column becoming text is a type change: refused (types 'freeze' by default), nothing committed.
+    await client.query(`ALTER TABLE ${schema}.evolving ADD COLUMN qty integer`);
+    await client.query(`INSERT INTO ${schema}.evolving VALUES (5, 50, NULL, 5)`);
+    await runIngest(lake);
+    await client.query(`ALTER TABLE ${schema}.evolving ALTER COLUMN qty TYPE text`);
+    await client.query(`INSERT INTO ${schema}.evolving VALUES (6, 60, NULL, '6'), (7, 70, NULL, 'seven')`);
     const snapshot = (await lake.catalog.getTable('bronze.evolving'))!.currentSnapshot;
     await expect(runIngest(lake)).rejects.toThrow(
-      /sources\.evo: column "code" of t_sqlsrc_\d+\.evolving is now integer \(INTEGER in the lake\), but bronze\.evolving holds it as VARCHAR/,
+      /sources\.evo: column qty is VARCHAR, but bronze\.evolving holds it as INTEGER \(schemaContract\.types is 'freeze' by default\); nothing committed/,
     );
     expect((await lake.catalog.getTable('bronze.evolving'))!.currentSnapshot).toBe(snapshot);
-    // Allowed: the new rows come in with the new type, next to the earlier ones.
-    Object.assign(lake.config.sources.evo!, { allowTypeChanges: true });
-    await runIngest(lake);
-    expect((await rows(lake, 'SELECT id, CAST(code AS VARCHAR) AS code FROM bronze.evolving ORDER BY id')).map((r) => r.code)).toEqual([
-      '10',
-      '20',
-      '30',
-      '40',
+    // 'discard_row': values that fit the lake's type come in; the others are set aside with the reason; the cursor moves on.
+    Object.assign(lake.config.sources.evo!, { schemaContract: { types: 'discard_row' } });
+    const report = (await runIngest(lake)).sources[0]!;
+    expect(report).toMatchObject({ rows: 1, rejectedRows: 1 });
+    expect(await rows(lake, 'SELECT id, qty FROM bronze.evolving WHERE id >= 5 ORDER BY id')).toEqual([
+      { id: 5, qty: 5 },
+      { id: 6, qty: 6 },
     ]);
+    const [reject] = await rows(lake, 'SELECT column_name, error_type, reason, raw_line, _source FROM bronze.evolving_rejects');
+    expect(reject).toMatchObject({ column_name: 'qty', error_type: 'SCHEMA', _source: 'evo' });
+    expect(String(reject!.reason)).toBe(
+      "column qty: the value (VARCHAR) does not fit bronze.evolving's INTEGER (sources.evo.schemaContract.types is 'discard_row')",
+    );
+    expect(JSON.parse(String(reject!.raw_line))).toMatchObject({ id: 7, qty: 'seven' });
+    expect((await lake.catalog.sourceStates.get('evo'))!.state).toEqual({ last: ['7'] });
+    // The old setting is refused, saying what replaced it.
+    expect(() => resolveConfig({ sources: { evo: { ...source, allowTypeChanges: true } } } as never, '/tmp', undefined)).toThrow(
+      /sources\.evo\.allowTypeChanges: allowTypeChanges was replaced by schemaContract/,
+    );
   });
 
   it('with a lookback, also reads rows committed late behind the cursor, once each', async () => {

@@ -24,8 +24,25 @@ export type LakeSettings = z.infer<typeof lakeSettingsSchema>;
 export const partitionGranularitySchema = z.enum(['day', 'month', 'year']);
 export type PartitionGranularity = z.infer<typeof partitionGranularitySchema>;
 
+/** What an ingested batch may change in its table's schema (sources/schema-contract.ts, docs/contracts.md). */
+export const schemaContractSchema = z.strictObject({
+  /** A column the table does not have: 'evolve' (add it), 'freeze' (refuse), 'discard_value' (drop it), 'discard_row' (set the row aside). */
+  columns: z.enum(['evolve', 'freeze', 'discard_row', 'discard_value']).optional(),
+  /** A value of another type: 'freeze' (refuse, the default), 'evolve' (widen without loss), 'discard_row' (set the row aside). */
+  types: z.enum(['evolve', 'freeze', 'discard_row']).optional(),
+});
+export type SchemaContract = z.infer<typeof schemaContractSchema>;
+
 export const tableConfigSchema = z.strictObject({
   /** Hidden date partitioning: files are laid out per day/month/year of this column. */
   partitionBy: z.strictObject({ column: z.string().min(1), granularity: partitionGranularitySchema.optional() }).optional(),
+  /**
+   * The table's columns from a contract (`contracts/<name>.avsc` or `.json`, relative to the project): ingestion reads
+   * with its types and refuses other columns unless \`schemaContract.columns\` says otherwise, and the API's row schema
+   * takes its descriptions, enums and nullability.
+   */
+  contract: z.string().min(1).optional(),
+  /** The table's schema contract for every source that writes it (a source's own \`schemaContract\` wins). */
+  schemaContract: schemaContractSchema.optional(),
 });
 export type TableConfig = z.infer<typeof tableConfigSchema>;

@@ -3,11 +3,52 @@ import { TributaryError } from '../errors.js';
 import { parseTableName } from '../lake/table-name.js';
 import { quoteLiteral } from '../engine/sql.js';
 import { newId } from '../util/ids.js';
+import type { TableChange } from '../catalog/types.js';
+import type { WrittenFiles } from '../lake/lake.js';
 import { emptyReport, type SourceConfigBase, type SourceContext, type SourceReport } from './connector.js';
+import { contractBatch, policy, resolveSchemaContract, writeRejects } from './schema-contract.js';
 
 /** The lineage columns every source's rows get, as a SELECT list: when, from which source, in which batch. */
 export function lineageColumns(source: string, batchId: string): string {
   return `CAST(${quoteLiteral(new Date().toISOString())} AS TIMESTAMPTZ) AS _ingested_at, ${quoteLiteral(source)} AS _source, ${quoteLiteral(batchId)} AS _batch_id`;
+}
+
+/** A batch written under its table's schema contract: the rows kept, the rows set aside, what changed. */
+export interface ContractedWrite {
+  written: WrittenFiles;
+  /** The rejects table's change (rows `discard_row` set aside), if any. */
+  rejects: TableChange | undefined;
+  rejectedRows: number;
+  /** Schema changes the batch makes or refused columns it dropped, for the report. */
+  schemaChanges: string[];
+}
+
+/**
+ * Writes a batch's rows (`inner`, without lineage) to `table` under the table's schema contract, lineage added: a
+ * refused change throws (nothing written), rows `discard_row` sets aside go to `<table>_rejects` with their reason.
+ * `write` writes the SELECT of the rows kept (the caller may merge them with the table's rows first).
+ */
+export async function writeContracted(
+  ctx: SourceContext,
+  config: SourceConfigBase,
+  table: string,
+  inner: string,
+  lineage: string,
+  write: (select: string) => Promise<WrittenFiles>,
+  options: { passthrough?: readonly string[] } = {},
+): Promise<ContractedWrite> {
+  const contract = resolveSchemaContract(ctx.lake, table, { name: ctx.name, schemaContract: config.schemaContract });
+  const planned = await contractBatch(ctx.lake, contract, inner, `sources.${ctx.name}`, options);
+  const written = await write(`SELECT *, ${lineage} FROM (${planned.select})`);
+  let rejects: Awaited<ReturnType<typeof writeRejects>>;
+  try {
+    rejects = await writeRejects(ctx.lake, table, planned.rejects && `SELECT *, ${lineage} FROM (${planned.rejects})`, { source: ctx.name });
+  } catch (err) {
+    await ctx.lake.abandon(written.files);
+    throw err;
+  }
+  const dropped = planned.discarded.map((c) => `column ${c} dropped (${policy(contract, 'columns')})`);
+  return { written, rejects: rejects.change, rejectedRows: rejects.rows, schemaChanges: [...planned.changes, ...dropped] };
 }
 
 /** A batch of a cursor-style source: a DuckDB relation holding its rows, and the state once they are committed. */
@@ -47,10 +88,16 @@ export async function appendBatches(ctx: SourceContext, config: SourceConfigBase
     report.discovered++;
     try {
       const batchId = newId('b');
-      const select = `SELECT *, ${lineageColumns(ctx.name, batchId)} FROM (${batch.select})`;
-      const written = await ctx.lake.writeFiles(table, select);
-      if (batch.expectedRows !== undefined && written.rowCount !== batch.expectedRows) {
-        await ctx.lake.abandon(written.files);
+      const { written, rejects, rejectedRows, schemaChanges } = await writeContracted(
+        ctx,
+        config,
+        table,
+        batch.select,
+        lineageColumns(ctx.name, batchId),
+        (select) => ctx.lake.writeFiles(table, select),
+      );
+      if (batch.expectedRows !== undefined && written.rowCount + rejectedRows !== batch.expectedRows) {
+        await ctx.lake.abandon([...written.files, ...(rejects?.addFiles ?? [])]);
         throw (
           batch.miscounted?.(written.rowCount) ??
           new TributaryError(
@@ -61,13 +108,15 @@ export async function appendBatches(ctx: SourceContext, config: SourceConfigBase
       }
       const result = await ctx.lake.commit({
         ...(ctx.runId ? { runId: ctx.runId } : {}),
-        changes: [ctx.lake.change(written, 'append', { source: ctx.name, batch: batch.describe })],
+        changes: [ctx.lake.change(written, 'append', { source: ctx.name, batch: batch.describe }), ...(rejects ? [rejects] : [])],
         parts: [ctx.lake.catalog.sourceStates.advance({ source: ctx.name, expectedVersion: version, state: batch.state })],
       });
       version++;
       const hash = createHash('sha256').update(JSON.stringify(batch.state)).digest('hex');
-      report.ingested.push({ path: batch.describe, hash, rows: written.rowCount, rejectedRows: 0, snapshotId: result.snapshots[table]!, replacedRows: 0 });
+      report.ingested.push({ path: batch.describe, hash, rows: written.rowCount, rejectedRows, snapshotId: result.snapshots[table]!, replacedRows: 0 });
       report.rows += written.rowCount;
+      report.rejectedRows += rejectedRows;
+      for (const c of schemaChanges) if (!report.schemaChanges.includes(c)) report.schemaChanges.push(c);
       ctx.onProgress?.({ source: ctx.name, phase: 'committing', done: report.discovered, total: report.discovered });
     } finally {
       await batch.release?.();

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Refusal } from './files/precheck.js';
+import type { SchemaContract } from '../lake/config.js';
 import type { Lake } from '../lake/lake.js';
 
 /**
@@ -37,11 +38,13 @@ export interface SourceConnector<C extends SourceConfigBase = SourceConfigBase> 
   ingest(ctx: SourceContext, config: C): Promise<SourceReport>;
 }
 
-/** What every source's config has: its kind and the table it lands in. */
+/** What every source's config has: its kind and the table it lands in (and, if it says, its schema contract). */
 export interface SourceConfigBase {
   kind: string;
   /** Target lake table, `layer.table`. */
   into: string;
+  /** What a batch may change in its table's schema (sources/schema-contract.ts); over the table's own. */
+  schemaContract?: SchemaContract | undefined;
 }
 
 export interface SourceContext {
@@ -120,6 +123,11 @@ export interface SourceReport {
   skipped: { path: string; reason: string }[];
   /** Things worth a look that did not stop the run, e.g. a glob that matched no file. */
   warnings: string[];
+  /**
+   * What the ingestion changed in its table's schema, or dropped by its schema contract: `new column note (VARCHAR)`,
+   * `column amount: BIGINT → DOUBLE`, `column coupon of the files dropped (… is 'discard_value')`.
+   */
+  schemaChanges: string[];
   rows: number;
   rejectedRows: number;
 }
@@ -137,6 +145,7 @@ export function emptyReport(source: string, table: string, unit = 'batch'): Sour
     quarantined: [],
     skipped: [],
     warnings: [],
+    schemaChanges: [],
     rows: 0,
     rejectedRows: 0,
   };

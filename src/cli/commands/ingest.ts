@@ -117,6 +117,7 @@ async function poll(cmd: Command, lake: Lake, names: string[], interval: number,
           for (const s of report.sources) {
             for (const q of s.quarantined) print(`  quarantined #${q.id} ${q.path}: ${q.reason}`);
             for (const w of s.warnings) print(`  warning: source ${s.source}: ${w}`);
+            for (const c of s.schemaChanges) print(`  schema of ${s.table}: ${c}`);
           }
         }
       } catch (err) {
@@ -156,6 +157,7 @@ function describe(report: IngestRunReport): string {
     for (const f of s.ingested) if (f.replacedRows) lines.push(`${f.path} changed: its new version replaced the ${f.replacedRows} row(s) of the previous one`);
     for (const f of s.skipped) lines.push(`warning: skipped ${f.path}: ${f.reason}`);
     for (const w of s.warnings) lines.push(`warning: source ${s.source}: ${w}`);
+    for (const c of s.schemaChanges) lines.push(`schema of ${s.table}: ${c}`);
     if (s.rejectedRows) lines.push(`${s.rejectedRows} rejected row(s) of ${s.source} are in ${s.table}_rejects`);
   }
   lines.push(`run ${report.runId}: ${report.status}`);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { schemaContractSchema } from '../../lake/config.js';
 import { tableNameSchema } from '../../lake/table-name.js';
 
 /** The config of a `kind: 'files'` source; its TypeScript types are inferred from these schemas. */
@@ -61,12 +62,13 @@ export const fileSourceSchema = z.strictObject({
    */
   onChange: z.enum(['replace', 'keep']).optional(),
   /**
-   * What a file may change in the table's schema (dlt's schema contract). `types`: 'freeze' (default) reads the
-   * table's columns with the types they have, so a value of another type is a rejected row naming the column and
-   * the type (quarantined with onError: 'quarantine') and a column never silently becomes text; 'evolve' also
-   * accepts a type the table's widens to without loss (INTEGER → BIGINT → DOUBLE, FLOAT → DOUBLE, DECIMAL → DOUBLE,
-   * DATE → TIMESTAMP) and refuses the others the same way.
+   * What a file may change in the table's schema (dlt's schema contract; over `tables[…].schemaContract`). Files are
+   * read with the table's types. `types`: 'freeze' (default) quarantines a file with a value of another type, naming
+   * the column, the table's type and the file's; 'evolve' also takes a type the table's widens to without loss
+   * (INTEGER → BIGINT → DOUBLE, DECIMAL → DOUBLE, DATE → TIMESTAMP) and quarantines the others; 'discard_row' sets
+   * the rows that do not fit aside in `<table>_rejects`. `columns`: 'evolve' (default) adds new columns, 'freeze'
+   * quarantines a file that has one, 'discard_value' drops them, 'discard_row' sets aside the rows with a value in one.
    */
-  schemaContract: z.strictObject({ types: z.enum(['freeze', 'evolve']).optional() }).optional(),
+  schemaContract: schemaContractSchema.optional(),
 });
 export type FileSourceConfig = z.infer<typeof fileSourceSchema>;

@@ -6,10 +6,19 @@ import { fileLiteral, firstLine } from '../../engine/engine.js';
 import { TributaryError, errorMessage } from '../../errors.js';
 import type { Lake, WrittenFiles } from '../../lake/lake.js';
 import { parseTableName } from '../../lake/table-name.js';
-import { effectiveSchemas } from '../../lake/schema-diff.js';
-import { quoteLiteral } from '../../engine/sql.js';
+import { quoteIdent, quoteLiteral } from '../../engine/sql.js';
 import { newId } from '../../util/ids.js';
 import { emptyReport, type IngestOptions, type IngestProgress, type SourceReport } from '../connector.js';
+import {
+  expectedColumns,
+  LINEAGE_COLUMNS,
+  planColumns,
+  plannedSelects,
+  policy,
+  type ResolvedSchemaContract,
+  resolveSchemaContract,
+  widensWithoutLoss,
+} from '../schema-contract.js';
 import { discover, displayPath, fingerprint, formatFromPath, mapLimit, readHead, type DiscoveredFile } from './files.js';
 import { DEFAULT_MAX_COLUMNS, DEFAULT_MAX_LINE_SIZE, fileLineProblem, headLineProblem, holdsLines, readLeadingLines } from './csv-lines.js';
 import { checkHead, csvHeader, declaredColumns, duplicateColumns, reservedColumns, validateColumns, type Refusal } from './precheck.js';
@@ -137,6 +146,7 @@ export async function ingestSource(
       if (paths.has(f.path)) previous.set(f.path, [...(previous.get(f.path) ?? []), f.fileHash]);
     }
   }
+  const contract = resolveSchemaContract(lake, table, { name, schemaContract: source.schemaContract });
   const ctx: Ctx = {
     lake,
     name,
@@ -147,7 +157,8 @@ export async function ingestSource(
     options,
     columns: new Map(),
     previous,
-    tableTypes: await tableTypes(lake, table),
+    contract,
+    tableTypes: await expectedColumns(lake, contract),
     pinned: new Set(),
     done: 0,
     total: candidates.reduce((n, f) => n + f.sizeBytes, 0),
@@ -202,6 +213,7 @@ export async function ingestSource(
         }
       }
     }
+    refusal ??= contractColumnsRefusal(ctx, columns);
     if (refusal) {
       await refuse(ctx, file, refusal);
       continue;
@@ -240,7 +252,9 @@ interface Ctx {
   columns: Map<string, string[]>;
   /** Content hashes of the earlier versions of candidate files, by path (what `onChange: 'replace'` takes out). */
   previous: Map<string, string[]>;
-  /** The types of the table's columns (when it exists): files are read with them (`schemaContract.types`). */
+  /** The table's schema contract (sources/schema-contract.ts). */
+  contract: ResolvedSchemaContract;
+  /** The types of the table's columns (its contract's, or its own when it exists): files are read with them. */
   tableTypes: Record<string, string>;
   /** With `types: 'evolve'`: columns a batch tried to change in a way that loses values, read with the table's type. */
   pinned: Set<string>;
@@ -270,29 +284,6 @@ function declaredTypes(source: FileSourceConfig, columns: readonly string[]): Re
   return out;
 }
 
-const LINEAGE = new Set(['_ingested_at', '_source', '_batch_id', '_source_file', '_file_hash']);
-
-/** The table's columns and types at its current snapshot (an append adds to its parent's columns), lineage aside. */
-async function tableTypes(lake: Lake, table: string): Promise<Record<string, string>> {
-  if (!(await lake.catalog.getTable(table))) return {};
-  const history = await lake.history(table);
-  const current = history.find((s) => !s.expired) ?? history[0];
-  if (!current) return {};
-  const columns = effectiveSchemas(history).get(current.snapshotId) ?? current.schema;
-  return Object.fromEntries(columns.filter((c) => !LINEAGE.has(c.name)).map((c) => [c.name, c.type]));
-}
-
-const INTEGERS = ['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT'];
-/** Does a column of type `from` widen to `to` without losing a value? */
-export function widensWithoutLoss(from: string, to: string): boolean {
-  if (from === to) return true;
-  const f = from.toUpperCase();
-  const t = to.toUpperCase();
-  if (INTEGERS.includes(f) && INTEGERS.includes(t)) return INTEGERS.indexOf(t) >= INTEGERS.indexOf(f);
-  if ((INTEGERS.includes(f) || f === 'FLOAT' || f.startsWith('DECIMAL')) && t === 'DOUBLE') return true;
-  return f === 'DATE' && (t === 'TIMESTAMP' || t === 'TIMESTAMP WITH TIME ZONE');
-}
-
 interface RejectSummary {
   path: string;
   line: number;
@@ -307,7 +298,7 @@ async function ingestBatch(ctx: Ctx, shape: Shape, files: DiscoveredFile[], wide
   const { format } = shape;
   const present = files.flatMap((f) => ctx.columns.get(f.hash) ?? []);
   // The table's own types first (a file cannot silently change them), then what the config declares.
-  const evolve = ctx.source.schemaContract?.types === 'evolve';
+  const evolve = ctx.contract.types === 'evolve' && !ctx.contract.declared;
   const pinned = Object.fromEntries(Object.entries(ctx.tableTypes).filter(([c]) => present.includes(c) && !(c in widened) && (!evolve || ctx.pinned.has(c))));
   const declared = { ...pinned, ...declaredTypes(ctx.source, present) };
   const meta: BatchMeta = { source: ctx.name, batchId: newId('b'), ingestedAt: new Date() };
@@ -324,13 +315,28 @@ async function ingestBatch(ctx: Ctx, shape: Shape, files: DiscoveredFile[], wide
   };
   ctx.options.onProgress?.({ source: ctx.name, phase: 'reading', done: ctx.done, total: ctx.total });
 
+  // New columns under 'discard_value' (dropped) or 'discard_row' (rows holding a value in one set aside).
+  let select = dataSelect(plan, meta);
+  let contractRejects: string | undefined;
+  const unknown = Object.keys(ctx.tableTypes).length ? [...new Set(present)].filter((c) => !(c in ctx.tableTypes) && !LINEAGE_COLUMNS.has(c)) : [];
+  if (unknown.length && (ctx.contract.columns === 'discard_value' || ctx.contract.columns === 'discard_row')) {
+    // Types are the reader's business here (pinned above): only the columns are planned.
+    const columnPlan = planColumns({ ...ctx.contract, types: 'evolve' }, ctx.tableTypes, await lake.engine.describe(select));
+    const planned = plannedSelects(columnPlan, select, {
+      lineOffset: format === 'csv' && ctx.source.csv?.header !== false ? 1 + (ctx.source.csv?.skip ?? 0) : 0,
+    });
+    select = planned.select;
+    contractRejects = planned.rejects;
+    for (const c of columnPlan.discarded) note(ctx, `column ${c} of the files dropped (${policy(ctx.contract, 'columns')})`);
+  }
+
   let written: WrittenFiles;
   try {
     const bytes = files.reduce((n, f) => n + f.sizeBytes, 0);
     const onProgress = (percent: number) =>
       ctx.options.onProgress?.({ source: ctx.name, phase: 'reading', done: ctx.done + Math.round((bytes * percent) / 100), total: ctx.total });
     // Bronze rows carry their file; keeping a batch's row order would cost DuckDB memory in proportion to the input.
-    written = await lake.writeFiles(ctx.table, dataSelect(plan, meta), { onProgress, preserveOrder: false });
+    written = await lake.writeFiles(ctx.table, select, { onProgress, preserveOrder: false });
   } catch (err) {
     await dropRejects();
     // The lake's side failing (disk full, a file removed under the write) is never the input's fault.
@@ -379,23 +385,44 @@ async function ingestBatch(ctx: Ctx, shape: Shape, files: DiscoveredFile[], wide
       }
     }
     const rejects = await listRejects(ctx, plan, meta);
+    // A value that does not fit a type the table holds (not one the source declares) is a schema change.
+    const sourceTypes = declaredTypes(ctx.source, present);
+    const conflicts = rejects.filter((r) => r.errorType === 'CAST' && r.column && r.column in pinned && !(r.column in sourceTypes));
+    const routed = ctx.contract.types === 'discard_row' ? rejects.filter((r) => !conflicts.includes(r)) : rejects;
+    const setAside = contractRejects ? await contractRejectCounts(ctx, contractRejects) : new Map<string, number>();
     // An inferred type that later rows do not fit is the sampler's mistake, not the data's: widen to text and re-read.
     const widen = [
       ...new Set(rejects.filter((r) => r.errorType === 'CAST' && r.column && !(r.column in declared) && !(r.column in widened)).map((r) => r.column!)),
     ];
-    if (widen.length && format === 'csv') {
+    if (conflicts.length && ctx.contract.types !== 'discard_row') {
+      await discard();
+      const bad = new Set(conflicts.map((r) => r.path));
+      for (const file of files.filter((f) => bad.has(f.displayPath))) {
+        const mine = conflicts.filter((r) => r.path === file.displayPath);
+        const first = mine[0]!;
+        const column = first.column!;
+        const now = await readType(ctx, shape, file, column);
+        await refuse(ctx, file, {
+          code: 'schema_contract',
+          reason: `column ${column} reads as ${now ?? 'another type'}, but ${ctx.table} holds it as ${pinned[column]} (${policy(ctx.contract, 'types')}${ctx.contract.types === 'evolve' && now ? `: ${pinned[column]} does not widen to ${now} without loss` : ''}); first at line ${first.line}: ${first.reason}`,
+          details: { column, tableType: pinned[column], fileType: now ?? null, rejects: mine.slice(0, 20) },
+        });
+      }
+      const good = files.filter((f) => !bad.has(f.displayPath));
+      if (good.length) next = () => ingestBatch(ctx, shape, good, widened);
+    } else if (widen.length && format === 'csv') {
       await discard();
       next = () => ingestBatch(ctx, shape, files, { ...widened, ...Object.fromEntries(widen.map((c) => [c, 'VARCHAR'])) });
-    } else if (rejects.length && ctx.policy === 'fail') {
-      const r = rejects[0]!;
+    } else if (routed.length && ctx.policy === 'fail') {
+      const r = routed[0]!;
       throw new TributaryError('INGEST_FAILED', `${r.path}: line ${r.line}${r.column ? `, column ${r.column}` : ''}: ${r.reason}`, {
         hint: `source ${ctx.name} has onError: 'fail'; use 'reject' to keep going and collect bad rows`,
       });
-    } else if (rejects.length && ctx.policy === 'quarantine') {
+    } else if (routed.length && ctx.policy === 'quarantine') {
       await discard();
-      const bad = new Set(rejects.map((r) => r.path));
+      const bad = new Set(routed.map((r) => r.path));
       for (const file of files.filter((f) => bad.has(f.displayPath))) {
-        const mine = rejects.filter((r) => r.path === file.displayPath);
+        const mine = routed.filter((r) => r.path === file.displayPath);
         await refuse(ctx, file, {
           code: 'rows_rejected',
           reason: `${new Set(mine.map((r) => r.line)).size} row(s) could not be read, first at line ${mine[0]!.line}: ${mine[0]!.reason}`,
@@ -406,8 +433,9 @@ async function ingestBatch(ctx: Ctx, shape: Shape, files: DiscoveredFile[], wide
       if (good.length) next = () => ingestBatch(ctx, shape, good, widened);
     } else {
       const changes: TableChange[] = [lake.change(written, 'append', { batchId: meta.batchId, files: files.length })];
-      if (rejects.length) {
-        const rejected = await lake.writeFiles(`${ctx.table}_rejects`, rejectsSelect(plan, meta)!);
+      const rejectsOf = [...(rejects.length ? [rejectsSelect(plan, meta)!] : []), ...(setAside.size ? [contractRejects!] : [])];
+      if (rejectsOf.length) {
+        const rejected = await lake.writeFiles(`${ctx.table}_rejects`, rejectsOf.map((s) => `SELECT * FROM (${s})`).join(' UNION ALL BY NAME '));
         pending.push(...rejected.files.map((f) => f.path));
         changes.push(lake.change(rejected, 'append', { batchId: meta.batchId }));
       }
@@ -416,7 +444,8 @@ async function ingestBatch(ctx: Ctx, shape: Shape, files: DiscoveredFile[], wide
       const replaced = superseded.length ? await supersede(ctx, changes, superseded, pending) : new Map<string, number>();
       const rowsByFile = await countRowsByFile(ctx, written, files);
       pending.length = 0; // from here on, Lake.commit owns the files
-      const rest = await commitBatch(ctx, files, meta, changes, rowsByFile, rejects, superseded, replaced);
+      const rest = await commitBatch(ctx, files, meta, changes, rowsByFile, rejects, superseded, replaced, setAside);
+      recordSchemaChanges(ctx, written);
       if (rest.length) next = () => ingestBatch(ctx, shape, rest, widened);
     }
   } catch (err) {
@@ -441,8 +470,10 @@ async function commitBatch(
   rejects: RejectSummary[],
   superseded: readonly string[] = [],
   replaced: ReadonlyMap<string, number> = new Map(),
+  setAside: ReadonlyMap<string, number> = new Map(),
 ): Promise<DiscoveredFile[]> {
-  const rejectedRows = (f: DiscoveredFile) => new Set(rejects.filter((r) => r.path === f.displayPath).map((r) => r.line)).size;
+  const rejectedRows = (f: DiscoveredFile) =>
+    new Set(rejects.filter((r) => r.path === f.displayPath).map((r) => r.line)).size + (setAside.get(f.displayPath) ?? 0);
   ctx.options.onProgress?.({ source: ctx.name, phase: 'committing', done: ctx.done, total: ctx.total });
   let snapshotId: number;
   try {
@@ -593,6 +624,68 @@ function vanished(ctx: Ctx, file: DiscoveredFile): void {
 }
 
 /** A file that cannot be ingested: stop (policy fail) or keep a copy in quarantine with the reason. */
+/** With `columns: 'freeze'`, a file with a column its table does not have is refused before it is read (and one lacking a required column of the table's contract). */
+function contractColumnsRefusal(ctx: Ctx, columns: readonly string[]): Refusal | undefined {
+  const { contract } = ctx;
+  const missing = (contract.declared ?? []).filter((c) => !c.nullable && !columns.includes(c.name)).map((c) => c.name);
+  if (missing.length)
+    return {
+      code: 'schema_contract',
+      reason: `column(s) ${missing.join(', ')} of ${ctx.table}'s contract (${ctx.lake.tableConfig(ctx.table).contract}) are missing and not nullable`,
+    };
+  if (contract.columns !== 'freeze' || !Object.keys(ctx.tableTypes).length) return undefined;
+  const unknown = columns.filter((c) => !(c in ctx.tableTypes) && !LINEAGE_COLUMNS.has(c));
+  if (!unknown.length) return undefined;
+  return {
+    code: 'schema_contract',
+    reason: `new column(s) ${unknown.join(', ')} not in ${ctx.table} (${policy(contract, 'columns')}); allow them with schemaContract: { columns: 'evolve' }, or drop them with 'discard_value'`,
+    details: { columns: unknown },
+  };
+}
+
+/** The type DuckDB reads a column of a file as, left to itself (for messages); undefined if it cannot tell. */
+async function readType(ctx: Ctx, shape: Shape, file: DiscoveredFile, column: string): Promise<string | undefined> {
+  const rejectsId = `t${newId('').replace(/[^A-Za-z0-9]/g, '_')}`;
+  const plan: ReadPlan = {
+    format: shape.format,
+    files: [file],
+    csv: ctx.source.csv,
+    types: {},
+    rejectsId,
+    ...(shape.delimiter !== undefined ? { delimiter: shape.delimiter } : {}),
+  };
+  try {
+    const columns = await ctx.lake.engine.describe(`SELECT ${quoteIdent(column)} FROM ${sourceRelation(plan)}`);
+    return columns[0]?.type;
+  } catch {
+    return undefined;
+  } finally {
+    for (const sql of dropRejectsTables(plan)) await ctx.lake.engine.run(sql).catch(() => undefined);
+  }
+}
+
+/** Rows set aside by `discard_row`, per file. */
+async function contractRejectCounts(ctx: Ctx, rejects: string): Promise<Map<string, number>> {
+  const result = await ctx.lake.engine.query(`SELECT "_source_file" AS f, count(*) AS n FROM (${rejects}) GROUP BY 1`);
+  return new Map(result.rows.map((r) => [String(r.f), Number(r.n)]));
+}
+
+/** A schema change a committed batch made (new columns, widened types), for the report; later batches know it. */
+function recordSchemaChanges(ctx: Ctx, written: WrittenFiles): void {
+  const known = Object.keys(ctx.tableTypes).length > 0;
+  for (const c of written.schema) {
+    if (LINEAGE_COLUMNS.has(c.name)) continue;
+    const was = ctx.tableTypes[c.name];
+    if (was === undefined && known) note(ctx, `new column ${c.name} (${c.type})`);
+    else if (was !== undefined && was !== c.type) note(ctx, `column ${c.name}: ${was} → ${c.type}`);
+    ctx.tableTypes[c.name] = c.type;
+  }
+}
+
+function note(ctx: Ctx, change: string): void {
+  if (!ctx.report.schemaChanges.includes(change)) ctx.report.schemaChanges.push(change);
+}
+
 async function refuse(ctx: Ctx, file: DiscoveredFile, refusal: Refusal): Promise<void> {
   if (ctx.policy === 'fail') {
     throw new TributaryError('INGEST_FAILED', `${file.displayPath}: ${refusal.reason}`, {

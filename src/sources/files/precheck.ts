@@ -12,7 +12,8 @@ export interface Refusal {
     | 'unreadable'
     | 'mixed_line_endings'
     | 'too_many_columns'
-    | 'rows_rejected';
+    | 'rows_rejected'
+    | 'schema_contract';
   reason: string;
   details?: Record<string, unknown>;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { schemaContractSchema } from '../../lake/config.js';
 import { tableNameSchema } from '../../lake/table-name.js';
 import { durationSchema } from '../../util/duration.js';
 
@@ -119,6 +120,12 @@ const resourceFields = {
    */
   columns: z.record(z.string(), z.string().min(1)).optional(),
   lookup: lookupSchema.optional(),
+  /**
+   * What a poll's records may change in the table's schema (sources/schema-contract.ts): a field whose type differs
+   * from the table's is refused by default (\`types: 'freeze'\`), new fields added (\`columns: 'evolve'\`). A
+   * resource without one takes its source's.
+   */
+  schemaContract: schemaContractSchema.optional(),
 };
 
 export const httpResourceSchema = z.strictObject({

@@ -9,6 +9,7 @@ import { parseTableName } from '../../lake/table-name.js';
 import { toMillis } from '../../util/duration.js';
 import { newId } from '../../util/ids.js';
 import { lineageColumns } from '../batches.js';
+import { contractBatch, policy, resolveSchemaContract, writeRejects } from '../schema-contract.js';
 import { emptyReport, type SourceConnector, type SourceContext, type SourceReport } from '../connector.js';
 import { HttpClient, HttpStatusError, snippet, type HttpResponse } from './client.js';
 import { type HttpResourceConfig, type HttpSourceConfig, httpSourceSchema } from './config.js';
@@ -87,7 +88,15 @@ function resourcesOf(ctx: SourceContext, config: HttpSourceConfig): Resource[] {
     maxResponseBytes: _m,
     ...own
   } = config;
-  const all: Resource[] = [{ ...own, name: ctx.name }, ...Object.entries(resources ?? {}).map(([name, r]) => ({ ...r, name }))];
+  // A resource's schema contract is its own, else its source's.
+  const all: Resource[] = [
+    { ...own, name: ctx.name },
+    ...Object.entries(resources ?? {}).map(([name, r]) => ({
+      ...r,
+      name,
+      ...((r.schemaContract ?? own.schemaContract) ? { schemaContract: r.schemaContract ?? own.schemaContract } : {}),
+    })),
+  ];
   const names = all.map((r) => r.name);
   for (const r of all) {
     if (typeof r.parent === 'string' && !names.includes(r.parent)) {
@@ -593,48 +602,29 @@ function objectLimit(longest: number): number {
   return Math.max(16 * 1024 * 1024, longest + 1024);
 }
 
-/** Inferred types that may be read as the table's type without losing anything. */
-function widens(from: string, to: string): boolean {
-  if (from === to || to === 'VARCHAR' || to === 'JSON' || from === 'JSON') return true;
-  const ints = ['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT'];
-  if (ints.includes(from) && (ints.indexOf(to) >= ints.indexOf(from) || to === 'DOUBLE' || to.startsWith('DECIMAL'))) return true;
-  if (from === 'DATE' && to.startsWith('TIMESTAMP')) return true;
-  return false;
-}
-
-/** The SELECT of a resource's records, typed: declared columns as declared, the table's as the table has them. */
+/**
+ * The SELECT of a resource's records, typed: declared columns as declared, the others as DuckDB infers them from
+ * every record (the table's schema contract then decides what a type the table holds otherwise does: recordsChange).
+ */
 async function recordsSelect(poll: Poll, run: ResourceRun): Promise<string> {
   const { ctx } = poll;
   const file = quoteLiteral(run.recordsFile);
-  const at = run.resource.name === ctx.name ? poll.where : `${poll.where}.resources.${run.resource.name}`;
   const inferred = await ctx.lake.engine.describe(
     `SELECT * FROM read_json(${file}, format = 'newline_delimited', sample_size = -1, maximum_object_size = ${objectLimit(run.longest)})`,
   );
-  const table = parseTableName(run.resource.into).name;
-  const current = (await ctx.lake.catalog.getTable(table)) ? await ctx.lake.catalog.resolveSnapshot(table) : undefined;
   const declared = run.resource.columns ?? {};
-  const types: [string, string][] = inferred.map((c) => {
-    if (declared[c.name]) return [c.name, declared[c.name]!];
-    const was = current?.snapshot.schema.find((s) => s.name === c.name)?.type;
-    if (was && was !== c.type) {
-      if (!widens(c.type, was)) {
-        throw new TributaryError(
-          'INVALID_INPUT',
-          `${at}: field "${c.name}" now reads as ${c.type}, but ${table} holds it as ${was}; nothing of ${run.resource.name} committed`,
-          { hint: `declare its type in ${at}.columns (e.g. { ${c.name}: '${was === 'BIGINT' ? 'DOUBLE' : 'VARCHAR'}' }), or drop ${table}` },
-        );
-      }
-      return [c.name, was];
-    }
-    return [c.name, c.type];
-  });
+  const types: [string, string][] = inferred.map((c) => [c.name, declared[c.name] ?? c.type]);
   for (const [name, type] of Object.entries(declared)) if (!types.some(([n]) => n === name)) types.push([name, type]);
   const columns = `{${types.map(([n, t]) => `${quoteLiteral(n)}: ${quoteLiteral(t)}`).join(', ')}}`;
   return `SELECT * FROM read_json(${file}, format = 'newline_delimited', columns = ${columns}, maximum_object_size = ${objectLimit(run.longest)})`;
 }
 
 /** Writes one resource's records as its disposition says: the change its commit makes. */
-async function recordsChange(poll: Poll, run: ResourceRun, batchId: string): Promise<{ change?: TableChange; rows: number }> {
+async function recordsChange(
+  poll: Poll,
+  run: ResourceRun,
+  batchId: string,
+): Promise<{ change?: TableChange; rows: number; rejects?: TableChange; rejectedRows: number; schemaChanges: string[] }> {
   const { ctx } = poll;
   const table = parseTableName(run.resource.into).name;
   const describe = `${run.records} record(s) of ${run.resource.name} in ${run.pages} page(s)`;
@@ -665,6 +655,29 @@ async function recordsChange(poll: Poll, run: ResourceRun, batchId: string): Pro
       );
     }
   }
+  // The table's schema contract: a type it holds otherwise, a new field (declared columns are the config's decision).
+  let rejected: { change: TableChange | undefined; rows: number } = { change: undefined, rows: 0 };
+  const schemaChanges: string[] = [];
+  if (run.records > 0) {
+    const contract = resolveSchemaContract(ctx.lake, table, { name: ctx.name, schemaContract: run.resource.schemaContract });
+    let planned: Awaited<ReturnType<typeof contractBatch>>;
+    try {
+      planned = await contractBatch(ctx.lake, contract, select, at, { passthrough: [ORD, ...declared.map(([n]) => n)], internal: [ORD] });
+    } catch (err) {
+      if (!(err instanceof TributaryError)) throw err;
+      throw new TributaryError(
+        'INVALID_INPUT',
+        err.message.replace(/; nothing committed$/, `; nothing of ${run.resource.name} committed`),
+        err.hint ? { hint: err.hint } : {},
+      );
+    }
+    select = planned.select;
+    schemaChanges.push(...planned.changes, ...planned.discarded.map((c) => `field ${c} dropped (${policy(contract, 'columns')})`));
+    rejected = await writeRejects(ctx.lake, table, planned.rejects && `SELECT *, ${lineageColumns(ctx.name, batchId)} FROM (${planned.rejects})`, {
+      source: ctx.name,
+    });
+  }
+  const extra = { rejectedRows: rejected.rows, schemaChanges, ...(rejected.change ? { rejects: rejected.change } : {}) };
   // Records keep the order the API gave them: DuckDB reads the file in order (insertion order is preserved); the
   // ordinal only decides which record of a key wins a merge.
   const lineage = `SELECT * EXCLUDE (${duckIdent(ORD)}), ${lineageColumns(ctx.name, batchId)} FROM (${select})`;
@@ -692,14 +705,16 @@ async function recordsChange(poll: Poll, run: ResourceRun, batchId: string): Pro
         operation: 'merge',
         expectedSnapshot: current?.snapshot.snapshotId ?? 0,
       },
-      rows: run.records,
+      rows: run.records - rejected.rows,
+      ...extra,
     };
   }
-  if (run.records === 0 && disposition !== 'replace' && (exists || declared.length === 0)) return { rows: 0 };
+  if (run.records === 0 && disposition !== 'replace' && (exists || declared.length === 0)) return { rows: 0, ...extra };
   const written = await ctx.lake.writeFiles(table, lineage);
   return {
     change: ctx.lake.change(written, disposition === 'replace' ? 'overwrite' : 'append', { source: ctx.name, batch: describe }),
     rows: written.rowCount,
+    ...extra,
   };
 }
 
@@ -768,12 +783,14 @@ export const httpConnector: SourceConnector<HttpSourceConfig> = {
       const good = runs.filter((r) => !r.failed);
       ctx.onProgress?.({ source: ctx.name, phase: 'committing', done: resources.length, total: resources.length });
       const batchId = newId('b');
-      const typed = new Map<ResourceRun, { change?: TableChange; table: string; rows: number }>();
+      const typed = new Map<ResourceRun, { change?: TableChange; rejects?: TableChange; table: string; rows: number; rejectedRows: number }>();
       for (const run of good) {
         try {
-          const { change, rows } = await recordsChange(poll, run, batchId);
+          const { change, rows, rejects, rejectedRows, schemaChanges } = await recordsChange(poll, run, batchId);
           if (change) written.push(...change.addFiles);
-          typed.set(run, { ...(change ? { change } : {}), table: parseTableName(run.resource.into).name, rows });
+          if (rejects) written.push(...rejects.addFiles);
+          for (const c of schemaChanges) report.schemaChanges.push(`${run.resource.name}: ${c}`);
+          typed.set(run, { ...(change ? { change } : {}), ...(rejects ? { rejects } : {}), table: parseTableName(run.resource.into).name, rows, rejectedRows });
         } catch (err) {
           if (!(err instanceof TributaryError) || err.code !== 'INVALID_INPUT') throw err;
           run.failed = err.message;
@@ -794,14 +811,16 @@ export const httpConnector: SourceConnector<HttpSourceConfig> = {
         if (run.failed || family === undefined) continue;
         run.failed = `not committed: ${family}, of the same family, failed`;
         report.skipped.push({ path: run.resource.name, reason: `read, but not committed: ${family}, a resource of the same family, failed` });
-        const files = typed.get(run)?.change?.addFiles ?? [];
+        const files = [...(typed.get(run)?.change?.addFiles ?? []), ...(typed.get(run)?.rejects?.addFiles ?? [])];
         if (files.length) {
           await ctx.lake.abandon(files);
           const gone = new Set(files.map((f) => f.path));
           written.splice(0, written.length, ...written.filter((f) => !gone.has(f.path)));
         }
       }
-      const changes: TableChange[] = [...typed.entries()].filter(([run, t]) => !run.failed && t.change).map(([, t]) => t.change!);
+      const changes: TableChange[] = [...typed.entries()]
+        .filter(([run]) => !run.failed)
+        .flatMap(([, t]) => [t.change, t.rejects].filter((c): c is TableChange => c !== undefined));
       const landed = good.filter((r) => !r.failed);
       if (landed.some((r) => r.pages > 0)) {
         const files = landed.filter((r) => r.pages > 0).map((r) => quoteLiteral(r.rawFile));
@@ -827,13 +846,14 @@ export const httpConnector: SourceConnector<HttpSourceConfig> = {
       ];
       const result = await ctx.lake.commit({ ...(ctx.runId ? { runId: ctx.runId } : {}), changes, parts });
       written.length = 0;
-      for (const [run, { table, rows }] of typed) {
+      for (const [run, { table, rows, rejectedRows }] of typed) {
         if (run.failed) continue;
+        report.rejectedRows += rejectedRows;
         report.ingested.push({
           path: `${run.resource.name}: ${run.records} record(s), ${run.pages} page(s)`,
           hash: createHash('sha256').update(`${batchId}:${run.resource.name}`).digest('hex'),
           rows,
-          rejectedRows: 0,
+          rejectedRows,
           snapshotId: result.snapshots[table] ?? 0,
           replacedRows: 0,
         });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { schemaContractSchema } from '../../lake/config.js';
 import { identifierSchema, tableNameSchema } from '../../lake/table-name.js';
 
 /** The config of a `kind: 'sql'` source: one table (or query) of a database, into one lake table. */
@@ -72,10 +73,12 @@ export const sqlSourceSchema = z
      */
     softDelete: column.optional(),
     /**
-     * A column whose type changed at the source since the lake table was written is refused (`append`, `merge`: the
-     * table would mix two types): true lets the new type in. New columns are always added (NULL in earlier rows).
+     * What a batch may change in the lake table's schema (sources/schema-contract.ts): a column whose type changed at
+     * the source is refused by default (`types: 'freeze'`), naming both types; new columns are added (`columns: 'evolve'`).
      */
-    allowTypeChanges: z.boolean().optional(),
+    schemaContract: schemaContractSchema.optional(),
+    /** Replaced by `schemaContract` (refused with a message saying so). */
+    allowTypeChanges: z.unknown().optional(),
     /**
      * Largest row read, as text, in bytes (default 16 MiB). Memory use grows with it (DuckDB reads the rows in
      * buffers of twice this size); raise it for tables with large documents or binaries.
@@ -86,6 +89,13 @@ export const sqlSourceSchema = z
   })
   .superRefine((s, ctx) => {
     if ((s.table === undefined) === (s.query === undefined)) ctx.addIssue({ code: 'custom', path: ['table'], message: 'give either table or query' });
+    if (s.allowTypeChanges !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['allowTypeChanges'],
+        message:
+          "allowTypeChanges was replaced by schemaContract: { types: 'evolve' } takes a type the lake's widens to without loss, { types: 'discard_row' } casts to the lake's type and sets aside the rows that do not fit",
+      });
     if (s.disposition === 'append' && !s.cursor)
       ctx.addIssue({ code: 'custom', path: ['cursor'], message: "disposition 'append' reads past a cursor: declare cursor.column" });
     if (s.disposition === 'append' && s.query) ctx.addIssue({ code: 'custom', path: ['query'], message: "disposition 'append' reads a table, not a query" });

@@ -5,7 +5,8 @@ import { TributaryError } from '../../errors.js';
 import { parseTableName } from '../../lake/table-name.js';
 import { toMillis } from '../../util/duration.js';
 import { newId } from '../../util/ids.js';
-import { appendBatches, lineageColumns, type SourceBatch } from '../batches.js';
+import { appendBatches, lineageColumns, type SourceBatch, writeContracted } from '../batches.js';
+import { contractBatch, policy, resolveSchemaContract, writeRejects } from '../schema-contract.js';
 import { emptyReport, type SourceConnector, type SourceContext } from '../connector.js';
 import { type SqlSourceConfig, sqlSourceSchema } from './config.js';
 import { ingestChanges, slotName } from './cdc.js';
@@ -135,32 +136,6 @@ function postgres(reader: SqlReader): PostgresReader {
   return reader;
 }
 
-/**
- * `append` and `merge` add rows to what the lake table holds: a column whose type changed at the source is refused
- * (unless `allowTypeChanges`), naming it with both types, before anything is read. New columns are added.
- */
-async function checkTypes(ctx: SourceContext, config: SqlSourceConfig, plan: Plan): Promise<void> {
-  // cdc reads the values as text (arrays as PostgreSQL writes them): its own types, not compared here.
-  if (config.disposition === 'replace' || config.disposition === undefined || config.disposition === 'cdc' || config.allowTypeChanges) return;
-  const table = parseTableName(config.into, `sources.${ctx.name}.into`).name;
-  if (!(await ctx.lake.catalog.getTable(table))) return;
-  const current = await ctx.lake.catalog.resolveSnapshot(table);
-  if (!current) return;
-  // DuckDB's own names for the new types, to compare with the snapshot's.
-  const described = await ctx.lake.engine.query(`DESCRIBE SELECT ${plan.columns.map((c) => `CAST(NULL AS ${c.duckType}) AS ${duckIdent(c.name)}`).join(', ')}`);
-  for (const row of described.rows) {
-    const was = current.snapshot.schema.find((c) => c.name === row.column_name);
-    if (was && was.type !== row.column_type) {
-      const column = plan.columns.find((c) => c.name === row.column_name)!;
-      throw new TributaryError(
-        'CONFIG_INVALID',
-        `sources.${ctx.name}: column "${column.name}" of ${config.table} is now ${column.sourceType} (${String(row.column_type)} in the lake), but ${table} holds it as ${was.type}`,
-        { hint: `set allowTypeChanges: true to let the new type in, or read the table again from scratch (disposition 'replace', or drop ${table})` },
-      );
-    }
-  }
-}
-
 export const sqlConnector: SourceConnector<SqlSourceConfig> = {
   kind: 'sql',
   schema: sqlSourceSchema,
@@ -207,7 +182,6 @@ export const sqlConnector: SourceConnector<SqlSourceConfig> = {
   async ingest(ctx, config) {
     const plan = await open(ctx, config);
     try {
-      await checkTypes(ctx, config, plan);
       if (config.disposition === 'cdc') return await ingestChanges(ctx, config, postgres(plan.reader), plan.columns);
       if (config.disposition === 'append') return await appendPastCursor(ctx, config, plan);
       if (config.disposition === 'merge') return await mergeByKey(ctx, config, plan);
@@ -241,21 +215,29 @@ async function replaceWhole(ctx: SourceContext, config: SqlSourceConfig, plan: P
     ctx.onProgress?.({ source: ctx.name, phase: 'reading', done: 0, total: 1 });
     const copied = await plan.reader.copy(plan.from, file);
     const batchId = newId('b');
-    const select = `SELECT *, ${lineageColumns(ctx.name, batchId)} FROM (${readCsv(file, plan.columns, config.maxRowBytes)})`;
-    const written = await ctx.lake.writeFiles(table, select, { preserveOrder: false });
-    if (written.rowCount !== copied) {
-      await ctx.lake.abandon(written.files);
-      throw miscounted(ctx, config, copied, written.rowCount);
+    const { written, rejects, rejectedRows, schemaChanges } = await writeContracted(
+      ctx,
+      config,
+      table,
+      readCsv(file, plan.columns, config.maxRowBytes),
+      lineageColumns(ctx.name, batchId),
+      (select) => ctx.lake.writeFiles(table, select, { preserveOrder: false }),
+    );
+    if (written.rowCount + rejectedRows !== copied) {
+      await ctx.lake.abandon([...written.files, ...(rejects?.addFiles ?? [])]);
+      throw miscounted(ctx, config, copied, written.rowCount + rejectedRows);
     }
+    report.schemaChanges.push(...schemaChanges);
+    report.rejectedRows = rejectedRows;
     ctx.onProgress?.({ source: ctx.name, phase: 'committing', done: 1, total: 1 });
     const describe = `${config.table ?? 'query'} (${written.rowCount} rows, full)`;
     const result = await ctx.lake.commit({
       ...(ctx.runId ? { runId: ctx.runId } : {}),
-      changes: [ctx.lake.change(written, 'overwrite', { source: ctx.name, batch: describe })],
+      changes: [ctx.lake.change(written, 'overwrite', { source: ctx.name, batch: describe }), ...(rejects ? [rejects] : [])],
     });
     report.discovered = 1;
     const hash = createHash('sha256').update(`${batchId}`).digest('hex');
-    report.ingested.push({ path: describe, hash, rows: written.rowCount, rejectedRows: 0, snapshotId: result.snapshots[table]!, replacedRows: 0 });
+    report.ingested.push({ path: describe, hash, rows: written.rowCount, rejectedRows, snapshotId: result.snapshots[table]!, replacedRows: 0 });
     report.rows = written.rowCount;
     return report;
   } finally {
@@ -291,11 +273,18 @@ async function mergeByKey(ctx: SourceContext, config: SqlSourceConfig, plan: Pla
     ctx.onProgress?.({ source: ctx.name, phase: 'reading', done: 0, total: 1 });
     const copied = await reader.copy(copy, file);
     const batchId = newId('b');
-    await engine.run(
-      `CREATE OR REPLACE TEMP TABLE ${NEW_ROWS} AS SELECT *, ${lineageColumns(ctx.name, batchId)} FROM (${readCsv(file, plan.columns, config.maxRowBytes)})`,
-    );
+    const lineage = lineageColumns(ctx.name, batchId);
+    const contract = resolveSchemaContract(ctx.lake, table, { name: ctx.name, schemaContract: config.schemaContract });
+    const planned = await contractBatch(ctx.lake, contract, readCsv(file, plan.columns, config.maxRowBytes), `sources.${ctx.name}`);
+    await engine.run(`CREATE OR REPLACE TEMP TABLE ${NEW_ROWS} AS SELECT *, ${lineage} FROM (${planned.select})`);
+    const rejects = await writeRejects(ctx.lake, table, planned.rejects && `SELECT *, ${lineage} FROM (${planned.rejects})`, { source: ctx.name });
     const read = Number((await engine.query(`SELECT count(*) AS n FROM ${NEW_ROWS}`)).rows[0]!.n);
-    if (read !== copied) throw miscounted(ctx, config, copied, read);
+    if (read + rejects.rows !== copied) {
+      await ctx.lake.abandon(rejects.change?.addFiles ?? []);
+      throw miscounted(ctx, config, copied, read + rejects.rows);
+    }
+    report.schemaChanges.push(...planned.changes, ...planned.discarded.map((c) => `column ${c} dropped (${policy(contract, 'columns')})`));
+    report.rejectedRows = rejects.rows;
     // A boolean that is true; a number that is not 0 (MySQL's BIT(1) and TINYINT flags); anything else that is set.
     const flag = config.softDelete ? plan.columns.find((c) => c.name === config.softDelete)!.duckType : undefined;
     const deleted = !config.softDelete
@@ -321,6 +310,7 @@ async function mergeByKey(ctx: SourceContext, config: SqlSourceConfig, plan: Pla
           operation: 'merge',
           expectedSnapshot: current?.snapshot.snapshotId ?? 0,
         },
+        ...(rejects.change ? [rejects.change] : []),
       ],
       parts: next ? [ctx.lake.catalog.sourceStates.advance({ source: ctx.name, expectedVersion: committed?.version ?? 0, state: next })] : [],
     });
@@ -328,7 +318,7 @@ async function mergeByKey(ctx: SourceContext, config: SqlSourceConfig, plan: Pla
     const hash = createHash('sha256')
       .update(JSON.stringify(next ?? batchId))
       .digest('hex');
-    report.ingested.push({ path: describe, hash, rows: read, rejectedRows: 0, snapshotId: result.snapshots[table]!, replacedRows: 0 });
+    report.ingested.push({ path: describe, hash, rows: read, rejectedRows: rejects.rows, snapshotId: result.snapshots[table]!, replacedRows: 0 });
     report.rows = read;
     return report;
   } finally {
