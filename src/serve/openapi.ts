@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { ColumnInfo } from '../catalog/types.js';
+import type { ContractColumn } from '../registry/lake-columns.js';
 import type { EndpointSpec } from '../config/types.js';
 import { quoteIdent } from '../engine/sql.js';
 import type { ServeContext } from './context.js';
@@ -109,14 +110,28 @@ export function nullable(schema: JsonSchema): JsonSchema {
   return schema; // no type: anything, null included
 }
 
-/** A row of a table: every column present, typed, null unless a blocking `not_null` check guarantees a value. */
-export function rowSchema(table: string, columns: readonly ColumnInfo[], notNull: ReadonlySet<string> = new Set()): JsonSchema {
+/**
+ * A row of a table: every column present, typed, null unless a blocking `not_null` check or the table's contract
+ * guarantees a value; with a contract, its descriptions and its enums' symbols.
+ */
+export function rowSchema(
+  table: string,
+  columns: readonly ColumnInfo[],
+  notNull: ReadonlySet<string> = new Set(),
+  contract: readonly ContractColumn[] = [],
+): JsonSchema {
+  const declared = new Map(contract.map((c) => [c.name, c]));
+  const column = (c: ColumnInfo): JsonSchema => {
+    const d = declared.get(c.name);
+    let schema = valueSchema(c.type);
+    if (d?.enum && schema.type === 'string') schema = { ...schema, enum: d.enum };
+    if (!notNull.has(c.name)) schema = nullable(schema);
+    return { ...schema, ...(d?.description ? { description: d.description } : {}), 'x-duckdb-type': c.type };
+  };
   return {
     type: 'object',
     description: `A row of ${table}. With ?fields=, rows hold only the chosen columns.`,
-    properties: Object.fromEntries(
-      columns.map((c) => [c.name, { ...(notNull.has(c.name) ? valueSchema(c.type) : nullable(valueSchema(c.type))), 'x-duckdb-type': c.type }]),
-    ),
+    properties: Object.fromEntries(columns.map((c) => [c.name, column(c)])),
     required: columns.map((c) => c.name),
     additionalProperties: false,
   };
@@ -220,7 +235,7 @@ export class OpenApiDocument {
   constructor(
     private readonly app: FastifyInstance,
     private readonly ctx: ServeContext,
-    private readonly options: { notNull: (table: string) => ReadonlySet<string> },
+    private readonly options: { notNull: (table: string) => ReadonlySet<string>; contract?: (table: string) => readonly ContractColumn[] | undefined },
   ) {}
 
   /** The document for the snapshots served now. */
@@ -251,7 +266,8 @@ export class OpenApiDocument {
     schemas.Error = ERROR_SCHEMA;
     const { ctx } = this;
     const served = ctx.live.list().filter((t) => ctx.live.isExposed(t.name));
-    for (const table of served) schemas[table.name] = rowSchema(table.name, table.columns, this.options.notNull(table.name));
+    for (const table of served)
+      schemas[table.name] = rowSchema(table.name, table.columns, this.options.notNull(table.name), this.options.contract?.(table.name) ?? []);
     const ref = (table: LiveTable) => ({ $ref: `#/components/schemas/${table.name}` });
 
     // A concrete path per served table: OpenAPI matches concrete paths before templated ones, and so do we.

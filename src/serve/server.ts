@@ -23,6 +23,7 @@ import { checkEndpointTables, endpointRoutes } from './routes/endpoints.js';
 import { tableRoutes } from './routes/tables.js';
 import { BadRequest } from './table-query.js';
 import { VERSION } from '../util/version.js';
+import { tableContracts } from './contracts.js';
 import { OpenApiDocument } from './openapi.js';
 import { obj, oneOf, text, typed } from './schema-parts.js';
 import { Metrics } from '../monitoring/metrics.js';
@@ -157,16 +158,20 @@ export async function buildServer(
     },
   });
   // The document adds what only the data knows (a typed path per served table) to the routes' own schemas.
+  const contracts = tableContracts(lake);
   const notNull = (table: string) => {
-    if (orchestration.graph.assets.get(table)?.kind !== 'model') return new Set<string>();
+    // A contract's non-nullable columns hold values: ingestion and decoding refuse the rows that would not.
+    const contracted = (contracts.get(table) ?? []).filter((c) => !c.nullable).map((c) => c.name);
+    if (orchestration.graph.assets.get(table)?.kind !== 'model') return new Set<string>(contracted);
     // A model's snapshot is published only when its blocking checks pass: a `not_null` check guarantees a value.
-    return new Set(
-      (lake.config.checks[table] ?? [])
+    return new Set([
+      ...contracted,
+      ...(lake.config.checks[table] ?? [])
         .filter((c) => c.kind === 'not_null' && (c.severity ?? 'error') === 'error')
         .map((c) => (c as { column: string }).column),
-    );
+    ]);
   };
-  const openapi = new OpenApiDocument(app, ctx, { notNull });
+  const openapi = new OpenApiDocument(app, ctx, { notNull, contract: (table) => contracts.get(table) });
   await app.register(swaggerUi, {
     routePrefix: '/docs',
     uiHooks: { preHandler: async () => void (await openapi.get()) },

@@ -144,6 +144,11 @@ export interface ColumnPlan {
   discarded: string[];
   /** Why the batch is refused, when it is. */
   refusal?: string;
+  /**
+   * What the table's contract says of values (a column that is not nullable, an enum's symbols): rows breaking it
+   * refuse the batch, unless `types: 'discard_row'` (then they are among `rejects`). The caller looks for them.
+   */
+  valueChecks: { when: string; column: string; reason: string }[];
 }
 
 /**
@@ -155,8 +160,10 @@ export function planColumns(
   expected: Record<string, string>,
   incoming: readonly ColumnInfo[],
   passthrough: readonly string[] = [],
+  /** The reader already applied the table's types (files): a type that still differs is not judged again. */
+  readerTyped = false,
 ): ColumnPlan {
-  const plan: ColumnPlan = { project: new Map(), rejects: [], changes: [], discarded: [] };
+  const plan: ColumnPlan = { project: new Map(), rejects: [], changes: [], discarded: [], valueChecks: [] };
   const known = Object.keys(expected).length > 0;
   const refusals: string[] = [];
   for (const c of incoming) {
@@ -180,6 +187,10 @@ export function planColumns(
           reason: `column ${c.name} is not in ${contract.table} (${policy(contract, 'columns')})`,
         });
       }
+      continue;
+    }
+    if (readerTyped && normalize(was) !== normalize(c.type)) {
+      plan.project.set(c.name, id);
       continue;
     }
     if (normalize(was) === normalize(c.type) || c.type === '"NULL"' || c.type === 'NULL') {
@@ -213,9 +224,26 @@ export function planColumns(
       `column ${c.name} is ${c.type}, but ${contract.table} holds it as ${was} (${policy(contract, 'types')}${contract.types === 'evolve' ? `: ${was} does not widen to ${c.type} without loss` : ''})`,
     );
   }
-  // A table with a contract has its columns from the first batch on: those a batch lacks are NULL, if they may be.
+  // A table with a contract has its columns from the first batch on: those a batch lacks are NULL, if they may be;
+  // the values of those it has are what the contract allows (not null, one of the enum's symbols).
   for (const c of contract.declared ?? []) {
-    if (incoming.some((i) => i.name === c.name)) continue;
+    if (incoming.some((i) => i.name === c.name)) {
+      const expr = plan.project.get(c.name);
+      if (expr === undefined) continue;
+      const checks: { when: string; what: string }[] = [];
+      if (!c.nullable) checks.push({ when: `${expr} IS NULL`, what: 'is null, which the contract does not allow' });
+      if (c.enum)
+        checks.push({
+          when: `${expr} IS NOT NULL AND CAST(${expr} AS VARCHAR) NOT IN (${c.enum.map(quoteLiteral).join(', ')})`,
+          what: `is not one of the contract's symbols (${c.enum.join(', ')})`,
+        });
+      for (const k of checks) {
+        const check = { when: k.when, column: c.name, reason: `column ${c.name} ${k.what} (${contract.table}'s contract, ${policy(contract, 'types')})` };
+        if (contract.types === 'discard_row') plan.rejects.push(check);
+        else plan.valueChecks.push(check);
+      }
+      continue;
+    }
     if (!c.nullable) refusals.push(`column ${c.name} of ${contract.table}'s contract is missing (it is not nullable)`);
     else plan.project.set(c.name, `CAST(NULL AS ${c.type})`);
   }
@@ -259,11 +287,32 @@ export async function contractBatch(
 ): Promise<{ select: string; rejects: string | undefined; changes: string[]; discarded: string[] }> {
   const incoming = await lake.engine.describe(inner);
   const plan = planColumns(contract, await expectedColumns(lake, contract), incoming, options.passthrough);
+  const [broken] = await valueViolations(lake, plan, inner);
+  plan.refusal ??= broken && `${broken.reason}, first in row ${broken.row}`;
   if (plan.refusal)
     throw new TributaryError('INGEST_FAILED', `${where}: ${plan.refusal}; nothing committed`, {
       hint: 'change the schemaContract of the source or the table to let the change in (docs/contracts.md, "Schema evolution policies")',
     });
   return { ...plannedSelects(plan, inner, options.internal ? { internal: options.internal } : {}), changes: plan.changes, discarded: plan.discarded };
+}
+
+/**
+ * Rows breaking the contract's value rules: the first one (its reason and row number), or — `byFile` — the first of
+ * each file (`_source_file`, numbered within it).
+ */
+export async function valueViolations(
+  lake: Lake,
+  plan: ColumnPlan,
+  inner: string,
+  byFile = false,
+): Promise<{ file: string | undefined; row: number; reason: string }[]> {
+  if (!plan.valueChecks.length) return [];
+  const reason = `CASE ${plan.valueChecks.map((v) => `WHEN ${v.when} THEN ${quoteLiteral(v.reason)}`).join(' ')} END`;
+  const sql = byFile
+    ? `SELECT "_source_file" AS f, min(n) AS n, arg_min(reason, n) AS reason FROM (SELECT "_source_file", ${reason} AS reason, row_number() OVER (PARTITION BY "_source_file") AS n FROM (${inner}) AS _batch) WHERE reason IS NOT NULL GROUP BY 1`
+    : `SELECT NULL AS f, n, reason FROM (SELECT ${reason} AS reason, row_number() OVER () AS n FROM (${inner}) AS _batch) WHERE reason IS NOT NULL LIMIT 1`;
+  const result = await lake.engine.query(sql);
+  return result.rows.map((r) => ({ file: r.f === null ? undefined : String(r.f), row: Number(r.n), reason: String(r.reason) }));
 }
 
 /** Writes the rows a batch set aside into `<table>_rejects` (no change when there are none). */

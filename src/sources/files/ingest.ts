@@ -15,6 +15,7 @@ import {
   planColumns,
   plannedSelects,
   policy,
+  valueViolations,
   type ResolvedSchemaContract,
   resolveSchemaContract,
   widensWithoutLoss,
@@ -319,12 +320,24 @@ async function ingestBatch(ctx: Ctx, shape: Shape, files: DiscoveredFile[], wide
   let select = dataSelect(plan, meta);
   let contractRejects: string | undefined;
   const unknown = Object.keys(ctx.tableTypes).length ? [...new Set(present)].filter((c) => !(c in ctx.tableTypes) && !LINEAGE_COLUMNS.has(c)) : [];
-  if (unknown.length && (ctx.contract.columns === 'discard_value' || ctx.contract.columns === 'discard_row')) {
-    // Types are the reader's business here (pinned above): only the columns are planned.
-    const columnPlan = planColumns({ ...ctx.contract, types: 'evolve' }, ctx.tableTypes, await lake.engine.describe(select));
-    const planned = plannedSelects(columnPlan, select, {
-      lineOffset: format === 'csv' && ctx.source.csv?.header !== false ? 1 + (ctx.source.csv?.skip ?? 0) : 0,
-    });
+  const lineOffset = format === 'csv' && ctx.source.csv?.header !== false ? 1 + (ctx.source.csv?.skip ?? 0) : 0;
+  if ((unknown.length && (ctx.contract.columns === 'discard_value' || ctx.contract.columns === 'discard_row')) || ctx.contract.declared) {
+    // Types are the reader's business here (pinned above): the columns are planned, and a contract's value rules.
+    const columnPlan = planColumns(ctx.contract, ctx.tableTypes, await lake.engine.describe(select), [], true);
+    const broken = await valueViolations(lake, columnPlan, select, true);
+    if (broken.length) {
+      await dropRejects();
+      const bad = new Map(broken.map((b) => [b.file, b]));
+      for (const file of files.filter((f) => bad.has(f.displayPath))) {
+        const b = bad.get(file.displayPath)!;
+        await refuse(ctx, file, { code: 'schema_contract', reason: `${b.reason}; first at line ${b.row + lineOffset}` });
+        ctx.done += file.sizeBytes;
+      }
+      const good = files.filter((f) => !bad.has(f.displayPath));
+      if (good.length) await ingestBatch(ctx, shape, good, widened);
+      return;
+    }
+    const planned = plannedSelects(columnPlan, select, { lineOffset });
     select = planned.select;
     contractRejects = planned.rejects;
     for (const c of columnPlan.discarded) note(ctx, `column ${c} of the files dropped (${policy(ctx.contract, 'columns')})`);
