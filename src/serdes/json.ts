@@ -23,12 +23,12 @@ const stringify = (value: unknown) => Buffer.from(JSON.stringify(value, (_k, v: 
 
 /**
  * JSON text in UTF-8; invalid UTF-8 is refused rather than turned into U+FFFD ("Fr��ance" would become a group of its
- * own). A value in Confluent's JSON Schema wire format (JSON text never starts with a zero byte) is read past its
- * header: parsed, not validated (`{ kind: 'json', schema }` or `wire: 'confluent'` validate).
+ * own). Bytes in Confluent's wire format are not JSON text here: a format with a schema or `wire: 'confluent'` reads
+ * them (a header is only trusted where its schema id can be checked).
  */
 export const jsonSerde: Serde = {
   kind: 'json',
-  decode: (bytes) => parseUtf8Json(framedId(bytes) === undefined ? bytes : bytes.subarray(HEADER)),
+  decode: parseUtf8Json,
   encode: stringify,
   // A line of an NDJSON file is already a record: sent as it is, byte for byte (bad lines included, on purpose).
   fromText: (line) => Buffer.from(line),
