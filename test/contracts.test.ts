@@ -54,4 +54,27 @@ describe('tributary contracts', () => {
     expect(invalid.code).toBe(1);
     expect(invalid.stdout).toMatch(/orders-value: INVALID[\s\S]*Invalid schema/);
   });
+
+  it('gates JSON Schema contracts by Confluent’s JSON rules', { timeout: 120_000 }, async () => {
+    const dir = tempDir('trib-contracts-json-');
+    writeFileSync(path.join(dir, 'tributary.config.mjs'), 'export default {};\n');
+    mkdirSync(path.join(dir, 'contracts'));
+    const contract = (schema: unknown) => writeFileSync(path.join(dir, 'contracts/payments-value.json'), JSON.stringify(schema, null, 2));
+    const closed = { type: 'object', properties: { id: { type: 'string' }, amount: { type: 'number' } }, required: ['id'], additionalProperties: false };
+    contract(closed);
+    const registered = await cli(['contracts', 'register', '--project', dir]);
+    expect(registered.code, registered.stderr).toBe(0);
+    expect(registered.stdout).toContain('payments-value: id 1, version 1');
+    // An optional property in a closed model: compatible.
+    contract({ ...closed, properties: { ...closed.properties, currency: { type: 'string' } } });
+    const compatible = await cli(['contracts', 'check', '--json', '--project', dir]);
+    expect(JSON.parse(compatible.stdout)).toMatchObject([{ subject: 'payments-value', status: 'compatible' }]);
+    // amount narrowed to integers and made required: refused, each reason named.
+    contract({ type: 'object', properties: { id: { type: 'string' }, amount: { type: 'integer' } }, required: ['id', 'amount'] });
+    const broken = await cli(['contracts', 'check', '--project', dir]);
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toContain('payments-value: INCOMPATIBLE');
+    expect(broken.stdout).toContain('/properties/amount/type: TYPE_NARROWED: the new schema does not accept number');
+    expect(broken.stdout).toContain('REQUIRED_ATTRIBUTE_ADDED: property amount is now required');
+  });
 });

@@ -99,6 +99,12 @@ describe('examples/user-activity (seed 003)', () => {
     // The typed events: one row per event; the raw records carry the two producers' schema ids (1, and 3 for the
     // second version: id 2 is wikimedia_changes-value's).
     expect(await rows(lake, 'SELECT count(*) AS n, count(DISTINCT event_id) AS ids FROM bronze.user_activity')).toEqual([{ n: 1200, ids: 1200 }]);
+    // Its columns are the contract's: the metadata map a MAP, the timestamp an instant, page_id nullable text.
+    const types = Object.fromEntries((await rows(lake, 'DESCRIBE SELECT * FROM bronze.user_activity')).map((r) => [r.column_name, r.column_type]));
+    expect(types).toMatchObject({ metadata: 'MAP(VARCHAR, VARCHAR)', timestamp: 'TIMESTAMP WITH TIME ZONE', event_type: 'VARCHAR', page_id: 'VARCHAR' });
+    const devices = await rows(lake, "SELECT metadata['device'] AS device, count(*) AS n FROM bronze.user_activity GROUP BY 1 ORDER BY 1");
+    expect(devices.map((d) => d.device)).toEqual(['desktop', 'mobile']);
+    expect(devices.reduce((n, d) => n + Number(d.n), 0)).toBe(1200);
     const schemaIds = await rows(
       lake,
       // The wire format's header: the magic byte 0, then the id on 4 bytes.

@@ -85,7 +85,7 @@ export async function producedTables(lake: Lake, models: readonly string[]): Pro
   }
   for (const name of Object.keys(config.streams)) {
     try {
-      const s = compileStream(name, config.streams[name]!);
+      const s = compileStream(name, config.streams[name]!, { projectDir: config.projectDir });
       for (const t of streamTables(s)) out.add(t);
     } catch {
       // an invalid stream is reported when it is run

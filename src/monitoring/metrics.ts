@@ -124,7 +124,7 @@ export class Metrics {
     try {
       this.log ??= await withTimeout(openLog(config.log), SOURCE_TIMEOUT_MS);
       for (const s of await withTimeout(streamStatus(config, { log: this.log, lake: this.lake }), SOURCE_TIMEOUT_MS)) {
-        const stream = compileStream(s.stream, config.streams[s.stream]!);
+        const stream = compileStream(s.stream, config.streams[s.stream]!, { projectDir: config.projectDir });
         for (const p of s.partitions) streams.lag.set({ stream: s.stream, partition: String(p.partition) }, p.lag);
         if (s.watermark) streams.watermarkDelay.set({ stream: s.stream }, (now - s.watermark.getTime()) / 1000);
         if (s.lastCommit) streams.lastCommit.set({ stream: s.stream }, s.lastCommit.getTime() / 1000);

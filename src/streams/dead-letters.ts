@@ -24,7 +24,7 @@ export interface DeadLetterEntry {
 
 /** A stream's dead letters, oldest first, with whether each was re-injected. */
 export async function listDeadLetters(config: ResolvedConfig, name: string, options: { pending?: boolean } = {}): Promise<DeadLetterEntry[]> {
-  const stream = requireStream(config.streams, name);
+  const stream = requireStream(config.streams, name, { projectDir: config.projectDir });
   const lake = await Lake.open(config);
   try {
     if (!(await lake.catalog.getTable(stream.dlqTable))) return [];

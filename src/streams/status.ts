@@ -32,7 +32,7 @@ export async function streamStatus(config: ResolvedConfig, options: { log?: Log;
   try {
     const out: StreamStatus[] = [];
     for (const [name, definition] of Object.entries(config.streams)) {
-      const stream = compileStream(name, definition);
+      const stream = compileStream(name, definition, { projectDir: config.projectDir });
       const checkpoint = await lake.catalog.streams.checkpoint(name, 'live');
       const exists = (await log.partitions(stream.topic)) !== undefined;
       const offsets = exists ? await log.offsets(stream.topic) : [];

@@ -8,7 +8,7 @@ export const streamAssets: AssetKindHandler = {
   stopsGracefully: true,
   declare: ({ config }) =>
     Object.entries(config.streams).map(([name, stream]) => {
-      const c = compileStream(name, stream);
+      const c = compileStream(name, stream, { projectDir: config.projectDir });
       return {
         key: `stream:${name}`,
         writes: streamTables(c),
