@@ -8,6 +8,7 @@ import { openLog } from '../src/log/open.js';
 import { publishTable } from '../src/publish/publish.js';
 import { buildServer } from '../src/serve/server.js';
 import { runStream } from '../src/streams/worker.js';
+import { cli } from './support/helpers.js';
 import { openTestLake, rows } from './support/project.js';
 
 // JSON Schema on a topic: documents written by Confluent's own JsonSerializer (its wire format, the schema registered
@@ -113,6 +114,23 @@ describe('JSON Schema on a stream and a publication (Confluent wire format, ajv 
     expect(String(dlq[0]!.reason)).toMatch(/not valid against contracts\/order\.json: \/pays: must NOT have fewer than 2 characters; \/montant: must be >= 0/);
     expect(String(dlq[1]!.reason)).toMatch(/must NOT have additional properties \(coupon\)/);
     expect(String(dlq[2]!.reason)).toMatch(/\/at: must match format "date-time"/);
+  });
+
+  it('`tributary produce --schema order.json` validates each line and frames it with the registered id', { timeout: 60_000 }, async () => {
+    const file = path.join(lake.config.projectDir, 'more.ndjson');
+    writeFileSync(file, `${JSON.stringify({ id: 'o8', pays: 'IT', montant: 3, at: at(4) })}\n`);
+    const schema = path.join(lake.config.projectDir, 'contracts/order.json');
+    writeFileSync(path.join(lake.config.projectDir, 'tributary.config.mjs'), `export default ${JSON.stringify(config)};\n`);
+    const sent = await cli(['produce', 'orders', '--from', file, '--schema', schema, '--project', lake.config.projectDir]);
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(await runStream(lake.config, 'orders', { availableNow: true })).toMatchObject({ records: 1, deadLetters: 0 });
+    // Found under orders-value (registered by the first test): no new version.
+    expect((await fetch(`${base}/subjects/orders-value/versions`).then((r) => r.json())) as number[]).toEqual([1]);
+    const bad = path.join(lake.config.projectDir, 'bad.ndjson');
+    writeFileSync(bad, `${JSON.stringify({ id: 'o9', pays: 'IT', montant: -3, at: at(4) })}\n`);
+    const refused = await cli(['produce', 'orders', '--from', bad, '--schema', schema, '--project', lake.config.projectDir]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/bad\.ndjson:1: cannot be encoded as json: not valid against .*order\.json: \/montant: must be >= 0/);
   });
 
   it('publishes rows in the JSON Schema wire format, which Confluent’s JsonDeserializer reads and validates', async () => {

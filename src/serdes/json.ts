@@ -140,11 +140,6 @@ class JsonSchemaSerde implements Serde {
     if (this.encodeId === undefined) throw new Error(`${this.where}: the JSON Schema writer is not prepared`);
     return frame(this.encodeId, body);
   }
-
-  fromText(line: string): Buffer {
-    // Without a schema or framing a line is sent byte for byte (as the plain format does); else parsed and checked.
-    return this.encode(JSON.parse(line));
-  }
 }
 
 export const jsonFormat: SerdeFactory<JsonOptions> = {

@@ -21,8 +21,12 @@ export function produceCommand(): Command {
     .option('--partitions <n>', 'partitions when the topic is created', (v) => positiveInt(v, '--partitions'), 1)
     .option('--key <field>', 'file: use this JSON field as the record key')
     .option('--format <kind>', "the values' format (default: that of the stream reading the topic, else json: lines sent as they are)")
-    .option('--schema <file.avsc>', 'avro: the writer schema, registered (or found) under --subject in the schema registry')
-    .option('--subject <name>', 'avro: the subject the schema is registered under (default <topic>-value)')
+    .option(
+      '--schema <file>',
+      "the writer schema, registered (or found) under --subject in the schema registry: an .avsc (Avro) or a .json JSON Schema (values validated, in Confluent's wire format unless --wire plain)",
+    )
+    .option('--subject <name>', 'the subject the schema is registered under (default <topic>-value)')
+    .option('--wire <plain|confluent>', "json with --schema: 'confluent' (default) frames each value with the schema id; 'plain' sends JSON text")
     .option('--count <n>', 'generator: events to send (default: until Ctrl-C)', (v) => positiveInt(v, '--count'))
     .option('--rate <n>', 'generator: events per second', (v) => positiveNumber(v, '--rate'), 100)
     .option('--no-pace', 'generator: as fast as possible, on a virtual clock advancing 1/rate s per event')
@@ -34,9 +38,15 @@ export function produceCommand(): Command {
       const config = await loadConfig(projectDir(cmd), { required: true });
       // The values are written in the format the stream reading this topic expects, unless told otherwise.
       const reader = Object.entries(config.streams).find(([, s]) => s.topic === topic);
+      const kind = opts.format ?? (opts.schema && path.extname(opts.schema) === '.json' ? 'json' : 'avro');
       const spec =
         opts.schema || opts.subject
-          ? { kind: opts.format ?? 'avro', ...(opts.schema ? { schema: path.resolve(opts.schema) } : {}), ...(opts.subject ? { subject: opts.subject } : {}) }
+          ? {
+              kind,
+              ...(opts.schema ? { schema: path.resolve(opts.schema) } : {}),
+              ...(opts.subject ? { subject: opts.subject } : {}),
+              ...(kind === 'json' ? { wire: opts.wire ?? 'confluent' } : {}),
+            }
           : (opts.format ?? reader?.[1].format);
       // The embedded registry lives in the catalog: the lake is opened only if the format asks for a schema.
       let lake: Lake | undefined;
@@ -89,6 +99,7 @@ interface ProduceOpts {
   key?: string;
   format?: string;
   schema?: string;
+  wire?: string;
   subject?: string;
   count?: number;
   rate: number;
