@@ -116,6 +116,7 @@ export function resolveConfig(raw: unknown, projectDir: string, configFile: stri
       orphanMinutes: config.lake?.retention?.orphanMinutes ?? 60,
     },
     smallFileBytes: Math.round((config.lake?.smallFileMB ?? 64) * 1024 * 1024),
+    iceberg: config.lake?.iceberg ?? true,
     sources: config.sources ?? {},
     tables: config.tables ?? {},
     modelsPath: path.resolve(dir, config.models ?? 'models'),

@@ -87,6 +87,8 @@ export interface ResolvedConfig {
   engine: EngineSettings;
   retention: Required<RetentionSettings>;
   smallFileBytes: number;
+  /** Publish Iceberg metadata after each commit (`lake.iceberg`). */
+  iceberg: boolean;
   sources: Record<string, SourceConfig>;
   tables: Record<string, TableConfig>;
   modelsPath: string;

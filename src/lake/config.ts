@@ -18,6 +18,11 @@ export const lakeSettingsSchema = z.strictObject({
   retention: retentionSchema.optional(),
   /** Compaction merges files smaller than this (default 64 MB). */
   smallFileMB: z.number().positive().optional(),
+  /**
+   * Publish every table as an Apache Iceberg table (metadata under `<layer>/<table>/metadata/`) after each commit
+   * (default true), for Spark, Trino, Flink… with a path-based catalog at the lake root (docs/iceberg.md).
+   */
+  iceberg: z.boolean().optional(),
 });
 export type LakeSettings = z.infer<typeof lakeSettingsSchema>;
 

@@ -13,6 +13,7 @@ import { nearest } from '../util/nearest.js';
 import { processAlive } from '../util/process.js';
 import type { AsOf } from './as-of.js';
 import { quoteIdent, quoteLiteral } from '../engine/sql.js';
+import { metadataFolder, publishIceberg, pruneIcebergMetadata } from './iceberg/projection.js';
 import { parseTableName } from './table-name.js';
 
 /** The hidden column a partitioned write is split on; it is not stored in the files. */
@@ -55,6 +56,8 @@ export class Lake {
   private readonly inflight = new Map<string, string>();
   /** The markers of this process's writes in flight, by write id. */
   private readonly markers = new Map<string, InflightMarker>();
+  /** Tables whose Iceberg projection failed (reported once until it succeeds again). */
+  private readonly icebergFailures = new Set<string>();
 
   private constructor(
     readonly config: ResolvedConfig,
@@ -316,8 +319,9 @@ export class Lake {
       marker.committingAt = new Date().toISOString();
       await this.storage.put(markerKey(writeId), new TextEncoder().encode(JSON.stringify(marker)));
     }
+    let result: CommitResult;
     try {
-      return await this.catalog.commit(request);
+      result = await this.catalog.commit(request);
     } catch (err) {
       if (err instanceof TributaryError && (err.code === 'COMMIT_CONFLICT' || err.code === 'ALREADY_INGESTED')) {
         await this.storage.delete(request.changes.flatMap((c) => c.addFiles.map((f) => f.path))).catch(() => undefined);
@@ -328,6 +332,27 @@ export class Lake {
       const added = request.changes.flatMap((c) => c.addFiles.map((f) => f.path));
       for (const [writeId, prefix] of this.inflight) {
         if (added.some((key) => key.startsWith(prefix))) await this.releaseWrite(writeId);
+      }
+    }
+    // After the commit, never before: other engines see a snapshot once the catalog has it.
+    await this.publishIceberg(Object.keys(result.snapshots));
+    return result;
+  }
+
+  /**
+   * Projects tables' committed snapshots as Iceberg metadata (lake/iceberg/projection.ts). A failure never fails the
+   * commit that preceded it: it is reported once, and repaired by the table's next commit or `tributary lake publish`.
+   */
+  async publishIceberg(tables: readonly string[]): Promise<void> {
+    if (!this.config.iceberg) return;
+    for (const table of tables) {
+      try {
+        await publishIceberg(this, table);
+        this.icebergFailures.delete(table);
+      } catch (err) {
+        if (!this.icebergFailures.has(table))
+          process.stderr.write(`warning: Iceberg metadata of ${table} not published: ${errorMessage(err)} (run \`tributary lake publish ${table}\`)\n`);
+        this.icebergFailures.add(table);
       }
     }
   }
@@ -469,6 +494,10 @@ export class Lake {
     const info = await this.catalog.requireTable(table);
     const paths = await this.catalog.dropTable(table);
     await this.storage.delete(paths);
+    // Its Iceberg metadata goes too: no engine finds a table that is no longer there.
+    const metadata: string[] = [];
+    for await (const o of this.storage.list(`${metadataFolder(table)}/`)) metadata.push(o.key);
+    await this.storage.delete(metadata);
     return { files: paths.length, snapshots: info.currentSnapshot };
   }
 
@@ -550,7 +579,10 @@ export class Lake {
       if (options.dryRun) deleted = await this.catalog.expirableFiles(table.name, keepFrom);
       else {
         deleted = await this.catalog.expireSnapshots(table.name, keepFrom);
+        // The Iceberg metadata stops listing the expired snapshots before their files go.
+        await this.publishIceberg([table.name]);
         await this.storage.delete(deleted);
+        if (this.config.iceberg) await pruneIcebergMetadata(this, table.name).catch(() => undefined);
       }
       report.tables.push({ table: table.name, expiredSnapshots: expiring, keptFrom: keepFrom, deletedFiles: deleted.length });
       report.deletedFiles += deleted.length;

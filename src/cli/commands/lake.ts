@@ -4,11 +4,12 @@ import { TributaryError } from '../../errors.js';
 import { Command } from 'commander';
 import { nonNegativeInt } from '../options.js';
 import { parseAsOf } from '../../lake/as-of.js';
+import { publishAll } from '../../lake/iceberg/projection.js';
 import { emit, outputFormat, print, withLake } from '../context.js';
 import { formatBytes, renderRows, renderTable, toJson } from '../output.js';
 
 export function lakeCommand(): Command {
-  const lake = new Command('lake').description('inspect and maintain lake tables (tables, history, show, compact, rollback, drop, vacuum)');
+  const lake = new Command('lake').description('inspect and maintain lake tables (tables, history, show, compact, publish, rollback, drop, vacuum)');
 
   lake
     .command('tables')
@@ -86,6 +87,26 @@ export function lakeCommand(): Command {
           ? `${table}: nothing to compact (${result.filesBefore} file(s), no two small files in one partition)`
           : `${table}: merged ${result.merged} files; ${result.filesBefore} → ${result.filesAfter} files in snapshot ${result.snapshotId}`,
       );
+    });
+
+  lake
+    .command('publish')
+    .description("write tables' Apache Iceberg metadata for their committed snapshots (after each commit it is automatic; this repairs or backfills it)")
+    .argument('[tables...]', 'layer.table (default: every table)')
+    .action(async (tables: string[], _opts: unknown, cmd: Command) => {
+      const results = await withLake(cmd, (l) => publishAll(l, tables.length ? tables : undefined));
+      emit(cmd, results, () =>
+        results
+          .map((r) =>
+            'error' in r
+              ? `${r.table}: FAILED: ${r.error}`
+              : r.version === undefined
+                ? `${r.table}: current (${r.snapshots} snapshot(s))`
+                : `${r.table}: version ${r.version}, ${r.snapshots} snapshot(s), ${r.manifests} manifest(s) written`,
+          )
+          .join('\n'),
+      );
+      if (results.some((r) => 'error' in r)) process.exitCode = 1;
     });
 
   lake
