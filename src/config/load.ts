@@ -117,6 +117,7 @@ export function resolveConfig(raw: unknown, projectDir: string, configFile: stri
     },
     smallFileBytes: Math.round((config.lake?.smallFileMB ?? 64) * 1024 * 1024),
     iceberg: config.lake?.iceberg ?? true,
+    storageOptions: config.lake?.storage ?? {},
     sources: config.sources ?? {},
     tables: config.tables ?? {},
     modelsPath: path.resolve(dir, config.models ?? 'models'),

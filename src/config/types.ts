@@ -89,6 +89,8 @@ export interface ResolvedConfig {
   smallFileBytes: number;
   /** Publish Iceberg metadata after each commit (`lake.iceberg`). */
   iceberg: boolean;
+  /** The storage adapter's settings (`lake.storage`). */
+  storageOptions: Record<string, unknown>;
   sources: Record<string, SourceConfig>;
   tables: Record<string, TableConfig>;
   modelsPath: string;

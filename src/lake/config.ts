@@ -19,6 +19,11 @@ export const lakeSettingsSchema = z.strictObject({
   /** Compaction merges files smaller than this (default 64 MB). */
   smallFileMB: z.number().positive().optional(),
   /**
+   * The storage adapter's own settings, for a lake at a URL: for `s3://`, `{ endpoint, region, forcePathStyle,
+   * accessKeyId, secretAccessKey, sessionToken, cacheMB }` (`${ENV}` welcome; without credentials, the AWS chain).
+   */
+  storage: z.record(z.string(), z.unknown()).optional(),
+  /**
    * Publish every table as an Apache Iceberg table (metadata under `<layer>/<table>/metadata/`) after each commit
    * (default true), for Spark, Trino, Flink… with a path-based catalog at the lake root (docs/iceberg.md).
    */

@@ -80,7 +80,7 @@ export class Lake {
     }
     let storage: Storage;
     try {
-      storage = await openStorage(config.lakeLocation, { localDir: config.lakePath });
+      storage = await openStorage(config.lakeLocation, { localDir: config.lakePath, options: config.storageOptions });
     } catch (err) {
       engine.close();
       await catalog.close();

@@ -45,8 +45,11 @@ export interface Storage {
   stat(key: string): Promise<StoredObject | undefined>;
 }
 
-/** Opens a storage at a location (the lake's path or URL); `localDir` is the project's own folder for scratch files. */
-export type StorageOpener = (location: string, options: { localDir: string }) => Promise<Storage>;
+/**
+ * Opens a storage at a location (the lake's path or URL); `localDir` is the project's own folder for scratch files,
+ * `options` the adapter's own settings (`lake.storage`), which it checks, naming the setting.
+ */
+export type StorageOpener = (location: string, options: { localDir: string; options?: unknown }) => Promise<Storage>;
 
 const openers = new Registry<StorageOpener>('storage scheme');
 
@@ -70,7 +73,7 @@ export function schemeOf(location: string): string {
   return match ? match[1]!.toLowerCase() : 'file';
 }
 
-export async function openStorage(location: string, options: { localDir: string }): Promise<Storage> {
+export async function openStorage(location: string, options: { localDir: string; options?: unknown }): Promise<Storage> {
   const scheme = schemeOf(location);
   const open = openers.get(scheme);
   if (!open) {
