@@ -80,7 +80,7 @@ function freePort() {
   });
 }
 
-/** Starts S3Mock with these buckets; resolves once it answers. */
+/** Starts S3Mock with these buckets (`port` and `root` to restart one that was stopped with `keep`); resolves once it answers. */
 export async function startS3Mock(options = {}) {
   const jar = await s3mockJar();
   const port = options.port || (await freePort());
@@ -94,6 +94,8 @@ export async function startS3Mock(options = {}) {
     '--server.address=127.0.0.1',
     `--com.adobe.testing.s3mock.store.root=${root}`,
     `--com.adobe.testing.s3mock.store.initial-buckets=${(options.buckets ?? []).join(',')}`,
+    // Objects survive a stop, so that a server restarted on the same root finds them (an outage, not a wipe).
+    '--com.adobe.testing.s3mock.store.retain-files-on-exit=true',
     '--spring.main.banner-mode=off',
   ];
   const child = spawn(java(), args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -16,11 +16,17 @@ import { tempDir } from './support/helpers.js';
 // disk; every object is one the catalog knows; reads come from the server (a fresh cache downloads, a tiny cache
 // evicts and still answers).
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+interface S3Mock {
+  endpoint: string;
+  port: number;
+  root: string;
+  stop: (o?: { keep?: boolean }) => Promise<void>;
+}
 const { startS3Mock } = (await import(path.join(ROOT, 'scripts/s3mock.mjs'))) as {
-  startS3Mock: (o: { buckets: string[] }) => Promise<{ endpoint: string; stop: () => Promise<void> }>;
+  startS3Mock: (o: { buckets: string[]; port?: number; root?: string }) => Promise<S3Mock>;
 };
 
-let s3: Awaited<ReturnType<typeof startS3Mock>>;
+let s3: S3Mock;
 beforeAll(async () => {
   s3 = await startS3Mock({ buckets: ['lake'] });
 }, 180_000);
@@ -130,6 +136,27 @@ describe('a lake on S3-compatible storage', () => {
     } finally {
       await tiny.close();
       await again.close();
+    }
+  });
+
+  it('an outage: the run fails naming the bucket, nothing is committed, and the next run after it lands everything once', { timeout: 300_000 }, async () => {
+    const dir = path.join(tempDir('trib-s3-outage-'), 'online-retail');
+    copyProjectFiles(path.join(ROOT, 'examples/online-retail'), dir);
+    const config = await onS3(dir, 'outage');
+    const lake = await Lake.open(config);
+    try {
+      await s3.stop({ keep: true });
+      await expect(runIngest(lake)).rejects.toThrow(/s3:\/\/lake\/outage/);
+      expect(await lake.catalog.getTable('bronze.online_retail')).toBeUndefined();
+      s3 = await startS3Mock({ buckets: ['lake'], port: s3.port, root: s3.root });
+      const report = await runIngest(lake);
+      expect(report.sources[0]!.ingested.length).toBe(3);
+      const rowsNow = Number((await lake.query('SELECT count(*) AS n FROM bronze.online_retail')).rows[0]!.n);
+      expect(rowsNow).toBe(report.sources[0]!.rows);
+      // Idempotent: the files are known, nothing is read again.
+      expect((await runIngest(lake)).sources[0]).toMatchObject({ unchanged: 3, rows: 0 });
+    } finally {
+      await lake.close();
     }
   });
 
