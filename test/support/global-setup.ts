@@ -30,7 +30,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
 const SYSTEM_PACKAGES: { what: string; present: () => boolean; debian: string[] }[] = [
   { what: 'Chromium (the dashboard tests)', present: () => existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'), debian: ['chromium'] },
   { what: 'Prometheus (the metrics tests)', present: () => onPath('prometheus'), debian: ['prometheus'] },
-  { what: 'Java and Maven (the Kafka broker)', present: () => onPath('java') && onPath('mvn'), debian: ['openjdk-17-jre-headless', 'maven'] },
+  {
+    what: 'Java, its compiler and Maven (the Kafka broker, S3Mock, Spark)',
+    present: () => onPath('java') && onPath('javac') && onPath('mvn'),
+    debian: ['openjdk-17-jdk-headless', 'maven'],
+  },
+  {
+    what: 'Docker Compose (the deploy file is validated; no engine needed)',
+    present: () => spawnSync('docker', ['compose', 'version'], { stdio: 'ignore' }).status === 0 || onPath('docker-compose'),
+    debian: ['docker-compose'],
+  },
   {
     what: "Apache Avro's Python library (the Avro interoperability tests)",
     present: () => spawnSync('/usr/bin/python3', ['-c', 'import avro.io'], { stdio: 'ignore' }).status === 0,
