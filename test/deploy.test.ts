@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -76,6 +76,16 @@ describe('the distributed set-up', () => {
       }
       const dir = path.join(tempDir('trib-deploy-'), 'project');
       copyProjectFiles(path.join(ROOT, 'deploy/project'), dir);
+      // The suite shares one Kafka broker: this run's topic and stream (hence consumer group) are its own.
+      const unique = `deploy-${process.pid}`;
+      const configFile = path.join(dir, 'tributary.config.mjs');
+      writeFileSync(
+        configFile,
+        readFileSync(configFile, 'utf8')
+          .replaceAll('ventes-temps-reel', `${unique}-ventes`)
+          .replaceAll("'ventes-live'", `'${unique}'`)
+          .replaceAll('stream:ventes-live', `stream:${unique}`),
+      );
       mkdirSync(path.join(dir, 'data'), { recursive: true });
       writeFileSync(path.join(dir, 'data/ventes.csv'), 'id,pays,montant\n1,France,10.5\n2,Espagne,4\n3,France,1.5\n');
       const config = await loadConfig(dir);
@@ -87,7 +97,7 @@ describe('the distributed set-up', () => {
         expect((await runIngest(lake)).sources[0]).toMatchObject({ rows: 3 });
         const log = await openLog(config.log);
         try {
-          await log.createTopic('ventes-temps-reel', 3);
+          await log.createTopic(`${unique}-ventes`, 3);
           const producer = await log.producer();
           const at = (m: number) => new Date(Date.UTC(2026, 0, 5, 10, m)).toISOString();
           const events = [
@@ -96,19 +106,19 @@ describe('the distributed set-up', () => {
             { id: 'c', event_time: at(0), pays: 'Espagne', montant: 2 },
             { id: 'd', event_time: at(5), pays: 'France', montant: 1 },
           ];
-          await producer.send(events.map((e) => ({ topic: 'ventes-temps-reel', key: Buffer.from(e.pays), value: Buffer.from(JSON.stringify(e)) })));
+          await producer.send(events.map((e) => ({ topic: `${unique}-ventes`, key: Buffer.from(e.pays), value: Buffer.from(JSON.stringify(e)) })));
           await producer.close();
         } finally {
           await log.close();
         }
-        const report = await runStream(config, 'ventes-live', { availableNow: true, lake });
+        const report = await runStream(config, unique, { availableNow: true, lake });
         expect(report).toMatchObject({ records: 4, deadLetters: 0 });
         expect((await lake.query('SELECT pays, total_ventes, nb_transactions FROM gold.ventes_live_par_pays ORDER BY pays')).rows).toEqual([
           { pays: 'Espagne', total_ventes: 2, nb_transactions: 1n },
           { pays: 'France', total_ventes: 15, nb_transactions: 2n },
         ]);
         // A second run finds nothing new: exactly once across the three systems.
-        expect(await runStream(config, 'ventes-live', { availableNow: true, lake })).toMatchObject({ records: 0 });
+        expect(await runStream(config, unique, { availableNow: true, lake })).toMatchObject({ records: 0 });
         // The tables' data and Iceberg metadata are in the bucket.
         expect(await lake.storage.exists('gold/ventes_live_par_pays/metadata/version-hint.text')).toBe(true);
         expect(await lake.storage.exists('bronze/ventes/metadata/version-hint.text')).toBe(true);

@@ -1,4 +1,5 @@
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +11,7 @@ import { Lake } from '../src/lake/lake.js';
 import { runModels } from '../src/models/run.js';
 import { buildServer } from '../src/serve/server.js';
 import { copyProjectFiles } from '../src/util/copy-project.js';
-import { tempDir } from './support/helpers.js';
+import { cli, startCli, tempDir } from './support/helpers.js';
 
 // The lake on an S3-compatible server (Adobe's S3Mock, a real server the harness starts): the online-retail example
 // ingested, built, compacted, vacuumed and served from `s3://lake/…` gives what the same project gives on local
@@ -217,6 +218,72 @@ describe('a lake on S3-compatible storage', () => {
         expect(report.sources[0]!.ingested.length + report.sources[0]!.unchanged).toBe(3);
       } finally {
         await lake.close();
+      }
+    } finally {
+      proxy.close();
+      for (const sock of sockets) sock.destroy();
+    }
+  });
+
+  it('kill -9 during a multipart upload: no object appears, the dead staging is removed, the next run lands the file once', { timeout: 300_000 }, async () => {
+    // A file whose Parquet is over the 16 MiB multipart threshold (random hex does not compress much).
+    const dir = tempDir('trib-s3-kill-');
+    mkdirSync(path.join(dir, 'data'));
+    const lines = ['id,token'];
+    for (let i = 0; i < 900_000; i++) lines.push(`${i},${randomBytes(16).toString('hex')}`);
+    writeFileSync(path.join(dir, 'data/big.csv'), `${lines.join('\n')}\n`);
+    // The path to the server is counted: the writer is killed once 6 MB of the upload went through.
+    let sent = 0;
+    let onSent: (() => void) | undefined;
+    const target = new URL(s3.endpoint);
+    const sockets = new Set<net.Socket>();
+    const proxy = net.createServer((client) => {
+      const upstream = net.connect(Number(target.port), target.hostname);
+      sockets.add(client).add(upstream);
+      client.on('data', (d) => {
+        sent += d.length;
+        if (sent > 6_000_000) onSent?.();
+      });
+      client.pipe(upstream).pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const endpoint = `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+    const storage = { endpoint, forcePathStyle: true, accessKeyId: 'test', secretAccessKey: 'test', region: 'us-east-1' };
+    writeFileSync(
+      path.join(dir, 'tributary.config.mjs'),
+      `export default ${JSON.stringify({ lake: { path: 's3://lake/kill', storage }, sources: { big: { kind: 'files', glob: 'data/*.csv', into: 'bronze.big' } } })};\n`,
+    );
+    try {
+      const run = startCli(['ingest', '--project', dir]);
+      await new Promise<void>((resolve) => {
+        onSent = resolve;
+      });
+      run.child.kill('SIGKILL');
+      await run.exited;
+      const staging = path.join(dir, '.tributary', 'lake', '_s3', 'staging', String(run.child.pid));
+      expect(existsSync(staging)).toBe(true);
+      // Nothing of the killed write is visible: no data object, no table.
+      const lake = await Lake.open(await loadConfig(dir));
+      try {
+        const visible = [...(await objects(lake)).keys()].filter((k) => /\/data\//.test(k));
+        expect(visible).toEqual([]);
+        expect(await lake.catalog.getTable('bronze.big')).toBeUndefined();
+        // Opening the lake removed the dead process's staging folder.
+        expect(existsSync(staging)).toBe(false);
+      } finally {
+        await lake.close();
+      }
+      const again = await cli(['ingest', '--project', dir]);
+      expect(again.code, again.stderr).toBe(0);
+      const lake2 = await Lake.open(await loadConfig(dir));
+      try {
+        expect(Number((await lake2.query('SELECT count(*) AS n, count(DISTINCT id) AS ids FROM bronze.big')).rows[0]!.ids)).toBe(900_000);
+        const files = (await lake2.catalog.resolveSnapshot('bronze.big'))!.files;
+        expect(files.some((f) => f.sizeBytes > 16 * 1024 * 1024)).toBe(true);
+      } finally {
+        await lake2.close();
       }
     } finally {
       proxy.close();

@@ -86,6 +86,9 @@ export class S3Storage implements Storage {
       region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       ...(options.forcePathStyle !== undefined ? { forcePathStyle: options.forcePathStyle } : {}),
+      // The SDK's default checksums on every part are not what every S3-compatible server accepts (S3Mock refuses a
+      // multipart upload "created using a crc32 checksum" whose parts lack it): off a custom endpoint, only when required.
+      ...(options.endpoint ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const, responseChecksumValidation: 'WHEN_REQUIRED' as const } : {}),
       ...(options.accessKeyId && options.secretAccessKey
         ? {
             credentials: {
