@@ -4,6 +4,7 @@ import type { ColumnInfo } from '../catalog/types.js';
 import type { ContractColumn } from '../registry/lake-columns.js';
 import type { EndpointSpec } from '../config/types.js';
 import { quoteIdent } from '../engine/sql.js';
+import { matchingOpen, splitTopLevel, structField } from '../engine/type-text.js';
 import type { ServeContext } from './context.js';
 import type { LiveTable } from './live-tables.js';
 import { listPageOf, pageOf, rowOf } from './schema-parts.js';
@@ -507,45 +508,4 @@ export function operationName(method: string, path: string): string {
     .filter(Boolean)
     .map((part) => (part.startsWith('{') ? `by_${part.slice(1, -1)}` : part));
   return [method.toLowerCase(), ...words].join('_').replace(/[^A-Za-z0-9_]+/g, '_');
-}
-
-function matchingOpen(type: string): number {
-  let depth = 0;
-  for (let i = type.length - 1; i >= 0; i--) {
-    if (type[i] === ']' || type[i] === ')') depth++;
-    else if (type[i] === '[' || type[i] === '(') {
-      depth--;
-      if (depth === 0 && type[i] === '[') return i;
-    }
-  }
-  return 0;
-}
-
-/** Splits at commas outside parentheses and quotes: `a INTEGER, b STRUCT(c INT, d INT)` → two parts. */
-function splitTopLevel(text: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let quote: string | undefined;
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quote) {
-      if (ch === quote) quote = undefined;
-    } else if (ch === '"' || ch === "'") quote = ch;
-    else if (ch === '(' || ch === '[') depth++;
-    else if (ch === ')' || ch === ']') depth--;
-    else if (ch === ',' && depth === 0) {
-      parts.push(text.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
-  parts.push(text.slice(start).trim());
-  return parts.filter(Boolean);
-}
-
-function structField(part: string): { name: string; type: string } {
-  const quoted = /^"((?:[^"]|"")*)"\s+(.*)$/s.exec(part);
-  if (quoted) return { name: quoted[1]!.replace(/""/g, '"'), type: quoted[2]! };
-  const space = part.search(/\s/);
-  return { name: part.slice(0, space), type: part.slice(space + 1).trim() };
 }

@@ -1,4 +1,5 @@
 import type { ColumnInfo } from '../../catalog/types.js';
+import { matchingOpen, splitTopLevel, structField } from '../../engine/type-text.js';
 
 /**
  * Lake columns as an Iceberg schema: DuckDB's types (as DESCRIBE names them) mapped to Iceberg's for the Parquet that
@@ -89,9 +90,8 @@ export function parseDuckType(text: string): Duck {
     return {
       kind: 'struct',
       fields: splitTopLevel(m[2]!).map((part) => {
-        const f = /^\s*("(?:[^"]|"")*"|[^\s]+)\s+(.*)$/s.exec(part)!;
-        const name = f[1]!.startsWith('"') ? f[1]!.slice(1, -1).replace(/""/g, '"') : f[1]!;
-        return { name, type: parseDuckType(f[2]!) };
+        const f = structField(part);
+        return { name: f.name, type: parseDuckType(f.type) };
       }),
     };
   }
@@ -100,36 +100,6 @@ export function parseDuckType(text: string): Duck {
     return { kind: 'map', key: parseDuckType(k!), value: parseDuckType(v!) };
   }
   return { kind: 'primitive', name: head, args: m ? splitTopLevel(m[2]!) : [] };
-}
-
-function matchingOpen(t: string): number {
-  let depth = 0;
-  for (let i = t.length - 1; i >= 0; i--) {
-    if (t[i] === ']') depth++;
-    else if (t[i] === '[' && --depth === 0) return i;
-  }
-  return 0;
-}
-
-function splitTopLevel(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let quote: string | undefined;
-  let start = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (quote) {
-      if (c === quote) quote = undefined;
-    } else if (c === '"' || c === "'") quote = c;
-    else if (c === '(' || c === '[') depth++;
-    else if (c === ')' || c === ']') depth--;
-    else if (c === ',' && depth === 0) {
-      out.push(s.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
-  if (s.slice(start).trim()) out.push(s.slice(start).trim());
-  return out;
 }
 
 const PRIMITIVES: Record<string, string> = {
