@@ -107,6 +107,13 @@ export async function runStream(config: ResolvedConfig, name: string, options: S
       }
       if (options.movedGroup === 'adopt') start = { ...checkpoint!.offsets, ...Object.fromEntries([...moved].map(([p, o]) => [String(p), o])) };
     }
+    // A group left one batch behind by a crash between a commit and its group write (or moved, and ignored) is put in
+    // step with the catalog now: otherwise a second crash in that same window would leave it two batches behind, which
+    // the check above can no longer tell from someone else's move.
+    if (checkpoint && (!moved || options.movedGroup === 'ignore')) {
+      const offsets = new Map(Object.entries(checkpoint.offsets).map(([p, o]) => [Number(p), o]));
+      await log.commitGroup(streamGroup(name), stream.topic, offsets).catch(() => undefined);
+    }
     // Adopting a moved group starts windows afresh: the old state counted records the new position reads again.
     const processor = new StreamProcessor(stream, stream.outputs, moved && options.movedGroup === 'adopt' ? undefined : saved?.processor);
     const sink = await LakeSink.open(lake, stream);
