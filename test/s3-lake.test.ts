@@ -11,7 +11,7 @@ import { Lake } from '../src/lake/lake.js';
 import { runModels } from '../src/models/run.js';
 import { buildServer } from '../src/serve/server.js';
 import { copyProjectFiles } from '../src/util/copy-project.js';
-import { cli, startCli, tempDir } from './support/helpers.js';
+import { cli, PG_URL, startCli, tempDir } from './support/helpers.js';
 
 // The lake on an S3-compatible server (Adobe's S3Mock, a real server the harness starts): the online-retail example
 // ingested, built, compacted, vacuumed and served from `s3://lake/…` gives what the same project gives on local
@@ -288,6 +288,45 @@ describe('a lake on S3-compatible storage', () => {
     } finally {
       proxy.close();
       for (const sock of sockets) sock.destroy();
+    }
+  });
+
+  it('a database source on S3: rows past a cursor land once per run, merged by key', { timeout: 120_000 }, async () => {
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    const schema = `t_s3sql_${process.pid}`;
+    try {
+      await client.query(`CREATE SCHEMA ${schema}`);
+      await client.query(`CREATE TABLE ${schema}.orders (id integer PRIMARY KEY, amount numeric(10,2), updated integer NOT NULL)`);
+      await client.query(`INSERT INTO ${schema}.orders SELECT i, i * 1.5, i FROM generate_series(1, 500) AS i`);
+      const dir = tempDir('trib-s3-sql-');
+      writeFileSync(path.join(dir, 'tributary.config.mjs'), 'export default {};\n');
+      const config = Object.assign(await onS3(dir, 'sql'), {});
+      config.sources = {
+        orders: { kind: 'sql', url: PG_URL, table: `${schema}.orders`, into: 'bronze.orders', disposition: 'append', cursor: { column: 'updated' } },
+        current: { kind: 'sql', url: PG_URL, table: `${schema}.orders`, into: 'bronze.orders_current', disposition: 'merge' },
+      } as never;
+      const lake = await Lake.open(config);
+      try {
+        await runIngest(lake);
+        await client.query(`INSERT INTO ${schema}.orders SELECT i, i * 1.5, i FROM generate_series(501, 600) AS i`);
+        await client.query(`UPDATE ${schema}.orders SET amount = 0, updated = 700 WHERE id = 1`);
+        await runIngest(lake);
+        const counts = (
+          await lake.query(
+            'SELECT (SELECT count(*) FROM bronze.orders) AS appended, (SELECT count(*) FROM bronze.orders_current) AS merged, (SELECT amount FROM bronze.orders_current WHERE id = 1) AS one',
+          )
+        ).rows[0]!;
+        expect({ appended: Number(counts.appended), merged: Number(counts.merged), one: Number(counts.one) }).toEqual({ appended: 601, merged: 600, one: 0 });
+        const stored = await objects(lake);
+        expect([...(await lake.catalog.knownFilePaths())].every((k) => stored.has(k))).toBe(true);
+      } finally {
+        await lake.close();
+      }
+    } finally {
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
     }
   });
 
